@@ -1,0 +1,39 @@
+package dev.fluxgraph.checkpoint;
+
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Reactive persistence of checkpoints and their writes. Every method is cold (nothing happens until
+ * subscription) and safe to call concurrently. Implementations are checked by the abstract
+ * {@code CheckpointSaverContract} test in this module's test-jar.
+ */
+public interface CheckpointSaver {
+
+  /**
+   * The checkpoint with the given id, or the newest of the thread and namespace when {@code checkpointId} is
+   * null, with its writes. Completes empty when there is none.
+   */
+  Mono<CheckpointTuple> get(String threadId, String namespace, @Nullable String checkpointId);
+
+  /**
+   * The thread's checkpoints in the namespace, newest first (by id), with their writes: only those older than
+   * {@code before} when it is not null, at most {@code limit} (positive) of them.
+   */
+  Flux<CheckpointTuple> list(String threadId, String namespace, @Nullable String before, int limit);
+
+  /** Saves a checkpoint. Idempotent: saving a checkpoint whose id already exists changes nothing. */
+  Mono<Void> put(Checkpoint checkpoint);
+
+  /**
+   * Records writes against a saved checkpoint. Write-once per {@code (taskId, channel)}: a write whose identity
+   * already exists is ignored, so a duplicate never changes an acknowledged value. Fails with
+   * {@link IllegalArgumentException} when the checkpoint does not exist.
+   */
+  Mono<Void> putWrites(String threadId, String namespace, String checkpointId, List<PendingWrite> writes);
+
+  /** Deletes every checkpoint and write of the thread, in all namespaces. */
+  Mono<Void> deleteThread(String threadId);
+}

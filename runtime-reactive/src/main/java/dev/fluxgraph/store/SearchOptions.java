@@ -1,0 +1,42 @@
+package dev.fluxgraph.store;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Options of {@link Store#search}: equality filters on top-level value fields, and paging. Immutable.
+ *
+ * @param filter field name to the value it must equal (compared as JSON)
+ * @param limit  maximum number of items, positive
+ * @param offset items to skip, not negative
+ */
+public record SearchOptions(Map<String, Object> filter, int limit, int offset) {
+  public SearchOptions {
+    filter = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(filter, "filter")));
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be positive, was " + limit);
+    }
+    if (offset < 0) {
+      throw new IllegalArgumentException("offset must not be negative, was " + offset);
+    }
+  }
+
+  /** No filter, limit 10, offset 0. */
+  public static SearchOptions defaults() {
+    return new SearchOptions(Map.of(), 10, 0);
+  }
+
+  public SearchOptions withFilter(Map<String, Object> filter) {
+    return new SearchOptions(filter, limit, offset);
+  }
+
+  public SearchOptions withLimit(int limit) {
+    return new SearchOptions(filter, limit, offset);
+  }
+
+  public SearchOptions withOffset(int offset) {
+    return new SearchOptions(filter, limit, offset);
+  }
+}

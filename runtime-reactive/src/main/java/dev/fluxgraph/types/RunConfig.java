@@ -1,0 +1,117 @@
+package dev.fluxgraph.types;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Per-run configuration: which thread (and optionally which checkpoint) to run on, a run-scoped context
+ * object, metadata recorded on checkpoints, and an optional durability override. Immutable; every
+ * {@code withX} returns a copy.
+ */
+public final class RunConfig {
+
+  private static final RunConfig NONE = new RunConfig(null, null, null, Map.of(), null);
+
+  private final @Nullable String threadId;
+  private final @Nullable String checkpointId;
+  private final @Nullable Object context;
+  private final Map<String, Object> metadata;
+  private final @Nullable Durability durability;
+
+  private RunConfig(@Nullable String threadId, @Nullable String checkpointId, @Nullable Object context,
+                    Map<String, Object> metadata, @Nullable Durability durability) {
+    this.threadId = threadId;
+    this.checkpointId = checkpointId;
+    this.context = context;
+    this.metadata = metadata;
+    this.durability = durability;
+  }
+
+  /** A config for the given thread. @throws IllegalArgumentException if the id is blank */
+  public static RunConfig thread(String threadId) {
+    Objects.requireNonNull(threadId, "threadId must not be null");
+    if (threadId.isBlank()) {
+      throw new IllegalArgumentException("threadId must not be blank");
+    }
+    return new RunConfig(threadId, null, null, Map.of(), null);
+  }
+
+  /** A config without a thread: for entrypoints that have no checkpointer. */
+  public static RunConfig none() {
+    return NONE;
+  }
+
+  /** A copy addressing one checkpoint of the thread (time travel, or reading an older state). */
+  public RunConfig withCheckpointId(@Nullable String id) {
+    if (id != null && id.isBlank()) {
+      throw new IllegalArgumentException("checkpointId must not be blank");
+    }
+    return new RunConfig(threadId, id, context, metadata, durability);
+  }
+
+  /** A copy carrying a run-scoped context object, read with {@code TaskContext.context(Class)}. */
+  public RunConfig withContext(@Nullable Object context) {
+    return new RunConfig(threadId, checkpointId, context, metadata, durability);
+  }
+
+  /** A copy whose metadata (recorded on every checkpoint the run saves) is {@code metadata}. */
+  public RunConfig withMetadata(Map<String, Object> metadata) {
+    Objects.requireNonNull(metadata, "metadata must not be null");
+    return new RunConfig(threadId, checkpointId, context,
+        Collections.unmodifiableMap(new LinkedHashMap<>(metadata)), durability);
+  }
+
+  /** A copy that overrides the entrypoint's durability for this run. */
+  public RunConfig withDurability(Durability durability) {
+    Objects.requireNonNull(durability, "durability must not be null");
+    return new RunConfig(threadId, checkpointId, context, metadata, durability);
+  }
+
+  public Optional<String> threadId() {
+    return Optional.ofNullable(threadId);
+  }
+
+  public Optional<String> checkpointId() {
+    return Optional.ofNullable(checkpointId);
+  }
+
+  /** The run-scoped context object, if any. */
+  public Optional<Object> context() {
+    return Optional.ofNullable(context);
+  }
+
+  public Map<String, Object> metadata() {
+    return metadata;
+  }
+
+  /** The durability override, if any; otherwise the entrypoint's own applies. */
+  public Optional<Durability> durability() {
+    return Optional.ofNullable(durability);
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof RunConfig that
+        && Objects.equals(threadId, that.threadId)
+        && Objects.equals(checkpointId, that.checkpointId)
+        && Objects.equals(context, that.context)
+        && metadata.equals(that.metadata)
+        && durability == that.durability;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(threadId, checkpointId, context, metadata, durability);
+  }
+
+  @Override
+  public String toString() {
+    return "RunConfig{thread=" + threadId + ", checkpoint=" + checkpointId
+        + (metadata.isEmpty() ? "" : ", metadata=" + metadata)
+        + (durability == null ? "" : ", durability=" + durability) + "}";
+  }
+}

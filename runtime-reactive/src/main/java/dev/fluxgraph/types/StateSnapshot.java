@@ -1,0 +1,33 @@
+package dev.fluxgraph.types;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The state of a thread as of one checkpoint (SEMANTICS.md §4).
+ *
+ * @param values       the return value of the last run completed as of this checkpoint, typed as the
+ *                     entrypoint's output; null before any
+ * @param next         {@code [<entrypoint name>]} while a run is pending or paused, empty otherwise
+ * @param config       the config addressing this checkpoint (thread and checkpoint id)
+ * @param metadata     at least {@code source} (input, loop, update, fork) and {@code step}
+ * @param createdAt    when the checkpoint was created
+ * @param parentConfig the config of the parent checkpoint, if any
+ * @param tasks        the tasks recorded against this checkpoint
+ * @param interrupts   the pending interrupts
+ */
+public record StateSnapshot(@Nullable Object values, List<String> next, RunConfig config,
+                            Map<String, Object> metadata, Instant createdAt, @Nullable RunConfig parentConfig,
+                            List<TaskState> tasks, List<Interrupt> interrupts) {
+  public StateSnapshot {
+    next = List.copyOf(next);
+    Objects.requireNonNull(config, "config must not be null");
+    metadata = Map.copyOf(metadata);
+    Objects.requireNonNull(createdAt, "createdAt must not be null");
+    tasks = List.copyOf(tasks);
+    interrupts = List.copyOf(interrupts);
+  }
+}
