@@ -73,6 +73,7 @@ public record RetryPolicy(Duration initialInterval, double backoffFactor, Durati
 
   /** {@link #defaults()} retrying exactly the given exception types (and their subclasses). */
   @SafeVarargs
+  @SuppressWarnings("varargs")
   public static RetryPolicy retryOn(Class<? extends Throwable>... types) {
     Objects.requireNonNull(types, "types must not be null");
     if (types.length == 0) {
