@@ -1,0 +1,57 @@
+package dev.fluxgraph.func;
+
+import dev.fluxgraph.internal.Scope;
+import dev.fluxgraph.store.Store;
+import dev.fluxgraph.types.RunConfig;
+import dev.fluxgraph.types.TypeRef;
+import java.util.Optional;
+import reactor.core.publisher.Mono;
+
+/**
+ * What a running task (or entrypoint body) can reach: the run's config, the stream writer, the store, the
+ * run-scoped context object, and {@code interrupt}. Passed to task bodies that take it, and available anywhere
+ * inside a run through {@link #current()}.
+ */
+public interface TaskContext {
+
+  /** The config the run was started with. */
+  RunConfig config();
+
+  /** Writes {@code CUSTOM} chunks to the run's stream, under this scope's namespace. */
+  StreamWriter writer();
+
+  /** The entrypoint's store. @throws IllegalStateException if the entrypoint has none */
+  Store store();
+
+  /** The run-scoped context object of {@link RunConfig#withContext}, if it is a {@code type}. */
+  <C> Optional<C> context(Class<C> type);
+
+  /**
+   * Pauses the run for human input, or emits the answer when resuming. The {@code i}-th interrupt of a scope
+   * execution is answered by the resume value recorded for it; when there is none the run pauses: this
+   * {@code Mono} never emits, the engine records the interrupt and ends the run once every running task has
+   * finished or paused. On resume the scope runs again from the top. Cold: the interrupt is counted when
+   * subscribed.
+   *
+   * @param value      shown to the human (must be JSON-serializable)
+   * @param resumeType the type the answer is read as
+   */
+  <T> Mono<T> interrupt(Object value, Class<T> resumeType);
+
+  /** {@link #interrupt(Object, Class)} with a generic answer type. */
+  <T> Mono<T> interrupt(Object value, TypeRef<T> resumeType);
+
+  /**
+   * The context of the task or entrypoint body this is subscribed from, read from the Reactor
+   * {@code Context}. Errors with {@link IllegalStateException} outside a run.
+   */
+  static Mono<TaskContext> current() {
+    return Mono.deferContextual(context -> {
+      Scope scope = Scope.from(context);
+      return scope == null
+          ? Mono.error(new IllegalStateException("TaskContext.current() was used outside a running entrypoint; "
+              + "use it from an entrypoint or task body, or from a publisher they subscribe to"))
+          : Mono.just(scope);
+    });
+  }
+}

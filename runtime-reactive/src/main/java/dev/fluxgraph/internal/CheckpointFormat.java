@@ -1,0 +1,217 @@
+package dev.fluxgraph.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.fluxgraph.checkpoint.Checkpoint;
+import dev.fluxgraph.checkpoint.CheckpointTuple;
+import dev.fluxgraph.checkpoint.PendingWrite;
+import dev.fluxgraph.types.Interrupt;
+import dev.fluxgraph.types.RunConfig;
+import dev.fluxgraph.types.StateSnapshot;
+import dev.fluxgraph.types.TaskState;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The checkpoint format of the Functional API, in one place.
+ *
+ * <p>A thread is a chain of checkpoints. An <em>input</em> checkpoint ({@code source=input}) starts a run: its
+ * values carry the run's input ({@code __start__}), the run id ({@code __run__}, the seed of every task id) and,
+ * copied from its parent, the last completed run's return value ({@code __end__}) and saved value
+ * ({@code __previous__}). Everything the run records (task results and errors, interrupts and their answers) is
+ * a {@link PendingWrite} against that checkpoint. A completed run adds a <em>loop</em> checkpoint
+ * ({@code source=loop}) holding the new {@code __end__} and {@code __previous__} and no {@code __start__}. So a
+ * checkpoint with {@code __start__} means "a run is pending here". {@code update} checkpoints set both values by
+ * hand; {@code fork} checkpoints copy a pending run (values and writes) to continue it from an older point.
+ */
+public final class CheckpointFormat {
+
+  public static final String START = "__start__";
+  public static final String END = "__end__";
+  public static final String PREVIOUS = "__previous__";
+  public static final String RUN = "__run__";
+  public static final String ROOT_NAMESPACE = "";
+
+  private CheckpointFormat() {
+  }
+
+  static Checkpoint input(String threadId, @Nullable Checkpoint parent, JsonNode input, Map<String, Object> userMetadata,
+                          Clock clock) {
+    String id = Ids.timeOrdered(clock);
+    Map<String, JsonNode> values = carried(parent);
+    values.put(START, input);
+    values.put(RUN, TextNode.valueOf(id));
+    return new Checkpoint(threadId, ROOT_NAMESPACE, id, parent == null ? null : parent.id(), clock.instant(),
+        metadata("input", nextStep(parent), userMetadata), values);
+  }
+
+  static Checkpoint loop(Checkpoint base, JsonNode end, JsonNode previous, Map<String, Object> userMetadata,
+                         Clock clock) {
+    Map<String, JsonNode> values = new LinkedHashMap<>();
+    values.put(END, end);
+    values.put(PREVIOUS, previous);
+    return new Checkpoint(base.threadId(), base.namespace(), Ids.timeOrdered(clock), base.id(), clock.instant(),
+        metadata("loop", nextStep(base), userMetadata), values);
+  }
+
+  static Checkpoint update(String threadId, @Nullable Checkpoint parent, JsonNode value,
+                           Map<String, Object> userMetadata, Clock clock) {
+    Map<String, JsonNode> values = new LinkedHashMap<>();
+    values.put(END, value);
+    values.put(PREVIOUS, value);
+    return new Checkpoint(threadId, ROOT_NAMESPACE, Ids.timeOrdered(clock), parent == null ? null : parent.id(),
+        clock.instant(), metadata("update", nextStep(parent), userMetadata), values);
+  }
+
+  static Checkpoint fork(Checkpoint pending, Map<String, Object> userMetadata, Clock clock) {
+    return new Checkpoint(pending.threadId(), pending.namespace(), Ids.timeOrdered(clock), pending.id(),
+        clock.instant(), metadata("fork", nextStep(pending), userMetadata), pending.values());
+  }
+
+  /** Whether a run is pending (started, paused or failed, not completed) at this checkpoint. */
+  static boolean pending(Checkpoint checkpoint) {
+    return checkpoint.values().containsKey(START);
+  }
+
+  static int step(Checkpoint checkpoint) {
+    Object step = checkpoint.metadata().get("step");
+    return step instanceof Number number ? number.intValue() : -1;
+  }
+
+  static String runId(Checkpoint checkpoint) {
+    JsonNode run = checkpoint.values().get(RUN);
+    return run == null ? checkpoint.id() : run.asText();
+  }
+
+  /** The interrupts recorded against the checkpoint that have no answer yet, in recorded order. */
+  static List<Interrupt> pendingInterrupts(List<PendingWrite> writes) {
+    Set<String> answered = new HashSet<>();
+    for (PendingWrite write : writes) {
+      if (write.channel().equals(PendingWrite.RESUME)) {
+        answered.add(write.taskId());
+      }
+    }
+    List<Interrupt> pending = new ArrayList<>();
+    for (PendingWrite write : writes) {
+      if (write.channel().equals(PendingWrite.INTERRUPT) && !answered.contains(write.taskId())) {
+        pending.add(new Interrupt(write.taskId(), Json.toPlain(write.value().path("value"))));
+      }
+    }
+    return pending;
+  }
+
+  static JsonNode interruptValue(String scopeId, JsonNode value) {
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    node.put("scope", scopeId);
+    node.set("value", value);
+    return node;
+  }
+
+  static JsonNode errorValue(Throwable error) {
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    node.put("type", error.getClass().getName());
+    node.put("message", String.valueOf(error.getMessage()));
+    return node;
+  }
+
+  static RunConfig config(Checkpoint checkpoint) {
+    return RunConfig.thread(checkpoint.threadId()).withCheckpointId(checkpoint.id());
+  }
+
+  static @Nullable RunConfig parentConfig(Checkpoint checkpoint) {
+    return checkpoint.parentId() == null ? null
+        : RunConfig.thread(checkpoint.threadId()).withCheckpointId(checkpoint.parentId());
+  }
+
+  /** The snapshot users see for a checkpoint, with {@code __end__} read as the entrypoint's output type. */
+  static StateSnapshot snapshot(CheckpointTuple tuple, EntrypointSpec spec) {
+    Checkpoint checkpoint = tuple.checkpoint();
+    JsonNode end = checkpoint.values().get(END);
+    Object values = end == null ? null : Json.fromTree(end, spec.output(),
+        () -> "the value saved in checkpoint " + checkpoint.id() + " of thread '" + checkpoint.threadId() + "'");
+    boolean pending = pending(checkpoint);
+    return new StateSnapshot(values, pending ? List.of(spec.name()) : List.of(), config(checkpoint),
+        checkpoint.metadata(), checkpoint.createdAt(), parentConfig(checkpoint), tasks(tuple.writes()),
+        pending ? pendingInterrupts(tuple.writes()) : List.of());
+  }
+
+  /** The tasks recorded in writes, one per task id (interrupts grouped under the scope that raised them). */
+  static List<TaskState> tasks(List<PendingWrite> writes) {
+    Map<String, String> names = new LinkedHashMap<>();
+    Map<String, String> errors = new LinkedHashMap<>();
+    Map<String, Object> results = new LinkedHashMap<>();
+    Map<String, List<Interrupt>> interrupts = new LinkedHashMap<>();
+    for (PendingWrite write : writes) {
+      switch (write.channel()) {
+        case PendingWrite.RESULT -> {
+          names.putIfAbsent(write.taskId(), write.taskName());
+          results.put(write.taskId(), Json.toPlain(write.value()));
+        }
+        case PendingWrite.ERROR -> {
+          names.putIfAbsent(write.taskId(), write.taskName());
+          errors.put(write.taskId(), write.value().path("message").asText());
+        }
+        case PendingWrite.INTERRUPT -> {
+          String scope = write.value().path("scope").asText(write.taskId());
+          names.putIfAbsent(scope, write.taskName());
+          interrupts.computeIfAbsent(scope, key -> new ArrayList<>())
+              .add(new Interrupt(write.taskId(), Json.toPlain(write.value().path("value"))));
+        }
+        default -> {
+          // answers to interrupts are not tasks
+        }
+      }
+    }
+    List<TaskState> tasks = new ArrayList<>(names.size());
+    names.forEach((id, name) -> tasks.add(new TaskState(id, name, results.containsKey(id) ? null : errors.get(id),
+        interrupts.getOrDefault(id, List.of()), results.get(id))));
+    return tasks;
+  }
+
+  /** The data of a {@code checkpoints} stream chunk. */
+  static Map<String, Object> event(Checkpoint checkpoint, @Nullable Object values, List<String> next,
+                                   List<Map<String, Object>> tasks) {
+    Map<String, Object> event = new LinkedHashMap<>();
+    event.put("config", config(checkpoint));
+    event.put("parent_config", parentConfig(checkpoint));
+    event.put("values", values);
+    event.put("metadata", checkpoint.metadata());
+    event.put("next", next);
+    event.put("tasks", tasks);
+    return event;
+  }
+
+  private static Map<String, JsonNode> carried(@Nullable Checkpoint parent) {
+    Map<String, JsonNode> values = new LinkedHashMap<>();
+    if (parent != null) {
+      JsonNode end = parent.values().get(END);
+      JsonNode previous = parent.values().get(PREVIOUS);
+      if (end != null) {
+        values.put(END, end);
+      }
+      if (previous != null) {
+        values.put(PREVIOUS, previous);
+      }
+    }
+    return values;
+  }
+
+  private static int nextStep(@Nullable Checkpoint parent) {
+    return parent == null ? -1 : step(parent) + 1;
+  }
+
+  private static Map<String, Object> metadata(String source, int step, Map<String, Object> userMetadata) {
+    Map<String, Object> metadata = new LinkedHashMap<>(userMetadata);
+    metadata.put("source", source);
+    metadata.put("step", step);
+    return metadata;
+  }
+}

@@ -1,0 +1,28 @@
+package dev.fluxgraph.internal;
+
+import com.fasterxml.jackson.databind.JavaType;
+import dev.fluxgraph.cache.Cache;
+import dev.fluxgraph.checkpoint.CheckpointSaver;
+import dev.fluxgraph.store.Store;
+import dev.fluxgraph.types.CachePolicy;
+import dev.fluxgraph.types.Durability;
+import dev.fluxgraph.types.RetryPolicy;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * Everything the engine needs to know about an entrypoint.
+ *
+ * @param finalValue whether the body returns {@code Final} (value and saved value differ)
+ * @param scheduler  resolved per run, so that virtual-time tests see their scheduler
+ */
+public record EntrypointSpec(String name, JavaType input, JavaType output, JavaType saved, boolean finalValue,
+                             ScopeBody body, @Nullable CheckpointSaver checkpointer, @Nullable Store store,
+                             @Nullable Cache cache, List<RetryPolicy> retry, @Nullable CachePolicy cachePolicy,
+                             @Nullable Duration timeout, Durability durability, Supplier<Scheduler> scheduler,
+                             Clock clock) {
+}

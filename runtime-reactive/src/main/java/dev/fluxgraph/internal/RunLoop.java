@@ -1,0 +1,518 @@
+package dev.fluxgraph.internal;
+
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxgraph.cache.Cache;
+import dev.fluxgraph.checkpoint.Checkpoint;
+import dev.fluxgraph.checkpoint.CheckpointSaver;
+import dev.fluxgraph.checkpoint.CheckpointTuple;
+import dev.fluxgraph.checkpoint.PendingWrite;
+import dev.fluxgraph.errors.EmptyInputException;
+import dev.fluxgraph.errors.InvalidCommandException;
+import dev.fluxgraph.func.Final;
+import dev.fluxgraph.store.Store;
+import dev.fluxgraph.types.Command;
+import dev.fluxgraph.types.Durability;
+import dev.fluxgraph.types.GraphOutput;
+import dev.fluxgraph.types.Interrupt;
+import dev.fluxgraph.types.RunConfig;
+import dev.fluxgraph.types.StreamMode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * One run of an entrypoint on a thread: the engine. {@link #run} resolves where the run starts (new input, a
+ * resume, a continuation, a fork), saves the checkpoint it starts from, executes the body in the root
+ * {@link Scope} under the entrypoint's timeout and retry policies, and ends in exactly one of three ways:
+ * <ul>
+ *   <li><b>completed</b>: writes are flushed, a loop checkpoint is saved, the final chunks are emitted;</li>
+ *   <li><b>paused</b>: every scope is either finished or paused on interrupts, so the body is cancelled, writes
+ *       are flushed and the interrupts are reported;</li>
+ *   <li><b>failed</b>: the error is recorded, writes are flushed, the error is propagated.</li>
+ * </ul>
+ * Task calls go through {@link TaskCall}; the checkpoint layout lives in {@link CheckpointFormat}.
+ */
+public final class RunLoop {
+
+  private static final Object PAUSED = new Object();
+
+  private final EntrypointSpec spec;
+  private final RunConfig config;
+  private final Output output;
+  private final Durability durability;
+  private final Scheduler scheduler;
+  private final @Nullable CheckpointSaver saver;
+  private final Object lock = new Object();
+  private final Sinks.One<Object> halted = Sinks.one();
+  private final Map<String, RaisedInterrupts> raised = new LinkedHashMap<>(); // guarded by lock
+  private WriteLog writes;
+  private Checkpoint base;
+
+  private RunLoop(EntrypointSpec spec, RunConfig config, Output output) {
+    this.spec = spec;
+    this.config = config;
+    this.output = output;
+    this.durability = config.durability().orElse(spec.durability());
+    this.scheduler = spec.scheduler().get();
+    this.saver = spec.checkpointer();
+  }
+
+  /**
+   * The cold run: {@code input} is a new input, a {@link Command}, or null (same as {@link Command#proceed()}).
+   * Chunks go to {@code output}. Completes with the value or the interrupts; errors with the body's failure.
+   */
+  public static Mono<GraphOutput<Object>> run(EntrypointSpec spec, @Nullable Object input, RunConfig config,
+                                              Output output) {
+    return Mono.defer(() -> {
+      RunLoop loop = new RunLoop(spec, config, output);
+      return loop.prepare(input).flatMap(loop::execute);
+    });
+  }
+
+  // ---------------------------------------------------------------- where the run starts
+
+  /** Where a run starts: the checkpoint its writes attach to, what must be saved first, input and previous. */
+  private record Start(Checkpoint base, List<Checkpoint> toSave, List<PendingWrite> known, List<PendingWrite> added,
+                       @Nullable Object input, @Nullable Object previous, @Nullable JsonNode completedValue) {
+  }
+
+  private Mono<Start> prepare(@Nullable Object input) {
+    if (saver != null && config.threadId().isEmpty()) {
+      return Mono.error(new IllegalArgumentException("entrypoint '" + spec.name() + "' has a checkpointer, so the "
+          + "RunConfig needs a thread id: use RunConfig.thread(\"<id>\")"));
+    }
+    if (input instanceof Command command) {
+      return resume(command);
+    }
+    if (input == null) {
+      return resume(Command.proceed());
+    }
+    JsonNode inputJson = Json.toTree(input, () -> "the input of entrypoint '" + spec.name() + "'");
+    if (saver == null) {
+      Checkpoint detached = CheckpointFormat.input("", null, inputJson, config.metadata(), spec.clock());
+      return Mono.just(new Start(detached, List.of(), List.of(), List.of(), input, null, null));
+    }
+    String threadId = config.threadId().orElseThrow();
+    return load(threadId, config.checkpointId().orElse(null))
+        .map(Optional::of)
+        .defaultIfEmpty(Optional.empty())
+        .map(parent -> {
+          Checkpoint parentCheckpoint = parent.map(CheckpointTuple::checkpoint).orElse(null);
+          Checkpoint checkpoint = CheckpointFormat.input(threadId, parentCheckpoint, inputJson, config.metadata(),
+              spec.clock());
+          return new Start(checkpoint, List.of(checkpoint), List.of(), List.of(), input,
+              previousOf(parentCheckpoint), null);
+        });
+  }
+
+  private Mono<Start> resume(Command command) {
+    if (command.goTo() != null || !command.update().isEmpty()) {
+      return Mono.error(new InvalidCommandException("Command.goTo/update apply to graphs; entrypoint '"
+          + spec.name() + "' accepts only resume, resumeById and proceed"));
+    }
+    if (saver == null) {
+      return Mono.error(new InvalidCommandException("entrypoint '" + spec.name() + "' has no checkpointer, so there "
+          + "is no paused or failed run to " + (command.kind() == Command.Kind.PROCEED ? "continue" : "resume")
+          + "; configure one with Entrypoint.named(..).checkpointer(...) or pass a new input"));
+    }
+    CheckpointSaver checkpoints = saver;
+    String threadId = config.threadId().orElseThrow();
+    return load(threadId, null).map(Optional::of).defaultIfEmpty(Optional.empty()).flatMap(latest -> {
+      Mono<CheckpointTuple> target = config.checkpointId().isEmpty() ? Mono.justOrEmpty(latest)
+          : load(threadId, config.checkpointId().get());
+      return target
+          .switchIfEmpty(Mono.error(() -> new EmptyInputException("thread '" + threadId + "' has no checkpoint to "
+              + (command.kind() == Command.Kind.PROCEED ? "continue" : "resume") + "; start it with an input")))
+          .flatMap(tuple -> resumeFrom(checkpoints, command, tuple,
+              latest.map(l -> l.checkpoint().id()).orElse(null)));
+    });
+  }
+
+  private Mono<Start> resumeFrom(CheckpointSaver checkpoints, Command command, CheckpointTuple tuple,
+                                 @Nullable String latestId) {
+    Checkpoint checkpoint = tuple.checkpoint();
+    if (!CheckpointFormat.pending(checkpoint)) {
+      if (command.kind() != Command.Kind.PROCEED) {
+        return Mono.error(new InvalidCommandException("nothing to resume on thread '" + checkpoint.threadId()
+            + "': its last run completed and no interrupt is pending"));
+      }
+      JsonNode end = checkpoint.values().get(CheckpointFormat.END);
+      return Mono.just(new Start(checkpoint, List.of(), List.of(), List.of(), null, null,
+          end == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : end));
+    }
+    List<Interrupt> pending = CheckpointFormat.pendingInterrupts(tuple.writes());
+    List<PendingWrite> answers = new ArrayList<>();
+    switch (command.kind()) {
+      case RESUME -> {
+        if (pending.isEmpty()) {
+          return Mono.error(new InvalidCommandException("nothing to resume on thread '" + checkpoint.threadId()
+              + "': no interrupt is pending (use Command.proceed() to continue a failed run)"));
+        }
+        if (pending.size() > 1) {
+          return Mono.error(new InvalidCommandException("Command.resume(value) is ambiguous: " + pending.size()
+              + " interrupts are pending on thread '" + checkpoint.threadId() + "' (ids "
+              + pending.stream().map(Interrupt::id).collect(Collectors.joining(", "))
+              + "); answer them with Command.resumeById(Map.of(id, value, ...))"));
+        }
+        answers.add(answer(tuple, pending.get(0).id(), command.resume()));
+      }
+      case RESUME_BY_ID -> {
+        Set<String> ids = pending.stream().map(Interrupt::id).collect(Collectors.toSet());
+        for (Map.Entry<String, Object> entry : command.resumeById().entrySet()) {
+          if (!ids.contains(entry.getKey())) {
+            return Mono.error(new InvalidCommandException("interrupt '" + entry.getKey() + "' is not pending on "
+                + "thread '" + checkpoint.threadId() + "'; pending: " + ids));
+          }
+          answers.add(answer(tuple, entry.getKey(), entry.getValue()));
+        }
+      }
+      case PROCEED -> {
+        // continue as is: succeeded tasks replay, failed and cancelled ones run again
+      }
+    }
+    Object input = Json.fromTree(checkpoint.values().get(CheckpointFormat.START), spec.input(),
+        () -> "the input saved in checkpoint " + checkpoint.id() + " of thread '" + checkpoint.threadId() + "'");
+    Object previous = previousOf(checkpoint);
+    if (latestId == null || latestId.equals(checkpoint.id())) {
+      return Mono.just(new Start(checkpoint, List.of(), tuple.writes(), answers, input, previous, null));
+    }
+    // Continuing from an older checkpoint forks the thread: copy the pending run, then continue the copy.
+    Checkpoint fork = CheckpointFormat.fork(checkpoint, config.metadata(), spec.clock());
+    List<PendingWrite> copied = new ArrayList<>(tuple.writes());
+    copied.addAll(answers);
+    return Mono.just(new Start(fork, List.of(fork), List.of(), copied, input, previous, null));
+  }
+
+  private PendingWrite answer(CheckpointTuple tuple, String interruptId, @Nullable Object value) {
+    String scopeName = tuple.writes().stream()
+        .filter(w -> w.taskId().equals(interruptId) && w.channel().equals(PendingWrite.INTERRUPT))
+        .map(PendingWrite::taskName).findFirst().orElse(spec.name());
+    return new PendingWrite(interruptId, scopeName, PendingWrite.RESUME,
+        Json.toTree(value, () -> "the resume value for interrupt " + interruptId));
+  }
+
+  private Mono<CheckpointTuple> load(String threadId, @Nullable String checkpointId) {
+    Mono<CheckpointTuple> found = saver == null ? Mono.empty()
+        : saver.get(threadId, CheckpointFormat.ROOT_NAMESPACE, checkpointId);
+    return checkpointId == null ? found : found.switchIfEmpty(Mono.error(() -> new IllegalArgumentException(
+        "checkpoint " + checkpointId + " not found on thread '" + threadId + "'")));
+  }
+
+  private @Nullable Object previousOf(@Nullable Checkpoint checkpoint) {
+    JsonNode previous = checkpoint == null ? null : checkpoint.values().get(CheckpointFormat.PREVIOUS);
+    return previous == null ? null : Json.fromTree(previous, spec.saved(),
+        () -> "the saved value (previous) in checkpoint " + checkpoint.id() + " of thread '"
+            + checkpoint.threadId() + "'");
+  }
+
+  // ---------------------------------------------------------------- the run
+
+  private Mono<GraphOutput<Object>> execute(Start start) {
+    base = start.base();
+    writes = new WriteLog(saver, durability, base, start.known());
+    if (start.completedValue() != null) {
+      Object value = Json.fromTree(start.completedValue(), spec.output(), () -> "the value saved in checkpoint "
+          + base.id() + " of thread '" + base.threadId() + "'");
+      return emitValues(List.of(), value).thenReturn(new GraphOutput<>(value, List.of()));
+    }
+    String rootId = Ids.derive(CheckpointFormat.runId(base), CheckpointFormat.ROOT_NAMESPACE, spec.name());
+    output.onOverflow(error -> halted.tryEmitValue(error));
+    Mono<Void> begin = writes.begin(start.toSave(), start.added())
+        .then(emitSaved(start.toSave(), rootId))
+        .then(emitTaskStart(List.of(), rootId, spec.name(), start.input()));
+    Mono<?> attempt = Mono.defer(() -> newScope(rootId, spec.name(), List.of(), spec, start.previous(),
+        () -> halted.tryEmitValue(PAUSED)).enter(spec.body(), start.input()));
+    Mono<Object> body = Policies.retry(Policies.timeout(attempt, spec.name(), spec.timeout(), scheduler),
+            spec.retry(), scheduler)
+        .<Object>map(TaskCall.Result::new)
+        .defaultIfEmpty(TaskCall.Result.EMPTY);
+    Mono<Object> stopped = halted.asMono().flatMap(signal -> signal instanceof Throwable error
+        ? Mono.error(error) : Mono.just(signal));
+    return begin
+        .then(Mono.firstWithSignal(body, stopped))
+        .flatMap(outcome -> outcome == PAUSED ? pause() : complete(rootId, ((TaskCall.Result) outcome).value()))
+        .onErrorResume(error -> fail(rootId, error))
+        .doOnCancel(() -> writes.flush().subscribe(null, error -> { /* the subscriber is gone */ }));
+  }
+
+  private Mono<GraphOutput<Object>> complete(String rootId, @Nullable Object returned) {
+    Object value = returned;
+    Object save = returned;
+    if (spec.finalValue() && returned instanceof Final<?, ?> result) {
+      value = result.value();
+      save = result.save();
+    }
+    Object finalValue = value;
+    JsonNode valueJson = Json.toTree(value, () -> "the return value of entrypoint '" + spec.name() + "'");
+    JsonNode saveJson = save == value ? valueJson
+        : Json.toTree(save, () -> "the saved value (Final.save) of entrypoint '" + spec.name() + "'");
+    Mono<Void> saved = Mono.empty();
+    if (saver != null) {
+      Checkpoint loop = CheckpointFormat.loop(base, valueJson, saveJson, config.metadata(), spec.clock());
+      saved = saver.put(loop).then(emitCheckpoint(loop, finalValue, List.of(), List.of()));
+    }
+    return writes.flush()
+        .then(saved)
+        .then(emitTaskEnd(List.of(), rootId, spec.name(), finalValue, null, List.of()))
+        .then(emitUpdate(List.of(), spec.name(), finalValue, false))
+        .then(emitValues(List.of(), finalValue))
+        .thenReturn(new GraphOutput<>(finalValue, List.of()));
+  }
+
+  private Mono<GraphOutput<Object>> pause() {
+    List<Interrupt> interrupts = new ArrayList<>();
+    List<RaisedInterrupts> byScope;
+    synchronized (lock) {
+      byScope = List.copyOf(raised.values());
+    }
+    Mono<Void> ends = Mono.empty();
+    for (RaisedInterrupts scope : byScope) {
+      interrupts.addAll(scope.interrupts());
+      ends = ends.then(emitTaskEnd(scope.namespace(), scope.scopeId(), scope.name(), null, null, scope.interrupts()));
+    }
+    Map<String, Object> pausedChunk = Map.of("__interrupt__", List.copyOf(interrupts));
+    return writes.flush()
+        .then(ends)
+        .then(output.write(StreamMode.UPDATES, List.of(), pausedChunk))
+        .then(output.write(StreamMode.VALUES, List.of(), pausedChunk))
+        .thenReturn(new GraphOutput<>(null, interrupts));
+  }
+
+  private Mono<GraphOutput<Object>> fail(String rootId, Throwable error) {
+    return writes.record(new PendingWrite(rootId, spec.name(), PendingWrite.ERROR, CheckpointFormat.errorValue(error)))
+        .then(writes.flush())
+        .onErrorResume(flushError -> {
+          error.addSuppressed(flushError);
+          return Mono.empty();
+        })
+        .then(emitTaskEnd(List.of(), rootId, spec.name(), null, error, List.of()))
+        .then(Mono.error(error));
+  }
+
+  // ---------------------------------------------------------------- interrupts and pause detection
+
+  <T> Mono<T> interrupt(Scope scope, @Nullable Object value, JavaType resumeType) {
+    return Mono.defer(() -> {
+      int index = scope.nextInterruptIndex();
+      String id = Ids.derive(scope.id(), "interrupt", Integer.toString(index));
+      PendingWrite answer = writes.find(id, PendingWrite.RESUME);
+      if (answer != null) {
+        return Mono.justOrEmpty(Json.<T>fromTree(answer.value(), resumeType,
+            () -> "the resume value of interrupt " + id + " in '" + scope.name() + "'"));
+      }
+      JsonNode json = Json.toTree(value, () -> "the value of interrupt " + index + " in '" + scope.name() + "'");
+      synchronized (lock) {
+        RaisedInterrupts list = raised.computeIfAbsent(scope.id(),
+            key -> new RaisedInterrupts(scope.id(), scope.name(), scope.namespace(), new ArrayList<>()));
+        if (list.interrupts().stream().noneMatch(i -> i.id().equals(id))) {
+          list.interrupts().add(new Interrupt(id, value));
+        }
+      }
+      return writes.record(new PendingWrite(id, scope.name(), PendingWrite.INTERRUPT,
+              CheckpointFormat.interruptValue(scope.id(), json)))
+          .then(Mono.fromRunnable(() -> selfPaused(scope)))
+          .then(Mono.<T>never());
+    });
+  }
+
+  private record RaisedInterrupts(String scopeId, String name, List<String> namespace, List<Interrupt> interrupts) {
+  }
+
+  Scope newScope(String id, String name, List<String> namespace, EntrypointSpec owner, @Nullable Object previous,
+                 Runnable onPaused) {
+    return new Scope(this, id, name, namespace, owner, previous, onPaused);
+  }
+
+  void childStarted(Scope parent) {
+    synchronized (lock) {
+      parent.activeChildren++;
+    }
+  }
+
+  void childPaused(TaskCall call) {
+    Scope parent = call.parent();
+    synchronized (lock) {
+      if (!call.counted()) {
+        return;
+      }
+      call.uncount();
+      parent.activeChildren--;
+      parent.pausedChildren++;
+    }
+    settle(parent);
+  }
+
+  void childEnded(TaskCall call) {
+    Scope parent = call.parent();
+    synchronized (lock) {
+      if (!call.counted()) {
+        return;
+      }
+      call.uncount();
+      parent.activeChildren--;
+    }
+    settle(parent);
+  }
+
+  void close(Scope scope) {
+    synchronized (lock) {
+      scope.closed = true;
+    }
+  }
+
+  boolean transition(TaskCall call, TaskStatus target) {
+    synchronized (lock) {
+      if (!call.status().canBecome(target)) {
+        return false;
+      }
+      call.status(target);
+      return true;
+    }
+  }
+
+  private void selfPaused(Scope scope) {
+    synchronized (lock) {
+      scope.selfPaused = true;
+    }
+    settle(scope);
+  }
+
+  /**
+   * A scope is paused once nothing in it runs any more and something in it waits for an answer; it then tells
+   * its owner (the calling task, or the run for the root scope), outside the lock.
+   */
+  private void settle(Scope scope) {
+    Runnable report = null;
+    synchronized (lock) {
+      if (!scope.closed && !scope.reportedPaused && scope.activeChildren == 0
+          && (scope.selfPaused || scope.pausedChildren > 0)) {
+        scope.reportedPaused = true;
+        report = scope.onPaused();
+      }
+    }
+    if (report != null) {
+      report.run();
+    }
+  }
+
+  // ---------------------------------------------------------------- chunks
+
+  Mono<Void> emitTaskStart(List<String> namespace, String id, String name, @Nullable Object input) {
+    if (!output.wants(StreamMode.TASKS, namespace) && !output.wants(StreamMode.DEBUG, namespace)) {
+      return Mono.empty();
+    }
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("id", id);
+    data.put("name", name);
+    data.put("input", input);
+    data.put("triggers", List.of(name.equals(spec.name()) && namespace.isEmpty() ? "__start__" : "__pregel_push"));
+    return output.write(StreamMode.TASKS, namespace, data).then(debug(namespace, "task", data));
+  }
+
+  Mono<Void> emitTaskEnd(List<String> namespace, String id, String name, @Nullable Object result,
+                         @Nullable Throwable error, List<Interrupt> interrupts) {
+    if (!output.wants(StreamMode.TASKS, namespace) && !output.wants(StreamMode.DEBUG, namespace)) {
+      return Mono.empty();
+    }
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("id", id);
+    data.put("name", name);
+    data.put("result", result);
+    data.put("error", error == null ? null : String.valueOf(error.getMessage()));
+    data.put("interrupts", List.copyOf(interrupts));
+    return output.write(StreamMode.TASKS, namespace, data).then(debug(namespace, "task_result", data));
+  }
+
+  Mono<Void> emitUpdate(List<String> namespace, String name, @Nullable Object value, boolean cached) {
+    if (!output.wants(StreamMode.UPDATES, namespace)) {
+      return Mono.empty();
+    }
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put(name, value);
+    if (cached) {
+      data.put("__metadata__", Map.of("cached", true));
+    }
+    return output.write(StreamMode.UPDATES, namespace, data);
+  }
+
+  Mono<Void> emitValues(List<String> namespace, @Nullable Object value) {
+    return output.write(StreamMode.VALUES, namespace, value);
+  }
+
+  private Mono<Void> emitSaved(List<Checkpoint> saved, String rootId) {
+    Mono<Void> emitted = Mono.empty();
+    for (Checkpoint checkpoint : saved) {
+      if (output.wants(StreamMode.CHECKPOINTS, List.of()) || output.wants(StreamMode.DEBUG, List.of())) {
+        JsonNode end = checkpoint.values().get(CheckpointFormat.END);
+        Object values = end == null ? null : Json.fromTree(end, spec.output(), () -> "the value saved in checkpoint "
+            + checkpoint.id());
+        Map<String, Object> task = new LinkedHashMap<>();
+        task.put("id", rootId);
+        task.put("name", spec.name());
+        task.put("interrupts", List.of());
+        emitted = emitted.then(emitCheckpoint(checkpoint, values, List.of(spec.name()), List.of(task)));
+      }
+    }
+    return emitted;
+  }
+
+  private Mono<Void> emitCheckpoint(Checkpoint checkpoint, @Nullable Object values, List<String> next,
+                                    List<Map<String, Object>> tasks) {
+    if (!output.wants(StreamMode.CHECKPOINTS, List.of()) && !output.wants(StreamMode.DEBUG, List.of())) {
+      return Mono.empty();
+    }
+    Map<String, Object> data = CheckpointFormat.event(checkpoint, values, next, tasks);
+    return output.write(StreamMode.CHECKPOINTS, List.of(), data).then(debug(List.of(), "checkpoint", data));
+  }
+
+  private Mono<Void> debug(List<String> namespace, String type, Map<String, Object> payload) {
+    if (!output.wants(StreamMode.DEBUG, namespace)) {
+      return Mono.empty();
+    }
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("step", CheckpointFormat.step(base));
+    data.put("timestamp", spec.clock().instant().toString());
+    data.put("type", type);
+    data.put("payload", payload);
+    return output.write(StreamMode.DEBUG, namespace, data);
+  }
+
+  // ---------------------------------------------------------------- what scopes and calls reach
+
+  RunConfig config() {
+    return config;
+  }
+
+  Output output() {
+    return output;
+  }
+
+  WriteLog writes() {
+    return writes;
+  }
+
+  Scheduler scheduler() {
+    return scheduler;
+  }
+
+  @Nullable Store store() {
+    return spec.store();
+  }
+
+  @Nullable Cache cache() {
+    return spec.cache();
+  }
+
+  String rootName() {
+    return spec.name();
+  }
+}

@@ -1,0 +1,125 @@
+package dev.fluxgraph.internal;
+
+import dev.fluxgraph.checkpoint.Checkpoint;
+import dev.fluxgraph.checkpoint.CheckpointSaver;
+import dev.fluxgraph.checkpoint.PendingWrite;
+import dev.fluxgraph.types.Durability;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+
+/**
+ * The writes of one run: an in-memory view that replay reads (always, so retries replay finished tasks even
+ * without a checkpointer), and their persistence according to the run's {@link Durability}:
+ * SYNC awaits each write, ASYNC sends it in the background and {@link #flush()} awaits them all, EXIT keeps
+ * them (and the checkpoints the run starts from) until {@link #flush()}.
+ */
+final class WriteLog {
+
+  private final @Nullable CheckpointSaver saver;
+  private final Durability durability;
+  private final Checkpoint base;
+  private final ConcurrentHashMap<String, PendingWrite> byKey = new ConcurrentHashMap<>();
+  private final List<Checkpoint> deferredCheckpoints = new ArrayList<>();
+  private final List<PendingWrite> deferredWrites = new ArrayList<>();
+  private final List<Mono<Void>> inFlight = new ArrayList<>();
+
+  WriteLog(@Nullable CheckpointSaver saver, Durability durability, Checkpoint base, List<PendingWrite> known) {
+    this.saver = saver;
+    this.durability = durability;
+    this.base = base;
+    for (PendingWrite write : known) {
+      byKey.putIfAbsent(key(write.taskId(), write.channel()), write);
+    }
+  }
+
+  /** Saves the checkpoints a run starts from and the writes it starts with (answers, copied writes). */
+  Mono<Void> begin(List<Checkpoint> checkpoints, List<PendingWrite> writes) {
+    List<PendingWrite> fresh = new ArrayList<>(writes.size());
+    for (PendingWrite write : writes) {
+      if (byKey.putIfAbsent(key(write.taskId(), write.channel()), write) == null) {
+        fresh.add(write);
+      }
+    }
+    if (saver == null) {
+      return Mono.empty();
+    }
+    if (durability == Durability.EXIT) {
+      synchronized (this) {
+        deferredCheckpoints.addAll(checkpoints);
+        deferredWrites.addAll(fresh);
+      }
+      return Mono.empty();
+    }
+    Mono<Void> saved = Mono.empty();
+    for (Checkpoint checkpoint : checkpoints) {
+      saved = saved.then(saver.put(checkpoint));
+    }
+    return fresh.isEmpty() ? saved : saved.then(saver.putWrites(base.threadId(), base.namespace(), base.id(), fresh));
+  }
+
+  @Nullable PendingWrite find(String taskId, String channel) {
+    return byKey.get(key(taskId, channel));
+  }
+
+  /** Records a write (write-once); the Mono completes when the durability mode says it may. */
+  Mono<Void> record(PendingWrite write) {
+    if (byKey.putIfAbsent(key(write.taskId(), write.channel()), write) != null || saver == null) {
+      return Mono.empty();
+    }
+    switch (durability) {
+      case SYNC:
+        return persist(write);
+      case ASYNC:
+        Mono<Void> pending = persist(write).cache();
+        synchronized (this) {
+          inFlight.add(pending);
+        }
+        pending.subscribe(null, error -> { /* reported by flush() */ });
+        return Mono.empty();
+      default:
+        synchronized (this) {
+          deferredWrites.add(write);
+        }
+        return Mono.empty();
+    }
+  }
+
+  /** Completes once every write recorded so far is persisted; errors with the first failed write. */
+  Mono<Void> flush() {
+    if (saver == null) {
+      return Mono.empty();
+    }
+    synchronized (this) {
+      if (durability == Durability.EXIT) {
+        List<Checkpoint> checkpoints = List.copyOf(deferredCheckpoints);
+        List<PendingWrite> writes = List.copyOf(deferredWrites);
+        deferredCheckpoints.clear();
+        deferredWrites.clear();
+        Mono<Void> saved = Mono.empty();
+        for (Checkpoint checkpoint : checkpoints) {
+          saved = saved.then(saver.put(checkpoint));
+        }
+        return writes.isEmpty() ? saved
+            : saved.then(saver.putWrites(base.threadId(), base.namespace(), base.id(), writes));
+      }
+      if (inFlight.isEmpty()) {
+        return Mono.empty();
+      }
+      List<Mono<Void>> pending = List.copyOf(inFlight);
+      inFlight.clear();
+      return Mono.when(pending);
+    }
+  }
+
+  private Mono<Void> persist(PendingWrite write) {
+    return saver == null ? Mono.empty()
+        : saver.putWrites(base.threadId(), base.namespace(), base.id(), List.of(write));
+  }
+
+  private static String key(String taskId, String channel) {
+    return taskId + '\u0000' + channel;
+  }
+}
