@@ -108,6 +108,17 @@ public final class CheckpointFormat {
     return pending;
   }
 
+  /** Every interrupt recorded against the checkpoint, answered or not, in recorded order. */
+  static List<Interrupt> recordedInterrupts(List<PendingWrite> writes) {
+    List<Interrupt> recorded = new ArrayList<>();
+    for (PendingWrite write : writes) {
+      if (write.channel().equals(PendingWrite.INTERRUPT)) {
+        recorded.add(new Interrupt(write.taskId(), Json.toPlain(write.value().path("value"))));
+      }
+    }
+    return recorded;
+  }
+
   static JsonNode interruptValue(String scopeId, JsonNode value) {
     ObjectNode node = JsonNodeFactory.instance.objectNode();
     node.put("scope", scopeId);

@@ -56,6 +56,7 @@ public final class RunLoop {
   private final Map<String, RaisedInterrupts> raised = new LinkedHashMap<>(); // guarded by lock
   private WriteLog writes;
   private Checkpoint base;
+  private volatile @Nullable Throwable failure;
 
   private RunLoop(EntrypointSpec spec, RunConfig config, Output output) {
     this.spec = spec;
@@ -149,7 +150,12 @@ public final class RunLoop {
       return Mono.just(new Start(checkpoint, List.of(), List.of(), List.of(), null, null,
           end == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : end));
     }
+    boolean fork = latestId != null && !latestId.equals(checkpoint.id());
     List<Interrupt> pending = CheckpointFormat.pendingInterrupts(tuple.writes());
+    if (fork && pending.isEmpty()) {
+      // Travelling back to a paused point whose interrupts were answered since: they may be answered anew.
+      pending = CheckpointFormat.recordedInterrupts(tuple.writes());
+    }
     List<PendingWrite> answers = new ArrayList<>();
     switch (command.kind()) {
       case RESUME -> {
@@ -166,7 +172,8 @@ public final class RunLoop {
         answers.add(answer(tuple, pending.get(0).id(), command.resume()));
       }
       case RESUME_BY_ID -> {
-        Set<String> ids = pending.stream().map(Interrupt::id).collect(Collectors.toSet());
+        Set<String> ids = (fork ? CheckpointFormat.recordedInterrupts(tuple.writes()) : pending).stream()
+            .map(Interrupt::id).collect(Collectors.toSet());
         for (Map.Entry<String, Object> entry : command.resumeById().entrySet()) {
           if (!ids.contains(entry.getKey())) {
             return Mono.error(new InvalidCommandException("interrupt '" + entry.getKey() + "' is not pending on "
@@ -182,14 +189,20 @@ public final class RunLoop {
     Object input = Json.fromTree(checkpoint.values().get(CheckpointFormat.START), spec.input(),
         () -> "the input saved in checkpoint " + checkpoint.id() + " of thread '" + checkpoint.threadId() + "'");
     Object previous = previousOf(checkpoint);
-    if (latestId == null || latestId.equals(checkpoint.id())) {
+    if (!fork) {
       return Mono.just(new Start(checkpoint, List.of(), tuple.writes(), answers, input, previous, null));
     }
-    // Continuing from an older checkpoint forks the thread: copy the pending run, then continue the copy.
-    Checkpoint fork = CheckpointFormat.fork(checkpoint, config.metadata(), spec.clock());
-    List<PendingWrite> copied = new ArrayList<>(tuple.writes());
-    copied.addAll(answers);
-    return Mono.just(new Start(fork, List.of(fork), List.of(), copied, input, previous, null));
+    // Continuing from an older checkpoint forks the thread: copy the pending run (new answers replacing old
+    // ones), then continue the copy. Tasks whose input changes get new ids, so they run again.
+    Checkpoint forked = CheckpointFormat.fork(checkpoint, config.metadata(), spec.clock());
+    Set<String> answered = answers.stream().map(PendingWrite::taskId).collect(Collectors.toSet());
+    List<PendingWrite> copied = new ArrayList<>(answers);
+    for (PendingWrite write : tuple.writes()) {
+      if (!(write.channel().equals(PendingWrite.RESUME) && answered.contains(write.taskId()))) {
+        copied.add(write);
+      }
+    }
+    return Mono.just(new Start(forked, List.of(forked), List.of(), copied, input, previous, null));
   }
 
   private PendingWrite answer(CheckpointTuple tuple, String interruptId, @Nullable Object value) {
@@ -225,7 +238,10 @@ public final class RunLoop {
       return emitValues(List.of(), value).thenReturn(new GraphOutput<>(value, List.of()));
     }
     String rootId = Ids.derive(CheckpointFormat.runId(base), CheckpointFormat.ROOT_NAMESPACE, spec.name());
-    output.onOverflow(error -> halted.tryEmitValue(error));
+    output.onOverflow(error -> {
+      failure = error;
+      halted.tryEmitValue(error);
+    });
     Mono<Void> begin = writes.begin(start.toSave(), start.added())
         .then(emitSaved(start.toSave(), rootId))
         .then(emitTaskStart(List.of(), rootId, spec.name(), start.input()));
@@ -239,7 +255,8 @@ public final class RunLoop {
         ? Mono.error(error) : Mono.just(signal));
     return begin
         .then(Mono.firstWithSignal(body, stopped))
-        .flatMap(outcome -> outcome == PAUSED ? pause() : complete(rootId, ((TaskCall.Result) outcome).value()))
+        .flatMap(outcome -> failure != null ? Mono.error(failure)
+            : outcome == PAUSED ? pause() : complete(rootId, ((TaskCall.Result) outcome).value()))
         .onErrorResume(error -> fail(rootId, error))
         .doOnCancel(() -> writes.flush().subscribe(null, error -> { /* the subscriber is gone */ }));
   }

@@ -47,8 +47,9 @@ final class TaskCall {
       RunLoop run = parent.run();
       PendingWrite saved = run.writes().find(id, PendingWrite.RESULT);
       if (saved != null) {
-        return Mono.justOrEmpty(Json.fromTree(saved.value(), spec.output(), () -> "the saved result of '"
-            + spec.name() + "' (" + id + ")"));
+        Object replayed = Json.fromTree(saved.value(), spec.output(), () -> "the saved result of '"
+            + spec.name() + "' (" + id + ")");
+        return Mono.justOrEmpty(replayed);
       }
       return new TaskCall(run, parent, spec, input, id).execute();
     });

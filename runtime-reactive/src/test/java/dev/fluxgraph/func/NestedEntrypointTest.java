@@ -1,0 +1,66 @@
+package dev.fluxgraph.func;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.fluxgraph.checkpoint.InMemorySaver;
+import dev.fluxgraph.types.Command;
+import dev.fluxgraph.types.GraphOutput;
+import dev.fluxgraph.types.RunConfig;
+import dev.fluxgraph.types.TypeRef;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+
+/** SEMANTICS §6: entrypoints invoked inside a run. */
+class NestedEntrypointTest {
+
+  private final InMemorySaver saver = new InMemorySaver();
+  private final RunConfig config = RunConfig.thread(UUID.randomUUID().toString());
+  private static final TypeRef<Map<String, Integer>> MAP = new TypeRef<>() { };
+
+  @Test
+  void aFinishedChildIsNotRunAgainWhenTheParentResumes() {
+    AtomicInteger childRuns = new AtomicInteger();
+    Entrypoint<Map<String, Integer>, Integer> multiply = Entrypoint.named("multiply")
+        .define(MAP, TypeRef.of(Integer.class), (in, context) -> {
+          childRuns.incrementAndGet();
+          return Mono.just(in.get("a") * in.get("b"));
+        });
+    Entrypoint<Map<String, Integer>, Map<String, Integer>> main = Entrypoint.named("main").checkpointer(saver)
+        .define(MAP, MAP, (in, context) -> multiply.invoke(Map.of("a", in.get("x"), "b", in.get("y")))
+            .flatMap(product -> context.interrupt("ok?", Boolean.class)
+                .map(ok -> Map.of("product", ok ? product : -1))));
+    GraphOutput<Map<String, Integer>> paused = main.run(Map.of("x", 6, "y", 7), config).block();
+    assertEquals(1, paused.interrupts().size());
+    StepVerifier.create(main.invoke(Command.resume(true), config)).expectNext(Map.of("product", 42)).verifyComplete();
+    assertEquals(1, childRuns.get());
+  }
+
+  @Test
+  void interruptsInsideTheChildPauseTheParentAndResumeIntoTheChild() {
+    AtomicInteger childTaskRuns = new AtomicInteger();
+    Task<String, String> prepare = Task.of("prepare", String.class, (String s) -> {
+      childTaskRuns.incrementAndGet();
+      return Mono.just(s.toUpperCase());
+    });
+    Entrypoint<String, String> child = Entrypoint.named("child")
+        .define(String.class, String.class, (s, context) -> prepare.call(s)
+            .flatMap(p -> context.interrupt("confirm " + p, String.class).map(answer -> p + "/" + answer)));
+    Entrypoint<String, String> parent = Entrypoint.named("parent").checkpointer(saver)
+        .define(String.class, String.class, (s, context) -> child.invoke(s).map(r -> "[" + r + "]"));
+    GraphOutput<String> paused = parent.run("abc", config).block();
+    assertEquals("confirm ABC", paused.interrupts().get(0).value());
+    StepVerifier.create(parent.invoke(Command.resume("yes"), config)).expectNext("[ABC/yes]").verifyComplete();
+    assertEquals(1, childTaskRuns.get());
+  }
+
+  @Test
+  void outsideARunInvokeRunsStandalone() {
+    Entrypoint<Integer, Integer> inc = Entrypoint.named("inc").define(Integer.class, Integer.class,
+        (n, context) -> Mono.just(n + 1));
+    StepVerifier.create(inc.invoke(1)).expectNext(2).verifyComplete();
+  }
+}
