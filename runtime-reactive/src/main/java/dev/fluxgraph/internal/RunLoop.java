@@ -349,6 +349,18 @@ public final class RunLoop {
     return new Scope(this, id, name, namespace, owner, previous, onPaused);
   }
 
+  /** The scope's own code is running (subscribing its body): it cannot be paused meanwhile. */
+  void busy(Scope scope) {
+    childStarted(scope);
+  }
+
+  void idle(Scope scope) {
+    synchronized (lock) {
+      scope.activeChildren--;
+    }
+    settle(scope);
+  }
+
   void childStarted(Scope parent) {
     synchronized (lock) {
       parent.activeChildren++;

@@ -62,12 +62,39 @@ public final class Scope implements EntrypointContext<Object> {
     return context.getOrDefault(KEY, null);
   }
 
-  /** Runs {@code body} with this scope in its Reactor context; closes the scope when the attempt fails or is cancelled. */
+  /**
+   * Runs {@code body} with this scope in its Reactor context; closes the scope when the attempt fails or is
+   * cancelled. While the body's publisher is being subscribed (when e.g. {@code Mono.zip} starts its tasks one
+   * after the other) the scope counts as busy, so a task that pauses at once cannot make the scope look paused
+   * before its siblings have even started.
+   */
   Mono<?> enter(ScopeBody body, @Nullable Object input) {
-    return Mono.defer(() -> body.run(input, this))
+    Mono<?> attempt = Mono.defer(() -> body.run(input, this))
         .contextWrite(context -> context.put(KEY, this))
         .doOnError(error -> run.close(this))
         .doOnCancel(() -> run.close(this));
+    return new BusyWhileSubscribing<>(attempt, this);
+  }
+
+  /** Counts the scope as busy for the duration of the synchronous subscription of its body. */
+  private static final class BusyWhileSubscribing<T> extends Mono<T> {
+    private final Mono<T> source;
+    private final Scope scope;
+
+    BusyWhileSubscribing(Mono<T> source, Scope scope) {
+      this.source = source;
+      this.scope = scope;
+    }
+
+    @Override
+    public void subscribe(reactor.core.CoreSubscriber<? super T> actual) {
+      scope.run.busy(scope);
+      try {
+        source.subscribe(actual);
+      } finally {
+        scope.run.idle(scope);
+      }
+    }
   }
 
   RunLoop run() {

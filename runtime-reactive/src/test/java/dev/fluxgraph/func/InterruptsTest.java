@@ -99,6 +99,19 @@ class InterruptsTest {
   }
 
   @Test
+  void aTaskThatPausesAtOnceDoesNotEndTheRunBeforeItsSiblingsStart() {
+    Task<String, String> ask = Task.of("ask", String.class,
+        (String item, TaskContext context) -> context.interrupt("now " + item, String.class));
+    Task<String, String> slow = Task.of("slow", String.class,
+        (String item) -> Mono.delay(Duration.ofMillis(20)).then(Interrupts.interrupt("later " + item, String.class)));
+    Entrypoint<String, String> workflow = Entrypoint.named("w").checkpointer(saver)
+        .define(String.class, String.class, (input, context) -> Mono.zip(ask.call(input), slow.call(input))
+            .map(t -> t.getT1() + t.getT2()));
+    GraphOutput<String> paused = workflow.run("x", config).block();
+    assertEquals(List.of("now x", "later x"), paused.interrupts().stream().map(Interrupt::value).toList());
+  }
+
+  @Test
   void interruptInTheEntrypointBodyAndInvokeErrors() {
     Entrypoint<String, String> workflow = Entrypoint.named("review").checkpointer(saver)
         .define(String.class, String.class, (topic, context) ->
