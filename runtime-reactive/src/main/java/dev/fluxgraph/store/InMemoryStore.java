@@ -1,0 +1,187 @@
+package dev.fluxgraph.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxgraph.errors.SerializationException;
+import dev.fluxgraph.internal.Json;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * A {@link Store} in memory. Values are normalized through JSON on {@code put}, so reads return plain JSON data
+ * and never the caller's objects. Invalid arguments (empty namespace, a label that is empty or contains '.',
+ * a blank key, a non-positive ttl) fail the returned publisher with {@link IllegalArgumentException}; null
+ * arguments throw {@link NullPointerException} at call time. Thread-safe; every method is cold.
+ */
+public final class InMemoryStore implements Store {
+
+  private static final Comparator<List<String>> NAMESPACE_ORDER = (a, b) -> {
+    for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+      int c = a.get(i).compareTo(b.get(i));
+      if (c != 0) {
+        return c;
+      }
+    }
+    return Integer.compare(a.size(), b.size());
+  };
+
+  private final Clock clock;
+  private final ConcurrentHashMap<Key, Stored> items = new ConcurrentHashMap<>();
+
+  public InMemoryStore() {
+    this(Clock.systemUTC());
+  }
+
+  /** A store whose timestamps and expiry follow {@code clock}. */
+  public InMemoryStore(Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock must not be null");
+  }
+
+  @Override
+  public Mono<Void> put(List<String> namespace, String key, Map<String, Object> value, @Nullable Duration ttl) {
+    Objects.requireNonNull(namespace, "namespace must not be null");
+    Objects.requireNonNull(key, "key must not be null");
+    Objects.requireNonNull(value, "value must not be null");
+    return Mono.fromRunnable(() -> {
+      validate(namespace, key);
+      if (ttl != null && (ttl.isZero() || ttl.isNegative())) {
+        throw new IllegalArgumentException("ttl must be positive, was " + ttl);
+      }
+      JsonNode json;
+      try {
+        json = Json.toTree(value, () -> "the value");
+      } catch (SerializationException e) {
+        throw new SerializationException("the value for key '" + key + "' in namespace " + namespace
+            + " is not JSON-serializable: " + e.getMessage(), e);
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, Object> plain = (Map<String, Object>) Json.toPlain((ObjectNode) json);
+      Instant now = clock.instant();
+      Instant expiresAt = ttl == null ? null : now.plus(ttl);
+      Key id = new Key(List.copyOf(namespace), key);
+      items.compute(id, (k, old) -> new Stored(new Item(id.namespace(), key, plain,
+          old == null || old.expired(now) ? now : old.item().createdAt(), now), json, expiresAt));
+    });
+  }
+
+  @Override
+  public Mono<Item> get(List<String> namespace, String key) {
+    Objects.requireNonNull(namespace, "namespace must not be null");
+    Objects.requireNonNull(key, "key must not be null");
+    return Mono.fromCallable(() -> {
+      validate(namespace, key);
+      Stored stored = items.get(new Key(List.copyOf(namespace), key));
+      return stored == null || stored.expired(clock.instant()) ? null : stored.item();
+    });
+  }
+
+  @Override
+  public Mono<Void> delete(List<String> namespace, String key) {
+    Objects.requireNonNull(namespace, "namespace must not be null");
+    Objects.requireNonNull(key, "key must not be null");
+    return Mono.fromRunnable(() -> {
+      validate(namespace, key);
+      items.remove(new Key(List.copyOf(namespace), key));
+    });
+  }
+
+  @Override
+  public Flux<Item> search(List<String> namespacePrefix, SearchOptions options) {
+    Objects.requireNonNull(namespacePrefix, "namespacePrefix must not be null");
+    Objects.requireNonNull(options, "options must not be null");
+    return Flux.defer(() -> {
+      Instant now = clock.instant();
+      Map<String, JsonNode> filter = new java.util.LinkedHashMap<>();
+      options.filter().forEach((field, expected) -> filter.put(field, Json.toTree(expected, () -> "filter " + field)));
+      List<Stored> matches = new ArrayList<>();
+      for (Stored stored : items.values()) {
+        if (!stored.expired(now) && startsWith(stored.item().namespace(), namespacePrefix)
+            && matches(stored.json(), filter)) {
+          matches.add(stored);
+        }
+      }
+      matches.sort(Comparator.comparing((Stored s) -> s.item().updatedAt()).reversed()
+          .thenComparing(s -> s.item().namespace(), NAMESPACE_ORDER)
+          .thenComparing(s -> s.item().key()));
+      return Flux.fromIterable(matches).skip(options.offset()).take(options.limit()).map(Stored::item);
+    });
+  }
+
+  @Override
+  public Flux<List<String>> listNamespaces(NamespaceQuery query) {
+    Objects.requireNonNull(query, "query must not be null");
+    return Flux.defer(() -> {
+      Instant now = clock.instant();
+      TreeSet<List<String>> namespaces = new TreeSet<>(NAMESPACE_ORDER);
+      for (Stored stored : items.values()) {
+        List<String> namespace = stored.item().namespace();
+        if (stored.expired(now) || !startsWith(namespace, query.prefix()) || !endsWith(namespace, query.suffix())) {
+          continue;
+        }
+        namespaces.add(namespace.size() > query.maxDepth() ? namespace.subList(0, query.maxDepth()) : namespace);
+      }
+      return Flux.fromIterable(namespaces).skip(query.offset()).take(query.limit()).map(List::copyOf);
+    });
+  }
+
+  private static boolean matches(JsonNode value, Map<String, JsonNode> filter) {
+    for (Map.Entry<String, JsonNode> entry : filter.entrySet()) {
+      JsonNode actual = value.get(entry.getKey());
+      if (actual == null || !sameJson(actual, entry.getValue())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean sameJson(JsonNode a, JsonNode b) {
+    if (a.isNumber() && b.isNumber()) {
+      return a.decimalValue().compareTo(b.decimalValue()) == 0;
+    }
+    return a.equals(b);
+  }
+
+  private static boolean startsWith(List<String> namespace, List<String> prefix) {
+    return namespace.size() >= prefix.size() && namespace.subList(0, prefix.size()).equals(prefix);
+  }
+
+  private static boolean endsWith(List<String> namespace, List<String> suffix) {
+    return namespace.size() >= suffix.size()
+        && namespace.subList(namespace.size() - suffix.size(), namespace.size()).equals(suffix);
+  }
+
+  private static void validate(List<String> namespace, String key) {
+    if (namespace.isEmpty()) {
+      throw new IllegalArgumentException("namespace must not be empty");
+    }
+    for (String label : namespace) {
+      if (label == null || label.isEmpty() || label.contains(".")) {
+        throw new IllegalArgumentException("namespace labels must be non-empty and must not contain '.': "
+            + namespace);
+      }
+    }
+    if (key.isBlank()) {
+      throw new IllegalArgumentException("key must not be blank");
+    }
+  }
+
+  private record Key(List<String> namespace, String key) {
+  }
+
+  private record Stored(Item item, JsonNode json, @Nullable Instant expiresAt) {
+    boolean expired(Instant now) {
+      return expiresAt != null && !now.isBefore(expiresAt);
+    }
+  }
+}
