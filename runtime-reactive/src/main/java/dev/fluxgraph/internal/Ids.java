@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -67,16 +68,7 @@ public final class Ids {
   }
 
   private static String format(long msb, long lsb) {
-    char[] out = new char[36];
-    int pos = 0;
-    for (int i = 0; i < 32; i++) {
-      if (i == 8 || i == 12 || i == 16 || i == 20) {
-        out[pos++] = '-';
-      }
-      long word = i < 16 ? msb : lsb;
-      int shift = 60 - 4 * (i % 16);
-      out[pos++] = HEX[(int) ((word >>> shift) & 0xF)];
-    }
-    return new String(out);
+    return new UUID(msb, lsb).toString(); // the JDK's formatter is much faster than a hand-written one
   }
+
 }

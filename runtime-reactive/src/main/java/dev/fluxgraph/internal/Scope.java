@@ -35,7 +35,7 @@ public final class Scope implements EntrypointContext<Object> {
   private final Runnable onPaused;
   private final StreamWriter writer;
 
-  private final Map<String, Integer> occurrences = new HashMap<>(4);
+  private final Map<String, Integer> occurrences = new HashMap<>(16);
   private int interrupts;
 
   // Guarded by the run's lock (RunLoop#settle and friends).

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /**
  * The writes of one run: an in-memory view that replay reads (always, so retries replay finished tasks even
@@ -21,10 +22,12 @@ final class WriteLog {
   private final @Nullable CheckpointSaver saver;
   private final Durability durability;
   private final Checkpoint base;
-  private final ConcurrentHashMap<String, PendingWrite> byKey = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, PendingWrite> byKey = new ConcurrentHashMap<>(64);
   private final List<Checkpoint> deferredCheckpoints = new ArrayList<>();
   private final List<PendingWrite> deferredWrites = new ArrayList<>();
-  private final List<Mono<Void>> inFlight = new ArrayList<>();
+  private int inFlight; // ASYNC writes not yet acknowledged; guarded by this
+  private @Nullable Throwable failed; // the first ASYNC write that failed; guarded by this
+  private Sinks.@Nullable Empty<Void> drained; // completes when inFlight drops to 0; guarded by this
 
   WriteLog(@Nullable CheckpointSaver saver, Durability durability, Checkpoint base, List<PendingWrite> known) {
     this.saver = saver;
@@ -73,11 +76,10 @@ final class WriteLog {
       case SYNC:
         return persist(write);
       case ASYNC:
-        Mono<Void> pending = persist(write).cache();
         synchronized (this) {
-          inFlight.add(pending);
+          inFlight++;
         }
-        pending.subscribe(null, error -> { /* reported by flush() */ });
+        persist(write).subscribe(null, this::acknowledged, () -> acknowledged(null));
         return Mono.empty();
       default:
         synchronized (this) {
@@ -105,12 +107,33 @@ final class WriteLog {
         return writes.isEmpty() ? saved
             : saved.then(saver.putWrites(base.threadId(), base.namespace(), base.id(), writes));
       }
-      if (inFlight.isEmpty()) {
-        return Mono.empty();
+      if (inFlight == 0) {
+        return failed == null ? Mono.empty() : Mono.error(failed);
       }
-      List<Mono<Void>> pending = List.copyOf(inFlight);
-      inFlight.clear();
-      return Mono.when(pending);
+      if (drained == null) {
+        drained = Sinks.empty();
+      }
+      return drained.asMono().then(Mono.defer(() -> {
+        synchronized (this) {
+          return failed == null ? Mono.<Void>empty() : Mono.<Void>error(failed);
+        }
+      }));
+    }
+  }
+
+  private void acknowledged(@Nullable Throwable error) {
+    Sinks.Empty<Void> done = null;
+    synchronized (this) {
+      if (error != null && failed == null) {
+        failed = error;
+      }
+      if (--inFlight == 0 && drained != null) {
+        done = drained;
+        drained = null;
+      }
+    }
+    if (done != null) {
+      done.tryEmitEmpty();
     }
   }
 
