@@ -273,13 +273,16 @@ public final class RunLoop {
     JsonNode saveJson = save == value ? valueJson
         : Json.toTree(save, () -> "the saved value (Final.save) of entrypoint '" + spec.name() + "'");
     Mono<Void> saved = Mono.empty();
+    Mono<Void> announced = Mono.empty();
     if (saver != null) {
       Checkpoint loop = CheckpointFormat.loop(base, valueJson, saveJson, config.metadata(), spec.clock());
-      saved = saver.put(loop).then(emitCheckpoint(loop, finalValue, List.of(), List.of()));
+      saved = saver.put(loop);
+      announced = emitCheckpoint(loop, finalValue, List.of(), List.of());
     }
     return writes.flush()
         .then(saved)
         .then(emitTaskEnd(List.of(), rootId, spec.name(), finalValue, null, List.of()))
+        .then(announced)
         .then(emitUpdate(List.of(), spec.name(), finalValue, false))
         .then(emitValues(List.of(), finalValue))
         .thenReturn(new GraphOutput<>(finalValue, List.of()));
