@@ -141,6 +141,7 @@ public record RetryPolicy(Duration initialInterval, double backoffFactor, Durati
     for (String name : List.of("statusCode", "getStatusCode", "getRawStatusCode", "status")) {
       try {
         Method method = error.getClass().getMethod(name);
+        method.trySetAccessible(); // public accessor of a non-public exception class
         Object value = method.invoke(error);
         Integer status = asStatus(value);
         if (status != null) {
@@ -162,7 +163,9 @@ public record RetryPolicy(Duration initialInterval, double backoffFactor, Durati
     }
     for (String name : List.of("value", "code")) {
       try {
-        Object inner = value.getClass().getMethod(name).invoke(value);
+        Method method = value.getClass().getMethod(name);
+        method.trySetAccessible();
+        Object inner = method.invoke(value);
         if (inner instanceof Integer status) {
           return status;
         }
