@@ -106,6 +106,7 @@ class MisuseErrorsTest {
     Entrypoint<String, String> workflow = Entrypoint.named("w").checkpointer(saver)
         .define(String.class, String.class, (s, context) -> Mono.just(s));
     fails(workflow.invoke(Command.resume("v"), config), EmptyInputException.class, "no checkpoint");
+    fails(workflow.invoke(Command.proceed(), config), EmptyInputException.class, "no checkpoint to continue");
     workflow.invoke("x", config).block(NO_HANG);
     fails(workflow.invoke(Command.resume("v"), config), InvalidCommandException.class, "nothing to resume");
   }

@@ -58,6 +58,18 @@ class NestedEntrypointTest {
   }
 
   @Test
+  void aChildUsesTheParentsStore() {
+    dev.fluxgraph.store.InMemoryStore store = new dev.fluxgraph.store.InMemoryStore();
+    Entrypoint<String, String> child = Entrypoint.named("child").define(String.class, String.class,
+        (key, context) -> context.store().put(java.util.List.of("memories"), key, Map.of("seen", true)).thenReturn(key));
+    Entrypoint<String, Boolean> parent = Entrypoint.named("parent").checkpointer(saver).store(store)
+        .define(String.class, Boolean.class, (key, context) -> child.invoke(key)
+            .flatMap(k -> context.store().get(java.util.List.of("memories"), k))
+            .map(item -> (Boolean) item.value().get("seen")));
+    StepVerifier.create(parent.invoke("k1", config)).expectNext(true).verifyComplete();
+  }
+
+  @Test
   void outsideARunInvokeRunsStandalone() {
     Entrypoint<Integer, Integer> inc = Entrypoint.named("inc").define(Integer.class, Integer.class,
         (n, context) -> Mono.just(n + 1));
