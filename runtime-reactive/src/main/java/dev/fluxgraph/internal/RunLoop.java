@@ -370,20 +370,17 @@ public final class RunLoop {
     }
   }
 
+  /** The call paused on interrupts: it stops counting as running in its parent, and counts as paused. */
   void childPaused(TaskCall call) {
-    Scope parent = call.parent();
-    synchronized (lock) {
-      if (!call.counted()) {
-        return;
-      }
-      call.uncount();
-      parent.activeChildren--;
-      parent.pausedChildren++;
-    }
-    settle(parent);
+    uncount(call, true);
   }
 
+  /** The call finished (or was cancelled): it stops counting as running in its parent. */
   void childEnded(TaskCall call) {
+    uncount(call, false);
+  }
+
+  private void uncount(TaskCall call, boolean paused) {
     Scope parent = call.parent();
     synchronized (lock) {
       if (!call.counted()) {
@@ -391,6 +388,9 @@ public final class RunLoop {
       }
       call.uncount();
       parent.activeChildren--;
+      if (paused) {
+        parent.pausedChildren++;
+      }
     }
     settle(parent);
   }

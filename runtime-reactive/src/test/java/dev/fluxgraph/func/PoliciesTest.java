@@ -13,20 +13,16 @@ import dev.fluxgraph.types.Command;
 import dev.fluxgraph.types.RetryPolicy;
 import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.StreamChunk;
+import dev.fluxgraph.testing.TestClock;
 import dev.fluxgraph.types.StreamMode;
 import java.io.IOException;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -241,32 +237,9 @@ class PoliciesTest {
 
   // ---------------------------------------------------------------- cache
 
-  private static final class MutableClock extends Clock {
-    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-
-    void advance(Duration duration) {
-      now.updateAndGet(instant -> instant.plus(duration));
-    }
-  }
-
   @Test
   void cacheHitsAcrossRunsAndThreadsUntilTheTtlAndClearCache() {
-    MutableClock clock = new MutableClock();
+    TestClock clock = new TestClock();
     InMemoryCache cache = new InMemoryCache(clock);
     AtomicInteger runs = new AtomicInteger();
     Task<Integer, Integer> slowAdd = Task.of("slow_add", Integer.class, (Integer x) -> {
