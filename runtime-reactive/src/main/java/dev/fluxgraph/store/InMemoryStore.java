@@ -2,8 +2,8 @@ package dev.fluxgraph.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.fluxgraph.errors.SerializationException;
 import dev.fluxgraph.internal.Json;
+import dev.fluxgraph.internal.StoreKeys;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -54,17 +54,9 @@ public final class InMemoryStore implements Store {
     Objects.requireNonNull(key, "key must not be null");
     Objects.requireNonNull(value, "value must not be null");
     return Mono.fromRunnable(() -> {
-      validate(namespace, key);
-      if (ttl != null && (ttl.isZero() || ttl.isNegative())) {
-        throw new IllegalArgumentException("ttl must be positive, was " + ttl);
-      }
-      JsonNode json;
-      try {
-        json = Json.toTree(value, () -> "the value");
-      } catch (SerializationException e) {
-        throw new SerializationException("the value for key '" + key + "' in namespace " + namespace
-            + " is not JSON-serializable: " + e.getMessage(), e);
-      }
+      StoreKeys.validate(namespace, key);
+      StoreKeys.validateTtl(ttl);
+      JsonNode json = StoreKeys.toJson(namespace, key, value);
       @SuppressWarnings("unchecked")
       Map<String, Object> plain = (Map<String, Object>) Json.toPlain((ObjectNode) json);
       Instant now = clock.instant();
@@ -80,7 +72,7 @@ public final class InMemoryStore implements Store {
     Objects.requireNonNull(namespace, "namespace must not be null");
     Objects.requireNonNull(key, "key must not be null");
     return Mono.fromCallable(() -> {
-      validate(namespace, key);
+      StoreKeys.validate(namespace, key);
       Stored stored = items.get(new Key(List.copyOf(namespace), key));
       return stored == null || stored.expired(clock.instant()) ? null : stored.item();
     });
@@ -91,7 +83,7 @@ public final class InMemoryStore implements Store {
     Objects.requireNonNull(namespace, "namespace must not be null");
     Objects.requireNonNull(key, "key must not be null");
     return Mono.fromRunnable(() -> {
-      validate(namespace, key);
+      StoreKeys.validate(namespace, key);
       items.remove(new Key(List.copyOf(namespace), key));
     });
   }
@@ -159,21 +151,6 @@ public final class InMemoryStore implements Store {
   private static boolean endsWith(List<String> namespace, List<String> suffix) {
     return namespace.size() >= suffix.size()
         && namespace.subList(namespace.size() - suffix.size(), namespace.size()).equals(suffix);
-  }
-
-  private static void validate(List<String> namespace, String key) {
-    if (namespace.isEmpty()) {
-      throw new IllegalArgumentException("namespace must not be empty");
-    }
-    for (String label : namespace) {
-      if (label == null || label.isEmpty() || label.contains(".")) {
-        throw new IllegalArgumentException("namespace labels must be non-empty and must not contain '.': "
-            + namespace);
-      }
-    }
-    if (key.isBlank()) {
-      throw new IllegalArgumentException("key must not be blank");
-    }
   }
 
   private record Key(List<String> namespace, String key) {
