@@ -164,7 +164,7 @@ public final class PostgresSaver implements CheckpointSaver, AutoCloseable {
               SELECT thread_id, checkpoint_ns, checkpoint_id,
                      row_number() OVER (PARTITION BY thread_id, checkpoint_ns ORDER BY checkpoint_id DESC) AS rank
                 FROM fluxgraph_checkpoints WHERE true""" + threadFilter + """
-            ) ranked
+            \s) ranked
             WHERE c.thread_id = ranked.thread_id AND c.checkpoint_ns = ranked.checkpoint_ns
               AND c.checkpoint_id = ranked.checkpoint_id AND ranked.rank > $1""";
         parameter = retention.keepLatest();
@@ -172,7 +172,7 @@ public final class PostgresSaver implements CheckpointSaver, AutoCloseable {
         sql = """
             DELETE FROM fluxgraph_checkpoints c
              WHERE c.created_at < $1""" + threadFilter.replace("thread_id", "c.thread_id") + """
-               AND c.checkpoint_id < (SELECT max(l.checkpoint_id) FROM fluxgraph_checkpoints l
+             \sAND c.checkpoint_id < (SELECT max(l.checkpoint_id) FROM fluxgraph_checkpoints l
                                        WHERE l.thread_id = c.thread_id AND l.checkpoint_ns = c.checkpoint_ns)""";
         parameter = OffsetDateTime.now(java.time.ZoneOffset.UTC).minus(retention.olderThan());
       }
