@@ -23,6 +23,7 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
 
 /**
  * A {@link CheckpointSaver} on PostgreSQL over R2DBC: fully non-blocking, with writes of many concurrent runs
@@ -51,14 +52,30 @@ public final class PostgresSaver implements CheckpointSaver, AutoCloseable {
         FROM fluxgraph_checkpoints c
        WHERE c.thread_id = $1 AND c.checkpoint_ns = $2""";
 
+  /** One statement answers a batch of {@link #get} calls: a lateral join over the requested threads. */
+  private static final String SELECT_BATCH = """
+      SELECT q.o, c.thread_id, c.checkpoint_ns, c.checkpoint_id, c.parent_id, c.created_at,
+             c.metadata::text AS metadata, c.channel_values::text AS channel_values,
+             (SELECT coalesce(jsonb_agg(jsonb_build_array(w.task_id, w.task_name, w.channel, w.value)
+                                        ORDER BY w.seq), '[]'::jsonb)::text
+                FROM fluxgraph_writes w
+               WHERE w.thread_id = c.thread_id AND w.checkpoint_ns = c.checkpoint_ns
+                 AND w.checkpoint_id = c.checkpoint_id) AS writes
+        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS q(t, n, i, o)
+        JOIN LATERAL (SELECT * FROM fluxgraph_checkpoints l
+                       WHERE l.thread_id = q.t AND l.checkpoint_ns = q.n AND (q.i IS NULL OR l.checkpoint_id = q.i)
+                       ORDER BY l.checkpoint_id DESC LIMIT 1) c ON true""";
+
   private final ConnectionFactory factory;
   private final @Nullable ConnectionPool ownedPool;
   private final WriteBatcher batcher;
+  private final GroupCommit<Read> reads;
 
   private PostgresSaver(ConnectionFactory factory, @Nullable ConnectionPool ownedPool) {
     this.factory = factory;
     this.ownedPool = ownedPool;
     this.batcher = new WriteBatcher(factory, MAX_BATCH, MAX_CONCURRENT_BATCHES);
+    this.reads = new GroupCommit<>(MAX_BATCH, MAX_CONCURRENT_BATCHES, this::read);
   }
 
   /**
@@ -86,7 +103,6 @@ public final class PostgresSaver implements CheckpointSaver, AutoCloseable {
         .initialSize(2)
         .maxSize(16)
         .maxIdleTime(Duration.ofMinutes(10))
-        .validationQuery("SELECT 1")
         .build());
   }
 
@@ -99,14 +115,45 @@ public final class PostgresSaver implements CheckpointSaver, AutoCloseable {
   public Mono<CheckpointTuple> get(String threadId, String namespace, @Nullable String checkpointId) {
     Objects.requireNonNull(threadId, "threadId must not be null");
     Objects.requireNonNull(namespace, "namespace must not be null");
-    String sql = SELECT + (checkpointId == null ? "" : " AND c.checkpoint_id = $3")
-        + " ORDER BY c.checkpoint_id DESC LIMIT 1";
-    return query(sql, statement -> {
-      statement.bind("$1", threadId).bind("$2", namespace);
-      if (checkpointId != null) {
-        statement.bind("$3", checkpointId);
-      }
-    }).next();
+    return Mono.create(sink -> reads.submit(new Read(threadId, namespace, checkpointId, sink)));
+  }
+
+  /** A batch of reads in one statement; each request gets its row, or completes empty. */
+  private Mono<Void> read(List<Read> batch) {
+    int size = batch.size();
+    String[] threads = new String[size];
+    String[] namespaces = new String[size];
+    String[] ids = new String[size];
+    for (int i = 0; i < size; i++) {
+      threads[i] = batch.get(i).threadId;
+      namespaces[i] = batch.get(i).namespace;
+      ids[i] = batch.get(i).checkpointId;
+    }
+    CheckpointTuple[] found = new CheckpointTuple[size];
+    return Flux.usingWhen(factory.create(), connection -> Flux.from(connection.createStatement(SELECT_BATCH)
+                .bind("$1", threads).bind("$2", namespaces).bind("$3", ids).execute())
+            .flatMap(result -> result.map(row -> {
+              found[(int) (row.get("o", Long.class) - 1)] = tuple(row);
+              return Boolean.TRUE;
+            })), Connection::close)
+        .then(Mono.fromRunnable(() -> {
+          for (int i = 0; i < size; i++) {
+            if (found[i] == null) {
+              batch.get(i).sink.success();
+            } else {
+              batch.get(i).sink.success(found[i]);
+            }
+          }
+        }));
+  }
+
+  /** One queued {@link #get}. */
+  private record Read(String threadId, String namespace, @Nullable String checkpointId,
+                      MonoSink<CheckpointTuple> sink) implements GroupCommit.Request {
+    @Override
+    public void fail(Throwable error) {
+      sink.error(error);
+    }
   }
 
   @Override

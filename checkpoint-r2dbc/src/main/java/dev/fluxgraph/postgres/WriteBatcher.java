@@ -13,9 +13,6 @@ import java.time.Duration;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -51,15 +48,11 @@ final class WriteBatcher {
   private static final String FOREIGN_KEY_VIOLATION = "23503";
 
   private final ConnectionFactory factory;
-  private final int maxBatch;
-  private final int maxConcurrent;
-  private final Queue<Request> queue = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger inFlight = new AtomicInteger();
+  private final GroupCommit<Request> batches;
 
   WriteBatcher(ConnectionFactory factory, int maxBatch, int maxConcurrent) {
     this.factory = factory;
-    this.maxBatch = maxBatch;
-    this.maxConcurrent = maxConcurrent;
+    this.batches = new GroupCommit<>(maxBatch, maxConcurrent, this::execute);
   }
 
   /** Saves a checkpoint in the next batch. */
@@ -78,40 +71,14 @@ final class WriteBatcher {
   private Mono<Void> submit(Request request) {
     return Mono.create(sink -> {
       request.sink = sink;
-      queue.add(request);
-      drain();
+      batches.submit(request);
     });
   }
 
-  private void drain() {
-    while (!queue.isEmpty()) {
-      int running = inFlight.get();
-      if (running >= maxConcurrent) {
-        return;
-      }
-      if (!inFlight.compareAndSet(running, running + 1)) {
-        continue;
-      }
-      List<Request> batch = new ArrayList<>();
-      Request next;
-      while (batch.size() < maxBatch && (next = queue.poll()) != null) {
-        batch.add(next);
-      }
-      if (batch.isEmpty()) {
-        inFlight.decrementAndGet();
-        continue;
-      }
-      execute(batch)
-          .doFinally(signal -> {
-            inFlight.decrementAndGet();
-            drain();
-          })
-          .subscribe(null, error -> batch.forEach(request -> request.fail(error)),
-              () -> batch.forEach(Request::succeed));
-    }
-  }
-
-  /** Both inserts of a batch; a foreign-key failure falls back to one request at a time to find the culprit. */
+  /**
+   * Both inserts of a batch, completing its requests; a foreign-key failure falls back to one request at a time
+   * to find the culprit.
+   */
   private Mono<Void> execute(List<Request> batch) {
     List<Request> checkpoints = batch.stream().filter(r -> r.checkpoint != null).toList();
     List<Request> writes = batch.stream().filter(r -> r.checkpoint == null).toList();
@@ -119,6 +86,7 @@ final class WriteBatcher {
             connection -> insertCheckpoints(connection, checkpoints).then(insertWrites(connection, writes)),
             Connection::close)
         .retryWhen(Retry.backoff(3, Duration.ofMillis(20)).filter(WriteBatcher::transient_))
+        .doOnSuccess(done -> batch.forEach(Request::succeed))
         .onErrorResume(error -> isForeignKeyViolation(error) && writes.size() + checkpoints.size() > 1,
             error -> isolate(checkpoints, writes));
   }
@@ -202,7 +170,7 @@ final class WriteBatcher {
   }
 
   /** One queued request: a checkpoint, or the writes of one checkpoint. */
-  private static final class Request {
+  private static final class Request implements GroupCommit.Request {
     final @Nullable Checkpoint checkpoint;
     final @Nullable String threadAndNamespace;
     final @Nullable String checkpointId;
@@ -221,7 +189,8 @@ final class WriteBatcher {
       sink.success();
     }
 
-    void fail(Throwable error) {
+    @Override
+    public void fail(Throwable error) {
       if (checkpoint == null && isForeignKeyViolation(error)) {
         String thread = threadAndNamespace.substring(0, threadAndNamespace.indexOf('\u0000'));
         sink.error(new IllegalArgumentException("checkpoint " + checkpointId + " does not exist on thread '"

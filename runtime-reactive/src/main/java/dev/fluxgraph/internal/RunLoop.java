@@ -276,7 +276,7 @@ public final class RunLoop {
     Mono<Void> announced = Mono.empty();
     if (saver != null) {
       Checkpoint loop = CheckpointFormat.loop(base, valueJson, saveJson, config.metadata(), spec.clock());
-      saved = saver.put(loop);
+      saved = saver.put(loop); // after the flush: a completed run's writes are durable before its loop checkpoint
       announced = emitCheckpoint(loop, finalValue, List.of(), List.of());
     }
     return writes.flush()

@@ -25,6 +25,7 @@ final class WriteLog {
   private final ConcurrentHashMap<String, PendingWrite> byKey = new ConcurrentHashMap<>(64);
   private final List<Checkpoint> deferredCheckpoints = new ArrayList<>();
   private final List<PendingWrite> deferredWrites = new ArrayList<>();
+  private Mono<Void> baseSaved = Mono.empty();
   private int inFlight; // ASYNC writes not yet acknowledged; guarded by this
   private @Nullable Throwable failed; // the first ASYNC write that failed; guarded by this
   private Sinks.@Nullable Empty<Void> drained; // completes when inFlight drops to 0; guarded by this
@@ -38,7 +39,11 @@ final class WriteLog {
     }
   }
 
-  /** Saves the checkpoints a run starts from and the writes it starts with (answers, copied writes). */
+  /**
+   * Saves the checkpoints a run starts from and the writes it starts with (answers, copied writes). SYNC awaits
+   * them; ASYNC saves them in the background (the run's writes are sent after them, and {@link #flush()} awaits
+   * them); EXIT keeps them for {@link #flush()}.
+   */
   Mono<Void> begin(List<Checkpoint> checkpoints, List<PendingWrite> writes) {
     List<PendingWrite> fresh = new ArrayList<>(writes.size());
     for (PendingWrite write : writes) {
@@ -60,7 +65,18 @@ final class WriteLog {
     for (Checkpoint checkpoint : checkpoints) {
       saved = saved.then(saver.put(checkpoint));
     }
-    return fresh.isEmpty() ? saved : saved.then(saver.putWrites(base.threadId(), base.namespace(), base.id(), fresh));
+    if (!fresh.isEmpty()) {
+      saved = saved.then(saver.putWrites(base.threadId(), base.namespace(), base.id(), fresh));
+    }
+    if (checkpoints.isEmpty() && fresh.isEmpty()) {
+      return Mono.empty();
+    }
+    baseSaved = saved.cache();
+    if (durability == Durability.SYNC) {
+      return baseSaved;
+    }
+    track(baseSaved);
+    return Mono.empty();
   }
 
   @Nullable PendingWrite find(String taskId, String channel) {
@@ -76,10 +92,7 @@ final class WriteLog {
       case SYNC:
         return persist(write);
       case ASYNC:
-        synchronized (this) {
-          inFlight++;
-        }
-        persist(write).subscribe(null, this::acknowledged, () -> acknowledged(null));
+        track(persist(write));
         return Mono.empty();
       default:
         synchronized (this) {
@@ -121,6 +134,14 @@ final class WriteLog {
     }
   }
 
+  /** Sends an ASYNC write in the background; {@link #flush()} waits for it. */
+  private void track(Mono<Void> write) {
+    synchronized (this) {
+      inFlight++;
+    }
+    write.subscribe(null, this::acknowledged, () -> acknowledged(null));
+  }
+
   private void acknowledged(@Nullable Throwable error) {
     Sinks.Empty<Void> done = null;
     synchronized (this) {
@@ -139,7 +160,7 @@ final class WriteLog {
 
   private Mono<Void> persist(PendingWrite write) {
     return saver == null ? Mono.empty()
-        : saver.putWrites(base.threadId(), base.namespace(), base.id(), List.of(write));
+        : baseSaved.then(saver.putWrites(base.threadId(), base.namespace(), base.id(), List.of(write)));
   }
 
   private static String key(String taskId, String channel) {
