@@ -202,9 +202,14 @@ public final class PostgresSaver implements CheckpointSaver, AutoCloseable {
 
   /**
    * Deletes old checkpoints (and their writes) by the retention rule; the newest checkpoint of every thread and
-   * namespace is always kept, so pending runs can still continue. Emits the number of checkpoints deleted.
+   * namespace is always kept, so pending runs can still continue.
    */
-  public Mono<Long> prune(Retention retention) {
+  public Mono<Void> prune(Retention retention) {
+    return pruneCounting(retention).then();
+  }
+
+  /** {@link #prune}, emitting the number of checkpoints deleted. */
+  public Mono<Long> pruneCounting(Retention retention) {
     Objects.requireNonNull(retention, "retention must not be null");
     return Mono.defer(() -> {
       String threadFilter = retention.threadId() == null ? "" : " AND thread_id = $2";

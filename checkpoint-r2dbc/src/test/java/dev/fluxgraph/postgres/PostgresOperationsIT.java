@@ -94,7 +94,7 @@ class PostgresOperationsIT {
     assertEquals(100, checkpointsBefore);
     assertEquals(50, writesBefore);
 
-    assertEquals(96L, saver.prune(PostgresSaver.Retention.keepLatest(4).forThread(thread)).block());
+    assertEquals(96L, saver.pruneCounting(PostgresSaver.Retention.keepLatest(4).forThread(thread)).block());
     long checkpointsAfter = sql("SELECT count(*) FROM fluxgraph_checkpoints WHERE thread_id = ?", thread);
     long writesAfter = sql("SELECT count(*) FROM fluxgraph_writes WHERE thread_id = ?", thread);
     long bytesAfter = sql("SELECT coalesce(sum(pg_column_size(c.*)), 0) FROM fluxgraph_checkpoints c"
@@ -115,7 +115,8 @@ class PostgresOperationsIT {
     counter(saver).invoke(1, RunConfig.thread(thread)).block();
     counter(saver).invoke(2, RunConfig.thread(thread)).block();
     sql("UPDATE fluxgraph_checkpoints SET created_at = now() - interval '2 days' WHERE thread_id = ?", thread);
-    saver.prune(PostgresSaver.Retention.olderThan(Duration.ofDays(1)).forThread(thread)).block();
+    StepVerifier.create(saver.prune(PostgresSaver.Retention.olderThan(Duration.ofDays(1)).forThread(thread)))
+        .verifyComplete();
     assertEquals(1, sql("SELECT count(*) FROM fluxgraph_checkpoints WHERE thread_id = ?", thread));
     assertEquals(Integer.valueOf(4), counter(saver).getState(RunConfig.thread(thread)).map(s -> (Integer) s.values())
         .block());
