@@ -46,27 +46,22 @@ public final class PostgresSaver implements CheckpointSaver, AutoCloseable {
    */
   private static final int MAX_CONCURRENT_BATCHES = 1;
 
-  private static final String SELECT = """
-      SELECT c.thread_id, c.checkpoint_ns, c.checkpoint_id, c.parent_id, c.created_at,
-             c.metadata::text AS metadata, c.channel_values::text AS channel_values,
-             (SELECT coalesce(jsonb_agg(jsonb_build_array(w.task_id, w.task_name, w.channel, w.value)
-                                        ORDER BY w.seq), '[]'::jsonb)::text
-                FROM fluxgraph_writes w
-               WHERE w.thread_id = c.thread_id AND w.checkpoint_ns = c.checkpoint_ns
-                 AND w.checkpoint_id = c.checkpoint_id) AS writes
-        FROM fluxgraph_checkpoints c
-       WHERE c.thread_id = $1 AND c.checkpoint_ns = $2""";
+  /** A checkpoint row with its writes aggregated in order, as {@link #tuple} reads it. */
+  private static final String COLUMNS = """
+      c.thread_id, c.checkpoint_ns, c.checkpoint_id, c.parent_id, c.created_at,
+      c.metadata::text AS metadata, c.channel_values::text AS channel_values,
+      (SELECT coalesce(jsonb_agg(jsonb_build_array(w.task_id, w.task_name, w.channel, w.value) ORDER BY w.seq),
+                       '[]'::jsonb)::text
+         FROM fluxgraph_writes w
+        WHERE w.thread_id = c.thread_id AND w.checkpoint_ns = c.checkpoint_ns
+          AND w.checkpoint_id = c.checkpoint_id) AS writes""";
+
+  private static final String SELECT = "SELECT " + COLUMNS
+      + " FROM fluxgraph_checkpoints c WHERE c.thread_id = $1 AND c.checkpoint_ns = $2";
 
   /** One statement answers a batch of {@link #get} calls: a lateral join over the requested threads. */
-  private static final String SELECT_BATCH = """
-      SELECT q.o, c.thread_id, c.checkpoint_ns, c.checkpoint_id, c.parent_id, c.created_at,
-             c.metadata::text AS metadata, c.channel_values::text AS channel_values,
-             (SELECT coalesce(jsonb_agg(jsonb_build_array(w.task_id, w.task_name, w.channel, w.value)
-                                        ORDER BY w.seq), '[]'::jsonb)::text
-                FROM fluxgraph_writes w
-               WHERE w.thread_id = c.thread_id AND w.checkpoint_ns = c.checkpoint_ns
-                 AND w.checkpoint_id = c.checkpoint_id) AS writes
-        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS q(t, n, i, o)
+  private static final String SELECT_BATCH = "SELECT q.o, " + COLUMNS + """
+      \sFROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS q(t, n, i, o)
         JOIN LATERAL (SELECT * FROM fluxgraph_checkpoints l
                        WHERE l.thread_id = q.t AND l.checkpoint_ns = q.n AND (q.i IS NULL OR l.checkpoint_id = q.i)
                        ORDER BY l.checkpoint_id DESC LIMIT 1) c ON true""";

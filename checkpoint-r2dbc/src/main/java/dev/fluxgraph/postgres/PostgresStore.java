@@ -17,12 +17,9 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
@@ -35,16 +32,6 @@ import reactor.core.publisher.Mono;
  * publisher with {@link IllegalArgumentException}; nulls throw at call time. Call {@link #setup()} before use.
  */
 public final class PostgresStore implements Store, AutoCloseable {
-
-  private static final Comparator<List<String>> NAMESPACE_ORDER = (a, b) -> {
-    for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
-      int c = a.get(i).compareTo(b.get(i));
-      if (c != 0) {
-        return c;
-      }
-    }
-    return Integer.compare(a.size(), b.size());
-  };
 
   private final ConnectionFactory factory;
   private final @Nullable ConnectionPool ownedPool;
@@ -169,20 +156,8 @@ public final class PostgresStore implements Store, AutoCloseable {
             return Flux.from(statement.execute()).flatMap(result -> result.map(row -> row.get("prefix", String.class)));
           }, Connection::close)
           .collectList()
-          .flatMapMany(prefixes -> {
-            TreeSet<List<String>> namespaces = new TreeSet<>(NAMESPACE_ORDER);
-            for (String prefix : prefixes) {
-              List<String> namespace = Arrays.asList(prefix.split("\\."));
-              if (namespace.size() < query.suffix().size()
-                  || !namespace.subList(namespace.size() - query.suffix().size(), namespace.size())
-                      .equals(query.suffix())) {
-                continue;
-              }
-              namespaces.add(List.copyOf(namespace.size() > query.maxDepth()
-                  ? namespace.subList(0, query.maxDepth()) : namespace));
-            }
-            return Flux.fromIterable(namespaces).skip(query.offset()).take(query.limit());
-          });
+          .flatMapMany(prefixes -> Flux.fromIterable(StoreKeys.selectNamespaces(
+              prefixes.stream().map(prefix -> List.of(prefix.split("\\."))).toList(), query)));
     });
   }
 

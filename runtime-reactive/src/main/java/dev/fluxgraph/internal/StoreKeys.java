@@ -2,7 +2,11 @@ package dev.fluxgraph.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxgraph.errors.SerializationException;
+import dev.fluxgraph.store.NamespaceQuery;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.TreeSet;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -10,7 +14,42 @@ import org.jspecify.annotations.Nullable;
 /** The rules every Store implementation applies to namespaces, keys, ttls and values. */
 public final class StoreKeys {
 
+  /** Namespaces compared label by label, a prefix before its extensions. */
+  public static final Comparator<List<String>> NAMESPACE_ORDER = (a, b) -> {
+    for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+      int c = a.get(i).compareTo(b.get(i));
+      if (c != 0) {
+        return c;
+      }
+    }
+    return Integer.compare(a.size(), b.size());
+  };
+
   private StoreKeys() {
+  }
+
+  /**
+   * What {@code Store.listNamespaces} returns for the namespaces holding items: those matching the query's prefix
+   * and suffix, cut to its depth, deduplicated, sorted, then paged.
+   */
+  public static List<List<String>> selectNamespaces(Collection<List<String>> namespaces, NamespaceQuery query) {
+    TreeSet<List<String>> selected = new TreeSet<>(NAMESPACE_ORDER);
+    for (List<String> namespace : namespaces) {
+      if (startsWith(namespace, query.prefix()) && endsWith(namespace, query.suffix())) {
+        selected.add(List.copyOf(namespace.size() > query.maxDepth()
+            ? namespace.subList(0, query.maxDepth()) : namespace));
+      }
+    }
+    return selected.stream().skip(query.offset()).limit(query.limit()).toList();
+  }
+
+  public static boolean startsWith(List<String> namespace, List<String> prefix) {
+    return namespace.size() >= prefix.size() && namespace.subList(0, prefix.size()).equals(prefix);
+  }
+
+  private static boolean endsWith(List<String> namespace, List<String> suffix) {
+    return namespace.size() >= suffix.size()
+        && namespace.subList(namespace.size() - suffix.size(), namespace.size()).equals(suffix);
   }
 
   /** @throws IllegalArgumentException for an empty namespace, an empty label or one with '.', a blank key */

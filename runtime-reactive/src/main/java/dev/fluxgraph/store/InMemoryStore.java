@@ -12,7 +12,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
@@ -25,16 +24,6 @@ import reactor.core.publisher.Mono;
  * arguments throw {@link NullPointerException} at call time. Thread-safe; every method is cold.
  */
 public final class InMemoryStore implements Store {
-
-  private static final Comparator<List<String>> NAMESPACE_ORDER = (a, b) -> {
-    for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
-      int c = a.get(i).compareTo(b.get(i));
-      if (c != 0) {
-        return c;
-      }
-    }
-    return Integer.compare(a.size(), b.size());
-  };
 
   private final Clock clock;
   private final ConcurrentHashMap<Key, Stored> items = new ConcurrentHashMap<>();
@@ -98,13 +87,13 @@ public final class InMemoryStore implements Store {
       options.filter().forEach((field, expected) -> filter.put(field, Json.toTree(expected, () -> "filter " + field)));
       List<Stored> matches = new ArrayList<>();
       for (Stored stored : items.values()) {
-        if (!stored.expired(now) && startsWith(stored.item().namespace(), namespacePrefix)
+        if (!stored.expired(now) && StoreKeys.startsWith(stored.item().namespace(), namespacePrefix)
             && matches(stored.json(), filter)) {
           matches.add(stored);
         }
       }
       matches.sort(Comparator.comparing((Stored s) -> s.item().updatedAt()).reversed()
-          .thenComparing(s -> s.item().namespace(), NAMESPACE_ORDER)
+          .thenComparing(s -> s.item().namespace(), StoreKeys.NAMESPACE_ORDER)
           .thenComparing(s -> s.item().key()));
       return Flux.fromIterable(matches).skip(options.offset()).take(options.limit()).map(Stored::item);
     });
@@ -115,15 +104,13 @@ public final class InMemoryStore implements Store {
     Objects.requireNonNull(query, "query must not be null");
     return Flux.defer(() -> {
       Instant now = clock.instant();
-      TreeSet<List<String>> namespaces = new TreeSet<>(NAMESPACE_ORDER);
+      List<List<String>> namespaces = new ArrayList<>();
       for (Stored stored : items.values()) {
-        List<String> namespace = stored.item().namespace();
-        if (stored.expired(now) || !startsWith(namespace, query.prefix()) || !endsWith(namespace, query.suffix())) {
-          continue;
+        if (!stored.expired(now)) {
+          namespaces.add(stored.item().namespace());
         }
-        namespaces.add(namespace.size() > query.maxDepth() ? namespace.subList(0, query.maxDepth()) : namespace);
       }
-      return Flux.fromIterable(namespaces).skip(query.offset()).take(query.limit()).map(List::copyOf);
+      return Flux.fromIterable(StoreKeys.selectNamespaces(namespaces, query));
     });
   }
 
@@ -142,15 +129,6 @@ public final class InMemoryStore implements Store {
       return a.decimalValue().compareTo(b.decimalValue()) == 0;
     }
     return a.equals(b);
-  }
-
-  private static boolean startsWith(List<String> namespace, List<String> prefix) {
-    return namespace.size() >= prefix.size() && namespace.subList(0, prefix.size()).equals(prefix);
-  }
-
-  private static boolean endsWith(List<String> namespace, List<String> suffix) {
-    return namespace.size() >= suffix.size()
-        && namespace.subList(namespace.size() - suffix.size(), namespace.size()).equals(suffix);
   }
 
   private record Key(List<String> namespace, String key) {
