@@ -20,6 +20,13 @@ public interface TaskContext {
   /** Writes {@code CUSTOM} chunks to the run's stream, under this scope's namespace. */
   StreamWriter writer();
 
+  /**
+   * Writes {@code MESSAGES} chunks: each chunk reaches {@code stream(...)} as {@code [messageChunk, metadata]}
+   * where metadata holds {@code langgraph_node} (this task's or entrypoint's name), {@code langgraph_checkpoint_ns}
+   * and {@code thread_id}. Model clients use it to stream tokens as they arrive.
+   */
+  StreamWriter messages();
+
   /** The entrypoint's store. @throws IllegalStateException if the entrypoint has none */
   Store store();
 

@@ -34,6 +34,7 @@ public final class Scope implements EntrypointContext<Object> {
   private final @Nullable Object previous;
   private final Runnable onPaused;
   private final StreamWriter writer;
+  private final StreamWriter messages;
 
   private final Map<String, Integer> occurrences = new HashMap<>(16);
   private int interrupts;
@@ -54,7 +55,8 @@ public final class Scope implements EntrypointContext<Object> {
     this.owner = owner;
     this.previous = previous;
     this.onPaused = onPaused;
-    this.writer = new Writer();
+    this.writer = new Writer(StreamMode.CUSTOM);
+    this.messages = new Writer(StreamMode.MESSAGES);
   }
 
   /** The scope of the run this Reactor context belongs to, or null outside a run. */
@@ -141,6 +143,11 @@ public final class Scope implements EntrypointContext<Object> {
   }
 
   @Override
+  public StreamWriter messages() {
+    return messages;
+  }
+
+  @Override
   public Store store() {
     Store store = run.store();
     if (store == null) {
@@ -182,15 +189,36 @@ public final class Scope implements EntrypointContext<Object> {
     return "Scope{" + name + " " + id + "}";
   }
 
+  /** Writes chunks of one mode under this scope's namespace; MESSAGES chunks get their metadata here. */
   private final class Writer implements StreamWriter {
+    private final StreamMode mode;
+
+    Writer(StreamMode mode) {
+      this.mode = mode;
+    }
+
     @Override
     public void emit(@Nullable Object chunk) {
-      run.output().emit(StreamMode.CUSTOM, namespace, chunk);
+      if (run.output().wants(mode, namespace)) {
+        run.output().emit(mode, namespace, data(chunk));
+      }
     }
 
     @Override
     public Mono<Void> write(@Nullable Object chunk) {
-      return Mono.defer(() -> run.output().write(StreamMode.CUSTOM, namespace, chunk));
+      return Mono.defer(() -> run.output().wants(mode, namespace)
+          ? run.output().write(mode, namespace, data(chunk)) : Mono.empty());
+    }
+
+    private @Nullable Object data(@Nullable Object chunk) {
+      if (mode != StreamMode.MESSAGES) {
+        return chunk;
+      }
+      Map<String, Object> metadata = new java.util.LinkedHashMap<>();
+      metadata.put("langgraph_node", name);
+      metadata.put("langgraph_checkpoint_ns", String.join("|", namespace));
+      run.config().threadId().ifPresent(thread -> metadata.put("thread_id", thread));
+      return java.util.Arrays.asList(chunk, metadata);
     }
   }
 }

@@ -229,6 +229,27 @@ class StreamShapesTest {
   }
 
   @Test
+  void messagesCarryTheTaskNameAndArriveAsWritten() {
+    Task<String, String> model = Task.of("call_model", String.class, (String prompt, TaskContext context) ->
+        Flux.just("Hel", "lo", "!").concatMap(token -> context.messages().write(Map.of("content", token))
+                .thenReturn(token))
+            .reduce(String::concat));
+    Entrypoint<String, String> chat = Entrypoint.named("chat").checkpointer(saver)
+        .define(String.class, String.class, (prompt, context) -> model.call(prompt));
+    List<StreamChunk> chunks = chat.stream("hi", config, StreamMode.MESSAGES, StreamMode.UPDATES).collectList().block();
+    List<StreamChunk> messages = of(chunks, StreamMode.MESSAGES);
+    assertEquals(3, messages.size());
+    List<?> first = (List<?>) messages.get(0).data();
+    assertEquals(Map.of("content", "Hel"), first.get(0));
+    assertEquals("call_model", map(first.get(1)).get("langgraph_node"));
+    assertEquals(config.threadId().orElseThrow(), map(first.get(1)).get("thread_id"));
+    assertEquals(StreamMode.MESSAGES, chunks.get(0).mode(), "tokens arrive before the task's update");
+    assertEquals(Map.of("call_model", "Hello!"), of(chunks, StreamMode.UPDATES).get(0).data());
+    assertEquals(List.of(), chat.stream("hi", RunConfig.thread(UUID.randomUUID().toString()), StreamMode.UPDATES)
+        .filter(chunk -> chunk.mode() == StreamMode.MESSAGES).collectList().block(), "only when asked for");
+  }
+
+  @Test
   void everyModeAtOnce() {
     Set<StreamMode> seen = new java.util.HashSet<>();
     workflow.stream(4, config, StreamMode.VALUES, StreamMode.UPDATES, StreamMode.CUSTOM, StreamMode.TASKS,
