@@ -30,6 +30,7 @@ class SamplesTest {
   void listAndUnknown() {
     List<String> listing = run();
     assertEquals(Samples.all().size() + 2, listing.size());
+    assertTrue(listing.stream().anyMatch(line -> line.contains("review-tool-calls")));
     assertTrue(listing.stream().anyMatch(line -> line.contains("human-in-the-loop")));
     assertEquals(2, SampleRunner.run(List.of("nope"), new BufferedReader(new StringReader("")),
         new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));

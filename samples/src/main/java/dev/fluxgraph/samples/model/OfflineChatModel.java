@@ -18,8 +18,9 @@ import reactor.core.publisher.Mono;
  * <ul>
  *   <li>"Write an essay/paragraph about X" gives a fixed text about X;</li>
  *   <li>"I'm NAME" is greeted; "what's my name?" is answered from earlier messages;</li>
- *   <li>with tools, a user message asks for the first tool whose name appears in it (arguments: the words after
- *       "for"/"in"), then, once tool results are present, summarises them;</li>
+ *   <li>with tools, a user message asks for the first tool a word of whose name (longer than three letters,
+ *       e.g. "weather" of {@code get_weather}) appears in it, with the words after "for"/"in" as its first
+ *       argument; once tool results are present, it summarises them;</li>
  *   <li>anything else is echoed.</li>
  * </ul>
  * Tokens are streamed word by word to the task's {@code messages()}.
@@ -54,8 +55,10 @@ public final class OfflineChatModel implements ChatModel {
     String text = last.content();
     String lower = text.toLowerCase(Locale.ROOT);
     for (ToolSpec tool : tools) {
-      if (lower.contains(tool.name().toLowerCase(Locale.ROOT).replace('_', ' '))
-          || lower.contains(tool.name().toLowerCase(Locale.ROOT))) {
+      boolean mentioned = java.util.Arrays.stream(tool.name().toLowerCase(Locale.ROOT).split("_"))
+          .filter(word -> word.length() > 3)
+          .anyMatch(lower::contains);
+      if (mentioned) {
         Matcher argument = Pattern.compile("(?i)\\b(?:for|in)\\s+([\\w ]+?)[.?!]*$").matcher(text);
         String value = argument.find() ? argument.group(1) : text;
         String key = tool.parameters().get("properties") instanceof Map<?, ?> properties && !properties.isEmpty()
