@@ -74,6 +74,16 @@ public final class Entrypoint<I, O> {
     return spec.name();
   }
 
+  /** The declared input type; what a JSON input (e.g. from an HTTP request) is read as. */
+  public java.lang.reflect.Type inputType() {
+    return spec.input();
+  }
+
+  /** The declared output type. */
+  public java.lang.reflect.Type outputType() {
+    return spec.output();
+  }
+
   /**
    * Runs the workflow and emits its value (empty when it returned null). Errors with
    * {@link GraphInterruptedException} if the run paused on an interrupt, and with the body's error if it failed.

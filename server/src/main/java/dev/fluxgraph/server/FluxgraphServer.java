@@ -1,0 +1,145 @@
+package dev.fluxgraph.server;
+
+import dev.fluxgraph.checkpoint.CheckpointSaver;
+import dev.fluxgraph.checkpoint.InMemorySaver;
+import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.store.InMemoryStore;
+import dev.fluxgraph.store.Store;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.ServiceLoader;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+
+/**
+ * An HTTP server speaking the LangGraph Server API over Reactor Netty, so that the official
+ * {@code @langchain/langgraph-sdk} client can drive Fluxgraph workflows. Work in progress: assistants, threads,
+ * thread state and history, and streamed and waited runs are served; see the README's feature table for the rest.
+ */
+public final class FluxgraphServer {
+
+  private final Builder settings;
+  private final Map<String, Entrypoint<?, ?>> graphs;
+  private volatile @Nullable DisposableServer server;
+
+  private FluxgraphServer(Builder settings, Map<String, Entrypoint<?, ?>> graphs) {
+    this.settings = settings;
+    this.graphs = graphs;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Binds the port and serves; emits this server once it listens. Cold. */
+  public Mono<FluxgraphServer> start() {
+    return Mono.defer(() -> {
+      ServerApi api = new ServerApi(graphs, settings.apiKey);
+      return HttpServer.create().host(settings.host).port(settings.port).route(api::routes).bind()
+          .map(bound -> {
+            server = bound;
+            return this;
+          });
+    });
+  }
+
+  /** The port the server listens on (useful with port 0). @throws IllegalStateException before start */
+  public int port() {
+    DisposableServer bound = server;
+    if (bound == null) {
+      throw new IllegalStateException("the server is not started");
+    }
+    return bound.port();
+  }
+
+  /** Stops listening and closes open connections. */
+  public Mono<Void> stop() {
+    return Mono.defer(() -> {
+      DisposableServer bound = server;
+      if (bound == null) {
+        return Mono.empty();
+      }
+      bound.dispose();
+      return bound.onDispose();
+    });
+  }
+
+  /** Configures a server; graphs registered here and those of {@link GraphProvider}s on the class path. */
+  public static final class Builder {
+    private final Map<String, Entrypoint<?, ?>> graphs = new LinkedHashMap<>();
+    private CheckpointSaver checkpointer = new InMemorySaver();
+    private Store store = new InMemoryStore();
+    private String host = "127.0.0.1";
+    private int port = 2024;
+    private @Nullable String apiKey;
+    private boolean serviceLoader = true;
+
+    private Builder() {
+    }
+
+    public Builder graph(String graphId, Entrypoint<?, ?> graph) {
+      Objects.requireNonNull(graphId, "graphId must not be null");
+      if (graphId.isBlank()) {
+        throw new IllegalArgumentException("graphId must not be blank");
+      }
+      graphs.put(graphId, Objects.requireNonNull(graph, "graph must not be null"));
+      return this;
+    }
+
+    /** The checkpointer given to {@link GraphProvider}s. Default: in memory. */
+    public Builder checkpointer(CheckpointSaver checkpointer) {
+      this.checkpointer = Objects.requireNonNull(checkpointer, "checkpointer must not be null");
+      return this;
+    }
+
+    /** The store given to {@link GraphProvider}s. Default: in memory. */
+    public Builder store(Store store) {
+      this.store = Objects.requireNonNull(store, "store must not be null");
+      return this;
+    }
+
+    public Builder host(String host) {
+      this.host = Objects.requireNonNull(host, "host must not be null");
+      return this;
+    }
+
+    /** The port; 0 picks a free one (see {@link FluxgraphServer#port()}). Default 2024. */
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** Requires this key in the {@code x-api-key} header of every request. */
+    public Builder apiKey(@Nullable String apiKey) {
+      this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey;
+      return this;
+    }
+
+    /** Whether graphs of {@link GraphProvider}s on the class path are added (default true). */
+    public Builder discoverGraphs(boolean discover) {
+      this.serviceLoader = discover;
+      return this;
+    }
+
+    public FluxgraphServer build() {
+      Map<String, Entrypoint<?, ?>> all = new LinkedHashMap<>();
+      if (serviceLoader) {
+        for (GraphProvider provider : ServiceLoader.load(GraphProvider.class)) {
+          provider.graphs(checkpointer, store).forEach(all::putIfAbsent);
+        }
+      }
+      all.putAll(graphs);
+      if (all.isEmpty()) {
+        throw new IllegalStateException("no graphs: register one with graph(id, entrypoint) or put a GraphProvider "
+            + "on the class path");
+      }
+      return new FluxgraphServer(this, Map.copyOf(all));
+    }
+  }
+}

@@ -1,0 +1,502 @@
+package dev.fluxgraph.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.types.Command;
+import dev.fluxgraph.types.FluxgraphJson;
+import dev.fluxgraph.types.GraphOutput;
+import dev.fluxgraph.types.Interrupt;
+import dev.fluxgraph.types.RunConfig;
+import dev.fluxgraph.types.StateSnapshot;
+import dev.fluxgraph.types.StreamChunk;
+import dev.fluxgraph.types.StreamMode;
+import dev.fluxgraph.types.StreamOptions;
+import dev.fluxgraph.types.TaskState;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+import reactor.netty.http.server.HttpServerRoutes;
+
+/**
+ * The HTTP endpoints (the subset implemented so far: assistants, threads, thread state and history, streamed and
+ * waited runs). Every handler answers JSON; refused requests get {@code {"detail": ...}} with a 4xx status and
+ * never a stack trace.
+ */
+final class ServerApi {
+
+  private static final ObjectMapper JSON = FluxgraphJson.mapper();
+  private static final int MAX_BODY_BYTES = 1 << 20;
+  private static final Duration HEARTBEAT = Duration.ofSeconds(5);
+
+  private final Map<String, Entrypoint<?, ?>> graphs;
+  private final ThreadRegistry threads = new ThreadRegistry();
+  private final @Nullable String apiKey;
+  private final Instant started = Instant.now();
+
+  ServerApi(Map<String, Entrypoint<?, ?>> graphs, @Nullable String apiKey) {
+    this.graphs = Map.copyOf(graphs);
+    this.apiKey = apiKey;
+  }
+
+  void routes(HttpServerRoutes routes) {
+    routes
+        .get("/ok", handle((request, body) -> Mono.just(JSON.createObjectNode().put("ok", true))))
+        .post("/assistants/search", this::searchAssistants)
+        .get("/assistants/{id}", handle((request, body) -> Mono.just(assistant(graphOf(request.param("id"))))))
+        .post("/threads", handle((request, body) -> Mono.defer(() -> createThread(body))))
+        .post("/threads/search", handle((request, body) -> Mono.defer(() -> searchThreads(body))))
+        .get("/threads/{tid}/state", handle((request, body) -> threadState(request.param("tid"))))
+        .post("/threads/{tid}/history", handle((request, body) -> history(request.param("tid"), body)))
+        .post("/threads/{tid}/runs/stream", (request, response) -> stream(request, response, request.param("tid")))
+        .post("/runs/stream", (request, response) -> stream(request, response, null))
+        .post("/threads/{tid}/runs/wait", handle((request, body) -> waitFor(request.param("tid"), body)))
+        .get("/threads/{tid}", handle((request, body) -> Mono.defer(() ->
+            thread(threads.require(request.param("tid"))))))
+        .delete("/threads/{tid}", (request, response) -> guarded(request, response, body -> {
+          if (!threads.delete(request.param("tid"))) {
+            throw HttpProblem.notFound("thread " + request.param("tid"));
+          }
+          return response.status(204).send();
+        }));
+  }
+
+  // ------------------------------------------------------------------------------------------ plumbing
+
+  /** A JSON handler: checks the key, reads the body (bounded), answers 200 with the result or the problem. */
+  private BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> handle(
+      BiFunction<HttpServerRequest, JsonNode, Mono<? extends JsonNode>> handler) {
+    return (request, response) -> guarded(request, response, body -> handler.apply(request, body)
+        .flatMap(result -> json(response, 200, result)));
+  }
+
+  private Publisher<Void> guarded(HttpServerRequest request, HttpServerResponse response,
+                                  java.util.function.Function<JsonNode, Mono<Void>> handler) {
+    return Mono.defer(() -> {
+      authorize(request);
+      return body(request).flatMap(handler);
+    }).onErrorResume(error -> problem(response, error));
+  }
+
+  private void authorize(HttpServerRequest request) {
+    if (apiKey == null) {
+      return;
+    }
+    String given = request.requestHeaders().get("x-api-key");
+    if (given == null || !java.security.MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
+        apiKey.getBytes(StandardCharsets.UTF_8))) {
+      throw new HttpProblem(401, "missing or wrong x-api-key");
+    }
+  }
+
+  private static Mono<JsonNode> body(HttpServerRequest request) {
+    return request.receive().aggregate().asByteArray()
+        .defaultIfEmpty(new byte[0])
+        .map(bytes -> {
+          if (bytes.length > MAX_BODY_BYTES) {
+            throw new HttpProblem(413, "request body larger than " + MAX_BODY_BYTES + " bytes");
+          }
+          if (bytes.length == 0) {
+            return (JsonNode) JSON.createObjectNode();
+          }
+          try {
+            JsonNode node = JSON.readTree(bytes);
+            if (!node.isObject()) {
+              throw HttpProblem.invalid("the request body must be a JSON object");
+            }
+            return node;
+          } catch (java.io.IOException e) {
+            throw HttpProblem.invalid("malformed JSON: " + e.getMessage().lines().findFirst().orElse(""));
+          }
+        });
+  }
+
+  private static Mono<Void> json(HttpServerResponse response, int status, Object value) {
+    try {
+      byte[] bytes = JSON.writeValueAsBytes(value);
+      return response.status(status).header("Content-Type", "application/json")
+          .sendByteArray(Mono.just(bytes)).then();
+    } catch (java.io.IOException e) {
+      return Mono.error(e);
+    }
+  }
+
+  private static Mono<Void> problem(HttpServerResponse response, Throwable error) {
+    int status = error instanceof HttpProblem problem ? problem.status()
+        : error instanceof IllegalArgumentException || error instanceof dev.fluxgraph.errors.FluxgraphException
+            ? 422 : 500;
+    String detail = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+    if (status == 500) {
+      detail = "internal error: " + error.getClass().getSimpleName();
+    }
+    if (response.hasSentHeaders()) {
+      return Mono.empty();
+    }
+    return json(response, status, Map.of("detail", detail));
+  }
+
+  private Entrypoint<?, ?> graphOf(String assistantOrGraphId) {
+    Entrypoint<?, ?> graph = graphs.get(assistantOrGraphId);
+    if (graph != null) {
+      return graph;
+    }
+    for (Map.Entry<String, Entrypoint<?, ?>> entry : graphs.entrySet()) {
+      if (Assistants.idOf(entry.getKey()).equals(assistantOrGraphId)) {
+        return entry.getValue();
+      }
+    }
+    throw HttpProblem.notFound("assistant " + assistantOrGraphId);
+  }
+
+  private String graphIdOf(Entrypoint<?, ?> graph) {
+    return graphs.entrySet().stream().filter(entry -> entry.getValue() == graph).map(Map.Entry::getKey)
+        .findFirst().orElseThrow();
+  }
+
+  // ------------------------------------------------------------------------------------------ assistants
+
+  private ObjectNode assistant(Entrypoint<?, ?> graph) {
+    String graphId = graphIdOf(graph);
+    ObjectNode node = JSON.createObjectNode();
+    node.put("assistant_id", Assistants.idOf(graphId));
+    node.put("graph_id", graphId);
+    node.putObject("config");
+    node.putObject("context");
+    node.putObject("metadata").put("created_by", "system");
+    node.put("name", graphId);
+    node.putNull("description");
+    node.put("version", 1);
+    node.put("created_at", started.toString());
+    node.put("updated_at", started.toString());
+    return node;
+  }
+
+  private Publisher<Void> searchAssistants(HttpServerRequest request, HttpServerResponse response) {
+    return guarded(request, response, body -> {
+      String graphId = body.path("graph_id").isTextual() ? body.get("graph_id").asText() : null;
+      int limit = body.path("limit").asInt(10);
+      int offset = body.path("offset").asInt(0);
+      List<ObjectNode> all = graphs.keySet().stream().sorted()
+          .filter(id -> graphId == null || graphId.equals(id))
+          .map(id -> assistant(graphs.get(id))).toList();
+      ArrayNode page = JSON.createArrayNode();
+      all.stream().skip(offset).limit(limit).forEach(page::add);
+      response.header("X-Pagination-Total", String.valueOf(all.size()));
+      return json(response, 200, page);
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------ threads
+
+  private Mono<JsonNode> createThread(JsonNode body) {
+    String threadId = body.path("thread_id").isTextual() ? body.get("thread_id").asText()
+        : UUID.randomUUID().toString();
+    Map<String, Object> metadata = body.path("metadata").isObject()
+        ? JSON.convertValue(body.get("metadata"), MAP) : Map.of();
+    String ifExists = body.path("if_exists").asText("raise");
+    return thread(threads.create(threadId, metadata, ifExists));
+  }
+
+  private static final com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>> MAP =
+      new com.fasterxml.jackson.core.type.TypeReference<>() { };
+
+  private Mono<JsonNode> searchThreads(JsonNode body) {
+    Map<String, Object> metadata = body.path("metadata").isObject()
+        ? JSON.convertValue(body.get("metadata"), MAP) : Map.of();
+    List<String> ids = new ArrayList<>();
+    body.path("ids").forEach(id -> ids.add(id.asText()));
+    String status = body.path("status").isTextual() ? body.get("status").asText() : null;
+    return Flux.fromIterable(threads.search(metadata, status, ids))
+        .skip(body.path("offset").asInt(0)).take(body.path("limit").asInt(10))
+        .concatMap(this::thread)
+        .collectList()
+        .map(list -> {
+          ArrayNode result = JSON.createArrayNode();
+          list.forEach(result::add);
+          return result;
+        });
+  }
+
+  /** The wire Thread: the record plus, once a graph ran on it, its current values and pending interrupts. */
+  private Mono<JsonNode> thread(ThreadRegistry.ThreadRecord thread) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("thread_id", thread.threadId());
+    node.put("created_at", thread.createdAt().toString());
+    node.put("updated_at", thread.updatedAt().toString());
+    node.set("metadata", JSON.valueToTree(thread.metadata()));
+    node.put("status", thread.status());
+    node.putObject("config");
+    node.putNull("values");
+    ObjectNode interrupts = node.putObject("interrupts");
+    if (thread.graphId() == null) {
+      return Mono.just(node);
+    }
+    return graphs.get(thread.graphId()).getState(RunConfig.thread(thread.threadId()))
+        .map(state -> {
+          node.set("values", JSON.valueToTree(state.values()));
+          for (TaskState task : state.tasks()) {
+            if (!task.interrupts().isEmpty() && !state.interrupts().isEmpty()) {
+              interrupts.set(task.id(), JSON.valueToTree(task.interrupts()));
+            }
+          }
+          return (JsonNode) node;
+        })
+        .defaultIfEmpty(node);
+  }
+
+  private Mono<JsonNode> threadState(String threadId) {
+    ThreadRegistry.ThreadRecord thread = threads.require(threadId);
+    if (thread.graphId() == null) {
+      return Mono.just(emptyState(threadId));
+    }
+    return graphs.get(thread.graphId()).getState(RunConfig.thread(threadId))
+        .<JsonNode>map(this::state)
+        .defaultIfEmpty(emptyState(threadId));
+  }
+
+  private Mono<JsonNode> history(String threadId, JsonNode body) {
+    ThreadRegistry.ThreadRecord thread = threads.require(threadId);
+    int limit = body.path("limit").asInt(10);
+    if (thread.graphId() == null) {
+      return Mono.just(JSON.createArrayNode());
+    }
+    return graphs.get(thread.graphId()).getStateHistory(RunConfig.thread(threadId)).take(limit)
+        .<JsonNode>map(this::state).collectList().map(states -> {
+          ArrayNode array = JSON.createArrayNode();
+          states.forEach(array::add);
+          return array;
+        });
+  }
+
+  private ObjectNode emptyState(String threadId) {
+    ObjectNode node = JSON.createObjectNode();
+    node.putNull("values");
+    node.putArray("next");
+    node.putArray("tasks");
+    node.putObject("metadata");
+    node.putNull("created_at");
+    node.putObject("checkpoint").put("thread_id", threadId).put("checkpoint_ns", "").putNull("checkpoint_id");
+    node.putNull("parent_checkpoint");
+    node.putArray("interrupts");
+    return node;
+  }
+
+  private ObjectNode state(StateSnapshot snapshot) {
+    ObjectNode node = JSON.createObjectNode();
+    node.set("values", JSON.valueToTree(snapshot.values()));
+    node.set("next", JSON.valueToTree(snapshot.next()));
+    ArrayNode tasks = node.putArray("tasks");
+    for (TaskState task : snapshot.tasks()) {
+      ObjectNode wire = tasks.addObject();
+      wire.put("id", task.id());
+      wire.put("name", task.name());
+      wire.put("error", task.error());
+      wire.set("interrupts", JSON.valueToTree(task.interrupts()));
+      wire.putNull("checkpoint");
+      wire.putNull("state");
+      wire.set("result", JSON.valueToTree(task.result()));
+      wire.putArray("path").add("__pregel_push");
+    }
+    ObjectNode metadata = JSON.valueToTree(snapshot.metadata());
+    metadata.putObject("parents");
+    node.set("metadata", metadata);
+    node.put("created_at", snapshot.createdAt().toString());
+    node.set("checkpoint", checkpoint(snapshot.config()));
+    node.set("parent_checkpoint", snapshot.parentConfig() == null ? NullNode.getInstance()
+        : checkpoint(snapshot.parentConfig()));
+    node.set("interrupts", JSON.valueToTree(snapshot.interrupts()));
+    return node;
+  }
+
+  private static ObjectNode checkpoint(RunConfig config) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("thread_id", config.threadId().orElse(""));
+    node.put("checkpoint_ns", "");
+    node.put("checkpoint_id", config.checkpointId().orElse(null));
+    node.putNull("checkpoint_map");
+    return node;
+  }
+
+  // ------------------------------------------------------------------------------------------ runs
+
+  /** A parsed run request. */
+  private record RunRequest(Entrypoint<Object, Object> graph, String graphId, @Nullable Object input,
+                            @Nullable Command command, StreamOptions options, boolean wantsValues) {
+  }
+
+  @SuppressWarnings("unchecked")
+  private RunRequest runRequest(JsonNode body) {
+    if (!body.path("assistant_id").isTextual()) {
+      throw HttpProblem.invalid("assistant_id is required");
+    }
+    Entrypoint<Object, Object> graph = (Entrypoint<Object, Object>) graphOf(body.get("assistant_id").asText());
+    List<StreamMode> modes = new ArrayList<>();
+    JsonNode streamMode = body.path("stream_mode");
+    List<String> names = new ArrayList<>();
+    if (streamMode.isTextual()) {
+      names.add(streamMode.asText());
+    } else if (streamMode.isArray()) {
+      streamMode.forEach(mode -> names.add(mode.asText()));
+    } else if (!streamMode.isMissingNode() && !streamMode.isNull()) {
+      throw HttpProblem.invalid("stream_mode must be a string or a list of strings");
+    }
+    if (names.isEmpty()) {
+      names.add("values");
+    }
+    for (String name : names) {
+      StreamMode mode;
+      try {
+        mode = StreamMode.fromWireName(name.equals("messages-tuple") ? "messages" : name);
+      } catch (IllegalArgumentException e) {
+        throw HttpProblem.invalid("invalid stream_mode: " + e.getMessage());
+      }
+      if (!modes.contains(mode)) {
+        modes.add(mode);
+      }
+    }
+    Command command = null;
+    JsonNode commandNode = body.path("command");
+    if (commandNode.isObject() && commandNode.has("resume")) {
+      JsonNode resume = commandNode.get("resume");
+      Object value = JSON.convertValue(resume, Object.class);
+      boolean byId = resume.isObject() && resume.size() > 0 && java.util.stream.StreamSupport
+          .stream(((Iterable<String>) resume::fieldNames).spliterator(), false).allMatch(ServerApi::looksLikeId);
+      command = byId ? Command.resumeById(JSON.convertValue(resume, MAP)) : Command.resume(value);
+    }
+    Object input = null;
+    if (command == null && body.hasNonNull("input")) {
+      try {
+        input = JSON.convertValue(body.get("input"), JSON.constructType(graph.inputType()));
+      } catch (IllegalArgumentException e) {
+        throw HttpProblem.invalid("input does not fit graph " + graphIdOf(graph) + ": " + e.getMessage()
+            .lines().findFirst().orElse(""));
+      }
+    }
+    if (command == null && input == null) {
+      command = Command.proceed();
+    }
+    return new RunRequest(graph, graphIdOf(graph), input, command,
+        new StreamOptions(modes, body.path("stream_subgraphs").asBoolean(false)), modes.contains(StreamMode.VALUES));
+  }
+
+  private static boolean looksLikeId(String key) {
+    return key.length() == 36 && key.charAt(8) == '-' && key.charAt(13) == '-';
+  }
+
+  private Publisher<Void> stream(HttpServerRequest request, HttpServerResponse response, @Nullable String threadId) {
+    return guarded(request, response, body -> {
+      RunRequest run = runRequest(body);
+      String thread = threadId;
+      if (thread == null) {
+        thread = UUID.randomUUID().toString(); // stateless: a throwaway thread
+        threads.create(thread, Map.of(), "do_nothing");
+      } else if (threads.get(thread).isEmpty()) {
+        if (!body.path("if_not_exists").asText("reject").equals("create")) {
+          throw HttpProblem.notFound("thread " + thread);
+        }
+        threads.create(thread, Map.of(), "do_nothing");
+      }
+      String runId = UUID.randomUUID().toString();
+      String tid = thread;
+      threads.update(tid, "busy", run.graphId(), Map.of("graph_id", run.graphId(),
+          "assistant_id", Assistants.idOf(run.graphId())));
+      RunConfig config = RunConfig.thread(tid);
+      Flux<StreamChunk> chunks = run.command() != null
+          ? run.graph().stream(run.command(), config, run.options())
+          : run.graph().stream(run.input(), config, run.options());
+      if (run.command() != null && run.command().kind() != Command.Kind.PROCEED && run.wantsValues()) {
+        chunks = run.graph().getState(config).map(state -> new StreamChunk(StreamMode.VALUES, List.of(),
+            state.values())).flux().concatWith(chunks);
+      }
+      AtomicLong eventId = new AtomicLong();
+      boolean[] paused = {false};
+      Flux<String> events = Flux.concat(
+          Mono.fromCallable(() -> event("metadata", Map.of("run_id", runId, "attempt", 1), eventId)),
+          chunks.map(chunk -> {
+            if (chunk.data() instanceof Map<?, ?> map && map.containsKey("__interrupt__")) {
+              paused[0] = true;
+            }
+            String name = chunk.mode() == StreamMode.MESSAGES ? "messages" : chunk.mode().wireName();
+            if (!chunk.namespace().isEmpty()) {
+              name = name + "|" + String.join("|", chunk.namespace());
+            }
+            return event(name, chunk.data(), eventId);
+          }))
+          .doOnComplete(() -> threads.update(tid, paused[0] ? "interrupted" : "idle", null, Map.of()))
+          .onErrorResume(error -> {
+            threads.update(tid, "error", null, Map.of());
+            return Mono.just(event("error", Map.of("error", error.getClass().getSimpleName(),
+                "message", String.valueOf(error.getMessage())), eventId));
+          });
+      Flux<String> withHeartbeats = Flux.merge(events.map(e -> e).concatWith(Mono.just("")),
+              Flux.interval(HEARTBEAT).map(tick -> ": heartbeat\r\n\r\n"))
+          .takeUntil(String::isEmpty)
+          .filter(text -> !text.isEmpty());
+      return response.status(HttpResponseStatus.OK)
+          .header("Content-Type", "text/event-stream")
+          .header("Cache-Control", "no-store")
+          .header("Content-Location", "/threads/" + tid + "/runs/" + runId)
+          .header("Location", "/threads/" + tid + "/runs/" + runId + "/stream")
+          .sendString(withHeartbeats, StandardCharsets.UTF_8)
+          .then();
+    });
+  }
+
+  private static String event(String name, @Nullable Object data, AtomicLong ids) {
+    try {
+      return "event: " + name + "\r\ndata: " + JSON.writeValueAsString(data) + "\r\nid: " + ids.getAndIncrement()
+          + "\r\n\r\n";
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      return "event: error\r\ndata: {\"error\":\"SerializationException\",\"message\":\"a chunk is not JSON\"}\r\n\r\n";
+    }
+  }
+
+  private Mono<JsonNode> waitFor(String threadId, JsonNode body) {
+    RunRequest run = runRequest(body);
+    threads.require(threadId);
+    threads.update(threadId, "busy", run.graphId(), Map.of("graph_id", run.graphId(),
+        "assistant_id", Assistants.idOf(run.graphId())));
+    RunConfig config = RunConfig.thread(threadId);
+    Mono<GraphOutput<Object>> output = run.command() != null ? run.graph().run(run.command(), config)
+        : run.graph().run(run.input(), config);
+    return output.map(result -> {
+      threads.update(threadId, result.interrupted() ? "interrupted" : "idle", null, Map.of());
+      if (result.interrupted()) {
+        ObjectNode node = JSON.createObjectNode();
+        node.set("__interrupt__", JSON.valueToTree(result.interrupts()));
+        return (JsonNode) node;
+      }
+      return JSON.valueToTree(result.value());
+    }).onErrorResume(error -> {
+      if (error instanceof HttpProblem || error instanceof dev.fluxgraph.errors.InvalidCommandException
+          || error instanceof dev.fluxgraph.errors.EmptyInputException) {
+        threads.update(threadId, "idle", null, Map.of());
+        return Mono.error(error);
+      }
+      threads.update(threadId, "error", null, Map.of());
+      ObjectNode node = JSON.createObjectNode();
+      node.putObject("__error__").put("error", error.getClass().getSimpleName())
+          .put("message", String.valueOf(error.getMessage()));
+      return Mono.just(node);
+    });
+  }
+
+
+}

@@ -1,0 +1,157 @@
+package dev.fluxgraph.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fluxgraph.checkpoint.InMemorySaver;
+import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.func.Task;
+import dev.fluxgraph.func.TaskContext;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.netty.ByteBufFlux;
+import reactor.netty.http.client.HttpClient;
+
+/** The server over a real socket: the subset implemented so far, and bad input. */
+class FluxgraphServerIT {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static FluxgraphServer server;
+  private static HttpClient http;
+
+  /** Status and body of a response. */
+  record Reply(int status, String body, String contentLocation) {
+    JsonNode json() {
+      try {
+        return JSON.readTree(body);
+      } catch (Exception e) {
+        throw new AssertionError("not JSON: " + body, e);
+      }
+    }
+
+    /** The SSE events as (name, data) pairs. */
+    List<String[]> events() {
+      List<String[]> events = new ArrayList<>();
+      for (String block : body.split("\r\n\r\n")) {
+        String name = null;
+        String data = null;
+        for (String line : block.split("\r\n")) {
+          if (line.startsWith("event: ")) {
+            name = line.substring(7);
+          } else if (line.startsWith("data: ")) {
+            data = line.substring(6);
+          }
+        }
+        if (name != null) {
+          events.add(new String[] {name, data});
+        }
+      }
+      return events;
+    }
+  }
+
+  @BeforeAll
+  static void start() {
+    Task<String, String> step1 = Task.of("step_1", String.class, q -> Mono.just(q + " bar"));
+    Task<String, String> feedback = Task.of("human_feedback", String.class,
+        (String q, TaskContext context) -> context.interrupt("Please provide feedback: " + q, String.class)
+            .map(answer -> q + " " + answer));
+    Entrypoint<String, String> graph = Entrypoint.named("graph").checkpointer(new InMemorySaver())
+        .define(String.class, String.class, (q, context) -> step1.call(q).flatMap(feedback::call));
+    server = FluxgraphServer.builder().graph("hitl", graph).port(0).discoverGraphs(false).build().start()
+        .block(Duration.ofSeconds(10));
+    http = HttpClient.create().baseUrl("http://127.0.0.1:" + server.port());
+  }
+
+  @AfterAll
+  static void stop() {
+    server.stop().block(Duration.ofSeconds(10));
+  }
+
+  private static Reply send(String method, String path, String body) {
+    return http.request(io.netty.handler.codec.http.HttpMethod.valueOf(method)).uri(path)
+        .send(ByteBufFlux.fromString(Mono.just(body)))
+        .responseSingle((response, content) -> content.asString(StandardCharsets.UTF_8).defaultIfEmpty("")
+            .map(text -> new Reply(response.status().code(), text,
+                String.valueOf(response.responseHeaders().get("Content-Location")))))
+        .block(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void assistantsAreTheGraphs() {
+    Reply search = send("POST", "/assistants/search", "{}");
+    assertEquals(200, search.status());
+    assertEquals("hitl", search.json().get(0).get("graph_id").asText());
+    String assistantId = search.json().get(0).get("assistant_id").asText();
+    assertEquals("hitl", send("GET", "/assistants/" + assistantId, "").json().get("graph_id").asText());
+  }
+
+  @Test
+  void humanInTheLoopOverSse() {
+    String threadId = send("POST", "/threads", "{}").json().get("thread_id").asText();
+    Reply first = send("POST", "/threads/" + threadId + "/runs/stream",
+        "{\"assistant_id\":\"hitl\",\"input\":\"foo\",\"stream_mode\":[\"updates\"]}");
+    assertEquals(200, first.status());
+    assertTrue(first.contentLocation().startsWith("/threads/" + threadId + "/runs/"), first.contentLocation());
+    List<String[]> events = first.events();
+    assertEquals("metadata", events.get(0)[0]);
+    assertEquals("{\"step_1\":\"foo bar\"}", events.get(1)[1]);
+    assertTrue(events.get(2)[1].contains("Please provide feedback: foo bar"), events.get(2)[1]);
+
+    JsonNode thread = send("GET", "/threads/" + threadId, "").json();
+    assertEquals("interrupted", thread.get("status").asText());
+    JsonNode state = send("GET", "/threads/" + threadId + "/state", "").json();
+    assertEquals("graph", state.get("next").get(0).asText());
+    assertEquals("Please provide feedback: foo bar", state.get("interrupts").get(0).get("value").asText());
+
+    Reply resumed = send("POST", "/threads/" + threadId + "/runs/stream",
+        "{\"assistant_id\":\"hitl\",\"command\":{\"resume\":\"baz\"},\"stream_mode\":[\"updates\",\"values\"]}");
+    List<String[]> after = resumed.events();
+    assertEquals("values", after.get(1)[0]);
+    assertEquals("null", after.get(1)[1], "a resumed run first shows the current value");
+    assertEquals("\"foo bar baz\"", after.get(after.size() - 1)[1]);
+    assertEquals("idle", send("GET", "/threads/" + threadId, "").json().get("status").asText());
+    assertTrue(send("POST", "/threads/" + threadId + "/history", "{}").json().size() >= 2);
+  }
+
+  @Test
+  void waitReturnsTheValueOrTheInterrupt() {
+    String threadId = send("POST", "/threads", "{}").json().get("thread_id").asText();
+    JsonNode paused = send("POST", "/threads/" + threadId + "/runs/wait",
+        "{\"assistant_id\":\"hitl\",\"input\":\"x\"}").json();
+    assertTrue(paused.has("__interrupt__"), paused.toString());
+    String interruptId = paused.get("__interrupt__").get(0).get("id").asText();
+    JsonNode done = send("POST", "/threads/" + threadId + "/runs/wait",
+        "{\"assistant_id\":\"hitl\",\"command\":{\"resume\":{\"" + interruptId + "\":\"y\"}}}").json();
+    assertEquals("x bar y", done.asText());
+  }
+
+  @Test
+  void badInputGetsAClearFourHundred() {
+    Reply malformed = send("POST", "/threads", "{not json");
+    assertEquals(422, malformed.status());
+    assertTrue(malformed.json().get("detail").asText().startsWith("malformed JSON"), malformed.body());
+    assertEquals(404, send("GET", "/threads/nope", "").status());
+    assertEquals(404, send("POST", "/threads/nope/runs/stream", "{\"assistant_id\":\"hitl\",\"input\":\"x\"}").status());
+    String threadId = send("POST", "/threads", "{}").json().get("thread_id").asText();
+    assertEquals(404, send("POST", "/threads/" + threadId + "/runs/stream",
+        "{\"assistant_id\":\"nope\",\"input\":\"x\"}").status());
+    Reply badMode = send("POST", "/threads/" + threadId + "/runs/stream",
+        "{\"assistant_id\":\"hitl\",\"input\":\"x\",\"stream_mode\":\"bogus\"}");
+    assertEquals(422, badMode.status());
+    assertTrue(badMode.json().get("detail").asText().contains("bogus"), badMode.body());
+    assertEquals(422, send("POST", "/threads/" + threadId + "/runs/wait",
+        "{\"assistant_id\":\"hitl\",\"command\":{\"resume\":\"nothing pending\"}}").status());
+    assertEquals(413, send("POST", "/threads", "{\"metadata\":{\"x\":\"" + "a".repeat(1 << 20) + "\"}}").status());
+    assertEquals(409, send("POST", "/threads", "{\"thread_id\":\"" + threadId + "\"}").status());
+    assertEquals(200, send("POST", "/assistants/search", "{}").status(), "the server is still up");
+  }
+}
