@@ -1,11 +1,8 @@
 #!/usr/bin/env bash
-# The main job. Until the HTTP server lands (see the README's feature table) this builds the project and runs a
-# sample workflow: ./run.sh lists nothing and runs simple-workflow; ./run.sh <sample> [args] runs another one;
-# ./run.sh list shows them all.
+# The main job: builds the project and starts the Fluxgraph server with the sample workflows on
+# http://127.0.0.1:2024, storing threads in an embedded PostgreSQL under .fluxgraph/postgres.
+# Options go to the server (./run.sh --help): --port, --host, --database-url, --data-dir, --in-memory, --api-key.
 set -euo pipefail
 cd "$(dirname "$0")"
 mvn -B -q install -DskipTests -DskipITs
-args=("$@")
-[ ${#args[@]} -gt 0 ] || args=(simple-workflow)
-exec mvn -B -q -pl samples exec:java -Dexec.mainClass=dev.fluxgraph.samples.SampleRunner \
-    -Dexec.args="${args[*]}"
+exec mvn -B -q -pl samples exec:java -Dexec.mainClass=dev.fluxgraph.server.FluxgraphServer -Dexec.args="$*"

@@ -34,6 +34,15 @@ public final class FluxgraphServer {
     return new Builder();
   }
 
+  /**
+   * Starts the server with the graphs found on the class path: {@code --host} (127.0.0.1), {@code --port} (2024),
+   * {@code --database-url <r2dbc url>}, {@code --data-dir <dir>} (embedded PostgreSQL, the default storage),
+   * {@code --in-memory}, {@code --api-key <key>} (or env {@code FLUXGRAPH_API_KEY}); {@code --help} lists them.
+   */
+  public static void main(String[] args) {
+    System.exit(new picocli.CommandLine(new ServerCommand()).execute(args));
+  }
+
   /** Binds the port and serves; emits this server once it listens. Cold. */
   public Mono<FluxgraphServer> start() {
     return Mono.defer(() -> {

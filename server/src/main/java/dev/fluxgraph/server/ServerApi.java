@@ -428,7 +428,12 @@ final class ServerApi {
       AtomicLong eventId = new AtomicLong();
       boolean[] paused = {false};
       Flux<String> events = Flux.concat(
-          Mono.fromCallable(() -> event("metadata", Map.of("run_id", runId, "attempt", 1), eventId)),
+          Mono.fromCallable(() -> {
+            Map<String, Object> metadata = new java.util.LinkedHashMap<>();
+            metadata.put("run_id", runId);
+            metadata.put("attempt", 1);
+            return event("metadata", metadata, eventId);
+          }),
           chunks.map(chunk -> {
             if (chunk.data() instanceof Map<?, ?> map && map.containsKey("__interrupt__")) {
               paused[0] = true;

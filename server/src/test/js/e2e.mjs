@@ -1,0 +1,61 @@
+// Drives a running Fluxgraph server with the unmodified official client. Usage: node e2e.mjs <apiUrl>
+// Prints one line per check; exits 1 on the first failed check.
+import { Client } from "@langchain/langgraph-sdk";
+
+const apiUrl = process.argv[2];
+const client = new Client({ apiUrl });
+
+function check(condition, what, detail) {
+  if (!condition) {
+    console.error(`FAIL ${what}: ${JSON.stringify(detail)}`);
+    process.exit(1);
+  }
+  console.log(`ok ${what}`);
+}
+
+const assistants = await client.assistants.search({ graphId: "human_in_the_loop" });
+check(assistants.length === 1 && assistants[0].graph_id === "human_in_the_loop", "assistants.search", assistants);
+
+const thread = await client.threads.create({ metadata: { user: "e2e" } });
+check(typeof thread.thread_id === "string", "threads.create", thread);
+
+const first = [];
+for await (const chunk of client.runs.stream(thread.thread_id, "human_in_the_loop", {
+  input: "foo", streamMode: ["updates", "custom", "values"] })) {
+  first.push(chunk);
+}
+check(first[0].event === "metadata", "stream starts with metadata", first[0]);
+check(first.some(c => c.event === "updates" && c.data.step_1 === "foo bar"), "updates chunk of step_1", first);
+const paused = first.find(c => c.event === "updates" && c.data.__interrupt__);
+check(paused && paused.data.__interrupt__[0].value === "Please provide feedback: foo bar", "interrupt streamed", first);
+
+const state = await client.threads.getState(thread.thread_id);
+check(state.next[0] === "graph", "getState next", state);
+check(state.interrupts.length === 1 && state.tasks.some(t => t.interrupts.length === 1), "getState interrupts", state);
+
+const resumed = [];
+for await (const chunk of client.runs.stream(thread.thread_id, "human_in_the_loop", {
+  command: { resume: "baz" }, streamMode: ["updates", "values"] })) {
+  resumed.push(chunk);
+}
+check(resumed.some(c => c.event === "values" && c.data === "foo bar baz qux"), "resumed to the end", resumed);
+
+const history = await client.threads.getHistory(thread.thread_id);
+check(history.length >= 2 && history[0].values === "foo bar baz qux", "getHistory newest first", history);
+
+const other = await client.threads.create();
+const waited = await client.runs.wait(other.thread_id, "simple_workflow", { input: { number: 7 } });
+check(waited.message === "The number is odd.", "runs.wait", waited);
+
+const found = await client.threads.search({ metadata: { user: "e2e" } });
+check(found.length === 1 && found[0].thread_id === thread.thread_id, "threads.search by metadata", found);
+
+await client.threads.delete(other.thread_id);
+let gone = false;
+try {
+  await client.threads.get(other.thread_id);
+} catch (error) {
+  gone = String(error).includes("404");
+}
+check(gone, "threads.delete", other);
+console.log("all checks passed");
