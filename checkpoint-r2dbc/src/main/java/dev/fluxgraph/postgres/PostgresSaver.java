@@ -106,6 +106,11 @@ public final class PostgresSaver implements CheckpointSaver, AutoCloseable {
         .build());
   }
 
+  /** The connection factory (a pool) this saver runs on; other components may share it. */
+  public ConnectionFactory connectionFactory() {
+    return factory;
+  }
+
   /** Creates or upgrades the tables; idempotent, and serialized across processes by an advisory lock. */
   public Mono<Void> setup() {
     return Mono.defer(() -> Schema.migrate(factory, Schema.SAVER));

@@ -7,17 +7,18 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * Versioned, idempotent migrations. {@link #migrate} runs in one transaction holding a transaction-scoped
+ * Versioned, idempotent migrations, shared by the Fluxgraph modules that keep tables in PostgreSQL (versions
+ * 1–99 the saver, 101–199 the store, 201–299 the server). {@link #migrate} runs in one transaction holding a transaction-scoped
  * advisory lock, so processes calling {@code setup()} at the same time apply each migration exactly once. Every
  * table is keyed by {@code thread_id} first, so it can later be distributed by thread (e.g. with Citus).
  */
-final class Schema {
+public final class Schema {
 
   /** Arbitrary but fixed: the advisory lock all Fluxgraph migrations take. */
   private static final long MIGRATION_LOCK = 0x466c7578L; // "Flux"
 
   /** A migration: its version and its statements. */
-  record Migration(int version, String description, List<String> statements) {
+  public record Migration(int version, String description, List<String> statements) {
   }
 
   static final List<Migration> SAVER = List.of(
@@ -68,7 +69,7 @@ final class Schema {
   }
 
   /** Applies the migrations not yet recorded in {@code fluxgraph_migrations}, in version order. */
-  static Mono<Void> migrate(ConnectionFactory factory, List<Migration> migrations) {
+  public static Mono<Void> migrate(ConnectionFactory factory, List<Migration> migrations) {
     return Mono.usingWhen(factory.create(), connection -> Mono.from(connection.beginTransaction())
             .then(execute(connection, "SELECT pg_advisory_xact_lock(" + MIGRATION_LOCK + ")"))
             .then(execute(connection, """

@@ -46,8 +46,17 @@ public final class FluxgraphServer {
   /** Binds the port and serves; emits this server once it listens. Cold. */
   public Mono<FluxgraphServer> start() {
     return Mono.defer(() -> {
-      ServerApi api = new ServerApi(graphs, settings.apiKey);
-      return HttpServer.create().host(settings.host).port(settings.port).route(api::routes).bind()
+      ThreadStore threads;
+      Mono<Void> ready = Mono.empty();
+      if (settings.checkpointer instanceof dev.fluxgraph.postgres.PostgresSaver postgres) {
+        PostgresThreadStore store = new PostgresThreadStore(postgres.connectionFactory());
+        threads = store;
+        ready = store.setup();
+      } else {
+        threads = new InMemoryThreadStore();
+      }
+      ServerApi api = new ServerApi(graphs, threads, settings.apiKey);
+      return ready.then(HttpServer.create().host(settings.host).port(settings.port).route(api::routes).bind())
           .map(bound -> {
             server = bound;
             return this;
@@ -98,7 +107,10 @@ public final class FluxgraphServer {
       return this;
     }
 
-    /** The checkpointer given to {@link GraphProvider}s. Default: in memory. */
+    /**
+     * The checkpointer given to {@link GraphProvider}s. With a {@code PostgresSaver}, the server keeps its threads
+     * in the same database (table {@code fluxgraph_threads}); otherwise in memory. Default: in memory.
+     */
     public Builder checkpointer(CheckpointSaver checkpointer) {
       this.checkpointer = Objects.requireNonNull(checkpointer, "checkpointer must not be null");
       return this;

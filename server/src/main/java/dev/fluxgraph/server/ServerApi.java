@@ -47,12 +47,13 @@ final class ServerApi {
   private static final Duration HEARTBEAT = Duration.ofSeconds(5);
 
   private final Map<String, Entrypoint<?, ?>> graphs;
-  private final ThreadRegistry threads = new ThreadRegistry();
+  private final ThreadStore threads;
   private final @Nullable String apiKey;
   private final Instant started = Instant.now();
 
-  ServerApi(Map<String, Entrypoint<?, ?>> graphs, @Nullable String apiKey) {
+  ServerApi(Map<String, Entrypoint<?, ?>> graphs, ThreadStore threads, @Nullable String apiKey) {
     this.graphs = Map.copyOf(graphs);
+    this.threads = threads;
     this.apiKey = apiKey;
   }
 
@@ -68,14 +69,10 @@ final class ServerApi {
         .post("/threads/{tid}/runs/stream", (request, response) -> stream(request, response, request.param("tid")))
         .post("/runs/stream", (request, response) -> stream(request, response, null))
         .post("/threads/{tid}/runs/wait", handle((request, body) -> waitFor(request.param("tid"), body)))
-        .get("/threads/{tid}", handle((request, body) -> Mono.defer(() ->
-            thread(threads.require(request.param("tid"))))))
-        .delete("/threads/{tid}", (request, response) -> guarded(request, response, body -> {
-          if (!threads.delete(request.param("tid"))) {
-            throw HttpProblem.notFound("thread " + request.param("tid"));
-          }
-          return response.status(204).send();
-        }));
+        .get("/threads/{tid}", handle((request, body) -> threads.require(request.param("tid")).flatMap(this::thread)))
+        .delete("/threads/{tid}", (request, response) -> guarded(request, response, body ->
+            threads.delete(request.param("tid")).flatMap(existed -> existed ? response.status(204).send().then()
+                : Mono.error(HttpProblem.notFound("thread " + request.param("tid"))))));
   }
 
   // ------------------------------------------------------------------------------------------ plumbing
@@ -211,7 +208,7 @@ final class ServerApi {
     Map<String, Object> metadata = body.path("metadata").isObject()
         ? JSON.convertValue(body.get("metadata"), MAP) : Map.of();
     String ifExists = body.path("if_exists").asText("raise");
-    return thread(threads.create(threadId, metadata, ifExists));
+    return threads.create(threadId, metadata, ifExists).flatMap(this::thread);
   }
 
   private static final com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>> MAP =
@@ -223,8 +220,7 @@ final class ServerApi {
     List<String> ids = new ArrayList<>();
     body.path("ids").forEach(id -> ids.add(id.asText()));
     String status = body.path("status").isTextual() ? body.get("status").asText() : null;
-    return Flux.fromIterable(threads.search(metadata, status, ids))
-        .skip(body.path("offset").asInt(0)).take(body.path("limit").asInt(10))
+    return threads.search(metadata, status, ids, body.path("limit").asInt(10), body.path("offset").asInt(0))
         .concatMap(this::thread)
         .collectList()
         .map(list -> {
@@ -235,7 +231,7 @@ final class ServerApi {
   }
 
   /** The wire Thread: the record plus, once a graph ran on it, its current values and pending interrupts. */
-  private Mono<JsonNode> thread(ThreadRegistry.ThreadRecord thread) {
+  private Mono<JsonNode> thread(ThreadStore.ThreadRecord thread) {
     ObjectNode node = JSON.createObjectNode();
     node.put("thread_id", thread.threadId());
     node.put("created_at", thread.createdAt().toString());
@@ -262,27 +258,22 @@ final class ServerApi {
   }
 
   private Mono<JsonNode> threadState(String threadId) {
-    ThreadRegistry.ThreadRecord thread = threads.require(threadId);
-    if (thread.graphId() == null) {
-      return Mono.just(emptyState(threadId));
-    }
-    return graphs.get(thread.graphId()).getState(RunConfig.thread(threadId))
-        .<JsonNode>map(this::state)
-        .defaultIfEmpty(emptyState(threadId));
+    return threads.require(threadId).flatMap(thread -> thread.graphId() == null ? Mono.just(emptyState(threadId))
+        : graphs.get(thread.graphId()).getState(RunConfig.thread(threadId))
+            .<JsonNode>map(this::state)
+            .defaultIfEmpty(emptyState(threadId)));
   }
 
   private Mono<JsonNode> history(String threadId, JsonNode body) {
-    ThreadRegistry.ThreadRecord thread = threads.require(threadId);
     int limit = body.path("limit").asInt(10);
-    if (thread.graphId() == null) {
-      return Mono.just(JSON.createArrayNode());
-    }
-    return graphs.get(thread.graphId()).getStateHistory(RunConfig.thread(threadId)).take(limit)
-        .<JsonNode>map(this::state).collectList().map(states -> {
-          ArrayNode array = JSON.createArrayNode();
-          states.forEach(array::add);
-          return array;
-        });
+    return threads.require(threadId).flatMap(thread -> thread.graphId() == null
+        ? Mono.just(JSON.createArrayNode())
+        : graphs.get(thread.graphId()).getStateHistory(RunConfig.thread(threadId)).take(limit)
+            .<JsonNode>map(this::state).collectList().map(states -> {
+              ArrayNode array = JSON.createArrayNode();
+              states.forEach(array::add);
+              return array;
+            }));
   }
 
   private ObjectNode emptyState(String threadId) {
@@ -403,65 +394,64 @@ final class ServerApi {
   private Publisher<Void> stream(HttpServerRequest request, HttpServerResponse response, @Nullable String threadId) {
     return guarded(request, response, body -> {
       RunRequest run = runRequest(body);
-      String thread = threadId;
-      if (thread == null) {
-        thread = UUID.randomUUID().toString(); // stateless: a throwaway thread
-        threads.create(thread, Map.of(), "do_nothing");
-      } else if (threads.get(thread).isEmpty()) {
-        if (!body.path("if_not_exists").asText("reject").equals("create")) {
-          throw HttpProblem.notFound("thread " + thread);
-        }
-        threads.create(thread, Map.of(), "do_nothing");
-      }
+      boolean stateless = threadId == null;
+      String tid = stateless ? UUID.randomUUID().toString() : threadId;
+      boolean createMissing = stateless || body.path("if_not_exists").asText("reject").equals("create");
       String runId = UUID.randomUUID().toString();
-      String tid = thread;
-      threads.update(tid, "busy", run.graphId(), Map.of("graph_id", run.graphId(),
-          "assistant_id", Assistants.idOf(run.graphId())));
-      RunConfig config = RunConfig.thread(tid);
-      Flux<StreamChunk> chunks = run.command() != null
-          ? run.graph().stream(run.command(), config, run.options())
-          : run.graph().stream(run.input(), config, run.options());
-      if (run.command() != null && run.command().kind() != Command.Kind.PROCEED && run.wantsValues()) {
-        chunks = run.graph().getState(config).map(state -> new StreamChunk(StreamMode.VALUES, List.of(),
-            state.values())).flux().concatWith(chunks);
-      }
-      AtomicLong eventId = new AtomicLong();
-      boolean[] paused = {false};
-      Flux<String> events = Flux.concat(
-          Mono.fromCallable(() -> {
-            Map<String, Object> metadata = new java.util.LinkedHashMap<>();
-            metadata.put("run_id", runId);
-            metadata.put("attempt", 1);
-            return event("metadata", metadata, eventId);
-          }),
-          chunks.map(chunk -> {
-            if (chunk.data() instanceof Map<?, ?> map && map.containsKey("__interrupt__")) {
-              paused[0] = true;
-            }
-            String name = chunk.mode() == StreamMode.MESSAGES ? "messages" : chunk.mode().wireName();
-            if (!chunk.namespace().isEmpty()) {
-              name = name + "|" + String.join("|", chunk.namespace());
-            }
-            return event(name, chunk.data(), eventId);
-          }))
-          .doOnComplete(() -> threads.update(tid, paused[0] ? "interrupted" : "idle", null, Map.of()))
-          .onErrorResume(error -> {
-            threads.update(tid, "error", null, Map.of());
-            return Mono.just(event("error", Map.of("error", error.getClass().getSimpleName(),
-                "message", String.valueOf(error.getMessage())), eventId));
-          });
-      Flux<String> withHeartbeats = Flux.merge(events.map(e -> e).concatWith(Mono.just("")),
-              Flux.interval(HEARTBEAT).map(tick -> ": heartbeat\r\n\r\n"))
-          .takeUntil(String::isEmpty)
-          .filter(text -> !text.isEmpty());
-      return response.status(HttpResponseStatus.OK)
-          .header("Content-Type", "text/event-stream")
-          .header("Cache-Control", "no-store")
-          .header("Content-Location", "/threads/" + tid + "/runs/" + runId)
-          .header("Location", "/threads/" + tid + "/runs/" + runId + "/stream")
-          .sendString(withHeartbeats, StandardCharsets.UTF_8)
-          .then();
+      Mono<ThreadStore.ThreadRecord> ready = (createMissing ? threads.create(tid, Map.of(), "do_nothing")
+          : threads.require(tid))
+          .then(threads.update(tid, "busy", run.graphId(), Map.of("graph_id", run.graphId(),
+              "assistant_id", Assistants.idOf(run.graphId()))));
+      return ready.flatMap(started -> respond(response, run, tid, runId));
     });
+  }
+
+  /** Streams the run as SSE: metadata first, one event per chunk, heartbeats, an error event on failure. */
+  private Mono<Void> respond(HttpServerResponse response, RunRequest run, String tid, String runId) {
+    RunConfig config = RunConfig.thread(tid);
+    Flux<StreamChunk> chunks = run.command() != null
+        ? run.graph().stream(run.command(), config, run.options())
+        : run.graph().stream(run.input(), config, run.options());
+    if (run.command() != null && run.command().kind() != Command.Kind.PROCEED && run.wantsValues()) {
+      chunks = run.graph().getState(config).map(state -> new StreamChunk(StreamMode.VALUES, List.of(),
+          state.values())).flux().concatWith(chunks);
+    }
+    AtomicLong eventId = new AtomicLong();
+    boolean[] paused = {false};
+    Flux<String> events = Flux.concat(
+        Mono.fromCallable(() -> {
+          Map<String, Object> metadata = new java.util.LinkedHashMap<>();
+          metadata.put("run_id", runId);
+          metadata.put("attempt", 1);
+          return event("metadata", metadata, eventId);
+        }),
+        chunks.map(chunk -> {
+          if (chunk.data() instanceof Map<?, ?> map && map.containsKey("__interrupt__")) {
+            paused[0] = true;
+          }
+          String name = chunk.mode() == StreamMode.MESSAGES ? "messages" : chunk.mode().wireName();
+          if (!chunk.namespace().isEmpty()) {
+            name = name + "|" + String.join("|", chunk.namespace());
+          }
+          return event(name, chunk.data(), eventId);
+        }))
+        .concatWith(Mono.defer(() -> threads.update(tid, paused[0] ? "interrupted" : "idle", null, Map.of()))
+            .then(Mono.empty()))
+        .onErrorResume(error -> threads.update(tid, "error", null, Map.of())
+            .onErrorResume(ignored -> Mono.empty())
+            .then(Mono.just(event("error", Map.of("error", error.getClass().getSimpleName(),
+                "message", String.valueOf(error.getMessage())), eventId))));
+    Flux<String> withHeartbeats = Flux.merge(events.map(e -> e).concatWith(Mono.just("")),
+            Flux.interval(HEARTBEAT).map(tick -> ": heartbeat\r\n\r\n"))
+        .takeUntil(String::isEmpty)
+        .filter(text -> !text.isEmpty());
+    return response.status(HttpResponseStatus.OK)
+        .header("Content-Type", "text/event-stream")
+        .header("Cache-Control", "no-store")
+        .header("Content-Location", "/threads/" + tid + "/runs/" + runId)
+        .header("Location", "/threads/" + tid + "/runs/" + runId + "/stream")
+        .sendString(withHeartbeats, StandardCharsets.UTF_8)
+        .then();
   }
 
   private static String event(String name, @Nullable Object data, AtomicLong ids) {
@@ -475,33 +465,32 @@ final class ServerApi {
 
   private Mono<JsonNode> waitFor(String threadId, JsonNode body) {
     RunRequest run = runRequest(body);
-    threads.require(threadId);
-    threads.update(threadId, "busy", run.graphId(), Map.of("graph_id", run.graphId(),
-        "assistant_id", Assistants.idOf(run.graphId())));
     RunConfig config = RunConfig.thread(threadId);
-    Mono<GraphOutput<Object>> output = run.command() != null ? run.graph().run(run.command(), config)
-        : run.graph().run(run.input(), config);
-    return output.map(result -> {
-      threads.update(threadId, result.interrupted() ? "interrupted" : "idle", null, Map.of());
-      if (result.interrupted()) {
-        ObjectNode node = JSON.createObjectNode();
-        node.set("__interrupt__", JSON.valueToTree(result.interrupts()));
-        return (JsonNode) node;
-      }
-      return JSON.valueToTree(result.value());
-    }).onErrorResume(error -> {
-      if (error instanceof HttpProblem || error instanceof dev.fluxgraph.errors.InvalidCommandException
-          || error instanceof dev.fluxgraph.errors.EmptyInputException) {
-        threads.update(threadId, "idle", null, Map.of());
-        return Mono.error(error);
-      }
-      threads.update(threadId, "error", null, Map.of());
-      ObjectNode node = JSON.createObjectNode();
-      node.putObject("__error__").put("error", error.getClass().getSimpleName())
-          .put("message", String.valueOf(error.getMessage()));
-      return Mono.just(node);
-    });
+    return threads.require(threadId)
+        .then(threads.update(threadId, "busy", run.graphId(), Map.of("graph_id", run.graphId(),
+            "assistant_id", Assistants.idOf(run.graphId()))))
+        .then(run.command() != null ? run.graph().run(run.command(), config) : run.graph().run(run.input(), config))
+        .flatMap(result -> threads.update(threadId, result.interrupted() ? "interrupted" : "idle", null, Map.of())
+            .map(updated -> {
+              if (result.interrupted()) {
+                ObjectNode node = JSON.createObjectNode();
+                node.set("__interrupt__", JSON.valueToTree(result.interrupts()));
+                return (JsonNode) node;
+              }
+              return JSON.valueToTree(result.value());
+            }))
+        .onErrorResume(error -> {
+          if (error instanceof HttpProblem) {
+            return Mono.error(error);
+          }
+          if (error instanceof dev.fluxgraph.errors.InvalidCommandException
+              || error instanceof dev.fluxgraph.errors.EmptyInputException) {
+            return threads.update(threadId, "idle", null, Map.of()).then(Mono.error(error));
+          }
+          ObjectNode node = JSON.createObjectNode();
+          node.putObject("__error__").put("error", error.getClass().getSimpleName())
+              .put("message", String.valueOf(error.getMessage()));
+          return threads.update(threadId, "error", null, Map.of()).thenReturn((JsonNode) node);
+        });
   }
-
-
 }

@@ -1,0 +1,79 @@
+package dev.fluxgraph.server;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** Threads in memory: for {@code --in-memory} and tests. */
+final class InMemoryThreadStore implements ThreadStore {
+
+  private final ConcurrentHashMap<String, ThreadRecord> threads = new ConcurrentHashMap<>();
+
+  @Override
+  public Mono<ThreadRecord> create(String threadId, Map<String, Object> metadata, String ifExists) {
+    return Mono.fromCallable(() -> {
+      Instant now = Instant.now();
+      ThreadRecord fresh = new ThreadRecord(threadId, now, now, Map.copyOf(metadata), "idle", null);
+      ThreadRecord existing = threads.putIfAbsent(threadId, fresh);
+      if (existing == null) {
+        return fresh;
+      }
+      if (ifExists.equals("do_nothing")) {
+        return existing;
+      }
+      throw new HttpProblem(409, "thread " + threadId + " already exists");
+    });
+  }
+
+  @Override
+  public Mono<ThreadRecord> get(String threadId) {
+    return Mono.fromSupplier(() -> threads.get(threadId));
+  }
+
+  @Override
+  public Mono<ThreadRecord> update(String threadId, String status, @Nullable String graphId,
+                                   Map<String, Object> metadata) {
+    return Mono.fromSupplier(() -> threads.compute(threadId, (id, old) -> {
+      Instant now = Instant.now();
+      if (old == null) {
+        return new ThreadRecord(id, now, now, Map.copyOf(metadata), status, graphId);
+      }
+      Map<String, Object> merged = new LinkedHashMap<>(old.metadata());
+      merged.putAll(metadata);
+      return new ThreadRecord(id, old.createdAt(), now, Collections.unmodifiableMap(merged), status,
+          graphId == null ? old.graphId() : graphId);
+    }));
+  }
+
+  @Override
+  public Mono<Boolean> delete(String threadId) {
+    return Mono.fromSupplier(() -> threads.remove(threadId) != null);
+  }
+
+  @Override
+  public Flux<ThreadRecord> search(Map<String, Object> metadata, @Nullable String status, List<String> ids,
+                                   int limit, int offset) {
+    return Flux.defer(() -> {
+      List<ThreadRecord> found = new ArrayList<>();
+      for (ThreadRecord thread : threads.values()) {
+        boolean matches = metadata.entrySet().stream()
+            .allMatch(entry -> entry.getValue().equals(thread.metadata().get(entry.getKey())))
+            && (status == null || status.equals(thread.status()))
+            && (ids.isEmpty() || ids.contains(thread.threadId()));
+        if (matches) {
+          found.add(thread);
+        }
+      }
+      found.sort(Comparator.comparing(ThreadRecord::createdAt).reversed());
+      return Flux.fromIterable(found).skip(offset).take(limit);
+    });
+  }
+}

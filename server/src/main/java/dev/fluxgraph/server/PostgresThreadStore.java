@@ -1,0 +1,140 @@
+package dev.fluxgraph.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fluxgraph.postgres.Schema;
+import dev.fluxgraph.types.FluxgraphJson;
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.Readable;
+import io.r2dbc.spi.Statement;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** Threads in PostgreSQL ({@code fluxgraph_threads}), so they survive restarts and can be shared by processes. */
+final class PostgresThreadStore implements ThreadStore {
+
+  static final List<Schema.Migration> MIGRATIONS = List.of(new Schema.Migration(201, "server threads", List.of("""
+      CREATE TABLE IF NOT EXISTS fluxgraph_threads (
+        thread_id  text        PRIMARY KEY,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        metadata   jsonb       NOT NULL,
+        status     text        NOT NULL,
+        graph_id   text
+      )""")));
+
+  private static final ObjectMapper JSON = FluxgraphJson.mapper();
+  private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() { };
+  private static final String COLUMNS = "thread_id, created_at, updated_at, metadata::text AS metadata, status, graph_id";
+
+  private final ConnectionFactory factory;
+
+  PostgresThreadStore(ConnectionFactory factory) {
+    this.factory = factory;
+  }
+
+  Mono<Void> setup() {
+    return Schema.migrate(factory, MIGRATIONS);
+  }
+
+  @Override
+  public Mono<ThreadRecord> create(String threadId, Map<String, Object> metadata, String ifExists) {
+    return query("INSERT INTO fluxgraph_threads (thread_id, created_at, updated_at, metadata, status)"
+            + " VALUES ($1, $2, $2, $3::jsonb, 'idle') ON CONFLICT DO NOTHING RETURNING " + COLUMNS,
+        statement -> statement.bind("$1", threadId).bind("$2", OffsetDateTime.now(ZoneOffset.UTC))
+            .bind("$3", json(metadata)))
+        .next()
+        .switchIfEmpty(Mono.defer(() -> ifExists.equals("do_nothing") ? require(threadId)
+            : Mono.error(new HttpProblem(409, "thread " + threadId + " already exists"))));
+  }
+
+  @Override
+  public Mono<ThreadRecord> get(String threadId) {
+    return query("SELECT " + COLUMNS + " FROM fluxgraph_threads WHERE thread_id = $1",
+        statement -> statement.bind("$1", threadId)).next();
+  }
+
+  @Override
+  public Mono<ThreadRecord> update(String threadId, String status, @Nullable String graphId,
+                                   Map<String, Object> metadata) {
+    return query("INSERT INTO fluxgraph_threads AS t (thread_id, created_at, updated_at, metadata, status, graph_id)"
+            + " VALUES ($1, $2, $2, $3::jsonb, $4, $5) ON CONFLICT (thread_id) DO UPDATE SET updated_at = $2,"
+            + " metadata = t.metadata || $3::jsonb, status = $4, graph_id = coalesce($5, t.graph_id)"
+            + " RETURNING " + COLUMNS,
+        statement -> {
+          statement.bind("$1", threadId).bind("$2", OffsetDateTime.now(ZoneOffset.UTC)).bind("$3", json(metadata))
+              .bind("$4", status);
+          if (graphId == null) {
+            statement.bindNull("$5", String.class);
+          } else {
+            statement.bind("$5", graphId);
+          }
+        }).next();
+  }
+
+  @Override
+  public Mono<Boolean> delete(String threadId) {
+    return Mono.usingWhen(factory.create(), connection -> Flux.from(connection
+            .createStatement("DELETE FROM fluxgraph_threads WHERE thread_id = $1").bind("$1", threadId).execute())
+        .flatMap(result -> result.getRowsUpdated()).reduce(0L, Long::sum).map(count -> count > 0), Connection::close);
+  }
+
+  @Override
+  public Flux<ThreadRecord> search(Map<String, Object> metadata, @Nullable String status, List<String> ids,
+                                   int limit, int offset) {
+    StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM fluxgraph_threads WHERE metadata @> $1::jsonb");
+    List<Object> parameters = new ArrayList<>();
+    parameters.add(json(metadata));
+    if (status != null) {
+      parameters.add(status);
+      sql.append(" AND status = $").append(parameters.size());
+    }
+    if (!ids.isEmpty()) {
+      parameters.add(ids.toArray(new String[0]));
+      sql.append(" AND thread_id = ANY($").append(parameters.size()).append(")");
+    }
+    sql.append(" ORDER BY created_at DESC LIMIT ").append(Math.max(0, limit)).append(" OFFSET ")
+        .append(Math.max(0, offset));
+    return query(sql.toString(), statement -> {
+      for (int i = 0; i < parameters.size(); i++) {
+        statement.bind("$" + (i + 1), parameters.get(i));
+      }
+    });
+  }
+
+  private Flux<ThreadRecord> query(String sql, Consumer<Statement> binder) {
+    return Flux.usingWhen(factory.create(), connection -> {
+      Statement statement = connection.createStatement(sql);
+      binder.accept(statement);
+      return Flux.from(statement.execute()).flatMap(result -> result.map(PostgresThreadStore::record));
+    }, Connection::close);
+  }
+
+  private static ThreadRecord record(Readable row) {
+    try {
+      return new ThreadRecord(row.get("thread_id", String.class),
+          row.get("created_at", OffsetDateTime.class).toInstant(), row.get("updated_at", OffsetDateTime.class).toInstant(),
+          JSON.readValue(row.get("metadata", String.class), MAP), row.get("status", String.class),
+          row.get("graph_id", String.class));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("corrupt metadata of thread " + row.get("thread_id", String.class), e);
+    }
+  }
+
+  private static String json(Map<String, Object> value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw HttpProblem.invalid("metadata is not JSON-serializable");
+    }
+  }
+}

@@ -1,0 +1,42 @@
+package dev.fluxgraph.server;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Where the server keeps its threads (their metadata, status and graph); checkpoints live in the
+ * {@code CheckpointSaver}. In memory, or in PostgreSQL so that threads survive a restart and several server
+ * processes can share one database.
+ */
+interface ThreadStore {
+
+  /** What the server knows of a thread besides its checkpoints. */
+  record ThreadRecord(String threadId, Instant createdAt, Instant updatedAt, Map<String, Object> metadata,
+                      String status, @Nullable String graphId) {
+  }
+
+  /** Creates the thread; when it exists: returns it for {@code do_nothing}, fails with 409 for {@code raise}. */
+  Mono<ThreadRecord> create(String threadId, Map<String, Object> metadata, String ifExists);
+
+  /** The thread, or empty. */
+  Mono<ThreadRecord> get(String threadId);
+
+  /** Sets the status (and the graph, when not null) and merges metadata; creates the thread if needed. */
+  Mono<ThreadRecord> update(String threadId, String status, @Nullable String graphId, Map<String, Object> metadata);
+
+  /** Deletes the thread; emits whether it existed. */
+  Mono<Boolean> delete(String threadId);
+
+  /** Threads whose metadata contains {@code metadata}, with the status and among the ids when given; newest first. */
+  Flux<ThreadRecord> search(Map<String, Object> metadata, @Nullable String status, List<String> ids, int limit,
+                            int offset);
+
+  /** The thread, or a 404. */
+  default Mono<ThreadRecord> require(String threadId) {
+    return get(threadId).switchIfEmpty(Mono.error(() -> HttpProblem.notFound("thread " + threadId)));
+  }
+}

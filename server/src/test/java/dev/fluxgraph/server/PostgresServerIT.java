@@ -1,0 +1,98 @@
+package dev.fluxgraph.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.func.Task;
+import dev.fluxgraph.func.TaskContext;
+import dev.fluxgraph.postgres.PostgresSaver;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.netty.ByteBufFlux;
+import reactor.netty.http.client.HttpClient;
+
+/** Threads and checkpoints survive a server restart when the server runs on PostgreSQL. */
+class PostgresServerIT {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres;
+  private static String url;
+
+  @BeforeAll
+  static void database() throws Exception {
+    postgres = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start();
+    url = "r2dbc:postgresql://postgres@localhost:" + postgres.getPort() + "/postgres";
+  }
+
+  @AfterAll
+  static void close() throws Exception {
+    postgres.close();
+  }
+
+  private static <T> T withServer(Function<HttpClient, T> action) {
+    try (PostgresSaver saver = PostgresSaver.connect(url)) {
+      saver.setup().block(Duration.ofSeconds(30));
+      Task<String, String> ask = Task.of("ask", String.class,
+          (String q, TaskContext context) -> context.interrupt("answer " + q + "?", String.class));
+      Entrypoint<String, String> graph = Entrypoint.named("graph").checkpointer(saver)
+          .define(String.class, String.class, (q, context) -> ask.call(q).map(a -> q + "=" + a));
+      FluxgraphServer server = FluxgraphServer.builder().discoverGraphs(false).port(0).checkpointer(saver)
+          .graph("asking", graph).build().start().block(Duration.ofSeconds(30));
+      try {
+        return action.apply(HttpClient.create().baseUrl("http://127.0.0.1:" + server.port()));
+      } finally {
+        server.stop().block(Duration.ofSeconds(10));
+      }
+    }
+  }
+
+  private static JsonNode post(HttpClient http, String path, String body) {
+    String text = http.post().uri(path).send(ByteBufFlux.fromString(Mono.just(body)))
+        .responseSingle((response, content) -> content.asString(StandardCharsets.UTF_8)).block(Duration.ofSeconds(10));
+    try {
+      return JSON.readTree(text);
+    } catch (Exception e) {
+      throw new AssertionError(text, e);
+    }
+  }
+
+  private static JsonNode get(HttpClient http, String path) {
+    String text = http.get().uri(path).responseSingle((response, content) -> content.asString(StandardCharsets.UTF_8))
+        .block(Duration.ofSeconds(10));
+    try {
+      return JSON.readTree(text);
+    } catch (Exception e) {
+      throw new AssertionError(text, e);
+    }
+  }
+
+  @Test
+  void aPausedThreadSurvivesARestart() {
+    String threadId = withServer(http -> {
+      String id = post(http, "/threads", "{\"metadata\":{\"owner\":\"ann\"}}").get("thread_id").asText();
+      JsonNode paused = post(http, "/threads/" + id + "/runs/wait", "{\"assistant_id\":\"asking\",\"input\":\"x\"}");
+      assertTrue(paused.has("__interrupt__"), paused.toString());
+      return id;
+    });
+    withServer(http -> {
+      JsonNode thread = get(http, "/threads/" + threadId);
+      assertEquals("interrupted", thread.get("status").asText(), thread.toString());
+      assertEquals("ann", thread.get("metadata").get("owner").asText());
+      assertEquals("asking", thread.get("metadata").get("graph_id").asText());
+      assertEquals(1, post(http, "/threads/search", "{\"metadata\":{\"owner\":\"ann\"}}").size());
+      JsonNode done = post(http, "/threads/" + threadId + "/runs/wait",
+          "{\"assistant_id\":\"asking\",\"command\":{\"resume\":\"y\"}}");
+      assertEquals("x=y", done.asText());
+      assertEquals("idle", get(http, "/threads/" + threadId).get("status").asText());
+      return null;
+    });
+  }
+}
