@@ -47,6 +47,30 @@ const other = await client.threads.create();
 const waited = await client.runs.wait(other.thread_id, "simple_workflow", { input: { number: 7 } });
 check(waited.message === "The number is odd.", "runs.wait", waited);
 
+const background = await client.runs.create(other.thread_id, "simple_workflow", { input: { number: 8 } });
+check(background.run_id && ["pending", "running", "success"].includes(background.status), "runs.create", background);
+const joined = await client.runs.join(other.thread_id, background.run_id);
+check(joined.message === "The number is even.", "runs.join", joined);
+const listed = await client.runs.list(other.thread_id);
+check(listed.length === 2 && listed.every(r => r.status === "success"), "runs.list", listed);
+const fetched = await client.runs.get(other.thread_id, background.run_id);
+check(fetched.status === "success", "runs.get", fetched);
+
+const napping = await client.threads.create();
+const long = await client.runs.create(napping.thread_id, "sleepy", { input: "zzz" });
+let rejected = false;
+try {
+  await client.runs.create(napping.thread_id, "sleepy", { input: "again" });
+} catch (error) {
+  rejected = String(error).includes("422");
+}
+check(rejected, "a second run on a busy thread is rejected", long);
+await client.runs.cancel(napping.thread_id, long.run_id);
+const cancelled = await client.runs.get(napping.thread_id, long.run_id);
+check(cancelled.status === "interrupted", "runs.cancel", cancelled);
+const idle = await client.threads.get(napping.thread_id);
+check(idle.status === "idle", "thread idle after cancel", idle);
+
 const found = await client.threads.search({ metadata: { user: "e2e" } });
 check(found.length === 1 && found[0].thread_id === thread.thread_id, "threads.search by metadata", found);
 

@@ -48,6 +48,7 @@ final class ServerApi {
 
   private final Map<String, Entrypoint<?, ?>> graphs;
   private final ThreadStore threads;
+  private final RunRegistry runs = new RunRegistry();
   private final @Nullable String apiKey;
   private final Instant started = Instant.now();
 
@@ -69,6 +70,25 @@ final class ServerApi {
         .post("/threads/{tid}/runs/stream", (request, response) -> stream(request, response, request.param("tid")))
         .post("/runs/stream", (request, response) -> stream(request, response, null))
         .post("/threads/{tid}/runs/wait", handle((request, body) -> waitFor(request.param("tid"), body)))
+        .post("/threads/{tid}/runs", handle((request, body) -> background(request.param("tid"), body)))
+        .get("/threads/{tid}/runs", handle((request, body) -> Mono.fromCallable(() -> {
+          ArrayNode list = JSON.createArrayNode();
+          runs.list(request.param("tid"), queryParam(request, "status"),
+                  Integer.parseInt(java.util.Objects.requireNonNullElse(queryParam(request, "limit"), "10")),
+                  Integer.parseInt(java.util.Objects.requireNonNullElse(queryParam(request, "offset"), "0")))
+              .forEach(run -> list.add(run(run)));
+          return list;
+        })))
+        .get("/threads/{tid}/runs/{rid}/join", handle((request, body) ->
+            runs.require(request.param("tid"), request.param("rid")).result.asMono()))
+        .post("/threads/{tid}/runs/{rid}/cancel", handle((request, body) ->
+            runs.cancel(request.param("tid"), request.param("rid"))
+                .flatMap(run -> threads.update(run.threadId, "idle", null, Map.of()).thenReturn(run(run)))))
+        .get("/threads/{tid}/runs/{rid}", handle((request, body) ->
+            Mono.fromCallable(() -> run(runs.require(request.param("tid"), request.param("rid"))))))
+        .delete("/threads/{tid}/runs/{rid}", (request, response) -> guarded(request, response, body ->
+            runs.delete(request.param("tid"), request.param("rid")) ? response.status(204).send().then()
+                : Mono.error(HttpProblem.notFound("run " + request.param("rid")))))
         .get("/threads/{tid}", handle((request, body) -> threads.require(request.param("tid")).flatMap(this::thread)))
         .delete("/threads/{tid}", (request, response) -> guarded(request, response, body ->
             threads.delete(request.param("tid")).flatMap(existed -> existed ? response.status(204).send().then()
@@ -327,6 +347,75 @@ final class ServerApi {
 
   // ------------------------------------------------------------------------------------------ runs
 
+  private static @Nullable String queryParam(HttpServerRequest request, String name) {
+    return new io.netty.handler.codec.http.QueryStringDecoder(request.uri()).parameters()
+        .getOrDefault(name, List.of()).stream().findFirst().orElse(null);
+  }
+
+  private static ObjectNode run(RunRegistry.Run run) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("run_id", run.runId);
+    node.put("thread_id", run.threadId);
+    node.put("assistant_id", run.assistantId);
+    node.put("created_at", run.createdAt.toString());
+    node.put("updated_at", run.updatedAt.toString());
+    node.put("status", run.status.wire());
+    node.set("metadata", JSON.valueToTree(run.metadata));
+    node.put("multitask_strategy", run.multitaskStrategy);
+    node.putObject("kwargs");
+    return node;
+  }
+
+  /** Registers the run (422 while another run of the thread is unfinished) and marks the thread busy. */
+  private Mono<RunRegistry.Run> begin(String threadId, RunRequest run, JsonNode body) {
+    return Mono.fromCallable(() -> runs.start(UUID.randomUUID().toString(), threadId,
+            Assistants.idOf(run.graphId()), body.path("metadata").isObject()
+                ? JSON.convertValue(body.get("metadata"), MAP) : Map.of(),
+            body.path("multitask_strategy").asText("reject")))
+        .flatMap(registered -> threads.update(threadId, "busy", run.graphId(), Map.of("graph_id", run.graphId(),
+            "assistant_id", Assistants.idOf(run.graphId()))).thenReturn(registered));
+  }
+
+  /** Runs to the end and records the outcome: the wait/join body, the run's and the thread's status. */
+  private Mono<JsonNode> execute(RunRegistry.Run registered, RunRequest run) {
+    RunConfig config = RunConfig.thread(registered.threadId);
+    return (run.command() != null ? run.graph().run(run.command(), config) : run.graph().run(run.input(), config))
+        .flatMap(result -> threads.update(registered.threadId, result.interrupted() ? "interrupted" : "idle", null,
+                Map.of())
+            .map(updated -> {
+              JsonNode value;
+              if (result.interrupted()) {
+                ObjectNode node = JSON.createObjectNode();
+                node.set("__interrupt__", JSON.valueToTree(result.interrupts()));
+                value = node;
+              } else {
+                value = JSON.valueToTree(result.value());
+              }
+              registered.finish(RunRegistry.Status.SUCCESS, value);
+              return value;
+            }))
+        .onErrorResume(error -> {
+          boolean refused = error instanceof dev.fluxgraph.errors.InvalidCommandException
+              || error instanceof dev.fluxgraph.errors.EmptyInputException;
+          ObjectNode node = JSON.createObjectNode();
+          node.putObject("__error__").put("error", error.getClass().getSimpleName())
+              .put("message", String.valueOf(error.getMessage()));
+          registered.finish(RunRegistry.Status.ERROR, node);
+          return threads.update(registered.threadId, refused ? "idle" : "error", null, Map.of())
+              .then(refused ? Mono.error(error) : Mono.just((JsonNode) node));
+        });
+  }
+
+  private Mono<JsonNode> background(String threadId, JsonNode body) {
+    RunRequest run = runRequest(body);
+    return threads.require(threadId)
+        .then(begin(threadId, run, body))
+        .map(registered -> {
+          registered.execution = execute(registered, run).subscribe(value -> { }, error -> { });
+          return run(registered);
+        });
+  }
+
   /** A parsed run request. */
   private record RunRequest(Entrypoint<Object, Object> graph, String graphId, @Nullable Object input,
                             @Nullable Command command, StreamOptions options, boolean wantsValues) {
@@ -397,17 +486,17 @@ final class ServerApi {
       boolean stateless = threadId == null;
       String tid = stateless ? UUID.randomUUID().toString() : threadId;
       boolean createMissing = stateless || body.path("if_not_exists").asText("reject").equals("create");
-      String runId = UUID.randomUUID().toString();
-      Mono<ThreadStore.ThreadRecord> ready = (createMissing ? threads.create(tid, Map.of(), "do_nothing")
+      Mono<RunRegistry.Run> ready = (createMissing ? threads.create(tid, Map.of(), "do_nothing")
           : threads.require(tid))
-          .then(threads.update(tid, "busy", run.graphId(), Map.of("graph_id", run.graphId(),
-              "assistant_id", Assistants.idOf(run.graphId()))));
-      return ready.flatMap(started -> respond(response, run, tid, runId));
+          .then(begin(tid, run, body));
+      return ready.flatMap(registered -> respond(response, run, registered));
     });
   }
 
   /** Streams the run as SSE: metadata first, one event per chunk, heartbeats, an error event on failure. */
-  private Mono<Void> respond(HttpServerResponse response, RunRequest run, String tid, String runId) {
+  private Mono<Void> respond(HttpServerResponse response, RunRequest run, RunRegistry.Run registered) {
+    String tid = registered.threadId;
+    String runId = registered.runId;
     RunConfig config = RunConfig.thread(tid);
     Flux<StreamChunk> chunks = run.command() != null
         ? run.graph().stream(run.command(), config, run.options())
@@ -436,11 +525,18 @@ final class ServerApi {
           return event(name, chunk.data(), eventId);
         }))
         .concatWith(Mono.defer(() -> threads.update(tid, paused[0] ? "interrupted" : "idle", null, Map.of()))
+            .doOnSuccess(done -> registered.finish(RunRegistry.Status.SUCCESS, NullNode.getInstance()))
             .then(Mono.empty()))
         .onErrorResume(error -> threads.update(tid, "error", null, Map.of())
             .onErrorResume(ignored -> Mono.empty())
+            .doOnSuccess(done -> registered.finish(RunRegistry.Status.ERROR, NullNode.getInstance()))
             .then(Mono.just(event("error", Map.of("error", error.getClass().getSimpleName(),
-                "message", String.valueOf(error.getMessage())), eventId))));
+                "message", String.valueOf(error.getMessage())), eventId))))
+        .doOnCancel(() -> {
+          // the client went away: the run's tasks are cancelled and the thread stays resumable
+          registered.finish(RunRegistry.Status.INTERRUPTED, NullNode.getInstance());
+          threads.update(tid, "idle", null, Map.of()).subscribe(done -> { }, error -> { });
+        });
     Flux<String> withHeartbeats = Flux.merge(events.map(e -> e).concatWith(Mono.just("")),
             Flux.interval(HEARTBEAT).map(tick -> ": heartbeat\r\n\r\n"))
         .takeUntil(String::isEmpty)
@@ -465,32 +561,8 @@ final class ServerApi {
 
   private Mono<JsonNode> waitFor(String threadId, JsonNode body) {
     RunRequest run = runRequest(body);
-    RunConfig config = RunConfig.thread(threadId);
     return threads.require(threadId)
-        .then(threads.update(threadId, "busy", run.graphId(), Map.of("graph_id", run.graphId(),
-            "assistant_id", Assistants.idOf(run.graphId()))))
-        .then(run.command() != null ? run.graph().run(run.command(), config) : run.graph().run(run.input(), config))
-        .flatMap(result -> threads.update(threadId, result.interrupted() ? "interrupted" : "idle", null, Map.of())
-            .map(updated -> {
-              if (result.interrupted()) {
-                ObjectNode node = JSON.createObjectNode();
-                node.set("__interrupt__", JSON.valueToTree(result.interrupts()));
-                return (JsonNode) node;
-              }
-              return JSON.valueToTree(result.value());
-            }))
-        .onErrorResume(error -> {
-          if (error instanceof HttpProblem) {
-            return Mono.error(error);
-          }
-          if (error instanceof dev.fluxgraph.errors.InvalidCommandException
-              || error instanceof dev.fluxgraph.errors.EmptyInputException) {
-            return threads.update(threadId, "idle", null, Map.of()).then(Mono.error(error));
-          }
-          ObjectNode node = JSON.createObjectNode();
-          node.putObject("__error__").put("error", error.getClass().getSimpleName())
-              .put("message", String.valueOf(error.getMessage()));
-          return threads.update(threadId, "error", null, Map.of()).thenReturn((JsonNode) node);
-        });
+        .then(begin(threadId, run, body))
+        .flatMap(registered -> execute(registered, run));
   }
 }

@@ -1,0 +1,117 @@
+package dev.fluxgraph.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/**
+ * The server's runs: their status, their result for {@code join}, and a handle to cancel them. In memory for now
+ * (runs of a process that died are not yet reported; see the README's feature table).
+ */
+final class RunRegistry {
+
+  /** Lifecycle of a run, as the LangGraph API names it. */
+  enum Status {
+    PENDING, RUNNING, SUCCESS, ERROR, INTERRUPTED;
+
+    String wire() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    boolean finished() {
+      return this != PENDING && this != RUNNING;
+    }
+  }
+
+  /** One run. Mutable status, guarded by the registry. */
+  static final class Run {
+    final String runId;
+    final String threadId;
+    final String assistantId;
+    final Instant createdAt = Instant.now();
+    final Map<String, Object> metadata;
+    final String multitaskStrategy;
+    volatile Instant updatedAt = createdAt;
+    volatile Status status = Status.PENDING;
+    volatile @Nullable Disposable execution;
+    final Sinks.One<JsonNode> result = Sinks.one();
+
+    Run(String runId, String threadId, String assistantId, Map<String, Object> metadata, String multitaskStrategy) {
+      this.runId = runId;
+      this.threadId = threadId;
+      this.assistantId = assistantId;
+      this.metadata = Map.copyOf(metadata);
+      this.multitaskStrategy = multitaskStrategy;
+    }
+
+    void finish(Status finalStatus, JsonNode value) {
+      status = finalStatus;
+      updatedAt = Instant.now();
+      result.tryEmitValue(value);
+    }
+  }
+
+  private final ConcurrentHashMap<String, Run> runs = new ConcurrentHashMap<>();
+
+  /** Registers a run unless the thread has an unfinished one (multitask strategy {@code reject}). */
+  synchronized Run start(String runId, String threadId, String assistantId, Map<String, Object> metadata,
+                         String multitaskStrategy) {
+    if (!multitaskStrategy.equals("reject")) {
+      throw HttpProblem.invalid("multitask_strategy '" + multitaskStrategy + "' is not supported yet; use reject");
+    }
+    boolean busy = runs.values().stream().anyMatch(run -> run.threadId.equals(threadId) && !run.status.finished());
+    if (busy) {
+      throw new HttpProblem(422, "thread " + threadId + " is busy with another run (multitask_strategy reject)");
+    }
+    Run run = new Run(runId, threadId, assistantId, metadata, multitaskStrategy);
+    run.status = Status.RUNNING;
+    runs.put(runId, run);
+    return run;
+  }
+
+  Optional<Run> get(String threadId, String runId) {
+    Run run = runs.get(runId);
+    return run != null && run.threadId.equals(threadId) ? Optional.of(run) : Optional.empty();
+  }
+
+  Run require(String threadId, String runId) {
+    return get(threadId, runId).orElseThrow(() -> HttpProblem.notFound("run " + runId + " of thread " + threadId));
+  }
+
+  List<Run> list(String threadId, @Nullable String status, int limit, int offset) {
+    List<Run> found = new ArrayList<>();
+    for (Run run : runs.values()) {
+      if (run.threadId.equals(threadId) && (status == null || run.status.wire().equals(status))) {
+        found.add(run);
+      }
+    }
+    found.sort(Comparator.comparing((Run run) -> run.createdAt).reversed());
+    return found.stream().skip(offset).limit(limit).toList();
+  }
+
+  boolean delete(String threadId, String runId) {
+    return get(threadId, runId).map(run -> runs.remove(runId) != null).orElse(false);
+  }
+
+  /** Cancels a running run: its tasks are cancelled, the thread stays resumable. */
+  Mono<Run> cancel(String threadId, String runId) {
+    return Mono.fromCallable(() -> {
+      Run run = require(threadId, runId);
+      Disposable execution = run.execution;
+      if (!run.status.finished() && execution != null) {
+        execution.dispose();
+        run.finish(Status.INTERRUPTED, com.fasterxml.jackson.databind.node.NullNode.getInstance());
+      }
+      return run;
+    });
+  }
+}
