@@ -29,6 +29,12 @@ check(first.some(c => c.event === "updates" && c.data.step_1 === "foo bar"), "up
 const paused = first.find(c => c.event === "updates" && c.data.__interrupt__);
 check(paused && paused.data.__interrupt__[0].value === "Please provide feedback: foo bar", "interrupt streamed", first);
 
+const replayed = [];
+for await (const chunk of client.runs.joinStream(thread.thread_id, first[0].data.run_id)) {
+  replayed.push(chunk);
+}
+check(replayed.some(c => c.event === "updates" && c.data.step_1 === "foo bar"), "runs.joinStream replays the run", replayed);
+
 const state = await client.threads.getState(thread.thread_id);
 check(state.next[0] === "graph", "getState next", state);
 check(state.interrupts.length === 1 && state.tasks.some(t => t.interrupts.length === 1), "getState interrupts", state);

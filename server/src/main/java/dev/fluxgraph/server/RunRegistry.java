@@ -44,6 +44,30 @@ final class RunRegistry {
     volatile Status status = Status.PENDING;
     volatile @Nullable Disposable execution;
     final Sinks.One<JsonNode> result = Sinks.one();
+    /** The SSE events of a streamed run, each with its id, kept for joinStream. */
+    private final Sinks.Many<Event> events = Sinks.many().replay().all();
+    private final java.util.concurrent.atomic.AtomicLong nextEventId = new java.util.concurrent.atomic.AtomicLong();
+
+    /** One framed SSE event and its id. */
+    record Event(long id, String text) {
+    }
+
+    void publish(String framed) {
+      events.tryEmitNext(new Event(nextEventId.getAndIncrement(), framed));
+    }
+
+    void publishError(Throwable error) {
+      events.tryEmitError(error);
+    }
+
+    void publishEnd() {
+      events.tryEmitComplete();
+    }
+
+    /** The framed events with an id greater than {@code afterId}, then the live ones until the run ends. */
+    reactor.core.publisher.Flux<String> events(long afterId) {
+      return events.asFlux().filter(event -> event.id() > afterId).map(Event::text);
+    }
 
     Run(String runId, String threadId, String assistantId, Map<String, Object> metadata, String multitaskStrategy) {
       this.runId = runId;
@@ -110,6 +134,7 @@ final class RunRegistry {
       if (!run.status.finished() && execution != null) {
         execution.dispose();
         run.finish(Status.INTERRUPTED, com.fasterxml.jackson.databind.node.NullNode.getInstance());
+        run.publishEnd();
       }
       return run;
     });

@@ -79,6 +79,7 @@ final class ServerApi {
               .forEach(run -> list.add(run(run)));
           return list;
         })))
+        .get("/threads/{tid}/runs/{rid}/stream", this::joinStream)
         .get("/threads/{tid}/runs/{rid}/join", handle((request, body) ->
             runs.require(request.param("tid"), request.param("rid")).result.asMono()))
         .post("/threads/{tid}/runs/{rid}/cancel", handle((request, body) ->
@@ -489,12 +490,17 @@ final class ServerApi {
       Mono<RunRegistry.Run> ready = (createMissing ? threads.create(tid, Map.of(), "do_nothing")
           : threads.require(tid))
           .then(begin(tid, run, body));
-      return ready.flatMap(registered -> respond(response, run, registered));
+      String onDisconnect = body.path("on_disconnect").asText("continue");
+      if (!onDisconnect.equals("continue") && !onDisconnect.equals("cancel")) {
+        throw HttpProblem.invalid("on_disconnect must be continue or cancel, was '" + onDisconnect + "'");
+      }
+      return ready.flatMap(registered -> respond(response, run, registered, onDisconnect.equals("cancel")));
     });
   }
 
   /** Streams the run as SSE: metadata first, one event per chunk, heartbeats, an error event on failure. */
-  private Mono<Void> respond(HttpServerResponse response, RunRequest run, RunRegistry.Run registered) {
+  private Mono<Void> respond(HttpServerResponse response, RunRequest run, RunRegistry.Run registered,
+                             boolean onDisconnectCancels) {
     String tid = registered.threadId;
     String runId = registered.runId;
     RunConfig config = RunConfig.thread(tid);
@@ -532,22 +538,49 @@ final class ServerApi {
             .doOnSuccess(done -> registered.finish(RunRegistry.Status.ERROR, NullNode.getInstance()))
             .then(Mono.just(event("error", Map.of("error", error.getClass().getSimpleName(),
                 "message", String.valueOf(error.getMessage())), eventId))))
-        .doOnCancel(() -> {
-          // the client went away: the run's tasks are cancelled and the thread stays resumable
-          registered.finish(RunRegistry.Status.INTERRUPTED, NullNode.getInstance());
-          threads.update(tid, "idle", null, Map.of()).subscribe(done -> { }, error -> { });
-        });
-    Flux<String> withHeartbeats = Flux.merge(events.map(e -> e).concatWith(Mono.just("")),
-            Flux.interval(HEARTBEAT).map(tick -> ": heartbeat\r\n\r\n"))
-        .takeUntil(String::isEmpty)
-        .filter(text -> !text.isEmpty());
+        ;
+    // The run goes on whether or not anybody listens: its events are kept for joinStream, and a client that
+    // disconnects cancels it only with on_disconnect=cancel.
+    registered.execution = events.subscribe(registered::publish, registered::publishError, registered::publishEnd);
+    Flux<String> live = registered.events(-1);
+    if (onDisconnectCancels) {
+      live = live.doOnCancel(() -> runs.cancel(tid, runId)
+          .flatMap(cancelled -> threads.update(tid, "idle", null, Map.of()))
+          .subscribe(done -> { }, error -> { }));
+    }
     return response.status(HttpResponseStatus.OK)
         .header("Content-Type", "text/event-stream")
         .header("Cache-Control", "no-store")
         .header("Content-Location", "/threads/" + tid + "/runs/" + runId)
         .header("Location", "/threads/" + tid + "/runs/" + runId + "/stream")
-        .sendString(withHeartbeats, StandardCharsets.UTF_8)
+        .sendString(withHeartbeats(live), StandardCharsets.UTF_8)
         .then();
+  }
+
+  /** Adds a heartbeat comment every five seconds while events flow. */
+  private static Flux<String> withHeartbeats(Flux<String> events) {
+    return Flux.merge(events.concatWith(Mono.just("")), Flux.interval(HEARTBEAT).map(tick -> ": heartbeat\r\n\r\n"))
+        .takeUntil(String::isEmpty)
+        .filter(text -> !text.isEmpty());
+  }
+
+  /** joinStream: the run's events after {@code Last-Event-ID} (all of them without it, or with -1), then live. */
+  private Publisher<Void> joinStream(HttpServerRequest request, HttpServerResponse response) {
+    return guarded(request, response, body -> {
+      RunRegistry.Run run = runs.require(request.param("tid"), request.param("rid"));
+      String header = request.requestHeaders().get("Last-Event-ID");
+      long after;
+      try {
+        after = header == null || header.isBlank() ? -1 : Long.parseLong(header.trim());
+      } catch (NumberFormatException e) {
+        throw HttpProblem.invalid("Last-Event-ID must be a number, was '" + header + "'");
+      }
+      return response.status(HttpResponseStatus.OK)
+          .header("Content-Type", "text/event-stream")
+          .header("Cache-Control", "no-store")
+          .sendString(withHeartbeats(run.events(after)), StandardCharsets.UTF_8)
+          .then();
+    });
   }
 
   private static String event(String name, @Nullable Object data, AtomicLong ids) {

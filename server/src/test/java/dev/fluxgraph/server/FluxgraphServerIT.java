@@ -66,7 +66,11 @@ class FluxgraphServerIT {
             .map(answer -> q + " " + answer));
     Entrypoint<String, String> graph = Entrypoint.named("graph").checkpointer(new InMemorySaver())
         .define(String.class, String.class, (q, context) -> step1.call(q).flatMap(feedback::call));
-    server = FluxgraphServer.builder().graph("hitl", graph).port(0).discoverGraphs(false).build().start()
+    Task<String, String> nap = Task.of("nap", String.class, (String q) -> Mono.delay(Duration.ofMillis(400)).thenReturn(q));
+    Entrypoint<String, String> slow = Entrypoint.named("slow").checkpointer(new InMemorySaver())
+        .define(String.class, String.class, (q, context) -> nap.call(q).map(r -> r + "!"));
+    server = FluxgraphServer.builder().graph("hitl", graph).graph("slow", slow).port(0).discoverGraphs(false).build()
+        .start()
         .block(Duration.ofSeconds(10));
     http = HttpClient.create().baseUrl("http://127.0.0.1:" + server.port());
   }
@@ -120,6 +124,50 @@ class FluxgraphServerIT {
     assertEquals("\"foo bar baz\"", after.get(after.size() - 1)[1]);
     assertEquals("idle", send("GET", "/threads/" + threadId, "").json().get("status").asText());
     assertTrue(send("POST", "/threads/" + threadId + "/history", "{}").json().size() >= 2);
+  }
+
+  @Test
+  void joinStreamReplaysAfterTheLastEventId() {
+    String threadId = send("POST", "/threads", "{}").json().get("thread_id").asText();
+    Reply first = send("POST", "/threads/" + threadId + "/runs/stream",
+        "{\"assistant_id\":\"hitl\",\"input\":\"foo\",\"stream_mode\":[\"updates\"],\"stream_resumable\":true}");
+    String runPath = first.contentLocation();
+    Reply all = http.get().uri(runPath + "/stream")
+        .responseSingle((response, content) -> content.asString(StandardCharsets.UTF_8)
+            .map(text -> new Reply(response.status().code(), text, "")))
+        .block(Duration.ofSeconds(10));
+    assertEquals(first.events().size(), all.events().size());
+    Reply after = http.headers(headers -> headers.set("Last-Event-ID", "1")).get().uri(runPath + "/stream")
+        .responseSingle((response, content) -> content.asString(StandardCharsets.UTF_8)
+            .map(text -> new Reply(response.status().code(), text, "")))
+        .block(Duration.ofSeconds(10));
+    assertEquals(first.events().size() - 2, after.events().size());
+    assertTrue(after.body().startsWith("event: updates\r\ndata: {\"__interrupt__\""), after.body());
+  }
+
+  @Test
+  void aDisconnectedStreamRunsOnByDefault() throws Exception {
+    String threadId = send("POST", "/threads", "{}").json().get("thread_id").asText();
+    String location = http.post().uri("/threads/" + threadId + "/runs/stream")
+        .send(ByteBufFlux.fromString(Mono.just("{\"assistant_id\":\"slow\",\"input\":\"zz\"}")))
+        .responseSingle((response, content) -> Mono.just(response.responseHeaders().get("Content-Location")))
+        .block(Duration.ofSeconds(10)); // reads the headers, then drops the connection
+    for (int i = 0; i < 50 && !send("GET", location, "").json().get("status").asText().equals("success"); i++) {
+      Thread.sleep(100);
+    }
+    assertEquals("success", send("GET", location, "").json().get("status").asText());
+    assertEquals("zz!", send("GET", "/threads/" + threadId + "/state", "").json().get("values").asText());
+
+    // the same disconnect with on_disconnect=cancel does cancel: so the connection really was dropped above
+    String cancelled = http.post().uri("/threads/" + threadId + "/runs/stream")
+        .send(ByteBufFlux.fromString(Mono.just("{\"assistant_id\":\"slow\",\"input\":\"yy\",\"on_disconnect\":\"cancel\"}")))
+        .responseSingle((response, content) -> Mono.just(response.responseHeaders().get("Content-Location")))
+        .block(Duration.ofSeconds(10));
+    for (int i = 0; i < 50 && send("GET", cancelled, "").json().get("status").asText().equals("running"); i++) {
+      Thread.sleep(100);
+    }
+    assertEquals("interrupted", send("GET", cancelled, "").json().get("status").asText());
+    assertEquals("idle", send("GET", "/threads/" + threadId, "").json().get("status").asText());
   }
 
   @Test
