@@ -5,6 +5,7 @@ import dev.fluxgraph.types.RetryPolicy;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
@@ -16,10 +17,16 @@ final class Policies {
   private Policies() {
   }
 
-  /** Bounds each subscription (attempt) of {@code attempt}; a timeout becomes {@link NodeTimeoutException}. */
-  static <T> Mono<T> timeout(Mono<T> attempt, String name, @Nullable Duration timeout, Scheduler scheduler) {
+  /**
+   * Bounds each subscription (attempt) of {@code attempt}; a timeout becomes {@link NodeTimeoutException}, except
+   * when the attempt is by then paused on an interrupt ({@code paused}): a paused task waits for its answer, it has
+   * not timed out, so it stays pending until the run ends.
+   */
+  static <T> Mono<T> timeout(Mono<T> attempt, String name, @Nullable Duration timeout, Scheduler scheduler,
+                             BooleanSupplier paused) {
     return timeout == null ? attempt
-        : attempt.timeout(timeout, Mono.error(() -> new NodeTimeoutException(name, timeout)), scheduler);
+        : attempt.timeout(timeout, Mono.defer(() -> paused.getAsBoolean() ? Mono.<T>never()
+            : Mono.<T>error(new NodeTimeoutException(name, timeout))), scheduler);
   }
 
   /**

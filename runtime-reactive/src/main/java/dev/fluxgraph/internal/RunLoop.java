@@ -247,8 +247,8 @@ public final class RunLoop {
         .then(emitTaskStart(List.of(), rootId, spec.name(), start.input()));
     Mono<?> attempt = Mono.defer(() -> newScope(rootId, spec.name(), List.of(), spec, start.previous(),
         () -> halted.tryEmitValue(PAUSED)).enter(spec.body(), start.input()));
-    Mono<Object> body = Policies.retry(Policies.timeout(attempt, spec.name(), spec.timeout(), scheduler),
-            spec.retry(), scheduler)
+    Mono<Object> body = Policies.retry(Policies.timeout(attempt, spec.name(), spec.timeout(), scheduler,
+            () -> false), spec.retry(), scheduler)
         .<Object>map(TaskCall.Result::new)
         .defaultIfEmpty(TaskCall.Result.EMPTY);
     Mono<Object> stopped = halted.asMono().flatMap(signal -> signal instanceof Throwable error
@@ -398,6 +398,13 @@ public final class RunLoop {
   void close(Scope scope) {
     synchronized (lock) {
       scope.closed = true;
+    }
+  }
+
+  /** Whether the call is paused on interrupts (everything in it waits for an answer). */
+  boolean paused(TaskCall call) {
+    synchronized (lock) {
+      return call.status() == TaskStatus.INTERRUPTED;
     }
   }
 

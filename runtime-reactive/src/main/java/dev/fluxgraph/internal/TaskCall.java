@@ -89,8 +89,8 @@ final class TaskCall {
       return scope.enter(spec.body(), input);
     });
     List<RetryPolicy> retry = spec.retry().isEmpty() && spec.child() == null ? parent.owner().retry() : spec.retry();
-    return Policies.retry(Policies.timeout(attempt, spec.name(), spec.timeout(), run.scheduler()), retry,
-            run.scheduler())
+    return Policies.retry(Policies.timeout(attempt, spec.name(), spec.timeout(), run.scheduler(),
+            () -> run.paused(this)), retry, run.scheduler())
         .map(Result::new)
         .defaultIfEmpty(Result.EMPTY)
         .flatMap(result -> {

@@ -1,5 +1,6 @@
 package dev.fluxgraph.func;
 
+import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -620,6 +621,63 @@ class RetryTimeoutCacheTest {
     }
 
     @Test
+    void aTaskPausedOnAnInterruptDoesNotTimeOutWhileASiblingRuns() {
+      // §3: an interrupt ends the scope's attempt (it unwinds with an internal signal), so the attempt's timeout
+      // cannot fire afterwards, and interrupts are never retried, even while a slow sibling keeps the run going.
+      AtomicInteger askAttempts = new AtomicInteger();
+      Task<String, String> ask = Task.of("ask", String.class, (String s, TaskContext context) -> {
+        askAttempts.incrementAndGet();
+        return context.interrupt("approve " + s + "?", String.class);
+      }).withTimeout(Duration.ofSeconds(1)).withRetry(NO_JITTER.withRetryOn(error -> true));
+      AtomicInteger slowRuns = new AtomicInteger();
+      Task<String, String> slow = Task.of("slow", String.class, (String s) -> {
+        slowRuns.incrementAndGet();
+        return Mono.delay(Duration.ofSeconds(5)).thenReturn(s + " done");
+      });
+      Entrypoint<String, String> workflow = Entrypoint.named("main").checkpointer(new InMemorySaver())
+          .define(String.class, String.class, (s, context) -> Mono.zip(ask.call(s), slow.call(s))
+              .map(both -> both.getT1() + " / " + both.getT2()));
+      RunConfig config = RunConfig.thread(UUID.randomUUID().toString());
+      StepVerifier.withVirtualTime(() -> workflow.run("x", config))
+          .expectSubscription()
+          .thenAwait(Duration.ofSeconds(10))
+          .assertNext(output -> {
+            assertTrue(output.interrupted(), "paused, not failed: " + output);
+            assertEquals(List.of("approve x?"), output.interrupts().stream().map(i -> i.value()).toList());
+          })
+          .expectComplete()
+          .verify(VERIFY);
+      int attemptsBeforeResume = askAttempts.get();
+      StepVerifier.withVirtualTime(() -> workflow.invoke(Command.resume("yes"), config))
+          .thenAwait(Duration.ofSeconds(10))
+          .expectNext("yes / x done")
+          .expectComplete()
+          .verify(VERIFY);
+      assertAll(
+          () -> assertEquals(1, attemptsBeforeResume, "the interrupted task was neither timed out nor retried"),
+          () -> assertEquals(1, slowRuns.get(), "the sibling finished and was saved before the pause, so it replays"));
+    }
+
+    @Test
+    void timeoutsRunOnTheSchedulerGivenToTheBuilder() {
+      VirtualTimeScheduler scheduler = VirtualTimeScheduler.create();
+      Task<String, String> hanging = Task.of("hanging", String.class, (String s) -> Mono.<String>never())
+          .withTimeout(Duration.ofMinutes(10));
+      Entrypoint<String, String> workflow = calling(Entrypoint.named("main").scheduler(scheduler), hanging);
+      try {
+        StepVerifier.create(workflow.invoke("x", RunConfig.none()))
+            .expectSubscription()
+            .then(() -> scheduler.advanceTimeBy(Duration.ofMinutes(10).minusMillis(1)))
+            .expectNoEvent(Duration.ofMillis(50))
+            .then(() -> scheduler.advanceTimeBy(Duration.ofMillis(1)))
+            .expectErrorSatisfies(error -> assertEquals("hanging", ((NodeTimeoutException) error).node()))
+            .verify(VERIFY);
+      } finally {
+        scheduler.dispose();
+      }
+    }
+
+    @Test
     void nonPositiveTimeoutsAreRejected() {
       Task<String, String> task = Task.of("t", String.class, (String s) -> Mono.just(s));
       assertThrows(IllegalArgumentException.class, () -> task.withTimeout(Duration.ZERO));
@@ -899,6 +957,23 @@ class RetryTimeoutCacheTest {
       assertEquals(1, executions.get(), "replayed from the checkpoint, not run");
       assertEquals(1, cache.gets.get(), "the checkpoint answered: the cache was not consulted");
       assertEquals(1, cache.puts.get());
+    }
+
+    @Test
+    void aResultServedFromTheCacheIsCheckpointedAndReplayedOnResume() {
+      Task<Integer, Doubled> task = doubling(CachePolicy.forever());
+      Entrypoint<Integer, Integer> main = Entrypoint.named("main").cache(cache).checkpointer(new InMemorySaver())
+          .define(Integer.class, Integer.class, (x, context) -> task.call(x)
+              .flatMap(d -> context.interrupt("?", Integer.class).map(extra -> d.doubled() + extra)));
+      main.run(5, freshThread()).block(VERIFY); // fills the cache
+      RunConfig config = freshThread();
+      assertTrue(main.run(5, config).block(VERIFY).interrupted());
+      assertEquals(1, executions.get(), "the second thread got a hit");
+      int reads = cache.gets.get();
+      cache.delegate.clear("double").block();
+      assertEquals(11, main.invoke(Command.resume(1), config).block(VERIFY));
+      assertEquals(1, executions.get(), "the hit was recorded in the checkpoint, so it replays");
+      assertEquals(reads, cache.gets.get(), "without consulting the cache");
     }
 
     @Test
