@@ -49,6 +49,10 @@ check(resumed.some(c => c.event === "values" && c.data === "foo bar baz qux"), "
 const history = await client.threads.getHistory(thread.thread_id);
 check(history.length >= 2 && history[0].values === "foo bar baz qux", "getHistory newest first", history);
 
+const updated = await client.threads.updateState(thread.thread_id, { values: "edited" });
+check(typeof updated.checkpoint.checkpoint_id === "string", "threads.updateState", updated);
+check((await client.threads.getState(thread.thread_id)).values === "edited", "state after updateState", updated);
+
 const other = await client.threads.create();
 const waited = await client.runs.wait(other.thread_id, "simple_workflow", { input: { number: 7 } });
 check(waited.message === "The number is odd.", "runs.wait", waited);

@@ -86,20 +86,43 @@ final class RunRegistry {
 
   private final ConcurrentHashMap<String, Run> runs = new ConcurrentHashMap<>();
 
-  /** Registers a run unless the thread has an unfinished one (multitask strategy {@code reject}). */
-  synchronized Run start(String runId, String threadId, String assistantId, Map<String, Object> metadata,
-                         String multitaskStrategy) {
-    if (!multitaskStrategy.equals("reject")) {
-      throw HttpProblem.invalid("multitask_strategy '" + multitaskStrategy + "' is not supported yet; use reject");
+  /**
+   * Registers a run on the thread. When the thread already has an unfinished run, the multitask strategy decides:
+   * {@code reject} fails with 422, {@code interrupt} cancels that run (its finished tasks stay recorded) and starts,
+   * {@code enqueue} waits for it to end and starts. {@code rollback} is not supported yet (422).
+   */
+  Mono<Run> start(String runId, String threadId, String assistantId, Map<String, Object> metadata,
+                  String multitaskStrategy) {
+    if (!List.of("reject", "interrupt", "enqueue", "rollback").contains(multitaskStrategy)) {
+      return Mono.error(HttpProblem.invalid("multitask_strategy must be reject, interrupt, rollback or enqueue, was '"
+          + multitaskStrategy + "'"));
     }
-    boolean busy = runs.values().stream().anyMatch(run -> run.threadId.equals(threadId) && !run.status.finished());
-    if (busy) {
-      throw new HttpProblem(422, "thread " + threadId + " is busy with another run (multitask_strategy reject)");
+    if (multitaskStrategy.equals("rollback")) {
+      return Mono.error(HttpProblem.invalid("multitask_strategy rollback is not supported yet; "
+          + "use reject, interrupt or enqueue"));
     }
-    Run run = new Run(runId, threadId, assistantId, metadata, multitaskStrategy);
-    run.status = Status.RUNNING;
-    runs.put(runId, run);
-    return run;
+    return Mono.defer(() -> {
+      Run active;
+      synchronized (this) {
+        active = runs.values().stream().filter(run -> run.threadId.equals(threadId) && !run.status.finished())
+            .findFirst().orElse(null);
+        if (active == null) {
+          Run run = new Run(runId, threadId, assistantId, metadata, multitaskStrategy);
+          run.status = Status.RUNNING;
+          runs.put(runId, run);
+          return Mono.just(run);
+        }
+      }
+      return switch (multitaskStrategy) {
+        case "reject" -> Mono.error(new HttpProblem(422, "thread " + threadId
+            + " is busy with run " + active.runId + " (multitask_strategy reject)"));
+        case "interrupt" -> cancel(threadId, active.runId)
+            .then(start(runId, threadId, assistantId, metadata, multitaskStrategy));
+        case "enqueue" -> active.result.asMono().onErrorResume(error -> Mono.empty())
+            .then(start(runId, threadId, assistantId, metadata, multitaskStrategy));
+        default -> Mono.error(new IllegalStateException("unreachable: " + multitaskStrategy));
+      };
+    });
   }
 
   Optional<Run> get(String threadId, String runId) {

@@ -67,6 +67,8 @@ final class ServerApi {
         .post("/threads/search", handle((request, body) -> Mono.defer(() -> searchThreads(body))))
         .get("/threads/{tid}/state", handle((request, body) -> threadState(request.param("tid"))))
         .post("/threads/{tid}/history", handle((request, body) -> history(request.param("tid"), body)))
+        .post("/threads/{tid}/state/checkpoint", handle((request, body) -> stateAt(request.param("tid"), body)))
+        .post("/threads/{tid}/state", handle((request, body) -> updateState(request.param("tid"), body)))
         .post("/threads/{tid}/runs/stream", (request, response) -> stream(request, response, request.param("tid")))
         .post("/runs/stream", (request, response) -> stream(request, response, null))
         .post("/threads/{tid}/runs/wait", handle((request, body) -> waitFor(request.param("tid"), body)))
@@ -285,6 +287,47 @@ final class ServerApi {
             .defaultIfEmpty(emptyState(threadId)));
   }
 
+  private Mono<JsonNode> stateAt(String threadId, JsonNode body) {
+    JsonNode id = body.path("checkpoint").path("checkpoint_id");
+    if (!id.isTextual()) {
+      return Mono.error(HttpProblem.invalid("checkpoint.checkpoint_id is required"));
+    }
+    return threads.require(threadId).flatMap(thread -> thread.graphId() == null
+        ? Mono.error(HttpProblem.notFound("checkpoint " + id.asText()))
+        : graphs.get(thread.graphId()).getState(RunConfig.thread(threadId).withCheckpointId(id.asText()))
+            .<JsonNode>map(this::state)
+            .onErrorMap(IllegalArgumentException.class, error -> HttpProblem.notFound("checkpoint " + id.asText())));
+  }
+
+  /** Sets the thread's value (an entrypoint's saved and returned value); 409 while a run is unfinished. */
+  private Mono<JsonNode> updateState(String threadId, JsonNode body) {
+    return threads.require(threadId).flatMap(thread -> {
+      if (thread.status().equals("busy")) {
+        return Mono.error(new HttpProblem(409, "thread " + threadId + " has a pending or running run"));
+      }
+      String graphId = thread.graphId() != null ? thread.graphId()
+          : body.path("as_node").isTextual() && graphs.containsKey(body.get("as_node").asText())
+              ? body.get("as_node").asText() : null;
+      if (graphId == null) {
+        return Mono.error(HttpProblem.invalid("no graph has run on thread " + threadId + " yet; run one first"));
+      }
+      Entrypoint<?, ?> graph = graphs.get(graphId);
+      RunConfig config = RunConfig.thread(threadId);
+      if (body.path("checkpoint_id").isTextual()) {
+        config = config.withCheckpointId(body.get("checkpoint_id").asText());
+      }
+      Object value = JSON.convertValue(body.path("values"), JSON.constructType(graph.outputType()));
+      return graph.updateState(config, value)
+          .flatMap(updated -> threads.update(threadId, "idle", graphId, Map.of()).thenReturn(updated))
+          .map(updated -> {
+            ObjectNode node = JSON.createObjectNode();
+            node.set("checkpoint", checkpoint(updated));
+            ((ObjectNode) node.get("checkpoint")).remove("checkpoint_map");
+            return (JsonNode) node;
+          });
+    });
+  }
+
   private Mono<JsonNode> history(String threadId, JsonNode body) {
     int limit = body.path("limit").asInt(10);
     return threads.require(threadId).flatMap(thread -> thread.graphId() == null
@@ -367,12 +410,11 @@ final class ServerApi {
     return node;
   }
 
-  /** Registers the run (422 while another run of the thread is unfinished) and marks the thread busy. */
+  /** Registers the run (see {@link RunRegistry#start} for a busy thread) and marks the thread busy. */
   private Mono<RunRegistry.Run> begin(String threadId, RunRequest run, JsonNode body) {
-    return Mono.fromCallable(() -> runs.start(UUID.randomUUID().toString(), threadId,
-            Assistants.idOf(run.graphId()), body.path("metadata").isObject()
-                ? JSON.convertValue(body.get("metadata"), MAP) : Map.of(),
-            body.path("multitask_strategy").asText("reject")))
+    return runs.start(UUID.randomUUID().toString(), threadId, Assistants.idOf(run.graphId()),
+            body.path("metadata").isObject() ? JSON.convertValue(body.get("metadata"), MAP) : Map.of(),
+            body.path("multitask_strategy").asText("reject"))
         .flatMap(registered -> threads.update(threadId, "busy", run.graphId(), Map.of("graph_id", run.graphId(),
             "assistant_id", Assistants.idOf(run.graphId()))).thenReturn(registered));
   }

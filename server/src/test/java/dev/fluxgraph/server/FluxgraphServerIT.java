@@ -171,6 +171,47 @@ class FluxgraphServerIT {
   }
 
   @Test
+  void multitaskStrategies() {
+    String threadId = send("POST", "/threads", "{}").json().get("thread_id").asText();
+    String base = "/threads/" + threadId + "/runs";
+    String first = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"a\"}").json().get("run_id").asText();
+    Reply rejected = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"b\"}");
+    assertEquals(422, rejected.status());
+    assertTrue(rejected.json().get("detail").asText().contains(first), rejected.body());
+
+    String queued = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"c\",\"multitask_strategy\":\"enqueue\"}")
+        .json().get("run_id").asText();
+    assertEquals("a!", send("GET", base + "/" + first + "/join", "").json().asText());
+    assertEquals("c!", send("GET", base + "/" + queued + "/join", "").json().asText());
+
+    String running = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"d\"}").json().get("run_id").asText();
+    String replacing = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"e\",\"multitask_strategy\":\"interrupt\"}")
+        .json().get("run_id").asText();
+    assertEquals("e!", send("GET", base + "/" + replacing + "/join", "").json().asText());
+    assertEquals("interrupted", send("GET", base + "/" + running, "").json().get("status").asText());
+    assertEquals(422, send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"f\",\"multitask_strategy\":\"bogus\"}").status());
+  }
+
+  @Test
+  void updateStateAndStateAtACheckpoint() {
+    String threadId = send("POST", "/threads", "{}").json().get("thread_id").asText();
+    assertEquals("a!", send("POST", "/threads/" + threadId + "/runs/wait",
+        "{\"assistant_id\":\"slow\",\"input\":\"a\"}").json().asText());
+    JsonNode before = send("GET", "/threads/" + threadId + "/state", "").json();
+    JsonNode updated = send("POST", "/threads/" + threadId + "/state", "{\"values\":\"by hand\"}").json();
+    String checkpointId = updated.get("checkpoint").get("checkpoint_id").asText();
+    JsonNode after = send("GET", "/threads/" + threadId + "/state", "").json();
+    assertEquals("by hand", after.get("values").asText());
+    assertEquals(checkpointId, after.get("checkpoint").get("checkpoint_id").asText());
+    assertEquals("update", after.get("metadata").get("source").asText());
+    JsonNode old = send("POST", "/threads/" + threadId + "/state/checkpoint",
+        "{\"checkpoint\":{\"checkpoint_id\":\"" + before.get("checkpoint").get("checkpoint_id").asText() + "\"}}").json();
+    assertEquals("a!", old.get("values").asText());
+    assertEquals(404, send("POST", "/threads/" + threadId + "/state/checkpoint",
+        "{\"checkpoint\":{\"checkpoint_id\":\"nope\"}}").status());
+  }
+
+  @Test
   void waitReturnsTheValueOrTheInterrupt() {
     String threadId = send("POST", "/threads", "{}").json().get("thread_id").asText();
     JsonNode paused = send("POST", "/threads/" + threadId + "/runs/wait",
