@@ -51,7 +51,7 @@ public final class FluxgraphServer {
       if (settings.checkpointer instanceof dev.fluxgraph.postgres.PostgresSaver postgres) {
         PostgresThreadStore store = new PostgresThreadStore(postgres.connectionFactory());
         threads = store;
-        ready = store.setup();
+        ready = store.setup().then(store.recoverAbandoned()).then();
       } else {
         threads = new InMemoryThreadStore();
       }

@@ -54,6 +54,11 @@ final class InMemoryThreadStore implements ThreadStore {
   }
 
   @Override
+  public Mono<Long> recoverAbandoned() {
+    return Mono.just(0L); // nothing outlives the process
+  }
+
+  @Override
   public Mono<Boolean> delete(String threadId) {
     return Mono.fromSupplier(() -> threads.remove(threadId) != null);
   }

@@ -82,6 +82,14 @@ final class PostgresThreadStore implements ThreadStore {
   }
 
   @Override
+  public Mono<Long> recoverAbandoned() {
+    return Mono.usingWhen(factory.create(), connection -> Flux.from(connection.createStatement(
+                "UPDATE fluxgraph_threads SET status = 'error', updated_at = $1 WHERE status = 'busy'")
+            .bind("$1", OffsetDateTime.now(ZoneOffset.UTC)).execute())
+        .flatMap(result -> result.getRowsUpdated()).reduce(0L, Long::sum), Connection::close);
+  }
+
+  @Override
   public Mono<Boolean> delete(String threadId) {
     return Mono.usingWhen(factory.create(), connection -> Flux.from(connection
             .createStatement("DELETE FROM fluxgraph_threads WHERE thread_id = $1").bind("$1", threadId).execute())

@@ -35,6 +35,12 @@ interface ThreadStore {
   Flux<ThreadRecord> search(Map<String, Object> metadata, @Nullable String status, List<String> ids, int limit,
                             int offset);
 
+  /**
+   * Marks threads left {@code busy} by a process that died as {@code error}: their run is lost, their checkpoints
+   * are not, so a new run without input continues them. Emits how many. Assumes one server process per database.
+   */
+  Mono<Long> recoverAbandoned();
+
   /** The thread, or a 404. */
   default Mono<ThreadRecord> require(String threadId) {
     return get(threadId).switchIfEmpty(Mono.error(() -> HttpProblem.notFound("thread " + threadId)));

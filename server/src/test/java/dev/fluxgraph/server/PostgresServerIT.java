@@ -75,6 +75,20 @@ class PostgresServerIT {
   }
 
   @Test
+  void aThreadLeftBusyByADeadProcessIsReportedAsFailedAndCanContinue() {
+    String threadId = withServer(http -> post(http, "/threads", "{}").get("thread_id").asText());
+    try (PostgresSaver saver = PostgresSaver.connect(url)) {
+      // what a process that died in the middle of a run leaves behind
+      new PostgresThreadStore(saver.connectionFactory()).update(threadId, "busy", "asking", java.util.Map.of())
+          .block(Duration.ofSeconds(10));
+    }
+    withServer(http -> {
+      assertEquals("error", get(http, "/threads/" + threadId).get("status").asText());
+      return null;
+    });
+  }
+
+  @Test
   void aPausedThreadSurvivesARestart() {
     String threadId = withServer(http -> {
       String id = post(http, "/threads", "{\"metadata\":{\"owner\":\"ann\"}}").get("thread_id").asText();
