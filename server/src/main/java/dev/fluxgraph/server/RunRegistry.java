@@ -69,7 +69,8 @@ final class RunRegistry {
       return events.asFlux().filter(event -> event.id() > afterId).map(Event::text);
     }
 
-    Run(String runId, String threadId, String assistantId, Map<String, Object> metadata, String multitaskStrategy) {
+    Run(String runId, String threadId, String assistantId, Map<String, Object> metadata,
+        String multitaskStrategy) {
       this.runId = runId;
       this.threadId = threadId;
       this.assistantId = assistantId;
@@ -77,14 +78,30 @@ final class RunRegistry {
       this.multitaskStrategy = multitaskStrategy;
     }
 
+    private @Nullable RunRegistry registry;
+
     void finish(Status finalStatus, JsonNode value) {
+      if (status.finished()) {
+        return;
+      }
       status = finalStatus;
       updatedAt = Instant.now();
       result.tryEmitValue(value);
+      RunRegistry owner = registry;
+      if (owner != null) {
+        owner.finished(this);
+      }
     }
   }
 
+  /** How many finished runs are kept for join/get/list before the oldest are forgotten. */
+  static final int FINISHED_RUNS_KEPT = 10_000;
+
   private final ConcurrentHashMap<String, Run> runs = new ConcurrentHashMap<>();
+  /** The unfinished run of each busy thread. */
+  private final ConcurrentHashMap<String, Run> active = new ConcurrentHashMap<>();
+  /** Finished runs, oldest first, for eviction. */
+  private final java.util.ArrayDeque<Run> finished = new java.util.ArrayDeque<>();
 
   /**
    * Registers a run on the thread. When the thread already has an unfinished run, the multitask strategy decides:
@@ -104,12 +121,13 @@ final class RunRegistry {
     return Mono.defer(() -> {
       Run active;
       synchronized (this) {
-        active = runs.values().stream().filter(run -> run.threadId.equals(threadId) && !run.status.finished())
-            .findFirst().orElse(null);
+        active = this.active.get(threadId);
         if (active == null) {
           Run run = new Run(runId, threadId, assistantId, metadata, multitaskStrategy);
           run.status = Status.RUNNING;
+          run.registry = this;
           runs.put(runId, run);
+          this.active.put(threadId, run);
           return Mono.just(run);
         }
       }
@@ -123,6 +141,16 @@ final class RunRegistry {
         default -> Mono.error(new IllegalStateException("unreachable: " + multitaskStrategy));
       };
     });
+  }
+
+  /** A run ended: its thread is free, and the oldest finished runs beyond the bound are forgotten. */
+  private synchronized void finished(Run run) {
+    active.remove(run.threadId, run);
+    finished.addLast(run);
+    while (finished.size() > FINISHED_RUNS_KEPT) {
+      Run oldest = finished.removeFirst();
+      runs.remove(oldest.runId, oldest);
+    }
   }
 
   Optional<Run> get(String threadId, String runId) {

@@ -1,0 +1,98 @@
+package dev.fluxgraph.server.bench;
+
+import dev.fluxgraph.checkpoint.CheckpointSaver;
+import dev.fluxgraph.checkpoint.InMemorySaver;
+import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.func.Task;
+import dev.fluxgraph.postgres.PostgresSaver;
+import dev.fluxgraph.server.FluxgraphServer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.ByteBufFlux;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
+
+/**
+ * Streamed runs of a 1-task workflow over loopback: 64 concurrent clients each send
+ * {@code POST /threads/{id}/runs/stream} (thread created first, untimed) for 10 s; prints runs/s and p50/p99 time
+ * to the first event and to the last one, on the in-memory saver and on an embedded PostgreSQL. The load generator
+ * runs in the same JVM (reactor-netty client), so figures are conservative. Run with
+ * {@code scripts/bench-server.sh}.
+ */
+public final class ServerBenchmark {
+
+  private static final int CLIENTS = 64;
+
+  private ServerBenchmark() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    Duration duration = Duration.ofSeconds(args.length > 0 ? Long.parseLong(args[0]) : 10);
+    measure("in-memory", new InMemorySaver(), duration);
+    try (var postgres = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start();
+         PostgresSaver saver = PostgresSaver.connect("r2dbc:postgresql://postgres@localhost:" + postgres.getPort()
+             + "/postgres")) {
+      saver.setup().block();
+      measure("PostgreSQL", saver, duration);
+    }
+  }
+
+  private static void measure(String name, CheckpointSaver saver, Duration duration) {
+    Task<Integer, Integer> addOne = Task.of("add_one", Integer.class, n -> Mono.just(n + 1));
+    Entrypoint<Integer, Integer> workflow = Entrypoint.named("bench").checkpointer(saver)
+        .define(Integer.class, Integer.class, (n, context) -> addOne.call(n));
+    FluxgraphServer server = FluxgraphServer.builder().discoverGraphs(false).port(0).checkpointer(saver)
+        .graph("bench", workflow).build().start().block();
+    HttpClient http = HttpClient.create(ConnectionProvider.builder("bench").maxConnections(CLIENTS * 2).build())
+        .baseUrl("http://127.0.0.1:" + server.port());
+    try {
+      run(http, Duration.ofSeconds(3), null); // warm-up
+      ConcurrentLinkedQueue<long[]> samples = new ConcurrentLinkedQueue<>();
+      long start = System.nanoTime();
+      run(http, duration, samples);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      long[] first = samples.stream().mapToLong(s -> s[0]).sorted().toArray();
+      long[] last = samples.stream().mapToLong(s -> s[1]).sorted().toArray();
+      System.out.printf(Locale.ROOT, "%-11s %7.0f runs/s  first event p50 %6.2f ms p99 %6.2f ms  last event p50 %6.2f ms"
+              + " p99 %6.2f ms  (%d runs, %d clients)%n", name, first.length / seconds, first[first.length / 2] / 1e6,
+          first[(int) (first.length * 0.99)] / 1e6, last[last.length / 2] / 1e6, last[(int) (last.length * 0.99)] / 1e6,
+          first.length, CLIENTS);
+    } finally {
+      server.stop().block();
+    }
+  }
+
+  private static void run(HttpClient http, Duration duration, ConcurrentLinkedQueue<long[]> samples) {
+    long deadline = System.nanoTime() + duration.toNanos();
+    Flux.range(0, CLIENTS).flatMap(client -> Mono.defer(() -> {
+      String threadId = UUID.randomUUID().toString();
+      return http.post().uri("/threads")
+          .send(ByteBufFlux.fromString(Mono.just("{\"thread_id\":\"" + threadId + "\"}")))
+          .responseSingle((response, body) -> body.asString().then())
+          .then(Mono.defer(() -> {
+            long begin = System.nanoTime();
+            long[] times = new long[2];
+            return http.post().uri("/threads/" + threadId + "/runs/stream")
+                .send(ByteBufFlux.fromString(Mono.just("{\"assistant_id\":\"bench\",\"input\":1,"
+                    + "\"stream_mode\":[\"updates\"]}")))
+                .response((response, body) -> body.asString(StandardCharsets.UTF_8))
+                .doOnNext(chunk -> {
+                  if (times[0] == 0) {
+                    times[0] = System.nanoTime() - begin;
+                  }
+                })
+                .then(Mono.fromRunnable(() -> {
+                  times[1] = System.nanoTime() - begin;
+                  if (samples != null) {
+                    samples.add(times);
+                  }
+                }));
+          }));
+    }).repeat(() -> System.nanoTime() < deadline).then(), CLIENTS).blockLast();
+  }
+}
