@@ -86,11 +86,11 @@ final class RunRegistry {
       }
       status = finalStatus;
       updatedAt = Instant.now();
-      result.tryEmitValue(value);
       RunRegistry owner = registry;
       if (owner != null) {
-        owner.finished(this);
+        owner.finished(this); // frees the thread before anyone waiting on the result (enqueue) looks at it
       }
+      result.tryEmitValue(value);
     }
   }
 
@@ -122,7 +122,7 @@ final class RunRegistry {
       Run active;
       synchronized (this) {
         active = this.active.get(threadId);
-        if (active == null) {
+        if (active == null || active.status.finished()) {
           Run run = new Run(runId, threadId, assistantId, metadata, multitaskStrategy);
           run.status = Status.RUNNING;
           run.registry = this;
