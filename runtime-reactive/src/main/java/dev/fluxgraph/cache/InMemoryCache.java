@@ -10,20 +10,29 @@ import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 /**
- * A {@link Cache} in memory, shared by every run that uses this instance. Expiry is checked against the clock
- * on read (expired entries are dropped then). Thread-safe; every method is cold and completes synchronously.
+ * A {@link Cache} in memory, shared by every run that uses this instance.
+ *
+ * <p>Expiry follows the clock ({@link Clock#systemUTC()} by default): an entry is gone once its ttl has passed,
+ * and is dropped by the read that finds it expired. Values are kept as given (JSON values are immutable by
+ * contract). Nothing bounds the number of entries; {@link #clear} empties a namespace.
+ *
+ * <p>Every method is cold: it does its work when subscribed, on the subscribing thread, and completes before
+ * {@code subscribe} returns. The cache is thread-safe and never blocks.
+ *
+ * <p>Errors: a null argument throws {@link NullPointerException} when the method is called; a non-positive ttl
+ * fails the returned publisher with {@link IllegalArgumentException}.
  */
 public final class InMemoryCache implements Cache {
 
   private final Clock clock;
   private final ConcurrentHashMap<String, ConcurrentHashMap<String, Entry>> namespaces = new ConcurrentHashMap<>();
 
-  /** A cache using the system UTC clock. */
+  /** An empty cache on the system UTC clock. */
   public InMemoryCache() {
     this(Clock.systemUTC());
   }
 
-  /** A cache whose expiry follows {@code clock} (for tests). */
+  /** An empty cache whose expiry follows {@code clock} (for tests). */
   public InMemoryCache(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock must not be null");
   }
@@ -39,6 +48,7 @@ public final class InMemoryCache implements Cache {
         return null;
       }
       if (entry.expiresAt != null && !clock.instant().isBefore(entry.expiresAt)) {
+        // Removes only this entry: a fresh value put meanwhile stays.
         entries.remove(key, entry);
         return null;
       }
@@ -51,11 +61,13 @@ public final class InMemoryCache implements Cache {
     Objects.requireNonNull(namespace, "namespace must not be null");
     Objects.requireNonNull(key, "key must not be null");
     Objects.requireNonNull(value, "value must not be null");
-    if (ttl != null && (ttl.isZero() || ttl.isNegative())) {
-      throw new IllegalArgumentException("ttl must be positive, was " + ttl);
-    }
-    return Mono.fromRunnable(() -> namespaces.computeIfAbsent(namespace, ns -> new ConcurrentHashMap<>())
-        .put(key, new Entry(value, ttl == null ? null : clock.instant().plus(ttl))));
+    return Mono.fromRunnable(() -> {
+      if (ttl != null && (ttl.isZero() || ttl.isNegative())) {
+        throw new IllegalArgumentException("ttl must be positive, was " + ttl);
+      }
+      namespaces.computeIfAbsent(namespace, ns -> new ConcurrentHashMap<>())
+          .put(key, new Entry(value, ttl == null ? null : clock.instant().plus(ttl)));
+    });
   }
 
   @Override

@@ -13,16 +13,28 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * A {@link CheckpointSaver} that keeps everything in memory: for tests, samples and short-lived processes.
- * Thread-safe and non-blocking; every method is cold and completes synchronously on the subscribing thread.
- * JSON values are stored as given (they are immutable by contract), so reads are cheap.
+ * A {@link CheckpointSaver} that keeps checkpoints and their writes in memory: for tests, samples and processes
+ * that may lose their state when they exit.
+ *
+ * <p>Every method is cold: it does its work when subscribed, on the subscribing thread, and completes before
+ * {@code subscribe} returns; subscribing twice does the work twice. Nothing is held between calls, so
+ * cancellation has nothing to release. The saver is thread-safe and never blocks: the maps are concurrent and
+ * the only lock is a short one on a single checkpoint while its writes are recorded or read.
+ *
+ * <p>Checkpoints and JSON values are kept as given, never copied (they are immutable by contract), so reads are
+ * cheap: a checkpoint read again without new writes returns the same {@link CheckpointTuple}.
+ *
+ * <p>Errors: a null argument (or a null element of {@code writes}) throws {@link NullPointerException} when the
+ * method is called; a non-positive {@code limit} and writes for a checkpoint that was never saved fail the
+ * returned publisher with {@link IllegalArgumentException}.
  */
 public final class InMemorySaver implements CheckpointSaver {
 
-  /** thread id → namespace → checkpoint id → entry. */
+  /** Thread id, then namespace, then checkpoint id (sorted, so the last is the newest). */
   private final ConcurrentHashMap<String, ConcurrentHashMap<String, ConcurrentSkipListMap<String, Entry>>> threads =
       new ConcurrentHashMap<>();
 
+  /** An empty saver. */
   public InMemorySaver() {
   }
 
@@ -31,14 +43,14 @@ public final class InMemorySaver implements CheckpointSaver {
     Objects.requireNonNull(threadId, "threadId must not be null");
     Objects.requireNonNull(namespace, "namespace must not be null");
     return Mono.fromCallable(() -> {
-      ConcurrentSkipListMap<String, Entry> checkpoints = checkpoints(threadId, namespace, false);
+      ConcurrentSkipListMap<String, Entry> checkpoints = find(threadId, namespace);
       if (checkpoints == null) {
         return null;
       }
       Entry entry;
       if (checkpointId == null) {
-        Map.Entry<String, Entry> last = checkpoints.lastEntry();
-        entry = last == null ? null : last.getValue();
+        Map.Entry<String, Entry> newest = checkpoints.lastEntry();
+        entry = newest == null ? null : newest.getValue();
       } else {
         entry = checkpoints.get(checkpointId);
       }
@@ -50,30 +62,33 @@ public final class InMemorySaver implements CheckpointSaver {
   public Flux<CheckpointTuple> list(String threadId, String namespace, @Nullable String before, int limit) {
     Objects.requireNonNull(threadId, "threadId must not be null");
     Objects.requireNonNull(namespace, "namespace must not be null");
-    if (limit < 1) {
-      throw new IllegalArgumentException("limit must be positive, was " + limit);
-    }
     return Flux.defer(() -> {
-      ConcurrentSkipListMap<String, Entry> checkpoints = checkpoints(threadId, namespace, false);
+      if (limit < 1) {
+        return Flux.error(new IllegalArgumentException("limit must be positive, was " + limit));
+      }
+      ConcurrentSkipListMap<String, Entry> checkpoints = find(threadId, namespace);
       if (checkpoints == null) {
         return Flux.empty();
       }
       ConcurrentNavigableMap<String, Entry> older = before == null ? checkpoints : checkpoints.headMap(before, false);
-      List<CheckpointTuple> tuples = new ArrayList<>();
+      // Collected first so the page is taken at one moment, not spread over a slow subscriber's requests.
+      List<CheckpointTuple> page = new ArrayList<>(Math.min(limit, 16));
       for (Entry entry : older.descendingMap().values()) {
-        if (tuples.size() >= limit) {
+        if (page.size() == limit) {
           break;
         }
-        tuples.add(entry.tuple());
+        page.add(entry.tuple());
       }
-      return Flux.fromIterable(tuples);
+      return Flux.fromIterable(page);
     });
   }
 
   @Override
   public Mono<Void> put(Checkpoint checkpoint) {
     Objects.requireNonNull(checkpoint, "checkpoint must not be null");
-    return Mono.fromRunnable(() -> checkpoints(checkpoint.threadId(), checkpoint.namespace(), true)
+    return Mono.fromRunnable(() -> threads
+        .computeIfAbsent(checkpoint.threadId(), thread -> new ConcurrentHashMap<>())
+        .computeIfAbsent(checkpoint.namespace(), namespace -> new ConcurrentSkipListMap<>())
         .putIfAbsent(checkpoint.id(), new Entry(checkpoint)));
   }
 
@@ -83,8 +98,11 @@ public final class InMemorySaver implements CheckpointSaver {
     Objects.requireNonNull(namespace, "namespace must not be null");
     Objects.requireNonNull(checkpointId, "checkpointId must not be null");
     Objects.requireNonNull(writes, "writes must not be null");
+    for (int i = 0; i < writes.size(); i++) {
+      Objects.requireNonNull(writes.get(i), "writes must not contain null");
+    }
     return Mono.fromRunnable(() -> {
-      ConcurrentSkipListMap<String, Entry> checkpoints = checkpoints(threadId, namespace, false);
+      ConcurrentSkipListMap<String, Entry> checkpoints = find(threadId, namespace);
       Entry entry = checkpoints == null ? null : checkpoints.get(checkpointId);
       if (entry == null) {
         throw new IllegalArgumentException("checkpoint " + checkpointId + " does not exist on thread '" + threadId
@@ -100,20 +118,20 @@ public final class InMemorySaver implements CheckpointSaver {
     return Mono.fromRunnable(() -> threads.remove(threadId));
   }
 
-  private @Nullable ConcurrentSkipListMap<String, Entry> checkpoints(String threadId, String namespace,
-                                                                     boolean create) {
-    if (!create) {
-      ConcurrentHashMap<String, ConcurrentSkipListMap<String, Entry>> namespaces = threads.get(threadId);
-      return namespaces == null ? null : namespaces.get(namespace);
-    }
-    return threads.computeIfAbsent(threadId, id -> new ConcurrentHashMap<>())
-        .computeIfAbsent(namespace, ns -> new ConcurrentSkipListMap<>());
+  private @Nullable ConcurrentSkipListMap<String, Entry> find(String threadId, String namespace) {
+    ConcurrentHashMap<String, ConcurrentSkipListMap<String, Entry>> namespaces = threads.get(threadId);
+    return namespaces == null ? null : namespaces.get(namespace);
   }
 
-  /** A checkpoint and its write-once writes, kept in first-written order. */
+  /** The identity of a write within its checkpoint. */
+  private record WriteId(String taskId, String channel) {
+  }
+
+  /** A checkpoint and its write-once writes, in first-written order. */
   private static final class Entry {
     private final Checkpoint checkpoint;
-    private final LinkedHashMap<String, PendingWrite> writes = new LinkedHashMap<>();
+    private final LinkedHashMap<WriteId, PendingWrite> writes = new LinkedHashMap<>();
+    /** The last tuple read, until a new write arrives: repeated reads allocate nothing. */
     private @Nullable CheckpointTuple snapshot;
 
     Entry(Checkpoint checkpoint) {
@@ -121,23 +139,22 @@ public final class InMemorySaver implements CheckpointSaver {
     }
 
     synchronized void add(List<PendingWrite> added) {
-      boolean changed = false;
-      for (PendingWrite write : added) {
-        Objects.requireNonNull(write, "writes must not contain null");
-        if (writes.putIfAbsent(write.taskId() + '\u0000' + write.channel(), write) == null) {
-          changed = true;
+      for (int i = 0; i < added.size(); i++) {
+        PendingWrite write = added.get(i);
+        if (writes.putIfAbsent(new WriteId(write.taskId(), write.channel()), write) == null) {
+          snapshot = null;
         }
-      }
-      if (changed) {
-        snapshot = null;
       }
     }
 
     synchronized CheckpointTuple tuple() {
-      if (snapshot == null) {
-        snapshot = new CheckpointTuple(checkpoint, new ArrayList<>(writes.values()));
+      CheckpointTuple tuple = snapshot;
+      if (tuple == null) {
+        // List.copyOf of an immutable list is that list, so the tuple's own copy is free.
+        tuple = new CheckpointTuple(checkpoint, List.copyOf(writes.values()));
+        snapshot = tuple;
       }
-      return snapshot;
+      return tuple;
     }
   }
 }

@@ -1,14 +1,18 @@
 package dev.fluxgraph.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxgraph.errors.SerializationException;
 import dev.fluxgraph.internal.Json;
 import dev.fluxgraph.internal.StoreKeys;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -18,21 +22,52 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * A {@link Store} in memory. Values are normalized through JSON on {@code put}, so reads return plain JSON data
- * and never the caller's objects. Invalid arguments (empty namespace, a label that is empty or contains '.',
- * a blank key, a non-positive ttl) fail the returned publisher with {@link IllegalArgumentException}; null
- * arguments throw {@link NullPointerException} at call time. Thread-safe; every method is cold.
+ * A {@link Store} that keeps its items in memory: for tests, samples and processes that may lose their memories
+ * when they exit.
+ *
+ * <p>Values are normalized through JSON text on {@code put}, so reads return plain JSON data (maps, lists,
+ * strings, {@code Integer}/{@code Long}/{@code BigInteger}/{@code Double} numbers, booleans, null), the same
+ * data a store that persists JSON text returns. They never share state with the caller's objects, and are
+ * unmodifiable at every depth, since one item is handed to every reader.
+ *
+ * <p>Timestamps and expiry follow the clock ({@link Clock#systemUTC()} by default). An item whose ttl has passed
+ * is invisible to {@code get}, {@code search} and {@code listNamespaces}; it is dropped when a read comes across
+ * it, or replaced by the next {@code put} of its key, which starts a new {@code createdAt}.
+ *
+ * <p>Every method is cold: it does its work when subscribed, on the subscribing thread, and completes before
+ * {@code subscribe} returns. The store is thread-safe and never blocks. {@code search} and
+ * {@code listNamespaces} scan every item, which suits the small stores this class is meant for.
+ *
+ * <p>Errors: a null argument throws {@link NullPointerException} when the method is called. Invalid values (an
+ * empty namespace, a label that is empty or contains '.', a blank key, a non-positive ttl) fail the returned
+ * publisher with {@link IllegalArgumentException}; a value that cannot be written as JSON fails {@code put} with
+ * {@link SerializationException} naming the namespace and key.
  */
 public final class InMemoryStore implements Store {
+
+  /** Most recently updated first, then by namespace (labels joined with '.') and key. */
+  private static final Comparator<Stored> SEARCH_ORDER = Comparator.comparing((Stored s) -> s.item().updatedAt())
+      .reversed()
+      .thenComparing(Stored::path)
+      .thenComparing(s -> s.item().key());
+
+  /** JSON equality at every depth: numbers are equal by value (30, 30L and 30.0 alike), as in JSON. */
+  private static final Comparator<JsonNode> SAME_JSON = (a, b) -> {
+    if (a.isNumber() && b.isNumber() && finite(a) && finite(b)) {
+      return a.decimalValue().compareTo(b.decimalValue());
+    }
+    return a.equals(b) ? 0 : 1;
+  };
 
   private final Clock clock;
   private final ConcurrentHashMap<Key, Stored> items = new ConcurrentHashMap<>();
 
+  /** An empty store on the system UTC clock. */
   public InMemoryStore() {
     this(Clock.systemUTC());
   }
 
-  /** A store whose timestamps and expiry follow {@code clock}. */
+  /** An empty store whose timestamps and expiry follow {@code clock} (for tests). */
   public InMemoryStore(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock must not be null");
   }
@@ -45,14 +80,16 @@ public final class InMemoryStore implements Store {
     return Mono.fromRunnable(() -> {
       StoreKeys.validate(namespace, key);
       StoreKeys.validateTtl(ttl);
-      JsonNode json = StoreKeys.toJson(namespace, key, value);
+      JsonNode json = normalize(namespace, key, value);
       @SuppressWarnings("unchecked")
-      Map<String, Object> plain = (Map<String, Object>) Json.toPlain((ObjectNode) json);
+      Map<String, Object> plain = (Map<String, Object>) plain(json);
+      Key id = new Key(namespace, key);
       Instant now = clock.instant();
       Instant expiresAt = ttl == null ? null : now.plus(ttl);
-      Key id = new Key(List.copyOf(namespace), key);
-      items.compute(id, (k, old) -> new Stored(new Item(id.namespace(), key, plain,
-          old == null || old.expired(now) ? now : old.item().createdAt(), now), json, expiresAt));
+      items.compute(id, (k, old) -> {
+        Instant createdAt = old == null || old.expired(now) ? now : old.item().createdAt();
+        return new Stored(new Item(k.namespace(), key, plain, createdAt, now), json, k.path(), expiresAt);
+      });
     });
   }
 
@@ -62,8 +99,16 @@ public final class InMemoryStore implements Store {
     Objects.requireNonNull(key, "key must not be null");
     return Mono.fromCallable(() -> {
       StoreKeys.validate(namespace, key);
-      Stored stored = items.get(new Key(List.copyOf(namespace), key));
-      return stored == null || stored.expired(clock.instant()) ? null : stored.item();
+      Key id = new Key(namespace, key);
+      Stored stored = items.get(id);
+      if (stored == null) {
+        return null;
+      }
+      if (stored.expired(clock.instant())) {
+        items.remove(id, stored);
+        return null;
+      }
+      return stored.item();
     });
   }
 
@@ -73,7 +118,7 @@ public final class InMemoryStore implements Store {
     Objects.requireNonNull(key, "key must not be null");
     return Mono.fromRunnable(() -> {
       StoreKeys.validate(namespace, key);
-      items.remove(new Key(List.copyOf(namespace), key));
+      items.remove(new Key(namespace, key));
     });
   }
 
@@ -82,20 +127,24 @@ public final class InMemoryStore implements Store {
     Objects.requireNonNull(namespacePrefix, "namespacePrefix must not be null");
     Objects.requireNonNull(options, "options must not be null");
     return Flux.defer(() -> {
-      Instant now = clock.instant();
-      Map<String, JsonNode> filter = new java.util.LinkedHashMap<>();
-      options.filter().forEach((field, expected) -> filter.put(field, Json.toTree(expected, () -> "filter " + field)));
+      if (!namespacePrefix.isEmpty()) {
+        StoreKeys.validateNamespace(namespacePrefix);
+      }
+      Map<String, JsonNode> filter = new LinkedHashMap<>();
+      options.filter().forEach((field, expected) ->
+          filter.put(field, Json.toTree(expected, () -> "the filter on '" + field + "'")));
       List<Stored> matches = new ArrayList<>();
-      for (Stored stored : items.values()) {
-        if (!stored.expired(now) && StoreKeys.startsWith(stored.item().namespace(), namespacePrefix)
-            && matches(stored.json(), filter)) {
+      for (Stored stored : live(clock.instant())) {
+        if (StoreKeys.startsWith(stored.item().namespace(), namespacePrefix) && matches(stored.json(), filter)) {
           matches.add(stored);
         }
       }
-      matches.sort(Comparator.comparing((Stored s) -> s.item().updatedAt()).reversed()
-          .thenComparing(s -> s.item().namespace(), StoreKeys.NAMESPACE_ORDER)
-          .thenComparing(s -> s.item().key()));
-      return Flux.fromIterable(matches).skip(options.offset()).take(options.limit()).map(Stored::item);
+      matches.sort(SEARCH_ORDER);
+      List<Item> page = new ArrayList<>();
+      for (int i = options.offset(); i < matches.size() && page.size() < options.limit(); i++) {
+        page.add(matches.get(i).item());
+      }
+      return Flux.fromIterable(page);
     });
   }
 
@@ -103,38 +152,98 @@ public final class InMemoryStore implements Store {
   public Flux<List<String>> listNamespaces(NamespaceQuery query) {
     Objects.requireNonNull(query, "query must not be null");
     return Flux.defer(() -> {
-      Instant now = clock.instant();
+      if (!query.prefix().isEmpty()) {
+        StoreKeys.validateNamespace(query.prefix());
+      }
       List<List<String>> namespaces = new ArrayList<>();
-      for (Stored stored : items.values()) {
-        if (!stored.expired(now)) {
-          namespaces.add(stored.item().namespace());
-        }
+      for (Stored stored : live(clock.instant())) {
+        namespaces.add(stored.item().namespace());
       }
       return Flux.fromIterable(StoreKeys.selectNamespaces(namespaces, query));
     });
   }
 
+  /** The items that have not expired at {@code now}; drops the expired ones it passes. */
+  private List<Stored> live(Instant now) {
+    List<Stored> live = new ArrayList<>();
+    for (Iterator<Stored> it = items.values().iterator(); it.hasNext(); ) {
+      Stored stored = it.next();
+      if (!stored.expired(now)) {
+        live.add(stored);
+      } else {
+        // Removes only this mapping: a concurrent put of the same key is kept.
+        items.remove(new Key(stored.item().namespace(), stored.item().key()), stored);
+      }
+    }
+    return live;
+  }
+
+  /**
+   * The value as the JSON tree a reader of its JSON text would see: written to text and parsed back, so
+   * numbers take their parsed types (a {@code float} becomes a double) whatever the caller passed.
+   */
+  private static JsonNode normalize(List<String> namespace, String key, Map<String, Object> value) {
+    JsonNode tree = StoreKeys.toJson(namespace, key, value);
+    try {
+      return Json.mapper().readTree(Json.mapper().writeValueAsBytes(tree));
+    } catch (IOException | IllegalArgumentException e) {
+      throw new SerializationException("the value for key '" + key + "' in namespace " + namespace
+          + " is not JSON-serializable: " + e.getMessage(), e);
+    }
+  }
+
+  /** Plain, unmodifiable data for a parsed JSON tree. */
+  private static @Nullable Object plain(JsonNode node) {
+    return switch (node.getNodeType()) {
+      case OBJECT -> {
+        Map<String, @Nullable Object> map = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> field : node.properties()) {
+          map.put(field.getKey(), plain(field.getValue()));
+        }
+        yield Collections.unmodifiableMap(map);
+      }
+      case ARRAY -> {
+        List<@Nullable Object> list = new ArrayList<>(node.size());
+        for (JsonNode element : node) {
+          list.add(plain(element));
+        }
+        yield Collections.unmodifiableList(list);
+      }
+      case STRING -> node.textValue();
+      case NUMBER -> node.numberValue();
+      case BOOLEAN -> node.booleanValue();
+      // Parsed JSON holds nothing else but null.
+      default -> null;
+    };
+  }
+
   private static boolean matches(JsonNode value, Map<String, JsonNode> filter) {
     for (Map.Entry<String, JsonNode> entry : filter.entrySet()) {
       JsonNode actual = value.get(entry.getKey());
-      if (actual == null || !sameJson(actual, entry.getValue())) {
+      if (actual == null || !actual.equals(SAME_JSON, entry.getValue())) {
         return false;
       }
     }
     return true;
   }
 
-  private static boolean sameJson(JsonNode a, JsonNode b) {
-    if (a.isNumber() && b.isNumber()) {
-      return a.decimalValue().compareTo(b.decimalValue()) == 0;
-    }
-    return a.equals(b);
+  private static boolean finite(JsonNode number) {
+    return !number.isFloatingPointNumber() || Double.isFinite(number.doubleValue());
   }
 
+  /** Where an item lives; the namespace is copied, so a caller's list changing later does not matter. */
   private record Key(List<String> namespace, String key) {
+    Key {
+      namespace = List.copyOf(namespace);
+    }
+
+    String path() {
+      return String.join(".", namespace);
+    }
   }
 
-  private record Stored(Item item, JsonNode json, @Nullable Instant expiresAt) {
+  /** An item with its JSON tree (for filters), its joined namespace (for ordering) and its expiry. */
+  private record Stored(Item item, JsonNode json, String path, @Nullable Instant expiresAt) {
     boolean expired(Instant now) {
       return expiresAt != null && !now.isBefore(expiresAt);
     }
