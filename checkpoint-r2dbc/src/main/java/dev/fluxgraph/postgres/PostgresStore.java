@@ -135,7 +135,7 @@ public final class PostgresStore implements Store, AutoCloseable {
         sql.append(" AND value -> $").append(parameters.size() - 1).append(" = $").append(parameters.size())
             .append("::jsonb");
       });
-      sql.append(" ORDER BY updated_at DESC, prefix, key OFFSET ").append(options.offset())
+      sql.append(" ORDER BY updated_at DESC, prefix COLLATE \"C\", key COLLATE \"C\" OFFSET ").append(options.offset())
           .append(" LIMIT ").append(options.limit());
       return query(sql.toString(), statement -> bindAll(statement, parameters));
     });
