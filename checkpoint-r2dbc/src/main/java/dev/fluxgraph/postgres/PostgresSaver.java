@@ -251,19 +251,11 @@ public final class PostgresSaver implements CheckpointSaver, AutoCloseable {
   }
 
   private Flux<CheckpointTuple> query(String sql, java.util.function.Consumer<Statement> binder) {
-    return Flux.usingWhen(factory.create(), connection -> {
-      Statement statement = connection.createStatement(sql);
-      binder.accept(statement);
-      return Flux.from(statement.execute()).flatMap(result -> result.map(PostgresSaver::tuple));
-    }, Connection::close);
+    return Sql.query(factory, sql, binder, PostgresSaver::tuple);
   }
 
   private Mono<Long> update(String sql, java.util.function.Consumer<Statement> binder) {
-    return Mono.usingWhen(factory.create(), connection -> {
-      Statement statement = connection.createStatement(sql);
-      binder.accept(statement);
-      return Flux.from(statement.execute()).flatMap(result -> result.getRowsUpdated()).reduce(0L, Long::sum);
-    }, Connection::close);
+    return Sql.update(factory, sql, binder);
   }
 
   private static CheckpointTuple tuple(Readable row) {

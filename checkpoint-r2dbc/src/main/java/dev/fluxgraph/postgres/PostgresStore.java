@@ -8,7 +8,6 @@ import dev.fluxgraph.store.NamespaceQuery;
 import dev.fluxgraph.store.SearchOptions;
 import dev.fluxgraph.store.Store;
 import io.r2dbc.pool.ConnectionPool;
-import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Readable;
 import io.r2dbc.spi.Statement;
@@ -150,11 +149,8 @@ public final class PostgresStore implements Store, AutoCloseable {
       List<Object> parameters = new ArrayList<>();
       parameters.add(now());
       appendPrefix(sql, parameters, query.prefix());
-      return Flux.usingWhen(factory.create(), connection -> {
-            Statement statement = connection.createStatement(sql.toString());
-            bindAll(statement, parameters);
-            return Flux.from(statement.execute()).flatMap(result -> result.map(row -> row.get("prefix", String.class)));
-          }, Connection::close)
+      return Sql.query(factory, sql.toString(), statement -> bindAll(statement, parameters),
+              row -> row.get("prefix", String.class))
           .collectList()
           .flatMapMany(prefixes -> Flux.fromIterable(StoreKeys.selectNamespaces(
               prefixes.stream().map(prefix -> List.of(prefix.split("\\."))).toList(), query)));
@@ -163,9 +159,8 @@ public final class PostgresStore implements Store, AutoCloseable {
 
   /** Deletes expired items; emits how many. */
   public Mono<Long> sweepExpired() {
-    return Mono.defer(() -> Mono.usingWhen(factory.create(), connection -> Flux.from(connection
-            .createStatement("DELETE FROM fluxgraph_store WHERE expires_at <= $1").bind("$1", now()).execute())
-        .flatMap(result -> result.getRowsUpdated()).reduce(0L, Long::sum), Connection::close));
+    return Mono.defer(() -> Sql.update(factory, "DELETE FROM fluxgraph_store WHERE expires_at <= $1",
+        statement -> statement.bind("$1", now())));
   }
 
   /** Closes the connection pool this store created. */
@@ -199,19 +194,11 @@ public final class PostgresStore implements Store, AutoCloseable {
   }
 
   private Flux<Item> query(String sql, Consumer<Statement> binder) {
-    return Flux.usingWhen(factory.create(), connection -> {
-      Statement statement = connection.createStatement(sql);
-      binder.accept(statement);
-      return Flux.from(statement.execute()).flatMap(result -> result.map(PostgresStore::item));
-    }, Connection::close);
+    return Sql.query(factory, sql, binder, PostgresStore::item);
   }
 
   private Mono<Void> update(String sql, Consumer<Statement> binder) {
-    return Mono.usingWhen(factory.create(), connection -> {
-      Statement statement = connection.createStatement(sql);
-      binder.accept(statement);
-      return Flux.from(statement.execute()).flatMap(result -> result.getRowsUpdated()).then();
-    }, Connection::close);
+    return Sql.update(factory, sql, binder).then();
   }
 
   private static Item item(Readable row) {

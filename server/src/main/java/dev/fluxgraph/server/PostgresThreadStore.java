@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fluxgraph.postgres.Schema;
+import dev.fluxgraph.postgres.Sql;
 import dev.fluxgraph.types.FluxgraphJson;
-import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Readable;
 import io.r2dbc.spi.Statement;
@@ -83,17 +83,14 @@ final class PostgresThreadStore implements ThreadStore {
 
   @Override
   public Mono<Long> recoverAbandoned() {
-    return Mono.usingWhen(factory.create(), connection -> Flux.from(connection.createStatement(
-                "UPDATE fluxgraph_threads SET status = 'error', updated_at = $1 WHERE status = 'busy'")
-            .bind("$1", OffsetDateTime.now(ZoneOffset.UTC)).execute())
-        .flatMap(result -> result.getRowsUpdated()).reduce(0L, Long::sum), Connection::close);
+    return Sql.update(factory, "UPDATE fluxgraph_threads SET status = 'error', updated_at = $1 WHERE status = 'busy'",
+        statement -> statement.bind("$1", OffsetDateTime.now(ZoneOffset.UTC)));
   }
 
   @Override
   public Mono<Boolean> delete(String threadId) {
-    return Mono.usingWhen(factory.create(), connection -> Flux.from(connection
-            .createStatement("DELETE FROM fluxgraph_threads WHERE thread_id = $1").bind("$1", threadId).execute())
-        .flatMap(result -> result.getRowsUpdated()).reduce(0L, Long::sum).map(count -> count > 0), Connection::close);
+    return Sql.update(factory, "DELETE FROM fluxgraph_threads WHERE thread_id = $1",
+        statement -> statement.bind("$1", threadId)).map(count -> count > 0);
   }
 
   @Override
@@ -120,11 +117,7 @@ final class PostgresThreadStore implements ThreadStore {
   }
 
   private Flux<ThreadRecord> query(String sql, Consumer<Statement> binder) {
-    return Flux.usingWhen(factory.create(), connection -> {
-      Statement statement = connection.createStatement(sql);
-      binder.accept(statement);
-      return Flux.from(statement.execute()).flatMap(result -> result.map(PostgresThreadStore::record));
-    }, Connection::close);
+    return Sql.query(factory, sql, binder, PostgresThreadStore::record);
   }
 
   private static ThreadRecord record(Readable row) {
