@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JavaType;
 import dev.fluxgraph.cache.Cache;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.errors.GraphInterruptedException;
+import dev.fluxgraph.internal.EntrypointAccess;
 import dev.fluxgraph.internal.EntrypointSpec;
 import dev.fluxgraph.internal.Json;
 import dev.fluxgraph.internal.Output;
@@ -53,12 +54,26 @@ import reactor.core.scheduler.Schedulers;
  */
 public final class Entrypoint<I, O> {
 
+  static {
+    EntrypointAccess.register(new EntrypointAccess.Bridge() {
+      @Override
+      public <I, O> Entrypoint<I, O> create(EntrypointSpec spec) {
+        return new Entrypoint<>(spec);
+      }
+
+      @Override
+      public EntrypointSpec spec(Entrypoint<?, ?> entrypoint) {
+        return entrypoint.spec;
+      }
+    });
+  }
+
   private final EntrypointSpec spec;
   private final TaskSpec asChild;
 
   private Entrypoint(EntrypointSpec spec) {
     this.spec = spec;
-    this.asChild = new TaskSpec(spec.name(), spec.output(), childBody(spec), spec.retry(), spec.timeout(), null, spec);
+    this.asChild = TaskSpec.child(spec.name(), spec);
   }
 
   /** Starts building an entrypoint. @throws IllegalArgumentException if the name is blank */
@@ -168,6 +183,23 @@ public final class Entrypoint<I, O> {
     return ThreadState.update(spec, config, value);
   }
 
+  /**
+   * {@link #updateState(RunConfig, Object)} for an entrypoint that runs a graph ({@code CompiledGraph.asEntrypoint()}):
+   * {@code value} is a state update applied as if node {@code asNode} had written it (null: no node, the next
+   * nodes stay as they were). On a plain entrypoint {@code asNode} must be null or its own name.
+   */
+  public Mono<RunConfig> updateState(RunConfig config, @Nullable Object value, @Nullable String asNode) {
+    Objects.requireNonNull(config, "config must not be null");
+    if (spec.graph() != null) {
+      return dev.fluxgraph.internal.GraphLoop.update(spec, config, value, asNode);
+    }
+    if (asNode != null && !asNode.equals(spec.name())) {
+      return Mono.error(new IllegalArgumentException("entrypoint '" + spec.name() + "' has no node '" + asNode
+          + "'; its only node is itself"));
+    }
+    return ThreadState.update(spec, config, value);
+  }
+
   @Override
   public String toString() {
     return "Entrypoint{" + spec.name() + "}";
@@ -194,16 +226,6 @@ public final class Entrypoint<I, O> {
     return run.flatMap(output -> output.interrupted()
         ? Mono.error(new GraphInterruptedException(output.interrupts()))
         : Mono.justOrEmpty(output.value()));
-  }
-
-  private static ScopeBody childBody(EntrypointSpec spec) {
-    if (!spec.finalValue()) {
-      return spec.body();
-    }
-    return (input, scope) -> spec.body().run(input, scope)
-        .map(result -> result instanceof Final<?, ?> value ? java.util.Optional.ofNullable(value.value())
-            : java.util.Optional.of(result))
-        .flatMap(Mono::justOrEmpty);
   }
 
   /**
@@ -321,7 +343,7 @@ public final class Entrypoint<I, O> {
         return result;
       };
       return new Entrypoint<>(new EntrypointSpec(name, input, output, saved, finalValue, scopeBody, checkpointer,
-          store, cache, retry, cachePolicy, timeout, durability, scheduler, clock));
+          store, cache, retry, cachePolicy, timeout, durability, scheduler, clock, null));
     }
   }
 }

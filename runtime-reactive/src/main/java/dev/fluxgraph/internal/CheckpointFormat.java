@@ -38,6 +38,12 @@ public final class CheckpointFormat {
   public static final String END = "__end__";
   public static final String PREVIOUS = "__previous__";
   public static final String RUN = "__run__";
+  /** Graph API: the state channels, as one JSON object. */
+  public static final String STATE = "__state__";
+  /** Graph API: the nodes of the next superstep; a non-empty list means a run is pending here. */
+  public static final String NEXT = "__next__";
+  /** Graph API: for each fan-in edge ({@code "a,b->c"}), the sources that have finished since it last fired. */
+  public static final String BARRIERS = "__barriers__";
   public static final String ROOT_NAMESPACE = "";
 
   private CheckpointFormat() {
@@ -76,9 +82,37 @@ public final class CheckpointFormat {
         clock.instant(), metadata("fork", nextStep(pending), userMetadata), pending.values());
   }
 
+  /**
+   * A graph checkpoint after a superstep, the input, or an update: the reduced state, the nodes of the next
+   * superstep, the fan-in progress and the run id that seeds the node ids.
+   */
+  static Checkpoint graph(String threadId, @Nullable Checkpoint parent, String source, String runId, JsonNode state,
+                          List<String> next, JsonNode barriers, Map<String, Object> userMetadata, Clock clock) {
+    Map<String, JsonNode> values = new LinkedHashMap<>();
+    values.put(STATE, state);
+    values.put(NEXT, Json.toTree(next, () -> "the next nodes"));
+    if (barriers.size() > 0) {
+      values.put(BARRIERS, barriers);
+    }
+    values.put(RUN, TextNode.valueOf(runId));
+    return new Checkpoint(threadId, parent == null ? ROOT_NAMESPACE : parent.namespace(), Ids.timeOrdered(clock),
+        parent == null ? null : parent.id(), clock.instant(), metadata(source, nextStep(parent), userMetadata), values);
+  }
+
   /** Whether a run is pending (started, paused or failed, not completed) at this checkpoint. */
   static boolean pending(Checkpoint checkpoint) {
-    return checkpoint.values().containsKey(START);
+    return checkpoint.values().containsKey(START) || !next(checkpoint).isEmpty();
+  }
+
+  /** Graph API: the nodes the checkpoint's next superstep runs (empty for entrypoint checkpoints). */
+  static List<String> next(Checkpoint checkpoint) {
+    JsonNode next = checkpoint.values().get(NEXT);
+    if (next == null || !next.isArray()) {
+      return List.of();
+    }
+    List<String> nodes = new ArrayList<>(next.size());
+    next.forEach(node -> nodes.add(node.asText()));
+    return nodes;
   }
 
   static int step(Checkpoint checkpoint) {
@@ -142,16 +176,31 @@ public final class CheckpointFormat {
         : RunConfig.thread(checkpoint.threadId()).withCheckpointId(checkpoint.parentId());
   }
 
-  /** The snapshot users see for a checkpoint, with {@code __end__} read as the entrypoint's output type. */
+  /**
+   * The snapshot users see for a checkpoint: {@code __end__} (entrypoints) or {@code __state__} (graphs) read as
+   * the output type.
+   */
   static StateSnapshot snapshot(CheckpointTuple tuple, EntrypointSpec spec) {
     Checkpoint checkpoint = tuple.checkpoint();
-    JsonNode end = checkpoint.values().get(END);
-    Object values = end == null ? null : Json.fromTree(end, spec.output(),
-        () -> "the value saved in checkpoint " + checkpoint.id() + " of thread '" + checkpoint.threadId() + "'");
     boolean pending = pending(checkpoint);
-    return new StateSnapshot(values, pending ? List.of(spec.name()) : List.of(), config(checkpoint),
+    return new StateSnapshot(values(checkpoint, spec), nextOf(checkpoint, spec), config(checkpoint),
         checkpoint.metadata(), checkpoint.createdAt(), parentConfig(checkpoint), tasks(tuple.writes()),
         pending ? pendingInterrupts(tuple.writes()) : List.of());
+  }
+
+  /** What a checkpoint shows as values: the last returned value (entrypoints) or the state (graphs). */
+  static @Nullable Object values(Checkpoint checkpoint, EntrypointSpec spec) {
+    JsonNode saved = checkpoint.values().get(spec.graph() == null ? END : STATE);
+    return saved == null ? null : Json.fromTree(saved, spec.output(),
+        () -> "the value saved in checkpoint " + checkpoint.id() + " of thread '" + checkpoint.threadId() + "'");
+  }
+
+  /** What a checkpoint shows as next: the entrypoint while its run is pending, or the graph's next nodes. */
+  static List<String> nextOf(Checkpoint checkpoint, EntrypointSpec spec) {
+    if (spec.graph() == null) {
+      return pending(checkpoint) ? List.of(spec.name()) : List.of();
+    }
+    return checkpoint.values().containsKey(START) ? List.of(START) : next(checkpoint);
   }
 
   /** The tasks recorded in writes, one per task id (interrupts grouped under the scope that raised them). */
@@ -203,13 +252,11 @@ public final class CheckpointFormat {
   private static Map<String, JsonNode> carried(@Nullable Checkpoint parent) {
     Map<String, JsonNode> values = new LinkedHashMap<>();
     if (parent != null) {
-      JsonNode end = parent.values().get(END);
-      JsonNode previous = parent.values().get(PREVIOUS);
-      if (end != null) {
-        values.put(END, end);
-      }
-      if (previous != null) {
-        values.put(PREVIOUS, previous);
+      for (String carried : List.of(END, PREVIOUS, STATE)) {
+        JsonNode value = parent.values().get(carried);
+        if (value != null) {
+          values.put(carried, value);
+        }
       }
     }
     return values;

@@ -19,10 +19,11 @@ import reactor.core.scheduler.Scheduler;
  *
  * @param finalValue whether the body returns {@code Final} (value and saved value differ)
  * @param scheduler  resolved per run, so that virtual-time tests see their scheduler
+ * @param graph      the graph whose superstep loop {@code body} runs, or null for an entrypoint
  */
 public record EntrypointSpec(String name, JavaType input, JavaType output, JavaType saved, boolean finalValue,
                              ScopeBody body, @Nullable CheckpointSaver checkpointer, @Nullable Store store,
                              @Nullable Cache cache, List<RetryPolicy> retry, @Nullable CachePolicy cachePolicy,
                              @Nullable Duration timeout, Durability durability, Supplier<Scheduler> scheduler,
-                             Clock clock) {
+                             Clock clock, @Nullable GraphDefinition graph) {
 }

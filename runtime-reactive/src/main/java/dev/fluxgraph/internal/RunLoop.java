@@ -55,7 +55,8 @@ public final class RunLoop {
   private final Sinks.One<Object> halted = Sinks.one();
   private final Map<String, RaisedInterrupts> raised = new LinkedHashMap<>(); // guarded by lock
   private WriteLog writes;
-  private Checkpoint base;
+  private volatile @Nullable Scope rootScope; // the current attempt's
+  private volatile @Nullable Object stoppedAt; // Graph API: the breakpoint a root run stopped at
   private volatile @Nullable Throwable failure;
 
   private RunLoop(EntrypointSpec spec, RunConfig config, Output output) {
@@ -117,8 +118,11 @@ public final class RunLoop {
 
   private Mono<Start> resume(Command command) {
     if (command.goTo() != null || !command.update().isEmpty()) {
-      return Mono.error(new InvalidCommandException("Command.goTo/update apply to graphs; entrypoint '"
-          + spec.name() + "' accepts only resume, resumeById and proceed"));
+      return Mono.error(new InvalidCommandException(spec.graph() == null
+          ? "Command.goTo/update apply to graphs; entrypoint '" + spec.name() + "' accepts only resume, resumeById "
+              + "and proceed"
+          : "Command.goTo/update are returned by nodes; to change the state of graph '" + spec.name() + "' between "
+              + "runs use updateState(config, values, asNode), then continue with Command.proceed()"));
     }
     if (saver == null) {
       return Mono.error(new InvalidCommandException("entrypoint '" + spec.name() + "' has no checkpointer, so there "
@@ -146,7 +150,7 @@ public final class RunLoop {
         return Mono.error(new InvalidCommandException("nothing to resume on thread '" + checkpoint.threadId()
             + "': its last run completed and no interrupt is pending"));
       }
-      JsonNode end = checkpoint.values().get(CheckpointFormat.END);
+      JsonNode end = checkpoint.values().get(spec.graph() == null ? CheckpointFormat.END : CheckpointFormat.STATE);
       return Mono.just(new Start(checkpoint, List.of(), List.of(), List.of(), null, null,
           end == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : end));
     }
@@ -186,19 +190,24 @@ public final class RunLoop {
         // continue as is: succeeded tasks replay, failed and cancelled ones run again
       }
     }
-    Object input = Json.fromTree(checkpoint.values().get(CheckpointFormat.START), spec.input(),
+    JsonNode savedInput = checkpoint.values().get(CheckpointFormat.START);
+    Object input = savedInput == null ? null : Json.fromTree(savedInput, spec.input(),
         () -> "the input saved in checkpoint " + checkpoint.id() + " of thread '" + checkpoint.threadId() + "'");
     Object previous = previousOf(checkpoint);
     if (!fork) {
       return Mono.just(new Start(checkpoint, List.of(), tuple.writes(), answers, input, previous, null));
     }
     // Continuing from an older checkpoint forks the thread: copy the pending run (new answers replacing old
-    // ones), then continue the copy. Tasks whose input changes get new ids, so they run again.
+    // ones), then continue the copy. Tasks whose input changes get new ids, so they run again. A graph's nodes
+    // keep their ids, so only interrupts and answers are copied: the superstep runs again from that point.
     Checkpoint forked = CheckpointFormat.fork(checkpoint, config.metadata(), spec.clock());
     Set<String> answered = answers.stream().map(PendingWrite::taskId).collect(Collectors.toSet());
     List<PendingWrite> copied = new ArrayList<>(answers);
     for (PendingWrite write : tuple.writes()) {
-      if (!(write.channel().equals(PendingWrite.RESUME) && answered.contains(write.taskId()))) {
+      boolean replaced = write.channel().equals(PendingWrite.RESUME) && answered.contains(write.taskId());
+      boolean rerun = spec.graph() != null && (write.channel().equals(PendingWrite.RESULT)
+          || write.channel().equals(PendingWrite.ERROR));
+      if (!replaced && !rerun) {
         copied.add(write);
       }
     }
@@ -230,7 +239,7 @@ public final class RunLoop {
   // ---------------------------------------------------------------- the run
 
   private Mono<GraphOutput<Object>> execute(Start start) {
-    base = start.base();
+    Checkpoint base = start.base();
     writes = new WriteLog(saver, durability, base, start.known());
     if (start.completedValue() != null) {
       Object value = Json.fromTree(start.completedValue(), spec.output(), () -> "the value saved in checkpoint "
@@ -245,8 +254,11 @@ public final class RunLoop {
     Mono<Void> begin = writes.begin(start.toSave(), start.added())
         .then(emitSaved(start.toSave(), rootId))
         .then(emitTaskStart(List.of(), rootId, spec.name(), start.input()));
-    Mono<?> attempt = Mono.defer(() -> newScope(rootId, spec.name(), List.of(), spec, start.previous(),
-        () -> halted.tryEmitValue(PAUSED)).enter(spec.body(), start.input()));
+    Mono<?> attempt = Mono.defer(() -> {
+      Scope root = newScope(rootId, spec.name(), List.of(), spec, start.previous(), () -> halted.tryEmitValue(PAUSED));
+      rootScope = root;
+      return root.enter(spec.body(), start.input());
+    });
     Mono<Object> body = Policies.retry(Policies.timeout(attempt, spec.name(), spec.timeout(), scheduler,
             () -> false), spec.retry(), scheduler)
         .<Object>map(TaskCall.Result::new)
@@ -262,6 +274,11 @@ public final class RunLoop {
   }
 
   private Mono<GraphOutput<Object>> complete(String rootId, @Nullable Object returned) {
+    if (spec.graph() != null) { // the superstep loop saved the final checkpoint and streamed the state
+      return writes.flush()
+          .then(emitTaskEnd(List.of(), rootId, spec.name(), returned, null, List.of()))
+          .thenReturn(new GraphOutput<>(returned, List.of()));
+    }
     Object value = returned;
     Object save = returned;
     if (spec.finalValue() && returned instanceof Final<?, ?> result) {
@@ -275,7 +292,7 @@ public final class RunLoop {
     Mono<Void> saved = Mono.empty();
     Mono<Void> announced = Mono.empty();
     if (saver != null) {
-      Checkpoint loop = CheckpointFormat.loop(base, valueJson, saveJson, config.metadata(), spec.clock());
+      Checkpoint loop = CheckpointFormat.loop(writes.base(), valueJson, saveJson, config.metadata(), spec.clock());
       saved = saver.put(loop); // after the flush: a completed run's writes are durable before its loop checkpoint
       announced = emitCheckpoint(loop, finalValue, List.of(), List.of());
     }
@@ -289,6 +306,11 @@ public final class RunLoop {
   }
 
   private Mono<GraphOutput<Object>> pause() {
+    if (stoppedAt instanceof GraphLoop.Breakpoint breakpoint) { // interruptBefore/After: no interrupt to answer
+      return writes.flush()
+          .then(output.write(StreamMode.UPDATES, List.of(), Map.of("__interrupt__", List.of())))
+          .thenReturn(new GraphOutput<>(breakpoint.state(), List.of()));
+    }
     List<Interrupt> interrupts = new ArrayList<>();
     List<RaisedInterrupts> byScope;
     synchronized (lock) {
@@ -316,6 +338,25 @@ public final class RunLoop {
         })
         .then(emitTaskEnd(List.of(), rootId, spec.name(), null, error, List.of()))
         .then(Mono.error(error));
+  }
+
+  // ---------------------------------------------------------------- Graph API: supersteps
+
+  /** Whether {@code scope} is the root scope of this run (a graph there checkpoints its supersteps). */
+  boolean isRoot(Scope scope) {
+    return scope == rootScope;
+  }
+
+  /** Saves a graph checkpoint after a superstep, makes it the base of later writes and announces it. */
+  Mono<Void> advance(Checkpoint checkpoint, @Nullable Object state, List<String> next,
+                     List<Map<String, Object>> tasks) {
+    return writes.moveTo(checkpoint, List.of()).then(emitCheckpoint(checkpoint, state, next, tasks));
+  }
+
+  /** Ends a root graph run at a breakpoint, as a pause without interrupts. */
+  void stopAt(GraphLoop.Breakpoint breakpoint) {
+    stoppedAt = breakpoint;
+    halted.tryEmitValue(PAUSED);
   }
 
   // ---------------------------------------------------------------- interrupts and pause detection
@@ -491,14 +532,13 @@ public final class RunLoop {
     Mono<Void> emitted = Mono.empty();
     for (Checkpoint checkpoint : saved) {
       if (output.wants(StreamMode.CHECKPOINTS, List.of()) || output.wants(StreamMode.DEBUG, List.of())) {
-        JsonNode end = checkpoint.values().get(CheckpointFormat.END);
-        Object values = end == null ? null : Json.fromTree(end, spec.output(), () -> "the value saved in checkpoint "
-            + checkpoint.id());
+        List<String> next = CheckpointFormat.nextOf(checkpoint, spec);
         Map<String, Object> task = new LinkedHashMap<>();
         task.put("id", rootId);
-        task.put("name", spec.name());
+        task.put("name", next.get(0));
         task.put("interrupts", List.of());
-        emitted = emitted.then(emitCheckpoint(checkpoint, values, List.of(spec.name()), List.of(task)));
+        emitted = emitted.then(emitCheckpoint(checkpoint, CheckpointFormat.values(checkpoint, spec), next,
+            List.of(task)));
       }
     }
     return emitted;
@@ -518,7 +558,7 @@ public final class RunLoop {
       return Mono.empty();
     }
     Map<String, Object> data = new LinkedHashMap<>();
-    data.put("step", CheckpointFormat.step(base));
+    data.put("step", CheckpointFormat.step(writes.base()));
     data.put("timestamp", spec.clock().instant().toString());
     data.put("type", type);
     data.put("payload", payload);

@@ -38,12 +38,18 @@ final class TaskCall {
   }
 
   /** The cold {@code Mono} returned by {@code Task.call} inside a run. */
-  @SuppressWarnings("unchecked")
   static <O> Mono<O> call(Scope parent, TaskSpec spec, @Nullable Object input) {
-    return (Mono<O>) Mono.defer(() -> {
+    return Mono.defer(() -> {
       String inputKey = Ids.digest(Json.canonicalBytes(input, () -> "the input of '" + spec.name() + "'"));
       int occurrence = parent.nextOccurrence(spec.name(), inputKey);
-      String id = Ids.derive(parent.id(), spec.name(), inputKey, Integer.toString(occurrence));
+      return call(parent, spec, input, Ids.derive(parent.id(), spec.name(), inputKey, Integer.toString(occurrence)));
+    });
+  }
+
+  /** A call whose id the caller derived (graph nodes: from the superstep). */
+  @SuppressWarnings("unchecked")
+  static <O> Mono<O> call(Scope parent, TaskSpec spec, @Nullable Object input, String id) {
+    return (Mono<O>) Mono.defer(() -> {
       RunLoop run = parent.run();
       PendingWrite saved = run.writes().find(id, PendingWrite.RESULT);
       if (saved != null) {
@@ -110,10 +116,12 @@ final class TaskCall {
 
   /** Records the result, then emits its chunks, so the caller sees the value only after both. */
   private Mono<Result> complete(@Nullable Object value, JsonNode json, boolean cached) {
+    Object shown = spec.shown().apply(value);
+    boolean graph = spec.child() != null && spec.child().graph() != null; // a graph streams its own updates
     return run.writes().record(new PendingWrite(id, spec.name(), PendingWrite.RESULT, json))
-        .then(run.emitTaskEnd(parent.namespace(), id, spec.name(), value, null, List.of()))
-        .then(run.emitUpdate(bodyNamespace, spec.name(), value, cached))
-        .then(spec.child() == null ? Mono.empty() : run.emitValues(bodyNamespace, value))
+        .then(run.emitTaskEnd(parent.namespace(), id, spec.name(), shown, null, List.of()))
+        .then(graph ? Mono.empty() : run.emitUpdate(bodyNamespace, spec.name(), shown, cached))
+        .then(spec.child() == null || graph ? Mono.empty() : run.emitValues(bodyNamespace, value))
         .thenReturn(new Result(value));
   }
 

@@ -41,6 +41,9 @@ public final class ThreadState {
    * are {@code value}; a pending run at that point is abandoned. Returns the config of the new checkpoint.
    */
   public static Mono<RunConfig> update(EntrypointSpec spec, RunConfig config, @Nullable Object value) {
+    if (spec.graph() != null) {
+      return GraphLoop.update(spec, config, value, null);
+    }
     return Mono.defer(() -> {
       CheckpointSaver saver = saver(spec, "updateState");
       String threadId = threadOf(spec, config, "updateState");
@@ -61,7 +64,7 @@ public final class ThreadState {
     });
   }
 
-  private static CheckpointSaver saver(EntrypointSpec spec, String operation) {
+  static CheckpointSaver saver(EntrypointSpec spec, String operation) {
     CheckpointSaver saver = spec.checkpointer();
     if (saver == null) {
       throw new IllegalStateException(operation + " needs a checkpointer, and entrypoint '" + spec.name()
@@ -70,7 +73,7 @@ public final class ThreadState {
     return saver;
   }
 
-  private static String threadOf(EntrypointSpec spec, RunConfig config, String operation) {
+  static String threadOf(EntrypointSpec spec, RunConfig config, String operation) {
     return config.threadId().orElseThrow(() -> new IllegalArgumentException(operation + " on entrypoint '"
         + spec.name() + "' needs a thread id: use RunConfig.thread(\"<id>\")"));
   }

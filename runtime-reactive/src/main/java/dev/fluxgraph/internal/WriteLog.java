@@ -5,7 +5,9 @@ import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.checkpoint.PendingWrite;
 import dev.fluxgraph.types.Durability;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
@@ -16,16 +18,19 @@ import reactor.core.publisher.Sinks;
  * without a checkpointer), and their persistence according to the run's {@link Durability}:
  * SYNC awaits each write, ASYNC sends it in the background and {@link #flush()} awaits them all, EXIT keeps
  * them (and the checkpoints the run starts from) until {@link #flush()}.
+ *
+ * <p>Writes attach to the <em>base</em> checkpoint. An entrypoint run has one base; a graph run moves it after
+ * every superstep ({@link #moveTo}), and each write goes to the base that was current when it was recorded.
  */
 final class WriteLog {
 
   private final @Nullable CheckpointSaver saver;
   private final Durability durability;
-  private final Checkpoint base;
+  private volatile Checkpoint base;
   private final ConcurrentHashMap<String, PendingWrite> byKey = new ConcurrentHashMap<>(64);
   private final List<Checkpoint> deferredCheckpoints = new ArrayList<>();
-  private final List<PendingWrite> deferredWrites = new ArrayList<>();
-  private Mono<Void> baseSaved = Mono.empty();
+  private final List<Deferred> deferredWrites = new ArrayList<>();
+  private volatile Mono<Void> baseSaved = Mono.empty();
   private int inFlight; // ASYNC writes not yet acknowledged; guarded by this
   private @Nullable Throwable failed; // the first ASYNC write that failed; guarded by this
   private Sinks.@Nullable Empty<Void> drained; // completes when inFlight drops to 0; guarded by this
@@ -57,7 +62,7 @@ final class WriteLog {
     if (durability == Durability.EXIT) {
       synchronized (this) {
         deferredCheckpoints.addAll(checkpoints);
-        deferredWrites.addAll(fresh);
+        fresh.forEach(write -> deferredWrites.add(new Deferred(base, write)));
       }
       return Mono.empty();
     }
@@ -66,11 +71,44 @@ final class WriteLog {
       saved = saved.then(saver.put(checkpoint));
     }
     if (!fresh.isEmpty()) {
-      saved = saved.then(saver.putWrites(base.threadId(), base.namespace(), base.id(), fresh));
+      Checkpoint target = base;
+      saved = saved.then(saver.putWrites(target.threadId(), target.namespace(), target.id(), fresh));
     }
     if (checkpoints.isEmpty() && fresh.isEmpty()) {
       return Mono.empty();
     }
+    return saveBase(saved);
+  }
+
+  /**
+   * Graph API: saves {@code next} (a child of the current base) and makes it the base of later writes, which are
+   * then looked up afresh ({@code known}: writes already recorded against it). Durability as for {@link #begin}.
+   */
+  Mono<Void> moveTo(Checkpoint next, List<PendingWrite> known) {
+    base = next;
+    byKey.clear();
+    for (PendingWrite write : known) {
+      byKey.putIfAbsent(key(write.taskId(), write.channel()), write);
+    }
+    if (saver == null) {
+      return Mono.empty();
+    }
+    if (durability == Durability.EXIT) {
+      synchronized (this) {
+        deferredCheckpoints.add(next);
+      }
+      return Mono.empty();
+    }
+    // ASYNC: the previous base and its writes are already on their way; the new checkpoint only has to reach the
+    // saver before the writes that reference it.
+    return saveBase(baseSaved.then(saver.put(next)));
+  }
+
+  Checkpoint base() {
+    return base;
+  }
+
+  private Mono<Void> saveBase(Mono<Void> saved) {
     baseSaved = saved.cache();
     if (durability == Durability.SYNC) {
       return baseSaved;
@@ -96,7 +134,7 @@ final class WriteLog {
         return Mono.empty();
       default:
         synchronized (this) {
-          deferredWrites.add(write);
+          deferredWrites.add(new Deferred(base, write));
         }
         return Mono.empty();
     }
@@ -110,15 +148,24 @@ final class WriteLog {
     synchronized (this) {
       if (durability == Durability.EXIT) {
         List<Checkpoint> checkpoints = List.copyOf(deferredCheckpoints);
-        List<PendingWrite> writes = List.copyOf(deferredWrites);
+        List<Deferred> writes = List.copyOf(deferredWrites);
         deferredCheckpoints.clear();
         deferredWrites.clear();
         Mono<Void> saved = Mono.empty();
         for (Checkpoint checkpoint : checkpoints) {
           saved = saved.then(saver.put(checkpoint));
         }
-        return writes.isEmpty() ? saved
-            : saved.then(saver.putWrites(base.threadId(), base.namespace(), base.id(), writes));
+        // one putWrites per base checkpoint, in the order the bases were used
+        Map<String, List<Deferred>> byBase = new LinkedHashMap<>();
+        for (Deferred deferred : writes) {
+          byBase.computeIfAbsent(deferred.base().id(), key -> new ArrayList<>()).add(deferred);
+        }
+        for (List<Deferred> group : byBase.values()) {
+          Checkpoint target = group.get(0).base();
+          List<PendingWrite> toSave = group.stream().map(Deferred::write).toList();
+          saved = saved.then(saver.putWrites(target.threadId(), target.namespace(), target.id(), toSave));
+        }
+        return saved;
       }
       if (inFlight == 0) {
         return failed == null ? Mono.empty() : Mono.error(failed);
@@ -159,8 +206,13 @@ final class WriteLog {
   }
 
   private Mono<Void> persist(PendingWrite write) {
+    Checkpoint target = base;
     return saver == null ? Mono.empty()
-        : baseSaved.then(saver.putWrites(base.threadId(), base.namespace(), base.id(), List.of(write)));
+        : baseSaved.then(saver.putWrites(target.threadId(), target.namespace(), target.id(), List.of(write)));
+  }
+
+  /** An EXIT-mode write with the base it was recorded against. */
+  private record Deferred(Checkpoint base, PendingWrite write) {
   }
 
   private static String key(String taskId, String channel) {

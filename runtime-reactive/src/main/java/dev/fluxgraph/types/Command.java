@@ -54,6 +54,33 @@ public record Command(Kind kind, @Nullable Object resume, Map<String, Object> re
     return new Command(Kind.RESUME_BY_ID, null, new LinkedHashMap<>(valuesById), null, Map.of());
   }
 
+  /**
+   * Graph API, returned by a node: go to {@code node} next (in addition to the node's edges). Combine with
+   * {@link #withUpdate(Map)}.
+   */
+  public static Command goTo(String node) {
+    Objects.requireNonNull(node, "node must not be null");
+    return new Command(Kind.PROCEED, null, Map.of(), node, Map.of());
+  }
+
+  /** Graph API, returned by a node: apply {@code values} as the node's state update. Combine with {@link #withGoTo}. */
+  public static Command update(Map<String, ?> values) {
+    Objects.requireNonNull(values, "values must not be null");
+    return new Command(Kind.PROCEED, null, Map.of(), null, new LinkedHashMap<String, Object>(values));
+  }
+
+  /** This command, also going to {@code node}. */
+  public Command withGoTo(String node) {
+    Objects.requireNonNull(node, "node must not be null");
+    return new Command(kind, resume, resumeById, node, update);
+  }
+
+  /** This command, also applying {@code values} as a state update. */
+  public Command withUpdate(Map<String, ?> values) {
+    Objects.requireNonNull(values, "values must not be null");
+    return new Command(kind, resume, resumeById, goTo, new LinkedHashMap<String, Object>(values));
+  }
+
   /** Continues the thread's pending run (after an error or a cancellation) without new input. */
   public static Command proceed() {
     return new Command(Kind.PROCEED, null, Map.of(), null, Map.of());

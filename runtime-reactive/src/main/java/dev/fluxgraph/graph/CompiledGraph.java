@@ -1,0 +1,133 @@
+package dev.fluxgraph.graph;
+
+import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.internal.EntrypointAccess;
+import dev.fluxgraph.internal.EntrypointSpec;
+import dev.fluxgraph.internal.GraphLoop;
+import dev.fluxgraph.types.Command;
+import dev.fluxgraph.types.GraphOutput;
+import dev.fluxgraph.types.RunConfig;
+import dev.fluxgraph.types.StateSnapshot;
+import dev.fluxgraph.types.StreamChunk;
+import dev.fluxgraph.types.StreamMode;
+import dev.fluxgraph.types.StreamOptions;
+import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * A compiled {@link StateGraph}: the same run surface as an {@link Entrypoint}, on the same engine. Immutable and
+ * thread-safe; every method is cold.
+ *
+ * <p>Runs return the final state. A run that stops at a breakpoint ({@code interruptBefore/After}) returns the
+ * state so far with no interrupts ({@code GraphOutput.interrupted()} is false, {@code getState().next()} names the
+ * nodes still to run); {@code run(Command.proceed(), config)} continues it. A run paused on {@code interrupt}
+ * continues with {@code Command.resume}. Inside another run (an entrypoint, task or node), {@link #invoke(Object)}
+ * runs the graph nested: its node results are checkpointed in the caller's run, so a resumed caller does not run
+ * finished nodes again, and its interrupts pause the caller.
+ *
+ * <p>Stream shapes: {@code updates} gives {@code {"<node>": update}} as each node finishes; {@code values} the
+ * whole state after the input and after every superstep; {@code checkpoints} one chunk per saved checkpoint with
+ * its {@code next} nodes; the other modes as for entrypoints.
+ *
+ * @param <S> the state type
+ */
+public final class CompiledGraph<S> {
+
+  private final EntrypointSpec spec;
+  private final Entrypoint<S, S> entrypoint;
+
+  CompiledGraph(EntrypointSpec spec) {
+    this.spec = spec;
+    this.entrypoint = EntrypointAccess.get().create(spec);
+  }
+
+  public String name() {
+    return spec.name();
+  }
+
+  /** Runs the graph; emits the final state. Errors with {@code GraphInterruptedException} if it paused. */
+  public Mono<S> invoke(@Nullable S input, RunConfig config) {
+    return entrypoint.invoke(input, config);
+  }
+
+  /** Inside a run: runs the graph nested in the calling scope. Outside a run: {@code invoke(input, RunConfig.none())}. */
+  public Mono<S> invoke(@Nullable S input) {
+    return entrypoint.invoke(input);
+  }
+
+  /** Continues the thread's pending run. */
+  public Mono<S> invoke(Command command, RunConfig config) {
+    return entrypoint.invoke(command, config);
+  }
+
+  /** Runs the graph; emits the final state, or the interrupts it paused on. */
+  public Mono<GraphOutput<S>> run(@Nullable S input, RunConfig config) {
+    return entrypoint.run(input, config);
+  }
+
+  public Mono<GraphOutput<S>> run(Command command, RunConfig config) {
+    return entrypoint.run(command, config);
+  }
+
+  /** Streams a run in the given modes ({@link StreamMode#UPDATES} when none). */
+  public Flux<StreamChunk> stream(@Nullable S input, RunConfig config, StreamMode... modes) {
+    return entrypoint.stream(input, config, modes);
+  }
+
+  public Flux<StreamChunk> stream(Command command, RunConfig config, StreamMode... modes) {
+    return entrypoint.stream(command, config, modes);
+  }
+
+  /** Streams a run; with {@code options.subgraphs()}, nested graphs' and entrypoints' chunks too. */
+  public Flux<StreamChunk> stream(@Nullable S input, RunConfig config, StreamOptions options) {
+    return entrypoint.stream(input, config, options);
+  }
+
+  public Flux<StreamChunk> stream(Command command, RunConfig config, StreamOptions options) {
+    return entrypoint.stream(command, config, options);
+  }
+
+  /** The state at the config's checkpoint (or the latest): values, the next nodes, tasks and pending interrupts. */
+  public Mono<StateSnapshot> getState(RunConfig config) {
+    return entrypoint.getState(config);
+  }
+
+  /** Every checkpoint of the thread, newest first. */
+  public Flux<StateSnapshot> getStateHistory(RunConfig config) {
+    return entrypoint.getStateHistory(config);
+  }
+
+  /**
+   * Saves a checkpoint ({@code source=update}) after the config's checkpoint (or the latest) with {@code values}
+   * applied through the reducers as if node {@code asNode} had written them; the next nodes become those
+   * {@code asNode} leads to ({@code null}: they stay as they were). Continue with {@code Command.proceed()}; with
+   * the returned config, from exactly this checkpoint. Emits the new checkpoint's config.
+   */
+  public Mono<RunConfig> updateState(RunConfig config, Map<String, Object> values, @Nullable String asNode) {
+    Objects.requireNonNull(config, "config must not be null");
+    Objects.requireNonNull(values, "values must not be null");
+    return GraphLoop.update(spec, config, values, asNode);
+  }
+
+  /** {@link #updateState(RunConfig, Map, String)} with no node: the next nodes stay as they were. */
+  public Mono<RunConfig> updateState(RunConfig config, Map<String, Object> values) {
+    return updateState(config, values, null);
+  }
+
+  /** This graph as an entrypoint, e.g. to serve it with {@code FluxgraphServer} or to nest it by that type. */
+  public Entrypoint<S, S> asEntrypoint() {
+    return entrypoint;
+  }
+
+  EntrypointSpec spec() {
+    return spec;
+  }
+
+  @Override
+  public String toString() {
+    return "CompiledGraph{" + spec.name() + "}";
+  }
+}

@@ -1,0 +1,349 @@
+package dev.fluxgraph.graph;
+
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
+import dev.fluxgraph.errors.InvalidGraphException;
+import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.internal.EntrypointAccess;
+import dev.fluxgraph.internal.EntrypointSpec;
+import dev.fluxgraph.internal.GraphDefinition;
+import dev.fluxgraph.internal.GraphLoop;
+import dev.fluxgraph.internal.Json;
+import dev.fluxgraph.internal.TaskCalls;
+import dev.fluxgraph.internal.TaskSpec;
+import dev.fluxgraph.types.Command;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.BinaryOperator;
+import java.util.function.Function;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Builds a graph of nodes over a shared state; {@link #compile} freezes it into a {@link CompiledGraph} that runs
+ * on the same engine as entrypoints (same checkpointers, stream modes, interrupts, policies and store).
+ *
+ * <p>A run is a sequence of supersteps. The input is applied to the state as an update; the nodes that
+ * {@link #START} leads to form the first superstep. The nodes of a superstep run concurrently, each on the state
+ * as it was when the superstep began; their updates are then applied in the order the nodes were added, and the
+ * nodes they lead to (plain edges, conditional edges, {@code Command.goTo}, fan-in edges whose sources have all
+ * finished) form the next superstep. With a checkpointer, every superstep ends in a checkpoint. The run ends when a
+ * superstep leads nowhere (or only to {@link #END}) and returns the state.
+ *
+ * <p>The state is a {@code Map<String, Object>} ({@link #ofMap()}) or a record or POJO ({@link #of(Class)}), whose
+ * properties are the keys. Each key keeps the last value written unless it has a {@linkplain #reducer reducer};
+ * two nodes writing a key without a reducer in the same superstep is an error. State values are stored as JSON.
+ *
+ * <p>Not thread-safe; the compiled graph is.
+ *
+ * @param <S> the state type
+ */
+public final class StateGraph<S> {
+
+  /** The virtual node a graph starts from. */
+  public static final String START = GraphDefinition.START;
+  /** The virtual node a graph ends at. */
+  public static final String END = GraphDefinition.END;
+
+  private final JavaType stateType;
+  private final Set<String> channels;
+  private final Map<String, BinaryOperator<Object>> reducers = new LinkedHashMap<>();
+  private final Map<String, GraphDefinition.Node> nodes = new LinkedHashMap<>();
+  private final Map<String, List<String>> destinations = new LinkedHashMap<>();
+  private final List<String[]> edges = new ArrayList<>();
+  private final List<GraphDefinition.Join> joins = new ArrayList<>();
+  private final Map<String, List<GraphDefinition.Router>> routers = new LinkedHashMap<>();
+
+  private StateGraph(JavaType stateType, Set<String> channels) {
+    this.stateType = stateType;
+    this.channels = channels;
+  }
+
+  /** A graph whose state is a map; any key may be written. */
+  public static StateGraph<Map<String, Object>> ofMap() {
+    JavaType type = Json.mapper().getTypeFactory().constructMapType(LinkedHashMap.class, String.class, Object.class);
+    return new StateGraph<>(type, Set.of());
+  }
+
+  /** A graph whose state is a record or POJO; its JSON properties are the keys nodes may write. */
+  public static <S> StateGraph<S> of(Class<S> stateType) {
+    Objects.requireNonNull(stateType, "stateType must not be null");
+    if (Map.class.isAssignableFrom(stateType)) {
+      throw new InvalidGraphException("use StateGraph.ofMap() for a map state, not of(" + stateType.getSimpleName()
+          + ")");
+    }
+    JavaType type = Json.type(stateType);
+    Set<String> keys = new LinkedHashSet<>();
+    for (BeanPropertyDefinition property : Json.mapper().getDeserializationConfig().introspect(type)
+        .findProperties()) {
+      keys.add(property.getName());
+    }
+    if (keys.isEmpty()) {
+      throw new InvalidGraphException(stateType.getName() + " has no properties for the graph state; use a record "
+          + "or a class with getters/setters or public fields");
+    }
+    return new StateGraph<>(type, Set.copyOf(keys));
+  }
+
+  /** How {@code key} combines updates (e.g. {@link Reducers#append()}); without one, the last write wins. */
+  public StateGraph<S> reducer(String key, BinaryOperator<Object> reducer) {
+    Objects.requireNonNull(key, "key must not be null");
+    Objects.requireNonNull(reducer, "reducer must not be null");
+    if (!channels.isEmpty() && !channels.contains(key)) {
+      throw new InvalidGraphException("reducer for '" + key + "': " + stateType.getRawClass().getSimpleName()
+          + " has no such property (properties: " + channels + ")");
+    }
+    reducers.put(key, reducer);
+    return this;
+  }
+
+  /** Adds a node. */
+  public StateGraph<S> addNode(String name, NodeFunction<S> node) {
+    return addNode(name, node, NodeOptions.defaults());
+  }
+
+  /** Adds a node with its own retry, timeout and cache policies. */
+  @SuppressWarnings("unchecked")
+  public StateGraph<S> addNode(String name, NodeFunction<S> node, NodeOptions options) {
+    Objects.requireNonNull(node, "node must not be null");
+    Objects.requireNonNull(options, "options must not be null");
+    GraphDefinition.NodeBody body = (state, scope) -> node.apply((S) state, scope);
+    return add(name, body, options);
+  }
+
+  /**
+   * Adds an entrypoint as a node: it runs nested (its own namespace, its result checkpointed, its interrupts
+   * pausing this graph) with the state, read as its input type, and its result is the node's update.
+   */
+  public StateGraph<S> addNode(String name, Entrypoint<?, ?> subgraph) {
+    Objects.requireNonNull(subgraph, "subgraph must not be null");
+    return add(name, nested(name, EntrypointAccess.get().spec(subgraph)), NodeOptions.defaults());
+  }
+
+  /** Adds a compiled graph as a node (a subgraph); keys the two states share pass in and out. */
+  public StateGraph<S> addNode(String name, CompiledGraph<?> subgraph) {
+    Objects.requireNonNull(subgraph, "subgraph must not be null");
+    return add(name, nested(name, subgraph.spec()), NodeOptions.defaults());
+  }
+
+  /** Runs {@code to} after {@code from} (either may be {@link #START} / {@link #END} respectively). */
+  public StateGraph<S> addEdge(String from, String to) {
+    Objects.requireNonNull(from, "from must not be null");
+    Objects.requireNonNull(to, "to must not be null");
+    edges.add(new String[] {from, to});
+    return this;
+  }
+
+  /** Fan-in: runs {@code to} once every node of {@code from} has finished (in the same or different supersteps). */
+  public StateGraph<S> addEdge(List<String> from, String to) {
+    Objects.requireNonNull(from, "from must not be null");
+    Objects.requireNonNull(to, "to must not be null");
+    if (from.isEmpty()) {
+      throw new InvalidGraphException("a fan-in edge to '" + to + "' needs at least one source node");
+    }
+    if (from.size() == 1) {
+      return addEdge(from.get(0), to);
+    }
+    joins.add(new GraphDefinition.Join(List.copyOf(new LinkedHashSet<>(from)), to));
+    return this;
+  }
+
+  /**
+   * After {@code from}, runs the nodes {@code router} names (zero or more; {@link #END} for none). The router reads
+   * the state with {@code from}'s update applied; it runs inside {@code from}'s task, so its choice is replayed
+   * with the node's result.
+   */
+  public StateGraph<S> addConditionalEdges(String from, Function<S, ? extends Publisher<String>> router) {
+    Objects.requireNonNull(from, "from must not be null");
+    Objects.requireNonNull(router, "router must not be null");
+    routers.computeIfAbsent(from, key -> new ArrayList<>()).add(state -> route(router, state));
+    return this;
+  }
+
+  /** Same as {@code addEdge(START, node)}. */
+  public StateGraph<S> setEntryPoint(String node) {
+    return addEdge(START, node);
+  }
+
+  /** Same as {@code addEdge(node, END)}. */
+  public StateGraph<S> setFinishPoint(String node) {
+    return addEdge(node, END);
+  }
+
+  /** Compiles with {@link CompileOptions#defaults()}. */
+  public CompiledGraph<S> compile() {
+    return compile(CompileOptions.defaults());
+  }
+
+  /**
+   * Validates the graph and freezes it. @throws InvalidGraphException naming the problem: no node, an edge from or
+   * to an unknown node, no edge from START, a node nothing leads to, an unknown node in interruptBefore/After
+   */
+  public CompiledGraph<S> compile(CompileOptions options) {
+    Objects.requireNonNull(options, "options must not be null");
+    Map<String, List<String>> plain = validate(options);
+    GraphDefinition definition = new GraphDefinition(stateType, channels, Map.copyOf(reducers),
+        new LinkedHashMap<>(nodes), plain, List.copyOf(joins), copyRouters(), Set.copyOf(options.interruptBefore()),
+        Set.copyOf(options.interruptAfter()), options.recursionLimit());
+    GraphLoop loop = new GraphLoop(definition, options.name());
+    EntrypointSpec spec = new EntrypointSpec(options.name(), stateType, stateType, stateType, false, loop.body(),
+        options.checkpointer(), options.store(), options.cache(), List.of(), null, null, options.durability(),
+        Schedulers::parallel, options.clock(), definition);
+    return new CompiledGraph<>(spec);
+  }
+
+  // ---------------------------------------------------------------- building
+
+  private StateGraph<S> add(String name, GraphDefinition.NodeBody body, NodeOptions options) {
+    Objects.requireNonNull(name, "name must not be null");
+    if (name.isBlank()) {
+      throw new InvalidGraphException("node name must not be blank");
+    }
+    if (name.startsWith("__") && name.endsWith("__")) {
+      throw new InvalidGraphException("node name '" + name + "' is reserved (names like __x__ are the engine's, e.g. "
+          + START + " and " + END + ")");
+    }
+    if (name.contains(":") || name.contains("|")) {
+      throw new InvalidGraphException("node name '" + name + "' must not contain ':' or '|' (they separate "
+          + "namespaces)");
+    }
+    if (nodes.containsKey(name)) {
+      throw new InvalidGraphException("node '" + name + "' is already in the graph");
+    }
+    nodes.put(name, new GraphDefinition.Node(name, body, options.retry(), options.timeout(), options.cachePolicy()));
+    destinations.put(name, options.destinations());
+    return this;
+  }
+
+  /** A node body that runs {@code child} nested, named after the node; its result becomes the update. */
+  private GraphDefinition.NodeBody nested(String name, EntrypointSpec child) {
+    TaskSpec call = TaskSpec.child(name, child);
+    return (state, scope) -> {
+      Object input = Json.fromTree(Json.toTree(state, () -> "the state passed to node '" + name + "'"), child.input(),
+          () -> "the state passed to node '" + name + "' as the input of '" + child.name() + "'");
+      return TaskCalls.call(call, input).map(result -> result instanceof Map<?, ?> || result instanceof Command
+          ? result : Json.toPlain(Json.toTree(result, () -> "the result of node '" + name + "'")));
+    };
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <S> Publisher<String> route(Function<S, ? extends Publisher<String>> router, Object state) {
+    Publisher<String> targets = router.apply((S) state);
+    return targets == null ? Mono.error(new NullPointerException("a conditional edge returned null instead of a "
+        + "Publisher of node names")) : targets;
+  }
+
+  private Map<String, List<GraphDefinition.Router>> copyRouters() {
+    Map<String, List<GraphDefinition.Router>> copy = new LinkedHashMap<>();
+    routers.forEach((from, list) -> copy.put(from, List.copyOf(list)));
+    return copy;
+  }
+
+  // ---------------------------------------------------------------- validation
+
+  private Map<String, List<String>> validate(CompileOptions options) {
+    if (nodes.isEmpty()) {
+      throw new InvalidGraphException("graph '" + options.name() + "' has no nodes; add one with addNode");
+    }
+    Map<String, List<String>> plain = new LinkedHashMap<>();
+    for (String[] edge : edges) {
+      checkSource(edge[0], "edge " + edge[0] + " -> " + edge[1]);
+      checkTarget(edge[1], "edge " + edge[0] + " -> " + edge[1]);
+      List<String> targets = plain.computeIfAbsent(edge[0], key -> new ArrayList<>());
+      if (!targets.contains(edge[1])) {
+        targets.add(edge[1]);
+      }
+    }
+    for (GraphDefinition.Join join : joins) {
+      for (String from : join.from()) {
+        if (!nodes.containsKey(from)) {
+          throw new InvalidGraphException("fan-in edge " + join.from() + " -> " + join.to() + ": '" + from
+              + "' is not a node (nodes: " + nodes.keySet() + ")");
+        }
+      }
+      checkTarget(join.to(), "fan-in edge " + join.from() + " -> " + join.to());
+    }
+    for (String from : routers.keySet()) {
+      checkSource(from, "conditional edge from '" + from + "'");
+    }
+    destinations.forEach((node, targets) -> targets.forEach(target -> checkTarget(target,
+        "the destinations of node '" + node + "'")));
+    if (!plain.containsKey(START) && !routers.containsKey(START)) {
+      throw new InvalidGraphException("graph '" + options.name() + "' has no entry point: add an edge from START, "
+          + "e.g. addEdge(StateGraph.START, \"" + nodes.keySet().iterator().next() + "\") or setEntryPoint(...)");
+    }
+    checkReachable(plain);
+    for (String node : options.interruptBefore()) {
+      checkNode(node, "interruptBefore");
+    }
+    for (String node : options.interruptAfter()) {
+      checkNode(node, "interruptAfter");
+    }
+    return plain;
+  }
+
+  /**
+   * Every node must be reachable from START. Conditional edges may lead anywhere, so with one reachable, every
+   * node counts as reachable; {@code Command.goTo} targets count when declared in {@link NodeOptions}.
+   */
+  private void checkReachable(Map<String, List<String>> plain) {
+    Set<String> reached = new HashSet<>();
+    Deque<String> pending = new ArrayDeque<>(List.of(START));
+    while (!pending.isEmpty()) {
+      String node = pending.pop();
+      if (!reached.add(node)) {
+        continue;
+      }
+      if (routers.containsKey(node)) {
+        return;
+      }
+      pending.addAll(plain.getOrDefault(node, List.of()));
+      pending.addAll(destinations.getOrDefault(node, List.of()));
+      for (GraphDefinition.Join join : joins) {
+        if (join.from().contains(node)) {
+          pending.add(join.to());
+        }
+      }
+    }
+    for (String node : nodes.keySet()) {
+      if (!reached.contains(node)) {
+        throw new InvalidGraphException("node '" + node + "' is not reachable from START: add an edge to it, or, if "
+            + "a node sends the run there with Command.goTo, declare it with NodeOptions.withDestinations");
+      }
+    }
+  }
+
+  private void checkSource(String from, String what) {
+    if (from.equals(END)) {
+      throw new InvalidGraphException(what + ": END has no outgoing edges");
+    }
+    if (!from.equals(START) && !nodes.containsKey(from)) {
+      throw new InvalidGraphException(what + ": '" + from + "' is not a node (nodes: " + nodes.keySet() + ")");
+    }
+  }
+
+  private void checkTarget(String to, String what) {
+    if (to.equals(START)) {
+      throw new InvalidGraphException(what + ": START cannot be the target of an edge");
+    }
+    if (!to.equals(END) && !nodes.containsKey(to)) {
+      throw new InvalidGraphException(what + ": '" + to + "' is not a node (nodes: " + nodes.keySet() + ")");
+    }
+  }
+
+  private void checkNode(String node, String option) {
+    if (!nodes.containsKey(node)) {
+      throw new InvalidGraphException(option + " names '" + node + "', which is not a node (nodes: " + nodes.keySet()
+          + ")");
+    }
+  }
+}

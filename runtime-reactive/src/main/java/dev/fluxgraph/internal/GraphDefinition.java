@@ -1,0 +1,61 @@
+package dev.fluxgraph.internal;
+
+import com.fasterxml.jackson.databind.JavaType;
+import dev.fluxgraph.types.CachePolicy;
+import dev.fluxgraph.types.RetryPolicy;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BinaryOperator;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Mono;
+
+/**
+ * A compiled graph as the engine sees it: validated, immutable. Built by {@code dev.fluxgraph.graph.StateGraph}.
+ *
+ * @param state           the state type nodes receive and runs return
+ * @param channels        the state's keys, or empty when any key is allowed (map state)
+ * @param reducers        per key; keys without one keep the last value written
+ * @param nodes           by name, in the order they were added (which orders each superstep)
+ * @param edges           plain edges: from a node (or START) to the nodes it triggers
+ * @param joins           fan-in edges: the target runs once every source has finished
+ * @param routers         conditional edges, per source node (or START)
+ * @param interruptBefore nodes before which a run stops (a breakpoint)
+ * @param interruptAfter  nodes after which a run stops
+ * @param recursionLimit  the most supersteps one invocation may run
+ */
+public record GraphDefinition(JavaType state, Set<String> channels, Map<String, BinaryOperator<Object>> reducers,
+                              Map<String, Node> nodes, Map<String, List<String>> edges, List<Join> joins,
+                              Map<String, List<Router>> routers, Set<String> interruptBefore,
+                              Set<String> interruptAfter, int recursionLimit) {
+
+  /** Where a graph starts and ends; also reserved words for node names. */
+  public static final String START = "__start__";
+  public static final String END = "__end__";
+
+  /** A node: its body and its own policies (empty/null: none). */
+  public record Node(String name, NodeBody body, List<RetryPolicy> retry, @Nullable Duration timeout,
+                     @Nullable CachePolicy cachePolicy) {
+  }
+
+  /** A fan-in edge. */
+  public record Join(List<String> from, String to) {
+    String key() {
+      return String.join(",", from) + "->" + to;
+    }
+  }
+
+  /** A node body: the state (as the state type) in, a partial update, a Command or nothing out. */
+  @FunctionalInterface
+  public interface NodeBody {
+    Mono<?> apply(Object state, Scope scope);
+  }
+
+  /** A conditional edge: reads the state, names the next nodes (or END). */
+  @FunctionalInterface
+  public interface Router {
+    Publisher<String> route(Object state);
+  }
+}
