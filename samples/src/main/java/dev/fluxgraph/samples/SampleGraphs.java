@@ -2,6 +2,7 @@ package dev.fluxgraph.samples;
 
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.graph.CompileOptions;
 import dev.fluxgraph.samples.model.ChatModel;
 import dev.fluxgraph.server.GraphProvider;
 import dev.fluxgraph.store.Store;
@@ -18,6 +19,9 @@ public final class SampleGraphs implements GraphProvider {
     graphs.put("simple_workflow", SimpleWorkflow.workflow(checkpointer));
     graphs.put("essay", ComposeEssay.workflow(model, checkpointer));
     graphs.put("parallel_add_one", ParallelExecution.graph(checkpointer));
+    graphs.put("calling_graph", CallingGraph.workflow(checkpointer));
+    graphs.put("double_graph", CallingGraph.graph(CompileOptions.defaults().withName("double_graph")
+        .withCheckpointer(checkpointer).withStore(store)).asEntrypoint());
     graphs.put("calling_entrypoint", CallingEntrypoints.main(checkpointer));
     graphs.put("streaming", Streaming.main(checkpointer));
     graphs.put("human_in_the_loop", HumanInTheLoop.graph(checkpointer));

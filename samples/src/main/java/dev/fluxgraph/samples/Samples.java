@@ -15,7 +15,7 @@ public final class Samples {
 
   private static final List<Sample> ALL = List.of(
       new SimpleWorkflow(), new ComposeEssay(MODEL), new ParallelExecution(), new ParallelParagraphs(MODEL),
-      new CallingEntrypoints(), new Streaming(), new RetryPolicySample(), new Timeouts(), new Caching(),
+      new CallingGraph(), new CallingEntrypoints(), new Streaming(), new RetryPolicySample(), new Timeouts(), new Caching(),
       new ResumeAfterError(), new HumanInTheLoop(), new ReviewWorkflow(), new ReviewToolCalls(MODEL),
       new ThreadState(), new FinalAccumulate(), new PreviousValue(), new Chatbot(MODEL), new LongTermMemory(),
       new Determinism());

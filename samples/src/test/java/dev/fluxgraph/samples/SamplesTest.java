@@ -53,6 +53,12 @@ class SamplesTest {
   }
 
   @Test
+  void callingGraph() {
+    assertEquals(List.of("{\"bar\":10}"), run("calling-graph"));
+    assertEquals(List.of("{\"bar\":14}"), run("calling-graph", "7"));
+  }
+
+  @Test
   void streaming() {
     assertEquals(List.of("custom: \"hello\"", "updates: {\"add_one\":2}", "custom: \"world\"",
         "updates: {\"add_two\":3}", "updates: {\"main\":5}"), run("streaming"));
