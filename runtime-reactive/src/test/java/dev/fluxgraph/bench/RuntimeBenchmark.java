@@ -3,11 +3,15 @@ package dev.fluxgraph.bench;
 import dev.fluxgraph.checkpoint.InMemorySaver;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.func.Task;
+import dev.fluxgraph.graph.CompileOptions;
+import dev.fluxgraph.graph.CompiledGraph;
+import dev.fluxgraph.graph.StateGraph;
 import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.TypeRef;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.IntFunction;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -58,6 +62,28 @@ public final class RuntimeBenchmark {
         keep ? nothing : i -> saver.deleteThread(threadId("parallel", i)));
     measure("100 parallel tasks, no checkpointer", runs / 20, i -> parallelNoSaver.invoke(100, RunConfig.none()),
         nothing);
+
+    // The Graph API on the same engine: one node, and ten nodes in a chain (a checkpoint after every superstep).
+    CompiledGraph<Map<String, Object>> oneNode = chain(1, saver);
+    CompiledGraph<Map<String, Object>> tenNodes = chain(10, saver);
+    measure("graph, 1 node, InMemorySaver", runs, i -> oneNode.invoke(Map.of("n", i), RunConfig.thread(threadId("g1", i))),
+        keep ? nothing : i -> saver.deleteThread(threadId("g1", i)));
+    measure("graph, 10 nodes in a chain, InMemorySaver", runs / 5,
+        i -> tenNodes.invoke(Map.of("n", i), RunConfig.thread(threadId("g10", i))),
+        keep ? nothing : i -> saver.deleteThread(threadId("g10", i)));
+  }
+
+  /** A graph of {@code length} nodes in a chain, each adding one to "n". */
+  private static CompiledGraph<Map<String, Object>> chain(int length, InMemorySaver saver) {
+    StateGraph<Map<String, Object>> graph = StateGraph.ofMap();
+    String previous = StateGraph.START;
+    for (int i = 0; i < length; i++) {
+      String node = "add_one_" + i;
+      graph.addNode(node, (state, context) -> Mono.just(Map.of("n", ((Number) state.get("n")).intValue() + 1)));
+      graph.addEdge(previous, node);
+      previous = node;
+    }
+    return graph.compile(CompileOptions.defaults().withCheckpointer(saver));
   }
 
   /** A thread id used by exactly one run (warm-up runs count down from -1, measured ones up from 0). */

@@ -279,6 +279,35 @@ class StateGraphTest {
     assertEquals(Map.of("a", 1, "b", 2), graph.getState(config).block().values());
   }
 
+  record Essay(String topic, List<String> notes) {
+  }
+
+  @Test
+  void theReadmeExampleFansOutPausesInReviewAndResumesWithoutRerunningFinishedNodes() {
+    AtomicInteger research = new AtomicInteger();
+    CompiledGraph<Essay> graph = StateGraph.of(Essay.class)
+        .reducer("notes", Reducers.append())
+        .addNode("research", (state, context) -> {
+          research.incrementAndGet();
+          return Mono.just(Map.of("notes", "facts about " + state.topic()));
+        })
+        .addNode("outline", (state, context) -> Mono.just(Map.of("notes", "outline")))
+        .addNode("review", (state, context) -> context.interrupt("ok?", Boolean.class)
+            .map(ok -> ok ? Command.goTo("write") : Command.goTo("research")),
+            NodeOptions.defaults().withDestinations("write", "research"))
+        .addNode("write", (state, context) -> Mono.just(Map.of("notes", "essay")))
+        .addEdge(StateGraph.START, "research")
+        .addEdge(StateGraph.START, "outline")
+        .addEdge(List.of("research", "outline"), "review")
+        .addEdge("write", StateGraph.END)
+        .compile(CompileOptions.defaults().withCheckpointer(saver));
+    assertTrue(graph.run(new Essay("bees", List.of()), config).block().interrupted());
+    assertEquals(List.of("review"), graph.getState(config).block().next());
+    assertEquals(new Essay("bees", List.of("facts about bees", "outline", "essay")),
+        graph.invoke(Command.resume(true), config).block());
+    assertEquals(1, research.get());
+  }
+
   @Test
   void aGraphWithoutCheckpointerHasNoState() {
     CompiledGraph<Map<String, Object>> graph = StateGraph.ofMap()
