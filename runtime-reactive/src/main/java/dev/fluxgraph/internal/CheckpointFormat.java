@@ -183,8 +183,20 @@ public final class CheckpointFormat {
   static StateSnapshot snapshot(CheckpointTuple tuple, EntrypointSpec spec) {
     Checkpoint checkpoint = tuple.checkpoint();
     boolean pending = pending(checkpoint);
+    List<TaskState> tasks = tasks(tuple.writes());
+    if (spec.graph() != null) { // a graph shows one task per next node, with what it recorded so far
+      String graphScope = Ids.derive(runId(checkpoint), ROOT_NAMESPACE, spec.name());
+      Map<String, TaskState> recorded = new LinkedHashMap<>();
+      tasks.forEach(task -> recorded.put(task.id(), task));
+      List<TaskState> nodes = new ArrayList<>();
+      for (String node : next(checkpoint)) {
+        String id = GraphLoop.nodeId(graphScope, node, step(checkpoint));
+        nodes.add(recorded.getOrDefault(id, new TaskState(id, node, null, List.of(), null)));
+      }
+      tasks = nodes;
+    }
     return new StateSnapshot(values(checkpoint, spec), nextOf(checkpoint, spec), config(checkpoint),
-        checkpoint.metadata(), checkpoint.createdAt(), parentConfig(checkpoint), tasks(tuple.writes()),
+        checkpoint.metadata(), checkpoint.createdAt(), parentConfig(checkpoint), tasks,
         pending ? pendingInterrupts(tuple.writes()) : List.of());
   }
 

@@ -212,6 +212,9 @@ class StateGraphTest {
     StateSnapshot state = graph.getState(config).block();
     assertEquals(List.of("ask"), state.next());
     assertEquals(1, state.interrupts().size());
+    assertEquals(1, state.tasks().size());
+    assertEquals("ask", state.tasks().get(0).name());
+    assertEquals(state.interrupts(), state.tasks().get(0).interrupts());
     assertEquals(Map.of("a", "done", "name", "Ada", "greeting", "hi Ada"),
         graph.invoke(Command.resume("Ada"), config).block());
     assertEquals(1, firstRuns.get());
