@@ -317,7 +317,13 @@ final class ServerApi {
         config = config.withCheckpointId(body.get("checkpoint_id").asText());
       }
       Object value = JSON.convertValue(body.path("values"), JSON.constructType(graph.outputType()));
-      return graph.updateState(config, value)
+      // as_node names a node of a served StateGraph; for an entrypoint it may name the graph (or be absent)
+      String asNode = body.path("as_node").isTextual() ? body.get("as_node").asText() : null;
+      if (asNode != null && (asNode.equals(graphId) || asNode.equals(graph.name()))) {
+        asNode = null;
+      }
+      return graph.updateState(config, value, asNode)
+          .onErrorMap(IllegalArgumentException.class, error -> HttpProblem.invalid(error.getMessage()))
           .flatMap(updated -> threads.update(threadId, "idle", graphId, Map.of()).thenReturn(updated))
           .map(updated -> {
             ObjectNode node = JSON.createObjectNode();

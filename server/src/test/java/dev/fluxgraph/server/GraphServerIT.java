@@ -1,0 +1,101 @@
+package dev.fluxgraph.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fluxgraph.checkpoint.InMemorySaver;
+import dev.fluxgraph.graph.CompileOptions;
+import dev.fluxgraph.graph.StateGraph;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.netty.ByteBufFlux;
+import reactor.netty.http.client.HttpClient;
+
+/** A StateGraph served over a real socket: per-node updates, next nodes, breakpoints, update-state as a node. */
+class GraphServerIT {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static FluxgraphServer server;
+  private static HttpClient http;
+
+  @BeforeAll
+  static void start() {
+    var graph = StateGraph.ofMap()
+        .addNode("draft", (state, context) -> Mono.just(Map.of("text", "draft about " + state.get("topic"))))
+        .addNode("review", (state, context) -> context.interrupt("approve?", String.class)
+            .map(answer -> Map.of("verdict", answer)))
+        .addNode("publish", (state, context) -> Mono.just(Map.of("published", state.get("text"))))
+        .addEdge(StateGraph.START, "draft")
+        .addEdge("draft", "review")
+        .addEdge("review", "publish")
+        .compile(CompileOptions.defaults().withName("essay").withCheckpointer(new InMemorySaver())
+            .withInterruptBefore("publish"));
+    server = FluxgraphServer.builder().graph("essay", graph.asEntrypoint()).port(0).discoverGraphs(false).build()
+        .start().block(Duration.ofSeconds(10));
+    http = HttpClient.create().baseUrl("http://127.0.0.1:" + server.port());
+  }
+
+  @AfterAll
+  static void stop() {
+    server.stop().block(Duration.ofSeconds(10));
+  }
+
+  private static JsonNode send(String method, String path, String body, int expectedStatus) {
+    return http.request(io.netty.handler.codec.http.HttpMethod.valueOf(method)).uri(path)
+        .send(ByteBufFlux.fromString(Mono.just(body)))
+        .responseSingle((response, content) -> content.asString(StandardCharsets.UTF_8).defaultIfEmpty("")
+            .map(text -> {
+              assertEquals(expectedStatus, response.status().code(), text);
+              try {
+                return text.startsWith("event:") || text.isEmpty() ? JSON.createObjectNode().put("sse", text)
+                    : JSON.readTree(text);
+              } catch (Exception e) {
+                throw new AssertionError(text, e);
+              }
+            }))
+        .block(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void aGraphPausesShowsItsNextNodesAndContinuesAfterUpdateState() {
+    String thread = send("POST", "/threads", "{}", 200).get("thread_id").asText();
+    String first = send("POST", "/threads/" + thread + "/runs/stream",
+        "{\"assistant_id\":\"essay\",\"input\":{\"topic\":\"bees\"},\"stream_mode\":[\"updates\"]}", 200)
+        .get("sse").asText();
+    assertTrue(first.contains("data: {\"draft\":{\"text\":\"draft about bees\"}}"), first);
+    assertTrue(first.contains("\"__interrupt__\""), first);
+    JsonNode state = send("GET", "/threads/" + thread + "/state", "", 200);
+    assertEquals("review", state.get("next").get(0).asText());
+    assertEquals("approve?", state.get("tasks").get(0).get("interrupts").get(0).get("value").asText());
+
+    JsonNode resumed = send("POST", "/threads/" + thread + "/runs/wait",
+        "{\"assistant_id\":\"essay\",\"command\":{\"resume\":\"yes\"}}", 200);
+    assertEquals("yes", resumed.get("verdict").asText());
+    assertEquals("publish", send("GET", "/threads/" + thread + "/state", "", 200).get("next").get(0).asText());
+
+    send("POST", "/threads/" + thread + "/state", "{\"values\":{\"text\":\"edited\"},\"as_node\":\"review\"}", 200);
+    JsonNode edited = send("GET", "/threads/" + thread + "/state", "", 200);
+    assertEquals("edited", edited.get("values").get("text").asText());
+    assertEquals("publish", edited.get("next").get(0).asText());
+    JsonNode done = send("POST", "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"essay\",\"input\":null}",
+        200);
+    assertEquals("edited", done.get("published").asText());
+    assertEquals(0, send("GET", "/threads/" + thread + "/state", "", 200).get("next").size());
+  }
+
+  @Test
+  void updateStateAsAnUnknownNodeIsAClientError() {
+    String thread = send("POST", "/threads", "{}", 200).get("thread_id").asText();
+    send("POST", "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"essay\",\"input\":{\"topic\":\"x\"}}", 200);
+    JsonNode error = send("POST", "/threads/" + thread + "/state", "{\"values\":{\"text\":\"e\"},\"as_node\":\"nope\"}",
+        422);
+    assertTrue(error.get("detail").asText().contains("'nope' is not a node"), error.toString());
+  }
+}
