@@ -47,15 +47,20 @@ public final class FluxgraphServer {
   public Mono<FluxgraphServer> start() {
     return Mono.defer(() -> {
       ThreadStore threads;
+      RunStore runs;
       Mono<Void> ready = Mono.empty();
       if (settings.checkpointer instanceof dev.fluxgraph.postgres.PostgresSaver postgres) {
-        PostgresThreadStore store = new PostgresThreadStore(postgres.connectionFactory());
-        threads = store;
-        ready = store.setup().then(store.recoverAbandoned()).then();
+        PostgresThreadStore threadStore = new PostgresThreadStore(postgres.connectionFactory());
+        PostgresRunStore runStore = new PostgresRunStore(postgres.connectionFactory());
+        threads = threadStore;
+        runs = runStore;
+        ready = threadStore.setup().then(runStore.setup())
+            .then(threadStore.recoverAbandoned()).then(runStore.recoverAbandoned()).then();
       } else {
         threads = new InMemoryThreadStore();
+        runs = new InMemoryRunStore();
       }
-      ServerApi api = new ServerApi(graphs, threads, settings.apiKey);
+      ServerApi api = new ServerApi(graphs, threads, runs, settings.apiKey);
       return ready.then(HttpServer.create().host(settings.host).port(settings.port).route(api::routes).bind())
           .map(bound -> {
             server = bound;

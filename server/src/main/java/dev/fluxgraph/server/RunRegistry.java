@@ -2,7 +2,6 @@ package dev.fluxgraph.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -10,14 +9,19 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
 /**
- * The server's runs: their status, their result for {@code join}, and a handle to cancel them. In memory for now
- * (runs of a process that died are not yet reported; see the README's feature table).
+ * The runs of this server process: their live part (execution handle, result for {@code join}, events for
+ * {@code joinStream}) in memory, their records in the {@link RunStore} (saved without delaying the run: saves may
+ * overtake each other and the store keeps the newest), so that runs of other processes, or of a process that died,
+ * are still found.
  */
 final class RunRegistry {
+
+  private static final System.Logger LOG = System.getLogger(RunRegistry.class.getName());
 
   /** Lifecycle of a run, as the LangGraph API names it. */
   enum Status {
@@ -43,6 +47,10 @@ final class RunRegistry {
     volatile Instant updatedAt = createdAt;
     volatile Status status = Status.PENDING;
     volatile @Nullable Disposable execution;
+    /** The run that multitask_strategy rollback cancelled and erased to make way for this one. */
+    volatile @Nullable Run rolledBack;
+    /** The checkpoint this run starts from instead of the thread's latest (after a rollback). */
+    volatile @Nullable String startFrom;
     final Sinks.One<JsonNode> result = Sinks.one();
     /** The SSE events of a streamed run, each with its id, kept for joinStream. */
     private final Sinks.Many<Event> events = Sinks.many().replay().all();
@@ -79,6 +87,13 @@ final class RunRegistry {
     }
 
     private @Nullable RunRegistry registry;
+    /** The run's saves, one after the other (guarded by this). */
+    private Mono<Void> saved = Mono.empty();
+
+    RunStore.RunRecord record() {
+      return new RunStore.RunRecord(runId, threadId, assistantId, createdAt, updatedAt, status.wire(), metadata,
+          multitaskStrategy);
+    }
 
     void finish(Status finalStatus, JsonNode value) {
       if (status.finished()) {
@@ -94,29 +109,31 @@ final class RunRegistry {
     }
   }
 
-  /** How many finished runs are kept for join/get/list before the oldest are forgotten. */
-  static final int FINISHED_RUNS_KEPT = 10_000;
+  /** How many finished runs keep their live part (result, events) for join and joinStream in this process. */
+  static final int FINISHED_RUNS_KEPT = 1_000;
 
+  private final RunStore store;
   private final ConcurrentHashMap<String, Run> runs = new ConcurrentHashMap<>();
   /** The unfinished run of each busy thread. */
   private final ConcurrentHashMap<String, Run> active = new ConcurrentHashMap<>();
   /** Finished runs, oldest first, for eviction. */
   private final java.util.ArrayDeque<Run> finished = new java.util.ArrayDeque<>();
 
+  RunRegistry(RunStore store) {
+    this.store = store;
+  }
+
   /**
    * Registers a run on the thread. When the thread already has an unfinished run, the multitask strategy decides:
    * {@code reject} fails with 422, {@code interrupt} cancels that run (its finished tasks stay recorded) and starts,
-   * {@code enqueue} waits for it to end and starts. {@code rollback} is not supported yet (422).
+   * {@code rollback} cancels it and erases it (its record is deleted, and the new run starts from the thread's state
+   * before it: see {@link Run#rolledBack}), {@code enqueue} waits for it to end and starts.
    */
   Mono<Run> start(String runId, String threadId, String assistantId, Map<String, Object> metadata,
                   String multitaskStrategy) {
     if (!List.of("reject", "interrupt", "enqueue", "rollback").contains(multitaskStrategy)) {
       return Mono.error(HttpProblem.invalid("multitask_strategy must be reject, interrupt, rollback or enqueue, was '"
           + multitaskStrategy + "'"));
-    }
-    if (multitaskStrategy.equals("rollback")) {
-      return Mono.error(HttpProblem.invalid("multitask_strategy rollback is not supported yet; "
-          + "use reject, interrupt or enqueue"));
     }
     return Mono.defer(() -> {
       Run active;
@@ -128,6 +145,7 @@ final class RunRegistry {
           run.registry = this;
           runs.put(runId, run);
           this.active.put(threadId, run);
+          save(run);
           return Mono.just(run);
         }
       }
@@ -136,6 +154,10 @@ final class RunRegistry {
             + " is busy with run " + active.runId + " (multitask_strategy reject)"));
         case "interrupt" -> cancel(threadId, active.runId)
             .then(start(runId, threadId, assistantId, metadata, multitaskStrategy));
+        case "rollback" -> cancel(threadId, active.runId)
+            .then(delete(threadId, active.runId))
+            .then(start(runId, threadId, assistantId, metadata, multitaskStrategy))
+            .doOnNext(run -> run.rolledBack = active);
         case "enqueue" -> active.result.asMono().onErrorResume(error -> Mono.empty())
             .then(start(runId, threadId, assistantId, metadata, multitaskStrategy));
         default -> Mono.error(new IllegalStateException("unreachable: " + multitaskStrategy));
@@ -143,9 +165,25 @@ final class RunRegistry {
     });
   }
 
+  /**
+   * Sends the run's record to the store in the background, after the run's earlier saves (so a status never goes
+   * back); a failed save is logged and the run goes on.
+   */
+  private void save(Run run) {
+    Mono<Void> next;
+    synchronized (run) {
+      RunStore.RunRecord record = run.record();
+      next = run.saved.onErrorResume(error -> Mono.empty()).then(store.save(record)).cache();
+      run.saved = next;
+    }
+    next.subscribe(null, error -> LOG.log(System.Logger.Level.WARNING,
+        "could not save run " + run.runId + " (" + run.status.wire() + "): " + error.getMessage()));
+  }
+
   /** A run ended: its thread is free, and the oldest finished runs beyond the bound are forgotten. */
   private synchronized void finished(Run run) {
     active.remove(run.threadId, run);
+    save(run);
     finished.addLast(run);
     while (finished.size() > FINISHED_RUNS_KEPT) {
       Run oldest = finished.removeFirst();
@@ -153,34 +191,60 @@ final class RunRegistry {
     }
   }
 
-  Optional<Run> get(String threadId, String runId) {
+  /** The run's live part, if it runs (or recently ran) in this process. */
+  Optional<Run> live(String threadId, String runId) {
     Run run = runs.get(runId);
     return run != null && run.threadId.equals(threadId) ? Optional.of(run) : Optional.empty();
   }
 
-  Run require(String threadId, String runId) {
-    return get(threadId, runId).orElseThrow(() -> HttpProblem.notFound("run " + runId + " of thread " + threadId));
+  Run requireLive(String threadId, String runId) {
+    return live(threadId, runId).orElseThrow(() -> HttpProblem.notFound("run " + runId + " of thread " + threadId
+        + " (its events are only kept by the server process that ran it)"));
   }
 
-  List<Run> list(String threadId, @Nullable String status, int limit, int offset) {
-    List<Run> found = new ArrayList<>();
-    for (Run run : runs.values()) {
-      if (run.threadId.equals(threadId) && (status == null || run.status.wire().equals(status))) {
-        found.add(run);
+  /** The run's record: the live one when it runs here, else the stored one; 404 when neither exists. */
+  Mono<RunStore.RunRecord> require(String threadId, String runId) {
+    return live(threadId, runId).map(run -> Mono.just(run.record()))
+        .orElseGet(() -> store.get(threadId, runId))
+        .switchIfEmpty(Mono.error(() -> HttpProblem.notFound("run " + runId + " of thread " + threadId)));
+  }
+
+  /** The thread's runs, newest first: stored records, with this process's live runs overriding them. */
+  Flux<RunStore.RunRecord> list(String threadId, @Nullable String status, int limit, int offset) {
+    List<Run> local = runs.values().stream().filter(run -> run.threadId.equals(threadId)).toList();
+    return store.list(threadId, null, Math.max(0, offset) + Math.max(0, limit) + local.size(), 0).collectList()
+        .flatMapMany(stored -> {
+          Map<String, RunStore.RunRecord> merged = new java.util.LinkedHashMap<>();
+          stored.forEach(record -> merged.put(record.runId(), record));
+          local.forEach(run -> merged.put(run.runId, run.record()));
+          return Flux.fromStream(merged.values().stream()
+              .filter(record -> status == null || record.status().equals(status))
+              .sorted(Comparator.comparing(RunStore.RunRecord::createdAt).reversed())
+              .skip(Math.max(0, offset)).limit(Math.max(0, limit)));
+        });
+  }
+
+  /** Deletes the run's record (after its pending saves) and its live part; emits whether it existed. */
+  Mono<Boolean> delete(String threadId, String runId) {
+    return Mono.defer(() -> {
+      Optional<Run> run = live(threadId, runId);
+      boolean local = run.map(found -> runs.remove(runId, found)).orElse(false);
+      Mono<Void> saves;
+      if (run.isPresent()) {
+        synchronized (run.get()) {
+          saves = run.get().saved.onErrorResume(error -> Mono.empty());
+        }
+      } else {
+        saves = Mono.empty();
       }
-    }
-    found.sort(Comparator.comparing((Run run) -> run.createdAt).reversed());
-    return found.stream().skip(offset).limit(limit).toList();
-  }
-
-  boolean delete(String threadId, String runId) {
-    return get(threadId, runId).map(run -> runs.remove(runId) != null).orElse(false);
+      return saves.then(store.delete(threadId, runId)).map(stored -> stored || local);
+    });
   }
 
   /** Cancels a running run: its tasks are cancelled, the thread stays resumable. */
   Mono<Run> cancel(String threadId, String runId) {
     return Mono.fromCallable(() -> {
-      Run run = require(threadId, runId);
+      Run run = requireLive(threadId, runId);
       Disposable execution = run.execution;
       if (!run.status.finished() && execution != null) {
         execution.dispose();

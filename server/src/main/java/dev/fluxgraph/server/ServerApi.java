@@ -48,13 +48,14 @@ final class ServerApi {
 
   private final Map<String, Entrypoint<?, ?>> graphs;
   private final ThreadStore threads;
-  private final RunRegistry runs = new RunRegistry();
+  private final RunRegistry runs;
   private final @Nullable String apiKey;
   private final Instant started = Instant.now();
 
-  ServerApi(Map<String, Entrypoint<?, ?>> graphs, ThreadStore threads, @Nullable String apiKey) {
+  ServerApi(Map<String, Entrypoint<?, ?>> graphs, ThreadStore threads, RunStore runStore, @Nullable String apiKey) {
     this.graphs = Map.copyOf(graphs);
     this.threads = threads;
+    this.runs = new RunRegistry(runStore);
     this.apiKey = apiKey;
   }
 
@@ -73,25 +74,23 @@ final class ServerApi {
         .post("/runs/stream", (request, response) -> stream(request, response, null))
         .post("/threads/{tid}/runs/wait", handle((request, body) -> waitFor(request.param("tid"), body)))
         .post("/threads/{tid}/runs", handle((request, body) -> background(request.param("tid"), body)))
-        .get("/threads/{tid}/runs", handle((request, body) -> Mono.fromCallable(() -> {
-          ArrayNode list = JSON.createArrayNode();
-          runs.list(request.param("tid"), queryParam(request, "status"),
-                  Integer.parseInt(java.util.Objects.requireNonNullElse(queryParam(request, "limit"), "10")),
-                  Integer.parseInt(java.util.Objects.requireNonNullElse(queryParam(request, "offset"), "0")))
-              .forEach(run -> list.add(run(run)));
-          return list;
-        })))
+        .get("/threads/{tid}/runs", handle((request, body) -> Mono.defer(() -> runs.list(request.param("tid"),
+                queryParam(request, "status"), intParam(request, "limit", 10), intParam(request, "offset", 0))
+            .map(ServerApi::run).collectList().map(list -> {
+              ArrayNode array = JSON.createArrayNode();
+              list.forEach(array::add);
+              return array;
+            }))))
         .get("/threads/{tid}/runs/{rid}/stream", this::joinStream)
-        .get("/threads/{tid}/runs/{rid}/join", handle((request, body) ->
-            runs.require(request.param("tid"), request.param("rid")).result.asMono()))
-        .post("/threads/{tid}/runs/{rid}/cancel", handle((request, body) ->
-            runs.cancel(request.param("tid"), request.param("rid"))
-                .flatMap(run -> threads.update(run.threadId, "idle", null, Map.of()).thenReturn(run(run)))))
+        .get("/threads/{tid}/runs/{rid}/join", handle((request, body) -> join(request.param("tid"),
+            request.param("rid"))))
+        .post("/threads/{tid}/runs/{rid}/cancel", handle((request, body) -> cancel(request.param("tid"),
+            request.param("rid"))))
         .get("/threads/{tid}/runs/{rid}", handle((request, body) ->
-            Mono.fromCallable(() -> run(runs.require(request.param("tid"), request.param("rid"))))))
+            runs.require(request.param("tid"), request.param("rid")).map(ServerApi::run)))
         .delete("/threads/{tid}/runs/{rid}", (request, response) -> guarded(request, response, body ->
-            runs.delete(request.param("tid"), request.param("rid")) ? response.status(204).send().then()
-                : Mono.error(HttpProblem.notFound("run " + request.param("rid")))))
+            runs.delete(request.param("tid"), request.param("rid")).flatMap(existed -> existed
+                ? response.status(204).send().then() : Mono.error(HttpProblem.notFound("run " + request.param("rid"))))))
         .get("/threads/{tid}", handle((request, body) -> threads.require(request.param("tid")).flatMap(this::thread)))
         .delete("/threads/{tid}", (request, response) -> guarded(request, response, body ->
             threads.delete(request.param("tid")).flatMap(existed -> existed ? response.status(204).send().then()
@@ -402,18 +401,59 @@ final class ServerApi {
         .getOrDefault(name, List.of()).stream().findFirst().orElse(null);
   }
 
+  private static int intParam(HttpServerRequest request, String name, int fallback) {
+    String value = queryParam(request, name);
+    try {
+      return value == null ? fallback : Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw HttpProblem.invalid(name + " must be an integer, was '" + value + "'");
+    }
+  }
+
   private static ObjectNode run(RunRegistry.Run run) {
+    return run(run.record());
+  }
+
+  private static ObjectNode run(RunStore.RunRecord run) {
     ObjectNode node = JSON.createObjectNode();
-    node.put("run_id", run.runId);
-    node.put("thread_id", run.threadId);
-    node.put("assistant_id", run.assistantId);
-    node.put("created_at", run.createdAt.toString());
-    node.put("updated_at", run.updatedAt.toString());
-    node.put("status", run.status.wire());
-    node.set("metadata", JSON.valueToTree(run.metadata));
-    node.put("multitask_strategy", run.multitaskStrategy);
+    node.put("run_id", run.runId());
+    node.put("thread_id", run.threadId());
+    node.put("assistant_id", run.assistantId());
+    node.put("created_at", run.createdAt().toString());
+    node.put("updated_at", run.updatedAt().toString());
+    node.put("status", run.status());
+    node.set("metadata", JSON.valueToTree(run.metadata()));
+    node.put("multitask_strategy", run.multitaskStrategy());
     node.putObject("kwargs");
     return node;
+  }
+
+  /**
+   * join: the run's result when it runs (or recently ran) here; for a finished run known only from the store (run
+   * by another process, or before a restart), the thread's current values.
+   */
+  private Mono<JsonNode> join(String threadId, String runId) {
+    return runs.live(threadId, runId).<Mono<JsonNode>>map(run -> run.result.asMono())
+        .orElseGet(() -> runs.require(threadId, runId).flatMap(record -> {
+          if (!record.finished()) {
+            return Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process"));
+          }
+          return threads.require(threadId).flatMap(thread -> thread.graphId() == null
+              ? Mono.just((JsonNode) NullNode.getInstance())
+              : graphs.get(thread.graphId()).getState(RunConfig.thread(threadId))
+                  .<JsonNode>map(state -> JSON.valueToTree(state.values()))
+                  .defaultIfEmpty(NullNode.getInstance()));
+        }));
+  }
+
+  /** cancel: runs executing in this process are cancelled; finished ones are returned as they are. */
+  private Mono<JsonNode> cancel(String threadId, String runId) {
+    if (runs.live(threadId, runId).isPresent()) {
+      return runs.cancel(threadId, runId)
+          .flatMap(run -> threads.update(run.threadId, "idle", null, Map.of()).thenReturn(run(run)));
+    }
+    return runs.require(threadId, runId).flatMap(record -> record.finished() ? Mono.just((JsonNode) run(record))
+        : Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process")));
   }
 
   /** Registers the run (see {@link RunRegistry#start} for a busy thread) and marks the thread busy. */
@@ -421,13 +461,48 @@ final class ServerApi {
     return runs.start(UUID.randomUUID().toString(), threadId, Assistants.idOf(run.graphId()),
             body.path("metadata").isObject() ? JSON.convertValue(body.get("metadata"), MAP) : Map.of(),
             body.path("multitask_strategy").asText("reject"))
+        .flatMap(registered -> registered.rolledBack == null ? Mono.just(registered)
+            : rollBack(registered, run).thenReturn(registered))
         .flatMap(registered -> threads.update(threadId, "busy", run.graphId(), Map.of("graph_id", run.graphId(),
             "assistant_id", Assistants.idOf(run.graphId()))).thenReturn(registered));
   }
 
+  /**
+   * multitask_strategy rollback: the new run starts from the thread as it was before the cancelled run. That run's
+   * first checkpoint is the oldest created since it started; a run with new input forks from that checkpoint's
+   * parent (or, on a thread that had none, from the checkpoint itself, which carries the empty prior state), a
+   * command continues the parent. Checkpoints stay in the history, as forks do.
+   */
+  private Mono<Void> rollBack(RunRegistry.Run registered, RunRequest run) {
+    RunRegistry.Run cancelled = java.util.Objects.requireNonNull(registered.rolledBack);
+    return run.graph().getStateHistory(RunConfig.thread(registered.threadId))
+        .takeWhile(snapshot -> !snapshot.createdAt().isBefore(cancelled.createdAt))
+        .collectList()
+        .flatMap(created -> {
+          if (created.isEmpty()) {
+            return Mono.<Void>empty(); // the cancelled run saved nothing
+          }
+          StateSnapshot first = created.get(created.size() - 1);
+          String parent = first.parentConfig() == null ? null : first.parentConfig().checkpointId().orElse(null);
+          if (parent == null && run.command() != null) {
+            return Mono.error(HttpProblem.invalid("nothing to resume on thread " + registered.threadId
+                + " once run " + cancelled.runId + " is rolled back"));
+          }
+          registered.startFrom = parent != null ? parent : first.config().checkpointId().orElse(null);
+          return Mono.<Void>empty();
+        });
+  }
+
+  /** Where the run starts: the thread's latest checkpoint, or the one a rollback chose. */
+  private static RunConfig configOf(RunRegistry.Run registered) {
+    RunConfig config = RunConfig.thread(registered.threadId);
+    String startFrom = registered.startFrom;
+    return startFrom == null ? config : config.withCheckpointId(startFrom);
+  }
+
   /** Runs to the end and records the outcome: the wait/join body, the run's and the thread's status. */
   private Mono<JsonNode> execute(RunRegistry.Run registered, RunRequest run) {
-    RunConfig config = RunConfig.thread(registered.threadId);
+    RunConfig config = configOf(registered);
     return (run.command() != null ? run.graph().run(run.command(), config) : run.graph().run(run.input(), config))
         .flatMap(result -> threads.update(registered.threadId, result.interrupted() ? "interrupted" : "idle", null,
                 Map.of())
@@ -551,7 +626,7 @@ final class ServerApi {
                              boolean onDisconnectCancels) {
     String tid = registered.threadId;
     String runId = registered.runId;
-    RunConfig config = RunConfig.thread(tid);
+    RunConfig config = configOf(registered);
     Flux<StreamChunk> chunks = run.command() != null
         ? run.graph().stream(run.command(), config, run.options())
         : run.graph().stream(run.input(), config, run.options());
@@ -615,7 +690,7 @@ final class ServerApi {
   /** joinStream: the run's events after {@code Last-Event-ID} (all of them without it, or with -1), then live. */
   private Publisher<Void> joinStream(HttpServerRequest request, HttpServerResponse response) {
     return guarded(request, response, body -> {
-      RunRegistry.Run run = runs.require(request.param("tid"), request.param("rid"));
+      RunRegistry.Run run = runs.requireLive(request.param("tid"), request.param("rid"));
       String header = request.requestHeaders().get("Last-Event-ID");
       long after;
       try {

@@ -69,7 +69,14 @@ class FluxgraphServerIT {
     Task<String, String> nap = Task.of("nap", String.class, (String q) -> Mono.delay(Duration.ofMillis(400)).thenReturn(q));
     Entrypoint<String, String> slow = Entrypoint.named("slow").checkpointer(new InMemorySaver())
         .define(String.class, String.class, (q, context) -> nap.call(q).map(r -> r + "!"));
-    server = FluxgraphServer.builder().graph("hitl", graph).graph("slow", slow).port(0).discoverGraphs(false).build()
+    var notes = dev.fluxgraph.graph.StateGraph.ofMap()
+        .reducer("notes", dev.fluxgraph.graph.Reducers.append())
+        .addNode("note", (state, context) -> Mono.delay(Duration.ofMillis(400))
+            .thenReturn(java.util.Map.<String, Object>of("notes", "noted")))
+        .setEntryPoint("note")
+        .compile(dev.fluxgraph.graph.CompileOptions.defaults().withCheckpointer(new InMemorySaver()));
+    server = FluxgraphServer.builder().graph("hitl", graph).graph("slow", slow).graph("notes", notes.asEntrypoint())
+        .port(0).discoverGraphs(false).build()
         .start()
         .block(Duration.ofSeconds(10));
     http = HttpClient.create().baseUrl("http://127.0.0.1:" + server.port());
@@ -190,6 +197,25 @@ class FluxgraphServerIT {
     assertEquals("e!", send("GET", base + "/" + replacing + "/join", "").json().asText());
     assertEquals("interrupted", send("GET", base + "/" + running, "").json().get("status").asText());
     assertEquals(422, send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"f\",\"multitask_strategy\":\"bogus\"}").status());
+  }
+
+  @Test
+  void rollbackErasesTheRunningRunAndStartsFromTheStateBeforeIt() throws InterruptedException {
+    String threadId = send("POST", "/threads", "{}").json().get("thread_id").asText();
+    String base = "/threads/" + threadId + "/runs";
+    assertEquals("[\"x\",\"noted\"]", send("POST", base + "/wait",
+        "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"x\"]}}").json().get("notes").toString());
+    String first = send("POST", base, "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"a\"]}}").json()
+        .get("run_id").asText();
+    Thread.sleep(100); // the first run has applied its input and sleeps in its node
+    assertEquals("[\"x\",\"noted\",\"a\"]", send("GET", "/threads/" + threadId + "/state", "").json()
+        .get("values").get("notes").toString());
+    JsonNode replaced = send("POST", base + "/wait", "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"b\"]},"
+        + "\"multitask_strategy\":\"rollback\"}").json();
+    assertEquals("[\"x\",\"noted\",\"b\",\"noted\"]", replaced.get("notes").toString());
+    assertEquals(404, send("GET", base + "/" + first, "").status());
+    assertEquals(2, send("GET", base, "").json().size());
+    assertEquals("idle", send("GET", "/threads/" + threadId, "").json().get("status").asText());
   }
 
   @Test

@@ -109,4 +109,35 @@ class PostgresServerIT {
       return null;
     });
   }
+
+  @Test
+  void runRecordsSurviveARestartAndRunsOfADeadProcessAreReportedFailed() {
+    String[] ids = withServer(http -> {
+      String thread = post(http, "/threads", "{}").get("thread_id").asText();
+      post(http, "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"asking\",\"input\":\"x\"}");
+      JsonNode runs = get(http, "/threads/" + thread + "/runs");
+      assertEquals(1, runs.size(), runs.toString());
+      return new String[] {thread, runs.get(0).get("run_id").asText()};
+    });
+    String thread = ids[0];
+    String finished = ids[1];
+    String abandoned = java.util.UUID.randomUUID().toString();
+    try (PostgresSaver saver = PostgresSaver.connect(url)) {
+      // what a process that died in the middle of a run leaves behind
+      new PostgresRunStore(saver.connectionFactory()).save(new RunStore.RunRecord(abandoned, thread, "asking",
+          java.time.Instant.now(), java.time.Instant.now(), "running", java.util.Map.of("by", "the dead"), "reject"))
+          .block(Duration.ofSeconds(10));
+    }
+    withServer(http -> {
+      assertEquals("success", get(http, "/threads/" + thread + "/runs/" + finished).get("status").asText());
+      JsonNode lost = get(http, "/threads/" + thread + "/runs/" + abandoned);
+      assertEquals("error", lost.get("status").asText(), lost.toString());
+      assertEquals("the dead", lost.get("metadata").get("by").asText());
+      assertEquals(2, get(http, "/threads/" + thread + "/runs").size());
+      assertEquals(1, get(http, "/threads/" + thread + "/runs?status=error").size());
+      JsonNode joined = get(http, "/threads/" + thread + "/runs/" + finished + "/join");
+      assertTrue(joined.isNull(), joined.toString()); // the thread is paused: no value yet
+      return null;
+    });
+  }
 }

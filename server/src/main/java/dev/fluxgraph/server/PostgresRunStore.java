@@ -1,0 +1,111 @@
+package dev.fluxgraph.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fluxgraph.postgres.Schema;
+import dev.fluxgraph.postgres.Sql;
+import dev.fluxgraph.types.FluxgraphJson;
+import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.Readable;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** Run records in PostgreSQL ({@code fluxgraph_runs}), next to the threads and checkpoints. */
+final class PostgresRunStore implements RunStore {
+
+  static final List<Schema.Migration> MIGRATIONS = List.of(new Schema.Migration(202, "server runs", List.of("""
+      CREATE TABLE IF NOT EXISTS fluxgraph_runs (
+        run_id             text        PRIMARY KEY,
+        thread_id          text        NOT NULL,
+        assistant_id       text        NOT NULL,
+        created_at         timestamptz NOT NULL,
+        updated_at         timestamptz NOT NULL,
+        status             text        NOT NULL,
+        metadata           jsonb       NOT NULL,
+        multitask_strategy text        NOT NULL
+      )""", "CREATE INDEX IF NOT EXISTS fluxgraph_runs_by_thread ON fluxgraph_runs (thread_id, created_at DESC)")));
+
+  private static final ObjectMapper JSON = FluxgraphJson.mapper();
+  private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() { };
+  private static final String COLUMNS = "run_id, thread_id, assistant_id, created_at, updated_at, status,"
+      + " metadata::text AS metadata, multitask_strategy";
+
+  private final ConnectionFactory factory;
+
+  PostgresRunStore(ConnectionFactory factory) {
+    this.factory = factory;
+  }
+
+  Mono<Void> setup() {
+    return Schema.migrate(factory, MIGRATIONS);
+  }
+
+  @Override
+  public Mono<Void> save(RunRecord run) {
+    return Sql.update(factory, "INSERT INTO fluxgraph_runs AS r (run_id, thread_id, assistant_id, created_at,"
+            + " updated_at, status, metadata, multitask_strategy) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)"
+            + " ON CONFLICT (run_id) DO UPDATE SET updated_at = EXCLUDED.updated_at, status = EXCLUDED.status"
+            + " WHERE r.status IN ('pending', 'running') AND r.updated_at <= EXCLUDED.updated_at",
+        statement -> statement.bind("$1", run.runId()).bind("$2", run.threadId()).bind("$3", run.assistantId())
+            .bind("$4", OffsetDateTime.ofInstant(run.createdAt(), ZoneOffset.UTC))
+            .bind("$5", OffsetDateTime.ofInstant(run.updatedAt(), ZoneOffset.UTC)).bind("$6", run.status())
+            .bind("$7", json(run.metadata())).bind("$8", run.multitaskStrategy()))
+        .then();
+  }
+
+  @Override
+  public Mono<RunRecord> get(String threadId, String runId) {
+    return Sql.query(factory, "SELECT " + COLUMNS + " FROM fluxgraph_runs WHERE run_id = $1 AND thread_id = $2",
+        statement -> statement.bind("$1", runId).bind("$2", threadId), PostgresRunStore::record).next();
+  }
+
+  @Override
+  public Flux<RunRecord> list(String threadId, @Nullable String status, int limit, int offset) {
+    String sql = "SELECT " + COLUMNS + " FROM fluxgraph_runs WHERE thread_id = $1"
+        + (status == null ? "" : " AND status = $2") + " ORDER BY created_at DESC LIMIT " + Math.max(0, limit)
+        + " OFFSET " + Math.max(0, offset);
+    return Sql.query(factory, sql, statement -> {
+      statement.bind("$1", threadId);
+      if (status != null) {
+        statement.bind("$2", status);
+      }
+    }, PostgresRunStore::record);
+  }
+
+  @Override
+  public Mono<Boolean> delete(String threadId, String runId) {
+    return Sql.update(factory, "DELETE FROM fluxgraph_runs WHERE run_id = $1 AND thread_id = $2",
+        statement -> statement.bind("$1", runId).bind("$2", threadId)).map(count -> count > 0);
+  }
+
+  @Override
+  public Mono<Long> recoverAbandoned() {
+    return Sql.update(factory, "UPDATE fluxgraph_runs SET status = 'error', updated_at = $1"
+        + " WHERE status IN ('pending', 'running')", statement -> statement.bind("$1", OffsetDateTime.now(ZoneOffset.UTC)));
+  }
+
+  private static RunRecord record(Readable row) {
+    try {
+      return new RunRecord(row.get("run_id", String.class), row.get("thread_id", String.class),
+          row.get("assistant_id", String.class), row.get("created_at", OffsetDateTime.class).toInstant(),
+          row.get("updated_at", OffsetDateTime.class).toInstant(), row.get("status", String.class),
+          JSON.readValue(row.get("metadata", String.class), MAP), row.get("multitask_strategy", String.class));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("corrupt metadata of run " + row.get("run_id", String.class), e);
+    }
+  }
+
+  private static String json(Map<String, Object> value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw HttpProblem.invalid("metadata is not JSON-serializable");
+    }
+  }
+}

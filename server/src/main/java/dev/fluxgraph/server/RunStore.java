@@ -1,0 +1,46 @@
+package dev.fluxgraph.server;
+
+import java.time.Instant;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Where the server keeps its run records (status, metadata, strategy), behind one interface: in memory, or in
+ * PostgreSQL next to the threads, so that runs outlive the process that ran them and several server processes can
+ * share one database. The live part of a run (its execution, its events) stays in the process running it
+ * ({@link RunRegistry}).
+ */
+interface RunStore {
+
+  /** A run as the API reports it. */
+  record RunRecord(String runId, String threadId, String assistantId, Instant createdAt, Instant updatedAt,
+                   String status, Map<String, Object> metadata, String multitaskStrategy) {
+
+    boolean finished() {
+      return !status.equals("pending") && !status.equals("running");
+    }
+  }
+
+  /**
+   * Inserts or updates the record. Never moves a finished run back to unfinished, nor replaces a newer
+   * {@code updatedAt} with an older one, so saves may be sent without waiting for each other.
+   */
+  Mono<Void> save(RunRecord run);
+
+  /** The run of that thread, or empty. */
+  Mono<RunRecord> get(String threadId, String runId);
+
+  /** The thread's runs with the status when given, newest first. */
+  Flux<RunRecord> list(String threadId, @Nullable String status, int limit, int offset);
+
+  /** Deletes the run; emits whether it existed. */
+  Mono<Boolean> delete(String threadId, String runId);
+
+  /**
+   * Marks runs left {@code pending} or {@code running} by a process that died as {@code error} (their checkpoints
+   * remain: a new run without input continues the thread). Emits how many. Assumes one server process per database.
+   */
+  Mono<Long> recoverAbandoned();
+}
