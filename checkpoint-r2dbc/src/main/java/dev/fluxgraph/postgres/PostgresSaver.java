@@ -200,6 +200,16 @@ public final class PostgresSaver implements CheckpointSaver, AutoCloseable {
         statement -> statement.bind("$1", threadId)).then();
   }
 
+  @Override
+  public Mono<Void> deleteAfter(String threadId, String namespace, String checkpointId) {
+    Objects.requireNonNull(threadId, "threadId must not be null");
+    Objects.requireNonNull(namespace, "namespace must not be null");
+    Objects.requireNonNull(checkpointId, "checkpointId must not be null");
+    return update("DELETE FROM fluxgraph_checkpoints WHERE thread_id = $1 AND checkpoint_ns = $2"
+            + " AND checkpoint_id > $3",
+        statement -> statement.bind("$1", threadId).bind("$2", namespace).bind("$3", checkpointId)).then();
+  }
+
   /**
    * Deletes old checkpoints (and their writes) by the retention rule; the newest checkpoint of every thread and
    * namespace is always kept, so pending runs can still continue.

@@ -36,4 +36,14 @@ public interface CheckpointSaver {
 
   /** Deletes every checkpoint and write of the thread, in all namespaces. */
   Mono<Void> deleteThread(String threadId);
+
+  /**
+   * Deletes the thread's checkpoints in the namespace that are newer (by id) than {@code checkpointId}, with their
+   * writes: what rolling back a run needs (ids are time-ordered, so these are the checkpoints saved after it).
+   * Savers that cannot do this fail with {@link UnsupportedOperationException}.
+   */
+  default Mono<Void> deleteAfter(String threadId, String namespace, String checkpointId) {
+    return Mono.error(new UnsupportedOperationException(getClass().getSimpleName()
+        + " cannot delete the checkpoints after a given one (needed to roll back a run)"));
+  }
 }

@@ -118,6 +118,19 @@ public final class InMemorySaver implements CheckpointSaver {
     return Mono.fromRunnable(() -> threads.remove(threadId));
   }
 
+  @Override
+  public Mono<Void> deleteAfter(String threadId, String namespace, String checkpointId) {
+    Objects.requireNonNull(threadId, "threadId must not be null");
+    Objects.requireNonNull(namespace, "namespace must not be null");
+    Objects.requireNonNull(checkpointId, "checkpointId must not be null");
+    return Mono.fromRunnable(() -> {
+      ConcurrentSkipListMap<String, Entry> checkpoints = find(threadId, namespace);
+      if (checkpoints != null) {
+        checkpoints.tailMap(checkpointId, false).clear();
+      }
+    });
+  }
+
   private @Nullable ConcurrentSkipListMap<String, Entry> find(String threadId, String namespace) {
     ConcurrentHashMap<String, ConcurrentSkipListMap<String, Entry>> namespaces = threads.get(threadId);
     return namespaces == null ? null : namespaces.get(namespace);

@@ -89,6 +89,11 @@ public final class Entrypoint<I, O> {
     return spec.name();
   }
 
+  /** The checkpointer this entrypoint runs with, if any (e.g. for a server to roll back a thread's runs). */
+  public java.util.Optional<CheckpointSaver> checkpointer() {
+    return java.util.Optional.ofNullable(spec.checkpointer());
+  }
+
   /** The declared input type; what a JSON input (e.g. from an HTTP request) is read as. */
   public java.lang.reflect.Type inputType() {
     return spec.input();

@@ -368,6 +368,29 @@ public abstract class CheckpointSaverContract {
   }
 
   @Test
+  void deleteAfterRemovesTheNewerCheckpointsOfThatNamespaceWithTheirWrites() {
+    String first = nextId();
+    String second = nextId();
+    String third = nextId();
+    save(checkpoint(first, null, ""));
+    save(checkpoint(second, first, ""));
+    save(checkpoint(third, second, ""));
+    saveWrites(third, write("a", PendingWrite.RESULT, JSON.numberNode(3)));
+    String child = nextId();
+    save(checkpoint(child, null, "child"));
+
+    StepVerifier.create(subject().deleteAfter(thread, "", first)).expectComplete().verify(TIMEOUT);
+
+    assertListed("", null, 10, List.of(first));
+    StepVerifier.create(subject().get(thread, "", third)).expectComplete().verify(TIMEOUT);
+    StepVerifier.create(subject().get(thread, "child", null)).expectNextCount(1).expectComplete().verify(TIMEOUT);
+    save(checkpoint(third, first, "")); // the id is free again, without the old writes
+    StepVerifier.create(subject().get(thread, "", third))
+        .assertNext(tuple -> assertEquals(List.of(), tuple.writes(), "the old writes went with the checkpoint"))
+        .expectComplete().verify(TIMEOUT);
+  }
+
+  @Test
   void aDeletedThreadStartsAfresh() {
     String old = nextId();
     save(checkpoint(old, null, ""));

@@ -60,7 +60,7 @@ public final class FluxgraphServer {
         threads = new InMemoryThreadStore();
         runs = new InMemoryRunStore();
       }
-      ServerApi api = new ServerApi(graphs, threads, runs, settings.apiKey);
+      ServerApi api = new ServerApi(graphs, threads, runs, settings.checkpointer, settings.apiKey);
       return ready.then(HttpServer.create().host(settings.host).port(settings.port).route(api::routes).bind())
           .map(bound -> {
             server = bound;

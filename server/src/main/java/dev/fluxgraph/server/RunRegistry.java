@@ -49,8 +49,6 @@ final class RunRegistry {
     volatile @Nullable Disposable execution;
     /** The run that multitask_strategy rollback cancelled and erased to make way for this one. */
     volatile @Nullable Run rolledBack;
-    /** The checkpoint this run starts from instead of the thread's latest (after a rollback). */
-    volatile @Nullable String startFrom;
     final Sinks.One<JsonNode> result = Sinks.one();
     /** The SSE events of a streamed run, each with its id, kept for joinStream. */
     private final Sinks.Many<Event> events = Sinks.many().replay().all();

@@ -31,6 +31,7 @@ import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.http.server.HttpServerRoutes;
@@ -49,10 +50,13 @@ final class ServerApi {
   private final Map<String, Entrypoint<?, ?>> graphs;
   private final ThreadStore threads;
   private final RunRegistry runs;
+  private final dev.fluxgraph.checkpoint.CheckpointSaver checkpointer;
   private final @Nullable String apiKey;
   private final Instant started = Instant.now();
 
-  ServerApi(Map<String, Entrypoint<?, ?>> graphs, ThreadStore threads, RunStore runStore, @Nullable String apiKey) {
+  ServerApi(Map<String, Entrypoint<?, ?>> graphs, ThreadStore threads, RunStore runStore,
+            dev.fluxgraph.checkpoint.CheckpointSaver checkpointer, @Nullable String apiKey) {
+    this.checkpointer = checkpointer;
     this.graphs = Map.copyOf(graphs);
     this.threads = threads;
     this.runs = new RunRegistry(runStore);
@@ -72,7 +76,8 @@ final class ServerApi {
         .post("/threads/{tid}/state", handle((request, body) -> updateState(request.param("tid"), body)))
         .post("/threads/{tid}/runs/stream", (request, response) -> stream(request, response, request.param("tid")))
         .post("/runs/stream", (request, response) -> stream(request, response, null))
-        .post("/threads/{tid}/runs/wait", handle((request, body) -> waitFor(request.param("tid"), body)))
+        .post("/threads/{tid}/runs/wait", (request, response) -> waitFor(request, response, request.param("tid")))
+        .post("/runs/wait", (request, response) -> waitFor(request, response, null))
         .post("/threads/{tid}/runs", handle((request, body) -> background(request.param("tid"), body)))
         .get("/threads/{tid}/runs", handle((request, body) -> Mono.defer(() -> runs.list(request.param("tid"),
                 queryParam(request, "status"), intParam(request, "limit", 10), intParam(request, "offset", 0))
@@ -85,7 +90,7 @@ final class ServerApi {
         .get("/threads/{tid}/runs/{rid}/join", handle((request, body) -> join(request.param("tid"),
             request.param("rid"))))
         .post("/threads/{tid}/runs/{rid}/cancel", handle((request, body) -> cancel(request.param("tid"),
-            request.param("rid"))))
+            request.param("rid"), java.util.Objects.requireNonNullElse(queryParam(request, "action"), "interrupt"))))
         .get("/threads/{tid}/runs/{rid}", handle((request, body) ->
             runs.require(request.param("tid"), request.param("rid")).map(ServerApi::run)))
         .delete("/threads/{tid}/runs/{rid}", (request, response) -> guarded(request, response, body ->
@@ -93,7 +98,7 @@ final class ServerApi {
                 ? response.status(204).send().then() : Mono.error(HttpProblem.notFound("run " + request.param("rid"))))))
         .get("/threads/{tid}", handle((request, body) -> threads.require(request.param("tid")).flatMap(this::thread)))
         .delete("/threads/{tid}", (request, response) -> guarded(request, response, body ->
-            threads.delete(request.param("tid")).flatMap(existed -> existed ? response.status(204).send().then()
+            deleteThread(request.param("tid")).flatMap(existed -> existed ? response.status(204).send().then()
                 : Mono.error(HttpProblem.notFound("thread " + request.param("tid"))))));
   }
 
@@ -333,16 +338,43 @@ final class ServerApi {
     });
   }
 
+  /**
+   * history: newest first, at most {@code limit}; {@code before} (an id or {@code {configurable:{checkpoint_id}}})
+   * starts below that checkpoint, {@code checkpoint.checkpoint_id} at it; {@code metadata} keeps the checkpoints
+   * whose metadata contains those entries.
+   */
   private Mono<JsonNode> history(String threadId, JsonNode body) {
     int limit = body.path("limit").asInt(10);
-    return threads.require(threadId).flatMap(thread -> thread.graphId() == null
-        ? Mono.just(JSON.createArrayNode())
-        : graphs.get(thread.graphId()).getStateHistory(RunConfig.thread(threadId)).take(limit)
-            .<JsonNode>map(this::state).collectList().map(states -> {
-              ArrayNode array = JSON.createArrayNode();
-              states.forEach(array::add);
-              return array;
-            }));
+    JsonNode before = body.path("before").isTextual() ? body.get("before")
+        : body.path("before").path("configurable").path("checkpoint_id");
+    JsonNode at = body.path("checkpoint").path("checkpoint_id");
+    Map<String, Object> metadata = body.path("metadata").isObject()
+        ? JSON.convertValue(body.get("metadata"), MAP) : Map.of();
+    return threads.require(threadId).flatMap(thread -> {
+      if (thread.graphId() == null) {
+        return Mono.just(JSON.createArrayNode());
+      }
+      Entrypoint<?, ?> graph = graphs.get(thread.graphId());
+      RunConfig config = RunConfig.thread(threadId);
+      Flux<StateSnapshot> snapshots;
+      if (before.isTextual()) {
+        snapshots = graph.getStateHistory(config.withCheckpointId(before.asText()));
+      } else if (at.isTextual()) {
+        RunConfig from = config.withCheckpointId(at.asText());
+        snapshots = graph.getState(from).flux().concatWith(graph.getStateHistory(from));
+      } else {
+        snapshots = graph.getStateHistory(config);
+      }
+      return snapshots
+          .onErrorMap(IllegalArgumentException.class, error -> HttpProblem.notFound(error.getMessage()))
+          .filter(snapshot -> snapshot.metadata().entrySet().containsAll(metadata.entrySet()))
+          .take(Math.max(0, limit))
+          .<JsonNode>map(this::state).collectList().map(states -> {
+            ArrayNode array = JSON.createArrayNode();
+            states.forEach(array::add);
+            return array;
+          });
+    });
   }
 
   private ObjectNode emptyState(String threadId) {
@@ -446,11 +478,20 @@ final class ServerApi {
         }));
   }
 
-  /** cancel: runs executing in this process are cancelled; finished ones are returned as they are. */
-  private Mono<JsonNode> cancel(String threadId, String runId) {
+  /**
+   * cancel: a run executing in this process is cancelled ({@code action=interrupt}: its finished work stays;
+   * {@code rollback}: its checkpoints and its record are deleted too); a finished one is returned as it is.
+   */
+  private Mono<JsonNode> cancel(String threadId, String runId, String action) {
+    if (!action.equals("interrupt") && !action.equals("rollback")) {
+      return Mono.error(HttpProblem.invalid("action must be interrupt or rollback, was '" + action + "'"));
+    }
     if (runs.live(threadId, runId).isPresent()) {
       return runs.cancel(threadId, runId)
-          .flatMap(run -> threads.update(run.threadId, "idle", null, Map.of()).thenReturn(run(run)));
+          .flatMap(run -> (action.equals("rollback")
+              ? rollBack(threadId, graphOf(run.assistantId), run).then(runs.delete(threadId, runId)).then()
+              : Mono.<Void>empty())
+              .then(threads.update(run.threadId, "idle", null, Map.of())).thenReturn(run(run)));
     }
     return runs.require(threadId, runId).flatMap(record -> record.finished() ? Mono.just((JsonNode) run(record))
         : Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process")));
@@ -462,48 +503,55 @@ final class ServerApi {
             body.path("metadata").isObject() ? JSON.convertValue(body.get("metadata"), MAP) : Map.of(),
             body.path("multitask_strategy").asText("reject"))
         .flatMap(registered -> registered.rolledBack == null ? Mono.just(registered)
-            : rollBack(registered, run).thenReturn(registered))
+            : rollBack(threadId, run.graph(), registered.rolledBack).thenReturn(registered))
         .flatMap(registered -> threads.update(threadId, "busy", run.graphId(), Map.of("graph_id", run.graphId(),
             "assistant_id", Assistants.idOf(run.graphId()))).thenReturn(registered));
   }
 
   /**
-   * multitask_strategy rollback: the new run starts from the thread as it was before the cancelled run. That run's
-   * first checkpoint is the oldest created since it started; a run with new input forks from that checkpoint's
-   * parent (or, on a thread that had none, from the checkpoint itself, which carries the empty prior state), a
-   * command continues the parent. Checkpoints stay in the history, as forks do.
+   * Rolls back a cancelled run (multitask_strategy rollback, cancel with action=rollback): deletes the checkpoints it
+   * saved, so the thread is as it was before it. Its first checkpoint is the oldest created since it started; the
+   * thread keeps that checkpoint's parent and older ones (nothing, when the run was the thread's first).
+   * A write the cancelled run still had in flight may land afterwards; one against a deleted checkpoint is refused.
    */
-  private Mono<Void> rollBack(RunRegistry.Run registered, RunRequest run) {
-    RunRegistry.Run cancelled = java.util.Objects.requireNonNull(registered.rolledBack);
-    return run.graph().getStateHistory(RunConfig.thread(registered.threadId))
+  private Mono<Void> rollBack(String threadId, Entrypoint<?, ?> graph, RunRegistry.Run cancelled) {
+    dev.fluxgraph.checkpoint.CheckpointSaver saver = graph.checkpointer().orElse(null);
+    if (saver == null) {
+      return Mono.empty(); // nothing was saved
+    }
+    return graph.getStateHistory(RunConfig.thread(threadId))
         .takeWhile(snapshot -> !snapshot.createdAt().isBefore(cancelled.createdAt))
         .collectList()
         .flatMap(created -> {
           if (created.isEmpty()) {
-            return Mono.<Void>empty(); // the cancelled run saved nothing
+            return Mono.<Void>empty();
           }
-          StateSnapshot first = created.get(created.size() - 1);
-          String parent = first.parentConfig() == null ? null : first.parentConfig().checkpointId().orElse(null);
-          if (parent == null && run.command() != null) {
-            return Mono.error(HttpProblem.invalid("nothing to resume on thread " + registered.threadId
-                + " once run " + cancelled.runId + " is rolled back"));
-          }
-          registered.startFrom = parent != null ? parent : first.config().checkpointId().orElse(null);
-          return Mono.<Void>empty();
+          RunConfig parent = created.get(created.size() - 1).parentConfig();
+          String parentId = parent == null ? null : parent.checkpointId().orElse(null);
+          return parentId == null ? saver.deleteThread(threadId) : saver.deleteAfter(threadId, "", parentId);
         });
   }
 
-  /** Where the run starts: the thread's latest checkpoint, or the one a rollback chose. */
-  private static RunConfig configOf(RunRegistry.Run registered) {
-    RunConfig config = RunConfig.thread(registered.threadId);
-    String startFrom = registered.startFrom;
-    return startFrom == null ? config : config.withCheckpointId(startFrom);
+  /**
+   * The run's config: its thread, the checkpoint it starts from (the request's {@code checkpoint_id}, else the
+   * latest), its context, metadata and durability.
+   */
+  private static RunConfig configOf(RunRegistry.Run registered, RunRequest run) {
+    RunConfig config = RunConfig.thread(registered.threadId).withMetadata(run.metadata());
+    if (run.checkpointId() != null) {
+      config = config.withCheckpointId(run.checkpointId());
+    }
+    if (run.context() != null) {
+      config = config.withContext(run.context());
+    }
+    return run.durability() == null ? config : config.withDurability(run.durability());
   }
 
   /** Runs to the end and records the outcome: the wait/join body, the run's and the thread's status. */
   private Mono<JsonNode> execute(RunRegistry.Run registered, RunRequest run) {
-    RunConfig config = configOf(registered);
-    return (run.command() != null ? run.graph().run(run.command(), config) : run.graph().run(run.input(), config))
+    RunConfig config = configOf(registered, run);
+    return Mono.delay(run.delay()).then(Mono.defer(() -> run.command() != null ? run.graph().run(run.command(), config)
+            : run.graph().run(run.input(), config)))
         .flatMap(result -> threads.update(registered.threadId, result.interrupted() ? "interrupted" : "idle", null,
                 Map.of())
             .map(updated -> {
@@ -532,21 +580,64 @@ final class ServerApi {
 
   private Mono<JsonNode> background(String threadId, JsonNode body) {
     RunRequest run = runRequest(body);
-    return threads.require(threadId)
-        .then(begin(threadId, run, body))
+    return ready(threadId, false, run, body)
         .map(registered -> {
-          registered.execution = execute(registered, run).subscribe(value -> { }, error -> { });
+          registered.execution = finished(execute(registered, run), registered, run).subscribe(value -> { },
+              error -> { });
           return run(registered);
         });
   }
 
-  /** A parsed run request. */
+  /**
+   * The thread a run goes on, created when missing for stateless runs and with {@code if_not_exists: create}
+   * (else 404), then the run registered on it.
+   */
+  private Mono<RunRegistry.Run> ready(String threadId, boolean stateless, RunRequest run, JsonNode body) {
+    String ifNotExists = body.path("if_not_exists").asText("reject");
+    if (!ifNotExists.equals("reject") && !ifNotExists.equals("create")) {
+      return Mono.error(HttpProblem.invalid("if_not_exists must be reject or create, was '" + ifNotExists + "'"));
+    }
+    Mono<ThreadStore.ThreadRecord> thread = stateless || ifNotExists.equals("create")
+        ? threads.create(threadId, Map.of(), "do_nothing") : threads.require(threadId);
+    return thread.then(begin(threadId, run, body));
+  }
+
+  /** After the run ({@code outcome}): deletes the thread when the run asked for it (stateless runs by default). */
+  private <T> Mono<T> finished(Mono<T> outcome, RunRegistry.Run registered, RunRequest run) {
+    if (!run.deleteThread()) {
+      return outcome;
+    }
+    Mono<Void> cleanUp = Mono.defer(() -> deleteThread(registered.threadId).then())
+        .onErrorResume(error -> Mono.empty());
+    return outcome.flatMap(value -> cleanUp.thenReturn(value)).onErrorResume(error -> cleanUp.then(Mono.error(error)));
+  }
+
+  /** Deletes the thread's record and its checkpoints; emits whether the thread existed. */
+  private Mono<Boolean> deleteThread(String threadId) {
+    return threads.delete(threadId).flatMap(existed -> checkpointer.deleteThread(threadId).thenReturn(existed));
+  }
+
+  /**
+   * A parsed run request.
+   *
+   * @param checkpointId  the checkpoint to start from instead of the thread's latest (time travel), or null
+   * @param delay         how long to wait before starting ({@code after_seconds})
+   * @param deleteThread  whether the thread is deleted once the run ends ({@code on_completion: delete}, the
+   *                      default of stateless runs)
+   */
   private record RunRequest(Entrypoint<Object, Object> graph, String graphId, @Nullable Object input,
-                            @Nullable Command command, StreamOptions options, boolean wantsValues) {
+                            @Nullable Command command, StreamOptions options, boolean wantsValues,
+                            @Nullable Object context, Map<String, Object> metadata,
+                            dev.fluxgraph.types.@Nullable Durability durability, @Nullable String checkpointId,
+                            Duration delay, boolean deleteThread) {
+  }
+
+  private RunRequest runRequest(JsonNode body) {
+    return runRequest(body, false);
   }
 
   @SuppressWarnings("unchecked")
-  private RunRequest runRequest(JsonNode body) {
+  private RunRequest runRequest(JsonNode body, boolean stateless) {
     if (!body.path("assistant_id").isTextual()) {
       throw HttpProblem.invalid("assistant_id is required");
     }
@@ -596,8 +687,42 @@ final class ServerApi {
     if (command == null && input == null) {
       command = Command.proceed();
     }
+    JsonNode context = body.path("context");
+    if (!context.isMissingNode() && !context.isNull() && !context.isObject()) {
+      throw HttpProblem.invalid("context must be an object");
+    }
+    JsonNode metadata = body.path("metadata");
+    if (!metadata.isMissingNode() && !metadata.isNull() && !metadata.isObject()) {
+      throw HttpProblem.invalid("metadata must be an object");
+    }
+    dev.fluxgraph.types.Durability durability = null;
+    if (body.path("durability").isTextual()) {
+      try {
+        durability = dev.fluxgraph.types.Durability.valueOf(body.get("durability").asText()
+            .toUpperCase(java.util.Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw HttpProblem.invalid("durability must be sync, async or exit, was '" + body.get("durability").asText()
+            + "'");
+      }
+    }
+    JsonNode checkpoint = body.path("checkpoint_id").isTextual() ? body.get("checkpoint_id")
+        : body.path("config").path("configurable").path("checkpoint_id");
+    JsonNode after = body.path("after_seconds");
+    if (!after.isMissingNode() && !after.isNull() && (!after.isNumber() || after.asDouble() < 0
+        || after.asDouble() > 86_400)) {
+      throw HttpProblem.invalid("after_seconds must be a number between 0 and 86400");
+    }
+    String onCompletion = body.path("on_completion").asText("");
+    if (!onCompletion.isEmpty() && !onCompletion.equals("delete") && !onCompletion.equals("keep")) {
+      throw HttpProblem.invalid("on_completion must be delete or keep, was '" + onCompletion + "'");
+    }
     return new RunRequest(graph, graphIdOf(graph), input, command,
-        new StreamOptions(modes, body.path("stream_subgraphs").asBoolean(false)), modes.contains(StreamMode.VALUES));
+        new StreamOptions(modes, body.path("stream_subgraphs").asBoolean(false)), modes.contains(StreamMode.VALUES),
+        context.isObject() ? JSON.convertValue(context, MAP) : null,
+        metadata.isObject() ? JSON.convertValue(metadata, MAP) : Map.of(), durability,
+        checkpoint.isTextual() ? checkpoint.asText() : null,
+        Duration.ofMillis((long) (after.asDouble(0) * 1000)),
+        onCompletion.equals("delete") || (stateless && onCompletion.isEmpty()));
   }
 
   private static boolean looksLikeId(String key) {
@@ -606,13 +731,10 @@ final class ServerApi {
 
   private Publisher<Void> stream(HttpServerRequest request, HttpServerResponse response, @Nullable String threadId) {
     return guarded(request, response, body -> {
-      RunRequest run = runRequest(body);
       boolean stateless = threadId == null;
+      RunRequest run = runRequest(body, stateless);
       String tid = stateless ? UUID.randomUUID().toString() : threadId;
-      boolean createMissing = stateless || body.path("if_not_exists").asText("reject").equals("create");
-      Mono<RunRegistry.Run> ready = (createMissing ? threads.create(tid, Map.of(), "do_nothing")
-          : threads.require(tid))
-          .then(begin(tid, run, body));
+      Mono<RunRegistry.Run> ready = ready(tid, stateless, run, body);
       String onDisconnect = body.path("on_disconnect").asText("continue");
       if (!onDisconnect.equals("continue") && !onDisconnect.equals("cancel")) {
         throw HttpProblem.invalid("on_disconnect must be continue or cancel, was '" + onDisconnect + "'");
@@ -626,10 +748,13 @@ final class ServerApi {
                              boolean onDisconnectCancels) {
     String tid = registered.threadId;
     String runId = registered.runId;
-    RunConfig config = configOf(registered);
+    RunConfig config = configOf(registered, run);
     Flux<StreamChunk> chunks = run.command() != null
         ? run.graph().stream(run.command(), config, run.options())
         : run.graph().stream(run.input(), config, run.options());
+    if (!run.delay().isZero()) {
+      chunks = Mono.delay(run.delay()).thenMany(chunks);
+    }
     if (run.command() != null && run.command().kind() != Command.Kind.PROCEED && run.wantsValues()) {
       chunks = run.graph().getState(config).map(state -> new StreamChunk(StreamMode.VALUES, List.of(),
           state.values())).flux().concatWith(chunks);
@@ -664,6 +789,10 @@ final class ServerApi {
         ;
     // The run goes on whether or not anybody listens: its events are kept for joinStream, and a client that
     // disconnects cancels it only with on_disconnect=cancel.
+    if (run.deleteThread()) {
+      events = events.concatWith(Mono.defer(() -> deleteThread(tid)).onErrorResume(error -> Mono.empty())
+          .then(Mono.empty()));
+    }
     registered.execution = events.subscribe(registered::publish, registered::publishError, registered::publishEnd);
     Flux<String> live = registered.events(-1);
     if (onDisconnectCancels) {
@@ -687,7 +816,11 @@ final class ServerApi {
         .filter(text -> !text.isEmpty());
   }
 
-  /** joinStream: the run's events after {@code Last-Event-ID} (all of them without it, or with -1), then live. */
+  /**
+   * joinStream: the run's events after {@code Last-Event-ID} (all of them without it, or with -1), then live;
+   * {@code stream_mode} (a name or a JSON list) keeps those modes' events (with metadata and errors), and
+   * {@code cancel_on_disconnect=true} cancels the run when this client leaves.
+   */
   private Publisher<Void> joinStream(HttpServerRequest request, HttpServerResponse response) {
     return guarded(request, response, body -> {
       RunRegistry.Run run = runs.requireLive(request.param("tid"), request.param("rid"));
@@ -698,12 +831,52 @@ final class ServerApi {
       } catch (NumberFormatException e) {
         throw HttpProblem.invalid("Last-Event-ID must be a number, was '" + header + "'");
       }
+      java.util.Set<String> modes = joinModes(queryParam(request, "stream_mode"));
+      Flux<String> events = run.events(after);
+      if (!modes.isEmpty()) {
+        events = events.filter(event -> {
+          String name = event.substring("event: ".length(), event.indexOf('\r'));
+          int bar = name.indexOf('|');
+          String mode = bar < 0 ? name : name.substring(0, bar);
+          return mode.equals("metadata") || mode.equals("error") || modes.contains(mode);
+        });
+      }
+      String cancel = queryParam(request, "cancel_on_disconnect");
+      if ("true".equals(cancel) || "1".equals(cancel)) {
+        events = events.doOnCancel(() -> runs.cancel(run.threadId, run.runId)
+            .flatMap(cancelled -> threads.update(run.threadId, "idle", null, Map.of()))
+            .subscribe(done -> { }, error -> { }));
+      }
       return response.status(HttpResponseStatus.OK)
           .header("Content-Type", "text/event-stream")
           .header("Cache-Control", "no-store")
-          .sendString(withHeartbeats(run.events(after)), StandardCharsets.UTF_8)
+          .sendString(withHeartbeats(events), StandardCharsets.UTF_8)
           .then();
     });
+  }
+
+  /** The {@code stream_mode} query value of joinStream: absent, one name, or a JSON list of names. */
+  private static java.util.Set<String> joinModes(@Nullable String value) {
+    java.util.Set<String> modes = new java.util.HashSet<>();
+    if (value == null || value.isBlank()) {
+      return modes;
+    }
+    JsonNode parsed;
+    try {
+      parsed = value.trim().startsWith("[") ? JSON.readTree(value) : JSON.getNodeFactory().textNode(value);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw HttpProblem.invalid("stream_mode must be a mode or a JSON list of modes, was '" + value + "'");
+    }
+    for (JsonNode mode : parsed.isArray() ? parsed : List.of(parsed)) {
+      String name = mode.asText().equals("messages-tuple") ? "messages" : mode.asText();
+      try {
+        StreamMode.fromWireName(name);
+      } catch (IllegalArgumentException e) {
+        throw HttpProblem.invalid("invalid stream_mode: " + e.getMessage());
+      }
+      modes.add(name);
+    }
+    return modes;
   }
 
   private static String event(String name, @Nullable Object data, AtomicLong ids) {
@@ -715,10 +888,37 @@ final class ServerApi {
     }
   }
 
-  private Mono<JsonNode> waitFor(String threadId, JsonNode body) {
-    RunRequest run = runRequest(body);
-    return threads.require(threadId)
-        .then(begin(threadId, run, body))
-        .flatMap(registered -> execute(registered, run));
+  /**
+   * runs/wait: the run's final value. An answer ready within {@link #HEARTBEAT} is an ordinary JSON response (a
+   * refused command is then a 422); a longer run gets its 200 at once and a {@code "\n"} every heartbeat until the
+   * value (a failure is then an {@code __error__} body). The run goes on if the client leaves.
+   */
+  private Publisher<Void> waitFor(HttpServerRequest request, HttpServerResponse response, @Nullable String threadId) {
+    return guarded(request, response, body -> {
+      boolean stateless = threadId == null;
+      RunRequest run = runRequest(body, stateless);
+      String tid = stateless ? UUID.randomUUID().toString() : threadId;
+      return ready(tid, stateless, run, body).flatMap(registered -> {
+        Sinks.One<JsonNode> outcome = Sinks.one();
+        registered.execution = finished(execute(registered, run), registered, run)
+            .subscribe(outcome::tryEmitValue, outcome::tryEmitError);
+        return outcome.asMono().map(java.util.Optional::of)
+            .timeout(HEARTBEAT, Mono.just(java.util.Optional.empty()))
+            .flatMap(quick -> quick.isPresent() ? json(response, 200, quick.get())
+                : response.status(200).header("Content-Type", "application/json")
+                    .sendString(Flux.interval(HEARTBEAT).map(tick -> "\n").startWith("\n")
+                        .takeUntilOther(outcome.asMono().onErrorResume(error -> Mono.empty()))
+                        .concatWith(outcome.asMono().onErrorResume(error -> Mono.just(errorValue(error)))
+                            .map(JsonNode::toString)), StandardCharsets.UTF_8)
+                    .then());
+      });
+    });
+  }
+
+  private static JsonNode errorValue(Throwable error) {
+    ObjectNode node = JSON.createObjectNode();
+    node.putObject("__error__").put("error", error.getClass().getSimpleName())
+        .put("message", String.valueOf(error.getMessage()));
+    return node;
   }
 }

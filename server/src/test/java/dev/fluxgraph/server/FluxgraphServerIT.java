@@ -219,6 +219,66 @@ class FluxgraphServerIT {
   }
 
   @Test
+  void cancelWithRollbackDropsTheRunsCheckpointsAndRecord() throws InterruptedException {
+    String threadId = send("POST", "/threads", "{}").json().get("thread_id").asText();
+    String base = "/threads/" + threadId + "/runs";
+    send("POST", base + "/wait", "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"x\"]}}");
+    String run = send("POST", base, "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"a\"]}}").json()
+        .get("run_id").asText();
+    Thread.sleep(100);
+    assertEquals(422, send("POST", base + "/" + run + "/cancel?action=explode", "").status());
+    assertEquals(200, send("POST", base + "/" + run + "/cancel?action=rollback&wait=1", "").status());
+    assertEquals("[\"x\",\"noted\"]", send("GET", "/threads/" + threadId + "/state", "").json().get("values")
+        .get("notes").toString());
+    assertEquals(404, send("GET", base + "/" + run, "").status());
+    assertEquals("idle", send("GET", "/threads/" + threadId, "").json().get("status").asText());
+  }
+
+  @Test
+  void runOptionsIfNotExistsOnCompletionCheckpointIdAndHistoryFilters() {
+    String missing = java.util.UUID.randomUUID().toString();
+    assertEquals(404, send("POST", "/threads/" + missing + "/runs/wait",
+        "{\"assistant_id\":\"slow\",\"input\":\"a\"}").status());
+    assertEquals("a!", send("POST", "/threads/" + missing + "/runs/wait",
+        "{\"assistant_id\":\"slow\",\"input\":\"a\",\"if_not_exists\":\"create\"}").json().asText());
+    assertEquals(422, send("POST", "/threads/" + missing + "/runs/wait",
+        "{\"assistant_id\":\"slow\",\"input\":\"a\",\"if_not_exists\":\"maybe\"}").status());
+
+    int threadsBefore = send("POST", "/threads/search", "{\"limit\":1000}").json().size();
+    assertEquals("s!", send("POST", "/runs/wait", "{\"assistant_id\":\"slow\",\"input\":\"s\"}").json().asText());
+    assertEquals(threadsBefore, send("POST", "/threads/search", "{\"limit\":1000}").json().size(),
+        "a stateless run deletes its thread by default");
+    send("POST", "/runs/wait", "{\"assistant_id\":\"slow\",\"input\":\"k\",\"on_completion\":\"keep\"}");
+    assertEquals(threadsBefore + 1, send("POST", "/threads/search", "{\"limit\":1000}").json().size());
+
+    String thread = send("POST", "/threads", "{}").json().get("thread_id").asText();
+    String base = "/threads/" + thread + "/runs/wait";
+    send("POST", base, "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"a\"]},\"metadata\":{\"who\":\"ann\"}}");
+    send("POST", base, "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"b\"]}}");
+    JsonNode history = send("POST", "/threads/" + thread + "/history", "{\"limit\":100}").json();
+    assertEquals(6, history.size()); // per run: input, after the input, after the node
+    JsonNode tagged = send("POST", "/threads/" + thread + "/history", "{\"metadata\":{\"who\":\"ann\"}}").json();
+    assertEquals(3, tagged.size(), tagged.toString());
+    String afterFirstRun = tagged.get(0).get("checkpoint").get("checkpoint_id").asText();
+    assertEquals(2, send("POST", "/threads/" + thread + "/history", "{\"before\":\"" + afterFirstRun + "\"}").json()
+        .size());
+    assertEquals(3, send("POST", "/threads/" + thread + "/history",
+        "{\"checkpoint\":{\"checkpoint_id\":\"" + afterFirstRun + "\"}}").json().size());
+    // time travel: a new input from the checkpoint after the first run forgets the second
+    assertEquals("[\"a\",\"noted\",\"c\",\"noted\"]", send("POST", base, "{\"assistant_id\":\"notes\","
+        + "\"input\":{\"notes\":[\"c\"]},\"checkpoint_id\":\"" + afterFirstRun + "\"}").json().get("notes").toString());
+
+    for (String bad : List.of("\"durability\":\"never\"", "\"after_seconds\":-1", "\"context\":[1]",
+        "\"on_completion\":\"explode\"", "\"metadata\":\"x\"")) {
+      Reply refused = send("POST", base, "{\"assistant_id\":\"notes\",\"input\":{}," + bad + "}");
+      assertEquals(422, refused.status(), bad + " -> " + refused.body());
+    }
+    assertEquals("[\"a\",\"noted\",\"c\",\"noted\",\"d\",\"noted\"]", send("POST", base,
+        "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"d\"]},\"durability\":\"sync\","
+            + "\"after_seconds\":0.05}").json().get("notes").toString());
+  }
+
+  @Test
   void updateStateAndStateAtACheckpoint() {
     String threadId = send("POST", "/threads", "{}").json().get("thread_id").asText();
     assertEquals("a!", send("POST", "/threads/" + threadId + "/runs/wait",
