@@ -20,9 +20,15 @@ import reactor.netty.resources.ConnectionProvider;
 /**
  * Streamed runs of a 1-task workflow over loopback: 64 concurrent clients each send
  * {@code POST /threads/{id}/runs/stream} (thread created first, untimed) for 10 s; prints runs/s and p50/p99 time
- * to the first event and to the last one, on the in-memory saver and on an embedded PostgreSQL. The load generator
- * runs in the same JVM (reactor-netty client), so figures are conservative. Run with
- * {@code scripts/bench-server.sh}.
+ * to the first event and to the last one. Modes:
+ * <ul>
+ *   <li>{@code [seconds]}: server and load generator in this JVM, on the in-memory saver and on an embedded
+ *       PostgreSQL ({@code scripts/bench-server.sh});</li>
+ *   <li>{@code --serve <port> [--postgres]}: only the server with the workflow as assistant {@code bench}, until
+ *       killed;</li>
+ *   <li>{@code [seconds] --url <base url> [--name <label>]}: only the load generator, against any server that has
+ *       assistant {@code bench} (Fluxgraph's, or the reference JS server: {@code scripts/bench-reference.sh}).</li>
+ * </ul>
  */
 public final class ServerBenchmark {
 
@@ -32,7 +38,20 @@ public final class ServerBenchmark {
   }
 
   public static void main(String[] args) throws Exception {
-    Duration duration = Duration.ofSeconds(args.length > 0 ? Long.parseLong(args[0]) : 10);
+    java.util.List<String> arguments = java.util.List.of(args);
+    if (arguments.contains("--serve")) {
+      serve(Integer.parseInt(arguments.get(arguments.indexOf("--serve") + 1)), arguments.contains("--postgres"));
+      return;
+    }
+    Duration duration = Duration.ofSeconds(args.length > 0 && !args[0].startsWith("--") ? Long.parseLong(args[0]) : 10);
+    if (arguments.contains("--url")) {
+      String url = arguments.get(arguments.indexOf("--url") + 1);
+      String name = arguments.contains("--name") ? arguments.get(arguments.indexOf("--name") + 1) : url;
+      HttpClient http = HttpClient.create(ConnectionProvider.builder("bench").maxConnections(CLIENTS * 2).build())
+          .baseUrl(url);
+      load(name, http, duration);
+      return;
+    }
     measure("in-memory", new InMemorySaver(), duration);
     try (var postgres = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start();
          PostgresSaver saver = PostgresSaver.connect("r2dbc:postgresql://postgres@localhost:" + postgres.getPort()
@@ -42,29 +61,54 @@ public final class ServerBenchmark {
     }
   }
 
-  private static void measure(String name, CheckpointSaver saver, Duration duration) {
+  /** The server alone, with the workflow, until the process is killed. */
+  private static void serve(int port, boolean postgres) throws Exception {
+    if (postgres) {
+      var database = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start();
+      PostgresSaver saver = PostgresSaver.connect("r2dbc:postgresql://postgres@localhost:" + database.getPort()
+          + "/postgres");
+      saver.setup().block();
+      server(saver, port);
+    } else {
+      server(new InMemorySaver(), port);
+    }
+    System.out.println("serving assistant bench on port " + port);
+    Thread.currentThread().join();
+  }
+
+  /** A server on {@code port} whose assistant {@code bench} is an entrypoint calling one task that adds one. */
+  private static FluxgraphServer server(CheckpointSaver saver, int port) {
     Task<Integer, Integer> addOne = Task.of("add_one", Integer.class, n -> Mono.just(n + 1));
     Entrypoint<Integer, Integer> workflow = Entrypoint.named("bench").checkpointer(saver)
         .define(Integer.class, Integer.class, (n, context) -> addOne.call(n));
-    FluxgraphServer server = FluxgraphServer.builder().discoverGraphs(false).port(0).checkpointer(saver)
+    return FluxgraphServer.builder().discoverGraphs(false).port(port).checkpointer(saver)
         .graph("bench", workflow).build().start().block();
+  }
+
+  private static void measure(String name, CheckpointSaver saver, Duration duration) {
+    FluxgraphServer server = server(saver, 0);
     HttpClient http = HttpClient.create(ConnectionProvider.builder("bench").maxConnections(CLIENTS * 2).build())
         .baseUrl("http://127.0.0.1:" + server.port());
     try {
-      run(http, Duration.ofSeconds(3), null); // warm-up
-      ConcurrentLinkedQueue<long[]> samples = new ConcurrentLinkedQueue<>();
-      long start = System.nanoTime();
-      run(http, duration, samples);
-      double seconds = (System.nanoTime() - start) / 1e9;
-      long[] first = samples.stream().mapToLong(s -> s[0]).sorted().toArray();
-      long[] last = samples.stream().mapToLong(s -> s[1]).sorted().toArray();
-      System.out.printf(Locale.ROOT, "%-11s %7.0f runs/s  first event p50 %6.2f ms p99 %6.2f ms  last event p50 %6.2f ms"
-              + " p99 %6.2f ms  (%d runs, %d clients)%n", name, first.length / seconds, first[first.length / 2] / 1e6,
-          first[(int) (first.length * 0.99)] / 1e6, last[last.length / 2] / 1e6, last[(int) (last.length * 0.99)] / 1e6,
-          first.length, CLIENTS);
+      load(name, http, duration);
     } finally {
       server.stop().block();
     }
+  }
+
+  /** Warms up for 3 s, then measures for {@code duration} and prints the figures. */
+  private static void load(String name, HttpClient http, Duration duration) {
+    run(http, Duration.ofSeconds(3), null); // warm-up
+    ConcurrentLinkedQueue<long[]> samples = new ConcurrentLinkedQueue<>();
+    long start = System.nanoTime();
+    run(http, duration, samples);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    long[] first = samples.stream().mapToLong(s -> s[0]).sorted().toArray();
+    long[] last = samples.stream().mapToLong(s -> s[1]).sorted().toArray();
+    System.out.printf(Locale.ROOT, "%-11s %7.0f runs/s  first event p50 %6.2f ms p99 %6.2f ms  last event p50 %6.2f ms"
+            + " p99 %6.2f ms  (%d runs, %d clients)%n", name, first.length / seconds, first[first.length / 2] / 1e6,
+        first[(int) (first.length * 0.99)] / 1e6, last[last.length / 2] / 1e6, last[(int) (last.length * 0.99)] / 1e6,
+        first.length, CLIENTS);
   }
 
   private static void run(HttpClient http, Duration duration, ConcurrentLinkedQueue<long[]> samples) {

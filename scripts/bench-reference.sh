@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Fluxgraph's server against the reference LangGraph JS server (@langchain/langgraph-api, in-memory dev server),
+# same 1-task workflow, same load generator (64 streaming clients over loopback), each server in its own process,
+# measured back to back in one session (see docs/benchmarks.md).
+# Usage: scripts/bench-reference.sh [seconds per measurement] [rounds]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_EACH="${1:-10}"
+ROUNDS="${2:-2}"
+OURS=2032
+THEIRS=2031
+
+mvn -B -q install -DskipTests -DskipITs
+mvn -B -q -pl server dependency:build-classpath -Dmdep.includeScope=test \
+    -Dmdep.outputFile="$PWD/server/target/bench.classpath"
+CLASSPATH="server/target/test-classes:server/target/classes:$(cat server/target/bench.classpath)"
+(cd bench/reference-js && npm install --no-audit --no-fund >/dev/null 2>&1)  # npm ci rejects this lock file (optional platform packages)
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+wait_ok() {
+  for _ in $(seq 1 120); do
+    if curl -sf "http://127.0.0.1:$1/ok" >/dev/null; then return 0; fi
+    sleep 0.5
+  done
+  echo "server on port $1 did not start" >&2
+  exit 1
+}
+
+(cd bench/reference-js && LANGSMITH_TRACING=false LANGCHAIN_TRACING_V2=false \
+    exec npx langgraphjs dev --port "$THEIRS" --host 127.0.0.1 --no-browser >/tmp/fluxgraph-bench-reference.log 2>&1) &
+pids+=($!)
+java -cp "$CLASSPATH" dev.fluxgraph.server.bench.ServerBenchmark --serve "$OURS" >/tmp/fluxgraph-bench-ours.log 2>&1 &
+pids+=($!)
+wait_ok "$THEIRS"
+wait_ok "$OURS"
+
+echo "node $(node --version), @langchain/langgraph-api $(node -p 'require("./bench/reference-js/node_modules/@langchain/langgraph-api/package.json").version'), $(java -version 2>&1 | head -1), $(nproc) cores"
+for round in $(seq 1 "$ROUNDS"); do
+  echo "round $round (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+  java -cp "$CLASSPATH" dev.fluxgraph.server.bench.ServerBenchmark "$SECONDS_EACH" --url "http://127.0.0.1:$OURS" --name fluxgraph
+  java -cp "$CLASSPATH" dev.fluxgraph.server.bench.ServerBenchmark "$SECONDS_EACH" --url "http://127.0.0.1:$THEIRS" --name reference
+done
