@@ -498,14 +498,20 @@ final class ServerApi {
   }
 
   /** Registers the run (see {@link RunRegistry#start} for a busy thread) and marks the thread busy. */
-  private Mono<RunRegistry.Run> begin(String threadId, RunRequest run, JsonNode body) {
-    return runs.start(UUID.randomUUID().toString(), threadId, Assistants.idOf(run.graphId()),
+  private Mono<RunRegistry.Run> begin(String threadId, RunRequest run, JsonNode body, boolean markBusy) {
+    Mono<RunRegistry.Run> registered = runs.start(UUID.randomUUID().toString(), threadId,
+            Assistants.idOf(run.graphId()),
             body.path("metadata").isObject() ? JSON.convertValue(body.get("metadata"), MAP) : Map.of(),
             body.path("multitask_strategy").asText("reject"))
-        .flatMap(registered -> registered.rolledBack == null ? Mono.just(registered)
-            : rollBack(threadId, run.graph(), registered.rolledBack).thenReturn(registered))
-        .flatMap(registered -> threads.update(threadId, "busy", run.graphId(), Map.of("graph_id", run.graphId(),
-            "assistant_id", Assistants.idOf(run.graphId()))).thenReturn(registered));
+        .flatMap(started -> started.rolledBack == null ? Mono.just(started)
+            : rollBack(threadId, run.graph(), started.rolledBack).thenReturn(started));
+    return markBusy ? registered.flatMap(started -> markBusy(threadId, run).thenReturn(started)) : registered;
+  }
+
+  /** Marks the thread busy with the run's graph (a streamed run does this after sending its first event). */
+  private Mono<Void> markBusy(String threadId, RunRequest run) {
+    return threads.update(threadId, "busy", run.graphId(), Map.of("graph_id", run.graphId(),
+        "assistant_id", Assistants.idOf(run.graphId()))).then();
   }
 
   /**
@@ -580,7 +586,7 @@ final class ServerApi {
 
   private Mono<JsonNode> background(String threadId, JsonNode body) {
     RunRequest run = runRequest(body);
-    return ready(threadId, false, run, body)
+    return ready(threadId, false, run, body, true)
         .map(registered -> {
           registered.execution = finished(execute(registered, run), registered, run).subscribe(value -> { },
               error -> { });
@@ -592,14 +598,15 @@ final class ServerApi {
    * The thread a run goes on, created when missing for stateless runs and with {@code if_not_exists: create}
    * (else 404), then the run registered on it.
    */
-  private Mono<RunRegistry.Run> ready(String threadId, boolean stateless, RunRequest run, JsonNode body) {
+  private Mono<RunRegistry.Run> ready(String threadId, boolean stateless, RunRequest run, JsonNode body,
+                                      boolean markBusy) {
     String ifNotExists = body.path("if_not_exists").asText("reject");
     if (!ifNotExists.equals("reject") && !ifNotExists.equals("create")) {
       return Mono.error(HttpProblem.invalid("if_not_exists must be reject or create, was '" + ifNotExists + "'"));
     }
     Mono<ThreadStore.ThreadRecord> thread = stateless || ifNotExists.equals("create")
         ? threads.create(threadId, Map.of(), "do_nothing") : threads.require(threadId);
-    return thread.then(begin(threadId, run, body));
+    return thread.then(begin(threadId, run, body, markBusy));
   }
 
   /** After the run ({@code outcome}): deletes the thread when the run asked for it (stateless runs by default). */
@@ -734,7 +741,7 @@ final class ServerApi {
       boolean stateless = threadId == null;
       RunRequest run = runRequest(body, stateless);
       String tid = stateless ? UUID.randomUUID().toString() : threadId;
-      Mono<RunRegistry.Run> ready = ready(tid, stateless, run, body);
+      Mono<RunRegistry.Run> ready = ready(tid, stateless, run, body, false);
       String onDisconnect = body.path("on_disconnect").asText("continue");
       if (!onDisconnect.equals("continue") && !onDisconnect.equals("cancel")) {
         throw HttpProblem.invalid("on_disconnect must be continue or cancel, was '" + onDisconnect + "'");
@@ -755,6 +762,8 @@ final class ServerApi {
     if (!run.delay().isZero()) {
       chunks = Mono.delay(run.delay()).thenMany(chunks);
     }
+    // The metadata event does not wait for the thread's status write; the run itself does.
+    chunks = markBusy(tid, run).thenMany(chunks);
     if (run.command() != null && run.command().kind() != Command.Kind.PROCEED && run.wantsValues()) {
       chunks = run.graph().getState(config).map(state -> new StreamChunk(StreamMode.VALUES, List.of(),
           state.values())).flux().concatWith(chunks);
@@ -809,9 +818,12 @@ final class ServerApi {
         .then();
   }
 
+  /** One timer for every open stream's heartbeats, running while any stream is open. */
+  private static final Flux<String> HEARTBEATS = Flux.interval(HEARTBEAT).map(tick -> ": heartbeat\r\n\r\n").share();
+
   /** Adds a heartbeat comment every five seconds while events flow. */
   private static Flux<String> withHeartbeats(Flux<String> events) {
-    return Flux.merge(events.concatWith(Mono.just("")), Flux.interval(HEARTBEAT).map(tick -> ": heartbeat\r\n\r\n"))
+    return Flux.merge(events.concatWith(Mono.just("")), HEARTBEATS)
         .takeUntil(String::isEmpty)
         .filter(text -> !text.isEmpty());
   }
@@ -898,7 +910,7 @@ final class ServerApi {
       boolean stateless = threadId == null;
       RunRequest run = runRequest(body, stateless);
       String tid = stateless ? UUID.randomUUID().toString() : threadId;
-      return ready(tid, stateless, run, body).flatMap(registered -> {
+      return ready(tid, stateless, run, body, true).flatMap(registered -> {
         Sinks.One<JsonNode> outcome = Sinks.one();
         registered.execution = finished(execute(registered, run), registered, run)
             .subscribe(outcome::tryEmitValue, outcome::tryEmitError);
