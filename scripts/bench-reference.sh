@@ -17,8 +17,17 @@ CLASSPATH="server/target/test-classes:server/target/classes:$(cat server/target/
 (cd bench/reference-js && npm install --no-audit --no-fund >/dev/null 2>&1)  # npm ci rejects this lock file (optional platform packages)
 
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+cleanup() {
+  for port in "$THEIRS" "$OURS"; do  # npx's node outlives npx: stop whoever listens
+    for pid in $(ss -ltnpH "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2); do kill "$pid" 2>/dev/null || true; done
+  done
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+}
 trap cleanup EXIT
+if ss -ltnH "sport = :$THEIRS or sport = :$OURS" | grep -q .; then
+  echo "port $THEIRS or $OURS is in use" >&2
+  exit 1
+fi
 
 wait_ok() {
   for _ in $(seq 1 120); do
@@ -37,9 +46,20 @@ pids+=($!)
 wait_ok "$THEIRS"
 wait_ok "$OURS"
 
+# every process of a server (npx starts node, which may start more), comma-separated, for CPU accounting
+tree() {
+  local all="$1" child
+  for child in $(pgrep -P "$1" || true); do all="$all,$(tree "$child")"; done
+  echo "$all"
+}
+# the process listening on a port (npx's node may hand the socket to a child)
+listener() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
+THEIR_PIDS=$(tree "$(listener "$THEIRS")")
+OUR_PIDS=$(tree "$(listener "$OURS")")
+
 echo "node $(node --version), @langchain/langgraph-api $(node -p 'require("./bench/reference-js/node_modules/@langchain/langgraph-api/package.json").version'), $(java -version 2>&1 | head -1), $(nproc) cores"
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
-  java -cp "$CLASSPATH" dev.fluxgraph.server.bench.ServerBenchmark "$SECONDS_EACH" --url "http://127.0.0.1:$OURS" --name fluxgraph
-  java -cp "$CLASSPATH" dev.fluxgraph.server.bench.ServerBenchmark "$SECONDS_EACH" --url "http://127.0.0.1:$THEIRS" --name reference
+  java -cp "$CLASSPATH" dev.fluxgraph.server.bench.ServerBenchmark "$SECONDS_EACH" --url "http://127.0.0.1:$OURS" --name fluxgraph --pids "$OUR_PIDS"
+  java -cp "$CLASSPATH" dev.fluxgraph.server.bench.ServerBenchmark "$SECONDS_EACH" --url "http://127.0.0.1:$THEIRS" --name reference --pids "$THEIR_PIDS"
 done

@@ -47,9 +47,11 @@ public final class ServerBenchmark {
     if (arguments.contains("--url")) {
       String url = arguments.get(arguments.indexOf("--url") + 1);
       String name = arguments.contains("--name") ? arguments.get(arguments.indexOf("--name") + 1) : url;
+      java.util.List<Long> pids = arguments.contains("--pids") ? java.util.Arrays.stream(arguments.get(
+          arguments.indexOf("--pids") + 1).split(",")).map(Long::parseLong).toList() : java.util.List.of();
       HttpClient http = HttpClient.create(ConnectionProvider.builder("bench").maxConnections(CLIENTS * 2).build())
           .baseUrl(url);
-      load(name, http, duration);
+      load(name, http, duration, pids);
       return;
     }
     measure("in-memory", new InMemorySaver(), duration);
@@ -90,25 +92,49 @@ public final class ServerBenchmark {
     HttpClient http = HttpClient.create(ConnectionProvider.builder("bench").maxConnections(CLIENTS * 2).build())
         .baseUrl("http://127.0.0.1:" + server.port());
     try {
-      load(name, http, duration);
+      load(name, http, duration, java.util.List.of(ProcessHandle.current().pid()));
     } finally {
       server.stop().block();
     }
   }
 
-  /** Warms up for 3 s, then measures for {@code duration} and prints the figures. */
-  private static void load(String name, HttpClient http, Duration duration) {
+  /**
+   * Warms up for 3 s, then measures for {@code duration} and prints the figures, with the CPU time the server's
+   * processes ({@code pids}, read from /proc; in-JVM runs count the load generator too) spent per run.
+   */
+  private static void load(String name, HttpClient http, Duration duration, java.util.List<Long> pids) {
     run(http, Duration.ofSeconds(3), null); // warm-up
     ConcurrentLinkedQueue<long[]> samples = new ConcurrentLinkedQueue<>();
+    long cpuBefore = cpuTicks(pids);
     long start = System.nanoTime();
     run(http, duration, samples);
     double seconds = (System.nanoTime() - start) / 1e9;
+    long cpuTicks = cpuTicks(pids) - cpuBefore;
     long[] first = samples.stream().mapToLong(s -> s[0]).sorted().toArray();
     long[] last = samples.stream().mapToLong(s -> s[1]).sorted().toArray();
     System.out.printf(Locale.ROOT, "%-11s %7.0f runs/s  first event p50 %6.2f ms p99 %6.2f ms  last event p50 %6.2f ms"
             + " p99 %6.2f ms  (%d runs, %d clients)%n", name, first.length / seconds, first[first.length / 2] / 1e6,
         first[(int) (first.length * 0.99)] / 1e6, last[last.length / 2] / 1e6, last[(int) (last.length * 0.99)] / 1e6,
         first.length, CLIENTS);
+    if (!pids.isEmpty() && cpuTicks >= 0) {
+      System.out.printf(Locale.ROOT, "%-11s server CPU %.0f%% of one core, %.0f µs of CPU per run%n", name,
+          cpuTicks * 10.0 / seconds / 1000 * 100, cpuTicks * 10_000.0 / first.length);
+    }
+  }
+
+  /** User + system CPU time of the processes, in clock ticks (1/100 s), from /proc; -1 when unreadable. */
+  private static long cpuTicks(java.util.List<Long> pids) {
+    long total = 0;
+    for (long pid : pids) {
+      try {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        total += Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
+      } catch (java.io.IOException | RuntimeException e) {
+        return -1;
+      }
+    }
+    return total;
   }
 
   private static void run(HttpClient http, Duration duration, ConcurrentLinkedQueue<long[]> samples) {
