@@ -42,10 +42,7 @@ public final class Reducers {
         }
         Object id = fields.get("id");
         if (id == null) {
-          Map<String, Object> withId = new java.util.LinkedHashMap<>();
-          fields.forEach((key, value) -> withId.put(String.valueOf(key), value));
-          withId.put("id", UUID.randomUUID().toString());
-          result.add(withId);
+          result.add(withFreshId(fields));
           continue;
         }
         int index = indexOf(result, id);
@@ -62,6 +59,25 @@ public final class Reducers {
       }
       return result;
     };
+  }
+
+  /**
+   * The message with a fresh id. The id is also written into the update's own map when it can be, so that every
+   * reduction of the same update (a node's conditional edges see the state with its update applied before the
+   * superstep is reduced) gives the message the same id.
+   */
+  @SuppressWarnings("unchecked")
+  private static Map<?, ?> withFreshId(Map<?, ?> message) {
+    String id = UUID.randomUUID().toString();
+    try {
+      ((Map<String, Object>) message).put("id", id);
+      return message;
+    } catch (UnsupportedOperationException | ClassCastException e) {
+      Map<String, Object> copy = new java.util.LinkedHashMap<>();
+      message.forEach((key, value) -> copy.put(String.valueOf(key), value));
+      copy.put("id", id);
+      return copy;
+    }
   }
 
   private static int indexOf(List<Object> messages, Object id) {

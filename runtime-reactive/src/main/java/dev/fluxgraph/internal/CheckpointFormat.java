@@ -44,6 +44,11 @@ public final class CheckpointFormat {
   public static final String NEXT = "__next__";
   /** Graph API: for each fan-in edge ({@code "a,b->c"}), the sources that have finished since it last fired. */
   public static final String BARRIERS = "__barriers__";
+  /**
+   * Graph API: the number of the superstep that runs {@code __next__}, part of the node ids. A fork copies it (its
+   * metadata step moves on), so the nodes of a forked superstep keep their ids and interrupts their answers.
+   */
+  public static final String SUPERSTEP = "__superstep__";
   public static final String ROOT_NAMESPACE = "";
 
   private CheckpointFormat() {
@@ -86,8 +91,9 @@ public final class CheckpointFormat {
    * A graph checkpoint after a superstep, the input, or an update: the reduced state, the nodes of the next
    * superstep, the fan-in progress and the run id that seeds the node ids.
    */
-  static Checkpoint graph(String threadId, @Nullable Checkpoint parent, String source, String runId, JsonNode state,
-                          List<String> next, JsonNode barriers, Map<String, Object> userMetadata, Clock clock) {
+  static Checkpoint graph(String threadId, @Nullable Checkpoint parent, String source, String runId, int superstep,
+                          JsonNode state, List<String> next, JsonNode barriers, Map<String, Object> userMetadata,
+                          Clock clock) {
     Map<String, JsonNode> values = new LinkedHashMap<>();
     values.put(STATE, state);
     values.put(NEXT, Json.toTree(next, () -> "the next nodes"));
@@ -95,6 +101,7 @@ public final class CheckpointFormat {
       values.put(BARRIERS, barriers);
     }
     values.put(RUN, TextNode.valueOf(runId));
+    values.put(SUPERSTEP, com.fasterxml.jackson.databind.node.IntNode.valueOf(superstep));
     return new Checkpoint(threadId, parent == null ? ROOT_NAMESPACE : parent.namespace(), Ids.timeOrdered(clock),
         parent == null ? null : parent.id(), clock.instant(), metadata(source, nextStep(parent), userMetadata), values);
   }
@@ -118,6 +125,12 @@ public final class CheckpointFormat {
   static int step(Checkpoint checkpoint) {
     Object step = checkpoint.metadata().get("step");
     return step instanceof Number number ? number.intValue() : -1;
+  }
+
+  /** Graph API: the number of the superstep that runs the checkpoint's next nodes (see {@link #SUPERSTEP}). */
+  static int superstep(Checkpoint checkpoint) {
+    JsonNode superstep = checkpoint.values().get(SUPERSTEP);
+    return superstep != null && superstep.isInt() ? superstep.intValue() : step(checkpoint);
   }
 
   static String runId(Checkpoint checkpoint) {
@@ -190,8 +203,11 @@ public final class CheckpointFormat {
       tasks.forEach(task -> recorded.put(task.id(), task));
       List<TaskState> nodes = new ArrayList<>();
       for (String node : next(checkpoint)) {
-        String id = GraphLoop.nodeId(graphScope, node, step(checkpoint));
-        nodes.add(recorded.getOrDefault(id, new TaskState(id, node, null, List.of(), null)));
+        String id = GraphLoop.nodeId(graphScope, node, superstep(checkpoint));
+        TaskState task = recorded.getOrDefault(id, new TaskState(id, node, null, List.of(), null));
+        Object result = task.result() instanceof Map<?, ?> outcome && outcome.containsKey("goTo")
+            ? outcome.get("update") : task.result(); // a node records its update and where it sent the run
+        nodes.add(new TaskState(task.id(), task.name(), task.error(), task.interrupts(), result));
       }
       tasks = nodes;
     }

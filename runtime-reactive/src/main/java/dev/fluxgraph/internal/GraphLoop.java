@@ -97,7 +97,7 @@ public final class GraphLoop {
       if (root && !run.writes().base().values().containsKey(CheckpointFormat.START)) {
         Checkpoint base = run.writes().base(); // continuing a pending superstep: no breakpoint before it
         first = Mono.just(new Cursor(stateOf(base), CheckpointFormat.next(base), barriersOf(base),
-            CheckpointFormat.step(base), 0, false, false, null));
+            CheckpointFormat.superstep(base), 0, false, false, null));
       } else {
         Map<String, Object> state = root ? stateOf(run.writes().base()) : new LinkedHashMap<>();
         int step = root ? CheckpointFormat.step(run.writes().base()) + 1 : 0;
@@ -158,7 +158,7 @@ public final class GraphLoop {
       Mono<Void> checkpoint = Mono.empty();
       if (root) {
         Checkpoint base = run.writes().base();
-        Checkpoint next = CheckpointFormat.graph(base.threadId(), base, "loop", CheckpointFormat.runId(base),
+        Checkpoint next = CheckpointFormat.graph(base.threadId(), base, "loop", CheckpointFormat.runId(base), c.step(),
             Json.toTree(c.state(),
                 () -> "the state of graph '" + name + "'"), c.next(), Json.toTree(c.barriers(), () -> "barriers"),
             run.config().metadata(), scope.owner().clock());
@@ -440,8 +440,8 @@ public final class GraphLoop {
             : loop.route(asNode, reduced).map(routed -> loop.schedule(List.of(asNode), List.of(routed), barriers));
         return next.flatMap(nodes -> {
           Checkpoint saved = CheckpointFormat.graph(threadId, previous, "update", Ids.timeOrdered(spec.clock()),
-              Json.toTree(reduced, () -> "the state"), nodes, Json.toTree(barriers, () -> "barriers"),
-              config.metadata(), spec.clock());
+              previous == null ? 0 : CheckpointFormat.step(previous) + 1, Json.toTree(reduced, () -> "the state"),
+              nodes, Json.toTree(barriers, () -> "barriers"), config.metadata(), spec.clock());
           return saver.put(saved).thenReturn(CheckpointFormat.config(saved));
         });
       });

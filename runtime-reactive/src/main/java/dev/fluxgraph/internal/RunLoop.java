@@ -487,7 +487,8 @@ public final class RunLoop {
   // ---------------------------------------------------------------- chunks
 
   Mono<Void> emitTaskStart(List<String> namespace, String id, String name, @Nullable Object input) {
-    if (!output.wants(StreamMode.TASKS, namespace) && !output.wants(StreamMode.DEBUG, namespace)) {
+    if (!output.wants(StreamMode.TASKS, namespace) && !output.wants(StreamMode.DEBUG, namespace)
+        || hiddenTask(namespace, name)) {
       return Mono.empty();
     }
     Map<String, Object> data = new LinkedHashMap<>();
@@ -500,7 +501,8 @@ public final class RunLoop {
 
   Mono<Void> emitTaskEnd(List<String> namespace, String id, String name, @Nullable Object result,
                          @Nullable Throwable error, List<Interrupt> interrupts) {
-    if (!output.wants(StreamMode.TASKS, namespace) && !output.wants(StreamMode.DEBUG, namespace)) {
+    if (!output.wants(StreamMode.TASKS, namespace) && !output.wants(StreamMode.DEBUG, namespace)
+        || hiddenTask(namespace, name)) {
       return Mono.empty();
     }
     Map<String, Object> data = new LinkedHashMap<>();
@@ -510,6 +512,12 @@ public final class RunLoop {
     data.put("error", error == null ? null : String.valueOf(error.getMessage()));
     data.put("interrupts", List.copyOf(interrupts));
     return output.write(StreamMode.TASKS, namespace, data).then(debug(namespace, "task_result", data));
+  }
+
+  /** A root graph is not a task of its own run: its nodes are (as in LangGraph, whose start task is hidden). */
+  private boolean hiddenTask(List<String> namespace, String name) {
+    return spec.graph() != null && namespace.isEmpty() && name.equals(spec.name()) && !spec.graph().nodes()
+        .containsKey(name);
   }
 
   Mono<Void> emitUpdate(List<String> namespace, String name, @Nullable Object value, boolean cached) {
@@ -558,7 +566,9 @@ public final class RunLoop {
       return Mono.empty();
     }
     Map<String, Object> data = new LinkedHashMap<>();
-    data.put("step", CheckpointFormat.step(writes.base()));
+    // a graph's node tasks belong to the step they produce, the checkpoint after them (LangGraph's numbering)
+    boolean nodeTask = spec.graph() != null && !type.equals("checkpoint");
+    data.put("step", CheckpointFormat.step(writes.base()) + (nodeTask ? 1 : 0));
     data.put("timestamp", spec.clock().instant().toString());
     data.put("type", type);
     data.put("payload", payload);
