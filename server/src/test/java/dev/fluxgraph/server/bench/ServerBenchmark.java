@@ -26,8 +26,11 @@ import reactor.netty.resources.ConnectionProvider;
  *       PostgreSQL ({@code scripts/bench-server.sh});</li>
  *   <li>{@code --serve <port> [--postgres]}: only the server with the workflow as assistant {@code bench}, until
  *       killed;</li>
- *   <li>{@code [seconds] --url <base url> [--name <label>]}: only the load generator, against any server that has
- *       assistant {@code bench} (Fluxgraph's, or the reference JS server: {@code scripts/bench-reference.sh}).</li>
+ *   <li>{@code [seconds] --url <base url> [--name <label>] [--pids <pid,...>] [--warmup <seconds>] [--rounds <n>]}:
+ *       only the load generator, against any server that has assistant {@code bench} (Fluxgraph's, or the reference
+ *       JS server: {@code scripts/bench-reference.sh}); {@code --pids} adds the CPU time those processes spent per
+ *       run; the warm-up (default 3 s) matters: both JIT compilers (the server's and this client's) keep
+ *       compiling for tens of seconds, so measure after a long warm-up, several rounds in one process.</li>
  * </ul>
  */
 public final class ServerBenchmark {
@@ -51,7 +54,14 @@ public final class ServerBenchmark {
           arguments.indexOf("--pids") + 1).split(",")).map(Long::parseLong).toList() : java.util.List.of();
       HttpClient http = HttpClient.create(ConnectionProvider.builder("bench").maxConnections(CLIENTS * 2).build())
           .baseUrl(url);
-      load(name, http, duration, pids);
+      int warmup = arguments.contains("--warmup") ? Integer.parseInt(arguments.get(arguments.indexOf("--warmup") + 1))
+          : 3;
+      int rounds = arguments.contains("--rounds") ? Integer.parseInt(arguments.get(arguments.indexOf("--rounds") + 1))
+          : 1;
+      run(http, Duration.ofSeconds(Math.max(0, warmup - 3)), null);
+      for (int round = 1; round <= rounds; round++) {
+        load(rounds == 1 ? name : name + " #" + round, http, duration, pids);
+      }
       return;
     }
     measure("in-memory", new InMemorySaver(), duration);
@@ -92,6 +102,7 @@ public final class ServerBenchmark {
     HttpClient http = HttpClient.create(ConnectionProvider.builder("bench").maxConnections(CLIENTS * 2).build())
         .baseUrl("http://127.0.0.1:" + server.port());
     try {
+      run(http, Duration.ofSeconds(17), null); // with load()'s 3 s: 20 s of warm-up for the JIT
       load(name, http, duration, java.util.List.of(ProcessHandle.current().pid()));
     } finally {
       server.stop().block();
