@@ -25,7 +25,7 @@ import reactor.netty.resources.ConnectionProvider;
  *   <li>{@code [seconds]}: server and load generator in this JVM, on the in-memory saver and on an embedded
  *       PostgreSQL ({@code scripts/bench-server.sh});</li>
  *   <li>{@code --serve <port> [--postgres]}: only the server with the workflow as assistant {@code bench}, until
- *       killed;</li>
+ *       killed; {@code --serve-floor <port>}: a bare reactor-netty server with canned answers, for comparison;</li>
  *   <li>{@code [seconds] --url <base url> [--name <label>] [--pids <pid,...>] [--warmup <seconds>] [--rounds <n>]}:
  *       only the load generator, against any server that has assistant {@code bench} (Fluxgraph's, or the reference
  *       JS server: {@code scripts/bench-reference.sh}); {@code --pids} adds the CPU time those processes spent per
@@ -42,6 +42,10 @@ public final class ServerBenchmark {
 
   public static void main(String[] args) throws Exception {
     java.util.List<String> arguments = java.util.List.of(args);
+    if (arguments.contains("--serve-floor")) {
+      serveFloor(Integer.parseInt(arguments.get(arguments.indexOf("--serve-floor") + 1)));
+      return;
+    }
     if (arguments.contains("--serve")) {
       serve(Integer.parseInt(arguments.get(arguments.indexOf("--serve") + 1)), arguments.contains("--postgres"));
       return;
@@ -71,6 +75,25 @@ public final class ServerBenchmark {
       saver.setup().block();
       measure("PostgreSQL", saver, duration);
     }
+  }
+
+  /**
+   * The floor: a bare reactor-netty server answering the benchmark's two requests with canned bodies (no Fluxgraph
+   * code), to see what the HTTP stack, loopback and load generator cost by themselves.
+   */
+  private static void serveFloor(int port) throws InterruptedException {
+    reactor.netty.http.server.HttpServer.create().host("127.0.0.1").port(port).route(routes -> routes
+            .get("/ok", (request, response) -> response.sendString(Mono.just("{\"ok\":true}")))
+            .post("/threads", (request, response) -> request.receive().aggregate().then(response
+                .header("Content-Type", "application/json").sendString(Mono.just("{\"thread_id\":\"t\"}")).then()))
+            .post("/threads/{tid}/runs/stream", (request, response) -> request.receive().aggregate().then(response
+                .header("Content-Type", "text/event-stream").sendString(Flux.just(
+                    "event: metadata\r\ndata: {\"run_id\":\"r\",\"attempt\":1}\r\nid: 0\r\n\r\n",
+                    "event: updates\r\ndata: {\"add_one\":2}\r\nid: 1\r\n\r\n",
+                    "event: updates\r\ndata: {\"bench\":2}\r\nid: 2\r\n\r\n"), StandardCharsets.UTF_8).then())))
+        .bindNow();
+    System.out.println("serving the floor on port " + port);
+    Thread.currentThread().join();
   }
 
   /** The server alone, with the workflow, until the process is killed. */
