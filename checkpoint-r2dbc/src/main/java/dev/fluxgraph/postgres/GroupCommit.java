@@ -15,12 +15,14 @@ import reactor.core.publisher.Mono;
  * The executor completes every request of its batch (successfully or not); an error of the batch's {@code Mono}
  * fails the requests it left open.
  *
+ * Used by the saver's reads and writes, and by other stores on the same database (e.g. the server's run records).
+ *
  * @param <R> the request type
  */
-final class GroupCommit<R extends GroupCommit.Request> {
+public final class GroupCommit<R extends GroupCommit.Request> {
 
   /** A queued request; completed exactly once by the batch that carries it. */
-  interface Request {
+  public interface Request {
     void fail(Throwable error);
   }
 
@@ -30,13 +32,13 @@ final class GroupCommit<R extends GroupCommit.Request> {
   private final Queue<R> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger inFlight = new AtomicInteger();
 
-  GroupCommit(int maxBatch, int maxConcurrent, Function<List<R>, Mono<Void>> executor) {
+  public GroupCommit(int maxBatch, int maxConcurrent, Function<List<R>, Mono<Void>> executor) {
     this.maxBatch = maxBatch;
     this.maxConcurrent = maxConcurrent;
     this.executor = executor;
   }
 
-  void submit(R request) {
+  public void submit(R request) {
     queue.add(request);
     drain();
   }

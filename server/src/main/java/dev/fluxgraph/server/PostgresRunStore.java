@@ -3,6 +3,7 @@ package dev.fluxgraph.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fluxgraph.postgres.GroupCommit;
 import dev.fluxgraph.postgres.Schema;
 import dev.fluxgraph.postgres.Sql;
 import dev.fluxgraph.types.FluxgraphJson;
@@ -15,6 +16,7 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
 
 /** Run records in PostgreSQL ({@code fluxgraph_runs}), next to the threads and checkpoints. */
 final class PostgresRunStore implements RunStore {
@@ -37,9 +39,19 @@ final class PostgresRunStore implements RunStore {
       + " metadata::text AS metadata, multitask_strategy";
 
   private final ConnectionFactory factory;
+  /** Saves of concurrent runs go out as one multi-row statement (at most two in flight). */
+  private final GroupCommit<Save> saves = new GroupCommit<>(256, 2, this::saveBatch);
 
   PostgresRunStore(ConnectionFactory factory) {
     this.factory = factory;
+  }
+
+  /** A queued save. */
+  private record Save(RunRecord run, MonoSink<Void> sink) implements GroupCommit.Request {
+    @Override
+    public void fail(Throwable error) {
+      sink.error(error);
+    }
   }
 
   Mono<Void> setup() {
@@ -48,14 +60,45 @@ final class PostgresRunStore implements RunStore {
 
   @Override
   public Mono<Void> save(RunRecord run) {
-    return Sql.update(factory, "INSERT INTO fluxgraph_runs AS r (run_id, thread_id, assistant_id, created_at,"
-            + " updated_at, status, metadata, multitask_strategy) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)"
-            + " ON CONFLICT (run_id) DO UPDATE SET updated_at = EXCLUDED.updated_at, status = EXCLUDED.status"
-            + " WHERE r.status IN ('pending', 'running') AND r.updated_at <= EXCLUDED.updated_at",
-        statement -> statement.bind("$1", run.runId()).bind("$2", run.threadId()).bind("$3", run.assistantId())
-            .bind("$4", OffsetDateTime.ofInstant(run.createdAt(), ZoneOffset.UTC))
-            .bind("$5", OffsetDateTime.ofInstant(run.updatedAt(), ZoneOffset.UTC)).bind("$6", run.status())
-            .bind("$7", json(run.metadata())).bind("$8", run.multitaskStrategy()))
+    return Mono.create(sink -> saves.submit(new Save(run, sink)));
+  }
+
+  /**
+   * One upsert for the batch. A run appears once per statement (PostgreSQL refuses to update a row twice in one):
+   * the newest of its records is written, which is what the update's guard would keep anyway.
+   */
+  private Mono<Void> saveBatch(List<Save> batch) {
+    Map<String, RunRecord> newest = new java.util.LinkedHashMap<>();
+    for (Save save : batch) {
+      newest.merge(save.run().runId(), save.run(), (a, b) -> a.finished() && !b.finished()
+          || a.updatedAt().isAfter(b.updatedAt()) ? a : b);
+    }
+    List<RunRecord> rows = List.copyOf(newest.values());
+    StringBuilder sql = new StringBuilder("INSERT INTO fluxgraph_runs AS r (run_id, thread_id, assistant_id,"
+        + " created_at, updated_at, status, metadata, multitask_strategy) VALUES ");
+    for (int i = 0; i < rows.size(); i++) {
+      int p = i * 8;
+      sql.append(i == 0 ? "" : ", ").append("($").append(p + 1).append(", $").append(p + 2).append(", $")
+          .append(p + 3).append(", $").append(p + 4).append(", $").append(p + 5).append(", $").append(p + 6)
+          .append(", $").append(p + 7).append("::jsonb, $").append(p + 8).append(")");
+    }
+    sql.append(" ON CONFLICT (run_id) DO UPDATE SET updated_at = EXCLUDED.updated_at, status = EXCLUDED.status"
+        + " WHERE r.status IN ('pending', 'running') AND r.updated_at <= EXCLUDED.updated_at");
+    return Sql.update(factory, sql.toString(), statement -> {
+          for (int i = 0; i < rows.size(); i++) {
+            RunRecord run = rows.get(i);
+            int p = i * 8;
+            statement.bind("$" + (p + 1), run.runId()).bind("$" + (p + 2), run.threadId())
+                .bind("$" + (p + 3), run.assistantId())
+                .bind("$" + (p + 4), OffsetDateTime.ofInstant(run.createdAt(), ZoneOffset.UTC))
+                .bind("$" + (p + 5), OffsetDateTime.ofInstant(run.updatedAt(), ZoneOffset.UTC))
+                .bind("$" + (p + 6), run.status()).bind("$" + (p + 7), json(run.metadata()))
+                .bind("$" + (p + 8), run.multitaskStrategy());
+          }
+        })
+        .doOnSuccess(count -> batch.forEach(save -> save.sink().success()))
+        .doOnError(error -> batch.forEach(save -> save.sink().error(error)))
+        .onErrorResume(error -> Mono.empty())
         .then();
   }
 

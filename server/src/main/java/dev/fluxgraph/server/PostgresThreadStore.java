@@ -3,6 +3,7 @@ package dev.fluxgraph.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fluxgraph.postgres.GroupCommit;
 import dev.fluxgraph.postgres.Schema;
 import dev.fluxgraph.postgres.Sql;
 import dev.fluxgraph.types.FluxgraphJson;
@@ -18,6 +19,7 @@ import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
 
 /** Threads in PostgreSQL ({@code fluxgraph_threads}), so they survive restarts and can be shared by processes. */
 final class PostgresThreadStore implements ThreadStore {
@@ -37,6 +39,9 @@ final class PostgresThreadStore implements ThreadStore {
   private static final String COLUMNS = "thread_id, created_at, updated_at, metadata::text AS metadata, status, graph_id";
 
   private final ConnectionFactory factory;
+  /** Status updates of concurrent runs go out as one multi-row statement (at most two in flight). */
+  private final GroupCommit<Update> updates = new GroupCommit<>(256, 2, this::updateBatch);
+  private final GroupCommit<Read> reads = new GroupCommit<>(256, 2, this::readBatch);
 
   PostgresThreadStore(ConnectionFactory factory) {
     this.factory = factory;
@@ -59,26 +64,116 @@ final class PostgresThreadStore implements ThreadStore {
 
   @Override
   public Mono<ThreadRecord> get(String threadId) {
-    return query("SELECT " + COLUMNS + " FROM fluxgraph_threads WHERE thread_id = $1",
-        statement -> statement.bind("$1", threadId)).next();
+    return Mono.create(sink -> reads.submit(new Read(threadId, sink)));
+  }
+
+  /** A queued read. */
+  private record Read(String threadId, MonoSink<ThreadRecord> sink) implements GroupCommit.Request {
+    @Override
+    public void fail(Throwable error) {
+      sink.error(error);
+    }
+  }
+
+  /** One SELECT answers every read queued meanwhile (the run path reads the thread before its first event). */
+  private Mono<Void> readBatch(List<Read> batch) {
+    Map<String, List<Read>> byThread = new java.util.HashMap<>();
+    batch.forEach(read -> byThread.computeIfAbsent(read.threadId(), key -> new ArrayList<>()).add(read));
+    return query("SELECT " + COLUMNS + " FROM fluxgraph_threads WHERE thread_id = ANY($1)",
+        statement -> statement.bind("$1", byThread.keySet().toArray(new String[0])))
+        .doOnNext(thread -> {
+          List<Read> waiting = byThread.remove(thread.threadId());
+          if (waiting != null) {
+            waiting.forEach(read -> read.sink().success(thread));
+          }
+        })
+        .then(Mono.fromRunnable(() -> byThread.values().forEach(reads -> reads.forEach(read -> read.sink()
+            .success()))))
+        .onErrorResume(error -> {
+          byThread.values().forEach(reads -> reads.forEach(read -> read.sink().error(error)));
+          return Mono.empty();
+        })
+        .then();
   }
 
   @Override
   public Mono<ThreadRecord> update(String threadId, String status, @Nullable String graphId,
                                    Map<String, Object> metadata) {
-    return query("INSERT INTO fluxgraph_threads AS t (thread_id, created_at, updated_at, metadata, status, graph_id)"
-            + " VALUES ($1, $2, $2, $3::jsonb, $4, $5) ON CONFLICT (thread_id) DO UPDATE SET updated_at = $2,"
-            + " metadata = t.metadata || $3::jsonb, status = $4, graph_id = coalesce($5, t.graph_id)"
-            + " RETURNING " + COLUMNS,
-        statement -> {
-          statement.bind("$1", threadId).bind("$2", OffsetDateTime.now(ZoneOffset.UTC)).bind("$3", json(metadata))
-              .bind("$4", status);
-          if (graphId == null) {
-            statement.bindNull("$5", String.class);
-          } else {
-            statement.bind("$5", graphId);
+    return Mono.create(sink -> updates.submit(new Update(threadId, status, graphId, json(metadata),
+        OffsetDateTime.now(ZoneOffset.UTC), sink)));
+  }
+
+  /** A queued status update. */
+  private record Update(String threadId, String status, @Nullable String graphId, String metadata,
+                        OffsetDateTime at, MonoSink<ThreadRecord> sink) implements GroupCommit.Request {
+    @Override
+    public void fail(Throwable error) {
+      sink.error(error);
+    }
+  }
+
+  /**
+   * The batch as few multi-row upserts as possible: a thread appears once per statement (PostgreSQL refuses to
+   * update a row twice in one), so a second update of a thread goes into the next statement, in order.
+   */
+  private Mono<Void> updateBatch(List<Update> batch) {
+    List<List<Update>> rounds = new ArrayList<>();
+    for (Update update : batch) {
+      List<Update> round = null;
+      for (int i = rounds.size() - 1; i >= 0; i--) { // after the last round that has this thread
+        if (rounds.get(i).stream().anyMatch(other -> other.threadId().equals(update.threadId()))) {
+          break;
+        }
+        round = rounds.get(i);
+      }
+      if (round == null) {
+        round = new ArrayList<>();
+        rounds.add(round);
+      }
+      round.add(update);
+    }
+    return Flux.fromIterable(rounds).concatMap(this::upsert).then();
+  }
+
+  private Mono<Void> upsert(List<Update> round) {
+    StringBuilder sql = new StringBuilder("INSERT INTO fluxgraph_threads AS t (thread_id, created_at, updated_at,"
+        + " metadata, status, graph_id) VALUES ");
+    for (int i = 0; i < round.size(); i++) {
+      int p = i * 5;
+      sql.append(i == 0 ? "" : ", ").append("($").append(p + 1).append(", $").append(p + 2).append(", $")
+          .append(p + 2).append(", $").append(p + 3).append("::jsonb, $").append(p + 4).append(", $").append(p + 5)
+          .append(")");
+    }
+    sql.append(" ON CONFLICT (thread_id) DO UPDATE SET updated_at = EXCLUDED.updated_at,"
+        + " metadata = t.metadata || EXCLUDED.metadata, status = EXCLUDED.status,"
+        + " graph_id = coalesce(EXCLUDED.graph_id, t.graph_id) RETURNING " + COLUMNS);
+    Map<String, Update> byThread = new java.util.HashMap<>();
+    round.forEach(update -> byThread.put(update.threadId(), update));
+    return query(sql.toString(), statement -> {
+      for (int i = 0; i < round.size(); i++) {
+        Update update = round.get(i);
+        int p = i * 5;
+        statement.bind("$" + (p + 1), update.threadId()).bind("$" + (p + 2), update.at())
+            .bind("$" + (p + 3), update.metadata()).bind("$" + (p + 4), update.status());
+        if (update.graphId() == null) {
+          statement.bindNull("$" + (p + 5), String.class);
+        } else {
+          statement.bind("$" + (p + 5), update.graphId());
+        }
+      }
+    })
+        .doOnNext(thread -> {
+          Update update = byThread.remove(thread.threadId());
+          if (update != null) {
+            update.sink().success(thread);
           }
-        }).next();
+        })
+        .then(Mono.fromRunnable(() -> byThread.values().forEach(update -> update.sink().success())))
+        .onErrorResume(error -> {
+          byThread.values().forEach(update -> update.sink().error(error));
+          return Mono.empty();
+        })
+        .then();
   }
 
   @Override
