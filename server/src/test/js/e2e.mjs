@@ -92,4 +92,40 @@ try {
   gone = String(error).includes("404");
 }
 check(gone, "threads.delete", other);
+// A StateGraph served through CompiledGraph.asEntrypoint()
+const graphThread = await client.threads.create();
+const drafted = [];
+for await (const chunk of client.runs.stream(graphThread.thread_id, "review_graph", {
+  input: { topic: "otters" }, streamMode: ["updates", "values"] })) {
+  drafted.push(chunk);
+}
+check(drafted.some(c => c.event === "updates" && c.data.draft && c.data.draft.text === "draft about otters"),
+  "graph: updates per node", drafted);
+check(drafted.some(c => c.event === "updates" && c.data.__interrupt__), "graph: interrupt in a node", drafted);
+const graphState = await client.threads.getState(graphThread.thread_id);
+check(graphState.next.length === 1 && graphState.next[0] === "review", "graph: getState next is the node", graphState);
+check(graphState.tasks[0].name === "review" && graphState.tasks[0].interrupts[0].value === "approve draft about otters?",
+  "graph: the paused node's task carries the interrupt", graphState);
+const reviewed = await client.runs.wait(graphThread.thread_id, "review_graph", { command: { resume: "yes" } });
+check(reviewed.verdict === "yes" && reviewed.published === "draft about otters"
+  && JSON.stringify(reviewed.log) === JSON.stringify(["draft", "review", "publish"]), "graph: resumed to the end", reviewed);
+await client.threads.updateState(graphThread.thread_id, { values: { text: "edited" }, asNode: "review" });
+const edited = await client.threads.getState(graphThread.thread_id);
+check(edited.next[0] === "publish" && edited.values.text === "edited", "graph: updateState asNode sets next", edited);
+
+// multitask_strategy rollback: the running run is cancelled and its checkpoints dropped
+const rollThread = await client.threads.create();
+const slow = await client.runs.create(rollThread.thread_id, "sleepy", { input: "zzz" });
+await new Promise(resolve => setTimeout(resolve, 100));
+const replacing = await client.runs.create(rollThread.thread_id, "simple_workflow", {
+  input: { number: 2 }, multitaskStrategy: "rollback" });
+const replaced = await client.runs.join(rollThread.thread_id, replacing.run_id);
+check(replaced.message === "The number is even.", "the rolling-back run ran", replaced);
+let rolledBack = false;
+try {
+  await client.runs.get(rollThread.thread_id, slow.run_id);
+} catch (error) {
+  rolledBack = String(error).includes("404");
+}
+check(rolledBack, "multitask rollback deletes the replaced run", slow);
 console.log("all checks passed");

@@ -47,6 +47,19 @@ class JsClientIT {
         .graph("sleepy", Entrypoint.named("sleepy").checkpointer(saver)
             .define(String.class, String.class, (in, context) -> Task.of("nap", String.class,
                 (String s) -> Mono.delay(Duration.ofMinutes(5)).thenReturn(s)).call(in)))
+        .graph("review_graph", dev.fluxgraph.graph.StateGraph.ofMap()
+            .reducer("log", dev.fluxgraph.graph.Reducers.append())
+            .addNode("draft", (state, context) -> Mono.just(Map.of("text", "draft about " + state.get("topic"),
+                "log", "draft")))
+            .addNode("review", (state, context) -> context.interrupt("approve " + state.get("text") + "?",
+                String.class).map(verdict -> Map.<String, Object>of("verdict", verdict, "log", "review")))
+            .addNode("publish", (state, context) -> Mono.delay(Duration.ofMillis(300))
+                .thenReturn(Map.<String, Object>of("published", state.get("text"), "log", "publish")))
+            .addEdge(dev.fluxgraph.graph.StateGraph.START, "draft")
+            .addEdge("draft", "review")
+            .addEdge("review", "publish")
+            .compile(dev.fluxgraph.graph.CompileOptions.defaults().withName("review_graph").withCheckpointer(saver))
+            .asEntrypoint())
         .build().start().block(Duration.ofSeconds(10));
     try {
       Process node = new ProcessBuilder("node", "e2e.mjs", "http://127.0.0.1:" + server.port())
