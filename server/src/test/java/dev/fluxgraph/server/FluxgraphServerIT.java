@@ -9,6 +9,7 @@ import dev.fluxgraph.checkpoint.InMemorySaver;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.func.Task;
 import dev.fluxgraph.func.TaskContext;
+import dev.fluxgraph.types.TypeRef;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -75,7 +76,14 @@ class FluxgraphServerIT {
             .thenReturn(java.util.Map.<String, Object>of("notes", "noted")))
         .setEntryPoint("note")
         .compile(dev.fluxgraph.graph.CompileOptions.defaults().withCheckpointer(new InMemorySaver()));
+    Task<String, String> longNap = Task.of("long_nap", String.class,
+        (String q) -> Mono.delay(Duration.ofMillis(5_600)).thenReturn(q));
+    Entrypoint<String, java.util.Map<String, String>> slower = Entrypoint.named("slower")
+        .checkpointer(new InMemorySaver()).define(TypeRef.of(String.class),
+            new TypeRef<java.util.Map<String, String>>() { }, (q, context) -> longNap.call(q)
+                .map(r -> java.util.Map.of("slept", r)));
     server = FluxgraphServer.builder().graph("hitl", graph).graph("slow", slow).graph("notes", notes.asEntrypoint())
+        .graph("slower", slower)
         .port(0).discoverGraphs(false).build()
         .start()
         .block(Duration.ofSeconds(10));
@@ -276,6 +284,18 @@ class FluxgraphServerIT {
     assertEquals("[\"a\",\"noted\",\"c\",\"noted\",\"d\",\"noted\"]", send("POST", base,
         "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"d\"]},\"durability\":\"sync\","
             + "\"after_seconds\":0.05}").json().get("notes").toString());
+  }
+
+  @Test
+  void aLongWaitGetsKeepAlivesThenTheValue() {
+    String threadId = send("POST", "/threads", "{}").json().get("thread_id").asText();
+    Reply waited = send("POST", "/threads/" + threadId + "/runs/wait", "{\"assistant_id\":\"slower\",\"input\":\"z\"}");
+    assertEquals(200, waited.status());
+    assertTrue(waited.body().startsWith("\n"), waited.body());
+    assertEquals("z", waited.json().get("slept").asText());
+    Reply refusedLate = send("POST", "/threads/" + threadId + "/runs/wait",
+        "{\"assistant_id\":\"slower\",\"command\":{\"resume\":1}}");
+    assertEquals(422, refusedLate.status(), refusedLate.body()); // refused at once: a plain 4xx, no keep-alive
   }
 
   @Test
