@@ -7,7 +7,10 @@ import dev.fluxgraph.types.Durability;
 import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * How {@link StateGraph#compile(CompileOptions)} builds a graph; copy-on-write like
@@ -22,10 +25,12 @@ import org.jspecify.annotations.Nullable;
  * @param recursionLimit  the most supersteps one invocation may run (25 by default)
  * @param durability      when node results reach the checkpointer
  * @param clock           for checkpoint timestamps and ids
+ * @param scheduler       for retry delays and timeouts, resolved once per run (so virtual-time tests see theirs)
  */
 public record CompileOptions(String name, @Nullable CheckpointSaver checkpointer, @Nullable Store store,
                              @Nullable Cache cache, List<String> interruptBefore, List<String> interruptAfter,
-                             int recursionLimit, Durability durability, Clock clock) {
+                             int recursionLimit, Durability durability, Clock clock,
+                             Supplier<Scheduler> scheduler) {
 
   public CompileOptions {
     Objects.requireNonNull(name, "name must not be null");
@@ -36,59 +41,70 @@ public record CompileOptions(String name, @Nullable CheckpointSaver checkpointer
     interruptAfter = List.copyOf(Objects.requireNonNull(interruptAfter, "interruptAfter must not be null"));
     Objects.requireNonNull(durability, "durability must not be null");
     Objects.requireNonNull(clock, "clock must not be null");
+    Objects.requireNonNull(scheduler, "scheduler must not be null");
     if (recursionLimit < 1) {
       throw new IllegalArgumentException("recursion limit must be at least 1, was " + recursionLimit);
     }
   }
 
-  /** Named "LangGraph", no checkpointer, store or cache, no breakpoints, recursion limit 25, ASYNC durability. */
+  /**
+   * Named "LangGraph", no checkpointer, store or cache, no breakpoints, recursion limit 25, ASYNC durability, the
+   * UTC system clock, {@code Schedulers.parallel()} for delays.
+   */
   public static CompileOptions defaults() {
     return new CompileOptions("LangGraph", null, null, null, List.of(), List.of(), 25, Durability.ASYNC,
-        Clock.systemUTC());
+        Clock.systemUTC(), Schedulers::parallel);
   }
 
   public CompileOptions withName(String graphName) {
     return new CompileOptions(graphName, checkpointer, store, cache, interruptBefore, interruptAfter, recursionLimit,
-        durability, clock);
+        durability, clock, scheduler);
   }
 
   public CompileOptions withCheckpointer(CheckpointSaver saver) {
     return new CompileOptions(name, Objects.requireNonNull(saver, "saver must not be null"), store, cache,
-        interruptBefore, interruptAfter, recursionLimit, durability, clock);
+        interruptBefore, interruptAfter, recursionLimit, durability, clock, scheduler);
   }
 
   public CompileOptions withStore(Store memory) {
     return new CompileOptions(name, checkpointer, Objects.requireNonNull(memory, "store must not be null"), cache,
-        interruptBefore, interruptAfter, recursionLimit, durability, clock);
+        interruptBefore, interruptAfter, recursionLimit, durability, clock, scheduler);
   }
 
   public CompileOptions withCache(Cache results) {
     return new CompileOptions(name, checkpointer, store, Objects.requireNonNull(results, "cache must not be null"),
-        interruptBefore, interruptAfter, recursionLimit, durability, clock);
+        interruptBefore, interruptAfter, recursionLimit, durability, clock, scheduler);
   }
 
   public CompileOptions withInterruptBefore(String... nodes) {
     return new CompileOptions(name, checkpointer, store, cache, List.of(nodes), interruptAfter, recursionLimit,
-        durability, clock);
+        durability, clock, scheduler);
   }
 
   public CompileOptions withInterruptAfter(String... nodes) {
     return new CompileOptions(name, checkpointer, store, cache, interruptBefore, List.of(nodes), recursionLimit,
-        durability, clock);
+        durability, clock, scheduler);
   }
 
   public CompileOptions withRecursionLimit(int supersteps) {
     return new CompileOptions(name, checkpointer, store, cache, interruptBefore, interruptAfter, supersteps,
-        durability, clock);
+        durability, clock, scheduler);
   }
 
   public CompileOptions withDurability(Durability mode) {
     return new CompileOptions(name, checkpointer, store, cache, interruptBefore, interruptAfter, recursionLimit,
-        mode, clock);
+        mode, clock, scheduler);
   }
 
   public CompileOptions withClock(Clock time) {
     return new CompileOptions(name, checkpointer, store, cache, interruptBefore, interruptAfter, recursionLimit,
-        durability, time);
+        durability, time, scheduler);
+  }
+
+  /** The scheduler for retry delays and timeouts (e.g. a virtual-time one in tests). */
+  public CompileOptions withScheduler(Scheduler delays) {
+    Objects.requireNonNull(delays, "scheduler must not be null");
+    return new CompileOptions(name, checkpointer, store, cache, interruptBefore, interruptAfter, recursionLimit,
+        durability, clock, () -> delays);
   }
 }

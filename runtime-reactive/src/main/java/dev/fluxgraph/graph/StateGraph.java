@@ -26,7 +26,6 @@ import java.util.function.BinaryOperator;
 import java.util.function.Function;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * Builds a graph of nodes over a shared state; {@link #compile} freezes it into a {@link CompiledGraph} that runs
@@ -197,7 +196,7 @@ public final class StateGraph<S> {
     GraphLoop loop = new GraphLoop(definition, options.name());
     EntrypointSpec spec = new EntrypointSpec(options.name(), stateType, stateType, stateType, false, loop.body(),
         options.checkpointer(), options.store(), options.cache(), List.of(), null, null, options.durability(),
-        Schedulers::parallel, options.clock(), definition);
+        options.scheduler(), options.clock(), definition);
     return new CompiledGraph<>(spec);
   }
 

@@ -312,6 +312,26 @@ class StateGraphTest {
   }
 
   @Test
+  void retryDelaysRunOnTheCompileOptionsScheduler() {
+    reactor.test.scheduler.VirtualTimeScheduler time = reactor.test.scheduler.VirtualTimeScheduler.create();
+    AtomicInteger attempts = new AtomicInteger();
+    CompiledGraph<Map<String, Object>> graph = StateGraph.ofMap()
+        .addNode("flaky", (state, context) -> attempts.incrementAndGet() < 3
+                ? Mono.error(new java.io.IOException("reset")) : Mono.just(Map.of("ok", true)),
+            NodeOptions.defaults().withRetry(dev.fluxgraph.types.RetryPolicy.defaults().withJitter(false)))
+        .setEntryPoint("flaky")
+        .compile(CompileOptions.defaults().withScheduler(time));
+    reactor.test.StepVerifier.create(graph.invoke(Map.of(), RunConfig.none()))
+        .then(() -> time.advanceTimeBy(Duration.ofMillis(499)))
+        .then(() -> assertEquals(1, attempts.get()))
+        .then(() -> time.advanceTimeBy(Duration.ofMillis(1)))
+        .then(() -> assertEquals(2, attempts.get()))
+        .then(() -> time.advanceTimeBy(Duration.ofSeconds(1)))
+        .expectNext(Map.of("ok", true))
+        .verifyComplete();
+  }
+
+  @Test
   void aGraphWithoutCheckpointerHasNoState() {
     CompiledGraph<Map<String, Object>> graph = StateGraph.ofMap()
         .addNode("a", (state, context) -> Mono.just(Map.of("a", 1)))
