@@ -207,6 +207,18 @@ class FluxgraphServerIT {
     assertEquals(422, send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"f\",\"multitask_strategy\":\"bogus\"}").status());
   }
 
+  /** Polls the thread's state (up to 5 s) until its notes are {@code expected}. */
+  private static void awaitNotes(String threadId, String expected) throws InterruptedException {
+    for (int i = 0; i < 250; i++) {
+      JsonNode notes = send("GET", "/threads/" + threadId + "/state", "").json().path("values").path("notes");
+      if (notes.toString().equals(expected)) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("notes never became " + expected);
+  }
+
   @Test
   void rollbackErasesTheRunningRunAndStartsFromTheStateBeforeIt() throws InterruptedException {
     String threadId = send("POST", "/threads", "{}").json().get("thread_id").asText();
@@ -215,7 +227,7 @@ class FluxgraphServerIT {
         "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"x\"]}}").json().get("notes").toString());
     String first = send("POST", base, "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"a\"]}}").json()
         .get("run_id").asText();
-    Thread.sleep(100); // the first run has applied its input and sleeps in its node
+    awaitNotes(threadId, "[\"x\",\"noted\",\"a\"]"); // the first run applied its input and sleeps in its node
     assertEquals("[\"x\",\"noted\",\"a\"]", send("GET", "/threads/" + threadId + "/state", "").json()
         .get("values").get("notes").toString());
     JsonNode replaced = send("POST", base + "/wait", "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"b\"]},"
@@ -233,7 +245,7 @@ class FluxgraphServerIT {
     send("POST", base + "/wait", "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"x\"]}}");
     String run = send("POST", base, "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"a\"]}}").json()
         .get("run_id").asText();
-    Thread.sleep(100);
+    awaitNotes(threadId, "[\"x\",\"noted\",\"a\"]");
     assertEquals(422, send("POST", base + "/" + run + "/cancel?action=explode", "").status());
     assertEquals(200, send("POST", base + "/" + run + "/cancel?action=rollback&wait=1", "").status());
     assertEquals("[\"x\",\"noted\"]", send("GET", "/threads/" + threadId + "/state", "").json().get("values")
