@@ -64,19 +64,20 @@ final class ServerApi {
   }
 
   void routes(HttpServerRoutes routes) {
+    // Routes are tried in order, each a template match: the hot ones first.
     routes
+        .post("/threads/{tid}/runs/stream", (request, response) -> stream(request, response, request.param("tid")))
+        .post("/threads", handle((request, body) -> Mono.defer(() -> createThread(body))))
+        .post("/threads/{tid}/runs/wait", (request, response) -> waitFor(request, response, request.param("tid")))
         .get("/ok", handle((request, body) -> Mono.just(JSON.createObjectNode().put("ok", true))))
         .post("/assistants/search", this::searchAssistants)
         .get("/assistants/{id}", handle((request, body) -> Mono.just(assistant(graphOf(request.param("id"))))))
-        .post("/threads", handle((request, body) -> Mono.defer(() -> createThread(body))))
         .post("/threads/search", handle((request, body) -> Mono.defer(() -> searchThreads(body))))
         .get("/threads/{tid}/state", handle((request, body) -> threadState(request.param("tid"))))
         .post("/threads/{tid}/history", handle((request, body) -> history(request.param("tid"), body)))
         .post("/threads/{tid}/state/checkpoint", handle((request, body) -> stateAt(request.param("tid"), body)))
         .post("/threads/{tid}/state", handle((request, body) -> updateState(request.param("tid"), body)))
-        .post("/threads/{tid}/runs/stream", (request, response) -> stream(request, response, request.param("tid")))
         .post("/runs/stream", (request, response) -> stream(request, response, null))
-        .post("/threads/{tid}/runs/wait", (request, response) -> waitFor(request, response, request.param("tid")))
         .post("/runs/wait", (request, response) -> waitFor(request, response, null))
         .post("/threads/{tid}/runs", handle((request, body) -> background(request.param("tid"), body)))
         .get("/threads/{tid}/runs", handle((request, body) -> Mono.defer(() -> runs.list(request.param("tid"),
