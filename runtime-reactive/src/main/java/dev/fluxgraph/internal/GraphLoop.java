@@ -402,6 +402,39 @@ public final class GraphLoop {
     return tasks;
   }
 
+  // ---------------------------------------------------------------- Command.update / goTo as run input
+
+  /**
+   * The checkpoint a {@code Command} with {@code update}/{@code goTo} continues from: a child of {@code from} with
+   * the update applied through the reducers and the goTo node added to the next nodes, keeping the run id and the
+   * superstep so that the pending superstep's nodes and interrupts keep their ids.
+   */
+  static Checkpoint steer(EntrypointSpec spec, Checkpoint from, Command command, Map<String, Object> userMetadata) {
+    GraphDefinition graph = java.util.Objects.requireNonNull(spec.graph(), "a graph spec");
+    GraphLoop loop = new GraphLoop(graph, spec.name());
+    if (from.values().containsKey(CheckpointFormat.START)) {
+      throw new dev.fluxgraph.errors.InvalidCommandException("the input of the pending run of graph '" + spec.name()
+          + "' has not been applied yet; continue it with Command.proceed() before sending Command.update/goTo");
+    }
+    List<String> next = new ArrayList<>(CheckpointFormat.next(from));
+    if (command.goTo() != null) {
+      if (!graph.nodes().containsKey(command.goTo())) {
+        throw new dev.fluxgraph.errors.InvalidCommandException("Command.goTo names '" + command.goTo()
+            + "', which is not a node of graph '" + spec.name() + "' (nodes: " + graph.nodes().keySet() + ")");
+      }
+      if (!next.contains(command.goTo())) {
+        next.add(command.goTo());
+        next.sort((a, b) -> Integer.compare(loop.order.get(a), loop.order.get(b)));
+      }
+    }
+    Map<String, Object> update = loop.toUpdate(command.update().isEmpty() ? null : command.update(), "Command",
+        "the update of the Command");
+    Map<String, Object> state = loop.reduce(stateOf(from), List.of(Map.entry("Command", optional(update))));
+    return CheckpointFormat.graph(from.threadId(), from, "input", CheckpointFormat.runId(from),
+        CheckpointFormat.superstep(from), Json.toTree(state, () -> "the state"), next,
+        Json.toTree(barriersOf(from), () -> "barriers"), userMetadata, spec.clock());
+  }
+
   // ---------------------------------------------------------------- updateState
 
   /**

@@ -117,12 +117,9 @@ public final class RunLoop {
   }
 
   private Mono<Start> resume(Command command) {
-    if (command.goTo() != null || !command.update().isEmpty()) {
-      return Mono.error(new InvalidCommandException(spec.graph() == null
-          ? "Command.goTo/update apply to graphs; entrypoint '" + spec.name() + "' accepts only resume, resumeById "
-              + "and proceed"
-          : "Command.goTo/update are returned by nodes; to change the state of graph '" + spec.name() + "' between "
-              + "runs use updateState(config, values, asNode), then continue with Command.proceed()"));
+    if (spec.graph() == null && (command.goTo() != null || !command.update().isEmpty())) {
+      return Mono.error(new InvalidCommandException("Command.goTo/update apply to graphs; entrypoint '" + spec.name()
+          + "' accepts only resume, resumeById and proceed"));
     }
     if (saver == null) {
       return Mono.error(new InvalidCommandException("entrypoint '" + spec.name() + "' has no checkpointer, so there "
@@ -145,10 +142,15 @@ public final class RunLoop {
   private Mono<Start> resumeFrom(CheckpointSaver checkpoints, Command command, CheckpointTuple tuple,
                                  @Nullable String latestId) {
     Checkpoint checkpoint = tuple.checkpoint();
+    boolean steering = command.goTo() != null || !command.update().isEmpty(); // graphs only: see resume()
     if (!CheckpointFormat.pending(checkpoint)) {
       if (command.kind() != Command.Kind.PROCEED) {
         return Mono.error(new InvalidCommandException("nothing to resume on thread '" + checkpoint.threadId()
             + "': its last run completed and no interrupt is pending"));
+      }
+      if (steering) { // a finished graph thread: apply the update, run the goTo node (if any) from there
+        Checkpoint steered = GraphLoop.steer(spec, checkpoint, command, config.metadata());
+        return Mono.just(new Start(steered, List.of(steered), List.of(), List.of(), null, null, null));
       }
       JsonNode end = checkpoint.values().get(spec.graph() == null ? CheckpointFormat.END : CheckpointFormat.STATE);
       return Mono.just(new Start(checkpoint, List.of(), List.of(), List.of(), null, null,
@@ -194,6 +196,22 @@ public final class RunLoop {
     Object input = savedInput == null ? null : Json.fromTree(savedInput, spec.input(),
         () -> "the input saved in checkpoint " + checkpoint.id() + " of thread '" + checkpoint.threadId() + "'");
     Object previous = previousOf(checkpoint);
+    if (steering) {
+      // Command.update/goTo on a graph: a new checkpoint after this one, with the update applied and the goTo node
+      // added to the next ones, carrying the run's writes (node ids stay), as a fork does when it is one
+      Checkpoint steered = GraphLoop.steer(spec, checkpoint, command, config.metadata());
+      Set<String> answered = answers.stream().map(PendingWrite::taskId).collect(Collectors.toSet());
+      List<PendingWrite> carried = new ArrayList<>(answers);
+      for (PendingWrite write : tuple.writes()) {
+        boolean replaced = write.channel().equals(PendingWrite.RESUME) && answered.contains(write.taskId());
+        boolean rerun = fork && (write.channel().equals(PendingWrite.RESULT)
+            || write.channel().equals(PendingWrite.ERROR));
+        if (!replaced && !rerun) {
+          carried.add(write);
+        }
+      }
+      return Mono.just(new Start(steered, List.of(steered), List.of(), carried, input, previous, null));
+    }
     if (!fork) {
       return Mono.just(new Start(checkpoint, List.of(), tuple.writes(), answers, input, previous, null));
     }

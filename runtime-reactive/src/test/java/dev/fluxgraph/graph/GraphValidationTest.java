@@ -690,16 +690,14 @@ class GraphValidationTest {
     }
 
     @Test
-    void aGoToOrUpdateCommandAsRunInputIsRejectedPointingToUpdateState() {
+    void aGoToOrUpdateCommandAsRunInputNamesUnknownNodesAndNeedsACheckpointer() {
       CompiledGraph<Map<String, Object>> graph = persistent(CompileOptions.defaults().withInterruptBefore("b"));
       graph.run(Map.of(), thread).block(VERIFY);
-      errors(graph.invoke(Command.goTo("b"), thread), InvalidCommandException.class, "Command.goTo", "updateState");
-      errors(graph.run(Command.update(Map.of("a", 5)), thread), InvalidCommandException.class, "updateState");
-      errors(graph.stream(Command.goTo("a").withUpdate(Map.of("a", 5)), thread), InvalidCommandException.class,
-          "updateState");
-      // without a checkpointer too
+      errors(graph.invoke(Command.goTo("nope"), thread), InvalidCommandException.class, "Command.goTo", "'nope'");
+      errors(graph.invoke(Command.goTo("a").withUpdate(Map.of("a", 5)), RunConfig.thread("fresh-" + thread
+          .threadId().orElseThrow())), dev.fluxgraph.errors.EmptyInputException.class, "no checkpoint");
       errors(ab().setEntryPoint("a").addEdge("a", "b").compile().invoke(Command.goTo("a"), RunConfig.none()),
-          InvalidCommandException.class, "updateState");
+          InvalidCommandException.class, "no checkpointer");
       // nothing was applied: the thread still waits before b
       assertEquals(List.of("b"), graph.getState(thread).block(VERIFY).next());
     }

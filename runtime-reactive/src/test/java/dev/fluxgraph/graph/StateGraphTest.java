@@ -332,6 +332,33 @@ class StateGraphTest {
   }
 
   @Test
+  void aCommandWithUpdateAndGoToSteersAPausedOrFinishedThread() {
+    AtomicInteger bRuns = new AtomicInteger();
+    CompiledGraph<Map<String, Object>> graph = StateGraph.ofMap()
+        .reducer("log", Reducers.append())
+        .addNode("a", (state, context) -> Mono.just(Map.of("log", "a")))
+        .addNode("ask", (state, context) -> context.interrupt("color?", String.class)
+            .map(color -> Map.of("color", color, "log", "ask")))
+        .addNode("b", (state, context) -> {
+          bRuns.incrementAndGet();
+          return Mono.just(Map.of("log", "b:" + state.get("note")));
+        })
+        .addEdge(StateGraph.START, "a")
+        .addEdge("a", "ask")
+        .addEdge("ask", "b")
+        .compile(CompileOptions.defaults().withCheckpointer(saver));
+    assertTrue(graph.run(Map.of(), config).block().interrupted());
+    // resume the interrupt and update the state in one command: ask answers, b sees the note
+    assertEquals(Map.of("log", List.of("a", "ask", "b:hi"), "color", "red", "note", "hi"),
+        graph.invoke(Command.resume("red").withUpdate(Map.of("note", "hi")), config).block());
+    // a finished thread: go to b again with another note; only b (and what follows it) runs
+    assertEquals(Map.of("log", List.of("a", "ask", "b:hi", "again", "b:there"), "color", "red", "note", "there"),
+        graph.invoke(Command.goTo("b").withUpdate(Map.of("note", "there", "log", "again")), config).block());
+    assertEquals(2, bRuns.get());
+    assertEquals("input", graph.getStateHistory(config).skip(1).blockFirst().metadata().get("source"));
+  }
+
+  @Test
   void aGraphWithoutCheckpointerHasNoState() {
     CompiledGraph<Map<String, Object>> graph = StateGraph.ofMap()
         .addNode("a", (state, context) -> Mono.just(Map.of("a", 1)))
