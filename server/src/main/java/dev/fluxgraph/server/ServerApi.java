@@ -676,12 +676,33 @@ final class ServerApi {
     }
     Command command = null;
     JsonNode commandNode = body.path("command");
+    if (!commandNode.isMissingNode() && !commandNode.isNull() && !commandNode.isObject()) {
+      throw HttpProblem.invalid("command must be an object with resume, goto and/or update");
+    }
     if (commandNode.isObject() && commandNode.has("resume")) {
       JsonNode resume = commandNode.get("resume");
       Object value = JSON.convertValue(resume, Object.class);
       boolean byId = resume.isObject() && resume.size() > 0 && java.util.stream.StreamSupport
           .stream(((Iterable<String>) resume::fieldNames).spliterator(), false).allMatch(ServerApi::looksLikeId);
       command = byId ? Command.resumeById(JSON.convertValue(resume, MAP)) : Command.resume(value);
+    }
+    JsonNode goTo = commandNode.path("goto");
+    if (goTo.isArray() && goTo.size() == 1) {
+      goTo = goTo.get(0);
+    }
+    if (!goTo.isMissingNode() && !goTo.isNull()) {
+      if (!goTo.isTextual()) {
+        throw HttpProblem.invalid("command.goto must be a node name");
+      }
+      command = (command == null ? Command.goTo(goTo.asText()) : command.withGoTo(goTo.asText()));
+    }
+    JsonNode update = commandNode.path("update");
+    if (!update.isMissingNode() && !update.isNull()) {
+      if (!update.isObject()) {
+        throw HttpProblem.invalid("command.update must be an object of state keys");
+      }
+      Map<String, Object> values = JSON.convertValue(update, MAP);
+      command = (command == null ? Command.update(values) : command.withUpdate(values));
     }
     Object input = null;
     if (command == null && body.hasNonNull("input")) {

@@ -91,6 +91,27 @@ class GraphServerIT {
   }
 
   @Test
+  void aCommandWithUpdateAndGotoSteersTheGraph() {
+    String thread = send("POST", "/threads", "{}", 200).get("thread_id").asText();
+    send("POST", "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"essay\",\"input\":{\"topic\":\"owls\"}}",
+        200);
+    JsonNode steered = send("POST", "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"essay\","
+        + "\"command\":{\"resume\":\"fine\",\"update\":{\"text\":\"rewritten\"}}}", 200);
+    assertEquals("fine", steered.get("verdict").asText());
+    assertEquals("publish", send("GET", "/threads/" + thread + "/state", "", 200).get("next").get(0).asText());
+    JsonNode published = send("POST", "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"essay\"}", 200);
+    assertEquals("rewritten", published.get("published").asText());
+    JsonNode again = send("POST", "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"essay\","
+        + "\"command\":{\"goto\":\"publish\",\"update\":{\"text\":\"v2\"}}}", 200);
+    assertEquals("v2", again.get("published").asText());
+    JsonNode refused = send("POST", "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"essay\","
+        + "\"command\":{\"goto\":\"nowhere\"}}", 422);
+    assertTrue(refused.get("detail").asText().contains("'nowhere'"), refused.toString());
+    send("POST", "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"essay\",\"command\":{\"goto\":[1]}}", 422);
+    send("POST", "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"essay\",\"command\":\"go\"}", 422);
+  }
+
+  @Test
   void updateStateAsAnUnknownNodeIsAClientError() {
     String thread = send("POST", "/threads", "{}", 200).get("thread_id").asText();
     send("POST", "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"essay\",\"input\":{\"topic\":\"x\"}}", 200);
