@@ -39,8 +39,12 @@ final class PostgresThreadStore implements ThreadStore {
   private static final String COLUMNS = "thread_id, created_at, updated_at, metadata::text AS metadata, status, graph_id";
 
   private final ConnectionFactory factory;
-  /** Status updates of concurrent runs go out as one multi-row statement (at most two in flight). */
-  private final GroupCommit<Update> updates = new GroupCommit<>(256, 2, this::updateBatch);
+  /**
+   * Status updates of concurrent runs go out as one multi-row statement, one statement at a time: updates of a thread
+   * then commit in the order they were submitted even when nobody awaits the first (a cancelled run's "busy" and the
+   * cancel's "idle"), which two batches in flight could swap.
+   */
+  private final GroupCommit<Update> updates = new GroupCommit<>(256, 1, this::updateBatch);
   private final GroupCommit<Read> reads = new GroupCommit<>(256, 2, this::readBatch);
 
   PostgresThreadStore(ConnectionFactory factory) {
