@@ -44,8 +44,14 @@ class PostgresServerIT {
           (String q, TaskContext context) -> context.interrupt("answer " + q + "?", String.class));
       Entrypoint<String, String> graph = Entrypoint.named("graph").checkpointer(saver)
           .define(String.class, String.class, (q, context) -> ask.call(q).map(a -> q + "=" + a));
+      var notes = dev.fluxgraph.graph.StateGraph.ofMap()
+          .reducer("notes", dev.fluxgraph.graph.Reducers.append())
+          .addNode("note", (state, context) -> Mono.delay(Duration.ofMillis(500))
+              .thenReturn(java.util.Map.<String, Object>of("notes", "noted")))
+          .setEntryPoint("note")
+          .compile(dev.fluxgraph.graph.CompileOptions.defaults().withCheckpointer(saver));
       FluxgraphServer server = FluxgraphServer.builder().discoverGraphs(false).port(0).checkpointer(saver)
-          .graph("asking", graph).build().start().block(Duration.ofSeconds(30));
+          .graph("asking", graph).graph("notes", notes.asEntrypoint()).build().start().block(Duration.ofSeconds(30));
       try {
         return action.apply(HttpClient.create().baseUrl("http://127.0.0.1:" + server.port()));
       } finally {
@@ -137,6 +143,33 @@ class PostgresServerIT {
       assertEquals(1, get(http, "/threads/" + thread + "/runs?status=error").size());
       JsonNode joined = get(http, "/threads/" + thread + "/runs/" + finished + "/join");
       assertTrue(joined.isNull(), joined.toString()); // the thread is paused: no value yet
+      return null;
+    });
+  }
+
+  @Test
+  void rollbackDeletesTheRolledBackRunsCheckpointsInPostgres() {
+    withServer(http -> {
+      String thread = post(http, "/threads", "{}").get("thread_id").asText();
+      post(http, "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"x\"]}}");
+      String first = post(http, "/threads/" + thread + "/runs", "{\"assistant_id\":\"notes\","
+          + "\"input\":{\"notes\":[\"a\"]}}").get("run_id").asText();
+      for (int i = 0; i < 250 && !get(http, "/threads/" + thread + "/state").path("values").path("notes").toString()
+          .contains("\"a\""); i++) {
+        try {
+          Thread.sleep(20); // polls until the first run applied its input (its node sleeps 500 ms)
+        } catch (InterruptedException e) {
+          throw new AssertionError(e);
+        }
+      }
+      JsonNode replaced = post(http, "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"notes\","
+          + "\"input\":{\"notes\":[\"b\"]},\"multitask_strategy\":\"rollback\"}");
+      assertEquals("[\"x\",\"noted\",\"b\",\"noted\"]", replaced.get("notes").toString());
+      assertEquals(404, http.get().uri("/threads/" + thread + "/runs/" + first)
+          .responseSingle((response, body) -> Mono.just(response.status().code())).block(Duration.ofSeconds(10)));
+      // the rolled-back run's checkpoints are gone: only the replacing run's three were added
+      JsonNode history = post(http, "/threads/" + thread + "/history", "{\"limit\":100}");
+      assertEquals(2 * 3, history.size(), history.toString());
       return null;
     });
   }
