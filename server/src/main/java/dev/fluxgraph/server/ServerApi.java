@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.types.Command;
 import dev.fluxgraph.types.FluxgraphJson;
-import dev.fluxgraph.types.GraphOutput;
-import dev.fluxgraph.types.Interrupt;
 import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.StateSnapshot;
 import dev.fluxgraph.types.StreamChunk;
