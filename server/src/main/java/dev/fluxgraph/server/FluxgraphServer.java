@@ -16,8 +16,9 @@ import reactor.netty.http.server.HttpServer;
 
 /**
  * An HTTP server speaking the LangGraph Server API over Reactor Netty, so that the official
- * {@code @langchain/langgraph-sdk} client can drive Fluxgraph workflows. Work in progress: assistants, threads,
- * thread state and history, and streamed and waited runs are served; see the README's feature table for the rest.
+ * {@code @langchain/langgraph-sdk} client can drive Fluxgraph workflows (entrypoints, and graphs through
+ * {@code CompiledGraph.asEntrypoint()}). Threads and run records live in PostgreSQL when the checkpointer is a
+ * {@code PostgresSaver}, in memory otherwise; see the README's feature table.
  */
 public final class FluxgraphServer {
 

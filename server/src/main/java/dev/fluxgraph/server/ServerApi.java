@@ -35,9 +35,9 @@ import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.http.server.HttpServerRoutes;
 
 /**
- * The HTTP endpoints (the subset implemented so far: assistants, threads, thread state and history, streamed and
- * waited runs). Every handler answers JSON; refused requests get {@code {"detail": ...}} with a 4xx status and
- * never a stack trace.
+ * The HTTP endpoints of the LangGraph Server API (../shared/SERVER.md): assistants, threads, thread state and
+ * history, and runs (streamed, waited, background, joined, cancelled, listed). Every handler answers JSON; refused
+ * requests get {@code {"detail": ...}} with a 4xx status and never a stack trace.
  */
 final class ServerApi {
 

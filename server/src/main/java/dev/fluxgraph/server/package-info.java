@@ -1,4 +1,4 @@
-/** The HTTP server speaking the LangGraph Server API (work in progress: see the README's feature table). */
+/** The HTTP server speaking the LangGraph Server API, for the official JS client (see the README's feature table). */
 @NullMarked
 package dev.fluxgraph.server;
 
