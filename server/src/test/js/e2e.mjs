@@ -128,4 +128,28 @@ try {
   rolledBack = String(error).includes("404");
 }
 check(rolledBack, "multitask rollback deletes the replaced run", slow);
+
+// multitask_strategy enqueue: the second run is pending behind the first, and runs once the first is cancelled
+const queueThread = await client.threads.create();
+const ahead = await client.runs.create(queueThread.thread_id, "sleepy", { input: "zzz" });
+const behind = await client.runs.create(queueThread.thread_id, "simple_workflow", {
+  input: { number: 4 }, multitaskStrategy: "enqueue" });
+check(behind.status === "pending", "enqueue: the second run is pending", behind);
+await client.runs.cancel(queueThread.thread_id, ahead.run_id, true);
+const dequeued = await client.runs.join(queueThread.thread_id, behind.run_id);
+check(dequeued.message === "The number is even.", "enqueue: the queued run runs once the first ends", dequeued);
+let announced;
+await client.runs.wait(queueThread.thread_id, "simple_workflow", {
+  input: { number: 5 }, onRunCreated: (created) => { announced = created; } });
+check(announced && announced.thread_id === queueThread.thread_id
+  && (await client.runs.get(queueThread.thread_id, announced.run_id)).status === "success",
+  "runs.wait onRunCreated (Content-Location)", announced);
+
+// getState at a checkpoint id (GET /threads/{id}/state/{checkpoint_id}), threads.create with ifExists
+const older = history[1].checkpoint.checkpoint_id;
+const atOlder = await client.threads.getState(thread.thread_id, older);
+check(atOlder.checkpoint.checkpoint_id === older && atOlder.values === history[1].values,
+  "getState at a checkpoint id", atOlder);
+const same = await client.threads.create({ threadId: thread.thread_id, ifExists: "do_nothing" });
+check(same.thread_id === thread.thread_id && same.metadata.user === "e2e", "threads.create ifExists do_nothing", same);
 console.log("all checks passed");

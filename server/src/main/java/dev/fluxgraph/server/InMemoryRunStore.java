@@ -64,6 +64,11 @@ final class InMemoryRunStore implements RunStore {
   }
 
   @Override
+  public Mono<Void> deleteThread(String threadId) {
+    return Mono.fromRunnable(() -> runs.values().removeIf(run -> run.threadId().equals(threadId)));
+  }
+
+  @Override
   public Mono<Long> recoverAbandoned() {
     return Mono.just(0L); // nothing outlives the process
   }

@@ -21,7 +21,7 @@ final class InMemoryThreadStore implements ThreadStore {
   public Mono<ThreadRecord> create(String threadId, Map<String, Object> metadata, String ifExists) {
     return Mono.fromCallable(() -> {
       Instant now = Instant.now();
-      ThreadRecord fresh = new ThreadRecord(threadId, now, now, Map.copyOf(metadata), "idle", null);
+      ThreadRecord fresh = new ThreadRecord(threadId, now, now, copy(metadata), "idle", null);
       ThreadRecord existing = threads.putIfAbsent(threadId, fresh);
       if (existing == null) {
         return fresh;
@@ -44,13 +44,18 @@ final class InMemoryThreadStore implements ThreadStore {
     return Mono.fromSupplier(() -> threads.compute(threadId, (id, old) -> {
       Instant now = Instant.now();
       if (old == null) {
-        return new ThreadRecord(id, now, now, Map.copyOf(metadata), status, graphId);
+        return new ThreadRecord(id, now, now, copy(metadata), status, graphId);
       }
       Map<String, Object> merged = new LinkedHashMap<>(old.metadata());
       merged.putAll(metadata);
       return new ThreadRecord(id, old.createdAt(), now, Collections.unmodifiableMap(merged), status,
           graphId == null ? old.graphId() : graphId);
     }));
+  }
+
+  /** An unmodifiable copy that keeps null values (JSON metadata may have them; {@code Map.copyOf} refuses them). */
+  private static Map<String, Object> copy(Map<String, Object> metadata) {
+    return Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
   }
 
   @Override
@@ -70,7 +75,8 @@ final class InMemoryThreadStore implements ThreadStore {
       List<ThreadRecord> found = new ArrayList<>();
       for (ThreadRecord thread : threads.values()) {
         boolean matches = metadata.entrySet().stream()
-            .allMatch(entry -> entry.getValue().equals(thread.metadata().get(entry.getKey())))
+            .allMatch(entry -> java.util.Objects.equals(entry.getValue(), thread.metadata().get(entry.getKey()))
+                && thread.metadata().containsKey(entry.getKey()))
             && (status == null || status.equals(thread.status()))
             && (ids.isEmpty() || ids.contains(thread.threadId()));
         if (matches) {

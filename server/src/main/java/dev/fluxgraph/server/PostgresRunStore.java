@@ -128,6 +128,12 @@ final class PostgresRunStore implements RunStore {
   }
 
   @Override
+  public Mono<Void> deleteThread(String threadId) {
+    return Sql.update(factory, "DELETE FROM fluxgraph_runs WHERE thread_id = $1",
+        statement -> statement.bind("$1", threadId)).then();
+  }
+
+  @Override
   public Mono<Long> recoverAbandoned() {
     return Sql.update(factory, "UPDATE fluxgraph_runs SET status = 'error', updated_at = $1"
         + " WHERE status IN ('pending', 'running')", statement -> statement.bind("$1", OffsetDateTime.now(ZoneOffset.UTC)));

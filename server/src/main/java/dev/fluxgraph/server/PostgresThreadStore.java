@@ -55,14 +55,24 @@ final class PostgresThreadStore implements ThreadStore {
     return Schema.migrate(factory, MIGRATIONS);
   }
 
+  /**
+   * One statement either way: the new thread, or for {@code do_nothing} the existing one (a run with
+   * {@code if_not_exists: create} reads its thread in this single round trip). When the insert conflicts with a
+   * thread committed after the statement's snapshot, the statement finds nothing and a second read does.
+   */
   @Override
   public Mono<ThreadRecord> create(String threadId, Map<String, Object> metadata, String ifExists) {
-    return query("INSERT INTO fluxgraph_threads (thread_id, created_at, updated_at, metadata, status)"
-            + " VALUES ($1, $2, $2, $3::jsonb, 'idle') ON CONFLICT DO NOTHING RETURNING " + COLUMNS,
+    boolean existingWanted = ifExists.equals("do_nothing");
+    String insert = "INSERT INTO fluxgraph_threads (thread_id, created_at, updated_at, metadata, status)"
+        + " VALUES ($1, $2, $2, $3::jsonb, 'idle') ON CONFLICT DO NOTHING RETURNING " + COLUMNS;
+    String sql = !existingWanted ? insert : "WITH created AS (" + insert + ") SELECT * FROM created"
+        + " UNION ALL SELECT " + COLUMNS + " FROM fluxgraph_threads"
+        + " WHERE thread_id = $1 AND NOT EXISTS (SELECT 1 FROM created)";
+    return query(sql,
         statement -> statement.bind("$1", threadId).bind("$2", OffsetDateTime.now(ZoneOffset.UTC))
             .bind("$3", json(metadata)))
         .next()
-        .switchIfEmpty(Mono.defer(() -> ifExists.equals("do_nothing") ? require(threadId)
+        .switchIfEmpty(Mono.defer(() -> existingWanted ? require(threadId)
             : Mono.error(new HttpProblem(409, "thread " + threadId + " already exists"))));
   }
 

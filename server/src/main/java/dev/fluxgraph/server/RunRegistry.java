@@ -2,7 +2,10 @@ package dev.fluxgraph.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,12 +21,15 @@ import reactor.core.publisher.Sinks;
  * {@code joinStream}) in memory, their records in the {@link RunStore} (saved without delaying the run: saves may
  * overtake each other and the store keeps the newest), so that runs of other processes, or of a process that died,
  * are still found.
+ *
+ * <p>A thread has at most one executing run; runs enqueued behind it ({@code multitask_strategy: enqueue}) are
+ * {@code pending} until it ends, then start in order. Every status change goes through {@link Run#transition}.
  */
 final class RunRegistry {
 
   private static final System.Logger LOG = System.getLogger(RunRegistry.class.getName());
 
-  /** Lifecycle of a run, as the LangGraph API names it. */
+  /** Lifecycle of a run, as the LangGraph API names it: pending, then running, then one of the final three. */
   enum Status {
     PENDING, RUNNING, SUCCESS, ERROR, INTERRUPTED;
 
@@ -34,9 +40,14 @@ final class RunRegistry {
     boolean finished() {
       return this != PENDING && this != RUNNING;
     }
+
+    /** The allowed transitions: pending to running, and an unfinished run to any final status. */
+    boolean canBecome(Status next) {
+      return this == PENDING ? next != PENDING : this == RUNNING && next.finished();
+    }
   }
 
-  /** One run. Mutable status, guarded by the registry. */
+  /** One run. Mutable status, changed only through {@link #transition}. */
   static final class Run {
     final String runId;
     final String threadId;
@@ -46,16 +57,35 @@ final class RunRegistry {
     final String multitaskStrategy;
     volatile Instant updatedAt = createdAt;
     volatile Status status = Status.PENDING;
-    volatile @Nullable Disposable execution;
+    /** When the run got its turn on the thread (its checkpoints are the thread's ones from then on); null before. */
+    volatile @Nullable Instant startedAt;
     /** The run that multitask_strategy rollback cancelled and erased to make way for this one. */
     volatile @Nullable Run rolledBack;
     final Sinks.One<JsonNode> result = Sinks.one();
+    /** Completes when the run may execute: the thread's earlier runs ended. */
+    private final Sinks.Empty<Void> turn = Sinks.empty();
+    /** Why the run failed before it could execute (its preparation), or null. */
+    private volatile @Nullable Throwable failure;
+    private @Nullable Disposable execution; // guarded by this
+    private boolean deleted; // guarded by this
+    /** The run's saves, one after the other (guarded by this). */
+    private Mono<Void> saved = Mono.empty();
+    private @Nullable RunRegistry registry;
     /** The SSE events of a streamed run, each with its id, kept for joinStream. */
     private final Sinks.Many<Event> events = Sinks.many().replay().all();
     private final java.util.concurrent.atomic.AtomicLong nextEventId = new java.util.concurrent.atomic.AtomicLong();
 
     /** One framed SSE event and its id. */
     record Event(long id, String text) {
+    }
+
+    Run(String runId, String threadId, String assistantId, Map<String, Object> metadata,
+        String multitaskStrategy) {
+      this.runId = runId;
+      this.threadId = threadId;
+      this.assistantId = assistantId;
+      this.metadata = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metadata)); // keeps nulls
+      this.multitaskStrategy = multitaskStrategy;
     }
 
     void publish(String framed) {
@@ -71,39 +101,93 @@ final class RunRegistry {
     }
 
     /** The framed events with an id greater than {@code afterId}, then the live ones until the run ends. */
-    reactor.core.publisher.Flux<String> events(long afterId) {
+    Flux<String> events(long afterId) {
       return events.asFlux().filter(event -> event.id() > afterId).map(Event::text);
     }
-
-    Run(String runId, String threadId, String assistantId, Map<String, Object> metadata,
-        String multitaskStrategy) {
-      this.runId = runId;
-      this.threadId = threadId;
-      this.assistantId = assistantId;
-      this.metadata = Map.copyOf(metadata);
-      this.multitaskStrategy = multitaskStrategy;
-    }
-
-    private @Nullable RunRegistry registry;
-    /** The run's saves, one after the other (guarded by this). */
-    private Mono<Void> saved = Mono.empty();
 
     RunStore.RunRecord record() {
       return new RunStore.RunRecord(runId, threadId, assistantId, createdAt, updatedAt, status.wire(), metadata,
           multitaskStrategy);
     }
 
-    void finish(Status finalStatus, JsonNode value) {
-      if (status.finished()) {
-        return;
+    /**
+     * Completes when the run may execute: at once for a run that got the thread, once the runs ahead of it ended for
+     * an enqueued one. Fails with the run's preparation failure; never completes for a run cancelled meanwhile (its
+     * execution is disposed). Cold.
+     */
+    Mono<Void> turn() {
+      return Mono.defer(() -> {
+        Throwable failed = failure;
+        if (failed != null) {
+          return Mono.error(failed);
+        }
+        return status.finished() ? Mono.never() : turn.asMono();
+      });
+    }
+
+    /** Keeps the execution so that cancel can stop it; disposes it at once when the run was cancelled meanwhile. */
+    void attach(Disposable execution) {
+      boolean over;
+      synchronized (this) {
+        this.execution = execution;
+        over = status == Status.INTERRUPTED;
       }
-      status = finalStatus;
-      updatedAt = Instant.now();
+      if (over) {
+        execution.dispose();
+      }
+    }
+
+    /** The run could not be prepared (rollback or status write failed): it ends as error without executing. */
+    void fail(Throwable error) {
+      failure = error;
+      finish(Status.ERROR, ServerApi.errorValue(error));
+    }
+
+    /** Ends the run (once: later calls are ignored), frees its thread, then hands out its result. */
+    void finish(Status finalStatus, JsonNode value) {
+      if (transition(finalStatus)) {
+        ended(value);
+      }
+    }
+
+    private void ended(JsonNode value) {
       RunRegistry owner = registry;
       if (owner != null) {
-        owner.finished(this); // frees the thread before anyone waiting on the result (enqueue) looks at it
+        owner.finished(this); // frees the thread before anyone waiting on the result looks at it
       }
       result.tryEmitValue(value);
+    }
+
+    /** The one place a status changes; false (and no change) when the transition is not allowed. */
+    private boolean transition(Status next) {
+      synchronized (this) {
+        if (!status.canBecome(next)) {
+          return false;
+        }
+        status = next;
+        updatedAt = Instant.now();
+        return true;
+      }
+    }
+
+    /** Cancels the run if unfinished: it ends interrupted and its execution is stopped. False if it had ended. */
+    private boolean cancel() {
+      Disposable running;
+      synchronized (this) {
+        if (!transition(Status.INTERRUPTED)) {
+          return false;
+        }
+        running = execution;
+      }
+      if (running != null) {
+        running.dispose();
+      }
+      com.fasterxml.jackson.databind.node.ObjectNode cancelled = dev.fluxgraph.types.FluxgraphJson.mapper()
+          .createObjectNode();
+      cancelled.putObject("__error__").put("error", "RunCancelled").put("message", "run " + runId + " was cancelled");
+      ended(cancelled); // what join and wait answer for it
+      publishEnd();
+      return true;
     }
   }
 
@@ -112,64 +196,100 @@ final class RunRegistry {
 
   private final RunStore store;
   private final ConcurrentHashMap<String, Run> runs = new ConcurrentHashMap<>();
-  /** The unfinished run of each busy thread. */
-  private final ConcurrentHashMap<String, Run> active = new ConcurrentHashMap<>();
-  /** Finished runs, oldest first, for eviction. */
-  private final java.util.ArrayDeque<Run> finished = new java.util.ArrayDeque<>();
+  /** Each busy thread's unfinished runs in order: the first has the thread, the others wait (guarded by this). */
+  private final HashMap<String, ArrayDeque<Run>> inflight = new HashMap<>();
+  /** Finished runs, oldest first, for eviction (guarded by this). */
+  private final ArrayDeque<Run> finished = new ArrayDeque<>();
 
   RunRegistry(RunStore store) {
     this.store = store;
   }
 
   /**
-   * Registers a run on the thread. When the thread already has an unfinished run, the multitask strategy decides:
-   * {@code reject} fails with 422, {@code interrupt} cancels that run (its finished tasks stay recorded) and starts,
-   * {@code rollback} cancels it and erases it (its record is deleted, and the new run starts from the thread's state
-   * before it: see {@link Run#rolledBack}), {@code enqueue} waits for it to end and starts.
+   * Registers a run on the thread. A run that gets the thread at once starts {@code running} ({@code pending} when
+   * {@code delayed}: it becomes running in {@link #running}). When the thread has unfinished runs, the multitask
+   * strategy decides: {@code reject} fails with 422, {@code interrupt} cancels them (their finished tasks stay
+   * recorded) and starts, {@code rollback} cancels and erases them (their records are deleted, and the new run starts
+   * from the thread's state before them: see {@link Run#rolledBack}), {@code enqueue} registers the run
+   * {@code pending} behind them (see {@link Run#turn}). Emits the run without waiting for its record to be saved.
    */
   Mono<Run> start(String runId, String threadId, String assistantId, Map<String, Object> metadata,
-                  String multitaskStrategy) {
+                  String multitaskStrategy, boolean delayed) {
     if (!List.of("reject", "interrupt", "enqueue", "rollback").contains(multitaskStrategy)) {
       return Mono.error(HttpProblem.invalid("multitask_strategy must be reject, interrupt, rollback or enqueue, was '"
           + multitaskStrategy + "'"));
     }
     return Mono.defer(() -> {
-      Run active;
+      List<Run> ahead;
       synchronized (this) {
-        active = this.active.get(threadId);
-        if (active == null || active.status.finished()) {
+        ArrayDeque<Run> queue = inflight.get(threadId);
+        if (queue == null || queue.isEmpty() || multitaskStrategy.equals("enqueue")) {
           Run run = new Run(runId, threadId, assistantId, metadata, multitaskStrategy);
-          run.status = Status.RUNNING;
           run.registry = this;
+          if (queue == null || queue.isEmpty()) {
+            queue = new ArrayDeque<>();
+            inflight.put(threadId, queue);
+            run.status = delayed ? Status.PENDING : Status.RUNNING;
+            run.startedAt = run.createdAt;
+            run.turn.tryEmitEmpty();
+          }
+          queue.addLast(run);
           runs.put(runId, run);
-          this.active.put(threadId, run);
           save(run);
           return Mono.just(run);
         }
+        ahead = List.copyOf(queue);
       }
+      Run executing = ahead.get(0);
+      // the last first: cancelling the executing run first would hand the thread to the next one for a moment
+      Runnable cancelAll = () -> {
+        for (int i = ahead.size() - 1; i >= 0; i--) {
+          ahead.get(i).cancel();
+        }
+      };
       return switch (multitaskStrategy) {
         case "reject" -> Mono.error(new HttpProblem(422, "thread " + threadId
-            + " is busy with run " + active.runId + " (multitask_strategy reject)"));
-        case "interrupt" -> cancel(threadId, active.runId)
-            .then(start(runId, threadId, assistantId, metadata, multitaskStrategy));
-        case "rollback" -> cancel(threadId, active.runId)
-            .then(delete(threadId, active.runId))
-            .then(start(runId, threadId, assistantId, metadata, multitaskStrategy))
-            .doOnNext(run -> run.rolledBack = active);
-        case "enqueue" -> active.result.asMono().onErrorResume(error -> Mono.empty())
-            .then(start(runId, threadId, assistantId, metadata, multitaskStrategy));
+            + " is busy with run " + executing.runId + " (multitask_strategy reject)"));
+        case "interrupt" -> Mono.fromRunnable(cancelAll)
+            .then(start(runId, threadId, assistantId, metadata, multitaskStrategy, delayed));
+        case "rollback" -> Mono.fromRunnable(cancelAll)
+            .then(Flux.fromIterable(ahead).concatMap(run -> delete(threadId, run.runId)).then())
+            .then(start(runId, threadId, assistantId, metadata, multitaskStrategy, delayed))
+            .doOnNext(run -> run.rolledBack = executing);
         default -> Mono.error(new IllegalStateException("unreachable: " + multitaskStrategy));
       };
     });
   }
 
   /**
+   * The run executes now (its turn came and its delay passed): a pending run becomes running (and is saved). Only
+   * runs that were enqueued or delayed pay this extra save.
+   */
+  void running(Run run) {
+    if (run.status == Status.PENDING && run.transition(Status.RUNNING)) {
+      save(run);
+    }
+  }
+
+  /**
+   * The thread status to write when {@code ending} ends with {@code outcome} ("idle", "interrupted", "error"):
+   * "busy" while other runs of the thread are unfinished (an enqueued run is about to start).
+   */
+  synchronized String threadStatusAfter(Run ending, String outcome) {
+    ArrayDeque<Run> queue = inflight.get(ending.threadId);
+    return queue != null && queue.stream().anyMatch(other -> other != ending) ? "busy" : outcome;
+  }
+
+  /**
    * Sends the run's record to the store in the background, after the run's earlier saves (so a status never goes
-   * back); a failed save is logged and the run goes on.
+   * back); a failed save is logged and the run goes on. A deleted run is not saved again.
    */
   private void save(Run run) {
     Mono<Void> next;
     synchronized (run) {
+      if (run.deleted) {
+        return;
+      }
       RunStore.RunRecord record = run.record();
       next = run.saved.onErrorResume(error -> Mono.empty()).then(store.save(record)).cache();
       run.saved = next;
@@ -178,14 +298,30 @@ final class RunRegistry {
         "could not save run " + run.runId + " (" + run.status.wire() + "): " + error.getMessage()));
   }
 
-  /** A run ended: its thread is free, and the oldest finished runs beyond the bound are forgotten. */
-  private synchronized void finished(Run run) {
-    active.remove(run.threadId, run);
-    save(run);
-    finished.addLast(run);
-    while (finished.size() > FINISHED_RUNS_KEPT) {
-      Run oldest = finished.removeFirst();
-      runs.remove(oldest.runId, oldest);
+  /** A run ended: the next enqueued run of its thread gets its turn, the oldest finished runs are forgotten. */
+  private void finished(Run run) {
+    Run next = null;
+    synchronized (this) {
+      ArrayDeque<Run> queue = inflight.get(run.threadId);
+      if (queue != null) {
+        boolean hadTheThread = queue.peekFirst() == run;
+        queue.remove(run);
+        if (queue.isEmpty()) {
+          inflight.remove(run.threadId);
+        } else if (hadTheThread) {
+          next = queue.peekFirst();
+          next.startedAt = Instant.now();
+        }
+      }
+      save(run);
+      finished.addLast(run);
+      while (finished.size() > FINISHED_RUNS_KEPT) {
+        Run oldest = finished.removeFirst();
+        runs.remove(oldest.runId, oldest);
+      }
+    }
+    if (next != null) {
+      next.turn.tryEmitEmpty(); // outside the lock: the next run's execution continues on this thread
     }
   }
 
@@ -222,34 +358,44 @@ final class RunRegistry {
         });
   }
 
-  /** Deletes the run's record (after its pending saves) and its live part; emits whether it existed. */
+  /**
+   * Deletes the run's record (after its pending saves) and its live part; emits whether it existed. An unfinished
+   * run is cancelled first.
+   */
   Mono<Boolean> delete(String threadId, String runId) {
     return Mono.defer(() -> {
       Optional<Run> run = live(threadId, runId);
+      run.ifPresent(Run::cancel);
       boolean local = run.map(found -> runs.remove(runId, found)).orElse(false);
-      Mono<Void> saves;
-      if (run.isPresent()) {
-        synchronized (run.get()) {
-          saves = run.get().saved.onErrorResume(error -> Mono.empty());
-        }
-      } else {
-        saves = Mono.empty();
-      }
-      return saves.then(store.delete(threadId, runId)).map(stored -> stored || local);
+      return run.map(RunRegistry::forget).orElse(Mono.empty())
+          .then(store.delete(threadId, runId)).map(stored -> stored || local);
     });
   }
 
-  /** Cancels a running run: its tasks are cancelled, the thread stays resumable. */
-  Mono<Run> cancel(String threadId, String runId) {
-    return Mono.fromCallable(() -> {
-      Run run = requireLive(threadId, runId);
-      Disposable execution = run.execution;
-      if (!run.status.finished() && execution != null) {
-        execution.dispose();
-        run.finish(Status.INTERRUPTED, com.fasterxml.jackson.databind.node.NullNode.getInstance());
-        run.publishEnd();
-      }
-      return run;
+  /** Stops saving the run; completes when its saves sent so far are done. */
+  private static Mono<Void> forget(Run run) {
+    synchronized (run) {
+      run.deleted = true;
+      return run.saved.onErrorResume(error -> Mono.empty());
+    }
+  }
+
+  /** Cancels the thread's unfinished runs and deletes all its runs (the thread is being deleted). */
+  Mono<Void> deleteThread(String threadId) {
+    return Mono.defer(() -> {
+      List<Run> local = new ArrayList<>(runs.values().stream().filter(run -> run.threadId.equals(threadId))
+          .toList());
+      local.forEach(Run::cancel);
+      local.forEach(run -> runs.remove(run.runId, run));
+      return Flux.fromIterable(local).concatMap(RunRegistry::forget).then(store.deleteThread(threadId));
     });
+  }
+
+  /**
+   * Cancels a pending or running run: its tasks are cancelled, it ends interrupted, the thread stays resumable.
+   * Emits whether this call cancelled it (false when it had already ended). 404 when it is not live here.
+   */
+  Mono<Boolean> cancel(String threadId, String runId) {
+    return Mono.fromCallable(() -> requireLive(threadId, runId).cancel());
   }
 }

@@ -38,6 +38,9 @@ interface RunStore {
   /** Deletes the run; emits whether it existed. */
   Mono<Boolean> delete(String threadId, String runId);
 
+  /** Deletes the thread's runs (the thread is deleted). */
+  Mono<Void> deleteThread(String threadId);
+
   /**
    * Marks runs left {@code pending} or {@code running} by a process that died as {@code error} (their checkpoints
    * remain: a new run without input continues the thread). Emits how many. Assumes one server process per database.

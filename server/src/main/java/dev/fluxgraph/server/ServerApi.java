@@ -41,6 +41,7 @@ import reactor.netty.http.server.HttpServerRoutes;
  */
 final class ServerApi {
 
+  private static final System.Logger LOG = System.getLogger(ServerApi.class.getName());
   private static final ObjectMapper JSON = FluxgraphJson.mapper();
   private static final int MAX_BODY_BYTES = 1 << 20;
   private static final Duration HEARTBEAT = Duration.ofSeconds(5);
@@ -73,18 +74,30 @@ final class ServerApi {
         .post("/threads/search", handle((request, body) -> Mono.defer(() -> searchThreads(body))))
         .get("/threads/{tid}/state", handle((request, body) -> threadState(request.param("tid"))))
         .post("/threads/{tid}/history", handle((request, body) -> history(request.param("tid"), body)))
-        .post("/threads/{tid}/state/checkpoint", handle((request, body) -> stateAt(request.param("tid"), body)))
+        .post("/threads/{tid}/state/checkpoint", handle((request, body) -> stateAt(request.param("tid"),
+            body.path("checkpoint").path("checkpoint_id"))))
+        .get("/threads/{tid}/state/{cid}", handle((request, body) -> stateAt(request.param("tid"),
+            JSON.getNodeFactory().textNode(request.param("cid")))))
         .post("/threads/{tid}/state", handle((request, body) -> updateState(request.param("tid"), body)))
         .post("/runs/stream", (request, response) -> stream(request, response, null))
         .post("/runs/wait", (request, response) -> waitFor(request, response, null))
-        .post("/threads/{tid}/runs", handle((request, body) -> background(request.param("tid"), body)))
-        .get("/threads/{tid}/runs", handle((request, body) -> Mono.defer(() -> runs.list(request.param("tid"),
-                queryParam(request, "status"), intParam(request, "limit", 10), intParam(request, "offset", 0))
+        .post("/threads/{tid}/runs", (request, response) -> guarded(request, response, body ->
+            background(request.param("tid"), body).flatMap(run -> json(withRunLocation(response, run), 200,
+                run(run)))))
+        .get("/threads/{tid}/runs", handle((request, body) -> Mono.defer(() -> {
+          String status = queryParam(request, "status");
+          if (status != null && !RUN_STATUSES.contains(status)) {
+            throw HttpProblem.invalid("status must be one of " + RUN_STATUSES + ", was '" + status + "'");
+          }
+          int limit = intParam(request, "limit", 10);
+          int offset = intParam(request, "offset", 0);
+          return threads.require(request.param("tid")).thenMany(runs.list(request.param("tid"), status, limit, offset))
             .map(ServerApi::run).collectList().map(list -> {
               ArrayNode array = JSON.createArrayNode();
               list.forEach(array::add);
               return array;
-            }))))
+            });
+        })))
         .get("/threads/{tid}/runs/{rid}/stream", this::joinStream)
         .get("/threads/{tid}/runs/{rid}/join", handle((request, body) -> join(request.param("tid"),
             request.param("rid"))))
@@ -93,13 +106,21 @@ final class ServerApi {
         .get("/threads/{tid}/runs/{rid}", handle((request, body) ->
             runs.require(request.param("tid"), request.param("rid")).map(ServerApi::run)))
         .delete("/threads/{tid}/runs/{rid}", (request, response) -> guarded(request, response, body ->
-            runs.delete(request.param("tid"), request.param("rid")).flatMap(existed -> existed
+            deleteRun(request.param("tid"), request.param("rid")).flatMap(existed -> existed
                 ? response.status(204).send().then() : Mono.error(HttpProblem.notFound("run " + request.param("rid"))))))
         .get("/threads/{tid}", handle((request, body) -> threads.require(request.param("tid")).flatMap(this::thread)))
         .delete("/threads/{tid}", (request, response) -> guarded(request, response, body ->
             deleteThread(request.param("tid")).flatMap(existed -> existed ? response.status(204).send().then()
-                : Mono.error(HttpProblem.notFound("thread " + request.param("tid"))))));
+                : Mono.error(HttpProblem.notFound("thread " + request.param("tid"))))))
+        // anything else: a JSON 404 rather than reactor-netty's empty one
+        .route(request -> true, (request, response) -> guarded(request, response, body -> Mono.error(
+            HttpProblem.notFound("route " + request.method().name() + " "
+                + new io.netty.handler.codec.http.QueryStringDecoder(request.uri()).path()))));
   }
+
+  private static final List<String> RUN_STATUSES = java.util.Arrays.stream(RunRegistry.Status.values())
+      .map(RunRegistry.Status::wire).toList();
+  private static final List<String> THREAD_STATUSES = List.of("idle", "busy", "interrupted", "error");
 
   // ------------------------------------------------------------------------------------------ plumbing
 
@@ -168,6 +189,7 @@ final class ServerApi {
     String detail = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
     if (status == 500) {
       detail = "internal error: " + error.getClass().getSimpleName();
+      LOG.log(System.Logger.Level.ERROR, "internal error answered with 500", error); // the client gets no trace
     }
     if (response.hasSentHeaders()) {
       return Mono.empty();
@@ -213,15 +235,24 @@ final class ServerApi {
 
   private Publisher<Void> searchAssistants(HttpServerRequest request, HttpServerResponse response) {
     return guarded(request, response, body -> {
-      String graphId = body.path("graph_id").isTextual() ? body.get("graph_id").asText() : null;
-      int limit = body.path("limit").asInt(10);
-      int offset = body.path("offset").asInt(0);
+      String graphId = optionalText(body, "graph_id");
+      String name = optionalText(body, "name");
+      JsonNode metadata = optionalObject(body, "metadata");
+      int limit = nonNegative(body, "limit", 10);
+      int offset = nonNegative(body, "offset", 0);
       List<ObjectNode> all = graphs.keySet().stream().sorted()
           .filter(id -> graphId == null || graphId.equals(id))
-          .map(id -> assistant(graphs.get(id))).toList();
+          .filter(id -> name == null || id.toLowerCase(java.util.Locale.ROOT)
+              .contains(name.toLowerCase(java.util.Locale.ROOT)))
+          .map(id -> assistant(graphs.get(id)))
+          .filter(assistant -> metadata == null || contains(assistant.get("metadata"), metadata))
+          .toList();
       ArrayNode page = JSON.createArrayNode();
       all.stream().skip(offset).limit(limit).forEach(page::add);
       response.header("X-Pagination-Total", String.valueOf(all.size()));
+      if (offset + limit < all.size()) {
+        response.header("X-Pagination-Next", String.valueOf(offset + limit));
+      }
       return json(response, 200, page);
     });
   }
@@ -229,24 +260,85 @@ final class ServerApi {
   // ------------------------------------------------------------------------------------------ threads
 
   private Mono<JsonNode> createThread(JsonNode body) {
-    String threadId = body.path("thread_id").isTextual() ? body.get("thread_id").asText()
-        : UUID.randomUUID().toString();
-    Map<String, Object> metadata = body.path("metadata").isObject()
-        ? JSON.convertValue(body.get("metadata"), MAP) : Map.of();
-    String ifExists = body.path("if_exists").asText("raise");
+    String given = optionalText(body, "thread_id");
+    if (given != null && given.isBlank()) {
+      throw HttpProblem.invalid("thread_id must not be blank");
+    }
+    String threadId = given != null ? given : UUID.randomUUID().toString();
+    JsonNode metadataNode = optionalObject(body, "metadata");
+    Map<String, Object> metadata = metadataNode != null ? JSON.convertValue(metadataNode, MAP) : Map.of();
+    String ifExists = java.util.Objects.requireNonNullElse(optionalText(body, "if_exists"), "raise");
+    if (!ifExists.equals("raise") && !ifExists.equals("do_nothing")) {
+      throw HttpProblem.invalid("if_exists must be raise or do_nothing, was '" + ifExists + "'");
+    }
     return threads.create(threadId, metadata, ifExists).flatMap(this::thread);
+  }
+
+  // ------------------------------------------------------------------------------------------ body fields
+
+  /** The text field, or null when absent or null; 422 when it has another type. */
+  private static @Nullable String optionalText(JsonNode body, String field) {
+    JsonNode value = body.path(field);
+    if (value.isMissingNode() || value.isNull()) {
+      return null;
+    }
+    if (!value.isTextual()) {
+      throw HttpProblem.invalid(field + " must be a string");
+    }
+    return value.asText();
+  }
+
+  /** The object field, or null when absent or null; 422 when it has another type. */
+  private static @Nullable JsonNode optionalObject(JsonNode body, String field) {
+    JsonNode value = body.path(field);
+    if (value.isMissingNode() || value.isNull()) {
+      return null;
+    }
+    if (!value.isObject()) {
+      throw HttpProblem.invalid(field + " must be an object");
+    }
+    return value;
+  }
+
+  /** The non-negative integer field, or {@code fallback} when absent or null; 422 otherwise. */
+  private static int nonNegative(JsonNode body, String field, int fallback) {
+    JsonNode value = body.path(field);
+    if (value.isMissingNode() || value.isNull()) {
+      return fallback;
+    }
+    if (!value.canConvertToInt() || !value.isIntegralNumber() || value.asInt() < 0) {
+      throw HttpProblem.invalid(field + " must be a non-negative integer, was " + value);
+    }
+    return value.asInt();
+  }
+
+  /** Whether every entry of {@code filter} is in {@code metadata} (JSON equality). */
+  private static boolean contains(JsonNode metadata, JsonNode filter) {
+    for (Map.Entry<String, JsonNode> entry : filter.properties()) {
+      if (!entry.getValue().equals(metadata.get(entry.getKey()))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static final com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>> MAP =
       new com.fasterxml.jackson.core.type.TypeReference<>() { };
 
   private Mono<JsonNode> searchThreads(JsonNode body) {
-    Map<String, Object> metadata = body.path("metadata").isObject()
-        ? JSON.convertValue(body.get("metadata"), MAP) : Map.of();
+    JsonNode metadataNode = optionalObject(body, "metadata");
+    Map<String, Object> metadata = metadataNode != null ? JSON.convertValue(metadataNode, MAP) : Map.of();
+    JsonNode idsNode = body.path("ids");
+    if (!idsNode.isMissingNode() && !idsNode.isNull() && !idsNode.isArray()) {
+      throw HttpProblem.invalid("ids must be a list of thread ids");
+    }
     List<String> ids = new ArrayList<>();
-    body.path("ids").forEach(id -> ids.add(id.asText()));
-    String status = body.path("status").isTextual() ? body.get("status").asText() : null;
-    return threads.search(metadata, status, ids, body.path("limit").asInt(10), body.path("offset").asInt(0))
+    idsNode.forEach(id -> ids.add(id.asText()));
+    String status = optionalText(body, "status");
+    if (status != null && !THREAD_STATUSES.contains(status)) {
+      throw HttpProblem.invalid("status must be one of " + THREAD_STATUSES + ", was '" + status + "'");
+    }
+    return threads.search(metadata, status, ids, nonNegative(body, "limit", 10), nonNegative(body, "offset", 0))
         .concatMap(this::thread)
         .collectList()
         .map(list -> {
@@ -267,8 +359,8 @@ final class ServerApi {
     node.putObject("config");
     node.putNull("values");
     ObjectNode interrupts = node.putObject("interrupts");
-    if (thread.graphId() == null) {
-      return Mono.just(node);
+    if (thread.graphId() == null || !graphs.containsKey(thread.graphId())) {
+      return Mono.just(node); // no graph ran yet, or it is not served here: its values cannot be read
     }
     return graphs.get(thread.graphId()).getState(RunConfig.thread(thread.threadId()))
         .map(state -> {
@@ -283,23 +375,40 @@ final class ServerApi {
         .defaultIfEmpty(node);
   }
 
+  /**
+   * The graph that ran on the thread; 409 when this server does not serve it (it was renamed or removed since), as
+   * its checkpoints cannot be read without it.
+   */
+  private Entrypoint<?, ?> graphOf(ThreadStore.ThreadRecord thread) {
+    return servedGraph(thread.threadId(), thread.graphId());
+  }
+
+  private Entrypoint<?, ?> servedGraph(String threadId, @Nullable String graphId) {
+    Entrypoint<?, ?> graph = graphId == null ? null : graphs.get(graphId);
+    if (graph == null) {
+      throw new HttpProblem(409, "thread " + threadId + " ran graph " + graphId + ", which this server does not serve");
+    }
+    return graph;
+  }
+
   private Mono<JsonNode> threadState(String threadId) {
     return threads.require(threadId).flatMap(thread -> thread.graphId() == null ? Mono.just(emptyState(threadId))
-        : graphs.get(thread.graphId()).getState(RunConfig.thread(threadId))
+        : graphOf(thread).getState(RunConfig.thread(threadId))
             .<JsonNode>map(this::state)
             .defaultIfEmpty(emptyState(threadId)));
   }
 
-  private Mono<JsonNode> stateAt(String threadId, JsonNode body) {
-    JsonNode id = body.path("checkpoint").path("checkpoint_id");
+  /** The thread's state at a checkpoint ({@code POST .../state/checkpoint} and {@code GET .../state/{id}}). */
+  private Mono<JsonNode> stateAt(String threadId, JsonNode id) {
     if (!id.isTextual()) {
       return Mono.error(HttpProblem.invalid("checkpoint.checkpoint_id is required"));
     }
     return threads.require(threadId).flatMap(thread -> thread.graphId() == null
         ? Mono.error(HttpProblem.notFound("checkpoint " + id.asText()))
-        : graphs.get(thread.graphId()).getState(RunConfig.thread(threadId).withCheckpointId(id.asText()))
+        : graphOf(thread).getState(RunConfig.thread(threadId).withCheckpointId(id.asText()))
             .<JsonNode>map(this::state)
-            .onErrorMap(IllegalArgumentException.class, error -> HttpProblem.notFound("checkpoint " + id.asText())));
+            .onErrorMap(IllegalArgumentException.class, error -> HttpProblem.notFound("checkpoint " + id.asText()))
+            .switchIfEmpty(Mono.error(() -> HttpProblem.notFound("checkpoint " + id.asText()))));
   }
 
   /** Sets the thread's value (an entrypoint's saved and returned value); 409 while a run is unfinished. */
@@ -314,10 +423,13 @@ final class ServerApi {
       if (graphId == null) {
         return Mono.error(HttpProblem.invalid("no graph has run on thread " + threadId + " yet; run one first"));
       }
-      Entrypoint<?, ?> graph = graphs.get(graphId);
+      Entrypoint<?, ?> graph = servedGraph(threadId, graphId);
       RunConfig config = RunConfig.thread(threadId);
-      if (body.path("checkpoint_id").isTextual()) {
-        config = config.withCheckpointId(body.get("checkpoint_id").asText());
+      // the JS client sends checkpoint_id, or checkpoint: {checkpoint_id}
+      JsonNode checkpointId = body.path("checkpoint_id").isTextual() ? body.get("checkpoint_id")
+          : body.path("checkpoint").path("checkpoint_id");
+      if (checkpointId.isTextual()) {
+        config = config.withCheckpointId(checkpointId.asText());
       }
       Object value = JSON.convertValue(body.path("values"), JSON.constructType(graph.outputType()));
       // as_node names a node of a served StateGraph; for an entrypoint it may name the graph (or be absent)
@@ -343,17 +455,17 @@ final class ServerApi {
    * whose metadata contains those entries.
    */
   private Mono<JsonNode> history(String threadId, JsonNode body) {
-    int limit = body.path("limit").asInt(10);
+    int limit = nonNegative(body, "limit", 10);
     JsonNode before = body.path("before").isTextual() ? body.get("before")
         : body.path("before").path("configurable").path("checkpoint_id");
     JsonNode at = body.path("checkpoint").path("checkpoint_id");
-    Map<String, Object> metadata = body.path("metadata").isObject()
-        ? JSON.convertValue(body.get("metadata"), MAP) : Map.of();
+    JsonNode metadataNode = optionalObject(body, "metadata");
+    Map<String, Object> metadata = metadataNode != null ? JSON.convertValue(metadataNode, MAP) : Map.of();
     return threads.require(threadId).flatMap(thread -> {
       if (thread.graphId() == null) {
         return Mono.just(JSON.createArrayNode());
       }
-      Entrypoint<?, ?> graph = graphs.get(thread.graphId());
+      Entrypoint<?, ?> graph = graphOf(thread);
       RunConfig config = RunConfig.thread(threadId);
       Flux<StateSnapshot> snapshots;
       if (before.isTextual()) {
@@ -471,40 +583,76 @@ final class ServerApi {
           }
           return threads.require(threadId).flatMap(thread -> thread.graphId() == null
               ? Mono.just((JsonNode) NullNode.getInstance())
-              : graphs.get(thread.graphId()).getState(RunConfig.thread(threadId))
+              : graphOf(thread).getState(RunConfig.thread(threadId))
                   .<JsonNode>map(state -> JSON.valueToTree(state.values()))
                   .defaultIfEmpty(NullNode.getInstance()));
         }));
   }
 
   /**
-   * cancel: a run executing in this process is cancelled ({@code action=interrupt}: its finished work stays;
-   * {@code rollback}: its checkpoints and its record are deleted too); a finished one is returned as it is.
+   * cancel: a pending or running run of this process is cancelled ({@code action=interrupt}: its finished work stays;
+   * {@code rollback}: its checkpoints and its record are deleted too) and the thread is idle again (busy when runs
+   * are enqueued behind it); a finished one is returned as it is, untouched. Cancelling takes effect at once, so
+   * {@code wait=1} answers the same.
    */
   private Mono<JsonNode> cancel(String threadId, String runId, String action) {
     if (!action.equals("interrupt") && !action.equals("rollback")) {
       return Mono.error(HttpProblem.invalid("action must be interrupt or rollback, was '" + action + "'"));
     }
-    if (runs.live(threadId, runId).isPresent()) {
-      return runs.cancel(threadId, runId)
-          .flatMap(run -> (action.equals("rollback")
-              ? rollBack(threadId, graphOf(run.assistantId), run).then(runs.delete(threadId, runId)).then()
-              : Mono.<Void>empty())
-              .then(threads.update(run.threadId, "idle", null, Map.of())).thenReturn(run(run)));
+    java.util.Optional<RunRegistry.Run> live = runs.live(threadId, runId);
+    if (live.isPresent()) {
+      RunRegistry.Run run = live.get();
+      return runs.cancel(threadId, runId).flatMap(cancelled -> {
+        if (!cancelled) {
+          return Mono.just((JsonNode) run(run));
+        }
+        Mono<Void> undo = action.equals("rollback") ? rollBack(threadId, run).then(runs.delete(threadId, runId)).then()
+            : Mono.empty();
+        return undo.then(threads.update(threadId, runs.threadStatusAfter(run, "idle"), null, Map.of()))
+            .thenReturn((JsonNode) run(run));
+      });
     }
     return runs.require(threadId, runId).flatMap(record -> record.finished() ? Mono.just((JsonNode) run(record))
         : Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process")));
   }
 
-  /** Registers the run (see {@link RunRegistry#start} for a busy thread) and marks the thread busy. */
-  private Mono<RunRegistry.Run> begin(String threadId, RunRequest run, JsonNode body, boolean markBusy) {
-    Mono<RunRegistry.Run> registered = runs.start(UUID.randomUUID().toString(), threadId,
-            Assistants.idOf(run.graphId()),
-            body.path("metadata").isObject() ? JSON.convertValue(body.get("metadata"), MAP) : Map.of(),
-            body.path("multitask_strategy").asText("reject"))
-        .flatMap(started -> started.rolledBack == null ? Mono.just(started)
-            : rollBack(threadId, run.graph(), started.rolledBack).thenReturn(started));
-    return markBusy ? registered.flatMap(started -> markBusy(threadId, run).thenReturn(started)) : registered;
+  /** Cancels the run for a client that left (on_disconnect, cancel_on_disconnect); a stateless run's thread goes. */
+  private void cancelForLeavingClient(RunRegistry.Run run, boolean deleteThread) {
+    runs.cancel(run.threadId, run.runId)
+        .flatMap(cancelled -> !cancelled ? Mono.empty() : deleteThread ? deleteThread(run.threadId).then()
+            : threads.update(run.threadId, runs.threadStatusAfter(run, "idle"), null, Map.of()).then())
+        .subscribe(null, error -> LOG.log(System.Logger.Level.WARNING, "could not cancel run " + run.runId
+            + " after its client left: " + error));
+  }
+
+  /** DELETE of a run: an unfinished one is cancelled first (the thread is then idle); emits whether it existed. */
+  private Mono<Boolean> deleteRun(String threadId, String runId) {
+    return runs.live(threadId, runId).map(run -> runs.cancel(threadId, runId)
+            .flatMap(cancelled -> cancelled ? threads.update(threadId, runs.threadStatusAfter(run, "idle"), null,
+                Map.of()).then() : Mono.<Void>empty()))
+        .orElse(Mono.empty())
+        .then(runs.delete(threadId, runId));
+  }
+
+  /**
+   * Registers the run (see {@link RunRegistry#start} for a busy thread), rolls back the run it replaces
+   * (multitask_strategy rollback) and, when asked, marks the thread busy. Once the run is registered a failure no
+   * longer fails the request (a client retries a 5xx, which would create the run twice): the run ends as error
+   * without executing, and each endpoint reports that as it reports a failed run.
+   */
+  private Mono<RunRegistry.Run> begin(String threadId, RunRequest run, boolean markBusy) {
+    return runs.start(UUID.randomUUID().toString(), threadId, Assistants.idOf(run.graphId()), run.metadata(),
+            run.multitaskStrategy(), !run.delay().isZero())
+        .flatMap(started -> {
+          Mono<Void> prepare = started.rolledBack == null ? Mono.empty() : rollBack(threadId, started.rolledBack);
+          if (markBusy) {
+            prepare = prepare.then(markBusy(threadId, run));
+          }
+          return prepare.onErrorResume(error -> {
+            started.fail(error);
+            return Mono.empty();
+          }).thenReturn(started);
+        });
   }
 
   /** Marks the thread busy with the run's graph (a streamed run does this after sending its first event). */
@@ -515,17 +663,29 @@ final class ServerApi {
 
   /**
    * Rolls back a cancelled run (multitask_strategy rollback, cancel with action=rollback): deletes the checkpoints it
-   * saved, so the thread is as it was before it. Its first checkpoint is the oldest created since it started; the
-   * thread keeps that checkpoint's parent and older ones (nothing, when the run was the thread's first).
-   * A write the cancelled run still had in flight may land afterwards; one against a deleted checkpoint is refused.
+   * saved, so the thread is as it was before it, and a new run continues from the checkpoint that was the latest when
+   * the rolled-back run started. Its first checkpoint is the oldest created since it got the thread; the thread keeps
+   * that checkpoint's parent and older ones (nothing, when the run was the thread's first). A run that never got the
+   * thread (enqueued) saved nothing. A write the cancelled run still had in flight may land afterwards; one against a
+   * deleted checkpoint is refused.
    */
-  private Mono<Void> rollBack(String threadId, Entrypoint<?, ?> graph, RunRegistry.Run cancelled) {
-    dev.fluxgraph.checkpoint.CheckpointSaver saver = graph.checkpointer().orElse(null);
-    if (saver == null) {
-      return Mono.empty(); // nothing was saved
-    }
+  private Mono<Void> rollBack(String threadId, RunRegistry.Run cancelled) {
+    return Mono.defer(() -> {
+      java.time.Instant startedAt = cancelled.startedAt;
+      Entrypoint<?, ?> graph = graphOf(cancelled.assistantId);
+      dev.fluxgraph.checkpoint.CheckpointSaver saver = graph.checkpointer().orElse(null);
+      if (saver == null || startedAt == null) {
+        return Mono.empty(); // nothing was saved
+      }
+      return deleteSince(threadId, graph, saver, startedAt);
+    });
+  }
+
+  /** Deletes the thread's checkpoints created since {@code startedAt}. */
+  private static Mono<Void> deleteSince(String threadId, Entrypoint<?, ?> graph,
+                                        dev.fluxgraph.checkpoint.CheckpointSaver saver, java.time.Instant startedAt) {
     return graph.getStateHistory(RunConfig.thread(threadId))
-        .takeWhile(snapshot -> !snapshot.createdAt().isBefore(cancelled.createdAt))
+        .takeWhile(snapshot -> !snapshot.createdAt().isBefore(startedAt))
         .collectList()
         .flatMap(created -> {
           if (created.isEmpty()) {
@@ -542,7 +702,10 @@ final class ServerApi {
    * latest), its context, metadata and durability.
    */
   private static RunConfig configOf(RunRegistry.Run registered, RunRequest run) {
-    RunConfig config = RunConfig.thread(registered.threadId).withMetadata(run.metadata());
+    // null values are left out of the checkpoints' metadata: the runtime's snapshots refuse them
+    Map<String, Object> metadata = new LinkedHashMap<>(run.metadata());
+    metadata.values().removeIf(java.util.Objects::isNull);
+    RunConfig config = RunConfig.thread(registered.threadId).withMetadata(metadata);
     if (run.checkpointId() != null) {
       config = config.withCheckpointId(run.checkpointId());
     }
@@ -552,13 +715,26 @@ final class ServerApi {
     return run.durability() == null ? config : config.withDurability(run.durability());
   }
 
+  /**
+   * What a run waits for before executing: its turn on the thread (enqueued runs), then its {@code after_seconds};
+   * then it is running. Nothing to wait for on the hot path.
+   */
+  private Mono<Void> whenDue(RunRegistry.Run registered, RunRequest run) {
+    Mono<Void> turn = registered.turn();
+    if (!run.delay().isZero()) {
+      turn = turn.then(Mono.delay(run.delay())).then();
+    }
+    return turn.then(Mono.fromRunnable(() -> runs.running(registered)));
+  }
+
   /** Runs to the end and records the outcome: the wait/join body, the run's and the thread's status. */
   private Mono<JsonNode> execute(RunRegistry.Run registered, RunRequest run) {
     RunConfig config = configOf(registered, run);
-    return Mono.delay(run.delay()).then(Mono.defer(() -> run.command() != null ? run.graph().run(run.command(), config)
+    return whenDue(registered, run)
+        .then(Mono.defer(() -> run.command() != null ? run.graph().run(run.command(), config)
             : run.graph().run(run.input(), config)))
-        .flatMap(result -> threads.update(registered.threadId, result.interrupted() ? "interrupted" : "idle", null,
-                Map.of())
+        .flatMap(result -> threads.update(registered.threadId, runs.threadStatusAfter(registered,
+                result.interrupted() ? "interrupted" : "idle"), null, Map.of())
             .map(updated -> {
               JsonNode value;
               if (result.interrupted()) {
@@ -572,40 +748,42 @@ final class ServerApi {
               return value;
             }))
         .onErrorResume(error -> {
-          boolean refused = error instanceof dev.fluxgraph.errors.InvalidCommandException
-              || error instanceof dev.fluxgraph.errors.EmptyInputException;
-          ObjectNode node = JSON.createObjectNode();
-          node.putObject("__error__").put("error", error.getClass().getSimpleName())
-              .put("message", String.valueOf(error.getMessage()));
+          boolean refused = refused(error);
+          JsonNode node = errorValue(error);
           registered.finish(RunRegistry.Status.ERROR, node);
-          return threads.update(registered.threadId, refused ? "idle" : "error", null, Map.of())
-              .then(refused ? Mono.error(error) : Mono.just((JsonNode) node));
+          return threads.update(registered.threadId, runs.threadStatusAfter(registered, refused ? "idle" : "error"),
+                  null, Map.of())
+              .onErrorResume(ignored -> Mono.empty()) // the run's outcome is known; the status write is best effort
+              .then(refused ? Mono.error(error) : Mono.just(node));
         });
   }
 
-  private Mono<JsonNode> background(String threadId, JsonNode body) {
-    RunRequest run = runRequest(body);
-    return ready(threadId, false, run, body, true)
-        .map(registered -> {
-          registered.execution = finished(execute(registered, run), registered, run).subscribe(value -> { },
-              error -> { });
-          return run(registered);
-        });
+  /** Whether the run failed because its input or command was refused before any step ran (the thread is unchanged). */
+  private static boolean refused(Throwable error) {
+    return error instanceof dev.fluxgraph.errors.InvalidCommandException
+        || error instanceof dev.fluxgraph.errors.EmptyInputException;
+  }
+
+  private Mono<RunRegistry.Run> background(String threadId, JsonNode body) {
+    RunRequest run = runRequest(body, false);
+    return ready(threadId, false, run, true)
+        .doOnNext(registered -> registered.attach(finished(execute(registered, run), registered, run)
+            .subscribe(value -> { }, error -> { })));
+  }
+
+  /** The run's address, from which the JS client learns the run id ({@code onRunCreated}). */
+  private static HttpServerResponse withRunLocation(HttpServerResponse response, RunRegistry.Run run) {
+    return response.header("Content-Location", "/threads/" + run.threadId + "/runs/" + run.runId);
   }
 
   /**
    * The thread a run goes on, created when missing for stateless runs and with {@code if_not_exists: create}
    * (else 404), then the run registered on it.
    */
-  private Mono<RunRegistry.Run> ready(String threadId, boolean stateless, RunRequest run, JsonNode body,
-                                      boolean markBusy) {
-    String ifNotExists = body.path("if_not_exists").asText("reject");
-    if (!ifNotExists.equals("reject") && !ifNotExists.equals("create")) {
-      return Mono.error(HttpProblem.invalid("if_not_exists must be reject or create, was '" + ifNotExists + "'"));
-    }
-    Mono<ThreadStore.ThreadRecord> thread = stateless || ifNotExists.equals("create")
+  private Mono<RunRegistry.Run> ready(String threadId, boolean stateless, RunRequest run, boolean markBusy) {
+    Mono<ThreadStore.ThreadRecord> thread = stateless || run.createThread()
         ? threads.create(threadId, Map.of(), "do_nothing") : threads.require(threadId);
-    return thread.then(begin(threadId, run, body, markBusy));
+    return thread.then(begin(threadId, run, markBusy));
   }
 
   /** After the run ({@code outcome}): deletes the thread when the run asked for it (stateless runs by default). */
@@ -618,9 +796,13 @@ final class ServerApi {
     return outcome.flatMap(value -> cleanUp.thenReturn(value)).onErrorResume(error -> cleanUp.then(Mono.error(error)));
   }
 
-  /** Deletes the thread's record and its checkpoints; emits whether the thread existed. */
+  /**
+   * Deletes the thread: its runs (unfinished ones are cancelled first, so they do not write the thread again), its
+   * record and its checkpoints; emits whether the thread existed.
+   */
   private Mono<Boolean> deleteThread(String threadId) {
-    return threads.delete(threadId).flatMap(existed -> checkpointer.deleteThread(threadId).thenReturn(existed));
+    return runs.deleteThread(threadId).then(threads.delete(threadId))
+        .flatMap(existed -> checkpointer.deleteThread(threadId).thenReturn(existed));
   }
 
   /**
@@ -630,16 +812,16 @@ final class ServerApi {
    * @param delay         how long to wait before starting ({@code after_seconds})
    * @param deleteThread  whether the thread is deleted once the run ends ({@code on_completion: delete}, the
    *                      default of stateless runs)
+   * @param multitaskStrategy  reject, interrupt, rollback or enqueue (checked by {@link RunRegistry#start})
+   * @param createThread  whether a missing thread is created ({@code if_not_exists: create}) rather than a 404
+   * @param cancelOnDisconnect  whether the run is cancelled when its client leaves ({@code on_disconnect: cancel})
    */
   private record RunRequest(Entrypoint<Object, Object> graph, String graphId, @Nullable Object input,
                             @Nullable Command command, StreamOptions options, boolean wantsValues,
                             @Nullable Object context, Map<String, Object> metadata,
                             dev.fluxgraph.types.@Nullable Durability durability, @Nullable String checkpointId,
-                            Duration delay, boolean deleteThread) {
-  }
-
-  private RunRequest runRequest(JsonNode body) {
-    return runRequest(body, false);
+                            Duration delay, boolean deleteThread, String multitaskStrategy, boolean createThread,
+                            boolean cancelOnDisconnect) {
   }
 
   @SuppressWarnings("unchecked")
@@ -732,16 +914,27 @@ final class ServerApi {
             + "'");
       }
     }
+    optionalObject(body, "config");
+    // checkpoint_id, or checkpoint: {checkpoint_id} (the JS client's checkpoint option), or the config's
     JsonNode checkpoint = body.path("checkpoint_id").isTextual() ? body.get("checkpoint_id")
+        : body.path("checkpoint").path("checkpoint_id").isTextual() ? body.get("checkpoint").get("checkpoint_id")
         : body.path("config").path("configurable").path("checkpoint_id");
     JsonNode after = body.path("after_seconds");
     if (!after.isMissingNode() && !after.isNull() && (!after.isNumber() || after.asDouble() < 0
         || after.asDouble() > 86_400)) {
       throw HttpProblem.invalid("after_seconds must be a number between 0 and 86400");
     }
-    String onCompletion = body.path("on_completion").asText("");
-    if (!onCompletion.isEmpty() && !onCompletion.equals("delete") && !onCompletion.equals("keep")) {
-      throw HttpProblem.invalid("on_completion must be delete or keep, was '" + onCompletion + "'");
+    String onCompletion = oneOf(body, "on_completion", stateless ? "delete" : "keep", "delete", "keep");
+    String ifNotExists = oneOf(body, "if_not_exists", "reject", "reject", "create");
+    String onDisconnect = oneOf(body, "on_disconnect", "continue", "continue", "cancel");
+    String multitaskStrategy = oneOf(body, "multitask_strategy", "reject", "reject", "interrupt", "rollback",
+        "enqueue");
+    for (String breakpoints : List.of("interrupt_before", "interrupt_after")) {
+      // silently running without the breakpoints the caller asked for would be worse than refusing
+      if (body.hasNonNull(breakpoints)) {
+        throw HttpProblem.invalid(breakpoints + " per run is not supported; compile the graph with it "
+            + "(CompileOptions.withInterruptBefore/After)");
+      }
     }
     return new RunRequest(graph, graphIdOf(graph), input, command,
         new StreamOptions(modes, body.path("stream_subgraphs").asBoolean(false)), modes.contains(StreamMode.VALUES),
@@ -749,7 +942,17 @@ final class ServerApi {
         metadata.isObject() ? JSON.convertValue(metadata, MAP) : Map.of(), durability,
         checkpoint.isTextual() ? checkpoint.asText() : null,
         Duration.ofMillis((long) (after.asDouble(0) * 1000)),
-        onCompletion.equals("delete") || (stateless && onCompletion.isEmpty()));
+        onCompletion.equals("delete"), multitaskStrategy, ifNotExists.equals("create"), onDisconnect.equals("cancel"));
+  }
+
+  /** The text field, {@code fallback} when absent or null; 422 when it is none of {@code allowed}. */
+  private static String oneOf(JsonNode body, String field, String fallback, String... allowed) {
+    String value = java.util.Objects.requireNonNullElse(optionalText(body, field), fallback);
+    if (!List.of(allowed).contains(value)) {
+      throw HttpProblem.invalid(field + " must be " + String.join(", ", allowed).replaceFirst(", (\\w+)$", " or $1")
+          + ", was '" + value + "'");
+    }
+    return value;
   }
 
   private static boolean looksLikeId(String key) {
@@ -761,33 +964,28 @@ final class ServerApi {
       boolean stateless = threadId == null;
       RunRequest run = runRequest(body, stateless);
       String tid = stateless ? UUID.randomUUID().toString() : threadId;
-      Mono<RunRegistry.Run> ready = ready(tid, stateless, run, body, false);
-      String onDisconnect = body.path("on_disconnect").asText("continue");
-      if (!onDisconnect.equals("continue") && !onDisconnect.equals("cancel")) {
-        throw HttpProblem.invalid("on_disconnect must be continue or cancel, was '" + onDisconnect + "'");
-      }
-      return ready.flatMap(registered -> respond(response, run, registered, onDisconnect.equals("cancel")));
+      return ready(tid, stateless, run, false).flatMap(registered -> respond(response, run, registered));
     });
   }
 
-  /** Streams the run as SSE: metadata first, one event per chunk, heartbeats, an error event on failure. */
-  private Mono<Void> respond(HttpServerResponse response, RunRequest run, RunRegistry.Run registered,
-                             boolean onDisconnectCancels) {
+  /**
+   * Streams the run as SSE: metadata first, one event per chunk, heartbeats, an error event on failure. On the hot
+   * path (an existing idle thread) the first event waits for one database round trip, the thread's read in
+   * {@link #ready}: the run's record is saved in the background and the thread's busy status is written after the
+   * metadata event, before the run's first step.
+   */
+  private Mono<Void> respond(HttpServerResponse response, RunRequest run, RunRegistry.Run registered) {
     String tid = registered.threadId;
     String runId = registered.runId;
     RunConfig config = configOf(registered, run);
-    Flux<StreamChunk> chunks = run.command() != null
+    Flux<StreamChunk> chunks = Flux.defer(() -> run.command() != null
         ? run.graph().stream(run.command(), config, run.options())
-        : run.graph().stream(run.input(), config, run.options());
-    if (!run.delay().isZero()) {
-      chunks = Mono.delay(run.delay()).thenMany(chunks);
-    }
-    // The metadata event does not wait for the thread's status write; the run itself does.
-    chunks = markBusy(tid, run).thenMany(chunks);
+        : run.graph().stream(run.input(), config, run.options()));
     if (run.command() != null && run.command().kind() != Command.Kind.PROCEED && run.wantsValues()) {
       chunks = run.graph().getState(config).map(state -> new StreamChunk(StreamMode.VALUES, List.of(),
           state.values())).flux().concatWith(chunks);
     }
+    chunks = registered.turn().then(markBusy(tid, run)).then(whenDue(registered, run)).thenMany(chunks);
     AtomicLong eventId = new AtomicLong();
     boolean[] paused = {false};
     Flux<String> events = Flux.concat(
@@ -807,32 +1005,32 @@ final class ServerApi {
           }
           return event(name, chunk.data(), eventId);
         }))
-        .concatWith(Mono.defer(() -> threads.update(tid, paused[0] ? "interrupted" : "idle", null, Map.of()))
+        .concatWith(Mono.defer(() -> threads.update(tid, runs.threadStatusAfter(registered,
+                paused[0] ? "interrupted" : "idle"), null, Map.of()))
             .doOnSuccess(done -> registered.finish(RunRegistry.Status.SUCCESS, NullNode.getInstance()))
             .then(Mono.empty()))
-        .onErrorResume(error -> threads.update(tid, "error", null, Map.of())
-            .onErrorResume(ignored -> Mono.empty())
-            .doOnSuccess(done -> registered.finish(RunRegistry.Status.ERROR, NullNode.getInstance()))
-            .then(Mono.just(event("error", Map.of("error", error.getClass().getSimpleName(),
-                "message", String.valueOf(error.getMessage())), eventId))))
-        ;
+        .onErrorResume(error -> {
+          JsonNode failure = errorValue(error);
+          registered.finish(RunRegistry.Status.ERROR, failure);
+          return threads.update(tid, runs.threadStatusAfter(registered, refused(error) ? "idle" : "error"), null,
+                  Map.of())
+              .onErrorResume(ignored -> Mono.empty())
+              .then(Mono.just(event("error", failure.get("__error__"), eventId)));
+        });
     // The run goes on whether or not anybody listens: its events are kept for joinStream, and a client that
     // disconnects cancels it only with on_disconnect=cancel.
     if (run.deleteThread()) {
       events = events.concatWith(Mono.defer(() -> deleteThread(tid)).onErrorResume(error -> Mono.empty())
           .then(Mono.empty()));
     }
-    registered.execution = events.subscribe(registered::publish, registered::publishError, registered::publishEnd);
+    registered.attach(events.subscribe(registered::publish, registered::publishError, registered::publishEnd));
     Flux<String> live = registered.events(-1);
-    if (onDisconnectCancels) {
-      live = live.doOnCancel(() -> runs.cancel(tid, runId)
-          .flatMap(cancelled -> threads.update(tid, "idle", null, Map.of()))
-          .subscribe(done -> { }, error -> { }));
+    if (run.cancelOnDisconnect()) {
+      live = live.doOnCancel(() -> cancelForLeavingClient(registered, run.deleteThread()));
     }
-    return response.status(HttpResponseStatus.OK)
+    return withRunLocation(response, registered).status(HttpResponseStatus.OK)
         .header("Content-Type", "text/event-stream")
         .header("Cache-Control", "no-store")
-        .header("Content-Location", "/threads/" + tid + "/runs/" + runId)
         .header("Location", "/threads/" + tid + "/runs/" + runId + "/stream")
         .sendString(withHeartbeats(live), StandardCharsets.UTF_8)
         .then();
@@ -875,9 +1073,7 @@ final class ServerApi {
       }
       String cancel = queryParam(request, "cancel_on_disconnect");
       if ("true".equals(cancel) || "1".equals(cancel)) {
-        events = events.doOnCancel(() -> runs.cancel(run.threadId, run.runId)
-            .flatMap(cancelled -> threads.update(run.threadId, "idle", null, Map.of()))
-            .subscribe(done -> { }, error -> { }));
+        events = events.doOnCancel(() -> cancelForLeavingClient(run, false));
       }
       return response.status(HttpResponseStatus.OK)
           .header("Content-Type", "text/event-stream")
@@ -923,18 +1119,23 @@ final class ServerApi {
   /**
    * runs/wait: the run's final value. An answer ready within {@link #HEARTBEAT} is an ordinary JSON response (a
    * refused command is then a 422); a longer run gets its 200 at once and a {@code "\n"} every heartbeat until the
-   * value (a failure is then an {@code __error__} body). The run goes on if the client leaves.
+   * value (a failure is then an {@code __error__} body). A run cancelled meanwhile answers an {@code __error__} body.
+   * The run goes on if the client leaves, unless {@code on_disconnect: cancel}.
    */
   private Publisher<Void> waitFor(HttpServerRequest request, HttpServerResponse response, @Nullable String threadId) {
     return guarded(request, response, body -> {
       boolean stateless = threadId == null;
       RunRequest run = runRequest(body, stateless);
       String tid = stateless ? UUID.randomUUID().toString() : threadId;
-      return ready(tid, stateless, run, body, true).flatMap(registered -> {
+      return ready(tid, stateless, run, true).flatMap(registered -> {
+        withRunLocation(response, registered);
         Sinks.One<JsonNode> outcome = Sinks.one();
-        registered.execution = finished(execute(registered, run), registered, run)
-            .subscribe(outcome::tryEmitValue, outcome::tryEmitError);
-        return outcome.asMono().map(java.util.Optional::of)
+        // a cancelled run's execution is disposed and emits nothing: its result (an __error__ body) answers
+        registered.result.asMono().filter(value -> registered.status == RunRegistry.Status.INTERRUPTED)
+            .subscribe(outcome::tryEmitValue);
+        registered.attach(finished(execute(registered, run), registered, run)
+            .subscribe(outcome::tryEmitValue, outcome::tryEmitError));
+        Mono<Void> answer = outcome.asMono().map(java.util.Optional::of)
             .timeout(HEARTBEAT, Mono.just(java.util.Optional.empty()))
             .flatMap(quick -> quick.isPresent() ? json(response, 200, quick.get())
                 : response.status(200).header("Content-Type", "application/json")
@@ -943,11 +1144,14 @@ final class ServerApi {
                         .concatWith(outcome.asMono().onErrorResume(error -> Mono.just(errorValue(error)))
                             .map(JsonNode::toString)), StandardCharsets.UTF_8)
                     .then());
+        return run.cancelOnDisconnect()
+            ? answer.doOnCancel(() -> cancelForLeavingClient(registered, run.deleteThread())) : answer;
       });
     });
   }
 
-  private static JsonNode errorValue(Throwable error) {
+  /** The {@code __error__} body of a failed run (wait, join) and, its inner object, the SSE error event's data. */
+  static JsonNode errorValue(Throwable error) {
     ObjectNode node = JSON.createObjectNode();
     node.putObject("__error__").put("error", error.getClass().getSimpleName())
         .put("message", String.valueOf(error.getMessage()));

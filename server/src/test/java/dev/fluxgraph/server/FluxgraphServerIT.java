@@ -21,7 +21,7 @@ import reactor.core.publisher.Mono;
 import reactor.netty.ByteBufFlux;
 import reactor.netty.http.client.HttpClient;
 
-/** The server over a real socket: the subset implemented so far, and bad input. */
+/** The server over a real socket: the endpoints and body fields of SERVER.md, multitask strategies, and bad input. */
 class FluxgraphServerIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -339,6 +339,392 @@ class FluxgraphServerIT {
     JsonNode done = send("POST", "/threads/" + threadId + "/runs/wait",
         "{\"assistant_id\":\"hitl\",\"command\":{\"resume\":{\"" + interruptId + "\":\"y\"}}}").json();
     assertEquals("x bar y", done.asText());
+  }
+
+  /** Polls the run or thread (up to 5 s) until its status is {@code expected}. */
+  private static void awaitStatus(String runPath, String expected) throws InterruptedException {
+    for (int i = 0; i < 250; i++) {
+      if (send("GET", runPath, "").json().path("status").asText().equals(expected)) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError(runPath + " never became " + expected + ": " + send("GET", runPath, "").body());
+  }
+
+  private static String newThread() {
+    return send("POST", "/threads", "{}").json().get("thread_id").asText();
+  }
+
+  @Test
+  void enqueuedRunsArePendingUntilTheRunAheadEndsAndCanBeCancelled() throws InterruptedException {
+    String threadId = newThread();
+    String base = "/threads/" + threadId + "/runs";
+    String first = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"a\"}").json().get("run_id").asText();
+    JsonNode queued = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"b\",\"multitask_strategy\":\"enqueue\"}")
+        .json();
+    assertEquals("pending", queued.get("status").asText(), "answered at once, not when the first run ended");
+    JsonNode dropped = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"c\",\"multitask_strategy\":\"enqueue\"}")
+        .json();
+    assertEquals(422, send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"d\"}").status(),
+        "reject counts pending runs too");
+    JsonNode listed = send("GET", base, "").json();
+    assertEquals(3, listed.size(), listed.toString());
+    assertEquals("pending", listed.get(0).get("status").asText(), "newest first");
+    assertEquals("busy", send("GET", "/threads/" + threadId, "").json().get("status").asText());
+
+    // a pending run is cancelled without running; the runs around it are not disturbed
+    String droppedId = dropped.get("run_id").asText();
+    assertEquals("interrupted", send("POST", base + "/" + droppedId + "/cancel", "").json().get("status").asText());
+    assertEquals("a!", send("GET", base + "/" + first + "/join", "").json().asText());
+    assertEquals("b!", send("GET", base + "/" + queued.get("run_id").asText() + "/join", "").json().asText());
+    assertEquals("RunCancelled", send("GET", base + "/" + droppedId + "/join", "").json().get("__error__")
+        .get("error").asText());
+    assertEquals("b!", send("GET", "/threads/" + threadId + "/state", "").json().get("values").asText(),
+        "the cancelled run never ran");
+    assertEquals("idle", send("GET", "/threads/" + threadId, "").json().get("status").asText());
+    assertEquals("success", send("GET", base + "/" + queued.get("run_id").asText(), "").json().get("status").asText());
+    assertEquals(1, send("GET", base + "?status=interrupted", "").json().size());
+  }
+
+  @Test
+  void interruptAndRollbackAlsoCancelEnqueuedRuns() {
+    String threadId = newThread();
+    String base = "/threads/" + threadId + "/runs";
+    String running = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"a\"}").json().get("run_id").asText();
+    String pending = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"b\",\"multitask_strategy\":\"enqueue\"}")
+        .json().get("run_id").asText();
+    assertEquals("c!", send("POST", base + "/wait", "{\"assistant_id\":\"slow\",\"input\":\"c\","
+        + "\"multitask_strategy\":\"interrupt\"}").json().asText());
+    assertEquals("interrupted", send("GET", base + "/" + running, "").json().get("status").asText());
+    assertEquals("interrupted", send("GET", base + "/" + pending, "").json().get("status").asText());
+
+    String again = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"d\"}").json().get("run_id").asText();
+    String queued = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"e\",\"multitask_strategy\":\"enqueue\"}")
+        .json().get("run_id").asText();
+    assertEquals("f!", send("POST", base + "/wait", "{\"assistant_id\":\"slow\",\"input\":\"f\","
+        + "\"multitask_strategy\":\"rollback\"}").json().asText());
+    assertEquals(404, send("GET", base + "/" + again, "").status());
+    assertEquals(404, send("GET", base + "/" + queued, "").status());
+    assertEquals("idle", send("GET", "/threads/" + threadId, "").json().get("status").asText());
+  }
+
+  @Test
+  void aWaitingClientOfARunCancelledElsewhereGetsAnErrorBody() throws InterruptedException {
+    String threadId = newThread();
+    String base = "/threads/" + threadId + "/runs";
+    Mono<Reply> waiting = http.post().uri(base + "/wait")
+        .send(ByteBufFlux.fromString(Mono.just("{\"assistant_id\":\"slower\",\"input\":\"z\"}")))
+        .responseSingle((response, content) -> content.asString(StandardCharsets.UTF_8)
+            .map(text -> new Reply(response.status().code(), text, "")))
+        .cache();
+    waiting.subscribe();
+    for (int i = 0; i < 250 && send("GET", base, "").json().size() == 0; i++) {
+      Thread.sleep(20); // until the waited run exists
+    }
+    JsonNode replacing = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"y\","
+        + "\"multitask_strategy\":\"interrupt\"}").json();
+    Reply answered = waiting.block(Duration.ofSeconds(10));
+    assertEquals(200, answered.status());
+    assertEquals("RunCancelled", answered.json().get("__error__").get("error").asText(), answered.body());
+    assertEquals("y!", send("GET", base + "/" + replacing.get("run_id").asText() + "/join", "").json().asText());
+  }
+
+  @Test
+  void waitWithOnDisconnectCancelStopsTheRunWhenTheClientLeaves() throws InterruptedException {
+    String threadId = newThread();
+    String base = "/threads/" + threadId + "/runs";
+    try {
+      http.responseTimeout(Duration.ofMillis(150)).post().uri(base + "/wait")
+          .send(ByteBufFlux.fromString(Mono.just("{\"assistant_id\":\"slower\",\"input\":\"z\","
+              + "\"on_disconnect\":\"cancel\"}")))
+          .responseSingle((response, content) -> content.asString()).block(Duration.ofSeconds(10));
+    } catch (RuntimeException expected) {
+      // the client gave up and closed the connection
+    }
+    JsonNode runs = send("GET", base, "").json();
+    assertEquals(1, runs.size(), runs.toString());
+    awaitStatus(base + "/" + runs.get(0).get("run_id").asText(), "interrupted");
+    awaitStatus("/threads/" + threadId, "idle"); // written just after the run's status
+    assertEquals(422, send("POST", base + "/wait", "{\"assistant_id\":\"slow\",\"input\":\"a\","
+        + "\"on_disconnect\":\"explode\"}").status());
+  }
+
+  @Test
+  void afterSecondsKeepsTheRunPendingUntilItStarts() throws InterruptedException {
+    String threadId = newThread();
+    String base = "/threads/" + threadId + "/runs";
+    Reply created = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"a\",\"after_seconds\":0.3}");
+    JsonNode delayed = created.json();
+    assertEquals("pending", delayed.get("status").asText(), delayed.toString());
+    assertEquals(base + "/" + delayed.get("run_id").asText(), created.contentLocation(), "the JS client's onRunCreated");
+    awaitStatus(base + "/" + delayed.get("run_id").asText(), "running");
+    assertEquals("a!", send("GET", base + "/" + delayed.get("run_id").asText() + "/join", "").json().asText());
+    assertEquals("success", send("GET", base + "/" + delayed.get("run_id").asText(), "").json().get("status").asText());
+    Reply waited = send("POST", base + "/wait", "{\"assistant_id\":\"slow\",\"input\":\"b\"}");
+    assertTrue(waited.contentLocation().startsWith(base + "/"), waited.contentLocation());
+    assertEquals("success", send("GET", waited.contentLocation(), "").json().get("status").asText());
+  }
+
+  @Test
+  void cancellingAFinishedRunChangesNothing() {
+    String threadId = newThread();
+    String base = "/threads/" + threadId + "/runs";
+    JsonNode paused = send("POST", base + "/wait", "{\"assistant_id\":\"hitl\",\"input\":\"x\"}").json();
+    assertTrue(paused.has("__interrupt__"), paused.toString());
+    String runId = send("GET", base, "").json().get(0).get("run_id").asText();
+    for (String action : List.of("interrupt", "rollback")) {
+      Reply cancelled = send("POST", base + "/" + runId + "/cancel?wait=1&action=" + action, "");
+      assertEquals(200, cancelled.status(), cancelled.body());
+      assertEquals("success", cancelled.json().get("status").asText());
+    }
+    assertEquals("interrupted", send("GET", "/threads/" + threadId, "").json().get("status").asText(),
+        "the thread still waits for its resume");
+    assertEquals("x bar y", send("POST", base + "/wait", "{\"assistant_id\":\"hitl\",\"command\":{\"resume\":\"y\"}}")
+        .json().asText());
+  }
+
+  @Test
+  void deletingARunningRunCancelsItAndItStaysDeleted() throws InterruptedException {
+    String threadId = newThread();
+    String base = "/threads/" + threadId + "/runs";
+    String runId = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"a\"}").json().get("run_id").asText();
+    assertEquals(204, send("DELETE", base + "/" + runId, "").status());
+    assertEquals("idle", send("GET", "/threads/" + threadId, "").json().get("status").asText());
+    Thread.sleep(600); // longer than the run would have taken: it must not come back
+    assertEquals(404, send("GET", base + "/" + runId, "").status());
+    assertEquals(0, send("GET", base, "").json().size());
+    assertEquals(404, send("DELETE", base + "/" + runId, "").status());
+  }
+
+  @Test
+  void deletingAThreadCancelsItsRunAndDeletesItsRuns() throws InterruptedException {
+    String threadId = newThread();
+    String base = "/threads/" + threadId + "/runs";
+    String runId = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"a\"}").json().get("run_id").asText();
+    assertEquals(204, send("DELETE", "/threads/" + threadId, "").status());
+    Thread.sleep(600); // longer than the run would have taken: its end must not bring the thread back
+    assertEquals(404, send("GET", "/threads/" + threadId, "").status());
+    assertEquals(404, send("GET", base + "/" + runId, "").status());
+    assertEquals(404, send("GET", base, "").status(), "the runs of a missing thread");
+  }
+
+  @Test
+  void statelessRunsLeaveNoThreadNorRuns() {
+    Reply streamed = send("POST", "/runs/stream", "{\"assistant_id\":\"slow\",\"input\":\"s\"}");
+    assertEquals(200, streamed.status());
+    assertEquals("\"s!\"", streamed.events().get(streamed.events().size() - 1)[1]);
+    String threadPath = streamed.contentLocation().substring(0, streamed.contentLocation().indexOf("/runs/"));
+    assertEquals(404, send("GET", threadPath, "").status());
+    assertEquals(404, send("GET", streamed.contentLocation(), "").status());
+    assertEquals(422, send("POST", "/runs/wait", "{\"assistant_id\":\"slow\",\"input\":\"s\","
+        + "\"on_completion\":\"later\"}").status());
+  }
+
+  @Test
+  void threadCreationChecksItsFields() {
+    String threadId = java.util.UUID.randomUUID().toString();
+    JsonNode created = send("POST", "/threads", "{\"thread_id\":\"" + threadId + "\",\"metadata\":{\"a\":1,\"b\":null}}")
+        .json();
+    assertEquals(threadId, created.get("thread_id").asText());
+    assertTrue(created.get("metadata").has("b"), created.toString());
+    Reply again = send("POST", "/threads", "{\"thread_id\":\"" + threadId + "\",\"if_exists\":\"do_nothing\","
+        + "\"metadata\":{\"a\":2}}");
+    assertEquals(200, again.status());
+    assertEquals(1, again.json().get("metadata").get("a").asInt(), "do_nothing returns the thread unchanged");
+    assertEquals(409, send("POST", "/threads", "{\"thread_id\":\"" + threadId + "\",\"if_exists\":\"raise\"}").status());
+    for (String bad : List.of("{\"if_exists\":\"overwrite\"}", "{\"metadata\":\"x\"}", "{\"thread_id\":5}",
+        "{\"thread_id\":\" \"}", "[1]")) {
+      Reply refused = send("POST", "/threads", bad);
+      assertEquals(422, refused.status(), bad + " -> " + refused.body());
+      assertTrue(refused.json().has("detail"), refused.body());
+    }
+    assertEquals(1, send("POST", "/threads/search", "{\"metadata\":{\"b\":null},\"ids\":[\"" + threadId + "\"]}")
+        .json().size());
+  }
+
+  @Test
+  void searchesAndListsCheckTheirFilters() {
+    assertEquals(4, send("POST", "/assistants/search", "{\"metadata\":{\"created_by\":\"system\"}}").json().size());
+    assertEquals(0, send("POST", "/assistants/search", "{\"metadata\":{\"created_by\":\"ann\"}}").json().size());
+    JsonNode named = send("POST", "/assistants/search", "{\"name\":\"SLO\"}").json();
+    assertEquals(2, named.size(), named.toString()); // slow and slower
+    String threadId = newThread();
+    for (String bad : List.of("{\"status\":\"sleeping\"}", "{\"limit\":-1}", "{\"offset\":\"x\"}", "{\"ids\":\"x\"}",
+        "{\"metadata\":[1]}")) {
+      Reply refused = send("POST", "/threads/search", bad);
+      assertEquals(422, refused.status(), bad + " -> " + refused.body());
+    }
+    assertEquals(422, send("GET", "/threads/" + threadId + "/runs?status=sleeping", "").status());
+    assertEquals(422, send("GET", "/threads/" + threadId + "/runs?limit=ten", "").status());
+    assertEquals(422, send("POST", "/threads/" + threadId + "/history", "{\"limit\":\"ten\"}").status());
+    assertEquals(0, send("GET", "/threads/" + threadId + "/runs?status=pending", "").json().size());
+  }
+
+  @Test
+  void unknownRoutesGetAJsonNotFound() {
+    Reply unknown = send("GET", "/threads/x/nonsense", "");
+    assertEquals(404, unknown.status());
+    assertTrue(unknown.json().get("detail").asText().contains("/threads/x/nonsense"), unknown.body());
+    assertEquals(404, send("PUT", "/threads", "{}").status());
+  }
+
+  @Test
+  void stateAtACheckpointByGetAndUpdateStateAtACheckpointObject() {
+    String threadId = newThread();
+    send("POST", "/threads/" + threadId + "/runs/wait", "{\"assistant_id\":\"slow\",\"input\":\"a\"}");
+    String first = send("GET", "/threads/" + threadId + "/state", "").json().get("checkpoint").get("checkpoint_id")
+        .asText();
+    send("POST", "/threads/" + threadId + "/runs/wait", "{\"assistant_id\":\"slow\",\"input\":\"b\"}");
+    JsonNode old = send("GET", "/threads/" + threadId + "/state/" + first, "").json();
+    assertEquals("a!", old.get("values").asText(), old.toString());
+    assertEquals(404, send("GET", "/threads/" + threadId + "/state/nope", "").status());
+    assertEquals(404, send("GET", "/threads/nope/state/" + first, "").status());
+    // the JS client's updateState({checkpoint: {checkpoint_id}}) forks from that checkpoint
+    JsonNode forked = send("POST", "/threads/" + threadId + "/state", "{\"values\":\"forked\",\"checkpoint\":"
+        + "{\"checkpoint_id\":\"" + first + "\"}}").json();
+    String forkId = forked.get("checkpoint").get("checkpoint_id").asText();
+    JsonNode fork = send("GET", "/threads/" + threadId + "/state/" + forkId, "").json();
+    assertEquals(first, fork.get("parent_checkpoint").get("checkpoint_id").asText(), fork.toString());
+  }
+
+  @Test
+  void runBodiesAreChecked() {
+    String threadId = newThread();
+    String base = "/threads/" + threadId + "/runs";
+    for (String bad : List.of("\"interrupt_before\":[\"note\"]", "\"interrupt_after\":\"*\"", "\"config\":\"x\"",
+        "\"multitask_strategy\":7", "\"if_not_exists\":\"always\"", "\"on_disconnect\":\"explode\"")) {
+      for (String endpoint : List.of("", "/wait", "/stream")) {
+        Reply refused = send("POST", base + endpoint, "{\"assistant_id\":\"notes\",\"input\":{}," + bad + "}");
+        assertEquals(422, refused.status(), endpoint + " " + bad + " -> " + refused.body());
+      }
+    }
+    assertEquals(0, send("GET", base, "").json().size(), "no run was created");
+    // time travel with the JS client's checkpoint: {checkpoint_id}
+    send("POST", base + "/wait", "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"a\"]}}");
+    String afterFirst = send("GET", "/threads/" + threadId + "/state", "").json().get("checkpoint")
+        .get("checkpoint_id").asText();
+    send("POST", base + "/wait", "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"b\"]}}");
+    assertEquals("[\"a\",\"noted\",\"c\",\"noted\"]", send("POST", base + "/wait", "{\"assistant_id\":\"notes\","
+        + "\"input\":{\"notes\":[\"c\"]},\"checkpoint\":{\"checkpoint_id\":\"" + afterFirst + "\"}}").json()
+        .get("notes").toString());
+  }
+
+  /** Threads in memory whose "busy" writes fail while {@link #broken}: a database that fails after a run exists. */
+  static final class FlakyThreadStore implements ThreadStore {
+    final InMemoryThreadStore threads = new InMemoryThreadStore();
+    volatile boolean broken;
+
+    @Override
+    public Mono<ThreadRecord> create(String threadId, java.util.Map<String, Object> metadata, String ifExists) {
+      return threads.create(threadId, metadata, ifExists);
+    }
+
+    @Override
+    public Mono<ThreadRecord> get(String threadId) {
+      return threads.get(threadId);
+    }
+
+    @Override
+    public Mono<ThreadRecord> update(String threadId, String status, @org.jspecify.annotations.Nullable String graphId,
+                                     java.util.Map<String, Object> metadata) {
+      return broken && status.equals("busy") ? Mono.error(new IllegalStateException("database down"))
+          : threads.update(threadId, status, graphId, metadata);
+    }
+
+    @Override
+    public Mono<Boolean> delete(String threadId) {
+      return threads.delete(threadId);
+    }
+
+    @Override
+    public reactor.core.publisher.Flux<ThreadRecord> search(java.util.Map<String, Object> metadata,
+        @org.jspecify.annotations.Nullable String status, List<String> ids, int limit, int offset) {
+      return threads.search(metadata, status, ids, limit, offset);
+    }
+
+    @Override
+    public Mono<Long> recoverAbandoned() {
+      return Mono.just(0L);
+    }
+  }
+
+  @Test
+  void aRunWhoseStatusWriteFailsEndsAsErrorInsteadOfAFiveHundredTheClientWouldRetry() {
+    FlakyThreadStore store = new FlakyThreadStore();
+    InMemorySaver saver = new InMemorySaver();
+    Entrypoint<String, String> echo = Entrypoint.named("echo").checkpointer(saver)
+        .define(String.class, String.class, (q, context) -> Mono.just(q + "!"));
+    ServerApi api = new ServerApi(java.util.Map.of("echo", echo), store, new InMemoryRunStore(), saver, null);
+    reactor.netty.DisposableServer flaky = reactor.netty.http.server.HttpServer.create().host("127.0.0.1").port(0)
+        .route(api::routes).bindNow();
+    try {
+      HttpClient client = HttpClient.create().baseUrl("http://127.0.0.1:" + flaky.port());
+      java.util.function.BiFunction<String, String, Reply> post = (path, body) -> client.post().uri(path)
+          .send(ByteBufFlux.fromString(Mono.just(body)))
+          .responseSingle((response, content) -> content.asString(StandardCharsets.UTF_8).defaultIfEmpty("")
+              .map(text -> new Reply(response.status().code(), text, "")))
+          .block(Duration.ofSeconds(10));
+      String threadId = post.apply("/threads", "{}").json().get("thread_id").asText();
+      String base = "/threads/" + threadId + "/runs";
+      store.broken = true;
+      Reply waited = post.apply(base + "/wait", "{\"assistant_id\":\"echo\",\"input\":\"a\"}");
+      assertEquals(200, waited.status(), waited.body());
+      assertEquals("database down", waited.json().get("__error__").get("message").asText());
+      Reply background = post.apply(base, "{\"assistant_id\":\"echo\",\"input\":\"b\"}");
+      assertEquals(200, background.status(), background.body());
+      assertEquals("error", background.json().get("status").asText());
+      Reply streamed = post.apply(base + "/stream", "{\"assistant_id\":\"echo\",\"input\":\"c\"}");
+      assertEquals(200, streamed.status(), streamed.body());
+      assertEquals("metadata", streamed.events().get(0)[0]);
+      assertEquals("error", streamed.events().get(1)[0], streamed.body());
+      store.broken = false;
+      // none of them holds the thread: the next run (multitask_strategy reject) goes ahead
+      assertEquals("d!", post.apply(base + "/wait", "{\"assistant_id\":\"echo\",\"input\":\"d\"}").json().asText());
+      JsonNode listed = client.get().uri(base).responseSingle((response, content) -> content.asString())
+          .map(text -> new Reply(200, text, "").json()).block(Duration.ofSeconds(10));
+      assertEquals(4, listed.size(), listed.toString());
+      assertEquals(3, java.util.stream.StreamSupport.stream(listed.spliterator(), false)
+          .filter(run -> run.get("status").asText().equals("error")).count(), listed.toString());
+    } finally {
+      flaky.disposeNow();
+    }
+  }
+
+  @Test
+  void noEndpointAnswersAFiveHundredToOddBodies() {
+    List<String> bodies = List.of("", "null", "5", "[]", "\"x\"", "{}", "{\"assistant_id\":5}",
+        "{\"assistant_id\":\"hitl\",\"input\":{\"x\":1}}", "{\"assistant_id\":\"hitl\",\"command\":5}",
+        "{\"assistant_id\":\"hitl\",\"command\":{\"resume\":null}}", "{\"assistant_id\":\"hitl\",\"stream_mode\":[1,{}]}",
+        "{\"assistant_id\":\"hitl\",\"input\":\"x\",\"checkpoint_id\":\"nope\"}",
+        "{\"assistant_id\":\"hitl\",\"input\":\"x\",\"metadata\":{\"a\":null,\"b\":{\"c\":null}}}",
+        "{\"assistant_id\":\"hitl\",\"command\":{\"goto\":5}}", "{\"assistant_id\":\"notes\",\"command\":{\"update\":[]}}",
+        "{\"assistant_id\":\"hitl\",\"command\":{\"resume\":{\"00000000-0000-0000-0000-000000000000\":1}}}",
+        "{\"assistant_id\":\"notes\",\"input\":{\"notes\":5}}", "{\"assistant_id\":\"hitl\",\"after_seconds\":\"x\"}",
+        "{\"assistant_id\":\"hitl\",\"durability\":5}", "{\"assistant_id\":\"hitl\",\"checkpoint\":5}",
+        "{\"limit\":\"x\",\"offset\":-1}", "{\"limit\":1e99}", "{\"ids\":[null,5]}", "{\"metadata\":{\"a\":{\"b\":null}}}",
+        "{\"values\":{\"x\":[1]}}", "{\"values\":null,\"as_node\":5}", "{\"checkpoint\":5,\"before\":5}",
+        "{\"checkpoint\":{\"checkpoint_id\":5}}", "{\"before\":{\"configurable\":{\"checkpoint_id\":\"nope\"}}}",
+        "{\"thread_id\":null,\"if_exists\":null,\"metadata\":null}");
+    for (String body : bodies) {
+      String threadId = newThread();
+      send("POST", "/threads/" + threadId + "/runs/wait", "{\"assistant_id\":\"hitl\",\"input\":\"x\"}"); // paused
+      for (String path : List.of("/threads", "/threads/search", "/assistants/search", "/threads/" + threadId + "/state",
+          "/threads/" + threadId + "/history", "/threads/" + threadId + "/state/checkpoint",
+          "/threads/" + threadId + "/runs", "/threads/" + threadId + "/runs/wait", "/threads/" + threadId + "/runs/stream",
+          "/runs/wait", "/runs/stream")) {
+        Reply reply = send("POST", path, body);
+        assertTrue(reply.status() < 500, "POST " + path + " " + body + " -> " + reply.status() + " " + reply.body());
+        if (reply.status() >= 400) {
+          assertTrue(reply.json().get("detail").isTextual(), path + " " + body + " -> " + reply.body());
+        }
+      }
+    }
+    String threadId = newThread();
+    for (String query : List.of("?limit=-5", "?offset=x", "?status=", "?limit=99999999999")) {
+      Reply reply = send("GET", "/threads/" + threadId + "/runs" + query, "");
+      assertTrue(reply.status() < 500, query + " -> " + reply.status() + " " + reply.body());
+    }
   }
 
   @Test

@@ -128,19 +128,25 @@ class PostgresServerIT {
     String thread = ids[0];
     String finished = ids[1];
     String abandoned = java.util.UUID.randomUUID().toString();
+    String queued = java.util.UUID.randomUUID().toString();
     try (PostgresSaver saver = PostgresSaver.connect(url)) {
-      // what a process that died in the middle of a run leaves behind
-      new PostgresRunStore(saver.connectionFactory()).save(new RunStore.RunRecord(abandoned, thread, "asking",
-          java.time.Instant.now(), java.time.Instant.now(), "running", java.util.Map.of("by", "the dead"), "reject"))
-          .block(Duration.ofSeconds(10));
+      // what a process that died in the middle of a run, with another enqueued behind it, leaves behind
+      PostgresRunStore store = new PostgresRunStore(saver.connectionFactory());
+      store.save(new RunStore.RunRecord(abandoned, thread, "asking", java.time.Instant.now(), java.time.Instant.now(),
+          "running", java.util.Map.of("by", "the dead"), "reject")).block(Duration.ofSeconds(10));
+      store.save(new RunStore.RunRecord(queued, thread, "asking", java.time.Instant.now(), java.time.Instant.now(),
+          "pending", java.util.Map.of(), "enqueue")).block(Duration.ofSeconds(10));
     }
     withServer(http -> {
       assertEquals("success", get(http, "/threads/" + thread + "/runs/" + finished).get("status").asText());
       JsonNode lost = get(http, "/threads/" + thread + "/runs/" + abandoned);
       assertEquals("error", lost.get("status").asText(), lost.toString());
       assertEquals("the dead", lost.get("metadata").get("by").asText());
-      assertEquals(2, get(http, "/threads/" + thread + "/runs").size());
-      assertEquals(1, get(http, "/threads/" + thread + "/runs?status=error").size());
+      assertEquals("error", get(http, "/threads/" + thread + "/runs/" + queued).get("status").asText());
+      assertEquals(3, get(http, "/threads/" + thread + "/runs").size());
+      assertEquals(2, get(http, "/threads/" + thread + "/runs?status=error").size());
+      assertEquals("error", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + abandoned + "'"));
+      assertEquals("error", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + queued + "'"));
       JsonNode joined = get(http, "/threads/" + thread + "/runs/" + finished + "/join");
       assertTrue(joined.isNull(), joined.toString()); // the thread is paused: no value yet
       return null;
@@ -172,5 +178,82 @@ class PostgresServerIT {
       assertEquals(2 * 3, history.size(), history.toString());
       return null;
     });
+  }
+
+  /** The first column of the first row of a query, read over JDBC: a second channel besides the server. */
+  private static String sql(String query) {
+    try (java.sql.Connection connection = postgres.getPostgresDatabase().getConnection();
+         java.sql.Statement statement = connection.createStatement();
+         java.sql.ResultSet rows = statement.executeQuery(query)) {
+      return rows.next() ? rows.getString(1) : null;
+    } catch (java.sql.SQLException e) {
+      throw new AssertionError(query, e);
+    }
+  }
+
+  private static int status(HttpClient http, String method, String path, String body) {
+    return http.request(io.netty.handler.codec.http.HttpMethod.valueOf(method)).uri(path)
+        .send(ByteBufFlux.fromString(Mono.just(body)))
+        .responseSingle((response, content) -> Mono.just(response.status().code())).block(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void enqueuedRunsArePendingInPostgresAndADeletedThreadTakesItsRunsAlong() {
+    withServer(http -> {
+      String thread = post(http, "/threads", "{}").get("thread_id").asText();
+      String base = "/threads/" + thread + "/runs";
+      String first = post(http, base, "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"a\"]}}").get("run_id")
+          .asText();
+      JsonNode queued = post(http, base, "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"b\"]},"
+          + "\"multitask_strategy\":\"enqueue\"}");
+      assertEquals("pending", queued.get("status").asText(), queued.toString());
+      String queuedId = queued.get("run_id").asText();
+      for (int i = 0; i < 250 && !"pending".equals(sql("SELECT status FROM fluxgraph_runs WHERE run_id = '"
+          + queuedId + "'")); i++) {
+        pause(); // the record is saved in the background
+      }
+      assertEquals("pending", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + queuedId + "'"));
+      assertEquals("busy", sql("SELECT status FROM fluxgraph_threads WHERE thread_id = '" + thread + "'"));
+      JsonNode joined = get(http, base + "/" + queuedId + "/join");
+      assertEquals("[\"a\",\"noted\",\"b\",\"noted\"]", joined.get("notes").toString());
+      for (int i = 0; i < 250 && !"success".equals(sql("SELECT status FROM fluxgraph_runs WHERE run_id = '"
+          + queuedId + "'")); i++) {
+        pause();
+      }
+      assertEquals("success", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + first + "'"));
+      assertEquals("success", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + queuedId + "'"));
+      assertEquals("idle", sql("SELECT status FROM fluxgraph_threads WHERE thread_id = '" + thread + "'"));
+
+      assertEquals(204, status(http, "DELETE", "/threads/" + thread, ""));
+      assertEquals("0", sql("SELECT count(*) FROM fluxgraph_runs WHERE thread_id = '" + thread + "'"));
+      assertEquals("0", sql("SELECT count(*) FROM fluxgraph_threads WHERE thread_id = '" + thread + "'"));
+      return null;
+    });
+  }
+
+  @Test
+  void ifNotExistsCreateOnPostgresCreatesOrReusesTheThreadInOneStatement() {
+    withServer(http -> {
+      String missing = java.util.UUID.randomUUID().toString();
+      String run = "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"a\"]},\"if_not_exists\":\"create\"}";
+      assertEquals(404, status(http, "POST", "/threads/" + missing + "/runs/wait",
+          "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"a\"]}}"));
+      assertEquals("[\"a\",\"noted\"]", post(http, "/threads/" + missing + "/runs/wait", run).get("notes").toString());
+      assertEquals("[\"a\",\"noted\",\"a\",\"noted\"]", post(http, "/threads/" + missing + "/runs/wait", run)
+          .get("notes").toString(), "the existing thread is continued");
+      assertEquals("1", sql("SELECT count(*) FROM fluxgraph_threads WHERE thread_id = '" + missing + "'"));
+      JsonNode thread = post(http, "/threads", "{\"thread_id\":\"" + missing + "\",\"if_exists\":\"do_nothing\"}");
+      assertEquals("notes", thread.get("metadata").get("graph_id").asText(), thread.toString());
+      assertEquals(409, status(http, "POST", "/threads", "{\"thread_id\":\"" + missing + "\"}"));
+      return null;
+    });
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(20);
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
   }
 }
