@@ -41,11 +41,8 @@ final class InMemoryThreadStore implements ThreadStore {
   @Override
   public Mono<ThreadRecord> update(String threadId, String status, @Nullable String graphId,
                                    Map<String, Object> metadata) {
-    return Mono.fromSupplier(() -> threads.compute(threadId, (id, old) -> {
+    return Mono.fromSupplier(() -> threads.computeIfPresent(threadId, (id, old) -> {
       Instant now = Instant.now();
-      if (old == null) {
-        return new ThreadRecord(id, now, now, copy(metadata), status, graphId);
-      }
       Map<String, Object> merged = new LinkedHashMap<>(old.metadata());
       merged.putAll(metadata);
       return new ThreadRecord(id, old.createdAt(), now, Collections.unmodifiableMap(merged), status,

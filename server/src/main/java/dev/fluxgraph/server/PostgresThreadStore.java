@@ -46,6 +46,12 @@ final class PostgresThreadStore implements ThreadStore {
    */
   private final GroupCommit<Update> updates = new GroupCommit<>(256, 1, this::updateBatch);
   private final GroupCommit<Read> reads = new GroupCommit<>(256, 2, this::readBatch);
+  /**
+   * Threads this process created, read or updated and has not deleted, so that a run on one of them starts without a
+   * database round trip before its first event ({@link #requireExists}). Forgotten all at once past its bound.
+   */
+  private final java.util.Set<String> known = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final int KNOWN_THREADS = 100_000;
 
   PostgresThreadStore(ConnectionFactory factory) {
     this.factory = factory;
@@ -72,13 +78,27 @@ final class PostgresThreadStore implements ThreadStore {
         statement -> statement.bind("$1", threadId).bind("$2", OffsetDateTime.now(ZoneOffset.UTC))
             .bind("$3", json(metadata)))
         .next()
+        .doOnNext(this::remember)
         .switchIfEmpty(Mono.defer(() -> existingWanted ? require(threadId)
             : Mono.error(new HttpProblem(409, "thread " + threadId + " already exists"))));
   }
 
   @Override
   public Mono<ThreadRecord> get(String threadId) {
-    return Mono.create(sink -> reads.submit(new Read(threadId, sink)));
+    return Mono.<ThreadRecord>create(sink -> reads.submit(new Read(threadId, sink))).doOnNext(this::remember)
+        .switchIfEmpty(Mono.fromRunnable(() -> known.remove(threadId)));
+  }
+
+  @Override
+  public Mono<Void> requireExists(String threadId) {
+    return known.contains(threadId) ? Mono.empty() : ThreadStore.super.requireExists(threadId);
+  }
+
+  private void remember(ThreadRecord thread) {
+    if (known.size() >= KNOWN_THREADS) {
+      known.clear();
+    }
+    known.add(thread.threadId());
   }
 
   /** A queued read. */
@@ -127,7 +147,7 @@ final class PostgresThreadStore implements ThreadStore {
   }
 
   /**
-   * The batch as few multi-row upserts as possible: a thread appears once per statement (PostgreSQL refuses to
+   * The batch as few multi-row updates as possible: a thread appears once per statement (PostgreSQL refuses to
    * update a row twice in one), so a second update of a thread goes into the next statement, in order.
    */
   private Mono<Void> updateBatch(List<Update> batch) {
@@ -146,21 +166,22 @@ final class PostgresThreadStore implements ThreadStore {
       }
       round.add(update);
     }
-    return Flux.fromIterable(rounds).concatMap(this::upsert).then();
+    return Flux.fromIterable(rounds).concatMap(this::updateRound).then();
   }
 
-  private Mono<Void> upsert(List<Update> round) {
-    StringBuilder sql = new StringBuilder("INSERT INTO fluxgraph_threads AS t (thread_id, created_at, updated_at,"
-        + " metadata, status, graph_id) VALUES ");
+  /** One UPDATE for the round; a thread that does not exist is left out (its update emits nothing). */
+  private Mono<Void> updateRound(List<Update> round) {
+    StringBuilder sql = new StringBuilder("UPDATE fluxgraph_threads AS t SET updated_at = v.at,"
+        + " metadata = t.metadata || v.metadata, status = v.status, graph_id = coalesce(v.graph_id, t.graph_id)"
+        + " FROM (VALUES ");
     for (int i = 0; i < round.size(); i++) {
       int p = i * 5;
-      sql.append(i == 0 ? "" : ", ").append("($").append(p + 1).append(", $").append(p + 2).append(", $")
-          .append(p + 2).append(", $").append(p + 3).append("::jsonb, $").append(p + 4).append(", $").append(p + 5)
-          .append(")");
+      sql.append(i == 0 ? "" : ", ").append("($").append(p + 1).append("::text, $").append(p + 2)
+          .append("::timestamptz, $").append(p + 3).append("::jsonb, $").append(p + 4).append("::text, $")
+          .append(p + 5).append("::text)");
     }
-    sql.append(" ON CONFLICT (thread_id) DO UPDATE SET updated_at = EXCLUDED.updated_at,"
-        + " metadata = t.metadata || EXCLUDED.metadata, status = EXCLUDED.status,"
-        + " graph_id = coalesce(EXCLUDED.graph_id, t.graph_id) RETURNING " + COLUMNS);
+    sql.append(") AS v (thread_id, at, metadata, status, graph_id) WHERE t.thread_id = v.thread_id RETURNING ")
+        .append("t.thread_id, t.created_at, t.updated_at, t.metadata::text AS metadata, t.status, t.graph_id");
     Map<String, Update> byThread = new java.util.HashMap<>();
     round.forEach(update -> byThread.put(update.threadId(), update));
     return query(sql.toString(), statement -> {
@@ -177,12 +198,16 @@ final class PostgresThreadStore implements ThreadStore {
       }
     })
         .doOnNext(thread -> {
+          remember(thread);
           Update update = byThread.remove(thread.threadId());
           if (update != null) {
             update.sink().success(thread);
           }
         })
-        .then(Mono.fromRunnable(() -> byThread.values().forEach(update -> update.sink().success())))
+        .then(Mono.fromRunnable(() -> byThread.values().forEach(update -> {
+          known.remove(update.threadId()); // deleted, perhaps by another process
+          update.sink().success();
+        })))
         .onErrorResume(error -> {
           byThread.values().forEach(update -> update.sink().error(error));
           return Mono.empty();
@@ -198,8 +223,11 @@ final class PostgresThreadStore implements ThreadStore {
 
   @Override
   public Mono<Boolean> delete(String threadId) {
-    return Sql.update(factory, "DELETE FROM fluxgraph_threads WHERE thread_id = $1",
-        statement -> statement.bind("$1", threadId)).map(count -> count > 0);
+    return Mono.defer(() -> {
+      known.remove(threadId);
+      return Sql.update(factory, "DELETE FROM fluxgraph_threads WHERE thread_id = $1",
+          statement -> statement.bind("$1", threadId));
+    }).doFinally(signal -> known.remove(threadId)).map(count -> count > 0); // a read racing the delete may re-add it
   }
 
   @Override

@@ -655,10 +655,15 @@ final class ServerApi {
         });
   }
 
-  /** Marks the thread busy with the run's graph (a streamed run does this after sending its first event). */
+  /**
+   * Marks the thread busy with the run's graph (a streamed run does this after sending its first event, before its
+   * first step); a 404 when the thread was deleted meanwhile.
+   */
   private Mono<Void> markBusy(String threadId, RunRequest run) {
     return threads.update(threadId, "busy", run.graphId(), Map.of("graph_id", run.graphId(),
-        "assistant_id", Assistants.idOf(run.graphId()))).then();
+            "assistant_id", Assistants.idOf(run.graphId())))
+        .switchIfEmpty(Mono.error(() -> HttpProblem.notFound("thread " + threadId + " (deleted)")))
+        .then();
   }
 
   /**
@@ -735,7 +740,7 @@ final class ServerApi {
             : run.graph().run(run.input(), config)))
         .flatMap(result -> threads.update(registered.threadId, runs.threadStatusAfter(registered,
                 result.interrupted() ? "interrupted" : "idle"), null, Map.of())
-            .map(updated -> {
+            .then(Mono.fromCallable(() -> {
               JsonNode value;
               if (result.interrupted()) {
                 ObjectNode node = JSON.createObjectNode();
@@ -746,7 +751,7 @@ final class ServerApi {
               }
               registered.finish(RunRegistry.Status.SUCCESS, value);
               return value;
-            }))
+            })))
         .onErrorResume(error -> {
           boolean refused = refused(error);
           JsonNode node = errorValue(error);
@@ -781,8 +786,8 @@ final class ServerApi {
    * (else 404), then the run registered on it.
    */
   private Mono<RunRegistry.Run> ready(String threadId, boolean stateless, RunRequest run, boolean markBusy) {
-    Mono<ThreadStore.ThreadRecord> thread = stateless || run.createThread()
-        ? threads.create(threadId, Map.of(), "do_nothing") : threads.require(threadId);
+    Mono<?> thread = stateless || run.createThread()
+        ? threads.create(threadId, Map.of(), "do_nothing") : threads.requireExists(threadId);
     return thread.then(begin(threadId, run, markBusy));
   }
 

@@ -25,7 +25,10 @@ interface ThreadStore {
   /** The thread, or empty. */
   Mono<ThreadRecord> get(String threadId);
 
-  /** Sets the status (and the graph, when not null) and merges metadata; creates the thread if needed. */
+  /**
+   * Sets the status (and the graph, when not null) and merges metadata; emits the thread, or nothing when it does not
+   * exist (it was deleted: a late status write never brings a thread back).
+   */
   Mono<ThreadRecord> update(String threadId, String status, @Nullable String graphId, Map<String, Object> metadata);
 
   /** Deletes the thread; emits whether it existed. */
@@ -44,5 +47,14 @@ interface ThreadStore {
   /** The thread, or a 404. */
   default Mono<ThreadRecord> require(String threadId) {
     return get(threadId).switchIfEmpty(Mono.error(() -> HttpProblem.notFound("thread " + threadId)));
+  }
+
+  /**
+   * Completes when the thread exists, else a 404: what a run on the thread checks before its first event. A store may
+   * answer from what this process knows (a thread it created or read and did not delete), so a thread deleted by
+   * another process may pass; its run then fails at its first status write (see {@link #update}).
+   */
+  default Mono<Void> requireExists(String threadId) {
+    return require(threadId).then();
   }
 }

@@ -249,6 +249,34 @@ class PostgresServerIT {
     });
   }
 
+  @Test
+  void aRunOnAThreadAnotherProcessDeletedFailsWithoutBringingTheThreadBack() {
+    withServer(http -> {
+      String thread = post(http, "/threads", "{}").get("thread_id").asText(); // known to this process from now on
+      try (java.sql.Connection connection = postgres.getPostgresDatabase().getConnection();
+           java.sql.Statement statement = connection.createStatement()) {
+        statement.executeUpdate("DELETE FROM fluxgraph_threads WHERE thread_id = '" + thread + "'"); // another process
+      } catch (java.sql.SQLException e) {
+        throw new AssertionError(e);
+      }
+      String stream = http.post().uri("/threads/" + thread + "/runs/stream")
+          .send(ByteBufFlux.fromString(Mono.just("{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"a\"]}}")))
+          .responseSingle((response, content) -> content.asString(StandardCharsets.UTF_8)
+              .map(text -> response.status().code() + "\n" + text))
+          .block(Duration.ofSeconds(10));
+      assertTrue(stream.startsWith("200\nevent: metadata"), stream);
+      assertTrue(stream.contains("event: error") && stream.contains("thread " + thread), stream);
+      assertTrue(!stream.contains("noted"), "the run did not execute: " + stream);
+      assertEquals("0", sql("SELECT count(*) FROM fluxgraph_threads WHERE thread_id = '" + thread + "'"),
+          "the run's status writes do not recreate the thread");
+      assertEquals("0", sql("SELECT count(*) FROM fluxgraph_checkpoints WHERE thread_id = '" + thread + "'"));
+      assertEquals(404, status(http, "GET", "/threads/" + thread, ""));
+      assertEquals(404, status(http, "POST", "/threads/" + thread + "/runs/wait",
+          "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"a\"]}}"), "a 404 read is not remembered");
+      return null;
+    });
+  }
+
   private static void pause() {
     try {
       Thread.sleep(20);
