@@ -11,11 +11,19 @@ final class Assistants {
 
   private static final UUID NAMESPACE = UUID.fromString("6ba7b821-9dad-11d1-80b4-00c04fd430c8");
 
+  /** Computed once per graph: every run reports its assistant id. */
+  private static final java.util.concurrent.ConcurrentHashMap<String, String> IDS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private Assistants() {
   }
 
   /** RFC 4122 name-based (SHA-1, version 5) UUID, as Python's {@code uuid.uuid5}. */
   static String idOf(String graphId) {
+    return IDS.computeIfAbsent(graphId, Assistants::uuid5);
+  }
+
+  private static String uuid5(String graphId) {
     try {
       MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
       ByteBuffer namespace = ByteBuffer.allocate(16);

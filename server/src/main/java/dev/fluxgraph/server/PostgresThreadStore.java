@@ -83,6 +83,19 @@ final class PostgresThreadStore implements ThreadStore {
             : Mono.error(new HttpProblem(409, "thread " + threadId + " already exists"))));
   }
 
+  /** One INSERT (this runs on a stateless run's path, before its first step). */
+  @Override
+  public Mono<ThreadRecord> createBusy(String threadId, String graphId, Map<String, Object> metadata) {
+    return query("INSERT INTO fluxgraph_threads (thread_id, created_at, updated_at, metadata, status, graph_id)"
+            + " VALUES ($1, $2, $2, $3::jsonb, 'busy', $4) RETURNING " + COLUMNS,
+        statement -> statement.bind("$1", threadId).bind("$2", OffsetDateTime.now(ZoneOffset.UTC))
+            .bind("$3", json(metadata)).bind("$4", graphId))
+        .next()
+        .doOnNext(this::remember)
+        .onErrorMap(io.r2dbc.spi.R2dbcDataIntegrityViolationException.class,
+            error -> new HttpProblem(409, "thread " + threadId + " already exists"));
+  }
+
   @Override
   public Mono<ThreadRecord> get(String threadId) {
     return Mono.<ThreadRecord>create(sink -> reads.submit(new Read(threadId, sink))).doOnNext(this::remember)

@@ -657,11 +657,12 @@ final class ServerApi {
 
   /**
    * Marks the thread busy with the run's graph (a streamed run does this after sending its first event, before its
-   * first step); a 404 when the thread was deleted meanwhile.
+   * first step), creating a stateless run's thread; a 404 when the thread was deleted meanwhile.
    */
   private Mono<Void> markBusy(String threadId, RunRequest run) {
-    return threads.update(threadId, "busy", run.graphId(), Map.of("graph_id", run.graphId(),
-            "assistant_id", Assistants.idOf(run.graphId())))
+    Map<String, Object> metadata = Map.of("graph_id", run.graphId(), "assistant_id", Assistants.idOf(run.graphId()));
+    return (run.freshThread() ? threads.createBusy(threadId, run.graphId(), metadata)
+        : threads.update(threadId, "busy", run.graphId(), metadata))
         .switchIfEmpty(Mono.error(() -> HttpProblem.notFound("thread " + threadId + " (deleted)")))
         .then();
   }
@@ -771,7 +772,7 @@ final class ServerApi {
 
   private Mono<RunRegistry.Run> background(String threadId, JsonNode body) {
     RunRequest run = runRequest(body, false);
-    return ready(threadId, false, run, true)
+    return ready(threadId, run, true)
         .doOnNext(registered -> registered.attach(finished(execute(registered, run), registered, run)
             .subscribe(value -> { }, error -> { })));
   }
@@ -782,12 +783,12 @@ final class ServerApi {
   }
 
   /**
-   * The thread a run goes on, created when missing for stateless runs and with {@code if_not_exists: create}
-   * (else 404), then the run registered on it.
+   * The thread a run goes on, created when missing with {@code if_not_exists: create} (else 404; a stateless run's
+   * thread is created later, by {@link #markBusy}), then the run registered on it.
    */
-  private Mono<RunRegistry.Run> ready(String threadId, boolean stateless, RunRequest run, boolean markBusy) {
-    Mono<?> thread = stateless || run.createThread()
-        ? threads.create(threadId, Map.of(), "do_nothing") : threads.requireExists(threadId);
+  private Mono<RunRegistry.Run> ready(String threadId, RunRequest run, boolean markBusy) {
+    Mono<?> thread = run.freshThread() ? Mono.empty() // created by markBusy
+        : run.createThread() ? threads.create(threadId, Map.of(), "do_nothing") : threads.requireExists(threadId);
     return thread.then(begin(threadId, run, markBusy));
   }
 
@@ -820,13 +821,15 @@ final class ServerApi {
    * @param multitaskStrategy  reject, interrupt, rollback or enqueue (checked by {@link RunRegistry#start})
    * @param createThread  whether a missing thread is created ({@code if_not_exists: create}) rather than a 404
    * @param cancelOnDisconnect  whether the run is cancelled when its client leaves ({@code on_disconnect: cancel})
+   * @param freshThread   whether the run goes on a new thread the server named (stateless runs): nobody else knows it
+   *                      before the run's first answer, so it is created when the run is marked busy
    */
   private record RunRequest(Entrypoint<Object, Object> graph, String graphId, @Nullable Object input,
                             @Nullable Command command, StreamOptions options, boolean wantsValues,
                             @Nullable Object context, Map<String, Object> metadata,
                             dev.fluxgraph.types.@Nullable Durability durability, @Nullable String checkpointId,
                             Duration delay, boolean deleteThread, String multitaskStrategy, boolean createThread,
-                            boolean cancelOnDisconnect) {
+                            boolean cancelOnDisconnect, boolean freshThread) {
   }
 
   @SuppressWarnings("unchecked")
@@ -947,7 +950,8 @@ final class ServerApi {
         metadata.isObject() ? JSON.convertValue(metadata, MAP) : Map.of(), durability,
         checkpoint.isTextual() ? checkpoint.asText() : null,
         Duration.ofMillis((long) (after.asDouble(0) * 1000)),
-        onCompletion.equals("delete"), multitaskStrategy, ifNotExists.equals("create"), onDisconnect.equals("cancel"));
+        onCompletion.equals("delete"), multitaskStrategy, ifNotExists.equals("create"), onDisconnect.equals("cancel"),
+        stateless);
   }
 
   /** The text field, {@code fallback} when absent or null; 422 when it is none of {@code allowed}. */
@@ -969,7 +973,7 @@ final class ServerApi {
       boolean stateless = threadId == null;
       RunRequest run = runRequest(body, stateless);
       String tid = stateless ? UUID.randomUUID().toString() : threadId;
-      return ready(tid, stateless, run, false).flatMap(registered -> respond(response, run, registered));
+      return ready(tid, run, false).flatMap(registered -> respond(response, run, registered));
     });
   }
 
@@ -1132,7 +1136,7 @@ final class ServerApi {
       boolean stateless = threadId == null;
       RunRequest run = runRequest(body, stateless);
       String tid = stateless ? UUID.randomUUID().toString() : threadId;
-      return ready(tid, stateless, run, true).flatMap(registered -> {
+      return ready(tid, run, true).flatMap(registered -> {
         withRunLocation(response, registered);
         Sinks.One<JsonNode> outcome = Sinks.one();
         // a cancelled run's execution is disposed and emits nothing: its result (an __error__ body) answers

@@ -22,6 +22,14 @@ interface ThreadStore {
   /** Creates the thread; when it exists: returns it for {@code do_nothing}, fails with 409 for {@code raise}. */
   Mono<ThreadRecord> create(String threadId, Map<String, Object> metadata, String ifExists);
 
+  /**
+   * Creates the thread busy with a run of {@code graphId}: a stateless run's thread, which the server named and nobody
+   * else knows yet. 409 when it exists.
+   */
+  default Mono<ThreadRecord> createBusy(String threadId, String graphId, Map<String, Object> metadata) {
+    return create(threadId, Map.of(), "raise").then(update(threadId, "busy", graphId, metadata));
+  }
+
   /** The thread, or empty. */
   Mono<ThreadRecord> get(String threadId);
 

@@ -277,6 +277,37 @@ class PostgresServerIT {
     });
   }
 
+  @Test
+  void statelessRunsOnPostgresCreateTheirThreadBusyAndLeaveNothingBehindUnlessKept() {
+    withServer(http -> {
+      String before = sql("SELECT count(*) FROM fluxgraph_threads");
+      JsonNode done = post(http, "/runs/wait", "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"a\"]}}");
+      assertEquals("[\"a\",\"noted\"]", done.get("notes").toString(), done.toString());
+      String stream = http.post().uri("/runs/stream")
+          .send(ByteBufFlux.fromString(Mono.just("{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"b\"]}}")))
+          .responseSingle((response, content) -> content.asString(StandardCharsets.UTF_8)).block(Duration.ofSeconds(10));
+      assertTrue(stream.contains("\"noted\"") && !stream.contains("event: error"), stream);
+      assertEquals(before, sql("SELECT count(*) FROM fluxgraph_threads"), "stateless threads are deleted");
+
+      JsonNode kept = post(http, "/runs/wait",
+          "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"c\"]},\"on_completion\":\"keep\"}");
+      assertEquals("[\"c\",\"noted\"]", kept.get("notes").toString());
+      JsonNode threads = post(http, "/threads/search", "{\"metadata\":{\"graph_id\":\"notes\"}}");
+      JsonNode thread = null;
+      for (JsonNode candidate : threads) {
+        if (get(http, "/threads/" + candidate.get("thread_id").asText() + "/state").path("values").path("notes")
+            .toString().equals("[\"c\",\"noted\"]")) {
+          thread = candidate;
+        }
+      }
+      assertTrue(thread != null, threads.toString());
+      assertEquals("idle", thread.get("status").asText(), thread.toString());
+      assertEquals("notes", sql("SELECT graph_id FROM fluxgraph_threads WHERE thread_id = '"
+          + thread.get("thread_id").asText() + "'"));
+      return null;
+    });
+  }
+
   private static void pause() {
     try {
       Thread.sleep(20);
