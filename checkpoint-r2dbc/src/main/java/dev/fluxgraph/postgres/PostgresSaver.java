@@ -70,12 +70,14 @@ public final class PostgresSaver implements CheckpointSaver, AutoCloseable {
   private final @Nullable ConnectionPool ownedPool;
   private final WriteBatcher batcher;
   private final GroupCommit<Read> reads;
+  private final KeyedDelete threadDeletes;
 
   private PostgresSaver(ConnectionFactory factory, @Nullable ConnectionPool ownedPool) {
     this.factory = factory;
     this.ownedPool = ownedPool;
     this.batcher = new WriteBatcher(factory, MAX_BATCH, MAX_CONCURRENT_BATCHES);
     this.reads = new GroupCommit<>(MAX_BATCH, MAX_CONCURRENT_BATCHES, this::read);
+    this.threadDeletes = new KeyedDelete(factory, "fluxgraph_checkpoints", "thread_id"); // writes go by cascade
   }
 
   /**
@@ -196,8 +198,7 @@ public final class PostgresSaver implements CheckpointSaver, AutoCloseable {
   @Override
   public Mono<Void> deleteThread(String threadId) {
     Objects.requireNonNull(threadId, "threadId must not be null");
-    return update("DELETE FROM fluxgraph_checkpoints WHERE thread_id = $1",
-        statement -> statement.bind("$1", threadId)).then();
+    return threadDeletes.delete(threadId).then(); // group-committed: a stateless server run deletes its thread
   }
 
   @Override

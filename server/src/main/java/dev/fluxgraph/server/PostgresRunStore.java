@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fluxgraph.postgres.GroupCommit;
+import dev.fluxgraph.postgres.KeyedDelete;
 import dev.fluxgraph.postgres.Schema;
 import dev.fluxgraph.postgres.Sql;
 import dev.fluxgraph.types.FluxgraphJson;
@@ -41,9 +42,12 @@ final class PostgresRunStore implements RunStore {
   private final ConnectionFactory factory;
   /** Saves of concurrent runs go out as one multi-row statement (at most two in flight). */
   private final GroupCommit<Save> saves = new GroupCommit<>(256, 2, this::saveBatch);
+  /** Group-committed: every stateless run deletes its thread's runs. */
+  private final KeyedDelete threadDeletes;
 
   PostgresRunStore(ConnectionFactory factory) {
     this.factory = factory;
+    this.threadDeletes = new KeyedDelete(factory, "fluxgraph_runs", "thread_id");
   }
 
   /** A queued save. */
@@ -129,8 +133,7 @@ final class PostgresRunStore implements RunStore {
 
   @Override
   public Mono<Void> deleteThread(String threadId) {
-    return Sql.update(factory, "DELETE FROM fluxgraph_runs WHERE thread_id = $1",
-        statement -> statement.bind("$1", threadId)).then();
+    return threadDeletes.delete(threadId).then();
   }
 
   @Override

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fluxgraph.postgres.GroupCommit;
+import dev.fluxgraph.postgres.KeyedDelete;
 import dev.fluxgraph.postgres.Schema;
 import dev.fluxgraph.postgres.Sql;
 import dev.fluxgraph.types.FluxgraphJson;
@@ -46,6 +47,8 @@ final class PostgresThreadStore implements ThreadStore {
    */
   private final GroupCommit<Update> updates = new GroupCommit<>(256, 1, this::updateBatch);
   private final GroupCommit<Read> reads = new GroupCommit<>(256, 2, this::readBatch);
+  /** Group-committed: every stateless run deletes its thread. */
+  private final KeyedDelete deletes;
   /**
    * Threads this process created, read or updated and has not deleted, so that a run on one of them starts without a
    * database round trip before its first event ({@link #requireExists}). Forgotten all at once past its bound.
@@ -55,6 +58,7 @@ final class PostgresThreadStore implements ThreadStore {
 
   PostgresThreadStore(ConnectionFactory factory) {
     this.factory = factory;
+    this.deletes = new KeyedDelete(factory, "fluxgraph_threads", "thread_id");
   }
 
   Mono<Void> setup() {
@@ -238,9 +242,8 @@ final class PostgresThreadStore implements ThreadStore {
   public Mono<Boolean> delete(String threadId) {
     return Mono.defer(() -> {
       known.remove(threadId);
-      return Sql.update(factory, "DELETE FROM fluxgraph_threads WHERE thread_id = $1",
-          statement -> statement.bind("$1", threadId));
-    }).doFinally(signal -> known.remove(threadId)).map(count -> count > 0); // a read racing the delete may re-add it
+      return deletes.delete(threadId);
+    }).doFinally(signal -> known.remove(threadId)); // a read racing the delete may have re-added it
   }
 
   @Override
