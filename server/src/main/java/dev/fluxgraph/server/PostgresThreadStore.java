@@ -47,6 +47,7 @@ final class PostgresThreadStore implements ThreadStore {
    */
   private final GroupCommit<Update> updates = new GroupCommit<>(256, 1, this::updateBatch);
   private final GroupCommit<Read> reads = new GroupCommit<>(256, 2, this::readBatch);
+  private final GroupCommit<Create> creates = new GroupCommit<>(256, 2, this::createBatch);
   /** Group-committed: every stateless run deletes its thread. */
   private final KeyedDelete deletes;
   /**
@@ -87,17 +88,56 @@ final class PostgresThreadStore implements ThreadStore {
             : Mono.error(new HttpProblem(409, "thread " + threadId + " already exists"))));
   }
 
-  /** One INSERT (this runs on a stateless run's path, before its first step). */
+  /** Group-committed: this is on every stateless run's path, before its first step. */
   @Override
   public Mono<ThreadRecord> createBusy(String threadId, String graphId, Map<String, Object> metadata) {
-    return query("INSERT INTO fluxgraph_threads (thread_id, created_at, updated_at, metadata, status, graph_id)"
-            + " VALUES ($1, $2, $2, $3::jsonb, 'busy', $4) RETURNING " + COLUMNS,
-        statement -> statement.bind("$1", threadId).bind("$2", OffsetDateTime.now(ZoneOffset.UTC))
-            .bind("$3", json(metadata)).bind("$4", graphId))
-        .next()
-        .doOnNext(this::remember)
-        .onErrorMap(io.r2dbc.spi.R2dbcDataIntegrityViolationException.class,
-            error -> new HttpProblem(409, "thread " + threadId + " already exists"));
+    return Mono.<ThreadRecord>create(sink -> creates.submit(new Create(threadId, graphId, json(metadata),
+            OffsetDateTime.now(ZoneOffset.UTC), sink)))
+        .switchIfEmpty(Mono.error(() -> new HttpProblem(409, "thread " + threadId + " already exists")));
+  }
+
+  /** A queued {@link #createBusy}. */
+  private record Create(String threadId, String graphId, String metadata, OffsetDateTime at,
+                        MonoSink<ThreadRecord> sink) implements GroupCommit.Request {
+    @Override
+    public void fail(Throwable error) {
+      sink.error(error);
+    }
+  }
+
+  /** One multi-row INSERT; a thread that exists already (or twice in the batch) is not inserted and emits nothing. */
+  private Mono<Void> createBatch(List<Create> batch) {
+    StringBuilder sql = new StringBuilder("INSERT INTO fluxgraph_threads (thread_id, created_at, updated_at,"
+        + " metadata, status, graph_id) VALUES ");
+    for (int i = 0; i < batch.size(); i++) {
+      int p = i * 4;
+      sql.append(i == 0 ? "" : ", ").append("($").append(p + 1).append(", $").append(p + 2).append(", $")
+          .append(p + 2).append(", $").append(p + 3).append("::jsonb, 'busy', $").append(p + 4).append(")");
+    }
+    sql.append(" ON CONFLICT DO NOTHING RETURNING ").append(COLUMNS);
+    Map<String, Create> byThread = new java.util.HashMap<>();
+    batch.forEach(create -> byThread.putIfAbsent(create.threadId(), create));
+    return query(sql.toString(), statement -> {
+      for (int i = 0; i < batch.size(); i++) {
+        Create create = batch.get(i);
+        int p = i * 4;
+        statement.bind("$" + (p + 1), create.threadId()).bind("$" + (p + 2), create.at())
+            .bind("$" + (p + 3), create.metadata()).bind("$" + (p + 4), create.graphId());
+      }
+    })
+        .doOnNext(thread -> {
+          Create create = byThread.remove(thread.threadId());
+          if (create != null) {
+            remember(thread);
+            create.sink().success(thread);
+          }
+        })
+        .then(Mono.fromRunnable(() -> batch.forEach(create -> create.sink().success()))) // the others: no effect
+        .onErrorResume(error -> {
+          batch.forEach(create -> create.sink().error(error));
+          return Mono.empty();
+        })
+        .then();
   }
 
   @Override

@@ -308,6 +308,29 @@ class PostgresServerIT {
     });
   }
 
+  @Test
+  void createBusyInsertsConcurrentThreadsInBatchesAndRefusesAnExistingOne() {
+    try (PostgresSaver saver = PostgresSaver.connect(url)) {
+      saver.setup().block(Duration.ofSeconds(30));
+      PostgresThreadStore store = new PostgresThreadStore(saver.connectionFactory());
+      store.setup().block(Duration.ofSeconds(30));
+      String prefix = java.util.UUID.randomUUID().toString();
+      java.util.List<Mono<ThreadStore.ThreadRecord>> creates = new java.util.ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        creates.add(store.createBusy(prefix + "-" + i, "notes", java.util.Map.of("graph_id", "notes")));
+      }
+      java.util.List<ThreadStore.ThreadRecord> created = reactor.core.publisher.Flux.merge(creates).collectList()
+          .block(Duration.ofSeconds(30));
+      assertEquals(50, created.size());
+      created.forEach(thread -> assertEquals("busy", thread.status()));
+      assertEquals("50", sql("SELECT count(*) FROM fluxgraph_threads WHERE thread_id LIKE '" + prefix
+          + "-%' AND status = 'busy' AND graph_id = 'notes'"));
+      HttpProblem conflict = org.junit.jupiter.api.Assertions.assertThrows(HttpProblem.class,
+          () -> store.createBusy(prefix + "-7", "notes", java.util.Map.of()).block(Duration.ofSeconds(10)));
+      assertEquals(409, conflict.status());
+    }
+  }
+
   private static void pause() {
     try {
       Thread.sleep(20);
