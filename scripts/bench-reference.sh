@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH="${1:-15}"
 ROUNDS="${2:-2}"
-WARMUP="${3:-30}"
+WARMUP="${3:-60}"
 MODE="${4:-}"
 THEIRS=2031
 OURS=2032
