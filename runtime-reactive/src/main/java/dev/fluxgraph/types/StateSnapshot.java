@@ -13,7 +13,8 @@ import org.jspecify.annotations.Nullable;
  *                     entrypoint's output; null before any
  * @param next         {@code [<entrypoint name>]} while a run is pending or paused, empty otherwise
  * @param config       the config addressing this checkpoint (thread and checkpoint id)
- * @param metadata     at least {@code source} (input, loop, update, fork) and {@code step}
+ * @param metadata     at least {@code source} (input, loop, update, fork) and {@code step}, and the run's
+ *                     {@link RunConfig#withMetadata metadata} (whose values may be null, as JSON's may)
  * @param createdAt    when the checkpoint was created
  * @param parentConfig the config of the parent checkpoint, if any
  * @param tasks        the tasks recorded against this checkpoint
@@ -25,7 +26,7 @@ public record StateSnapshot(@Nullable Object values, List<String> next, RunConfi
   public StateSnapshot {
     next = List.copyOf(next);
     Objects.requireNonNull(config, "config must not be null");
-    metadata = Map.copyOf(metadata);
+    metadata = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metadata)); // keeps nulls
     Objects.requireNonNull(createdAt, "createdAt must not be null");
     tasks = List.copyOf(tasks);
     interrupts = List.copyOf(interrupts);

@@ -42,6 +42,20 @@ class StateHistoryTest {
   }
 
   @Test
+  void runMetadataWithNullValuesIsRecordedAndReadBack() {
+    java.util.Map<String, Object> metadata = new java.util.HashMap<>();
+    metadata.put("owner", "ann");
+    metadata.put("ticket", null); // JSON metadata may hold nulls
+    StepVerifier.create(accumulate().invoke(1, config.withMetadata(metadata))).expectNext(0).verifyComplete();
+    StateSnapshot state = accumulate().getState(config).block();
+    assertEquals("ann", state.metadata().get("owner"));
+    assertTrue(state.metadata().containsKey("ticket"), state.metadata().toString());
+    assertEquals(null, state.metadata().get("ticket"));
+    assertTrue(accumulate().getStateHistory(config).all(snapshot -> snapshot.metadata().containsKey("ticket"))
+        .block());
+  }
+
+  @Test
   void previousIsEmptyOnANewThreadAndWithoutCheckpointer() {
     Entrypoint<String, String> echo = Entrypoint.named("echo")
         .define(String.class, String.class, (s, context) -> Mono.just(context.previous().orElse("none") + s));

@@ -708,10 +708,7 @@ final class ServerApi {
    * latest), its context, metadata and durability.
    */
   private static RunConfig configOf(RunRegistry.Run registered, RunRequest run) {
-    // null values are left out of the checkpoints' metadata: the runtime's snapshots refuse them
-    Map<String, Object> metadata = new LinkedHashMap<>(run.metadata());
-    metadata.values().removeIf(java.util.Objects::isNull);
-    RunConfig config = RunConfig.thread(registered.threadId).withMetadata(metadata);
+    RunConfig config = RunConfig.thread(registered.threadId).withMetadata(run.metadata());
     if (run.checkpointId() != null) {
       config = config.withCheckpointId(run.checkpointId());
     }

@@ -273,12 +273,15 @@ class FluxgraphServerIT {
 
     String thread = send("POST", "/threads", "{}").json().get("thread_id").asText();
     String base = "/threads/" + thread + "/runs/wait";
-    send("POST", base, "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"a\"]},\"metadata\":{\"who\":\"ann\"}}");
+    send("POST", base, "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"a\"]},"
+        + "\"metadata\":{\"who\":\"ann\",\"ticket\":null}}");
     send("POST", base, "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"b\"]}}");
     JsonNode history = send("POST", "/threads/" + thread + "/history", "{\"limit\":100}").json();
     assertEquals(6, history.size()); // per run: input, after the input, after the node
     JsonNode tagged = send("POST", "/threads/" + thread + "/history", "{\"metadata\":{\"who\":\"ann\"}}").json();
     assertEquals(3, tagged.size(), tagged.toString());
+    assertTrue(tagged.get(0).get("metadata").has("ticket") && tagged.get(0).get("metadata").get("ticket").isNull(),
+        "a null metadata value is kept: " + tagged.get(0).get("metadata"));
     String afterFirstRun = tagged.get(0).get("checkpoint").get("checkpoint_id").asText();
     assertEquals(2, send("POST", "/threads/" + thread + "/history", "{\"before\":\"" + afterFirstRun + "\"}").json()
         .size());
