@@ -118,8 +118,10 @@ final class ServerApi {
                 + new io.netty.handler.codec.http.QueryStringDecoder(request.uri()).path()))));
   }
 
-  private static final List<String> RUN_STATUSES = java.util.Arrays.stream(RunRegistry.Status.values())
-      .map(RunRegistry.Status::wire).toList();
+  /** The run statuses of the protocol: Fluxgraph's own, and {@code timeout}, which no Fluxgraph run reaches. */
+  private static final List<String> RUN_STATUSES = java.util.stream.Stream.concat(
+      java.util.Arrays.stream(RunRegistry.Status.values()).map(RunRegistry.Status::wire),
+      java.util.stream.Stream.of("timeout")).toList();
   private static final List<String> THREAD_STATUSES = List.of("idle", "busy", "interrupted", "error");
 
   // ------------------------------------------------------------------------------------------ plumbing

@@ -562,6 +562,8 @@ class FluxgraphServerIT {
     assertEquals(422, send("GET", "/threads/" + threadId + "/runs?limit=ten", "").status());
     assertEquals(422, send("POST", "/threads/" + threadId + "/history", "{\"limit\":\"ten\"}").status());
     assertEquals(0, send("GET", "/threads/" + threadId + "/runs?status=pending", "").json().size());
+    assertEquals(0, send("GET", "/threads/" + threadId + "/runs?status=timeout", "").json().size(),
+        "timeout is a status of the protocol");
   }
 
   @Test
