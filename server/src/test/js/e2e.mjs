@@ -53,6 +53,12 @@ const updated = await client.threads.updateState(thread.thread_id, { values: "ed
 check(typeof updated.checkpoint.checkpoint_id === "string", "threads.updateState", updated);
 check((await client.threads.getState(thread.thread_id)).values === "edited", "state after updateState", updated);
 
+const tag = `e2e-${Date.now()}-${Math.random()}`;
+const patched = await client.threads.update(thread.thread_id, { metadata: { tag } });
+check(patched.metadata.tag === tag && patched.metadata.graph_id === "human_in_the_loop", "threads.update", patched);
+check(await client.threads.count({ metadata: { tag } }) === 1, "threads.count", tag);
+check(await client.assistants.count({ graphId: "human_in_the_loop" }) === 1, "assistants.count");
+
 const other = await client.threads.create();
 const waited = await client.runs.wait(other.thread_id, "simple_workflow", { input: { number: 7 } });
 check(waited.message === "The number is odd.", "runs.wait", waited);

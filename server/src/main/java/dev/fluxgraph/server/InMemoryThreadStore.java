@@ -71,17 +71,35 @@ final class InMemoryThreadStore implements ThreadStore {
     return Flux.defer(() -> {
       List<ThreadRecord> found = new ArrayList<>();
       for (ThreadRecord thread : threads.values()) {
-        boolean matches = metadata.entrySet().stream()
-            .allMatch(entry -> java.util.Objects.equals(entry.getValue(), thread.metadata().get(entry.getKey()))
-                && thread.metadata().containsKey(entry.getKey()))
-            && (status == null || status.equals(thread.status()))
-            && (ids.isEmpty() || ids.contains(thread.threadId()));
-        if (matches) {
+        if (matches(thread, metadata, status) && (ids.isEmpty() || ids.contains(thread.threadId()))) {
           found.add(thread);
         }
       }
       found.sort(Comparator.comparing(ThreadRecord::createdAt).reversed());
       return Flux.fromIterable(found).skip(offset).take(limit);
     });
+  }
+
+  @Override
+  public Mono<Long> count(Map<String, Object> metadata, @Nullable String status) {
+    return Mono.fromSupplier(() -> threads.values().stream().filter(thread -> matches(thread, metadata, status))
+        .count());
+  }
+
+  private static boolean matches(ThreadRecord thread, Map<String, Object> metadata, @Nullable String status) {
+    return metadata.entrySet().stream()
+        .allMatch(entry -> java.util.Objects.equals(entry.getValue(), thread.metadata().get(entry.getKey()))
+            && thread.metadata().containsKey(entry.getKey()))
+        && (status == null || status.equals(thread.status()));
+  }
+
+  @Override
+  public Mono<ThreadRecord> patchMetadata(String threadId, Map<String, Object> metadata) {
+    return Mono.fromSupplier(() -> threads.computeIfPresent(threadId, (id, old) -> {
+      Map<String, Object> merged = new LinkedHashMap<>(old.metadata());
+      merged.putAll(metadata);
+      return new ThreadRecord(id, old.createdAt(), Instant.now(), Collections.unmodifiableMap(merged), old.status(),
+          old.graphId());
+    }));
   }
 }

@@ -287,6 +287,27 @@ final class PostgresThreadStore implements ThreadStore {
   }
 
   @Override
+  public Mono<ThreadRecord> patchMetadata(String threadId, Map<String, Object> metadata) {
+    return query("UPDATE fluxgraph_threads SET metadata = metadata || $2::jsonb, updated_at = $3 WHERE thread_id = $1"
+            + " RETURNING " + COLUMNS,
+        statement -> statement.bind("$1", threadId).bind("$2", json(metadata))
+            .bind("$3", OffsetDateTime.now(ZoneOffset.UTC)))
+        .next();
+  }
+
+  @Override
+  public Mono<Long> count(Map<String, Object> metadata, @Nullable String status) {
+    String sql = "SELECT count(*) FROM fluxgraph_threads WHERE metadata @> $1::jsonb"
+        + (status == null ? "" : " AND status = $2");
+    return Sql.query(factory, sql, statement -> {
+      statement.bind("$1", json(metadata));
+      if (status != null) {
+        statement.bind("$2", status);
+      }
+    }, row -> row.get(0, Long.class)).single();
+  }
+
+  @Override
   public Flux<ThreadRecord> search(Map<String, Object> metadata, @Nullable String status, List<String> ids,
                                    int limit, int offset) {
     StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM fluxgraph_threads WHERE metadata @> $1::jsonb");

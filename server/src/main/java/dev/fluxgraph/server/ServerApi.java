@@ -72,6 +72,13 @@ final class ServerApi {
         .post("/assistants/search", this::searchAssistants)
         .get("/assistants/{id}", handle((request, body) -> Mono.just(assistant(graphOf(request.param("id"))))))
         .post("/threads/search", handle((request, body) -> Mono.defer(() -> searchThreads(body))))
+        .post("/threads/count", handle((request, body) -> Mono.defer(() -> countThreads(body))))
+        .post("/assistants/count", handle((request, body) -> Mono.fromCallable(() ->
+            JSON.getNodeFactory().numberNode(assistants(body).size()))))
+        // reactor-netty's routes have no patch(): match the method and the path here
+        .route(request -> request.method().equals(io.netty.handler.codec.http.HttpMethod.PATCH)
+            && threadOfPath(request) != null, handle((request, body) -> Mono.defer(() ->
+            patchThread(java.util.Objects.requireNonNull(threadOfPath(request)), body))))
         .get("/threads/{tid}/state", handle((request, body) -> threadState(request.param("tid"))))
         .post("/threads/{tid}/history", handle((request, body) -> history(request.param("tid"), body)))
         .post("/threads/{tid}/state/checkpoint", handle((request, body) -> stateAt(request.param("tid"),
@@ -235,20 +242,25 @@ final class ServerApi {
     return node;
   }
 
+  /** The assistants matching the body's {@code graph_id}, {@code name} (a substring) and {@code metadata}. */
+  private List<ObjectNode> assistants(JsonNode body) {
+    String graphId = optionalText(body, "graph_id");
+    String name = optionalText(body, "name");
+    JsonNode metadata = optionalObject(body, "metadata");
+    return graphs.keySet().stream().sorted()
+        .filter(id -> graphId == null || graphId.equals(id))
+        .filter(id -> name == null || id.toLowerCase(java.util.Locale.ROOT)
+            .contains(name.toLowerCase(java.util.Locale.ROOT)))
+        .map(id -> assistant(graphs.get(id)))
+        .filter(assistant -> metadata == null || contains(assistant.get("metadata"), metadata))
+        .toList();
+  }
+
   private Publisher<Void> searchAssistants(HttpServerRequest request, HttpServerResponse response) {
     return guarded(request, response, body -> {
-      String graphId = optionalText(body, "graph_id");
-      String name = optionalText(body, "name");
-      JsonNode metadata = optionalObject(body, "metadata");
+      List<ObjectNode> all = assistants(body);
       int limit = nonNegative(body, "limit", 10);
       int offset = nonNegative(body, "offset", 0);
-      List<ObjectNode> all = graphs.keySet().stream().sorted()
-          .filter(id -> graphId == null || graphId.equals(id))
-          .filter(id -> name == null || id.toLowerCase(java.util.Locale.ROOT)
-              .contains(name.toLowerCase(java.util.Locale.ROOT)))
-          .map(id -> assistant(graphs.get(id)))
-          .filter(assistant -> metadata == null || contains(assistant.get("metadata"), metadata))
-          .toList();
       ArrayNode page = JSON.createArrayNode();
       all.stream().skip(offset).limit(limit).forEach(page::add);
       response.header("X-Pagination-Total", String.valueOf(all.size()));
@@ -327,6 +339,47 @@ final class ServerApi {
   private static final com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>> MAP =
       new com.fasterxml.jackson.core.type.TypeReference<>() { };
 
+  private static final java.util.regex.Pattern THREAD_PATH = java.util.regex.Pattern.compile("/threads/([^/]+)/?");
+
+  /** The thread id of a {@code /threads/{id}} path, or null for another path. */
+  private static @Nullable String threadOfPath(HttpServerRequest request) {
+    java.util.regex.Matcher matcher = THREAD_PATH.matcher(
+        new io.netty.handler.codec.http.QueryStringDecoder(request.uri()).path());
+    return matcher.matches() ? matcher.group(1) : null;
+  }
+
+  /** {@code PATCH /threads/{id}}: merges {@code metadata} into the thread's. */
+  private Mono<JsonNode> patchThread(String threadId, JsonNode body) {
+    if (body.hasNonNull("ttl")) {
+      throw HttpProblem.invalid("ttl is not supported: threads are kept until deleted");
+    }
+    JsonNode metadataNode = optionalObject(body, "metadata");
+    Map<String, Object> metadata = metadataNode != null ? JSON.convertValue(metadataNode, MAP) : Map.of();
+    return threads.patchMetadata(threadId, metadata)
+        .switchIfEmpty(Mono.error(() -> HttpProblem.notFound("thread " + threadId)))
+        .flatMap(this::thread);
+  }
+
+  /** {@code POST /threads/count}: how many threads match {@code metadata} and {@code status}. */
+  private Mono<JsonNode> countThreads(JsonNode body) {
+    if (body.hasNonNull("values")) {
+      throw HttpProblem.invalid("filtering threads by values is not supported; filter by metadata or status");
+    }
+    JsonNode metadataNode = optionalObject(body, "metadata");
+    Map<String, Object> metadata = metadataNode != null ? JSON.convertValue(metadataNode, MAP) : Map.of();
+    String status = threadStatus(body);
+    return threads.count(metadata, status).map(count -> JSON.getNodeFactory().numberNode(count));
+  }
+
+  /** The body's thread {@code status} filter, or null; 422 when it is not a thread status. */
+  private static @Nullable String threadStatus(JsonNode body) {
+    String status = optionalText(body, "status");
+    if (status != null && !THREAD_STATUSES.contains(status)) {
+      throw HttpProblem.invalid("status must be one of " + THREAD_STATUSES + ", was '" + status + "'");
+    }
+    return status;
+  }
+
   private Mono<JsonNode> searchThreads(JsonNode body) {
     JsonNode metadataNode = optionalObject(body, "metadata");
     Map<String, Object> metadata = metadataNode != null ? JSON.convertValue(metadataNode, MAP) : Map.of();
@@ -336,10 +389,7 @@ final class ServerApi {
     }
     List<String> ids = new ArrayList<>();
     idsNode.forEach(id -> ids.add(id.asText()));
-    String status = optionalText(body, "status");
-    if (status != null && !THREAD_STATUSES.contains(status)) {
-      throw HttpProblem.invalid("status must be one of " + THREAD_STATUSES + ", was '" + status + "'");
-    }
+    String status = threadStatus(body);
     return threads.search(metadata, status, ids, nonNegative(body, "limit", 10), nonNegative(body, "offset", 0))
         .concatMap(this::thread)
         .collectList()

@@ -39,6 +39,12 @@ interface ThreadStore {
    */
   Mono<ThreadRecord> update(String threadId, String status, @Nullable String graphId, Map<String, Object> metadata);
 
+  /** Merges metadata into the thread's, leaving its status alone; emits the thread, or nothing when it does not exist. */
+  Mono<ThreadRecord> patchMetadata(String threadId, Map<String, Object> metadata);
+
+  /** How many threads {@link #search} would find without ids, limit and offset. */
+  Mono<Long> count(Map<String, Object> metadata, @Nullable String status);
+
   /** Deletes the thread; emits whether it existed. */
   Mono<Boolean> delete(String threadId);
 

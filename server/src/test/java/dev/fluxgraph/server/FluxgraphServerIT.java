@@ -525,6 +525,45 @@ class FluxgraphServerIT {
   }
 
   @Test
+  void threadsArePatchedAndCountedAndAssistantsCounted() {
+    String team = java.util.UUID.randomUUID().toString();
+    String threadId = send("POST", "/threads", "{\"metadata\":{\"team\":\"" + team + "\",\"a\":1}}").json()
+        .get("thread_id").asText();
+    Reply patched = send("PATCH", "/threads/" + threadId, "{\"metadata\":{\"a\":2,\"b\":\"c\"}}");
+    assertEquals(200, patched.status(), patched.body());
+    assertEquals(2, patched.json().get("metadata").get("a").asInt(), patched.body());
+    assertEquals("c", patched.json().get("metadata").get("b").asText());
+    assertEquals(team, patched.json().get("metadata").get("team").asText());
+    assertEquals("idle", patched.json().get("status").asText());
+    assertEquals("c", send("GET", "/threads/" + threadId, "").json().get("metadata").get("b").asText());
+
+    String byTeam = "{\"metadata\":{\"team\":\"" + team + "\"}";
+    assertEquals("1", send("POST", "/threads/count", byTeam + "}").body().trim());
+    assertEquals("1", send("POST", "/threads/count", byTeam + ",\"status\":\"idle\"}").body().trim());
+    assertEquals("0", send("POST", "/threads/count", byTeam + ",\"status\":\"busy\"}").body().trim());
+    send("POST", "/threads/" + threadId + "/runs/wait", "{\"assistant_id\":\"notes\",\"input\":{\"notes\":[\"a\"]}}");
+    JsonNode afterRun = send("GET", "/threads/" + threadId, "").json();
+    assertEquals("c", afterRun.get("metadata").get("b").asText(), "a run keeps the patched metadata");
+    assertEquals("notes", afterRun.get("metadata").get("graph_id").asText());
+
+    assertEquals(404, send("PATCH", "/threads/" + java.util.UUID.randomUUID(), "{\"metadata\":{}}").status());
+    for (String bad : List.of("{\"metadata\":\"x\"}", "{\"ttl\":5}", "[]")) {
+      Reply refused = send("PATCH", "/threads/" + threadId, bad);
+      assertEquals(422, refused.status(), bad + " -> " + refused.body());
+      assertTrue(refused.json().has("detail"), refused.body());
+    }
+    for (String bad : List.of("{\"values\":{\"x\":1}}", "{\"status\":\"sleeping\"}", "{\"metadata\":5}")) {
+      assertEquals(422, send("POST", "/threads/count", bad).status(), bad);
+    }
+
+    int assistants = send("POST", "/assistants/search", "{\"limit\":1000}").json().size();
+    assertEquals(String.valueOf(assistants), send("POST", "/assistants/count", "{}").body().trim());
+    assertEquals("1", send("POST", "/assistants/count", "{\"graph_id\":\"notes\"}").body().trim());
+    assertEquals("0", send("POST", "/assistants/count", "{\"graph_id\":\"nope\"}").body().trim());
+    assertEquals(422, send("POST", "/assistants/count", "{\"graph_id\":5}").status());
+  }
+
+  @Test
   void threadCreationChecksItsFields() {
     String threadId = java.util.UUID.randomUUID().toString();
     JsonNode created = send("POST", "/threads", "{\"thread_id\":\"" + threadId + "\",\"metadata\":{\"a\":1,\"b\":null}}")
@@ -646,6 +685,16 @@ class FluxgraphServerIT {
     public reactor.core.publisher.Flux<ThreadRecord> search(java.util.Map<String, Object> metadata,
         @org.jspecify.annotations.Nullable String status, List<String> ids, int limit, int offset) {
       return threads.search(metadata, status, ids, limit, offset);
+    }
+
+    @Override
+    public Mono<ThreadRecord> patchMetadata(String threadId, java.util.Map<String, Object> metadata) {
+      return threads.patchMetadata(threadId, metadata);
+    }
+
+    @Override
+    public Mono<Long> count(java.util.Map<String, Object> metadata, @org.jspecify.annotations.Nullable String status) {
+      return threads.count(metadata, status);
     }
 
     @Override

@@ -331,6 +331,35 @@ class PostgresServerIT {
     }
   }
 
+  @Test
+  void threadsArePatchedAndCountedInPostgres() {
+    withServer(http -> {
+      String team = java.util.UUID.randomUUID().toString();
+      String thread = post(http, "/threads", "{\"metadata\":{\"team\":\"" + team + "\",\"a\":1}}").get("thread_id")
+          .asText();
+      post(http, "/threads", "{\"metadata\":{\"team\":\"" + team + "\"}}");
+      JsonNode patched = http.patch().uri("/threads/" + thread)
+          .send(ByteBufFlux.fromString(Mono.just("{\"metadata\":{\"a\":2,\"nested\":{\"x\":null}}}")))
+          .responseSingle((response, content) -> content.asString(StandardCharsets.UTF_8))
+          .map(text -> {
+            try {
+              return JSON.readTree(text);
+            } catch (Exception e) {
+              throw new AssertionError(text, e);
+            }
+          }).block(Duration.ofSeconds(10));
+      assertEquals(2, patched.get("metadata").get("a").asInt(), patched.toString());
+      assertEquals(team, patched.get("metadata").get("team").asText());
+      assertEquals("2", sql("SELECT metadata->>'a' FROM fluxgraph_threads WHERE thread_id = '" + thread + "'"));
+      assertEquals(2, post(http, "/threads/count", "{\"metadata\":{\"team\":\"" + team + "\"}}").asInt());
+      assertEquals(1, post(http, "/threads/count", "{\"metadata\":{\"team\":\"" + team + "\",\"a\":2}}").asInt());
+      assertEquals(0, post(http, "/threads/count", "{\"metadata\":{\"team\":\"" + team + "\"},\"status\":\"busy\"}")
+          .asInt());
+      assertEquals(404, status(http, "PATCH", "/threads/" + java.util.UUID.randomUUID(), "{\"metadata\":{}}"));
+      return null;
+    });
+  }
+
   private static void pause() {
     try {
       Thread.sleep(20);
