@@ -88,16 +88,29 @@ final class RunRegistry {
       this.multitaskStrategy = multitaskStrategy;
     }
 
+    /*
+     * The run's events come from its execution, and its end may come from a cancel on another thread at the same
+     * moment; a sink refuses (and drops) a signal that overlaps another, so they are emitted under one lock. Not the
+     * run's own monitor: a subscriber's callback may cancel the run.
+     */
+    private final Object emitting = new Object();
+
     void publish(String framed) {
-      events.tryEmitNext(new Event(nextEventId.getAndIncrement(), framed));
+      synchronized (emitting) {
+        events.tryEmitNext(new Event(nextEventId.getAndIncrement(), framed));
+      }
     }
 
     void publishError(Throwable error) {
-      events.tryEmitError(error);
+      synchronized (emitting) {
+        events.tryEmitError(error);
+      }
     }
 
     void publishEnd() {
-      events.tryEmitComplete();
+      synchronized (emitting) {
+        events.tryEmitComplete();
+      }
     }
 
     /** The framed events with an id greater than {@code afterId}, then the live ones until the run ends. */
