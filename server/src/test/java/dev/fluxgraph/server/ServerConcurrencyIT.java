@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.ByteBufFlux;
@@ -51,12 +52,29 @@ class ServerConcurrencyIT {
 
   @RepeatedTest(3)
   void racingRunsCancelsAndDeletesLeaveEveryRunFinishedAndEveryThreadFree() {
+    race(new InMemorySaver());
+  }
+
+  @Test
+  void theSameRacesOnPostgres() throws Exception {
+    try (io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres =
+             io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start();
+         dev.fluxgraph.postgres.PostgresSaver saver = dev.fluxgraph.postgres.PostgresSaver.connect(
+             "r2dbc:postgresql://postgres@localhost:" + postgres.getPort() + "/postgres")) {
+      saver.setup().block(Duration.ofSeconds(30));
+      for (int round = 0; round < 3; round++) {
+        race(saver);
+      }
+    }
+  }
+
+  private static void race(dev.fluxgraph.checkpoint.CheckpointSaver saver) {
     Task<Integer, Integer> work = Task.of("work", Integer.class,
         (Integer n) -> Mono.delay(Duration.ofMillis(ThreadLocalRandom.current().nextInt(40))).thenReturn(n + 1));
-    Entrypoint<Integer, Integer> graph = Entrypoint.named("work").checkpointer(new InMemorySaver())
+    Entrypoint<Integer, Integer> graph = Entrypoint.named("work").checkpointer(saver)
         .define(Integer.class, Integer.class, (n, context) -> work.call(n).flatMap(work::call));
-    FluxgraphServer server = FluxgraphServer.builder().graph("work", graph).port(0).discoverGraphs(false).build()
-        .start().block(Duration.ofSeconds(10));
+    FluxgraphServer server = FluxgraphServer.builder().graph("work", graph).checkpointer(saver).port(0)
+        .discoverGraphs(false).build().start().block(Duration.ofSeconds(30));
     try {
       HttpClient http = HttpClient.create().baseUrl("http://127.0.0.1:" + server.port());
       List<String> threads = new ArrayList<>();
