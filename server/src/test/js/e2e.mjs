@@ -58,6 +58,10 @@ const patched = await client.threads.update(thread.thread_id, { metadata: { tag 
 check(patched.metadata.tag === tag && patched.metadata.graph_id === "human_in_the_loop", "threads.update", patched);
 check(await client.threads.count({ metadata: { tag } }) === 1, "threads.count", tag);
 check(await client.assistants.count({ graphId: "human_in_the_loop" }) === 1, "assistants.count");
+const copied = await client.threads.copy(thread.thread_id);
+check(copied.thread_id !== thread.thread_id && copied.metadata.tag === tag, "threads.copy", copied);
+check((await client.threads.getState(copied.thread_id)).values === "edited", "state of the copy", copied);
+await client.threads.delete(copied.thread_id);
 
 const other = await client.threads.create();
 const waited = await client.runs.wait(other.thread_id, "simple_workflow", { input: { number: 7 } });

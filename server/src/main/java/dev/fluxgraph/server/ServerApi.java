@@ -81,6 +81,7 @@ final class ServerApi {
             patchThread(java.util.Objects.requireNonNull(threadOfPath(request)), body))))
         .get("/threads/{tid}/state", handle((request, body) -> threadState(request.param("tid"))))
         .post("/threads/{tid}/history", handle((request, body) -> history(request.param("tid"), body)))
+        .post("/threads/{tid}/copy", handle((request, body) -> copyThread(request.param("tid"))))
         .post("/threads/{tid}/state/checkpoint", handle((request, body) -> stateAt(request.param("tid"),
             body.path("checkpoint").path("checkpoint_id"))))
         .get("/threads/{tid}/state/{cid}", handle((request, body) -> stateAt(request.param("tid"),
@@ -346,6 +347,36 @@ final class ServerApi {
     java.util.regex.Matcher matcher = THREAD_PATH.matcher(
         new io.netty.handler.codec.http.QueryStringDecoder(request.uri()).path());
     return matcher.matches() ? matcher.group(1) : null;
+  }
+
+  /**
+   * {@code POST /threads/{id}/copy}: a new thread with the same metadata, status (idle for a busy thread: no run
+   * runs on the copy) and checkpoints, pending writes included, so the copy can be resumed or forked on its own.
+   */
+  private Mono<JsonNode> copyThread(String threadId) {
+    return threads.require(threadId).flatMap(thread -> {
+      String copyId = UUID.randomUUID().toString();
+      dev.fluxgraph.checkpoint.CheckpointSaver saver = thread.graphId() == null ? null
+          : graphOf(thread).checkpointer().orElse(null);
+      Mono<Void> checkpoints = saver == null ? Mono.empty()
+          : saver.list(threadId, "", null, Integer.MAX_VALUE).collectList().flatMap(tuples -> {
+            List<dev.fluxgraph.checkpoint.CheckpointTuple> oldestFirst = new ArrayList<>(tuples);
+            java.util.Collections.reverse(oldestFirst);
+            return Flux.fromIterable(oldestFirst).concatMap(tuple -> {
+              dev.fluxgraph.checkpoint.Checkpoint original = tuple.checkpoint();
+              dev.fluxgraph.checkpoint.Checkpoint copy = new dev.fluxgraph.checkpoint.Checkpoint(copyId,
+                  original.namespace(), original.id(), original.parentId(), original.createdAt(),
+                  original.metadata(), original.values());
+              return saver.put(copy).then(tuple.writes().isEmpty() ? Mono.empty()
+                  : saver.putWrites(copyId, original.namespace(), original.id(), tuple.writes()));
+            }).then();
+          });
+      String status = thread.status().equals("busy") ? "idle" : thread.status();
+      return threads.create(copyId, thread.metadata(), "raise")
+          .then(checkpoints)
+          .then(threads.update(copyId, status, thread.graphId(), Map.of()))
+          .flatMap(this::thread);
+    });
   }
 
   /** {@code PATCH /threads/{id}}: merges {@code metadata} into the thread's. */

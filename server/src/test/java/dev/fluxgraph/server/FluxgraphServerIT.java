@@ -564,6 +564,40 @@ class FluxgraphServerIT {
   }
 
   @Test
+  void aCopiedThreadHasTheSameStateAndGoesOnByItself() {
+    String original = send("POST", "/threads", "{\"metadata\":{\"owner\":\"ann\"}}").json().get("thread_id")
+        .asText();
+    JsonNode paused = send("POST", "/threads/" + original + "/runs/wait", "{\"assistant_id\":\"hitl\",\"input\":\"x\"}")
+        .json();
+    assertTrue(paused.has("__interrupt__"), paused.toString());
+    Reply copied = send("POST", "/threads/" + original + "/copy", "");
+    assertEquals(200, copied.status(), copied.body());
+    String copy = copied.json().get("thread_id").asText();
+    assertTrue(!copy.equals(original));
+    assertEquals("ann", copied.json().get("metadata").get("owner").asText());
+    assertEquals("interrupted", copied.json().get("status").asText(), copied.body());
+    JsonNode originalState = send("GET", "/threads/" + original + "/state", "").json();
+    JsonNode copyState = send("GET", "/threads/" + copy + "/state", "").json();
+    assertEquals(originalState.get("interrupts"), copyState.get("interrupts"), copyState.toString());
+    assertEquals(originalState.get("next"), copyState.get("next"));
+    assertEquals(send("POST", "/threads/" + original + "/history", "{\"limit\":100}").json().size(),
+        send("POST", "/threads/" + copy + "/history", "{\"limit\":100}").json().size());
+
+    assertEquals("x bar y", send("POST", "/threads/" + copy + "/runs/wait",
+        "{\"assistant_id\":\"hitl\",\"command\":{\"resume\":\"y\"}}").json().asText());
+    assertEquals("interrupted", send("GET", "/threads/" + original, "").json().get("status").asText(),
+        "the original is untouched");
+    assertEquals("x bar z", send("POST", "/threads/" + original + "/runs/wait",
+        "{\"assistant_id\":\"hitl\",\"command\":{\"resume\":\"z\"}}").json().asText());
+
+    String fresh = send("POST", "/threads", "{}").json().get("thread_id").asText();
+    Reply emptyCopy = send("POST", "/threads/" + fresh + "/copy", "");
+    assertEquals(200, emptyCopy.status(), emptyCopy.body());
+    assertEquals("idle", emptyCopy.json().get("status").asText());
+    assertEquals(404, send("POST", "/threads/" + java.util.UUID.randomUUID() + "/copy", "").status());
+  }
+
+  @Test
   void threadCreationChecksItsFields() {
     String threadId = java.util.UUID.randomUUID().toString();
     JsonNode created = send("POST", "/threads", "{\"thread_id\":\"" + threadId + "\",\"metadata\":{\"a\":1,\"b\":null}}")

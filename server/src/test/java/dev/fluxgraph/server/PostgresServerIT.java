@@ -360,6 +360,29 @@ class PostgresServerIT {
     });
   }
 
+  @Test
+  void aCopiedThreadOnPostgresSurvivesARestartAndResumesByItself() {
+    String[] ids = withServer(http -> {
+      String original = post(http, "/threads", "{}").get("thread_id").asText();
+      JsonNode paused = post(http, "/threads/" + original + "/runs/wait", "{\"assistant_id\":\"asking\",\"input\":\"q\"}");
+      assertTrue(paused.has("__interrupt__"), paused.toString());
+      String copy = post(http, "/threads/" + original + "/copy", "").get("thread_id").asText();
+      return new String[] {original, copy};
+    });
+    assertEquals(sql("SELECT count(*) FROM fluxgraph_checkpoints WHERE thread_id = '" + ids[0] + "'"),
+        sql("SELECT count(*) FROM fluxgraph_checkpoints WHERE thread_id = '" + ids[1] + "'"));
+    assertEquals(sql("SELECT count(*) FROM fluxgraph_writes WHERE thread_id = '" + ids[0] + "'"),
+        sql("SELECT count(*) FROM fluxgraph_writes WHERE thread_id = '" + ids[1] + "'"));
+    withServer(http -> {
+      assertEquals("interrupted", get(http, "/threads/" + ids[1]).get("status").asText());
+      assertEquals("q=a", post(http, "/threads/" + ids[1] + "/runs/wait",
+          "{\"assistant_id\":\"asking\",\"command\":{\"resume\":\"a\"}}").asText());
+      assertEquals("q=b", post(http, "/threads/" + ids[0] + "/runs/wait",
+          "{\"assistant_id\":\"asking\",\"command\":{\"resume\":\"b\"}}").asText());
+      return null;
+    });
+  }
+
   private static void pause() {
     try {
       Thread.sleep(20);
