@@ -67,7 +67,7 @@ final class InMemoryThreadStore implements ThreadStore {
 
   @Override
   public Flux<ThreadRecord> search(Map<String, Object> metadata, @Nullable String status, List<String> ids,
-                                   int limit, int offset) {
+                                   int limit, int offset, Order order) {
     return Flux.defer(() -> {
       List<ThreadRecord> found = new ArrayList<>();
       for (ThreadRecord thread : threads.values()) {
@@ -75,7 +75,7 @@ final class InMemoryThreadStore implements ThreadStore {
           found.add(thread);
         }
       }
-      found.sort(Comparator.comparing(ThreadRecord::createdAt).reversed());
+      found.sort(order.comparator());
       return Flux.fromIterable(found).skip(offset).take(limit);
     });
   }

@@ -309,7 +309,7 @@ final class PostgresThreadStore implements ThreadStore {
 
   @Override
   public Flux<ThreadRecord> search(Map<String, Object> metadata, @Nullable String status, List<String> ids,
-                                   int limit, int offset) {
+                                   int limit, int offset, Order order) {
     StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM fluxgraph_threads WHERE metadata @> $1::jsonb");
     List<Object> parameters = new ArrayList<>();
     parameters.add(json(metadata));
@@ -321,7 +321,7 @@ final class PostgresThreadStore implements ThreadStore {
       parameters.add(ids.toArray(new String[0]));
       sql.append(" AND thread_id = ANY($").append(parameters.size()).append(")");
     }
-    sql.append(" ORDER BY created_at DESC LIMIT ").append(Math.max(0, limit)).append(" OFFSET ")
+    sql.append(" ORDER BY ").append(order.sql()).append(" LIMIT ").append(Math.max(0, limit)).append(" OFFSET ")
         .append(Math.max(0, offset));
     return query(sql.toString(), statement -> {
       for (int i = 0; i < parameters.size(); i++) {

@@ -402,6 +402,19 @@ final class ServerApi {
     return threads.count(metadata, status).map(count -> JSON.getNodeFactory().numberNode(count));
   }
 
+  /** The body's {@code sort_by} (default created_at) and {@code sort_order} (default desc). */
+  private static ThreadStore.Order threadOrder(JsonNode body) {
+    String sortBy = optionalText(body, "sort_by");
+    ThreadStore.Order.Field field = ThreadStore.Order.Field.CREATED_AT;
+    if (sortBy != null) {
+      field = java.util.Arrays.stream(ThreadStore.Order.Field.values()).filter(f -> f.wire.equals(sortBy)).findFirst()
+          .orElseThrow(() -> HttpProblem.invalid("sort_by must be thread_id, status, created_at or updated_at, was '"
+              + sortBy + "'"));
+    }
+    String sortOrder = oneOf(body, "sort_order", "desc", "asc", "desc");
+    return new ThreadStore.Order(field, sortOrder.equals("asc"));
+  }
+
   /** The body's thread {@code status} filter, or null; 422 when it is not a thread status. */
   private static @Nullable String threadStatus(JsonNode body) {
     String status = optionalText(body, "status");
@@ -421,7 +434,8 @@ final class ServerApi {
     List<String> ids = new ArrayList<>();
     idsNode.forEach(id -> ids.add(id.asText()));
     String status = threadStatus(body);
-    return threads.search(metadata, status, ids, nonNegative(body, "limit", 10), nonNegative(body, "offset", 0))
+    return threads.search(metadata, status, ids, nonNegative(body, "limit", 10), nonNegative(body, "offset", 0),
+            threadOrder(body))
         .concatMap(this::thread)
         .collectList()
         .map(list -> {

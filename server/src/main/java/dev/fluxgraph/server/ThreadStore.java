@@ -48,9 +48,45 @@ interface ThreadStore {
   /** Deletes the thread; emits whether it existed. */
   Mono<Boolean> delete(String threadId);
 
-  /** Threads whose metadata contains {@code metadata}, with the status and among the ids when given; newest first. */
+  /** Threads whose metadata contains {@code metadata}, with the status and among the ids when given, in order. */
   Flux<ThreadRecord> search(Map<String, Object> metadata, @Nullable String status, List<String> ids, int limit,
-                            int offset);
+                            int offset, Order order);
+
+  /** How {@link #search} sorts: by one field of the thread (ties by thread id), either way. */
+  record Order(Field field, boolean ascending) {
+    /** The fields a search sorts by, with their names in the protocol ({@code sort_by}). */
+    enum Field {
+      THREAD_ID("thread_id"), STATUS("status"), CREATED_AT("created_at"), UPDATED_AT("updated_at");
+
+      final String wire;
+
+      Field(String wire) {
+        this.wire = wire;
+      }
+    }
+
+    java.util.Comparator<ThreadRecord> comparator() {
+      java.util.Comparator<ThreadRecord> byField = switch (field) {
+        case THREAD_ID -> java.util.Comparator.comparing(ThreadRecord::threadId);
+        case STATUS -> java.util.Comparator.comparing(ThreadRecord::status);
+        case CREATED_AT -> java.util.Comparator.comparing(ThreadRecord::createdAt);
+        case UPDATED_AT -> java.util.Comparator.comparing(ThreadRecord::updatedAt);
+      };
+      byField = byField.thenComparing(ThreadRecord::threadId);
+      return ascending ? byField : byField.reversed();
+    }
+
+    /** The SQL ORDER BY list; text in bytewise order ({@code COLLATE "C"}), as {@link #comparator} compares it. */
+    String sql() {
+      String direction = ascending ? " ASC" : " DESC";
+      String tieBreak = "thread_id COLLATE \"C\"" + direction;
+      return switch (field) {
+        case THREAD_ID -> tieBreak;
+        case STATUS -> "status COLLATE \"C\"" + direction + ", " + tieBreak;
+        case CREATED_AT, UPDATED_AT -> field.wire + direction + ", " + tieBreak;
+      };
+    }
+  }
 
   /**
    * Marks threads left {@code busy} by a process that died as {@code error}: their run is lost, their checkpoints

@@ -598,6 +598,34 @@ class FluxgraphServerIT {
   }
 
   @Test
+  void threadSearchSortsByTheFieldAndOrderAsked() {
+    String team = java.util.UUID.randomUUID().toString();
+    List<String> created = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      created.add(send("POST", "/threads", "{\"metadata\":{\"team\":\"" + team + "\"}}").json().get("thread_id").asText());
+    }
+    Mono.delay(Duration.ofMillis(5)).block();
+    assertEquals(200, send("PATCH", "/threads/" + created.get(0), "{\"metadata\":{\"x\":1}}").status());
+    String filter = "{\"metadata\":{\"team\":\"" + team + "\"}";
+    java.util.function.Function<String, List<String>> ids = extra -> {
+      List<String> found = new ArrayList<>();
+      send("POST", "/threads/search", filter + extra + "}").json().forEach(thread -> found.add(thread.get("thread_id").asText()));
+      return found;
+    };
+    assertEquals(List.of(created.get(2), created.get(1), created.get(0)), ids.apply(""), "newest first by default");
+    assertEquals(created, ids.apply(",\"sort_by\":\"created_at\",\"sort_order\":\"asc\""));
+    assertEquals(created.get(0), ids.apply(",\"sort_by\":\"updated_at\"").get(0), "the patched one");
+    List<String> byId = new ArrayList<>(created);
+    java.util.Collections.sort(byId);
+    assertEquals(byId, ids.apply(",\"sort_by\":\"thread_id\",\"sort_order\":\"asc\""));
+    java.util.Collections.reverse(byId);
+    assertEquals(byId, ids.apply(",\"sort_by\":\"thread_id\""));
+    assertEquals(3, ids.apply(",\"sort_by\":\"status\"").size());
+    assertEquals(422, send("POST", "/threads/search", filter + ",\"sort_by\":\"name\"}").status());
+    assertEquals(422, send("POST", "/threads/search", filter + ",\"sort_order\":\"up\"}").status());
+  }
+
+  @Test
   void threadCreationChecksItsFields() {
     String threadId = java.util.UUID.randomUUID().toString();
     JsonNode created = send("POST", "/threads", "{\"thread_id\":\"" + threadId + "\",\"metadata\":{\"a\":1,\"b\":null}}")
@@ -717,8 +745,8 @@ class FluxgraphServerIT {
 
     @Override
     public reactor.core.publisher.Flux<ThreadRecord> search(java.util.Map<String, Object> metadata,
-        @org.jspecify.annotations.Nullable String status, List<String> ids, int limit, int offset) {
-      return threads.search(metadata, status, ids, limit, offset);
+        @org.jspecify.annotations.Nullable String status, List<String> ids, int limit, int offset, Order order) {
+      return threads.search(metadata, status, ids, limit, offset, order);
     }
 
     @Override
