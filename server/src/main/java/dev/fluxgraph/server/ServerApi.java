@@ -434,15 +434,42 @@ final class ServerApi {
     List<String> ids = new ArrayList<>();
     idsNode.forEach(id -> ids.add(id.asText()));
     String status = threadStatus(body);
+    if (body.hasNonNull("values")) {
+      throw HttpProblem.invalid("filtering threads by values is not supported; filter by metadata or status");
+    }
+    List<String> select = selectedFields(body);
     return threads.search(metadata, status, ids, nonNegative(body, "limit", 10), nonNegative(body, "offset", 0),
             threadOrder(body))
         .concatMap(this::thread)
+        .map(thread -> select == null ? thread : ((ObjectNode) thread).retain(select))
         .collectList()
         .map(list -> {
           ArrayNode result = JSON.createArrayNode();
           list.forEach(result::add);
           return result;
         });
+  }
+
+  private static final List<String> THREAD_FIELDS = List.of("thread_id", "created_at", "updated_at", "metadata",
+      "status", "config", "values", "interrupts");
+
+  /** The body's {@code select}: the thread fields to answer with (null: all); 422 for an unknown field. */
+  private static @Nullable List<String> selectedFields(JsonNode body) {
+    JsonNode select = body.path("select");
+    if (select.isMissingNode() || select.isNull()) {
+      return null;
+    }
+    if (!select.isArray()) {
+      throw HttpProblem.invalid("select must be a list of thread fields");
+    }
+    List<String> fields = new ArrayList<>();
+    for (JsonNode field : select) {
+      if (!field.isTextual() || !THREAD_FIELDS.contains(field.asText())) {
+        throw HttpProblem.invalid("select may name " + THREAD_FIELDS + ", not " + field);
+      }
+      fields.add(field.asText());
+    }
+    return fields;
   }
 
   /** The wire Thread: the record plus, once a graph ran on it, its current values and pending interrupts. */

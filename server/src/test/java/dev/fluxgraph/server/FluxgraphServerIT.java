@@ -597,6 +597,12 @@ class FluxgraphServerIT {
     assertEquals(404, send("POST", "/threads/" + java.util.UUID.randomUUID() + "/copy", "").status());
   }
 
+  private static List<String> iterable(java.util.Iterator<String> names) {
+    List<String> list = new ArrayList<>();
+    names.forEachRemaining(list::add);
+    return list;
+  }
+
   @Test
   void threadSearchSortsByTheFieldAndOrderAsked() {
     String team = java.util.UUID.randomUUID().toString();
@@ -621,6 +627,12 @@ class FluxgraphServerIT {
     java.util.Collections.reverse(byId);
     assertEquals(byId, ids.apply(",\"sort_by\":\"thread_id\""));
     assertEquals(3, ids.apply(",\"sort_by\":\"status\"").size());
+    JsonNode selected = send("POST", "/threads/search", filter + ",\"select\":[\"thread_id\",\"status\"]}").json();
+    assertEquals(3, selected.size());
+    selected.forEach(thread -> assertEquals(List.of("thread_id", "status"), iterable(thread.fieldNames())));
+    for (String bad : List.of(",\"select\":[\"secret\"]", ",\"select\":\"thread_id\"", ",\"values\":{\"a\":1}")) {
+      assertEquals(422, send("POST", "/threads/search", filter + bad + "}").status(), bad);
+    }
     assertEquals(422, send("POST", "/threads/search", filter + ",\"sort_by\":\"name\"}").status());
     assertEquals(422, send("POST", "/threads/search", filter + ",\"sort_order\":\"up\"}").status());
   }
