@@ -98,11 +98,7 @@ final class PostgresThreadStore implements ThreadStore {
 
   /** A queued {@link #createBusy}. */
   private record Create(String threadId, String graphId, String metadata, OffsetDateTime at,
-                        MonoSink<ThreadRecord> sink) implements GroupCommit.Request {
-    @Override
-    public void fail(Throwable error) {
-      sink.error(error);
-    }
+                        MonoSink<ThreadRecord> sink) implements Queued {
   }
 
   /** One multi-row INSERT; a thread that exists already (or twice in the batch) is not inserted and emits nothing. */
@@ -115,26 +111,54 @@ final class PostgresThreadStore implements ThreadStore {
           .append(p + 2).append(", $").append(p + 3).append("::jsonb, 'busy', $").append(p + 4).append(")");
     }
     sql.append(" ON CONFLICT DO NOTHING RETURNING ").append(COLUMNS);
-    Map<String, Create> byThread = new java.util.HashMap<>();
-    batch.forEach(create -> byThread.putIfAbsent(create.threadId(), create));
-    return query(sql.toString(), statement -> {
+    return answer(batch, true, query(sql.toString(), statement -> {
       for (int i = 0; i < batch.size(); i++) {
         Create create = batch.get(i);
         int p = i * 4;
         statement.bind("$" + (p + 1), create.threadId()).bind("$" + (p + 2), create.at())
             .bind("$" + (p + 3), create.metadata()).bind("$" + (p + 4), create.graphId());
       }
-    })
+    }), create -> { });
+  }
+
+  /** A queued request about one thread, answered with its row or nothing. */
+  private interface Queued extends GroupCommit.Request {
+    String threadId();
+
+    MonoSink<ThreadRecord> sink();
+
+    @Override
+    default void fail(Throwable error) {
+      sink().error(error);
+    }
+  }
+
+  /**
+   * Answers a batch from the rows its statement returned: a request gets its thread's row (only the first request
+   * of a thread when {@code firstOnly}), the others nothing, after {@code missing} (their thread has no row); a
+   * failed statement fails them all. Returned rows are threads that exist: they are remembered.
+   */
+  private <R extends Queued> Mono<Void> answer(List<R> batch, boolean firstOnly, Flux<ThreadRecord> rows,
+                                               Consumer<R> missing) {
+    Map<String, List<R>> byThread = new java.util.HashMap<>();
+    batch.forEach(request -> {
+      List<R> waiting = byThread.computeIfAbsent(request.threadId(), key -> new ArrayList<>());
+      if (!firstOnly || waiting.isEmpty()) {
+        waiting.add(request);
+      }
+    });
+    return rows
         .doOnNext(thread -> {
-          Create create = byThread.remove(thread.threadId());
-          if (create != null) {
-            remember(thread);
-            create.sink().success(thread);
+          remember(thread);
+          List<R> waiting = byThread.remove(thread.threadId());
+          if (waiting != null) {
+            waiting.forEach(request -> request.sink().success(thread));
           }
         })
-        .then(Mono.fromRunnable(() -> batch.forEach(create -> create.sink().success()))) // the others: no effect
+        .then(Mono.fromRunnable(() -> byThread.values().forEach(waiting -> waiting.forEach(missing))))
+        .then(Mono.fromRunnable(() -> batch.forEach(request -> request.sink().success()))) // answered ones: no effect
         .onErrorResume(error -> {
-          batch.forEach(create -> create.sink().error(error));
+          batch.forEach(request -> request.fail(error)); // answered ones: no effect
           return Mono.empty();
         })
         .then();
@@ -142,8 +166,7 @@ final class PostgresThreadStore implements ThreadStore {
 
   @Override
   public Mono<ThreadRecord> get(String threadId) {
-    return Mono.<ThreadRecord>create(sink -> reads.submit(new Read(threadId, sink))).doOnNext(this::remember)
-        .switchIfEmpty(Mono.fromRunnable(() -> known.remove(threadId)));
+    return Mono.create(sink -> reads.submit(new Read(threadId, sink))); // found threads are remembered, others forgotten
   }
 
   @Override
@@ -159,32 +182,14 @@ final class PostgresThreadStore implements ThreadStore {
   }
 
   /** A queued read. */
-  private record Read(String threadId, MonoSink<ThreadRecord> sink) implements GroupCommit.Request {
-    @Override
-    public void fail(Throwable error) {
-      sink.error(error);
-    }
+  private record Read(String threadId, MonoSink<ThreadRecord> sink) implements Queued {
   }
 
   /** One SELECT answers every read queued meanwhile (the run path reads the thread before its first event). */
   private Mono<Void> readBatch(List<Read> batch) {
-    Map<String, List<Read>> byThread = new java.util.HashMap<>();
-    batch.forEach(read -> byThread.computeIfAbsent(read.threadId(), key -> new ArrayList<>()).add(read));
-    return query("SELECT " + COLUMNS + " FROM fluxgraph_threads WHERE thread_id = ANY($1)",
-        statement -> statement.bind("$1", byThread.keySet().toArray(new String[0])))
-        .doOnNext(thread -> {
-          List<Read> waiting = byThread.remove(thread.threadId());
-          if (waiting != null) {
-            waiting.forEach(read -> read.sink().success(thread));
-          }
-        })
-        .then(Mono.fromRunnable(() -> byThread.values().forEach(reads -> reads.forEach(read -> read.sink()
-            .success()))))
-        .onErrorResume(error -> {
-          byThread.values().forEach(reads -> reads.forEach(read -> read.sink().error(error)));
-          return Mono.empty();
-        })
-        .then();
+    String[] threadIds = batch.stream().map(Read::threadId).distinct().toArray(String[]::new);
+    return answer(batch, false, query("SELECT " + COLUMNS + " FROM fluxgraph_threads WHERE thread_id = ANY($1)",
+        statement -> statement.bind("$1", threadIds)), read -> known.remove(read.threadId()));
   }
 
   @Override
@@ -196,11 +201,7 @@ final class PostgresThreadStore implements ThreadStore {
 
   /** A queued status update. */
   private record Update(String threadId, String status, @Nullable String graphId, String metadata,
-                        OffsetDateTime at, MonoSink<ThreadRecord> sink) implements GroupCommit.Request {
-    @Override
-    public void fail(Throwable error) {
-      sink.error(error);
-    }
+                        OffsetDateTime at, MonoSink<ThreadRecord> sink) implements Queued {
   }
 
   /**
@@ -239,9 +240,7 @@ final class PostgresThreadStore implements ThreadStore {
     }
     sql.append(") AS v (thread_id, at, metadata, status, graph_id) WHERE t.thread_id = v.thread_id RETURNING ")
         .append("t.thread_id, t.created_at, t.updated_at, t.metadata::text AS metadata, t.status, t.graph_id");
-    Map<String, Update> byThread = new java.util.HashMap<>();
-    round.forEach(update -> byThread.put(update.threadId(), update));
-    return query(sql.toString(), statement -> {
+    return answer(round, false, query(sql.toString(), statement -> {
       for (int i = 0; i < round.size(); i++) {
         Update update = round.get(i);
         int p = i * 5;
@@ -253,23 +252,7 @@ final class PostgresThreadStore implements ThreadStore {
           statement.bind("$" + (p + 5), update.graphId());
         }
       }
-    })
-        .doOnNext(thread -> {
-          remember(thread);
-          Update update = byThread.remove(thread.threadId());
-          if (update != null) {
-            update.sink().success(thread);
-          }
-        })
-        .then(Mono.fromRunnable(() -> byThread.values().forEach(update -> {
-          known.remove(update.threadId()); // deleted, perhaps by another process
-          update.sink().success();
-        })))
-        .onErrorResume(error -> {
-          byThread.values().forEach(update -> update.sink().error(error));
-          return Mono.empty();
-        })
-        .then();
+    }), update -> known.remove(update.threadId())); // deleted, perhaps by another process
   }
 
   @Override

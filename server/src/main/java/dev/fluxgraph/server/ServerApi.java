@@ -280,8 +280,7 @@ final class ServerApi {
       throw HttpProblem.invalid("thread_id must not be blank");
     }
     String threadId = given != null ? given : UUID.randomUUID().toString();
-    JsonNode metadataNode = optionalObject(body, "metadata");
-    Map<String, Object> metadata = metadataNode != null ? JSON.convertValue(metadataNode, MAP) : Map.of();
+    Map<String, Object> metadata = optionalMap(body, "metadata");
     String ifExists = java.util.Objects.requireNonNullElse(optionalText(body, "if_exists"), "raise");
     if (!ifExists.equals("raise") && !ifExists.equals("do_nothing")) {
       throw HttpProblem.invalid("if_exists must be raise or do_nothing, was '" + ifExists + "'");
@@ -313,6 +312,12 @@ final class ServerApi {
       throw HttpProblem.invalid(field + " must be an object");
     }
     return value;
+  }
+
+  /** The object field as a map, empty when absent or null; 422 when it has another type. */
+  private static Map<String, Object> optionalMap(JsonNode body, String field) {
+    JsonNode value = optionalObject(body, field);
+    return value == null ? Map.of() : JSON.convertValue(value, MAP);
   }
 
   /** The non-negative integer field, or {@code fallback} when absent or null; 422 otherwise. */
@@ -384,8 +389,7 @@ final class ServerApi {
     if (body.hasNonNull("ttl")) {
       throw HttpProblem.invalid("ttl is not supported: threads are kept until deleted");
     }
-    JsonNode metadataNode = optionalObject(body, "metadata");
-    Map<String, Object> metadata = metadataNode != null ? JSON.convertValue(metadataNode, MAP) : Map.of();
+    Map<String, Object> metadata = optionalMap(body, "metadata");
     return threads.patchMetadata(threadId, metadata)
         .switchIfEmpty(Mono.error(() -> HttpProblem.notFound("thread " + threadId)))
         .flatMap(this::thread);
@@ -396,8 +400,7 @@ final class ServerApi {
     if (body.hasNonNull("values")) {
       throw HttpProblem.invalid("filtering threads by values is not supported; filter by metadata or status");
     }
-    JsonNode metadataNode = optionalObject(body, "metadata");
-    Map<String, Object> metadata = metadataNode != null ? JSON.convertValue(metadataNode, MAP) : Map.of();
+    Map<String, Object> metadata = optionalMap(body, "metadata");
     String status = threadStatus(body);
     return threads.count(metadata, status).map(count -> JSON.getNodeFactory().numberNode(count));
   }
@@ -425,8 +428,7 @@ final class ServerApi {
   }
 
   private Mono<JsonNode> searchThreads(JsonNode body) {
-    JsonNode metadataNode = optionalObject(body, "metadata");
-    Map<String, Object> metadata = metadataNode != null ? JSON.convertValue(metadataNode, MAP) : Map.of();
+    Map<String, Object> metadata = optionalMap(body, "metadata");
     JsonNode idsNode = body.path("ids");
     if (!idsNode.isMissingNode() && !idsNode.isNull() && !idsNode.isArray()) {
       throw HttpProblem.invalid("ids must be a list of thread ids");
@@ -583,8 +585,7 @@ final class ServerApi {
     JsonNode before = body.path("before").isTextual() ? body.get("before")
         : body.path("before").path("configurable").path("checkpoint_id");
     JsonNode at = body.path("checkpoint").path("checkpoint_id");
-    JsonNode metadataNode = optionalObject(body, "metadata");
-    Map<String, Object> metadata = metadataNode != null ? JSON.convertValue(metadataNode, MAP) : Map.of();
+    Map<String, Object> metadata = optionalMap(body, "metadata");
     return threads.require(threadId).flatMap(thread -> {
       if (thread.graphId() == null) {
         return Mono.just(JSON.createArrayNode());
@@ -1029,10 +1030,7 @@ final class ServerApi {
     if (!context.isMissingNode() && !context.isNull() && !context.isObject()) {
       throw HttpProblem.invalid("context must be an object");
     }
-    JsonNode metadata = body.path("metadata");
-    if (!metadata.isMissingNode() && !metadata.isNull() && !metadata.isObject()) {
-      throw HttpProblem.invalid("metadata must be an object");
-    }
+    Map<String, Object> metadata = optionalMap(body, "metadata");
     dev.fluxgraph.types.Durability durability = null;
     if (body.path("durability").isTextual()) {
       try {
@@ -1068,7 +1066,7 @@ final class ServerApi {
     return new RunRequest(graph, graphIdOf(graph), input, command,
         new StreamOptions(modes, body.path("stream_subgraphs").asBoolean(false)), modes.contains(StreamMode.VALUES),
         context.isObject() ? JSON.convertValue(context, MAP) : null,
-        metadata.isObject() ? JSON.convertValue(metadata, MAP) : Map.of(), durability,
+        metadata, durability,
         checkpoint.isTextual() ? checkpoint.asText() : null,
         Duration.ofMillis((long) (after.asDouble(0) * 1000)),
         onCompletion.equals("delete"), multitaskStrategy, ifNotExists.equals("create"), onDisconnect.equals("cancel"),

@@ -603,19 +603,14 @@ class FluxgraphServerIT {
     return list;
   }
 
-  @Test
-  void threadSearchSortsByTheFieldAndOrderAsked() {
-    String team = java.util.UUID.randomUUID().toString();
-    List<String> created = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      created.add(send("POST", "/threads", "{\"metadata\":{\"team\":\"" + team + "\"}}").json().get("thread_id").asText());
-    }
-    Mono.delay(Duration.ofMillis(5)).block();
-    assertEquals(200, send("PATCH", "/threads/" + created.get(0), "{\"metadata\":{\"x\":1}}").status());
-    String filter = "{\"metadata\":{\"team\":\"" + team + "\"}";
+  /**
+   * Checks thread search orders on three threads created in this order, the first then patched ({@code search}
+   * answers for the filter plus the given extra body fields); also used by PostgresServerIT.
+   */
+  static void assertSortedSearch(List<String> created, java.util.function.Function<String, JsonNode> search) {
     java.util.function.Function<String, List<String>> ids = extra -> {
       List<String> found = new ArrayList<>();
-      send("POST", "/threads/search", filter + extra + "}").json().forEach(thread -> found.add(thread.get("thread_id").asText()));
+      search.apply(extra).forEach(thread -> found.add(thread.get("thread_id").asText()));
       return found;
     };
     assertEquals(List.of(created.get(2), created.get(1), created.get(0)), ids.apply(""), "newest first by default");
@@ -627,6 +622,19 @@ class FluxgraphServerIT {
     java.util.Collections.reverse(byId);
     assertEquals(byId, ids.apply(",\"sort_by\":\"thread_id\""));
     assertEquals(3, ids.apply(",\"sort_by\":\"status\"").size());
+  }
+
+  @Test
+  void threadSearchSortsByTheFieldAndOrderAsked() {
+    String team = java.util.UUID.randomUUID().toString();
+    List<String> created = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      created.add(send("POST", "/threads", "{\"metadata\":{\"team\":\"" + team + "\"}}").json().get("thread_id").asText());
+    }
+    Mono.delay(Duration.ofMillis(5)).block();
+    assertEquals(200, send("PATCH", "/threads/" + created.get(0), "{\"metadata\":{\"x\":1}}").status());
+    String filter = "{\"metadata\":{\"team\":\"" + team + "\"}";
+    assertSortedSearch(created, extra -> send("POST", "/threads/search", filter + extra + "}").json());
     JsonNode selected = send("POST", "/threads/search", filter + ",\"select\":[\"thread_id\",\"status\"]}").json();
     assertEquals(3, selected.size());
     selected.forEach(thread -> assertEquals(List.of("thread_id", "status"), iterable(thread.fieldNames())));
