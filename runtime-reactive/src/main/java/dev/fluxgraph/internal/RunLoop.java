@@ -18,9 +18,11 @@ import dev.fluxgraph.types.Interrupt;
 import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.StreamMode;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -54,6 +56,8 @@ public final class RunLoop {
   private final Object lock = new Object();
   private final Sinks.One<Object> halted = Sinks.one();
   private final Map<String, RaisedInterrupts> raised = new LinkedHashMap<>(); // guarded by lock
+  private boolean stopping; // guarded by lock: the root scope paused, so no task starts any more
+  private final Set<Runnable> detached = new HashSet<>(); // guarded by lock: cancels of calls running detached
   private WriteLog writes;
   private volatile @Nullable Scope rootScope; // the current attempt's
   private volatile @Nullable Object stoppedAt; // Graph API: the breakpoint a root run stopped at
@@ -273,7 +277,7 @@ public final class RunLoop {
         .then(emitSaved(start.toSave(), rootId))
         .then(emitTaskStart(List.of(), rootId, spec.name(), start.input()));
     Mono<?> attempt = Mono.defer(() -> {
-      Scope root = newScope(rootId, spec.name(), List.of(), spec, start.previous(), () -> halted.tryEmitValue(PAUSED));
+      Scope root = newScope(rootId, spec.name(), List.of(), spec, start.previous(), null);
       rootScope = root;
       return root.enter(spec.body(), start.input());
     });
@@ -288,7 +292,8 @@ public final class RunLoop {
         .flatMap(outcome -> failure != null ? Mono.error(failure)
             : outcome == PAUSED ? pause() : complete(rootId, ((TaskCall.Result) outcome).value()))
         .onErrorResume(error -> fail(rootId, error))
-        .doOnCancel(() -> writes.flush().subscribe(null, error -> { /* the subscriber is gone */ }));
+        .doOnCancel(() -> writes.flush().subscribe(null, error -> { /* the subscriber is gone */ }))
+        .doFinally(signal -> cancelDetached());
   }
 
   private Mono<GraphOutput<Object>> complete(String rootId, @Nullable Object returned) {
@@ -390,6 +395,9 @@ public final class RunLoop {
       }
       JsonNode json = Json.toTree(value, () -> "the value of interrupt " + index + " in '" + scope.name() + "'");
       synchronized (lock) {
+        if (stopping || scope.frozen || scope.closed) { // too late to ask (a retry after a user timeout, say)
+          return Mono.never();
+        }
         RaisedInterrupts list = raised.computeIfAbsent(scope.id(),
             key -> new RaisedInterrupts(scope.id(), scope.name(), scope.namespace(), new ArrayList<>()));
         if (list.interrupts().stream().noneMatch(i -> i.id().equals(id))) {
@@ -399,7 +407,7 @@ public final class RunLoop {
       return writes.record(new PendingWrite(id, scope.name(), PendingWrite.INTERRUPT,
               CheckpointFormat.interruptValue(scope.id(), json)))
           .then(Mono.fromRunnable(() -> selfPaused(scope)))
-          .then(Mono.<T>never());
+          .then(Mono.<T>never().doOnCancel(() -> abandoned(scope)));
     });
   }
 
@@ -407,13 +415,15 @@ public final class RunLoop {
   }
 
   Scope newScope(String id, String name, List<String> namespace, EntrypointSpec owner, @Nullable Object previous,
-                 Runnable onPaused) {
-    return new Scope(this, id, name, namespace, owner, previous, onPaused);
+                 @Nullable TaskCall call) {
+    return new Scope(this, id, name, namespace, owner, previous, call);
   }
 
   /** The scope's own code is running (subscribing its body): it cannot be paused meanwhile. */
   void busy(Scope scope) {
-    childStarted(scope);
+    synchronized (lock) {
+      scope.activeChildren++;
+    }
   }
 
   void idle(Scope scope) {
@@ -423,35 +433,120 @@ public final class RunLoop {
     settle(scope);
   }
 
-  void childStarted(Scope parent) {
+  /**
+   * Whether the call may start running. Not once the run stops (the root scope paused: a continuation that hopped
+   * threads arrives too late and waits for the resume), nor in a closed or frozen scope. A start in a scope that
+   * reported itself paused revokes that report, up the scope tree.
+   */
+  boolean start(TaskCall call) {
     synchronized (lock) {
-      parent.activeChildren++;
+      Scope scope = call.parent();
+      if (stopping || scope.closed || scope.frozen) {
+        return false;
+      }
+      scope.activeChildren++;
+      while (scope.reportedPaused) { // the root never gets here: its report stopped the run
+        scope.reportedPaused = false;
+        TaskCall owner = Objects.requireNonNull(scope.call());
+        if (owner.status() == TaskStatus.INTERRUPTED) {
+          owner.status(TaskStatus.RUNNING);
+        }
+        if (owner.counted()) {
+          break;
+        }
+        owner.count(true);
+        scope = owner.parent();
+        scope.pausedChildren--;
+        scope.activeChildren++;
+      }
+      return true;
     }
-  }
-
-  /** The call paused on interrupts: it stops counting as running in its parent, and counts as paused. */
-  void childPaused(TaskCall call) {
-    uncount(call, true);
   }
 
   /** The call finished (or was cancelled): it stops counting as running in its parent. */
   void childEnded(TaskCall call) {
-    uncount(call, false);
-  }
-
-  private void uncount(TaskCall call, boolean paused) {
     Scope parent = call.parent();
     synchronized (lock) {
       if (!call.counted()) {
         return;
       }
-      call.uncount();
+      call.count(false);
       parent.activeChildren--;
-      if (paused) {
-        parent.pausedChildren++;
-      }
     }
     settle(parent);
+  }
+
+  /** A child call of {@code scope} failed with {@code error}: that error ends the scope even when it is frozen. */
+  void failed(Scope scope, Throwable error) {
+    synchronized (lock) {
+      scope.failedWith(error);
+    }
+  }
+
+  /**
+   * The caller cancelled the call. A paused call given up by user code (a {@code timeout} around it, say) before
+   * the run stopped freezes the calling scope: its interrupt stays pending, so the scope stays paused whatever its
+   * code does next (see {@link #holdsEnd}). A call still running in a frozen scope is not cancelled but finishes
+   * detached, so its result is saved rather than lost and run again on resume. Returns whether the call keeps
+   * running.
+   */
+  boolean cancelledByCaller(TaskCall call, Runnable cancel) {
+    synchronized (lock) {
+      Scope parent = call.parent();
+      if (stopping || parent.closed) { // the engine is ending the run or the scope
+        return false;
+      }
+      if (call.status() == TaskStatus.INTERRUPTED) {
+        parent.frozen = true;
+        return false;
+      }
+      if (parent.frozen && call.status() == TaskStatus.RUNNING) {
+        detached.add(cancel);
+        return true;
+      }
+      return false;
+    }
+  }
+
+  void detachedEnded(Runnable cancel) {
+    synchronized (lock) {
+      detached.remove(cancel);
+    }
+  }
+
+  private void cancelDetached() {
+    List<Runnable> cancels;
+    synchronized (lock) {
+      if (detached.isEmpty()) {
+        return;
+      }
+      cancels = List.copyOf(detached);
+      detached.clear();
+    }
+    cancels.forEach(Runnable::run);
+  }
+
+  /** User code in {@code scope} stopped waiting for one of its own interrupts: the scope freezes. */
+  private void abandoned(Scope scope) {
+    synchronized (lock) {
+      if (!stopping && !scope.closed) {
+        scope.frozen = true;
+      }
+    }
+  }
+
+  /**
+   * Whether the end of {@code scope}'s body (a value, completion, or {@code error}) is held back: in a frozen scope
+   * it is, unless it is the failure of one of its calls. A held scope then counts as paused once nothing in it runs.
+   */
+  boolean holdsEnd(Scope scope, @Nullable Throwable error) {
+    synchronized (lock) {
+      if (!scope.frozen || scope.closed || error != null && scope.childFailed(error)) {
+        return false;
+      }
+    }
+    settle(scope);
+    return true;
   }
 
   void close(Scope scope) {
@@ -485,20 +580,38 @@ public final class RunLoop {
   }
 
   /**
-   * A scope is paused once nothing in it runs any more and something in it waits for an answer; it then tells
-   * its owner (the calling task, or the run for the root scope), outside the lock.
+   * A scope is paused once nothing in it runs any more and something in it waits for an answer. Its call then
+   * counts as paused in the calling scope, which may be paused in turn, up the tree; all under the lock, so that a
+   * concurrent {@link #start} sees either the whole report or none of it. When the root scope is paused, the run
+   * stops: from then on no task starts, and the run ends as paused.
    */
   private void settle(Scope scope) {
-    Runnable report = null;
+    boolean stopped = false;
     synchronized (lock) {
-      if (!scope.closed && !scope.reportedPaused && scope.activeChildren == 0
-          && (scope.selfPaused || scope.pausedChildren > 0)) {
-        scope.reportedPaused = true;
-        report = scope.onPaused();
+      Scope current = scope;
+      while (!current.closed && !current.reportedPaused && current.activeChildren == 0
+          && (current.selfPaused || current.pausedChildren > 0)) {
+        current.reportedPaused = true;
+        TaskCall owner = current.call();
+        if (owner == null) {
+          stopping = true;
+          stopped = true;
+          break;
+        }
+        if (owner.status().canBecome(TaskStatus.INTERRUPTED)) {
+          owner.status(TaskStatus.INTERRUPTED);
+        }
+        if (!owner.counted()) {
+          break;
+        }
+        owner.count(false);
+        current = owner.parent();
+        current.activeChildren--;
+        current.pausedChildren++;
       }
     }
-    if (report != null) {
-      report.run();
+    if (stopped) {
+      halted.tryEmitValue(PAUSED);
     }
   }
 

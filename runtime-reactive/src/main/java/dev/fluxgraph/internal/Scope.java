@@ -7,13 +7,21 @@ import dev.fluxgraph.store.Store;
 import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.StreamMode;
 import dev.fluxgraph.types.TypeRef;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
+import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
 /**
@@ -32,7 +40,7 @@ public final class Scope implements EntrypointContext<Object> {
   private final List<String> namespace;
   private final EntrypointSpec owner;
   private final @Nullable Object previous;
-  private final Runnable onPaused;
+  private final @Nullable TaskCall call;
   private final StreamWriter writer;
   private final StreamWriter messages;
 
@@ -45,16 +53,19 @@ public final class Scope implements EntrypointContext<Object> {
   boolean selfPaused;
   boolean reportedPaused;
   boolean closed;
+  /** User code here stopped waiting for a paused call or interrupt (a timeout, say): see RunLoop#abandoned. */
+  boolean frozen;
+  private @Nullable Set<Throwable> failures; // errors of failed child calls, by identity
 
   Scope(RunLoop run, String id, String name, List<String> namespace, EntrypointSpec owner,
-        @Nullable Object previous, Runnable onPaused) {
+        @Nullable Object previous, @Nullable TaskCall call) {
     this.run = run;
     this.id = id;
     this.name = name;
     this.namespace = namespace;
     this.owner = owner;
     this.previous = previous;
-    this.onPaused = onPaused;
+    this.call = call;
     this.writer = new Writer(StreamMode.CUSTOM);
     this.messages = new Writer(StreamMode.MESSAGES);
   }
@@ -68,35 +79,117 @@ public final class Scope implements EntrypointContext<Object> {
    * Runs {@code body} with this scope in its Reactor context; closes the scope when the attempt fails or is
    * cancelled. While the body's publisher is being subscribed (when e.g. {@code Mono.zip} starts its tasks one
    * after the other) the scope counts as busy, so a task that pauses at once cannot make the scope look paused
-   * before its siblings have even started.
+   * before its siblings have even started. The end of a frozen scope's body is held back (RunLoop#holdsEnd): the
+   * scope stays paused.
    */
   Mono<?> enter(ScopeBody body, @Nullable Object input) {
-    Mono<?> attempt = Mono.defer(() -> body.run(input, this))
-        .contextWrite(context -> context.put(KEY, this))
-        .doOnError(error -> run.close(this))
-        .doOnCancel(() -> run.close(this));
-    return new BusyWhileSubscribing<>(attempt, this);
+    return new Attempt(body, input);
   }
 
-  /** Counts the scope as busy for the duration of the synchronous subscription of its body. */
-  private static final class BusyWhileSubscribing<T> extends Mono<T> {
-    private final Mono<T> source;
-    private final Scope scope;
+  /** One subscription = one execution of the body in this scope. */
+  private final class Attempt extends Mono<Object> {
+    private final ScopeBody body;
+    private final @Nullable Object input;
 
-    BusyWhileSubscribing(Mono<T> source, Scope scope) {
-      this.source = source;
-      this.scope = scope;
+    Attempt(ScopeBody body, @Nullable Object input) {
+      this.body = body;
+      this.input = input;
     }
 
     @Override
-    public void subscribe(reactor.core.CoreSubscriber<? super T> actual) {
-      scope.run.busy(scope);
+    public void subscribe(CoreSubscriber<? super Object> actual) {
+      AttemptSubscriber subscriber = new AttemptSubscriber(actual);
+      run.busy(Scope.this);
       try {
-        source.subscribe(actual);
+        Mono<?> source;
+        try {
+          source = Objects.requireNonNull(body.run(input, Scope.this), "the body returned a null Mono");
+        } catch (Throwable error) {
+          source = Mono.error(error);
+        }
+        source.subscribe(subscriber);
       } finally {
-        scope.run.idle(scope);
+        run.idle(Scope.this);
       }
     }
+  }
+
+  /** Puts the scope into the context; closes it on error or cancel; holds back the end of a frozen body. */
+  private final class AttemptSubscriber implements CoreSubscriber<Object>, Subscription {
+    private final CoreSubscriber<? super Object> actual;
+    private final Context context;
+    private @Nullable Subscription upstream;
+    private boolean held;
+
+    AttemptSubscriber(CoreSubscriber<? super Object> actual) {
+      this.actual = actual;
+      this.context = actual.currentContext().put(KEY, Scope.this);
+    }
+
+    @Override
+    public Context currentContext() {
+      return context;
+    }
+
+    @Override
+    public void onSubscribe(Subscription subscription) {
+      upstream = subscription;
+      actual.onSubscribe(this);
+    }
+
+    @Override
+    public void onNext(Object value) {
+      if (held || (held = run.holdsEnd(Scope.this, null))) {
+        return;
+      }
+      actual.onNext(value);
+    }
+
+    @Override
+    public void onError(Throwable error) {
+      if (held || (held = run.holdsEnd(Scope.this, error))) {
+        return;
+      }
+      run.close(Scope.this);
+      actual.onError(error);
+    }
+
+    @Override
+    public void onComplete() {
+      if (held || (held = run.holdsEnd(Scope.this, null))) {
+        return;
+      }
+      actual.onComplete();
+    }
+
+    @Override
+    public void request(long n) {
+      Objects.requireNonNull(upstream).request(n);
+    }
+
+    @Override
+    public void cancel() {
+      run.close(Scope.this); // first, so that what the cancel reaches inside knows the engine is ending the scope
+      Objects.requireNonNull(upstream).cancel();
+    }
+  }
+
+  /** Records that a child call failed with {@code error}; guarded by the run's lock. */
+  void failedWith(Throwable error) {
+    if (failures == null) {
+      failures = Collections.newSetFromMap(new IdentityHashMap<>());
+    }
+    failures.add(error);
+  }
+
+  /** Whether {@code error} is the failure of a child call (not, say, a user timeout); guarded by the run's lock. */
+  boolean childFailed(Throwable error) {
+    return failures != null && failures.contains(error);
+  }
+
+  /** The call whose body runs in this scope, or null for the run's root scope. */
+  @Nullable TaskCall call() {
+    return call;
   }
 
   RunLoop run() {
@@ -117,10 +210,6 @@ public final class Scope implements EntrypointContext<Object> {
 
   EntrypointSpec owner() {
     return owner;
-  }
-
-  Runnable onPaused() {
-    return onPaused;
   }
 
   /** How many calls of this task with this input came before, in this scope execution. */
@@ -214,11 +303,11 @@ public final class Scope implements EntrypointContext<Object> {
       if (mode != StreamMode.MESSAGES) {
         return chunk;
       }
-      Map<String, Object> metadata = new java.util.LinkedHashMap<>();
+      Map<String, Object> metadata = new LinkedHashMap<>();
       metadata.put("langgraph_node", name);
       metadata.put("langgraph_checkpoint_ns", String.join("|", namespace));
       run.config().threadId().ifPresent(thread -> metadata.put("thread_id", thread));
-      return java.util.Arrays.asList(chunk, metadata);
+      return Arrays.asList(chunk, metadata);
     }
   }
 }

@@ -7,9 +7,12 @@ import dev.fluxgraph.types.CachePolicy;
 import dev.fluxgraph.types.RetryPolicy;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.SignalType;
+import reactor.util.context.Context;
 
 /**
  * The task-call path: what happens when a task's (or nested entrypoint's) {@code Mono} is subscribed inside a
@@ -66,12 +69,103 @@ final class TaskCall {
   }
 
   private Mono<Object> execute() {
-    run.childStarted(parent);
-    return run.emitTaskStart(parent.namespace(), id, spec.name(), input)
+    if (!run.start(this)) {
+      return Mono.never(); // the run stopped (or the scope froze) before this call could start: it runs on resume
+    }
+    return new Execution(run.emitTaskStart(parent.namespace(), id, spec.name(), input)
         .then(fromCache())
         .switchIfEmpty(Mono.defer(this::invoke))
-        .flatMap(result -> Mono.justOrEmpty(result.value()))
-        .doFinally(this::finish);
+        .flatMap(result -> Mono.justOrEmpty(result.value())));
+  }
+
+  /**
+   * The started call as its caller sees it: it delivers the value first, then stops counting as running (so a
+   * caller that starts its next task synchronously never leaves the scope looking paused in between); cancelled by
+   * the caller, it either stops or, in a frozen scope, goes on detached (RunLoop#cancelledByCaller).
+   */
+  private final class Execution extends Mono<Object> {
+    private final Mono<Object> source;
+
+    Execution(Mono<Object> source) {
+      this.source = source;
+    }
+
+    @Override
+    public void subscribe(CoreSubscriber<? super Object> actual) {
+      source.subscribe(new ExecutionSubscriber(actual));
+    }
+  }
+
+  private final class ExecutionSubscriber implements CoreSubscriber<Object>, Subscription {
+    private final CoreSubscriber<? super Object> actual;
+    private @Nullable Subscription upstream;
+    private volatile boolean detached;
+    private final Runnable cancelDetached = this::stop;
+
+    ExecutionSubscriber(CoreSubscriber<? super Object> actual) {
+      this.actual = actual;
+    }
+
+    @Override
+    public Context currentContext() {
+      return actual.currentContext();
+    }
+
+    @Override
+    public void onSubscribe(Subscription subscription) {
+      upstream = subscription;
+      actual.onSubscribe(this);
+    }
+
+    @Override
+    public void onNext(Object value) {
+      if (!detached) {
+        actual.onNext(value);
+      }
+    }
+
+    @Override
+    public void onError(Throwable error) {
+      if (!detached) {
+        actual.onError(error);
+      }
+      ended();
+    }
+
+    @Override
+    public void onComplete() {
+      if (!detached) {
+        actual.onComplete();
+      }
+      ended();
+    }
+
+    private void ended() {
+      if (detached) {
+        run.detachedEnded(cancelDetached);
+      }
+      run.childEnded(TaskCall.this);
+    }
+
+    @Override
+    public void request(long n) {
+      Objects.requireNonNull(upstream).request(n);
+    }
+
+    @Override
+    public void cancel() {
+      if (run.cancelledByCaller(TaskCall.this, cancelDetached)) {
+        detached = true;
+        return;
+      }
+      stop();
+    }
+
+    private void stop() {
+      Objects.requireNonNull(upstream).cancel();
+      run.transition(TaskCall.this, TaskStatus.CANCELLED);
+      run.childEnded(TaskCall.this);
+    }
   }
 
   private Mono<Result> fromCache() {
@@ -91,7 +185,7 @@ final class TaskCall {
   private Mono<Result> invoke() {
     Mono<?> attempt = Mono.defer(() -> {
       Scope scope = run.newScope(id, spec.name(), bodyNamespace, spec.child() == null ? parent.owner() : spec.child(),
-          null, this::paused);
+          null, this);
       return scope.enter(spec.body(), input);
     });
     List<RetryPolicy> retry = spec.retry().isEmpty() && spec.child() == null ? parent.owner().retry() : spec.retry();
@@ -107,6 +201,7 @@ final class TaskCall {
         })
         .onErrorResume(error -> {
           run.transition(this, TaskStatus.FAILED);
+          run.failed(parent, error);
           return run.writes().record(new PendingWrite(id, spec.name(), PendingWrite.ERROR,
                   CheckpointFormat.errorValue(error)))
               .then(run.emitTaskEnd(parent.namespace(), id, spec.name(), null, error, List.of()))
@@ -141,19 +236,6 @@ final class TaskCall {
     return spec.cachePolicy() != null ? spec.cachePolicy() : parent.owner().cachePolicy();
   }
 
-  /** Everything in the call's scope is paused on interrupts: it no longer counts as running in its parent. */
-  private void paused() {
-    run.transition(this, TaskStatus.INTERRUPTED);
-    run.childPaused(this);
-  }
-
-  private void finish(SignalType signal) {
-    if (signal == SignalType.CANCEL) {
-      run.transition(this, TaskStatus.CANCELLED);
-    }
-    run.childEnded(this);
-  }
-
   Scope parent() {
     return parent;
   }
@@ -171,8 +253,8 @@ final class TaskCall {
     return counted;
   }
 
-  void uncount() {
-    counted = false;
+  void count(boolean counted) {
+    this.counted = counted;
   }
 
   private static List<String> append(List<String> namespace, String segment) {

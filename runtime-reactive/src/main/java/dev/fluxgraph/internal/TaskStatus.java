@@ -15,7 +15,10 @@ enum TaskStatus {
   SUCCEEDED,
   /** The last attempt failed; the call re-runs on the next run of the thread. */
   FAILED,
-  /** Everything in it is paused on interrupts. */
+  /**
+   * Everything in it is paused on interrupts. Revocable until the run stops: a task started in it afterwards (after
+   * a thread hop, say) makes it RUNNING again.
+   */
   INTERRUPTED,
   /** Its subscriber went away before it finished; the call re-runs on the next run of the thread. */
   CANCELLED;
@@ -23,17 +26,12 @@ enum TaskStatus {
   private Set<TaskStatus> next() {
     return switch (this) {
       case RUNNING -> EnumSet.of(CACHED, SUCCEEDED, FAILED, INTERRUPTED, CANCELLED);
-      case INTERRUPTED -> EnumSet.of(CANCELLED, SUCCEEDED, FAILED);
+      case INTERRUPTED -> EnumSet.of(RUNNING, CANCELLED, SUCCEEDED, FAILED);
       case REPLAYED, CACHED, SUCCEEDED, FAILED, CANCELLED -> EnumSet.noneOf(TaskStatus.class);
     };
   }
 
   boolean canBecome(TaskStatus target) {
     return next().contains(target);
-  }
-
-  /** Whether the call still counts as active work of its parent scope. */
-  boolean active() {
-    return this == RUNNING;
   }
 }
