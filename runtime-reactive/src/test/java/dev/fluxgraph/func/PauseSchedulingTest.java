@@ -200,6 +200,34 @@ class PauseSchedulingTest {
   }
 
   @Test
+  void aUserTimeoutInsideATaskAroundAPausedCallPausesTheRun() {
+    Task<String, String> ask = ask(Duration.ZERO);
+    Task<Integer, Integer> slow = counted("slow", Integer.class,
+        n -> Mono.delay(Duration.ofSeconds(1)).thenReturn(n + 1));
+    Task<String, String> outer = counted("outer", String.class, (String question) -> Mono.zip(
+        ask.call(question).timeout(Duration.ofMillis(100)).retry(1), slow.call(1))
+        .map(pair -> pair.getT1() + pair.getT2()));
+    Task<Integer, Integer> other = counted("other", Integer.class,
+        n -> Mono.delay(Duration.ofSeconds(2)).thenReturn(n * 3));
+    Entrypoint<String, String> workflow = Entrypoint.named("workflow").checkpointer(saver)
+        .define(String.class, String.class, (input, context) -> Mono.zip(outer.call(input), other.call(5))
+            .map(pair -> pair.getT1() + "/" + pair.getT2()));
+
+    StepVerifier.withVirtualTime(() -> workflow.run("ok?", config))
+        .thenAwait(Duration.ofSeconds(3))
+        .assertNext(output -> assertEquals(List.of("ok?"),
+            output.interrupts().stream().map(Interrupt::value).toList()))
+        .verifyComplete();
+    assertEquals(1, counts("outer").started.get());
+    assertEquals(0, counts("outer").finished.get(), "the task holding the unanswered interrupt did not finish");
+    assertRanOnce("slow", "other", "ask");
+
+    StepVerifier.create(workflow.invoke(Command.resume("yes"), config)).expectNext("yes2/15").expectComplete()
+        .verify(Duration.ofSeconds(5));
+    assertRanOnce("slow", "other");
+  }
+
+  @Test
   void aUserRetryAroundATimedOutPausedCallDoesNotRunItAgain() {
     Task<String, String> ask = ask(Duration.ZERO);
     Task<Integer, Integer> slow = counted("slow", Integer.class,
