@@ -204,8 +204,7 @@ public final class RunLoop {
       List<PendingWrite> carried = new ArrayList<>(answers);
       for (PendingWrite write : tuple.writes()) {
         boolean replaced = write.channel().equals(PendingWrite.RESUME) && answered.contains(write.taskId());
-        boolean rerun = fork && (write.channel().equals(PendingWrite.RESULT)
-            || write.channel().equals(PendingWrite.ERROR));
+        boolean rerun = fork && CheckpointFormat.rerunInGraphFork(write);
         if (!replaced && !rerun) {
           carried.add(write);
         }
@@ -223,8 +222,7 @@ public final class RunLoop {
     List<PendingWrite> copied = new ArrayList<>(answers);
     for (PendingWrite write : tuple.writes()) {
       boolean replaced = write.channel().equals(PendingWrite.RESUME) && answered.contains(write.taskId());
-      boolean rerun = spec.graph() != null && (write.channel().equals(PendingWrite.RESULT)
-          || write.channel().equals(PendingWrite.ERROR));
+      boolean rerun = spec.graph() != null && CheckpointFormat.rerunInGraphFork(write);
       if (!replaced && !rerun) {
         copied.add(write);
       }
@@ -273,7 +271,8 @@ public final class RunLoop {
         .then(emitSaved(start.toSave(), rootId))
         .then(emitTaskStart(List.of(), rootId, spec.name(), start.input()));
     Mono<?> attempt = Mono.defer(() -> {
-      Scope root = newScope(rootId, spec.name(), List.of(), spec, start.previous(), () -> halted.tryEmitValue(PAUSED));
+      Scope root = newScope(null, rootId, spec.name(), List.of(), spec, start.previous(),
+          () -> halted.tryEmitValue(PAUSED));
       rootScope = root;
       return root.enter(spec.body(), start.input());
     });
@@ -397,7 +396,7 @@ public final class RunLoop {
         }
       }
       return writes.record(new PendingWrite(id, scope.name(), PendingWrite.INTERRUPT,
-              CheckpointFormat.interruptValue(scope.id(), json)))
+              CheckpointFormat.interruptValue(scope, json)))
           .then(Mono.fromRunnable(() -> selfPaused(scope)))
           .then(Mono.<T>never());
     });
@@ -406,9 +405,9 @@ public final class RunLoop {
   private record RaisedInterrupts(String scopeId, String name, List<String> namespace, List<Interrupt> interrupts) {
   }
 
-  Scope newScope(String id, String name, List<String> namespace, EntrypointSpec owner, @Nullable Object previous,
-                 Runnable onPaused) {
-    return new Scope(this, id, name, namespace, owner, previous, onPaused);
+  Scope newScope(@Nullable Scope parent, String id, String name, List<String> namespace, EntrypointSpec owner,
+                 @Nullable Object previous, Runnable onPaused) {
+    return new Scope(this, parent, id, name, namespace, owner, previous, onPaused);
   }
 
   /** The scope's own code is running (subscribing its body): it cannot be paused meanwhile. */

@@ -27,6 +27,7 @@ public final class Scope implements EntrypointContext<Object> {
   private static final Object KEY = Scope.class;
 
   private final RunLoop run;
+  private final @Nullable Scope parent;
   private final String id;
   private final String name;
   private final List<String> namespace;
@@ -46,9 +47,10 @@ public final class Scope implements EntrypointContext<Object> {
   boolean reportedPaused;
   boolean closed;
 
-  Scope(RunLoop run, String id, String name, List<String> namespace, EntrypointSpec owner,
+  Scope(RunLoop run, @Nullable Scope parent, String id, String name, List<String> namespace, EntrypointSpec owner,
         @Nullable Object previous, Runnable onPaused) {
     this.run = run;
+    this.parent = parent;
     this.id = id;
     this.name = name;
     this.namespace = namespace;
@@ -113,6 +115,15 @@ public final class Scope implements EntrypointContext<Object> {
 
   List<String> namespace() {
     return namespace;
+  }
+
+  /** The ids of the scopes from the run's root scope down to this one (what a state view attributes work by). */
+  List<String> path() {
+    java.util.ArrayDeque<String> ids = new java.util.ArrayDeque<>();
+    for (Scope scope = this; scope != null; scope = scope.parent) {
+      ids.addFirst(scope.id);
+    }
+    return List.copyOf(ids);
   }
 
   EntrypointSpec owner() {

@@ -90,8 +90,8 @@ final class TaskCall {
 
   private Mono<Result> invoke() {
     Mono<?> attempt = Mono.defer(() -> {
-      Scope scope = run.newScope(id, spec.name(), bodyNamespace, spec.child() == null ? parent.owner() : spec.child(),
-          null, this::paused);
+      Scope scope = run.newScope(parent, id, spec.name(), bodyNamespace,
+          spec.child() == null ? parent.owner() : spec.child(), null, this::paused);
       return scope.enter(spec.body(), input);
     });
     List<RetryPolicy> retry = spec.retry().isEmpty() && spec.child() == null ? parent.owner().retry() : spec.retry();
@@ -107,8 +107,9 @@ final class TaskCall {
         })
         .onErrorResume(error -> {
           run.transition(this, TaskStatus.FAILED);
-          return run.writes().record(new PendingWrite(id, spec.name(), PendingWrite.ERROR,
-                  CheckpointFormat.errorValue(error)))
+          JsonNode recorded = spec.child() == null ? CheckpointFormat.errorValue(error)
+              : CheckpointFormat.nestedErrorValue(error, parent, id, bodyNamespace); // state views find nested runs
+          return run.writes().record(new PendingWrite(id, spec.name(), PendingWrite.ERROR, recorded))
               .then(run.emitTaskEnd(parent.namespace(), id, spec.name(), null, error, List.of()))
               .then(Mono.error(error));
         });
