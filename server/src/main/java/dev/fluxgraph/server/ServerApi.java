@@ -627,12 +627,14 @@ final class ServerApi {
 
   /**
    * history: newest first, at most {@code limit}; {@code before} (an id or {@code {configurable:{checkpoint_id}}})
-   * starts below that checkpoint, {@code checkpoint.checkpoint_id} at it; {@code metadata} keeps the checkpoints
-   * whose metadata contains those entries.
+   * starts below that checkpoint, {@code checkpoint.checkpoint_id} at it; {@code checkpoint.checkpoint_ns} lists a
+   * nested graph's states instead; {@code metadata} keeps the checkpoints whose metadata contains those entries;
+   * {@code subgraphs} adds the nested states to the tasks.
    */
   private Mono<JsonNode> history(String threadId, JsonNode body) {
     int limit = nonNegative(body, "limit", 10);
     boolean subgraphs = booleanField(body, "subgraphs");
+    String namespace = namespaceOf(body.path("checkpoint")); // a nested graph's states, from the thread's history
     JsonNode before = body.path("before").isTextual() ? body.get("before")
         : body.path("before").path("configurable").path("checkpoint_id");
     JsonNode at = body.path("checkpoint").path("checkpoint_id");
@@ -642,7 +644,7 @@ final class ServerApi {
         return Mono.just(JSON.createArrayNode());
       }
       Entrypoint<?, ?> graph = graphOf(thread);
-      RunConfig config = RunConfig.thread(threadId);
+      RunConfig config = RunConfig.thread(threadId).withCheckpointNamespace(namespace);
       Flux<StateSnapshot> snapshots;
       if (before.isTextual()) {
         snapshots = graph.getStateHistory(config.withCheckpointId(before.asText()), true);

@@ -165,6 +165,10 @@ class GraphServerIT {
     assertEquals(nested.get("values"), history.get(0).get("tasks").get(0).get("state").get("values"));
     assertTrue(send("POST", "/threads/" + thread + "/history", "{\"limit\":1}", 200).get(0).get("tasks").get(0)
         .get("state").isNull());
+    JsonNode nestedHistory = send("POST", "/threads/" + thread + "/history", "{\"checkpoint\":{\"checkpoint_ns\":\""
+        + namespace + "\"}}", 200);
+    assertEquals(1, nestedHistory.size(), nestedHistory.toString());
+    assertEquals(nested.get("values"), nestedHistory.get(0).get("values"));
 
     JsonNode refused = send("POST", "/threads/" + thread + "/state", "{\"values\":{\"text\":\"edited\"},"
         + "\"checkpoint\":" + checkpoint + "}", 422);
