@@ -168,6 +168,27 @@ class NestedStateTest {
   }
 
   @Test
+  void aNestedEntrypointThatFailedShowsItsError() {
+    boolean[] broken = {true};
+    Entrypoint<String, String> child = Entrypoint.named("child")
+        .define(String.class, String.class, (q, context) -> broken[0]
+            ? Mono.error(new IllegalStateException("child broke")) : Mono.just(q + "?"));
+    Entrypoint<String, String> workflow = Entrypoint.named("workflow").checkpointer(saver)
+        .define(String.class, String.class, (q, context) -> child.invoke(q));
+    StepVerifier.create(workflow.invoke("x", config)).expectErrorMessage("child broke").verify(VERIFY);
+    TaskState task = only(workflow.getState(config, true).block(VERIFY).tasks());
+    assertEquals("child broke", task.error());
+    StateSnapshot nested = task.state();
+    assertNotNull(nested);
+    assertEquals(List.of("child"), nested.next());
+    assertEquals("child broke", only(nested.tasks()).error());
+    assertEquals(nested.next(), workflow.getState(nested.config()).block(VERIFY).next());
+    broken[0] = false;
+    assertEquals("x?", workflow.invoke(Command.proceed(), config).block(VERIFY));
+    assertTrue(workflow.getState(config, true).block(VERIFY).tasks().isEmpty());
+  }
+
+  @Test
   void graphsNestedTwoDeepShowEachLevel() {
     CompiledGraph<Map<String, Object>> middle = StateGraph.ofMap()
         .addNode("prepare", (state, context) -> Mono.just(Map.of("prepared", true)))
