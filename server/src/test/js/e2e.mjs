@@ -37,7 +37,10 @@ check(replayed.some(c => c.event === "updates" && c.data.step_1 === "foo bar"), 
 
 const state = await client.threads.getState(thread.thread_id);
 check(state.next[0] === "graph", "getState next", state);
-check(state.interrupts.length === 1 && state.tasks.some(t => t.interrupts.length === 1), "getState interrupts", state);
+check(state.interrupts.length === 1 && state.tasks.length === 1 && state.tasks[0].name === "graph"
+  && state.tasks[0].interrupts[0].value === "Please provide feedback: foo bar"
+  && JSON.stringify(state.tasks[0].path) === JSON.stringify(["__pregel_pull", "graph"]),
+  "thread state tasks[0].interrupts: the paused entrypoint carries the interrupt", state);
 
 const resumed = [];
 for await (const chunk of client.runs.stream(thread.thread_id, "human_in_the_loop", {
@@ -122,6 +125,25 @@ check(reviewed.verdict === "yes" && reviewed.published === "draft about otters"
 await client.threads.updateState(graphThread.thread_id, { values: { text: "edited" }, asNode: "review" });
 const edited = await client.threads.getState(graphThread.thread_id);
 check(edited.next[0] === "publish" && edited.values.text === "edited", "graph: updateState asNode sets next", edited);
+
+// A graph whose node is a graph that pauses: its state under tasks[0].state with subgraphs
+const deskThread = await client.threads.create();
+await client.runs.wait(deskThread.thread_id, "desk", { input: { topic: "otters" } });
+const deskFlat = await client.threads.getState(deskThread.thread_id);
+check(deskFlat.tasks[0].name === "write" && deskFlat.tasks[0].state === null
+  && deskFlat.tasks[0].checkpoint.checkpoint_ns.startsWith("write:")
+  && deskFlat.tasks[0].interrupts[0].value === "approve draft about otters?", "subgraph: the node's task", deskFlat);
+const deskDeep = await client.threads.getState(deskThread.thread_id, undefined, { subgraphs: true });
+const nested = deskDeep.tasks[0].state;
+check(nested && nested.next[0] === "review" && nested.values.text === "draft about otters"
+  && nested.tasks[0].interrupts[0].value === "approve draft about otters?", "getState subgraphs: true", deskDeep);
+const byCheckpoint = await client.threads.getState(deskThread.thread_id, deskFlat.tasks[0].checkpoint,
+  { subgraphs: true });
+check(byCheckpoint.next[0] === "review" && byCheckpoint.checkpoint.checkpoint_ns === nested.checkpoint.checkpoint_ns,
+  "getState at a subgraph's checkpoint", byCheckpoint);
+const deskDone = await client.runs.wait(deskThread.thread_id, "desk", { command: { resume: "yes" } });
+check(deskDone.verdict === "yes" && (await client.threads.getState(deskThread.thread_id)).tasks.length === 0,
+  "subgraph: resumed to the end", deskDone);
 
 // multitask_strategy rollback: the running run is cancelled and its checkpoints dropped
 const rollThread = await client.threads.create();

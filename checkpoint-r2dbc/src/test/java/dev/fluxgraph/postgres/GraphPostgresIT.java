@@ -19,6 +19,7 @@ import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.StateSnapshot;
 import dev.fluxgraph.types.StreamChunk;
 import dev.fluxgraph.types.StreamMode;
+import dev.fluxgraph.types.TaskState;
 import dev.fluxgraph.types.TypeRef;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -271,7 +272,7 @@ class GraphPostgresIT {
   }
 
   @Test
-  void aGraphNestedInAnEntrypointResumesAfterAnInterruptAcrossARestart() {
+  void aGraphNestedInAnEntrypointResumesAfterAnInterruptAcrossARestart() throws Exception {
     AtomicInteger researched = new AtomicInteger();
     AtomicInteger summarized = new AtomicInteger();
     CompiledGraph<Map<String, Object>> inner = StateGraph.ofMap()
@@ -298,6 +299,18 @@ class GraphPostgresIT {
     assertTrue(paused.interrupted());
     assertEquals(Map.of("notes", List.of("facts about owls #1", "outline")), paused.interrupts().get(0).value());
     assertEquals(List.of("desk"), withSaver(saver -> outer.apply(saver).getState(config).block(VERIFY)).next());
+    // the paused nested graph's own state, read back by a new saver
+    StateSnapshot state = withSaver(saver -> outer.apply(saver).getState(config, true).block(VERIFY));
+    TaskState desk = state.tasks().get(0);
+    assertEquals("desk", desk.name());
+    assertEquals(paused.interrupts(), desk.interrupts().stream().map(i -> new Interrupt(i.id(), i.value())).toList());
+    StateSnapshot writer = desk.state();
+    assertEquals(List.of("review"), writer.next());
+    assertEquals(Map.of("topic", "owls", "notes", List.of("facts about owls #1", "outline")), writer.values());
+    assertEquals(desk.interrupts(), writer.tasks().get(0).interrupts());
+    assertTrue(writer.config().checkpointNamespace().startsWith("writer:"), writer.config().toString());
+    assertEquals(writer.values(), withSaver(saver -> outer.apply(saver).getState(writer.config()).block(VERIFY))
+        .values());
 
     assertEquals("approved: [facts about owls #1, outline]",
         withSaver(saver -> outer.apply(saver).invoke(Command.resume("approved"), config).block(VERIFY)));
@@ -307,5 +320,10 @@ class GraphPostgresIT {
     assertEquals("approved: [facts about owls #1, outline]",
         withSaver(saver -> outer.apply(saver).invoke(Command.proceed(), config).block(VERIFY)));
     assertEquals(1, summarized.get());
+    assertTrue(withSaver(saver -> outer.apply(saver).getState(config, true).block(VERIFY)).tasks().isEmpty());
+    // the nested graph's state is part of the thread: deleting the thread deletes it
+    withSaver(saver -> saver.deleteThread(config.threadId().orElseThrow()).block(VERIFY));
+    assertEquals(0, sql("SELECT count(*) FROM fluxgraph_writes WHERE thread_id = ?"));
+    assertEquals(0, checkpointRows());
   }
 }

@@ -15,6 +15,7 @@ import dev.fluxgraph.types.Interrupt;
 import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.StateSnapshot;
 import dev.fluxgraph.types.StreamChunk;
+import dev.fluxgraph.types.TaskState;
 import dev.fluxgraph.types.TypeRef;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -88,6 +89,10 @@ class PostgresRuntimeIT {
     assertEquals(List.of("graph"), state.next());
     assertEquals(paused.interrupts(), state.interrupts().stream()
         .map(i -> new Interrupt(i.id(), i.value())).toList());
+    // the pending work is the entrypoint, carrying the interrupt; the finished step_1 is not listed
+    assertEquals(List.of("graph"), state.tasks().stream().map(TaskState::name).toList());
+    assertEquals(state.interrupts(), state.tasks().get(0).interrupts());
+    assertEquals(null, state.tasks().get(0).result());
 
     List<Object> resumed = withSaver(saver -> graph.apply(saver).stream(Command.resume("baz"), config)
         .map(StreamChunk::data).collectList().block());
@@ -113,6 +118,10 @@ class PostgresRuntimeIT {
         .define(String.class, String.class, (s, context) -> slow.call().flatMap(r -> getInfo.call().thenReturn(r)));
     withSaver(saver -> StepVerifier.create(main.apply(saver).invoke("x", config)).expectErrorMessage("Failure")
         .verify(Duration.ofSeconds(10)));
+    StateSnapshot failed = withSaver(saver -> main.apply(saver).getState(config).block());
+    assertEquals(List.of("main"), failed.tasks().stream().map(TaskState::name).toList());
+    assertEquals("Failure", failed.tasks().get(0).error());
+    assertTrue(failed.tasks().get(0).interrupts().isEmpty());
     withSaver(saver -> StepVerifier.create(main.apply(saver).invoke(Command.proceed(), config))
         .expectNext("Ran slow task.").expectComplete().verify(Duration.ofSeconds(10)));
     assertEquals(1, slowRuns.get());
@@ -156,6 +165,10 @@ class PostgresRuntimeIT {
                 .flatMap(product -> context.interrupt("ok?", Boolean.class).map(ok -> ok ? product : -1)));
     GraphOutput<Integer> paused = withSaver(saver -> main.apply(saver).run(List.of(5, 6), config).block());
     assertTrue(paused.interrupted());
+    StateSnapshot state = withSaver(saver -> main.apply(saver).getState(config, true).block());
+    assertEquals(List.of("main"), state.tasks().stream().map(TaskState::name).toList());
+    assertEquals(paused.interrupts().get(0).id(), state.tasks().get(0).interrupts().get(0).id());
+    assertEquals(null, state.tasks().get(0).state(), "the nested entrypoint finished: it is not pending");
     assertEquals(Integer.valueOf(42), PostgresRuntimeIT.<Integer>withSaver(saver -> main.apply(saver).invoke(Command.resume(true), config).block()));
     assertEquals(1, childRuns.get());
   }

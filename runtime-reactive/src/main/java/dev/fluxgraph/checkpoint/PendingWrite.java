@@ -10,7 +10,8 @@ import java.util.Objects;
  *
  * @param taskId   the task call id (for {@link #INTERRUPT} and {@link #RESUME}: the interrupt id)
  * @param taskName the task or entrypoint name
- * @param channel  what the value is: {@link #RESULT}, {@link #ERROR}, {@link #INTERRUPT} or {@link #RESUME}
+ * @param channel  what the value is: {@link #RESULT}, {@link #ERROR}, {@link #INTERRUPT}, {@link #RESUME} or
+ *                 {@link #SUBGRAPH}
  * @param value    the JSON value
  */
 public record PendingWrite(String taskId, String taskName, String channel, JsonNode value) {
@@ -23,6 +24,11 @@ public record PendingWrite(String taskId, String taskName, String channel, JsonN
   public static final String INTERRUPT = "__interrupt__";
   /** The answer to an interrupt; taskId is the interrupt id. */
   public static final String RESUME = "__resume__";
+  /**
+   * The state of a graph nested in the run after its input or one of its supersteps (what {@code getState} shows of
+   * it while it is paused or failed); taskId is derived from the nested call and the superstep.
+   */
+  public static final String SUBGRAPH = "__subgraph__";
 
   public PendingWrite {
     Objects.requireNonNull(taskId, "taskId must not be null");

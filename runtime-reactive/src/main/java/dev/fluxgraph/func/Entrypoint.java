@@ -165,23 +165,49 @@ public final class Entrypoint<I, O> {
   }
 
   /**
-   * The thread's state at the config's checkpoint, or its latest. Empty for a thread without checkpoints; errors
-   * with {@link IllegalStateException} without a checkpointer.
+   * The thread's state at the config's checkpoint, or its latest: {@code getState(config, false)}. Empty for a
+   * thread without checkpoints; errors with {@link IllegalStateException} without a checkpointer.
    */
   public Mono<StateSnapshot> getState(RunConfig config) {
+    return getState(config, false);
+  }
+
+  /**
+   * The thread's state at the config's checkpoint, or its latest (SEMANTICS.md §4). While a run is pending its
+   * {@code tasks} hold one task, the entrypoint, with every pending interrupt of the run and the error of a failed
+   * run. With {@code subgraphs}, a task whose nested graph or entrypoint is paused or failed carries that one's
+   * snapshot in {@link dev.fluxgraph.types.TaskState#state()} (values as plain JSON data, config under its
+   * {@link RunConfig#checkpointNamespace() checkpoint namespace}, its own tasks), recursively. With a checkpoint
+   * namespace in {@code config}, the snapshot of that nested run as of the checkpoint.
+   *
+   * <p>Cold; reads the checkpointer on the subscribing thread. Empty for a thread without checkpoints; errors with
+   * {@link IllegalStateException} without a checkpointer, with {@link IllegalArgumentException} for a checkpoint id
+   * or namespace the thread does not have.
+   */
+  public Mono<StateSnapshot> getState(RunConfig config, boolean subgraphs) {
     Objects.requireNonNull(config, "config must not be null");
-    return ThreadState.get(spec, config);
+    return ThreadState.get(spec, config, subgraphs);
   }
 
   /** Every checkpoint of the thread, newest first; with a checkpoint id in the config, those before it. */
   public Flux<StateSnapshot> getStateHistory(RunConfig config) {
+    return getStateHistory(config, false);
+  }
+
+  /**
+   * {@link #getStateHistory(RunConfig)} whose snapshots carry the nested snapshots of paused or failed nested runs,
+   * as {@link #getState(RunConfig, boolean)} does.
+   */
+  public Flux<StateSnapshot> getStateHistory(RunConfig config, boolean subgraphs) {
     Objects.requireNonNull(config, "config must not be null");
-    return ThreadState.history(spec, config);
+    return ThreadState.history(spec, config, subgraphs);
   }
 
   /**
    * Saves a checkpoint ({@code source=update}) whose value — returned by {@code getState} and seen as
-   * {@code previous} by the next run — is {@code value}. Emits the new checkpoint's config.
+   * {@code previous} by the next run — is {@code value}. Emits the new checkpoint's config. A config with a
+   * checkpoint namespace (a nested run's state) is refused with {@link dev.fluxgraph.errors.InvalidUpdateException}:
+   * a nested run's state belongs to the run that called it.
    */
   public Mono<RunConfig> updateState(RunConfig config, @Nullable Object value) {
     Objects.requireNonNull(config, "config must not be null");
@@ -213,18 +239,30 @@ public final class Entrypoint<I, O> {
   @SuppressWarnings("unchecked")
   private Mono<GraphOutput<O>> start(@Nullable Object input, RunConfig config, Output output) {
     Objects.requireNonNull(config, "config must not be null");
+    if (!config.checkpointNamespace().isEmpty()) {
+      return Mono.error(nestedRun(config));
+    }
     return RunLoop.run(spec, input, config, output).map(result -> (GraphOutput<O>) (GraphOutput<?>) result);
   }
 
   private Flux<StreamChunk> streamOf(@Nullable Object input, RunConfig config, StreamOptions options) {
     Objects.requireNonNull(config, "config must not be null");
     Objects.requireNonNull(options, "options must not be null");
+    if (!config.checkpointNamespace().isEmpty()) {
+      return Flux.error(nestedRun(config));
+    }
     return Flux.create(sink -> {
       Output output = Output.stream(sink, options);
       Disposable running = RunLoop.run(spec, input, config, output)
           .subscribe(ignored -> { }, sink::error, sink::complete);
       sink.onDispose(running);
     }, FluxSink.OverflowStrategy.BUFFER);
+  }
+
+  private IllegalArgumentException nestedRun(RunConfig config) {
+    return new IllegalArgumentException("runs of '" + spec.name() + "' start on the thread itself, not under checkpoint "
+        + "namespace '" + config.checkpointNamespace() + "' (a nested run's state, which getState reads); use a config "
+        + "without checkpoint namespace");
   }
 
   private static <O> Mono<O> valueOf(Mono<GraphOutput<O>> run) {

@@ -90,9 +90,22 @@ public final class CompiledGraph<S> {
     return entrypoint.stream(command, config, options);
   }
 
-  /** The state at the config's checkpoint (or the latest): values, the next nodes, tasks and pending interrupts. */
+  /**
+   * The state at the config's checkpoint (or the latest): values, the next nodes, one task per next node (with the
+   * pending interrupts raised in the node or in anything it called) and the pending interrupts.
+   */
   public Mono<StateSnapshot> getState(RunConfig config) {
     return entrypoint.getState(config);
+  }
+
+  /**
+   * {@link #getState(RunConfig)}; with {@code subgraphs}, a node task whose nested graph or entrypoint is paused or
+   * failed carries that one's snapshot in {@code TaskState.state()}: its state (as plain JSON data), next nodes and
+   * tasks, under the config of its checkpoint namespace ({@code "<node>:<call id>"}). See
+   * {@link Entrypoint#getState(RunConfig, boolean)}.
+   */
+  public Mono<StateSnapshot> getState(RunConfig config, boolean subgraphs) {
+    return entrypoint.getState(config, subgraphs);
   }
 
   /** Every checkpoint of the thread, newest first. */
@@ -100,11 +113,18 @@ public final class CompiledGraph<S> {
     return entrypoint.getStateHistory(config);
   }
 
+  /** Every checkpoint of the thread, newest first, with nested snapshots as {@link #getState(RunConfig, boolean)}. */
+  public Flux<StateSnapshot> getStateHistory(RunConfig config, boolean subgraphs) {
+    return entrypoint.getStateHistory(config, subgraphs);
+  }
+
   /**
    * Saves a checkpoint ({@code source=update}) after the config's checkpoint (or the latest) with {@code values}
    * applied through the reducers as if node {@code asNode} had written them; the next nodes become those
    * {@code asNode} leads to ({@code null}: they stay as they were). Continue with {@code Command.proceed()}; with
-   * the returned config, from exactly this checkpoint. Emits the new checkpoint's config.
+   * the returned config, from exactly this checkpoint. Emits the new checkpoint's config. A config with a checkpoint
+   * namespace (a nested graph's state) is refused with {@code InvalidUpdateException}: a nested graph's state belongs
+   * to the run that called it, so edit the parent's state or resume with a {@code Command}.
    */
   public Mono<RunConfig> updateState(RunConfig config, Map<String, Object> values, @Nullable String asNode) {
     Objects.requireNonNull(config, "config must not be null");

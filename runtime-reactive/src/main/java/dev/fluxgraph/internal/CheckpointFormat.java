@@ -1,16 +1,15 @@
 package dev.fluxgraph.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.fluxgraph.checkpoint.Checkpoint;
-import dev.fluxgraph.checkpoint.CheckpointTuple;
 import dev.fluxgraph.checkpoint.PendingWrite;
 import dev.fluxgraph.types.Interrupt;
 import dev.fluxgraph.types.RunConfig;
-import dev.fluxgraph.types.StateSnapshot;
-import dev.fluxgraph.types.TaskState;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -26,9 +25,10 @@ import org.jspecify.annotations.Nullable;
  * <p>A thread is a chain of checkpoints. An <em>input</em> checkpoint ({@code source=input}) starts a run: its
  * values carry the run's input ({@code __start__}), the run id ({@code __run__}, the seed of every task id) and,
  * copied from its parent, the last completed run's return value ({@code __end__}) and saved value
- * ({@code __previous__}). Everything the run records (task results and errors, interrupts and their answers) is
- * a {@link PendingWrite} against that checkpoint. A completed run adds a <em>loop</em> checkpoint
- * ({@code source=loop}) holding the new {@code __end__} and {@code __previous__} and no {@code __start__}. So a
+ * ({@code __previous__}). Everything the run records (task results and errors, interrupts and their answers, the
+ * states of graphs nested in it) is a {@link PendingWrite} against that checkpoint. A completed run adds a
+ * <em>loop</em> checkpoint ({@code source=loop}) holding the new {@code __end__} and {@code __previous__} and no
+ * {@code __start__}. So a
  * checkpoint with {@code __start__} means "a run is pending here". {@code update} checkpoints set both values by
  * hand; {@code fork} checkpoints copy a pending run (values and writes) to continue it from an older point.
  */
@@ -101,7 +101,7 @@ public final class CheckpointFormat {
       values.put(BARRIERS, barriers);
     }
     values.put(RUN, TextNode.valueOf(runId));
-    values.put(SUPERSTEP, com.fasterxml.jackson.databind.node.IntNode.valueOf(superstep));
+    values.put(SUPERSTEP, IntNode.valueOf(superstep));
     return new Checkpoint(threadId, parent == null ? ROOT_NAMESPACE : parent.namespace(), Ids.timeOrdered(clock),
         parent == null ? null : parent.id(), clock.instant(), metadata(source, nextStep(parent), userMetadata), values);
   }
@@ -166,10 +166,16 @@ public final class CheckpointFormat {
     return recorded;
   }
 
-  static JsonNode interruptValue(String scopeId, JsonNode value) {
+  /**
+   * An interrupt write's value: the raising scope, the value, and where the scope sits (the ids of the scopes from
+   * the root down to it, and its namespace when it runs in a nested graph or entrypoint), so that state views attach
+   * it to the node or nested run it was raised in.
+   */
+  static JsonNode interruptValue(Scope scope, JsonNode value) {
     ObjectNode node = JsonNodeFactory.instance.objectNode();
-    node.put("scope", scopeId);
+    node.put("scope", scope.id());
     node.set("value", value);
+    located(node, scope.path(), scope.namespace());
     return node;
   }
 
@@ -180,6 +186,53 @@ public final class CheckpointFormat {
     return node;
   }
 
+  /** The error write of a nested graph or entrypoint call {@code id} made in {@code caller}, with where it ran. */
+  static JsonNode nestedErrorValue(Throwable error, Scope caller, String id, List<String> namespace) {
+    ObjectNode node = (ObjectNode) errorValue(error);
+    List<String> path = new ArrayList<>(caller.path());
+    path.add(id);
+    located(node, path, namespace);
+    return node;
+  }
+
+  /**
+   * A {@link PendingWrite#SUBGRAPH} write: the state of the graph nested in {@code scope} (its call) once
+   * {@code superstep} is next, the nodes it runs, and where the nested graph sits. One per superstep, so a replayed
+   * superstep writes nothing new.
+   */
+  static PendingWrite subgraphWrite(Scope scope, String graphName, int superstep, JsonNode state, List<String> next,
+                                    Clock clock) {
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    node.put("scope", scope.id());
+    node.put("superstep", superstep);
+    node.set("state", state);
+    node.set("next", Json.toTree(next, () -> "the next nodes"));
+    node.put("created_at", clock.instant().toString());
+    located(node, scope.path(), scope.namespace());
+    return new PendingWrite(Ids.derive(scope.id(), SUBGRAPH_WRITE, Integer.toString(superstep)), graphName,
+        PendingWrite.SUBGRAPH, node);
+  }
+
+  private static final String SUBGRAPH_WRITE = "subgraph";
+
+  private static void located(ObjectNode node, List<String> path, List<String> namespace) {
+    ArrayNode ids = node.putArray("path");
+    path.forEach(ids::add);
+    if (!namespace.isEmpty()) {
+      ArrayNode segments = node.putArray("namespace");
+      namespace.forEach(segments::add);
+    }
+  }
+
+  /**
+   * Whether a fork of a graph checkpoint leaves the write behind: node results, errors and nested graphs' states,
+   * since the forked superstep runs its nodes again (interrupts and answers are copied).
+   */
+  static boolean rerunInGraphFork(PendingWrite write) {
+    return write.channel().equals(PendingWrite.RESULT) || write.channel().equals(PendingWrite.ERROR)
+        || write.channel().equals(PendingWrite.SUBGRAPH);
+  }
+
   static RunConfig config(Checkpoint checkpoint) {
     return RunConfig.thread(checkpoint.threadId()).withCheckpointId(checkpoint.id());
   }
@@ -187,33 +240,6 @@ public final class CheckpointFormat {
   static @Nullable RunConfig parentConfig(Checkpoint checkpoint) {
     return checkpoint.parentId() == null ? null
         : RunConfig.thread(checkpoint.threadId()).withCheckpointId(checkpoint.parentId());
-  }
-
-  /**
-   * The snapshot users see for a checkpoint: {@code __end__} (entrypoints) or {@code __state__} (graphs) read as
-   * the output type.
-   */
-  static StateSnapshot snapshot(CheckpointTuple tuple, EntrypointSpec spec) {
-    Checkpoint checkpoint = tuple.checkpoint();
-    boolean pending = pending(checkpoint);
-    List<TaskState> tasks = tasks(tuple.writes());
-    if (spec.graph() != null) { // a graph shows one task per next node, with what it recorded so far
-      String graphScope = Ids.derive(runId(checkpoint), ROOT_NAMESPACE, spec.name());
-      Map<String, TaskState> recorded = new LinkedHashMap<>();
-      tasks.forEach(task -> recorded.put(task.id(), task));
-      List<TaskState> nodes = new ArrayList<>();
-      for (String node : next(checkpoint)) {
-        String id = GraphLoop.nodeId(graphScope, node, superstep(checkpoint));
-        TaskState task = recorded.getOrDefault(id, new TaskState(id, node, null, List.of(), null));
-        Object result = task.result() instanceof Map<?, ?> outcome && outcome.containsKey("goTo")
-            ? outcome.get("update") : task.result(); // a node records its update and where it sent the run
-        nodes.add(new TaskState(task.id(), task.name(), task.error(), task.interrupts(), result));
-      }
-      tasks = nodes;
-    }
-    return new StateSnapshot(values(checkpoint, spec), nextOf(checkpoint, spec), config(checkpoint),
-        checkpoint.metadata(), checkpoint.createdAt(), parentConfig(checkpoint), tasks,
-        pending ? pendingInterrupts(tuple.writes()) : List.of());
   }
 
   /** What a checkpoint shows as values: the last returned value (entrypoints) or the state (graphs). */
@@ -229,39 +255,6 @@ public final class CheckpointFormat {
       return pending(checkpoint) ? List.of(spec.name()) : List.of();
     }
     return checkpoint.values().containsKey(START) ? List.of(START) : next(checkpoint);
-  }
-
-  /** The tasks recorded in writes, one per task id (interrupts grouped under the scope that raised them). */
-  static List<TaskState> tasks(List<PendingWrite> writes) {
-    Map<String, String> names = new LinkedHashMap<>();
-    Map<String, String> errors = new LinkedHashMap<>();
-    Map<String, Object> results = new LinkedHashMap<>();
-    Map<String, List<Interrupt>> interrupts = new LinkedHashMap<>();
-    for (PendingWrite write : writes) {
-      switch (write.channel()) {
-        case PendingWrite.RESULT -> {
-          names.putIfAbsent(write.taskId(), write.taskName());
-          results.put(write.taskId(), Json.toPlain(write.value()));
-        }
-        case PendingWrite.ERROR -> {
-          names.putIfAbsent(write.taskId(), write.taskName());
-          errors.put(write.taskId(), write.value().path("message").asText());
-        }
-        case PendingWrite.INTERRUPT -> {
-          String scope = write.value().path("scope").asText(write.taskId());
-          names.putIfAbsent(scope, write.taskName());
-          interrupts.computeIfAbsent(scope, key -> new ArrayList<>())
-              .add(new Interrupt(write.taskId(), Json.toPlain(write.value().path("value"))));
-        }
-        default -> {
-          // answers to interrupts are not tasks
-        }
-      }
-    }
-    List<TaskState> tasks = new ArrayList<>(names.size());
-    names.forEach((id, name) -> tasks.add(new TaskState(id, name, results.containsKey(id) ? null : errors.get(id),
-        interrupts.getOrDefault(id, List.of()), results.get(id))));
-    return tasks;
   }
 
   /** The data of a {@code checkpoints} stream chunk. */

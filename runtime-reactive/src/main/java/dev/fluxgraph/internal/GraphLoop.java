@@ -152,7 +152,10 @@ public final class GraphLoop {
       })));
     }
 
-    /** Root runs: saves the checkpoint after a superstep (or the input); every run: emits the state. */
+    /**
+     * Root runs: saves the checkpoint after a superstep (or the input); nested runs: records their state; every run:
+     * emits the state.
+     */
     private Mono<Void> saved(Cursor c) {
       Object state = stateValue(c.state());
       Mono<Void> checkpoint = Mono.empty();
@@ -163,6 +166,9 @@ public final class GraphLoop {
                 () -> "the state of graph '" + name + "'"), c.next(), Json.toTree(c.barriers(), () -> "barriers"),
             run.config().metadata(), scope.owner().clock());
         checkpoint = run.advance(next, state, c.next(), tasks(scope.id(), c.next(), c.step()));
+      } else { // a nested graph's state is a write of the calling run: what getState shows of it while it is paused
+        checkpoint = run.writes().record(CheckpointFormat.subgraphWrite(scope, name, c.step(),
+            Json.toTree(c.state(), () -> "the state of graph '" + name + "'"), c.next(), scope.owner().clock()));
       }
       return checkpoint.then(run.emitValues(scope.namespace(), state));
     }
@@ -448,6 +454,7 @@ public final class GraphLoop {
     GraphDefinition graph = java.util.Objects.requireNonNull(spec.graph(), "a graph spec");
     GraphLoop loop = new GraphLoop(graph, spec.name());
     return Mono.defer(() -> {
+      ThreadState.refuseNested(spec, config);
       if (asNode != null && !asNode.equals(GraphDefinition.START) && !graph.nodes().containsKey(asNode)) {
         return Mono.error(new IllegalArgumentException("updateState asNode '" + asNode + "' is not a node of graph '"
             + spec.name() + "' (nodes: " + graph.nodes().keySet() + ")"));

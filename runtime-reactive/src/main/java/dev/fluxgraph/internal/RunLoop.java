@@ -208,8 +208,7 @@ public final class RunLoop {
       List<PendingWrite> carried = new ArrayList<>(answers);
       for (PendingWrite write : tuple.writes()) {
         boolean replaced = write.channel().equals(PendingWrite.RESUME) && answered.contains(write.taskId());
-        boolean rerun = fork && (write.channel().equals(PendingWrite.RESULT)
-            || write.channel().equals(PendingWrite.ERROR));
+        boolean rerun = fork && CheckpointFormat.rerunInGraphFork(write);
         if (!replaced && !rerun) {
           carried.add(write);
         }
@@ -227,8 +226,7 @@ public final class RunLoop {
     List<PendingWrite> copied = new ArrayList<>(answers);
     for (PendingWrite write : tuple.writes()) {
       boolean replaced = write.channel().equals(PendingWrite.RESUME) && answered.contains(write.taskId());
-      boolean rerun = spec.graph() != null && (write.channel().equals(PendingWrite.RESULT)
-          || write.channel().equals(PendingWrite.ERROR));
+      boolean rerun = spec.graph() != null && CheckpointFormat.rerunInGraphFork(write);
       if (!replaced && !rerun) {
         copied.add(write);
       }
@@ -405,7 +403,7 @@ public final class RunLoop {
         }
       }
       return writes.record(new PendingWrite(id, scope.name(), PendingWrite.INTERRUPT,
-              CheckpointFormat.interruptValue(scope.id(), json)))
+              CheckpointFormat.interruptValue(scope, json)))
           .then(Mono.fromRunnable(() -> selfPaused(scope)))
           .then(Mono.<T>never().doOnCancel(() -> abandoned(scope)));
     });

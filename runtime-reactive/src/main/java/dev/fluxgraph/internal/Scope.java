@@ -7,6 +7,7 @@ import dev.fluxgraph.store.Store;
 import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.StreamMode;
 import dev.fluxgraph.types.TypeRef;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
@@ -206,6 +207,15 @@ public final class Scope implements EntrypointContext<Object> {
 
   List<String> namespace() {
     return namespace;
+  }
+
+  /** The ids of the scopes from the run's root scope down to this one (what a state view attributes work by). */
+  List<String> path() {
+    ArrayDeque<String> ids = new ArrayDeque<>();
+    for (Scope scope = this; scope != null; scope = scope.call == null ? null : scope.call.parent()) {
+      ids.addFirst(scope.id);
+    }
+    return List.copyOf(ids);
   }
 
   EntrypointSpec owner() {

@@ -202,8 +202,9 @@ final class TaskCall {
         .onErrorResume(error -> {
           run.transition(this, TaskStatus.FAILED);
           run.failed(parent, error);
-          return run.writes().record(new PendingWrite(id, spec.name(), PendingWrite.ERROR,
-                  CheckpointFormat.errorValue(error)))
+          JsonNode recorded = spec.child() == null ? CheckpointFormat.errorValue(error)
+              : CheckpointFormat.nestedErrorValue(error, parent, id, bodyNamespace); // state views find nested runs
+          return run.writes().record(new PendingWrite(id, spec.name(), PendingWrite.ERROR, recorded))
               .then(run.emitTaskEnd(parent.namespace(), id, spec.name(), null, error, List.of()))
               .then(Mono.error(error));
         });

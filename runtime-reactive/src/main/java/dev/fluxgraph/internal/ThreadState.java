@@ -3,8 +3,11 @@ package dev.fluxgraph.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxgraph.checkpoint.Checkpoint;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
+import dev.fluxgraph.checkpoint.CheckpointTuple;
+import dev.fluxgraph.errors.InvalidUpdateException;
 import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.StateSnapshot;
+import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -15,25 +18,46 @@ public final class ThreadState {
   private ThreadState() {
   }
 
-  /** The snapshot of the config's checkpoint, or the latest; empty for a thread without checkpoints. */
-  public static Mono<StateSnapshot> get(EntrypointSpec spec, RunConfig config) {
+  /**
+   * The snapshot of the config's checkpoint, or the latest; empty for a thread without checkpoints. With a
+   * checkpoint namespace in the config, the snapshot of that nested graph or entrypoint as of the checkpoint (an
+   * {@link IllegalArgumentException} when none ran there). {@code subgraphs}: tasks carry the snapshots of the nested
+   * runs that are paused or failed.
+   */
+  public static Mono<StateSnapshot> get(EntrypointSpec spec, RunConfig config, boolean subgraphs) {
     return Mono.defer(() -> {
       String threadId = threadOf(spec, config, "getState");
       String checkpointId = config.checkpointId().orElse(null);
-      Mono<StateSnapshot> found = saver(spec, "getState")
-          .get(threadId, CheckpointFormat.ROOT_NAMESPACE, checkpointId)
-          .map(tuple -> CheckpointFormat.snapshot(tuple, spec));
-      return checkpointId == null ? found : found.switchIfEmpty(Mono.error(() -> new IllegalArgumentException(
-          "checkpoint " + checkpointId + " not found on thread '" + threadId + "'")));
+      String namespace = config.checkpointNamespace();
+      Mono<CheckpointTuple> found = saver(spec, "getState")
+          .get(threadId, CheckpointFormat.ROOT_NAMESPACE, checkpointId);
+      if (checkpointId != null) {
+        found = found.switchIfEmpty(Mono.error(() -> new IllegalArgumentException(
+            "checkpoint " + checkpointId + " not found on thread '" + threadId + "'")));
+      }
+      if (namespace.isEmpty()) {
+        return found.map(tuple -> Snapshots.root(tuple, spec, subgraphs));
+      }
+      return found.map(tuple -> Snapshots.nested(tuple, spec, namespace, subgraphs).orElseThrow(() ->
+          new IllegalArgumentException("no nested graph or entrypoint ran under checkpoint namespace '" + namespace
+              + "' as of checkpoint " + tuple.checkpoint().id() + " of thread '" + threadId + "'")));
     });
   }
 
-  /** Every checkpoint of the thread, newest first (older than the config's checkpoint id, when it has one). */
-  public static Flux<StateSnapshot> history(EntrypointSpec spec, RunConfig config) {
-    return Flux.defer(() -> saver(spec, "getStateHistory")
-        .list(threadOf(spec, config, "getStateHistory"), CheckpointFormat.ROOT_NAMESPACE,
-            config.checkpointId().orElse(null), Integer.MAX_VALUE)
-        .map(tuple -> CheckpointFormat.snapshot(tuple, spec)));
+  /**
+   * Every checkpoint of the thread, newest first (older than the config's checkpoint id, when it has one). With a
+   * checkpoint namespace in the config, the snapshots of that nested graph or entrypoint in the checkpoints that
+   * hold one.
+   */
+  public static Flux<StateSnapshot> history(EntrypointSpec spec, RunConfig config, boolean subgraphs) {
+    return Flux.defer(() -> {
+      String namespace = config.checkpointNamespace();
+      Flux<CheckpointTuple> tuples = saver(spec, "getStateHistory")
+          .list(threadOf(spec, config, "getStateHistory"), CheckpointFormat.ROOT_NAMESPACE,
+              config.checkpointId().orElse(null), Integer.MAX_VALUE);
+      return namespace.isEmpty() ? tuples.map(tuple -> Snapshots.root(tuple, spec, subgraphs))
+          : tuples.flatMapIterable(tuple -> Snapshots.nested(tuple, spec, namespace, subgraphs).stream().toList());
+    });
   }
 
   /**
@@ -45,6 +69,7 @@ public final class ThreadState {
       return GraphLoop.update(spec, config, value, null);
     }
     return Mono.defer(() -> {
+      refuseNested(spec, config);
       CheckpointSaver saver = saver(spec, "updateState");
       String threadId = threadOf(spec, config, "updateState");
       JsonNode json = Json.toTree(value, () -> "the value passed to updateState");
@@ -55,13 +80,27 @@ public final class ThreadState {
         parent = parent.switchIfEmpty(Mono.error(() -> new IllegalArgumentException(
             "checkpoint " + checkpointId + " not found on thread '" + threadId + "'")));
       }
-      return parent.map(java.util.Optional::of).defaultIfEmpty(java.util.Optional.empty())
+      return parent.map(Optional::of).defaultIfEmpty(Optional.empty())
           .flatMap(previous -> {
             Checkpoint update = CheckpointFormat.update(threadId, previous.orElse(null), json, config.metadata(),
                 spec.clock());
             return saver.put(update).thenReturn(CheckpointFormat.config(update));
           });
     });
+  }
+
+  /**
+   * A nested graph's or entrypoint's state is part of the run that called it (its node results are that run's
+   * writes, replayed when it continues), so it is edited through the calling run: update the thread's own state, or
+   * resume with a {@code Command}. Throws {@link InvalidUpdateException} for a config with a checkpoint namespace.
+   */
+  static void refuseNested(EntrypointSpec spec, RunConfig config) {
+    if (!config.checkpointNamespace().isEmpty()) {
+      throw new InvalidUpdateException("updateState cannot edit the state of the nested graph or entrypoint under "
+          + "checkpoint namespace '" + config.checkpointNamespace() + "' of '" + spec.name() + "': it belongs to the "
+          + "run that called it; update the thread's own state (a config without checkpoint namespace) or resume the "
+          + "run with a Command");
+    }
   }
 
   static CheckpointSaver saver(EntrypointSpec spec, String operation) {

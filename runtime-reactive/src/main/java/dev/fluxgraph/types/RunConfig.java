@@ -10,21 +10,25 @@ import org.jspecify.annotations.Nullable;
 /**
  * Per-run configuration: which thread (and optionally which checkpoint) to run on, a run-scoped context
  * object, metadata recorded on checkpoints, and an optional durability override. Immutable; every
- * {@code withX} returns a copy.
+ * {@code withX} returns a copy. A config may also address the state of a nested graph or entrypoint
+ * ({@link #withCheckpointNamespace}), as the snapshots in {@code TaskState.state} do; such a config is for
+ * reading state only.
  */
 public final class RunConfig {
 
-  private static final RunConfig NONE = new RunConfig(null, null, null, Map.of(), null);
+  private static final RunConfig NONE = new RunConfig(null, "", null, null, Map.of(), null);
 
   private final @Nullable String threadId;
+  private final String checkpointNamespace;
   private final @Nullable String checkpointId;
   private final @Nullable Object context;
   private final Map<String, Object> metadata;
   private final @Nullable Durability durability;
 
-  private RunConfig(@Nullable String threadId, @Nullable String checkpointId, @Nullable Object context,
-                    Map<String, Object> metadata, @Nullable Durability durability) {
+  private RunConfig(@Nullable String threadId, String checkpointNamespace, @Nullable String checkpointId,
+                    @Nullable Object context, Map<String, Object> metadata, @Nullable Durability durability) {
     this.threadId = threadId;
+    this.checkpointNamespace = checkpointNamespace;
     this.checkpointId = checkpointId;
     this.context = context;
     this.metadata = metadata;
@@ -37,7 +41,7 @@ public final class RunConfig {
     if (threadId.isBlank()) {
       throw new IllegalArgumentException("threadId must not be blank");
     }
-    return new RunConfig(threadId, null, null, Map.of(), null);
+    return new RunConfig(threadId, "", null, null, Map.of(), null);
   }
 
   /** A config without a thread: for entrypoints that have no checkpointer. */
@@ -50,29 +54,54 @@ public final class RunConfig {
     if (id != null && id.isBlank()) {
       throw new IllegalArgumentException("checkpointId must not be blank");
     }
-    return new RunConfig(threadId, id, context, metadata, durability);
+    return new RunConfig(threadId, checkpointNamespace, id, context, metadata, durability);
+  }
+
+  /**
+   * A copy addressing the state of a nested graph or entrypoint: {@code "<name>:<call id>"}, with
+   * {@code "|"} between the segments of deeper ones, as in {@code TaskState.state().config()}; {@code ""} (the
+   * default) is the thread's own (root) state. {@code getState} reads the nested state as of the config's
+   * checkpoint of the thread; runs and {@code updateState} refuse such a config.
+   *
+   * @throws IllegalArgumentException if a segment of {@code namespace} is blank
+   */
+  public RunConfig withCheckpointNamespace(String namespace) {
+    Objects.requireNonNull(namespace, "namespace must not be null");
+    if (!namespace.isEmpty()) {
+      for (String segment : namespace.split("\\|", -1)) {
+        if (segment.isBlank()) {
+          throw new IllegalArgumentException("checkpoint namespace '" + namespace + "' has a blank segment");
+        }
+      }
+    }
+    return new RunConfig(threadId, namespace, checkpointId, context, metadata, durability);
   }
 
   /** A copy carrying a run-scoped context object, read with {@code TaskContext.context(Class)}. */
   public RunConfig withContext(@Nullable Object context) {
-    return new RunConfig(threadId, checkpointId, context, metadata, durability);
+    return new RunConfig(threadId, checkpointNamespace, checkpointId, context, metadata, durability);
   }
 
   /** A copy whose metadata (recorded on every checkpoint the run saves) is {@code metadata}. */
   public RunConfig withMetadata(Map<String, Object> metadata) {
     Objects.requireNonNull(metadata, "metadata must not be null");
-    return new RunConfig(threadId, checkpointId, context,
+    return new RunConfig(threadId, checkpointNamespace, checkpointId, context,
         Collections.unmodifiableMap(new LinkedHashMap<>(metadata)), durability);
   }
 
   /** A copy that overrides the entrypoint's durability for this run. */
   public RunConfig withDurability(Durability durability) {
     Objects.requireNonNull(durability, "durability must not be null");
-    return new RunConfig(threadId, checkpointId, context, metadata, durability);
+    return new RunConfig(threadId, checkpointNamespace, checkpointId, context, metadata, durability);
   }
 
   public Optional<String> threadId() {
     return Optional.ofNullable(threadId);
+  }
+
+  /** The checkpoint namespace: {@code ""} for the thread's own state, else a nested graph's or entrypoint's. */
+  public String checkpointNamespace() {
+    return checkpointNamespace;
   }
 
   public Optional<String> checkpointId() {
@@ -97,6 +126,7 @@ public final class RunConfig {
   public boolean equals(Object other) {
     return other instanceof RunConfig that
         && Objects.equals(threadId, that.threadId)
+        && checkpointNamespace.equals(that.checkpointNamespace)
         && Objects.equals(checkpointId, that.checkpointId)
         && Objects.equals(context, that.context)
         && metadata.equals(that.metadata)
@@ -105,12 +135,13 @@ public final class RunConfig {
 
   @Override
   public int hashCode() {
-    return Objects.hash(threadId, checkpointId, context, metadata, durability);
+    return Objects.hash(threadId, checkpointNamespace, checkpointId, context, metadata, durability);
   }
 
   @Override
   public String toString() {
-    return "RunConfig{thread=" + threadId + ", checkpoint=" + checkpointId
+    return "RunConfig{thread=" + threadId
+        + (checkpointNamespace.isEmpty() ? "" : ", namespace=" + checkpointNamespace) + ", checkpoint=" + checkpointId
         + (metadata.isEmpty() ? "" : ", metadata=" + metadata)
         + (durability == null ? "" : ", durability=" + durability) + "}";
   }

@@ -115,9 +115,9 @@ class SamplesTest {
     assertTrue(lines.get(0).startsWith("state: values=1 next=[] metadata="), lines.get(0));
     assertEquals(List.of(
         "history: step=2 source=loop values=1 next=[] tasks=[]",
-        "history: step=1 source=input values=0 next=[accumulate] tasks=[]",
+        "history: step=1 source=input values=0 next=[accumulate] tasks=[accumulate]",
         "history: step=0 source=loop values=0 next=[] tasks=[]",
-        "history: step=-1 source=input values=null next=[accumulate] tasks=[]"), lines.subList(1, 5));
+        "history: step=-1 source=input values=null next=[accumulate] tasks=[accumulate]"), lines.subList(1, 5));
   }
 
   @Test

@@ -79,13 +79,15 @@ final class ServerApi {
         .route(request -> request.method().equals(io.netty.handler.codec.http.HttpMethod.PATCH)
             && threadOfPath(request) != null, handle((request, body) -> Mono.defer(() ->
             patchThread(java.util.Objects.requireNonNull(threadOfPath(request)), body))))
-        .get("/threads/{tid}/state", handle((request, body) -> threadState(request.param("tid"))))
+        .get("/threads/{tid}/state", handle((request, body) -> threadState(request.param("tid"),
+            booleanParam(request, "subgraphs"))))
         .post("/threads/{tid}/history", handle((request, body) -> history(request.param("tid"), body)))
         .post("/threads/{tid}/copy", handle((request, body) -> copyThread(request.param("tid"))))
         .post("/threads/{tid}/state/checkpoint", handle((request, body) -> stateAt(request.param("tid"),
-            body.path("checkpoint").path("checkpoint_id"))))
+            body.path("checkpoint").path("checkpoint_id"), namespaceOf(body.path("checkpoint")),
+            booleanField(body, "subgraphs"))))
         .get("/threads/{tid}/state/{cid}", handle((request, body) -> stateAt(request.param("tid"),
-            JSON.getNodeFactory().textNode(request.param("cid")))))
+            JSON.getNodeFactory().textNode(request.param("cid")), "", booleanParam(request, "subgraphs"))))
         .post("/threads/{tid}/state", handle((request, body) -> updateState(request.param("tid"), body)))
         .post("/runs/stream", (request, response) -> stream(request, response, null))
         .post("/runs/wait", (request, response) -> waitFor(request, response, null))
@@ -517,24 +519,70 @@ final class ServerApi {
     return graph;
   }
 
-  private Mono<JsonNode> threadState(String threadId) {
+  /** {@code GET /threads/{id}/state}: the latest ThreadState; nested states in {@code tasks[].state} with subgraphs. */
+  private Mono<JsonNode> threadState(String threadId, boolean subgraphs) {
     return threads.require(threadId).flatMap(thread -> thread.graphId() == null ? Mono.just(emptyState(threadId))
-        : graphOf(thread).getState(RunConfig.thread(threadId))
-            .<JsonNode>map(this::state)
+        : graphOf(thread).getState(RunConfig.thread(threadId), true)
+            .<JsonNode>map(snapshot -> state(snapshot, subgraphs))
             .defaultIfEmpty(emptyState(threadId)));
   }
 
-  /** The thread's state at a checkpoint ({@code POST .../state/checkpoint} and {@code GET .../state/{id}}). */
-  private Mono<JsonNode> stateAt(String threadId, JsonNode id) {
+  /**
+   * The thread's state at a checkpoint ({@code POST .../state/checkpoint} and {@code GET .../state/{id}}); with a
+   * {@code checkpoint_ns}, that nested graph's or entrypoint's state as of the checkpoint.
+   */
+  private Mono<JsonNode> stateAt(String threadId, JsonNode id, String namespace, boolean subgraphs) {
     if (!id.isTextual()) {
       return Mono.error(HttpProblem.invalid("checkpoint.checkpoint_id is required"));
     }
+    String what = "checkpoint " + id.asText() + (namespace.isEmpty() ? "" : " in checkpoint_ns '" + namespace + "'");
     return threads.require(threadId).flatMap(thread -> thread.graphId() == null
-        ? Mono.error(HttpProblem.notFound("checkpoint " + id.asText()))
-        : graphOf(thread).getState(RunConfig.thread(threadId).withCheckpointId(id.asText()))
-            .<JsonNode>map(this::state)
-            .onErrorMap(IllegalArgumentException.class, error -> HttpProblem.notFound("checkpoint " + id.asText()))
-            .switchIfEmpty(Mono.error(() -> HttpProblem.notFound("checkpoint " + id.asText()))));
+        ? Mono.error(HttpProblem.notFound(what))
+        : graphOf(thread).getState(RunConfig.thread(threadId).withCheckpointNamespace(namespace)
+                .withCheckpointId(id.asText()), true)
+            .<JsonNode>map(snapshot -> state(snapshot, subgraphs))
+            .onErrorMap(IllegalArgumentException.class, error -> HttpProblem.notFound(what))
+            .switchIfEmpty(Mono.error(() -> HttpProblem.notFound(what))));
+  }
+
+  /** A checkpoint object's {@code checkpoint_ns}: "" when absent; 422 unless a string of valid segments. */
+  private static String namespaceOf(JsonNode checkpoint) {
+    JsonNode namespace = checkpoint.path("checkpoint_ns");
+    if (namespace.isMissingNode() || namespace.isNull()) {
+      return "";
+    }
+    if (!namespace.isTextual()) {
+      throw HttpProblem.invalid("checkpoint.checkpoint_ns must be a string");
+    }
+    try {
+      return RunConfig.thread("-").withCheckpointNamespace(namespace.asText()).checkpointNamespace();
+    } catch (IllegalArgumentException e) {
+      throw HttpProblem.invalid("checkpoint.checkpoint_ns: " + e.getMessage());
+    }
+  }
+
+  /** A boolean query parameter: false when absent; 422 unless {@code true} or {@code false}. */
+  private static boolean booleanParam(HttpServerRequest request, String name) {
+    String value = queryParam(request, name);
+    if (value == null || value.equals("false")) {
+      return false;
+    }
+    if (value.equals("true")) {
+      return true;
+    }
+    throw HttpProblem.invalid(name + " must be true or false, was '" + value + "'");
+  }
+
+  /** A boolean body field: false when absent or null; 422 unless a boolean. */
+  private static boolean booleanField(JsonNode body, String name) {
+    JsonNode value = body.path(name);
+    if (value.isMissingNode() || value.isNull()) {
+      return false;
+    }
+    if (!value.isBoolean()) {
+      throw HttpProblem.invalid(name + " must be a boolean");
+    }
+    return value.booleanValue();
   }
 
   /** Sets the thread's value (an entrypoint's saved and returned value); 409 while a run is unfinished. */
@@ -557,6 +605,8 @@ final class ServerApi {
       if (checkpointId.isTextual()) {
         config = config.withCheckpointId(checkpointId.asText());
       }
+      // a nested graph's state (checkpoint.checkpoint_ns) is refused by the engine: 422 with its reason
+      config = config.withCheckpointNamespace(namespaceOf(body.path("checkpoint")));
       Object value = JSON.convertValue(body.path("values"), JSON.constructType(graph.outputType()));
       // as_node names a node of a served StateGraph; for an entrypoint it may name the graph (or be absent)
       String asNode = body.path("as_node").isTextual() ? body.get("as_node").asText() : null;
@@ -577,11 +627,14 @@ final class ServerApi {
 
   /**
    * history: newest first, at most {@code limit}; {@code before} (an id or {@code {configurable:{checkpoint_id}}})
-   * starts below that checkpoint, {@code checkpoint.checkpoint_id} at it; {@code metadata} keeps the checkpoints
-   * whose metadata contains those entries.
+   * starts below that checkpoint, {@code checkpoint.checkpoint_id} at it; {@code checkpoint.checkpoint_ns} lists a
+   * nested graph's states instead; {@code metadata} keeps the checkpoints whose metadata contains those entries;
+   * {@code subgraphs} adds the nested states to the tasks.
    */
   private Mono<JsonNode> history(String threadId, JsonNode body) {
     int limit = nonNegative(body, "limit", 10);
+    boolean subgraphs = booleanField(body, "subgraphs");
+    String namespace = namespaceOf(body.path("checkpoint")); // a nested graph's states, from the thread's history
     JsonNode before = body.path("before").isTextual() ? body.get("before")
         : body.path("before").path("configurable").path("checkpoint_id");
     JsonNode at = body.path("checkpoint").path("checkpoint_id");
@@ -591,21 +644,21 @@ final class ServerApi {
         return Mono.just(JSON.createArrayNode());
       }
       Entrypoint<?, ?> graph = graphOf(thread);
-      RunConfig config = RunConfig.thread(threadId);
+      RunConfig config = RunConfig.thread(threadId).withCheckpointNamespace(namespace);
       Flux<StateSnapshot> snapshots;
       if (before.isTextual()) {
-        snapshots = graph.getStateHistory(config.withCheckpointId(before.asText()));
+        snapshots = graph.getStateHistory(config.withCheckpointId(before.asText()), true);
       } else if (at.isTextual()) {
         RunConfig from = config.withCheckpointId(at.asText());
-        snapshots = graph.getState(from).flux().concatWith(graph.getStateHistory(from));
+        snapshots = graph.getState(from, true).flux().concatWith(graph.getStateHistory(from, true));
       } else {
-        snapshots = graph.getStateHistory(config);
+        snapshots = graph.getStateHistory(config, true);
       }
       return snapshots
           .onErrorMap(IllegalArgumentException.class, error -> HttpProblem.notFound(error.getMessage()))
           .filter(snapshot -> snapshot.metadata().entrySet().containsAll(metadata.entrySet()))
           .take(Math.max(0, limit))
-          .<JsonNode>map(this::state).collectList().map(states -> {
+          .<JsonNode>map(snapshot -> state(snapshot, subgraphs)).collectList().map(states -> {
             ArrayNode array = JSON.createArrayNode();
             states.forEach(array::add);
             return array;
@@ -626,7 +679,12 @@ final class ServerApi {
     return node;
   }
 
-  private ObjectNode state(StateSnapshot snapshot) {
+  /**
+   * The wire ThreadState of a snapshot. Each task: {@code path ["__pregel_pull", name]} (an entrypoint or a node);
+   * {@code checkpoint} addresses the nested graph or entrypoint it ran that is paused or failed (its
+   * {@code checkpoint_ns}), and with {@code subgraphs} {@code state} is that one's ThreadState, recursively.
+   */
+  private ObjectNode state(StateSnapshot snapshot, boolean subgraphs) {
     ObjectNode node = JSON.createObjectNode();
     node.set("values", JSON.valueToTree(snapshot.values()));
     node.set("next", JSON.valueToTree(snapshot.next()));
@@ -637,13 +695,22 @@ final class ServerApi {
       wire.put("name", task.name());
       wire.put("error", task.error());
       wire.set("interrupts", JSON.valueToTree(task.interrupts()));
-      wire.putNull("checkpoint");
-      wire.putNull("state");
+      StateSnapshot nested = task.state();
+      if (nested == null) {
+        wire.putNull("checkpoint");
+      } else {
+        ObjectNode checkpoint = checkpoint(nested.config());
+        checkpoint.remove("checkpoint_map");
+        wire.set("checkpoint", checkpoint);
+      }
+      wire.set("state", subgraphs && nested != null ? state(nested, true) : NullNode.getInstance());
       wire.set("result", JSON.valueToTree(task.result()));
-      wire.putArray("path").add("__pregel_push");
+      wire.putArray("path").add("__pregel_pull").add(task.name());
     }
     ObjectNode metadata = JSON.valueToTree(snapshot.metadata());
-    metadata.putObject("parents");
+    if (!metadata.has("parents")) {
+      metadata.putObject("parents");
+    }
     node.set("metadata", metadata);
     node.put("created_at", snapshot.createdAt().toString());
     node.set("checkpoint", checkpoint(snapshot.config()));
@@ -656,7 +723,7 @@ final class ServerApi {
   private static ObjectNode checkpoint(RunConfig config) {
     ObjectNode node = JSON.createObjectNode();
     node.put("thread_id", config.threadId().orElse(""));
-    node.put("checkpoint_ns", "");
+    node.put("checkpoint_ns", config.checkpointNamespace());
     node.put("checkpoint_id", config.checkpointId().orElse(null));
     node.putNull("checkpoint_map");
     return node;

@@ -130,6 +130,18 @@ class FluxgraphServerIT {
     JsonNode state = send("GET", "/threads/" + threadId + "/state", "").json();
     assertEquals("graph", state.get("next").get(0).asText());
     assertEquals("Please provide feedback: foo bar", state.get("interrupts").get(0).get("value").asText());
+    // the pending work is the entrypoint, with the interrupt UIs show (tasks[0].interrupts); step_1 is done
+    assertEquals(1, state.get("tasks").size(), state.toString());
+    JsonNode task = state.get("tasks").get(0);
+    assertEquals("graph", task.get("name").asText());
+    assertEquals(state.get("interrupts"), task.get("interrupts"));
+    assertEquals("[\"__pregel_pull\",\"graph\"]", task.get("path").toString());
+    assertTrue(task.get("error").isNull() && task.get("result").isNull() && task.get("checkpoint").isNull()
+        && task.get("state").isNull(), task.toString());
+    assertEquals(state.get("interrupts"), thread.get("interrupts").get(task.get("id").asText()),
+        "the thread's interrupts are keyed by the pending task");
+    JsonNode history = send("POST", "/threads/" + threadId + "/history", "{}").json();
+    assertEquals(state.get("tasks"), history.get(0).get("tasks"));
 
     Reply resumed = send("POST", "/threads/" + threadId + "/runs/stream",
         "{\"assistant_id\":\"hitl\",\"command\":{\"resume\":\"baz\"},\"stream_mode\":[\"updates\",\"values\"]}");
@@ -139,6 +151,7 @@ class FluxgraphServerIT {
     assertEquals("\"foo bar baz\"", after.get(after.size() - 1)[1]);
     assertEquals("idle", send("GET", "/threads/" + threadId, "").json().get("status").asText());
     assertTrue(send("POST", "/threads/" + threadId + "/history", "{}").json().size() >= 2);
+    assertEquals(0, send("GET", "/threads/" + threadId + "/state", "").json().get("tasks").size());
   }
 
   @Test

@@ -37,7 +37,21 @@ class GraphServerIT {
         .addEdge("review", "publish")
         .compile(CompileOptions.defaults().withName("essay").withCheckpointer(new InMemorySaver())
             .withInterruptBefore("publish"));
-    server = FluxgraphServer.builder().graph("essay", graph.asEntrypoint()).port(0).discoverGraphs(false).build()
+    var reviewer = StateGraph.ofMap()
+        .addNode("draft", (state, context) -> Mono.just(Map.of("text", "draft about " + state.get("topic"))))
+        .addNode("review", (state, context) -> context.interrupt("approve " + state.get("text") + "?", String.class)
+            .map(answer -> Map.of("verdict", answer)))
+        .addEdge(StateGraph.START, "draft")
+        .addEdge("draft", "review")
+        .compile(CompileOptions.defaults().withName("reviewer"));
+    var desk = StateGraph.ofMap()
+        .addNode("write", reviewer)
+        .addNode("publish", (state, context) -> Mono.just(Map.of("published", state.get("text"))))
+        .addEdge(StateGraph.START, "write")
+        .addEdge("write", "publish")
+        .compile(CompileOptions.defaults().withName("desk").withCheckpointer(new InMemorySaver()));
+    server = FluxgraphServer.builder().graph("essay", graph.asEntrypoint()).graph("desk", desk.asEntrypoint())
+        .port(0).discoverGraphs(false).build()
         .start().block(Duration.ofSeconds(10));
     http = HttpClient.create().baseUrl("http://127.0.0.1:" + server.port());
   }
@@ -109,6 +123,63 @@ class GraphServerIT {
     assertTrue(refused.get("detail").asText().contains("'nowhere'"), refused.toString());
     send("POST", "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"essay\",\"command\":{\"goto\":[1]}}", 422);
     send("POST", "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"essay\",\"command\":\"go\"}", 422);
+  }
+
+  @Test
+  void aPausedSubgraphsStateIsShownWithSubgraphsTrue() {
+    String thread = send("POST", "/threads", "{}", 200).get("thread_id").asText();
+    send("POST", "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"desk\",\"input\":{\"topic\":\"otters\"}}",
+        200);
+    JsonNode flat = send("GET", "/threads/" + thread + "/state", "", 200);
+    JsonNode task = flat.get("tasks").get(0);
+    assertEquals("write", task.get("name").asText());
+    assertEquals("[\"__pregel_pull\",\"write\"]", task.get("path").toString());
+    assertEquals("approve draft about otters?", task.get("interrupts").get(0).get("value").asText());
+    assertTrue(task.get("state").isNull(), task.toString());
+    JsonNode checkpoint = task.get("checkpoint");
+    String namespace = checkpoint.get("checkpoint_ns").asText();
+    assertTrue(namespace.startsWith("write:"), checkpoint.toString());
+    assertEquals(thread, checkpoint.get("thread_id").asText());
+    assertEquals(flat.get("checkpoint").get("checkpoint_id"), checkpoint.get("checkpoint_id"));
+
+    JsonNode deep = send("GET", "/threads/" + thread + "/state?subgraphs=true", "", 200);
+    JsonNode nested = deep.get("tasks").get(0).get("state");
+    assertEquals("{\"topic\":\"otters\",\"text\":\"draft about otters\"}", nested.get("values").toString());
+    assertEquals("[\"review\"]", nested.get("next").toString());
+    assertEquals("review", nested.get("tasks").get(0).get("name").asText());
+    assertEquals(task.get("interrupts"), nested.get("tasks").get(0).get("interrupts"));
+    assertEquals(task.get("interrupts"), nested.get("interrupts"));
+    assertEquals(namespace, nested.get("checkpoint").get("checkpoint_ns").asText());
+    assertEquals(flat.get("checkpoint").get("checkpoint_id"), nested.get("metadata").get("parents").get(""));
+
+    // the nested state by its checkpoint (what the JS client's getState(thread, checkpoint) sends)
+    JsonNode addressed = send("POST", "/threads/" + thread + "/state/checkpoint", "{\"checkpoint\":"
+        + checkpoint + ",\"subgraphs\":true}", 200);
+    assertEquals(nested.get("values"), addressed.get("values"));
+    assertEquals(nested.get("tasks"), addressed.get("tasks"));
+    assertEquals(404, http.post().uri("/threads/" + thread + "/state/checkpoint")
+        .send(ByteBufFlux.fromString(Mono.just("{\"checkpoint\":{\"checkpoint_id\":"
+            + checkpoint.get("checkpoint_id") + ",\"checkpoint_ns\":\"write:nope\"}}")))
+        .response().block(Duration.ofSeconds(10)).status().code());
+    JsonNode history = send("POST", "/threads/" + thread + "/history", "{\"limit\":1,\"subgraphs\":true}", 200);
+    assertEquals(nested.get("values"), history.get(0).get("tasks").get(0).get("state").get("values"));
+    assertTrue(send("POST", "/threads/" + thread + "/history", "{\"limit\":1}", 200).get(0).get("tasks").get(0)
+        .get("state").isNull());
+    JsonNode nestedHistory = send("POST", "/threads/" + thread + "/history", "{\"checkpoint\":{\"checkpoint_ns\":\""
+        + namespace + "\"}}", 200);
+    assertEquals(1, nestedHistory.size(), nestedHistory.toString());
+    assertEquals(nested.get("values"), nestedHistory.get(0).get("values"));
+
+    JsonNode refused = send("POST", "/threads/" + thread + "/state", "{\"values\":{\"text\":\"edited\"},"
+        + "\"checkpoint\":" + checkpoint + "}", 422);
+    assertTrue(refused.get("detail").asText().contains(namespace), refused.toString());
+    send("GET", "/threads/" + thread + "/state?subgraphs=maybe", "", 422);
+    send("POST", "/threads/" + thread + "/history", "{\"subgraphs\":\"yes\"}", 422);
+
+    JsonNode done = send("POST", "/threads/" + thread + "/runs/wait",
+        "{\"assistant_id\":\"desk\",\"command\":{\"resume\":\"yes\"}}", 200);
+    assertEquals("draft about otters", done.get("published").asText());
+    assertEquals(0, send("GET", "/threads/" + thread + "/state?subgraphs=true", "", 200).get("tasks").size());
   }
 
   @Test

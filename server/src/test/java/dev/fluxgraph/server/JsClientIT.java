@@ -60,6 +60,17 @@ class JsClientIT {
             .addEdge("review", "publish")
             .compile(dev.fluxgraph.graph.CompileOptions.defaults().withName("review_graph").withCheckpointer(saver))
             .asEntrypoint())
+        .graph("desk", dev.fluxgraph.graph.StateGraph.ofMap()
+            .addNode("write", dev.fluxgraph.graph.StateGraph.ofMap()
+                .addNode("draft", (state, context) -> Mono.just(Map.of("text", "draft about " + state.get("topic"))))
+                .addNode("review", (state, context) -> context.interrupt("approve " + state.get("text") + "?",
+                    String.class).map(verdict -> Map.<String, Object>of("verdict", verdict)))
+                .addEdge(dev.fluxgraph.graph.StateGraph.START, "draft")
+                .addEdge("draft", "review")
+                .compile(dev.fluxgraph.graph.CompileOptions.defaults().withName("reviewer")))
+            .setEntryPoint("write")
+            .compile(dev.fluxgraph.graph.CompileOptions.defaults().withName("desk").withCheckpointer(saver))
+            .asEntrypoint())
         .build().start().block(Duration.ofSeconds(10));
     try {
       Process node = new ProcessBuilder("node", "e2e.mjs", "http://127.0.0.1:" + server.port())

@@ -1,0 +1,285 @@
+package dev.fluxgraph.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxgraph.checkpoint.Checkpoint;
+import dev.fluxgraph.checkpoint.CheckpointTuple;
+import dev.fluxgraph.checkpoint.PendingWrite;
+import dev.fluxgraph.types.Interrupt;
+import dev.fluxgraph.types.RunConfig;
+import dev.fluxgraph.types.StateSnapshot;
+import dev.fluxgraph.types.TaskState;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What {@code getState} and {@code getStateHistory} show of a checkpoint (SEMANTICS.md §4): the pending work as
+ * tasks, one per node that runs next (for an entrypoint, the entrypoint itself), each with the pending interrupts
+ * raised in it or in anything it called, its error and, when asked, the snapshot of the nested graph or
+ * entrypoint it ran that is paused or failed.
+ *
+ * <p>Everything is read from the checkpoint and its writes. Interrupts and the errors of nested calls record the
+ * path of scope ids they were raised under and their namespace ({@link CheckpointFormat#interruptValue}); a nested
+ * graph records its state after its input and after each superstep ({@link PendingWrite#SUBGRAPH}) as writes of
+ * the run that called it, so replay, forks, copies and deletion treat it like any other write. A nested snapshot's
+ * values are plain JSON data (maps, lists, strings, numbers, booleans): the nested graph's state type is not known
+ * where the thread is read.
+ */
+final class Snapshots {
+
+  private Snapshots() {
+  }
+
+  /** The snapshot of a checkpoint of the thread's own (root) run. */
+  static StateSnapshot root(CheckpointTuple tuple, EntrypointSpec spec, boolean subgraphs) {
+    Checkpoint checkpoint = tuple.checkpoint();
+    boolean pending = CheckpointFormat.pending(checkpoint);
+    String rootId = rootId(checkpoint, spec);
+    Writes writes = new Writes(tuple, pending, rootId);
+    List<String> next = CheckpointFormat.nextOf(checkpoint, spec);
+    List<TaskState> tasks = new ArrayList<>(next.size());
+    if (spec.graph() == null || checkpoint.values().containsKey(CheckpointFormat.START)) {
+      // the entrypoint itself, or the input step of a graph: the run's root call holds everything pending
+      for (String name : next) {
+        tasks.add(writes.task(rootId, name, List.of(), false, subgraphs));
+      }
+    } else {
+      int superstep = CheckpointFormat.superstep(checkpoint);
+      for (String node : next) {
+        tasks.add(writes.task(GraphLoop.nodeId(rootId, node, superstep), node, List.of(), true, subgraphs));
+      }
+    }
+    return new StateSnapshot(CheckpointFormat.values(checkpoint, spec), next, CheckpointFormat.config(checkpoint),
+        checkpoint.metadata(), checkpoint.createdAt(), CheckpointFormat.parentConfig(checkpoint), tasks,
+        writes.interruptsUnder(null));
+  }
+
+  /**
+   * The snapshot, as of this checkpoint of the thread, of the nested graph or entrypoint whose checkpoint namespace
+   * is {@code namespace}: any nested graph the checkpoint's run started, or a nested entrypoint that paused or
+   * failed in it. Empty when there is none.
+   */
+  static Optional<StateSnapshot> nested(CheckpointTuple tuple, EntrypointSpec spec, String namespace,
+                                        boolean subgraphs) {
+    Checkpoint checkpoint = tuple.checkpoint();
+    Writes writes = new Writes(tuple, CheckpointFormat.pending(checkpoint), rootId(checkpoint, spec));
+    Nested run = writes.nested.get(namespace);
+    return run == null ? Optional.empty() : Optional.of(writes.snapshot(run, subgraphs));
+  }
+
+  /** The id of the run's root call (the entrypoint's, or the graph's whose node ids derive from it). */
+  private static String rootId(Checkpoint checkpoint, EntrypointSpec spec) {
+    return Ids.derive(CheckpointFormat.runId(checkpoint), CheckpointFormat.ROOT_NAMESPACE, spec.name());
+  }
+
+  /** An interrupt as recorded: where it was raised and its position among the writes. */
+  private record Raised(Interrupt interrupt, List<String> path, int position) {
+  }
+
+  /**
+   * A nested graph or entrypoint call recorded in the writes: its call id, name, namespace, the scope path down to
+   * it, and for a graph its latest recorded state.
+   */
+  private record Nested(String id, String name, List<String> namespace, List<String> path,
+                        @Nullable JsonNode graphState) {
+    Nested withGraphState(JsonNode state) {
+      return new Nested(id, name, namespace, path, state);
+    }
+  }
+
+  /** A checkpoint's writes, indexed once for the views above. */
+  private static final class Writes {
+    private final Checkpoint checkpoint;
+    private final Map<String, PendingWrite> results = new HashMap<>();
+    private final Map<String, PendingWrite> errors = new HashMap<>();
+    private final Map<String, Integer> errorPositions = new HashMap<>();
+    private final List<Raised> pending = new ArrayList<>();
+    private final Map<String, Nested> nested = new LinkedHashMap<>(); // by checkpoint namespace
+
+    /** {@code rootId}: where interrupts recorded without a path (by earlier versions) are attributed from. */
+    Writes(CheckpointTuple tuple, boolean pendingRun, String rootId) {
+      this.checkpoint = tuple.checkpoint();
+      List<PendingWrite> all = tuple.writes();
+      Set<String> answered = new HashSet<>();
+      for (PendingWrite write : all) {
+        if (write.channel().equals(PendingWrite.RESUME)) {
+          answered.add(write.taskId());
+        }
+      }
+      for (int i = 0; i < all.size(); i++) {
+        PendingWrite write = all.get(i);
+        switch (write.channel()) {
+          case PendingWrite.RESULT -> results.put(write.taskId(), write);
+          case PendingWrite.ERROR -> {
+            errors.put(write.taskId(), write);
+            errorPositions.put(write.taskId(), i);
+            List<String> namespace = strings(write.value().get("namespace"));
+            if (!namespace.isEmpty()) { // a nested graph or entrypoint call that failed
+              found(namespace, strings(write.value().get("path")));
+            }
+          }
+          case PendingWrite.INTERRUPT -> {
+            List<String> path = strings(write.value().get("path"));
+            found(strings(write.value().get("namespace")), path);
+            if (pendingRun && !answered.contains(write.taskId())) {
+              pending.add(new Raised(new Interrupt(write.taskId(), Json.toPlain(write.value().path("value"))),
+                  path.isEmpty() ? List.of(rootId, write.value().path("scope").asText()) : path, i));
+            }
+          }
+          case PendingWrite.SUBGRAPH -> {
+            Nested run = found(strings(write.value().get("namespace")), strings(write.value().get("path")));
+            JsonNode latest = run == null ? null : run.graphState();
+            if (run != null && (latest == null
+                || latest.path("superstep").asInt() <= write.value().path("superstep").asInt())) {
+              nested.put(String.join("|", run.namespace()), run.withGraphState(write.value()));
+            }
+          }
+          default -> {
+            // other channels carry nothing a state view shows
+          }
+        }
+      }
+    }
+
+    /**
+     * Registers the nested runs a namespace names (each segment is {@code "<name>:<call id>"}); the path holds the
+     * call ids. Returns the innermost.
+     */
+    private @Nullable Nested found(List<String> namespace, List<String> path) {
+      Nested innermost = null;
+      for (int depth = 1; depth <= namespace.size(); depth++) {
+        String segment = namespace.get(depth - 1);
+        int colon = segment.lastIndexOf(':');
+        if (colon < 0) {
+          return innermost; // not written by this engine
+        }
+        String id = segment.substring(colon + 1);
+        int at = path.indexOf(id);
+        List<String> prefix = namespace.subList(0, depth);
+        String key = String.join("|", prefix);
+        Nested known = nested.get(key);
+        if (known == null) {
+          known = new Nested(id, segment.substring(0, colon), List.copyOf(prefix),
+              at < 0 ? List.of(id) : List.copyOf(path.subList(0, at + 1)), null);
+          nested.put(key, known);
+        }
+        innermost = known;
+      }
+      return innermost;
+    }
+
+    /**
+     * The task {@code id} (an entrypoint's or nested entrypoint's call, or a node's call) whose work runs in
+     * {@code namespace}: its pending interrupts, its error, its result (nodes: the update they recorded) and, when
+     * asked, the snapshot of a nested run of its that is paused or failed.
+     */
+    TaskState task(String id, String name, List<String> namespace, boolean node, boolean subgraphs) {
+      List<Interrupt> interrupts = interruptsUnder(id);
+      Object result = null;
+      PendingWrite recorded = results.get(id);
+      if (node && recorded != null) {
+        Object outcome = Json.toPlain(recorded.value());
+        // a node records its update and where it sent the run
+        result = outcome instanceof Map<?, ?> map && map.containsKey("goTo") ? map.get("update") : outcome;
+      }
+      StateSnapshot state = null;
+      if (subgraphs) {
+        for (Nested run : nested.values()) {
+          if (run.namespace().size() == namespace.size() + 1 && run.namespace().subList(0, namespace.size())
+              .equals(namespace) && run.path().contains(id) && stopped(run)) {
+            state = snapshot(run, true);
+            break;
+          }
+        }
+      }
+      return new TaskState(id, name, recorded == null ? error(id) : null, interrupts, result, state);
+    }
+
+    /**
+     * The error of task {@code id}'s last attempt: its error write, unless an interrupt pending under it came later
+     * (a continuation ran it again and it paused).
+     */
+    private @Nullable String error(String id) {
+      PendingWrite error = errors.get(id);
+      if (error == null) {
+        return null;
+      }
+      int position = errorPositions.get(id);
+      for (Raised raised : pending) {
+        if (raised.position() > position && raised.path().contains(id)) {
+          return null;
+        }
+      }
+      return error.value().path("message").asText();
+    }
+
+    /** The pending interrupts raised under the scope {@code id} (null: all of them), in recorded order. */
+    List<Interrupt> interruptsUnder(@Nullable String id) {
+      List<Interrupt> under = new ArrayList<>();
+      for (Raised raised : pending) {
+        if (id == null || raised.path().contains(id)) {
+          under.add(raised.interrupt());
+        }
+      }
+      return under;
+    }
+
+    /** Whether the nested run is paused (an interrupt under it is pending) or failed (it has an error, no result). */
+    private boolean stopped(Nested run) {
+      return !interruptsUnder(run.id()).isEmpty() || (errors.containsKey(run.id()) && !results.containsKey(run.id()));
+    }
+
+    /** The nested run's own snapshot: its state and next nodes (a graph) or itself as next (an entrypoint). */
+    StateSnapshot snapshot(Nested run, boolean subgraphs) {
+      RunConfig config = RunConfig.thread(checkpoint.threadId())
+          .withCheckpointNamespace(String.join("|", run.namespace())).withCheckpointId(checkpoint.id());
+      Map<String, Object> metadata = new LinkedHashMap<>();
+      List<TaskState> tasks = new ArrayList<>();
+      JsonNode graph = run.graphState();
+      Object values = null;
+      List<String> next;
+      Instant createdAt = checkpoint.createdAt();
+      if (graph != null) {
+        int superstep = graph.path("superstep").asInt();
+        values = Json.toPlain(graph.path("state"));
+        next = strings(graph.get("next"));
+        for (String node : next) {
+          tasks.add(task(GraphLoop.nodeId(run.id(), node, superstep), node, run.namespace(), true, subgraphs));
+        }
+        createdAt = Instant.parse(graph.path("created_at").asText(createdAt.toString()));
+        metadata.put("source", "loop");
+        metadata.put("step", superstep);
+      } else { // an entrypoint: pending until its call has a result, which is then its value
+        PendingWrite result = results.get(run.id());
+        next = result == null ? List.of(run.name()) : List.of();
+        if (result == null) {
+          tasks.add(task(run.id(), run.name(), run.namespace(), false, subgraphs));
+        } else {
+          values = Json.toPlain(result.value());
+        }
+        metadata.put("source", result == null ? "input" : "loop");
+        metadata.put("step", result == null ? -1 : 0);
+      }
+      Map<String, Object> parents = new LinkedHashMap<>();
+      parents.put(String.join("|", run.namespace().subList(0, run.namespace().size() - 1)), checkpoint.id());
+      metadata.put("parents", parents);
+      return new StateSnapshot(values, next, config, metadata, createdAt, null, tasks, interruptsUnder(run.id()));
+    }
+  }
+
+  private static List<String> strings(@Nullable JsonNode array) {
+    if (array == null || !array.isArray()) {
+      return List.of();
+    }
+    List<String> strings = new ArrayList<>(array.size());
+    array.forEach(item -> strings.add(item.asText()));
+    return strings;
+  }
+}
