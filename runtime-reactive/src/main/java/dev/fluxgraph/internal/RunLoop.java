@@ -377,6 +377,9 @@ public final class RunLoop {
   /** Ends a root graph run at a breakpoint, as a pause without interrupts. */
   void stopAt(GraphLoop.Breakpoint breakpoint) {
     stoppedAt = breakpoint;
+    synchronized (lock) {
+      stopping = true; // as for a pause: nothing starts any more
+    }
     halted.tryEmitValue(PAUSED);
   }
 
