@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.netty.channel.AbortedException;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.http.server.HttpServerRoutes;
@@ -201,7 +202,11 @@ final class ServerApi {
     String detail = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
     if (status == 500) {
       detail = "internal error: " + error.getClass().getSimpleName();
-      LOG.error("internal error answered with 500", error); // the client gets no trace
+      if (error instanceof AbortedException) { // the client left: nothing went wrong here
+        LOG.debug("client left before the answer: {}", error.toString());
+      } else {
+        LOG.error("internal error answered with 500", error); // the client gets no trace
+      }
     }
     if (response.hasSentHeaders()) {
       return Mono.empty();

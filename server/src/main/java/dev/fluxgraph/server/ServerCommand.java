@@ -85,7 +85,7 @@ final class ServerCommand implements Callable<Integer> {
 
   private final CountDownLatch stopped = new CountDownLatch(1);
 
-  /** Runs the command line with the process's standard streams; see {@link #run(String[], PrintWriter, PrintWriter)}. */
+  /** Runs the command line on the process's standard streams: {@link #run(String[], PrintWriter, PrintWriter)}. */
   static int run(String[] args) {
     return run(args, new PrintWriter(System.out, true, StandardCharsets.UTF_8),
         new PrintWriter(System.err, true, StandardCharsets.UTF_8));
@@ -155,8 +155,8 @@ final class ServerCommand implements Callable<Integer> {
           postgresStore = PostgresStore.connect(url);
           resources.add(0, postgresStore);
         } catch (IllegalArgumentException | IllegalStateException e) { // the driver refused the URL's options
-          throw new ParameterException(line, "--database-url " + mask(url) + " is not usable (" + mask(e.getMessage(), url)
-              + "); write it as " + URL_FORM);
+          throw new ParameterException(line, "--database-url " + mask(url) + " is not usable ("
+              + mask(e.getMessage(), url) + "); write it as " + URL_FORM);
         }
         try {
           saver.setup().then(postgresStore.setup()).block(START_TIMEOUT);

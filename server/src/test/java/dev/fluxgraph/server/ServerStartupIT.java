@@ -111,8 +111,9 @@ class ServerStartupIT {
     assertEquals(200, ok.statusCode());
     child.stop();
     String out = child.out();
-    assertTrue(Pattern.compile("INFO  \\[main\\] \\S*FluxgraphServer - Fluxgraph server listening on http://127\\.0\\.0\\.1:"
-        + port + " \\(storage: in memory \\(nothing is kept\\)\\)").matcher(out).find(), out);
+    Pattern listening = Pattern.compile("INFO  \\[main\\] \\S*FluxgraphServer - Fluxgraph server listening on "
+        + "http://127\\.0\\.0\\.1:" + port + " \\(storage: in memory \\(nothing is kept\\)\\)");
+    assertTrue(listening.matcher(out).find(), out);
     assertTrue(out.contains("Fluxgraph server stopping"), out);
     assertFalse(out.contains(" DEBUG "), "INFO is the default level:\n" + out);
     for (String line : out.lines().toList()) {
