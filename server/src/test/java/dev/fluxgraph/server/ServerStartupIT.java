@@ -164,7 +164,7 @@ class ServerStartupIT {
 
   /**
    * The embedded PostgreSQL: its output goes to {@code <data-dir>.log}, not to the console; a second server on the
-   * same {@code --data-dir} is refused in one line; on its database a missing database name is one line too; and
+   * same {@code --data-dir} is refused in one line; on its database a missing database or role is one line too; and
    * after the first server was killed (its PostgreSQL left running), a new one names the leftover in one line.
    */
   @Test
@@ -194,6 +194,11 @@ class ServerStartupIT {
           + "no such database (");
       assertTrue(noDatabase.err().contains("create it or fix the database name in --database-url"),
           noDatabase.err());
+
+      String stranger = "r2dbc:postgresql://nobody_here@localhost:" + embedded.group(1) + "/postgres";
+      assertProblem(run("--port", "0", "--database-url", stranger), 1, "fluxgraph: PostgreSQL at localhost:"
+          + embedded.group(1) + "/postgres refused the login (role \"nobody_here\" does not exist); fix the user or "
+          + "password in --database-url");
 
       first.process().destroyForcibly().waitFor(); // kill -9: its PostgreSQL goes on running
       Outcome afterKill = run("--port", "0", "--data-dir", dataDir.toString());
