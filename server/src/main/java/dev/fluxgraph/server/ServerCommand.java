@@ -127,50 +127,15 @@ final class ServerCommand implements Callable<Integer> {
     checkListen(); // before the database starts: a taken port is the most common problem and should show at once
     List<AutoCloseable> resources = new ArrayList<>();
     FluxgraphServer server;
-    String storage;
+    Storage storage;
     try {
-      CheckpointSaver checkpointer;
-      Store store;
-      String url = databaseUrl;
-      if (inMemory) {
-        checkpointer = new InMemorySaver();
-        store = new InMemoryStore();
-        storage = "in memory (nothing is kept)";
-      } else {
-        String where;
-        if (url == null) {
-          Path dir = dataDir.toAbsolutePath().normalize();
-          url = startEmbedded(dir, resources);
-          where = describe(url) + " (the embedded one)";
-          storage = "embedded PostgreSQL in " + dir;
-        } else {
-          where = describe(url);
-          storage = "PostgreSQL at " + where;
-        }
-        PostgresSaver saver;
-        PostgresStore postgresStore;
-        try {
-          saver = PostgresSaver.connect(url);
-          resources.add(0, saver);
-          postgresStore = PostgresStore.connect(url);
-          resources.add(0, postgresStore);
-        } catch (IllegalArgumentException | IllegalStateException e) { // the driver refused the URL's options
-          throw new ParameterException(line, "--database-url " + mask(url) + " is not usable ("
-              + mask(e.getMessage(), url) + "); write it as " + URL_FORM);
-        }
-        try {
-          saver.setup().then(postgresStore.setup()).block(START_TIMEOUT);
-        } catch (RuntimeException e) {
-          throw StartupProblem.database(where, e);
-        }
-        checkpointer = saver;
-        store = postgresStore;
-      }
-      FluxgraphServer built = FluxgraphServer.builder().checkpointer(checkpointer).store(store).host(host)
-          .port(port).apiKey(apiKey).build();
+      storage = openStorage(line, resources);
+      FluxgraphServer built = FluxgraphServer.builder().checkpointer(storage.checkpointer()).store(storage.store())
+          .host(host).port(port).apiKey(apiKey).build();
       try {
         server = built.start().block(START_TIMEOUT);
       } catch (RuntimeException e) {
+        String url = storage.url();
         throw url != null && isDatabaseProblem(e) ? StartupProblem.database(describe(url), e)
             : StartupProblem.listen(host, port, e);
       }
@@ -182,7 +147,7 @@ final class ServerCommand implements Callable<Integer> {
       }
       throw e;
     }
-    log.info("Fluxgraph server listening on http://{}:{} (storage: {})", host, server.port(), storage);
+    log.info("Fluxgraph server listening on http://{}:{} (storage: {})", host, server.port(), storage.description());
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("Fluxgraph server stopping");
       server.stop().block(Duration.ofSeconds(10));
@@ -191,6 +156,49 @@ final class ServerCommand implements Callable<Integer> {
     }, "fluxgraph-shutdown"));
     stopped.await();
     return 0;
+  }
+
+  /** The server's persistence, what the "listening" line says about it, and its database URL (null in memory). */
+  private record Storage(CheckpointSaver checkpointer, Store store, String description, @Nullable String url) {
+  }
+
+  /**
+   * Opens the storage the options ask for (adding what must be closed to {@code resources}): memory, the embedded
+   * PostgreSQL, or the one of --database-url, with the checkpoint and store tables set up.
+   */
+  private Storage openStorage(CommandLine line, List<AutoCloseable> resources) {
+    if (inMemory) {
+      return new Storage(new InMemorySaver(), new InMemoryStore(), "in memory (nothing is kept)", null);
+    }
+    String url = databaseUrl;
+    String where;
+    String description;
+    if (url == null) {
+      Path dir = dataDir.toAbsolutePath().normalize();
+      url = startEmbedded(dir, resources);
+      where = describe(url) + " (the embedded one)";
+      description = "embedded PostgreSQL in " + dir;
+    } else {
+      where = describe(url);
+      description = "PostgreSQL at " + where;
+    }
+    PostgresSaver saver;
+    PostgresStore store;
+    try {
+      saver = PostgresSaver.connect(url);
+      resources.add(0, saver);
+      store = PostgresStore.connect(url);
+      resources.add(0, store);
+    } catch (IllegalArgumentException | IllegalStateException e) { // the driver refused the URL's options
+      throw new ParameterException(line, "--database-url " + mask(url) + " is not usable ("
+          + mask(e.getMessage(), url) + "); write it as " + URL_FORM);
+    }
+    try {
+      saver.setup().then(store.setup()).block(START_TIMEOUT);
+    } catch (RuntimeException e) {
+      throw StartupProblem.database(where, e);
+    }
+    return new Storage(saver, store, description, url);
   }
 
   /** --log-level (or FLUXGRAPH_LOG_LEVEL) sets Logback's root level; without either the configuration's stays. */
