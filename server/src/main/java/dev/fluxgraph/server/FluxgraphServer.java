@@ -38,10 +38,12 @@ public final class FluxgraphServer {
   /**
    * Starts the server with the graphs found on the class path: {@code --host} (127.0.0.1), {@code --port} (2024),
    * {@code --database-url <r2dbc url>}, {@code --data-dir <dir>} (embedded PostgreSQL, the default storage),
-   * {@code --in-memory}, {@code --api-key <key>} (or env {@code FLUXGRAPH_API_KEY}); {@code --help} lists them.
+   * {@code --in-memory}, {@code --api-key <key>} (or env {@code FLUXGRAPH_API_KEY}), {@code --log-level <level>} (or
+   * env {@code FLUXGRAPH_LOG_LEVEL}); {@code --help} lists them. Logs one line per event on standard output. A
+   * problem at start is one line on standard error naming it and the fix, and the exit code is 1 (2 for bad options).
    */
   public static void main(String[] args) {
-    System.exit(new picocli.CommandLine(new ServerCommand()).execute(args));
+    System.exit(ServerCommand.run(args));
   }
 
   /** Binds the port and serves; emits this server once it listens. Cold. */

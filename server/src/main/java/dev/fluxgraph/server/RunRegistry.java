@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -27,7 +29,7 @@ import reactor.core.publisher.Sinks;
  */
 final class RunRegistry {
 
-  private static final System.Logger LOG = System.getLogger(RunRegistry.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(RunRegistry.class);
 
   /** Lifecycle of a run, as the LangGraph API names it: pending, then running, then one of the final three. */
   enum Status {
@@ -177,6 +179,9 @@ final class RunRegistry {
         if (!status.canBecome(next)) {
           return false;
         }
+        if (LOG.isDebugEnabled()) {
+          LOG.debug("run {} of thread {}: {} -> {}", runId, threadId, status.wire(), next.wire());
+        }
         status = next;
         updatedAt = Instant.now();
         return true;
@@ -307,8 +312,8 @@ final class RunRegistry {
       next = run.saved.onErrorResume(error -> Mono.empty()).then(store.save(record)).cache();
       run.saved = next;
     }
-    next.subscribe(null, error -> LOG.log(System.Logger.Level.WARNING,
-        "could not save run " + run.runId + " (" + run.status.wire() + "): " + error.getMessage()));
+    next.subscribe(null, error -> LOG.warn("could not save run {} of thread {} ({}): {}", run.runId, run.threadId,
+        run.status.wire(), error.toString()));
   }
 
   /** A run ended: the next enqueued run of its thread gets its turn, the oldest finished runs are forgotten. */

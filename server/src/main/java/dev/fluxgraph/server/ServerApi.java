@@ -27,9 +27,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.netty.channel.AbortedException;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.http.server.HttpServerRoutes;
@@ -41,7 +44,7 @@ import reactor.netty.http.server.HttpServerRoutes;
  */
 final class ServerApi {
 
-  private static final System.Logger LOG = System.getLogger(ServerApi.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(ServerApi.class);
   private static final ObjectMapper JSON = FluxgraphJson.mapper();
   private static final int MAX_BODY_BYTES = 1 << 20;
   private static final Duration HEARTBEAT = Duration.ofSeconds(5);
@@ -201,7 +204,11 @@ final class ServerApi {
     String detail = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
     if (status == 500) {
       detail = "internal error: " + error.getClass().getSimpleName();
-      LOG.log(System.Logger.Level.ERROR, "internal error answered with 500", error); // the client gets no trace
+      if (error instanceof AbortedException) { // the client left: nothing went wrong here
+        LOG.debug("client left before the answer: {}", error.toString());
+      } else {
+        LOG.error("internal error answered with 500", error); // the client gets no trace
+      }
     }
     if (response.hasSentHeaders()) {
       return Mono.empty();
@@ -813,8 +820,8 @@ final class ServerApi {
     runs.cancel(run.threadId, run.runId)
         .flatMap(cancelled -> !cancelled ? Mono.empty() : deleteThread ? deleteThread(run.threadId).then()
             : threads.update(run.threadId, runs.threadStatusAfter(run, "idle"), null, Map.of()).then())
-        .subscribe(null, error -> LOG.log(System.Logger.Level.WARNING, "could not cancel run " + run.runId
-            + " after its client left: " + error));
+        .subscribe(null, error -> LOG.warn("could not cancel run {} of thread {} after its client left: {}", run.runId,
+            run.threadId, error.toString()));
   }
 
   /** DELETE of a run: an unfinished one is cancelled first (the thread is then idle); emits whether it existed. */

@@ -1,0 +1,420 @@
+package dev.fluxgraph.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The command line as a user runs it: {@code FluxgraphServer.main} in a child JVM on the test class path. A problem at
+ * start is exactly one line on standard error (the problem and the fix), no stack trace, and a non-zero exit code;
+ * a server that starts logs one line per event on standard output, at the level of {@code --log-level}.
+ */
+class ServerStartupIT {
+
+  /** One line of the default format: time, level, [thread], logger - message. */
+  private static final Pattern LOG_LINE = Pattern.compile(
+      "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) (ERROR|WARN |INFO |DEBUG|TRACE) "
+          + "\\[[^\\]]+\\] \\S+ - .*");
+  private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+) ");
+  private static final Duration START = Duration.ofSeconds(90);
+
+  @TempDir
+  Path work;
+  private Path graphs;
+
+  /** What a finished child JVM left. */
+  record Outcome(int exit, String out, String err) {
+    List<String> errLines() {
+      return err.lines().toList();
+    }
+  }
+
+  /** A running child JVM with its output files. */
+  record Child(Process process, Path outFile, Path errFile) {
+    String out() {
+      return read(outFile);
+    }
+
+    String err() {
+      return read(errFile);
+    }
+
+    /** Waits for the "listening" log line and returns the port in it; fails if the process ends first. */
+    int awaitListening() throws InterruptedException {
+      long deadline = System.nanoTime() + START.toNanos();
+      while (System.nanoTime() < deadline) {
+        Matcher listening = LISTENING.matcher(out());
+        if (listening.find()) {
+          return Integer.parseInt(listening.group(1));
+        }
+        if (!process.isAlive()) {
+          fail("the server ended with " + process.exitValue() + "\nstdout:\n" + out() + "\nstderr:\n" + err());
+        }
+        process.waitFor(100, TimeUnit.MILLISECONDS); // waits for the process, not for a time to pass
+      }
+      throw new AssertionError("no 'listening' line within " + START + "\nstdout:\n" + out() + "\nstderr:\n" + err());
+    }
+
+    /** Stops it as a terminal's Ctrl-C or a service manager would (SIGTERM: shutdown hooks run). */
+    int stop() throws InterruptedException {
+      process.destroy();
+      if (!process.waitFor(START.toSeconds(), TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        fail("the server did not stop on SIGTERM");
+      }
+      return process.exitValue();
+    }
+  }
+
+  @BeforeEach
+  void graphsOnTheClassPath() throws IOException {
+    graphs = Files.createDirectories(work.resolve("graphs"));
+    Path services = Files.createDirectories(graphs.resolve("META-INF/services"));
+    Files.writeString(services.resolve(GraphProvider.class.getName()), StartupTestGraphs.class.getName() + "\n");
+  }
+
+  // --- servers that start ---
+
+  @Test
+  void startsLogsOneLinePerEventAndStopsOnSigterm() throws Exception {
+    Child child = start(Map.of(), List.of(), "--in-memory", "--port", "0");
+    int port = child.awaitListening();
+    HttpResponse<String> ok = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ok")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, ok.statusCode());
+    child.stop();
+    String out = child.out();
+    Pattern listening = Pattern.compile("INFO  \\[main\\] \\S*FluxgraphServer - Fluxgraph server listening on "
+        + "http://127\\.0\\.0\\.1:" + port + " \\(storage: in memory \\(nothing is kept\\)\\)");
+    assertTrue(listening.matcher(out).find(), out);
+    assertTrue(out.contains("Fluxgraph server stopping"), out);
+    assertFalse(out.contains(" DEBUG "), "INFO is the default level:\n" + out);
+    for (String line : out.lines().toList()) {
+      assertTrue(LOG_LINE.matcher(line).matches(), "not one log line: " + line);
+    }
+    assertEquals("", child.err(), "nothing on stderr (no SLF4J warning)");
+  }
+
+  @Test
+  void logLevelFromTheEnvironmentAndTheOption() throws Exception {
+    Child debug = start(Map.of("FLUXGRAPH_LOG_LEVEL", "debug"), List.of(), "--in-memory", "--port", "0");
+    debug.awaitListening();
+    debug.stop();
+    assertTrue(debug.out().contains(" DEBUG "), debug.out());
+    assertEquals("", debug.err());
+
+    int port = freePort(); // at WARN there is no "listening" line to read the port from
+    Child quiet = start(Map.of("FLUXGRAPH_LOG_LEVEL", "debug"), List.of(), "--in-memory", "--port",
+        String.valueOf(port), "--log-level", "WARN"); // the option wins over the environment
+    awaitAnswer(quiet, port);
+    quiet.stop();
+    assertFalse(quiet.out().contains(" INFO "), quiet.out());
+    assertFalse(quiet.out().contains(" DEBUG "), quiet.out());
+    assertEquals("", quiet.err());
+  }
+
+  @Test
+  void ownLogbackConfigurationReplacesTheDefault() throws Exception {
+    Path config = work.resolve("my-logback.xml");
+    Files.writeString(config, """
+        <configuration>
+          <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
+            <encoder><pattern>MINE %level %msg%n</pattern></encoder>
+          </appender>
+          <root level="INFO"><appender-ref ref="OUT"/></root>
+        </configuration>
+        """);
+    Child child = start(Map.of(), List.of("-Dlogback.configurationFile=" + config), "--in-memory", "--port", "0");
+    long deadline = System.nanoTime() + START.toNanos();
+    while (!child.out().contains("MINE INFO Fluxgraph server listening on") && System.nanoTime() < deadline
+        && child.process().isAlive()) {
+      child.process().waitFor(100, TimeUnit.MILLISECONDS);
+    }
+    child.stop();
+    assertTrue(child.out().contains("MINE INFO Fluxgraph server listening on http://127.0.0.1:"), child.out());
+    assertEquals("", child.err());
+  }
+
+  /**
+   * The embedded PostgreSQL: its output goes to {@code <data-dir>.log}, not to the console; a second server on the
+   * same {@code --data-dir} is refused in one line; on its database a missing database or role is one line too; and
+   * after the first server was killed (its PostgreSQL left running), a new one names the leftover in one line.
+   */
+  @Test
+  void embeddedPostgresKeepsItsOutputInItsLogAndItsDirectoryToItself() throws Exception {
+    Path dataDir = work.resolve("data/postgres");
+    Child first = start(Map.of(), List.of(), "--port", "0", "--data-dir", dataDir.toString());
+    try {
+      first.awaitListening();
+      Matcher embedded = Pattern.compile("embedded PostgreSQL ready on port (\\d+)").matcher(first.out());
+      assertTrue(embedded.find(), first.out());
+      Path log = work.resolve("data/postgres.log");
+      assertTrue(Files.readString(log).contains("database system is ready to accept connections"),
+          "PostgreSQL's output is in its log file");
+      assertFalse(first.out().contains("database system is ready"), "and not on the console:\n" + first.out());
+      for (String line : first.out().lines().toList()) {
+        assertTrue(LOG_LINE.matcher(line).matches(), "not one log line: " + line);
+      }
+      assertEquals("", first.err());
+
+      Outcome second = run("--port", "0", "--data-dir", dataDir.toString());
+      assertProblem(second, 1, "fluxgraph: --data-dir " + dataDir + " is in use by another Fluxgraph server; stop "
+          + "it or pass another --data-dir");
+
+      String missing = "r2dbc:postgresql://postgres@localhost:" + embedded.group(1) + "/no_such_db";
+      Outcome noDatabase = run("--port", "0", "--database-url", missing);
+      assertProblem(noDatabase, 1, "fluxgraph: PostgreSQL at localhost:" + embedded.group(1) + "/no_such_db has "
+          + "no such database (");
+      assertTrue(noDatabase.err().contains("create it or fix the database name in --database-url"),
+          noDatabase.err());
+
+      String stranger = "r2dbc:postgresql://nobody_here@localhost:" + embedded.group(1) + "/postgres";
+      assertProblem(run("--port", "0", "--database-url", stranger), 1, "fluxgraph: PostgreSQL at localhost:"
+          + embedded.group(1) + "/postgres refused the login (role \"nobody_here\" does not exist); fix the user or "
+          + "password in --database-url");
+
+      first.process().destroyForcibly().waitFor(); // kill -9: its PostgreSQL goes on running
+      Outcome afterKill = run("--port", "0", "--data-dir", dataDir.toString());
+      assertProblem(afterKill, 1, "fluxgraph: a PostgreSQL left running by an earlier server holds --data-dir "
+          + dataDir + " (FATAL: lock file \"postmaster.pid\" already exists); stop it (pg_ctl stop -D " + dataDir
+          + ") or pass another --data-dir");
+    } finally {
+      if (first.process().isAlive()) {
+        first.stop();
+      }
+      stopLeftoverPostgres(dataDir);
+    }
+  }
+
+  // --- problems at start: one line, non-zero exit ---
+
+  @Test
+  void portInUse() throws Exception {
+    try (ServerSocket taken = new ServerSocket()) {
+      taken.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+      int port = taken.getLocalPort();
+      Outcome outcome = run("--port", String.valueOf(port)); // default storage: fails before PostgreSQL starts
+      assertProblem(outcome, 1, "fluxgraph: port " + port + " is in use on 127.0.0.1; pass --port <n> or stop the "
+          + "other program");
+      assertFalse(Files.exists(work.resolve("run/.fluxgraph")), "the embedded database was not started");
+    }
+  }
+
+  @Test
+  void hostThatIsNotThisMachine() throws Exception {
+    Outcome outcome = run("--in-memory", "--host", "203.0.113.7", "--port", "0"); // TEST-NET-3, never local
+    assertProblem(outcome, 1, "fluxgraph: cannot listen on 203.0.113.7: it is not an address of this machine; pass "
+        + "--host 127.0.0.1, 0.0.0.0 or another local address");
+  }
+
+  @Test
+  void databaseRefusesConnections() throws Exception {
+    int port = freePort(); // nobody listens there once it is closed
+    Outcome outcome = run("--port", "0", "--database-url", "r2dbc:postgresql://app:secret@127.0.0.1:" + port + "/app");
+    assertProblem(outcome, 1, "fluxgraph: cannot connect to PostgreSQL at 127.0.0.1:" + port + "/app (connection "
+        + "refused); start PostgreSQL there or fix the host and port in --database-url");
+  }
+
+  @Test
+  void databaseHostUnknown() throws Exception {
+    Outcome outcome = run("--port", "0", "--database-url", "r2dbc:postgresql://app@no-such-host.invalid:5432/app");
+    assertProblem(outcome, 1, "fluxgraph: cannot connect to PostgreSQL at no-such-host.invalid:5432/app: unknown host; "
+        + "fix the host in --database-url");
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "postgresql://app:secret@localhost/app | --database-url postgresql://app:***@localhost/app is not an R2DBC URL; "
+          + "write it as r2dbc:postgresql://user:password@host:5432/database",
+      "jdbc:postgresql://localhost:5432/app | --database-url jdbc:postgresql://localhost:5432/app is not an R2DBC URL "
+          + "(that is a JDBC URL); write it as r2dbc:postgresql://user:password@host:5432/database",
+      "r2dbc:mysql://app:secret@localhost/app | --database-url r2dbc:mysql://app:***@localhost/app names the driver "
+          + "'mysql', but Fluxgraph keeps its data in PostgreSQL; write it as "
+          + "r2dbc:postgresql://user:password@host:5432/database",
+      "r2dbc:postgresql | --database-url r2dbc:postgresql is malformed; write it as "
+          + "r2dbc:postgresql://user:password@host:5432/database",
+  })
+  void malformedDatabaseUrl(String url, String problem) throws Exception {
+    Outcome outcome = run("--port", "0", "--database-url", url);
+    assertProblem(outcome, 2, "fluxgraph: " + problem + " (--help lists the options)");
+    assertFalse(outcome.err().contains("secret"), "the password is not printed");
+  }
+
+  @Test
+  void dataDirThatIsAFile() throws Exception {
+    Path file = Files.writeString(work.resolve("notes.txt"), "not a directory");
+    assertProblem(run("--port", "0", "--data-dir", file.toString()), 1, "fluxgraph: --data-dir " + file
+        + " is a file, not a directory; pass a directory (it is created if missing)");
+  }
+
+  @Test
+  void dataDirThatCannotBeCreated() throws Exception {
+    Path file = Files.writeString(work.resolve("notes.txt"), "not a directory");
+    Path below = file.resolve("postgres"); // unwritable even for root: its parent is a file
+    Outcome outcome = run("--port", "0", "--data-dir", below.toString());
+    assertProblem(outcome, 1, "fluxgraph: cannot use --data-dir " + below + " (");
+    assertTrue(outcome.err().strip().endsWith("); pass a directory you can write to"), outcome.err());
+  }
+
+  @Test
+  void dataDirWithOtherFiles() throws Exception {
+    Path home = Files.createDirectories(work.resolve("home"));
+    Files.writeString(home.resolve("thesis.tex"), "\\documentclass{article}");
+    assertProblem(run("--port", "0", "--data-dir", home.toString()), 1, "fluxgraph: --data-dir " + home
+        + " is not empty and holds no PostgreSQL data; pass an empty or new directory");
+    assertEquals(List.of("thesis.tex"), List.of(home.toFile().list()), "nothing was written there");
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "--in-memory --database-url r2dbc:postgresql://localhost/app | --in-memory and --database-url exclude each "
+          + "other; pass one of them",
+      "--in-memory --data-dir somewhere | --data-dir is the embedded PostgreSQL's directory and has no effect with "
+          + "--in-memory; leave it out",
+      "--port 70000 | --port must be between 0 and 65535, was 70000",
+      "--port many | Invalid value for option '--port': 'many' is not an int",
+      "--log-level loud | --log-level 'loud' is not a log level; use one of error, warn, info, debug, trace, off",
+      "--por 2025 | Unknown options: '--por', '2025'; did you mean --port?",
+  })
+  void badOptions(String args, String problem) throws Exception {
+    assertProblem(run(args.split(" ")), 2, "fluxgraph: " + problem + " (--help lists the options)");
+  }
+
+  @Test
+  void badLogLevelInTheEnvironment() throws Exception {
+    assertProblem(run(Map.of("FLUXGRAPH_LOG_LEVEL", "chatty"), "--in-memory", "--port", "0"), 2,
+        "fluxgraph: FLUXGRAPH_LOG_LEVEL 'chatty' is not a log level; use one of error, warn, info, debug, trace, off "
+            + "(--help lists the options)");
+  }
+
+  @Test
+  void noGraphsOnTheClassPath() throws Exception {
+    graphs = work.resolve("empty"); // the services file is not on this class path
+    assertProblem(run("--in-memory", "--port", "0"), 1, "fluxgraph: no graphs to serve: put a jar with a "
+        + "GraphProvider (listed in META-INF/services/dev.fluxgraph.server.GraphProvider) on the class path");
+  }
+
+  @Test
+  void helpIsNoProblem() throws Exception {
+    Outcome help = run("--help");
+    assertEquals(0, help.exit());
+    assertTrue(help.out().contains("--log-level=<level>"), help.out());
+    assertEquals("", help.err());
+  }
+
+  // --- plumbing ---
+
+  /** Asserts a one-line problem: the exit code, stderr exactly one line starting with {@code line}, no trace. */
+  private static void assertProblem(Outcome outcome, int exit, String line) {
+    String shown = "\nexit " + outcome.exit() + "\nstderr:\n" + outcome.err() + "\nstdout:\n" + outcome.out();
+    assertEquals(exit, outcome.exit(), shown);
+    assertEquals(1, outcome.errLines().size(), "one line on stderr" + shown);
+    assertTrue(outcome.errLines().get(0).startsWith(line), "expected: " + line + shown);
+    assertFalse(outcome.err().contains("\tat ") || outcome.out().contains("\tat "), "no stack trace" + shown);
+  }
+
+  /** Asks {@code /ok} until the server answers; fails if the process ends first. */
+  private static void awaitAnswer(Child child, int port) throws Exception {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    HttpRequest ok = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ok")).build();
+    long deadline = System.nanoTime() + START.toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        assertEquals(200, http.send(ok, HttpResponse.BodyHandlers.ofString()).statusCode());
+        return;
+      } catch (IOException notYet) {
+        if (!child.process().isAlive()) {
+          fail("the server ended with " + child.process().exitValue() + "\nstderr:\n" + child.err());
+        }
+        child.process().waitFor(100, TimeUnit.MILLISECONDS);
+      }
+    }
+    fail("no answer on port " + port + " within " + START);
+  }
+
+  /** Stops a PostgreSQL that a killed server left running on {@code dataDir} (the first line of its pid file). */
+  private static void stopLeftoverPostgres(Path dataDir) throws Exception {
+    Path pidFile = dataDir.resolve("postmaster.pid");
+    if (!Files.exists(pidFile)) {
+      return;
+    }
+    long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).strip());
+    ProcessHandle postgres = ProcessHandle.of(pid).orElse(null);
+    if (postgres != null) {
+      postgres.destroy(); // SIGTERM: PostgreSQL's "smart" shutdown
+      postgres.onExit().get(60, TimeUnit.SECONDS);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket free = new ServerSocket(0)) {
+      return free.getLocalPort();
+    }
+  }
+
+  private Outcome run(String... args) throws Exception {
+    return run(Map.of(), args);
+  }
+
+  private Outcome run(Map<String, String> env, String... args) throws Exception {
+    Child child = start(env, List.of(), args);
+    if (!child.process().waitFor(START.toSeconds(), TimeUnit.SECONDS)) {
+      child.process().destroyForcibly();
+      fail("still running after " + START + ": " + String.join(" ", args) + "\nstdout:\n" + child.out());
+    }
+    return new Outcome(child.process().exitValue(), child.out(), child.err());
+  }
+
+  private Child start(Map<String, String> env, List<String> jvmOptions, String... args) throws IOException {
+    String classPath = System.getProperty("java.class.path") + File.pathSeparator + graphs;
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", classPath, FluxgraphServer.class.getName()));
+    command.addAll(List.of(args));
+    Path runDir = Files.createDirectories(work.resolve("run"));
+    Path out = Files.createTempFile(work, "stdout", ".txt");
+    Path err = Files.createTempFile(work, "stderr", ".txt");
+    ProcessBuilder builder = new ProcessBuilder(command).directory(runDir.toFile())
+        .redirectOutput(out.toFile()).redirectError(err.toFile());
+    builder.environment().remove("FLUXGRAPH_LOG_LEVEL");
+    builder.environment().remove("FLUXGRAPH_API_KEY");
+    builder.environment().putAll(env);
+    return new Child(builder.start(), out, err);
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+}
