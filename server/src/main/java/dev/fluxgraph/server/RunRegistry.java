@@ -71,12 +71,25 @@ final class RunRegistry {
     /** The run's saves, one after the other (guarded by this). */
     private Mono<Void> saved = Mono.empty();
     private @Nullable RunRegistry registry;
-    /** The SSE events of a streamed run, each with its id, kept for joinStream. */
-    private final Sinks.Many<Event> events = Sinks.many().replay().all();
-    private final java.util.concurrent.atomic.AtomicLong nextEventId = new java.util.concurrent.atomic.AtomicLong();
+    /** The run's SSE events, each with its id, kept for joinStream (the newest {@link #EVENTS_KEPT_PER_RUN}). */
+    private final Sinks.Many<Event> events = Sinks.many().replay().limit(EVENTS_KEPT_PER_RUN);
+    private long nextEventId; // guarded by emitting
+    /** The characters of the events published so far (what the registry's retention counts). */
+    private volatile long eventChars;
+    /** {@link #eventChars} when the run finished: what the registry's retention counted for it (guarded by it). */
+    private long countedChars;
 
-    /** One framed SSE event and its id. */
-    record Event(long id, String text) {
+    /**
+     * One framed SSE event and its id.
+     *
+     * @param name  the event name: the stream mode ({@code <mode>|<namespace>…} for subgraph chunks), metadata or error
+     */
+    record Event(long id, String name, String text) {
+      /** The stream mode of the event (its name without namespaces). */
+      String mode() {
+        int bar = name.indexOf('|');
+        return bar < 0 ? name : name.substring(0, bar);
+      }
     }
 
     Run(String runId, String threadId, String assistantId, Map<String, Object> metadata,
@@ -95,15 +108,13 @@ final class RunRegistry {
      */
     private final Object emitting = new Object();
 
-    void publish(String framed) {
+    /** Frames and publishes an event named {@code name} with {@code json} (compact JSON) as its data; ids count up. */
+    void publish(String name, String json) {
       synchronized (emitting) {
-        events.tryEmitNext(new Event(nextEventId.getAndIncrement(), framed));
-      }
-    }
-
-    void publishError(Throwable error) {
-      synchronized (emitting) {
-        events.tryEmitError(error);
+        long id = nextEventId++;
+        String text = "event: " + name + "\r\ndata: " + json + "\r\nid: " + id + "\r\n\r\n";
+        eventChars += text.length();
+        events.tryEmitNext(new Event(id, name, text));
       }
     }
 
@@ -113,9 +124,9 @@ final class RunRegistry {
       }
     }
 
-    /** The framed events with an id greater than {@code afterId}, then the live ones until the run ends. */
-    Flux<String> events(long afterId) {
-      return events.asFlux().filter(event -> event.id() > afterId).map(Event::text);
+    /** The kept events with an id greater than {@code afterId}, then the live ones until the run ends. */
+    Flux<Event> events(long afterId) {
+      return events.asFlux().filter(event -> event.id() > afterId);
     }
 
     RunStore.RunRecord record() {
@@ -206,6 +217,13 @@ final class RunRegistry {
 
   /** How many finished runs keep their live part (result, events) for join and joinStream in this process. */
   static final int FINISHED_RUNS_KEPT = 1_000;
+  /**
+   * How many characters of events the finished runs keep in all: past it the runs that finished first are forgotten
+   * (their records stay in the store), even when fewer than {@link #FINISHED_RUNS_KEPT} finished.
+   */
+  static final long FINISHED_EVENT_CHARS_KEPT = 64L << 20;
+  /** How many events a run keeps for joinStream: a late joiner of a longer run gets the newest ones. */
+  static final int EVENTS_KEPT_PER_RUN = 10_000;
 
   private final RunStore store;
   private final ConcurrentHashMap<String, Run> runs = new ConcurrentHashMap<>();
@@ -213,6 +231,8 @@ final class RunRegistry {
   private final HashMap<String, ArrayDeque<Run>> inflight = new HashMap<>();
   /** Finished runs, oldest first, for eviction (guarded by this). */
   private final ArrayDeque<Run> finished = new ArrayDeque<>();
+  /** The characters of the events of the runs in {@link #finished} (guarded by this). */
+  private long finishedEventChars;
 
   RunRegistry(RunStore store) {
     this.store = store;
@@ -328,8 +348,13 @@ final class RunRegistry {
       }
       save(run);
       finished.addLast(run);
-      while (finished.size() > FINISHED_RUNS_KEPT) {
+      // a run may still publish its last events (the error event, after its end); those few are not counted
+      run.countedChars = run.eventChars;
+      finishedEventChars += run.countedChars;
+      while (finished.size() > FINISHED_RUNS_KEPT
+          || finishedEventChars > FINISHED_EVENT_CHARS_KEPT && finished.size() > 1) {
         Run oldest = finished.removeFirst();
+        finishedEventChars -= oldest.countedChars;
         runs.remove(oldest.runId, oldest);
       }
     }

@@ -53,12 +53,24 @@ final class ServerCommand implements Callable<Integer> {
       description = "Require this key in the x-api-key header (default: env FLUXGRAPH_API_KEY).")
   @Nullable String apiKey;
 
+  @Option(names = "--cors-allow-origin", split = ",", paramLabel = "ORIGIN",
+      description = "Let pages from this origin call the server (CORS), e.g. http://localhost:3000, or * for any; "
+          + "repeatable or comma-separated. Default: any origin without --api-key, none with it.")
+  @Nullable List<String> corsAllowOrigins;
+
   private final CountDownLatch stopped = new CountDownLatch(1);
 
   @Override
   public Integer call() throws Exception {
     if (inMemory && databaseUrl != null) {
       throw new ParameterException(spec.commandLine(), "--in-memory and --database-url exclude each other");
+    }
+    if (corsAllowOrigins != null) {
+      try {
+        Cors.allowing(corsAllowOrigins); // refused before any storage starts
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--cors-allow-origin: " + e.getMessage());
+      }
     }
     List<AutoCloseable> resources = new ArrayList<>();
     CheckpointSaver checkpointer;
@@ -84,8 +96,12 @@ final class ServerCommand implements Callable<Integer> {
       checkpointer = saver;
       store = postgresStore;
     }
-    FluxgraphServer server = FluxgraphServer.builder().checkpointer(checkpointer).store(store).host(host)
-        .port(port).apiKey(apiKey).build().start().block(Duration.ofMinutes(1));
+    FluxgraphServer.Builder builder = FluxgraphServer.builder().checkpointer(checkpointer).store(store).host(host)
+        .port(port).apiKey(apiKey);
+    if (corsAllowOrigins != null) {
+      builder.corsAllowOrigins(corsAllowOrigins);
+    }
+    FluxgraphServer server = builder.build().start().block(Duration.ofMinutes(1));
     PrintWriter out = spec.commandLine().getOut();
     out.printf("Fluxgraph server listening on http://%s:%d (storage: %s)%n", host, server.port(), storage);
     out.flush();
