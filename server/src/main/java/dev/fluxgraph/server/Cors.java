@@ -70,7 +70,7 @@ final class Cors {
             + "(e.g. http://localhost:3000)");
       }
     }
-    return new Cors(any, Set.copyOf(exact));
+    return new Cors(any, java.util.Collections.unmodifiableSet(exact)); // in the order given, for messages
   }
 
   private static String normalize(String origin) {
@@ -89,13 +89,13 @@ final class Cors {
     String origin = request.requestHeaders().get("Origin");
     boolean options = request.method().equals(HttpMethod.OPTIONS);
     if (origin == null || sameOrigin(origin, request)) {
-      return options ? allow(response) : next.apply(request, response);
+      return options ? allow(request, response) : next.apply(request, response);
     }
     if (!anyOrigin) {
       response.header("Vary", "Origin");
     }
     if (!allows(origin)) {
-      return refuse(response, origin);
+      return refuse(request, response, origin);
     }
     response.header("Access-Control-Allow-Origin", anyOrigin ? "*" : origin);
     if (options && request.requestHeaders().contains("Access-Control-Request-Method")) {
@@ -106,15 +106,16 @@ final class Cors {
       if ("true".equalsIgnoreCase(request.requestHeaders().get("Access-Control-Request-Private-Network"))) {
         response.header("Access-Control-Allow-Private-Network", "true");
       }
-      return response.status(204).send();
+      return request.receive().then(response.status(204).send());
     }
     response.header("Access-Control-Expose-Headers", EXPOSED_HEADERS);
-    return options ? allow(response) : next.apply(request, response);
+    return options ? allow(request, response) : next.apply(request, response);
   }
 
   /** A plain {@code OPTIONS} (not a preflight): the methods the server answers. */
-  private static Mono<Void> allow(HttpServerResponse response) {
-    return response.status(204).header("Allow", ALLOWED_METHODS).send();
+  private static Mono<Void> allow(HttpServerRequest request, HttpServerResponse response) {
+    // every answer here reads the request to its end first: an unread request stalls the connection's next one
+    return request.receive().then(response.status(204).header("Allow", ALLOWED_METHODS).send());
   }
 
   /** Whether the page is served by this server's own address (the {@code Host} it was reached at). */
@@ -124,15 +125,16 @@ final class Cors {
     return host != null && scheme > 0 && origin.substring(scheme + 3).equalsIgnoreCase(host);
   }
 
-  private Mono<Void> refuse(HttpServerResponse response, String origin) {
+  private Mono<Void> refuse(HttpServerRequest request, HttpServerResponse response, String origin) {
     String detail = "origin " + origin + " is not allowed to call this server; "
         + (origins.isEmpty() ? "no origin is allowed; " : "allowed: " + String.join(", ", origins) + "; ")
         + "allow it with --cors-allow-origin (FluxgraphServer.Builder.corsAllowOrigins)";
     try {
       byte[] body = FluxgraphJson.mapper().writeValueAsBytes(Map.of("detail", detail));
-      return response.status(403).header("Content-Type", "application/json").sendByteArray(Mono.just(body)).then();
+      return request.receive().then(response.status(403).header("Content-Type", "application/json")
+          .sendByteArray(Mono.just(body)).then());
     } catch (JsonProcessingException e) {
-      return response.status(403).sendString(Mono.just(detail), StandardCharsets.UTF_8).then();
+      return request.receive().then(response.status(403).sendString(Mono.just(detail), StandardCharsets.UTF_8).then());
     }
   }
 }

@@ -22,6 +22,12 @@ import reactor.core.publisher.Sinks;
  * overtake each other and the store keeps the newest), so that runs of other processes, or of a process that died,
  * are still found.
  *
+ * <p>Every run publishes its SSE events here (metadata, one per chunk, error), kept for joinStream: a run keeps its
+ * newest {@value #EVENTS_KEPT_PER_RUN} events while it runs; once it ended, its live part (events and result) is kept
+ * for the {@value #FINISHED_RUNS_KEPT} runs that finished last, as long as their events add up to at most
+ * {@link #FINISHED_EVENT_CHARS_KEPT} characters (64 Mi); older ones are forgotten first. A forgotten run is still
+ * listed and joined from its record (joinStream then ends at once, with nothing to replay).
+ *
  * <p>A thread has at most one executing run; runs enqueued behind it ({@code multitask_strategy: enqueue}) are
  * {@code pending} until it ends, then start in order. Every status change goes through {@link Run#transition}.
  */
@@ -234,8 +240,18 @@ final class RunRegistry {
   /** The characters of the events of the runs in {@link #finished} (guarded by this). */
   private long finishedEventChars;
 
+  private final int finishedRunsKept;
+  private final long finishedEventCharsKept;
+
   RunRegistry(RunStore store) {
+    this(store, FINISHED_RUNS_KEPT, FINISHED_EVENT_CHARS_KEPT);
+  }
+
+  /** A registry with other retention limits than the defaults (tests). */
+  RunRegistry(RunStore store, int finishedRunsKept, long finishedEventCharsKept) {
     this.store = store;
+    this.finishedRunsKept = finishedRunsKept;
+    this.finishedEventCharsKept = finishedEventCharsKept;
   }
 
   /**
@@ -351,8 +367,8 @@ final class RunRegistry {
       // a run may still publish its last events (the error event, after its end); those few are not counted
       run.countedChars = run.eventChars;
       finishedEventChars += run.countedChars;
-      while (finished.size() > FINISHED_RUNS_KEPT
-          || finishedEventChars > FINISHED_EVENT_CHARS_KEPT && finished.size() > 1) {
+      while (finished.size() > finishedRunsKept
+          || finishedEventChars > finishedEventCharsKept && finished.size() > 1) {
         Run oldest = finished.removeFirst();
         finishedEventChars -= oldest.countedChars;
         runs.remove(oldest.runId, oldest);
@@ -371,7 +387,7 @@ final class RunRegistry {
 
   Run requireLive(String threadId, String runId) {
     return live(threadId, runId).orElseThrow(() -> HttpProblem.notFound("run " + runId + " of thread " + threadId
-        + " (its events are only kept by the server process that ran it)"));
+        + " (it is only live in the server process that ran it, until it is forgotten there)"));
   }
 
   /** The run's record: the live one when it runs here, else the stored one; 404 when neither exists. */

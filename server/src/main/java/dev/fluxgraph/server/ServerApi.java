@@ -102,8 +102,9 @@ final class ServerApi {
         .post("/threads", handle((request, body) -> Mono.defer(() -> createThread(body))))
         .post("/threads/{tid}/runs/wait", (request, response) -> waitFor(request, response, request.param("tid")))
         // health and capabilities answer without the API key, as the reference servers do
-        .get("/ok", (request, response) -> json(response, 200, Map.of("ok", true)))
-        .get("/info", (request, response) -> json(response, 200, INFO))
+        // (every answer reads the request to its end first: an unread request stalls the connection's next one)
+        .get("/ok", (request, response) -> request.receive().then(json(response, 200, Map.of("ok", true))))
+        .get("/info", (request, response) -> request.receive().then(json(response, 200, INFO)))
         .post("/assistants/search", this::searchAssistants)
         .get("/assistants/{id}", handle((request, body) -> Mono.just(assistant(graphOf(request.param("id"))))))
         .post("/threads/search", handle((request, body) -> Mono.defer(() -> searchThreads(body))))
@@ -179,7 +180,11 @@ final class ServerApi {
   private Publisher<Void> guarded(HttpServerRequest request, HttpServerResponse response,
                                   java.util.function.Function<JsonNode, Mono<Void>> handler) {
     return Mono.defer(() -> {
-      authorize(request);
+      try {
+        authorize(request);
+      } catch (HttpProblem refused) {
+        return request.receive().then(Mono.error(refused)); // the body is drained: the connection stays usable
+      }
       return body(request).flatMap(handler);
     }).onErrorResume(error -> problem(response, error));
   }
