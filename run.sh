@@ -2,7 +2,8 @@
 # The main job: builds the project and starts the Fluxgraph server with the sample workflows on
 # http://127.0.0.1:2024, storing threads in an embedded PostgreSQL under .fluxgraph/postgres.
 # Options go to the server (./run.sh --help): --port, --host, --database-url, --data-dir, --in-memory, --api-key,
-# --log-level. Options of the JVM go in JAVA_OPTS, e.g. JAVA_OPTS=-Dlogback.configurationFile=my-logback.xml.
+# --log-level, --cors-allow-origin. Options of the JVM go in JAVA_OPTS, e.g.
+# JAVA_OPTS=-Dlogback.configurationFile=my-logback.xml.
 set -euo pipefail
 cd "$(dirname "$0")"
 # the server and the samples, built here without running tests (./test.sh does) and without installing anything

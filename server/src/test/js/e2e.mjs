@@ -184,4 +184,48 @@ check(atOlder.checkpoint.checkpoint_id === older && atOlder.values === history[1
   "getState at a checkpoint id", atOlder);
 const same = await client.threads.create({ threadId: thread.thread_id, ifExists: "do_nothing" });
 check(same.thread_id === thread.thread_id && same.metadata.user === "e2e", "threads.create ifExists do_nothing", same);
+// Every run publishes its events: joinStream of a background run (finished or not) replays them and ends
+const joinThread = await client.threads.create();
+const quick = await client.runs.create(joinThread.thread_id, "simple_workflow", {
+  input: { number: 3 }, streamMode: ["updates", "values"] });
+const rejoined = [];
+for await (const chunk of client.runs.joinStream(joinThread.thread_id, quick.run_id)) rejoined.push(chunk);
+check(rejoined[0].event === "metadata" && rejoined[0].data.run_id === quick.run_id
+  && rejoined.some(c => c.event === "updates" && c.data.is_even === false)
+  && rejoined.at(-1).event === "values" && rejoined.at(-1).data.message === "The number is odd.",
+  "joinStream of a background run replays its events and ends", rejoined);
+const again = [];
+for await (const chunk of client.runs.joinStream(joinThread.thread_id, quick.run_id)) again.push(chunk);
+check(JSON.stringify(again) === JSON.stringify(rejoined), "joinStream of the finished run replays the same", again);
+const onlyValues = [];
+for await (const chunk of client.runs.joinStream(joinThread.thread_id, quick.run_id, { streamMode: "values" })) {
+  onlyValues.push(chunk);
+}
+check(onlyValues.map(c => c.event).join() === "metadata,values", "joinStream streamMode filters", onlyValues);
+const afterFirst = [];
+for await (const chunk of client.runs.joinStream(joinThread.thread_id, quick.run_id, { lastEventId: "0" })) {
+  afterFirst.push(chunk);
+}
+check(afterFirst.length === rejoined.length - 1 && afterFirst[0].event === "updates",
+  "joinStream lastEventId replays what came after", afterFirst);
+const failThread = await client.threads.create();
+const failedRun = await client.runs.create(failThread.thread_id, "failing", { input: "x" });
+const failure = [];
+for await (const chunk of client.runs.joinStream(failThread.thread_id, failedRun.run_id)) failure.push(chunk);
+check(failure[0].event === "metadata" && failure.at(-1).event === "error"
+  && failure.at(-1).data.message === "boom: x", "joinStream of a failed run ends with its error", failure);
+check((await client.runs.get(failThread.thread_id, failedRun.run_id)).status === "error", "the failed run's status",
+  failedRun);
+const waitedEvents = [];
+let waitedRun;
+await client.runs.wait(joinThread.thread_id, "simple_workflow", {
+  input: { number: 10 }, onRunCreated: (created) => { waitedRun = created; } });
+for await (const chunk of client.runs.joinStream(joinThread.thread_id, waitedRun.run_id)) waitedEvents.push(chunk);
+check(waitedEvents.at(-1).event === "values" && waitedEvents.at(-1).data.message === "The number is even.",
+  "joinStream of a waited run", waitedEvents);
+
+// What a browser app asks first: /info (no SDK method for it)
+const info = await (await fetch(`${apiUrl}/info`)).json();
+check(typeof info.version === "string" && info.flags.assistants === true && info.flags.crons === false, "GET /info",
+  info);
 console.log("all checks passed");

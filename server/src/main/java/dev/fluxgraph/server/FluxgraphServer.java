@@ -6,6 +6,7 @@ import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.store.InMemoryStore;
 import dev.fluxgraph.store.Store;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.ServiceLoader;
@@ -39,7 +40,8 @@ public final class FluxgraphServer {
    * Starts the server with the graphs found on the class path: {@code --host} (127.0.0.1), {@code --port} (2024),
    * {@code --database-url <r2dbc url>}, {@code --data-dir <dir>} (embedded PostgreSQL, the default storage),
    * {@code --in-memory}, {@code --api-key <key>} (or env {@code FLUXGRAPH_API_KEY}), {@code --log-level <level>} (or
-   * env {@code FLUXGRAPH_LOG_LEVEL}); {@code --help} lists them. Logs one line per event on standard output. A
+   * env {@code FLUXGRAPH_LOG_LEVEL}), {@code --cors-allow-origin <origin>} (repeatable or comma-separated);
+   * {@code --help} lists them. Logs one line per event on standard output. A
    * problem at start is one line on standard error naming it and the fix, and the exit code is 1 (2 for bad options).
    */
   public static void main(String[] args) {
@@ -63,8 +65,10 @@ public final class FluxgraphServer {
         threads = new InMemoryThreadStore();
         runs = new InMemoryRunStore();
       }
-      ServerApi api = new ServerApi(graphs, threads, runs, settings.checkpointer, settings.apiKey);
-      return ready.then(HttpServer.create().host(settings.host).port(settings.port).route(api::routes).bind())
+      Cors cors = settings.cors != null ? settings.cors
+          : Cors.allowing(settings.apiKey == null ? List.of("*") : List.of());
+      ServerApi api = new ServerApi(graphs, threads, runs, settings.checkpointer, settings.apiKey, cors);
+      return ready.then(HttpServer.create().host(settings.host).port(settings.port).handle(api.handler()).bind())
           .map(bound -> {
             server = bound;
             return this;
@@ -101,6 +105,7 @@ public final class FluxgraphServer {
     private String host = "127.0.0.1";
     private int port = 2024;
     private @Nullable String apiKey;
+    private @Nullable Cors cors;
     private boolean serviceLoader = true;
 
     private Builder() {
@@ -144,10 +149,31 @@ public final class FluxgraphServer {
       return this;
     }
 
-    /** Requires this key in the {@code x-api-key} header of every request. */
+    /**
+     * Requires this key in the {@code x-api-key} header of every request but {@code GET /ok}, {@code GET /info} and
+     * CORS preflights.
+     */
     public Builder apiKey(@Nullable String apiKey) {
       this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey;
       return this;
+    }
+
+    /**
+     * The browser origins whose pages may call the server (CORS): {@code "*"} for any, else exact origins such as
+     * {@code http://localhost:3000}; none for an empty list. Requests from other origins are refused with 403;
+     * requests without an {@code Origin} header (non-browser clients) are not affected. Default: any origin when no
+     * API key is set, none when one is.
+     *
+     * @throws IllegalArgumentException when an entry is neither {@code *} nor {@code scheme://host[:port]}
+     */
+    public Builder corsAllowOrigins(List<String> origins) {
+      this.cors = Cors.allowing(Objects.requireNonNull(origins, "origins must not be null"));
+      return this;
+    }
+
+    /** See {@link #corsAllowOrigins(List)}. */
+    public Builder corsAllowOrigins(String... origins) {
+      return corsAllowOrigins(java.util.Arrays.asList(Objects.requireNonNull(origins, "origins must not be null")));
     }
 
     /** Whether graphs of {@link GraphProvider}s on the class path are added (default true). */

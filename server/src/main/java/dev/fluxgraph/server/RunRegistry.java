@@ -24,6 +24,12 @@ import reactor.core.publisher.Sinks;
  * overtake each other and the store keeps the newest), so that runs of other processes, or of a process that died,
  * are still found.
  *
+ * <p>Every run publishes its SSE events here (metadata, one per chunk, error), kept for joinStream: a run keeps its
+ * newest {@value #EVENTS_KEPT_PER_RUN} events while it runs; once it ended, its live part (events and result) is kept
+ * for the {@value #FINISHED_RUNS_KEPT} runs that finished last, as long as their events add up to at most
+ * {@link #FINISHED_EVENT_CHARS_KEPT} characters (64 Mi); older ones are forgotten first. A forgotten run is still
+ * listed and joined from its record (joinStream then ends at once, with nothing to replay).
+ *
  * <p>A thread has at most one executing run; runs enqueued behind it ({@code multitask_strategy: enqueue}) are
  * {@code pending} until it ends, then start in order. Every status change goes through {@link Run#transition}.
  */
@@ -73,12 +79,25 @@ final class RunRegistry {
     /** The run's saves, one after the other (guarded by this). */
     private Mono<Void> saved = Mono.empty();
     private @Nullable RunRegistry registry;
-    /** The SSE events of a streamed run, each with its id, kept for joinStream. */
-    private final Sinks.Many<Event> events = Sinks.many().replay().all();
-    private final java.util.concurrent.atomic.AtomicLong nextEventId = new java.util.concurrent.atomic.AtomicLong();
+    /** The run's SSE events, each with its id, kept for joinStream (the newest {@link #EVENTS_KEPT_PER_RUN}). */
+    private final Sinks.Many<Event> events = Sinks.many().replay().limit(EVENTS_KEPT_PER_RUN);
+    private long nextEventId; // guarded by emitting
+    /** The characters of the events published so far (what the registry's retention counts). */
+    private volatile long eventChars;
+    /** {@link #eventChars} when the run finished: what the registry's retention counted for it (guarded by it). */
+    private long countedChars;
 
-    /** One framed SSE event and its id. */
-    record Event(long id, String text) {
+    /**
+     * One framed SSE event and its id.
+     *
+     * @param name  the event name: the stream mode ({@code <mode>|<namespace>…} for subgraph chunks), metadata or error
+     */
+    record Event(long id, String name, String text) {
+      /** The stream mode of the event (its name without namespaces). */
+      String mode() {
+        int bar = name.indexOf('|');
+        return bar < 0 ? name : name.substring(0, bar);
+      }
     }
 
     Run(String runId, String threadId, String assistantId, Map<String, Object> metadata,
@@ -97,15 +116,13 @@ final class RunRegistry {
      */
     private final Object emitting = new Object();
 
-    void publish(String framed) {
+    /** Frames and publishes an event named {@code name} with {@code json} (compact JSON) as its data; ids count up. */
+    void publish(String name, String json) {
       synchronized (emitting) {
-        events.tryEmitNext(new Event(nextEventId.getAndIncrement(), framed));
-      }
-    }
-
-    void publishError(Throwable error) {
-      synchronized (emitting) {
-        events.tryEmitError(error);
+        long id = nextEventId++;
+        String text = "event: " + name + "\r\ndata: " + json + "\r\nid: " + id + "\r\n\r\n";
+        eventChars += text.length();
+        events.tryEmitNext(new Event(id, name, text));
       }
     }
 
@@ -115,9 +132,9 @@ final class RunRegistry {
       }
     }
 
-    /** The framed events with an id greater than {@code afterId}, then the live ones until the run ends. */
-    Flux<String> events(long afterId) {
-      return events.asFlux().filter(event -> event.id() > afterId).map(Event::text);
+    /** The kept events with an id greater than {@code afterId}, then the live ones until the run ends. */
+    Flux<Event> events(long afterId) {
+      return events.asFlux().filter(event -> event.id() > afterId);
     }
 
     RunStore.RunRecord record() {
@@ -211,6 +228,13 @@ final class RunRegistry {
 
   /** How many finished runs keep their live part (result, events) for join and joinStream in this process. */
   static final int FINISHED_RUNS_KEPT = 1_000;
+  /**
+   * How many characters of events the finished runs keep in all: past it the runs that finished first are forgotten
+   * (their records stay in the store), even when fewer than {@link #FINISHED_RUNS_KEPT} finished.
+   */
+  static final long FINISHED_EVENT_CHARS_KEPT = 64L << 20;
+  /** How many events a run keeps for joinStream: a late joiner of a longer run gets the newest ones. */
+  static final int EVENTS_KEPT_PER_RUN = 10_000;
 
   private final RunStore store;
   private final ConcurrentHashMap<String, Run> runs = new ConcurrentHashMap<>();
@@ -218,9 +242,21 @@ final class RunRegistry {
   private final HashMap<String, ArrayDeque<Run>> inflight = new HashMap<>();
   /** Finished runs, oldest first, for eviction (guarded by this). */
   private final ArrayDeque<Run> finished = new ArrayDeque<>();
+  /** The characters of the events of the runs in {@link #finished} (guarded by this). */
+  private long finishedEventChars;
+
+  private final int finishedRunsKept;
+  private final long finishedEventCharsKept;
 
   RunRegistry(RunStore store) {
+    this(store, FINISHED_RUNS_KEPT, FINISHED_EVENT_CHARS_KEPT);
+  }
+
+  /** A registry with other retention limits than the defaults (tests). */
+  RunRegistry(RunStore store, int finishedRunsKept, long finishedEventCharsKept) {
     this.store = store;
+    this.finishedRunsKept = finishedRunsKept;
+    this.finishedEventCharsKept = finishedEventCharsKept;
   }
 
   /**
@@ -333,8 +369,13 @@ final class RunRegistry {
       }
       save(run);
       finished.addLast(run);
-      while (finished.size() > FINISHED_RUNS_KEPT) {
+      // a run may still publish its last events (the error event, after its end); those few are not counted
+      run.countedChars = run.eventChars;
+      finishedEventChars += run.countedChars;
+      while (finished.size() > finishedRunsKept
+          || finishedEventChars > finishedEventCharsKept && finished.size() > 1) {
         Run oldest = finished.removeFirst();
+        finishedEventChars -= oldest.countedChars;
         runs.remove(oldest.runId, oldest);
       }
     }
@@ -351,7 +392,7 @@ final class RunRegistry {
 
   Run requireLive(String threadId, String runId) {
     return live(threadId, runId).orElseThrow(() -> HttpProblem.notFound("run " + runId + " of thread " + threadId
-        + " (its events are only kept by the server process that ran it)"));
+        + " (it is only live in the server process that ran it, until it is forgotten there)"));
   }
 
   /** The run's record: the live one when it runs here, else the stored one; 404 when neither exists. */

@@ -23,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -54,24 +53,61 @@ final class ServerApi {
   private final RunRegistry runs;
   private final dev.fluxgraph.checkpoint.CheckpointSaver checkpointer;
   private final @Nullable String apiKey;
+  private final Cors cors;
   private final Instant started = Instant.now();
 
   ServerApi(Map<String, Entrypoint<?, ?>> graphs, ThreadStore threads, RunStore runStore,
-            dev.fluxgraph.checkpoint.CheckpointSaver checkpointer, @Nullable String apiKey) {
+            dev.fluxgraph.checkpoint.CheckpointSaver checkpointer, @Nullable String apiKey, Cors cors) {
     this.checkpointer = checkpointer;
     this.graphs = Map.copyOf(graphs);
     this.threads = threads;
     this.runs = new RunRegistry(runStore);
     this.apiKey = apiKey;
+    this.cors = cors;
   }
 
-  void routes(HttpServerRoutes routes) {
+  /** Every request: the CORS policy first (it answers preflights, before authentication), then the routes. */
+  BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> handler() {
+    HttpServerRoutes routes = HttpServerRoutes.newRoutes();
+    routes(routes);
+    return (request, response) -> cors.filter(request, response, routes);
+  }
+
+  /**
+   * {@code GET /info}: the server's version and which optional features it serves, as the reference servers answer
+   * (agent-chat-ui and Studio ask first): assistants yes (one per graph), crons and LangSmith tracing no.
+   */
+  private static final ObjectNode INFO = info();
+
+  private static ObjectNode info() {
+    ObjectNode node = JSON.createObjectNode();
+    java.util.Properties properties = new java.util.Properties();
+    try (java.io.InputStream in = ServerApi.class.getResourceAsStream("server.properties")) {
+      if (in != null) {
+        properties.load(in);
+      }
+    } catch (java.io.IOException e) {
+      LOG.warn("could not read the server's version: {}", e.toString());
+    }
+    node.put("version", properties.getProperty("version", "unknown"));
+    node.putObject("flags")
+        .put("assistants", true)
+        .put("crons", false)
+        .put("langsmith", false)
+        .put("langsmith_tracing_replicas", false);
+    return node;
+  }
+
+  private void routes(HttpServerRoutes routes) {
     // Routes are tried in order, each a template match: the hot ones first.
     routes
         .post("/threads/{tid}/runs/stream", (request, response) -> stream(request, response, request.param("tid")))
         .post("/threads", handle((request, body) -> Mono.defer(() -> createThread(body))))
         .post("/threads/{tid}/runs/wait", (request, response) -> waitFor(request, response, request.param("tid")))
-        .get("/ok", handle((request, body) -> Mono.just(JSON.createObjectNode().put("ok", true))))
+        // health and capabilities answer without the API key, as the reference servers do
+        // (every answer reads the request to its end first: an unread request stalls the connection's next one)
+        .get("/ok", (request, response) -> request.receive().then(json(response, 200, Map.of("ok", true))))
+        .get("/info", (request, response) -> request.receive().then(json(response, 200, INFO)))
         .post("/assistants/search", this::searchAssistants)
         .get("/assistants/{id}", handle((request, body) -> Mono.just(assistant(graphOf(request.param("id"))))))
         .post("/threads/search", handle((request, body) -> Mono.defer(() -> searchThreads(body))))
@@ -149,7 +185,11 @@ final class ServerApi {
   private Publisher<Void> guarded(HttpServerRequest request, HttpServerResponse response,
                                   java.util.function.Function<JsonNode, Mono<Void>> handler) {
     return Mono.defer(() -> {
-      authorize(request);
+      try {
+        authorize(request);
+      } catch (HttpProblem refused) {
+        return request.receive().then(Mono.error(refused)); // the body is drained: the connection stays usable
+      }
       return body(request).flatMap(handler);
     }).onErrorResume(error -> problem(response, error));
   }
@@ -929,35 +969,97 @@ final class ServerApi {
     return turn.then(Mono.fromRunnable(() -> runs.running(registered)));
   }
 
-  /** Runs to the end and records the outcome: the wait/join body, the run's and the thread's status. */
-  private Mono<JsonNode> execute(RunRegistry.Run registered, RunRequest run) {
+  /**
+   * Starts the run's execution, which goes on whoever listens (it stops only when cancelled), and emits its outcome:
+   * what wait and join answer. The execution streams the run in its stream modes and publishes every event to the run
+   * (kept for joinStream: see {@link RunRegistry}), whether it was streamed, waited for or started in the background;
+   * its events end when it ends. Deletes the thread afterwards when the run asks for it.
+   *
+   * @param markBusy whether the thread is marked busy by the execution, after its metadata event (streamed runs: their
+   *                 first event does not wait for that write); waited and background runs were marked in {@link #begin}
+   */
+  private Mono<JsonNode> launch(RunRegistry.Run registered, RunRequest run, boolean markBusy) {
+    Sinks.One<JsonNode> outcome = Sinks.one();
+    registered.attach(finished(execute(registered, run, markBusy), registered, run).subscribe(value -> {
+      registered.publishEnd();
+      outcome.tryEmitValue(value);
+    }, error -> {
+      registered.publishEnd();
+      outcome.tryEmitError(error);
+    }));
+    return outcome.asMono();
+  }
+
+  /**
+   * Runs to the end, publishing the run's events (metadata first, one per chunk of the requested modes, an error
+   * event on failure), and records the outcome: the run's and the thread's status, and the value of the run (its
+   * last values chunk: the final value, or {@code {"__interrupt__": [...]}} on pause), or its {@code __error__} body.
+   * Errors (after its error event) only when the run's command or input was refused before any step ran, which a
+   * quick wait answers with 422.
+   */
+  private Mono<JsonNode> execute(RunRegistry.Run registered, RunRequest run, boolean markBusy) {
+    String tid = registered.threadId;
     RunConfig config = configOf(registered, run);
-    return whenDue(registered, run)
-        .then(Mono.defer(() -> run.command() != null ? run.graph().run(run.command(), config)
-            : run.graph().run(run.input(), config)))
-        .flatMap(result -> threads.update(registered.threadId, runs.threadStatusAfter(registered,
-                result.interrupted() ? "interrupted" : "idle"), null, Map.of())
-            .then(Mono.fromCallable(() -> {
-              JsonNode value;
-              if (result.interrupted()) {
-                ObjectNode node = JSON.createObjectNode();
-                node.set("__interrupt__", JSON.valueToTree(result.interrupts()));
-                value = node;
-              } else {
-                value = JSON.valueToTree(result.value());
-              }
-              registered.finish(RunRegistry.Status.SUCCESS, value);
-              return value;
-            })))
+    // the outcome is the last values chunk: values runs along, and its chunks are published only when asked for
+    StreamOptions options = run.wantsValues() ? run.options() : new StreamOptions(java.util.stream.Stream.concat(
+        run.options().modes().stream(), java.util.stream.Stream.of(StreamMode.VALUES)).toList(),
+        run.options().subgraphs());
+    Flux<StreamChunk> chunks = Flux.defer(() -> run.command() != null
+        ? run.graph().stream(run.command(), config, options)
+        : run.graph().stream(run.input(), config, options));
+    if (run.command() != null && run.command().kind() != Command.Kind.PROCEED && run.wantsValues()) {
+      chunks = run.graph().getState(config).map(state -> new StreamChunk(StreamMode.VALUES, List.of(),
+          state.values())).flux().concatWith(chunks);
+    }
+    Mono<Void> due = markBusy ? registered.turn().then(markBusy(tid, run)).then(whenDue(registered, run))
+        : whenDue(registered, run);
+    boolean[] paused = {false};
+    Object[] last = {null};
+    return Mono.fromRunnable(() -> registered.publish("metadata", "{\"run_id\":\"" + registered.runId
+            + "\",\"attempt\":1}"))
+        .then(due)
+        .thenMany(chunks)
+        .doOnNext(chunk -> {
+          if (chunk.data() instanceof Map<?, ?> map && map.containsKey("__interrupt__")) {
+            paused[0] = true;
+          }
+          if (chunk.mode() == StreamMode.VALUES && chunk.namespace().isEmpty()) {
+            last[0] = chunk.data();
+            if (!run.wantsValues()) {
+              return;
+            }
+          }
+          String name = chunk.mode() == StreamMode.MESSAGES ? "messages" : chunk.mode().wireName();
+          if (!chunk.namespace().isEmpty()) {
+            name = name + "|" + String.join("|", chunk.namespace());
+          }
+          registered.publish(name, json(chunk.data()));
+        })
+        .then(Mono.defer(() -> threads.update(tid, runs.threadStatusAfter(registered,
+            paused[0] ? "interrupted" : "idle"), null, Map.of())))
+        .then(Mono.fromCallable(() -> {
+          JsonNode value = JSON.valueToTree(last[0]);
+          registered.finish(RunRegistry.Status.SUCCESS, value);
+          return value;
+        }))
         .onErrorResume(error -> {
           boolean refused = refused(error);
-          JsonNode node = errorValue(error);
-          registered.finish(RunRegistry.Status.ERROR, node);
-          return threads.update(registered.threadId, runs.threadStatusAfter(registered, refused ? "idle" : "error"),
-                  null, Map.of())
+          JsonNode failure = errorValue(error);
+          registered.finish(RunRegistry.Status.ERROR, failure);
+          return threads.update(tid, runs.threadStatusAfter(registered, refused ? "idle" : "error"), null, Map.of())
               .onErrorResume(ignored -> Mono.empty()) // the run's outcome is known; the status write is best effort
-              .then(refused ? Mono.error(error) : Mono.just(node));
+              .then(Mono.fromRunnable(() -> registered.publish("error", failure.get("__error__").toString())))
+              .then(refused ? Mono.error(error) : Mono.just(failure));
         });
+  }
+
+  /** Compact JSON of a chunk's data; a chunk that is not JSON fails the run with a clear error. */
+  private static String json(@Nullable Object data) {
+    try {
+      return JSON.writeValueAsString(data);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new dev.fluxgraph.errors.SerializationException("a stream chunk is not JSON: " + e.getOriginalMessage(), e);
+    }
   }
 
   /** Whether the run failed because its input or command was refused before any step ran (the thread is unchanged). */
@@ -968,9 +1070,7 @@ final class ServerApi {
 
   private Mono<RunRegistry.Run> background(String threadId, JsonNode body) {
     RunRequest run = runRequest(body, false);
-    return ready(threadId, run, true)
-        .doOnNext(registered -> registered.attach(finished(execute(registered, run), registered, run)
-            .subscribe(value -> { }, error -> { })));
+    return ready(threadId, run, true).doOnNext(registered -> launch(registered, run, false));
   }
 
   /** The run's address, from which the JS client learns the run id ({@code onRunCreated}). */
@@ -1174,66 +1274,19 @@ final class ServerApi {
    * Streams the run as SSE: metadata first, one event per chunk, heartbeats, an error event on failure. On the hot
    * path (an existing idle thread) the first event waits for one database round trip, the thread's read in
    * {@link #ready}: the run's record is saved in the background and the thread's busy status is written after the
-   * metadata event, before the run's first step.
+   * metadata event, before the run's first step. The run goes on whether or not anybody listens: its events are kept
+   * for joinStream, and a client that disconnects cancels it only with {@code on_disconnect: cancel}.
    */
   private Mono<Void> respond(HttpServerResponse response, RunRequest run, RunRegistry.Run registered) {
-    String tid = registered.threadId;
-    String runId = registered.runId;
-    RunConfig config = configOf(registered, run);
-    Flux<StreamChunk> chunks = Flux.defer(() -> run.command() != null
-        ? run.graph().stream(run.command(), config, run.options())
-        : run.graph().stream(run.input(), config, run.options()));
-    if (run.command() != null && run.command().kind() != Command.Kind.PROCEED && run.wantsValues()) {
-      chunks = run.graph().getState(config).map(state -> new StreamChunk(StreamMode.VALUES, List.of(),
-          state.values())).flux().concatWith(chunks);
-    }
-    chunks = registered.turn().then(markBusy(tid, run)).then(whenDue(registered, run)).thenMany(chunks);
-    AtomicLong eventId = new AtomicLong();
-    boolean[] paused = {false};
-    Flux<String> events = Flux.concat(
-        Mono.fromCallable(() -> {
-          Map<String, Object> metadata = new java.util.LinkedHashMap<>();
-          metadata.put("run_id", runId);
-          metadata.put("attempt", 1);
-          return event("metadata", metadata, eventId);
-        }),
-        chunks.map(chunk -> {
-          if (chunk.data() instanceof Map<?, ?> map && map.containsKey("__interrupt__")) {
-            paused[0] = true;
-          }
-          String name = chunk.mode() == StreamMode.MESSAGES ? "messages" : chunk.mode().wireName();
-          if (!chunk.namespace().isEmpty()) {
-            name = name + "|" + String.join("|", chunk.namespace());
-          }
-          return event(name, chunk.data(), eventId);
-        }))
-        .concatWith(Mono.defer(() -> threads.update(tid, runs.threadStatusAfter(registered,
-                paused[0] ? "interrupted" : "idle"), null, Map.of()))
-            .doOnSuccess(done -> registered.finish(RunRegistry.Status.SUCCESS, NullNode.getInstance()))
-            .then(Mono.empty()))
-        .onErrorResume(error -> {
-          JsonNode failure = errorValue(error);
-          registered.finish(RunRegistry.Status.ERROR, failure);
-          return threads.update(tid, runs.threadStatusAfter(registered, refused(error) ? "idle" : "error"), null,
-                  Map.of())
-              .onErrorResume(ignored -> Mono.empty())
-              .then(Mono.just(event("error", failure.get("__error__"), eventId)));
-        });
-    // The run goes on whether or not anybody listens: its events are kept for joinStream, and a client that
-    // disconnects cancels it only with on_disconnect=cancel.
-    if (run.deleteThread()) {
-      events = events.concatWith(Mono.defer(() -> deleteThread(tid)).onErrorResume(error -> Mono.empty())
-          .then(Mono.empty()));
-    }
-    registered.attach(events.subscribe(registered::publish, registered::publishError, registered::publishEnd));
-    Flux<String> live = registered.events(-1);
+    launch(registered, run, true);
+    Flux<String> live = registered.events(-1).map(RunRegistry.Run.Event::text);
     if (run.cancelOnDisconnect()) {
       live = live.doOnCancel(() -> cancelForLeavingClient(registered, run.deleteThread()));
     }
     return withRunLocation(response, registered).status(HttpResponseStatus.OK)
         .header("Content-Type", "text/event-stream")
         .header("Cache-Control", "no-store")
-        .header("Location", "/threads/" + tid + "/runs/" + runId + "/stream")
+        .header("Location", "/threads/" + registered.threadId + "/runs/" + registered.runId + "/stream")
         .sendString(withHeartbeats(live), StandardCharsets.UTF_8)
         .then();
   }
@@ -1249,13 +1302,16 @@ final class ServerApi {
   }
 
   /**
-   * joinStream: the run's events after {@code Last-Event-ID} (all of them without it, or with -1), then live;
-   * {@code stream_mode} (a name or a JSON list) keeps those modes' events (with metadata and errors), and
-   * {@code cancel_on_disconnect=true} cancels the run when this client leaves.
+   * joinStream: the run's kept events after {@code Last-Event-ID} (all of them without it, or with -1), then the live
+   * ones until the run ends; for a run that ended, what is kept, then the end. {@code stream_mode} (a name or a JSON
+   * list) keeps those modes' events (with metadata and errors), and {@code cancel_on_disconnect=true} cancels the run
+   * when this client leaves. A finished run whose events this process no longer keeps (see {@link RunRegistry}), or
+   * ran elsewhere, ends at once; one executing in another process is a 409.
    */
   private Publisher<Void> joinStream(HttpServerRequest request, HttpServerResponse response) {
     return guarded(request, response, body -> {
-      RunRegistry.Run run = runs.requireLive(request.param("tid"), request.param("rid"));
+      String threadId = request.param("tid");
+      String runId = request.param("rid");
       String header = request.requestHeaders().get("Last-Event-ID");
       long after;
       try {
@@ -1264,24 +1320,28 @@ final class ServerApi {
         throw HttpProblem.invalid("Last-Event-ID must be a number, was '" + header + "'");
       }
       java.util.Set<String> modes = joinModes(queryParam(request, "stream_mode"));
-      Flux<String> events = run.events(after);
-      if (!modes.isEmpty()) {
-        events = events.filter(event -> {
-          String name = event.substring("event: ".length(), event.indexOf('\r'));
-          int bar = name.indexOf('|');
-          String mode = bar < 0 ? name : name.substring(0, bar);
-          return mode.equals("metadata") || mode.equals("error") || modes.contains(mode);
-        });
-      }
       String cancel = queryParam(request, "cancel_on_disconnect");
-      if ("true".equals(cancel) || "1".equals(cancel)) {
-        events = events.doOnCancel(() -> cancelForLeavingClient(run, false));
-      }
-      return response.status(HttpResponseStatus.OK)
-          .header("Content-Type", "text/event-stream")
-          .header("Cache-Control", "no-store")
-          .sendString(withHeartbeats(events), StandardCharsets.UTF_8)
-          .then();
+      boolean cancelOnDisconnect = "true".equals(cancel) || "1".equals(cancel);
+      Mono<Flux<RunRegistry.Run.Event>> found = runs.live(threadId, runId)
+          .map(run -> {
+            Flux<RunRegistry.Run.Event> kept = run.events(after);
+            return Mono.just(cancelOnDisconnect ? kept.doOnCancel(() -> cancelForLeavingClient(run, false)) : kept);
+          })
+          .orElseGet(() -> runs.require(threadId, runId).flatMap(record -> record.finished()
+              ? Mono.just(Flux.<RunRegistry.Run.Event>empty())
+              : Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process; "
+                  + "join it there"))));
+      return found.flatMap(events -> {
+        Flux<String> texts = events
+            .filter(event -> modes.isEmpty() || modes.contains(event.mode()) || event.name().equals("metadata")
+                || event.name().equals("error"))
+            .map(RunRegistry.Run.Event::text);
+        return response.status(HttpResponseStatus.OK)
+            .header("Content-Type", "text/event-stream")
+            .header("Cache-Control", "no-store")
+            .sendString(withHeartbeats(texts), StandardCharsets.UTF_8)
+            .then();
+      });
     });
   }
 
@@ -1309,15 +1369,6 @@ final class ServerApi {
     return modes;
   }
 
-  private static String event(String name, @Nullable Object data, AtomicLong ids) {
-    try {
-      return "event: " + name + "\r\ndata: " + JSON.writeValueAsString(data) + "\r\nid: " + ids.getAndIncrement()
-          + "\r\n\r\n";
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      return "event: error\r\ndata: {\"error\":\"SerializationException\",\"message\":\"a chunk is not JSON\"}\r\n\r\n";
-    }
-  }
-
   /**
    * runs/wait: the run's final value. An answer ready within {@link #HEARTBEAT} is an ordinary JSON response (a
    * refused command is then a 422); a longer run gets its 200 at once and a {@code "\n"} every heartbeat until the
@@ -1335,8 +1386,7 @@ final class ServerApi {
         // a cancelled run's execution is disposed and emits nothing: its result (an __error__ body) answers
         registered.result.asMono().filter(value -> registered.status == RunRegistry.Status.INTERRUPTED)
             .subscribe(outcome::tryEmitValue);
-        registered.attach(finished(execute(registered, run), registered, run)
-            .subscribe(outcome::tryEmitValue, outcome::tryEmitError));
+        launch(registered, run, false).subscribe(outcome::tryEmitValue, outcome::tryEmitError);
         Mono<Void> answer = outcome.asMono().map(java.util.Optional::of)
             .timeout(HEARTBEAT, Mono.just(java.util.Optional.empty()))
             .flatMap(quick -> quick.isPresent() ? json(response, 200, quick.get())

@@ -83,6 +83,11 @@ final class ServerCommand implements Callable<Integer> {
       description = "error, warn, info, debug, trace or off (default: env FLUXGRAPH_LOG_LEVEL, else info).")
   @Nullable String logLevel;
 
+  @Option(names = "--cors-allow-origin", split = ",", paramLabel = "<origin>",
+      description = "Let pages from this origin call the server (CORS), e.g. http://localhost:3000, or * for any; "
+          + "repeatable or comma-separated. Default: any origin without --api-key, none with it.")
+  @Nullable List<String> corsAllowOrigins;
+
   private final CountDownLatch stopped = new CountDownLatch(1);
 
   /** Runs the command line on the process's standard streams: {@link #run(String[], PrintWriter, PrintWriter)}. */
@@ -130,8 +135,12 @@ final class ServerCommand implements Callable<Integer> {
     Storage storage;
     try {
       storage = openStorage(line, resources);
-      FluxgraphServer built = FluxgraphServer.builder().checkpointer(storage.checkpointer()).store(storage.store())
-          .host(host).port(port).apiKey(apiKey).build();
+      FluxgraphServer.Builder builder = FluxgraphServer.builder().checkpointer(storage.checkpointer())
+          .store(storage.store()).host(host).port(port).apiKey(apiKey);
+      if (corsAllowOrigins != null) {
+        builder.corsAllowOrigins(corsAllowOrigins);
+      }
+      FluxgraphServer built = builder.build();
       try {
         server = built.start().block(START_TIMEOUT);
       } catch (RuntimeException e) {
@@ -223,6 +232,13 @@ final class ServerCommand implements Callable<Integer> {
     }
     if (inMemory && databaseUrl != null) {
       throw new ParameterException(line, "--in-memory and --database-url exclude each other; pass one of them");
+    }
+    if (corsAllowOrigins != null) {
+      try {
+        Cors.allowing(corsAllowOrigins); // refused before any storage starts
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(line, "--cors-allow-origin: " + e.getMessage());
+      }
     }
     if ((inMemory || databaseUrl != null) && line.getParseResult().hasMatchedOption("--data-dir")) {
       throw new ParameterException(line, "--data-dir is the embedded PostgreSQL's directory and has no effect with "

@@ -804,9 +804,10 @@ class FluxgraphServerIT {
     InMemorySaver saver = new InMemorySaver();
     Entrypoint<String, String> echo = Entrypoint.named("echo").checkpointer(saver)
         .define(String.class, String.class, (q, context) -> Mono.just(q + "!"));
-    ServerApi api = new ServerApi(java.util.Map.of("echo", echo), store, new InMemoryRunStore(), saver, null);
+    ServerApi api = new ServerApi(java.util.Map.of("echo", echo), store, new InMemoryRunStore(), saver, null,
+        Cors.allowing(java.util.List.of("*")));
     reactor.netty.DisposableServer flaky = reactor.netty.http.server.HttpServer.create().host("127.0.0.1").port(0)
-        .route(api::routes).bindNow();
+        .handle(api.handler()).bindNow();
     try {
       HttpClient client = HttpClient.create().baseUrl("http://127.0.0.1:" + flaky.port());
       java.util.function.BiFunction<String, String, Reply> post = (path, body) -> client.post().uri(path)

@@ -44,6 +44,9 @@ class JsClientIT {
             .define(new TypeRef<Map<String, Integer>>() { }, new TypeRef<Map<String, String>>() { }, (in, context) ->
                 isEven.call(in.get("number")).map(even -> Map.of("message",
                     even ? "The number is even." : "The number is odd."))))
+        .graph("failing", Entrypoint.named("failing").checkpointer(saver)
+            .define(String.class, String.class, (in, context) -> Task.of("explode", String.class,
+                (String s) -> Mono.<String>error(new IllegalStateException("boom: " + s))).call(in)))
         .graph("sleepy", Entrypoint.named("sleepy").checkpointer(saver)
             .define(String.class, String.class, (in, context) -> Task.of("nap", String.class,
                 (String s) -> Mono.delay(Duration.ofMinutes(5)).thenReturn(s)).call(in)))
