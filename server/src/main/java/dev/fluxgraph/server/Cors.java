@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.server.HttpServerRequest;
@@ -27,7 +28,11 @@ import reactor.netty.http.server.HttpServerResponse;
  */
 final class Cors {
 
-  /** The request headers the SDK sends: JSON bodies, the API key or a bearer token, and joinStream's resume point. */
+  /**
+   * The request headers always allowed, those the SDK sends: JSON bodies, the API key or a bearer token, and
+   * joinStream's resume point. Others a preflight asks for (the SDK's {@code defaultHeaders}, Studio's) are allowed
+   * too: the origin is trusted already.
+   */
   static final String ALLOWED_HEADERS = "content-type, x-api-key, authorization, last-event-id";
   static final String ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
   /**
@@ -39,6 +44,8 @@ final class Cors {
   static final int MAX_AGE_SECONDS = 600;
 
   private static final Pattern ORIGIN = Pattern.compile("[a-z][a-z0-9+.-]*://[^/?#\\s]+");
+  /** An HTTP header name (RFC 9110 token). */
+  private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
 
   private final boolean anyOrigin;
   private final Set<String> origins;
@@ -92,7 +99,7 @@ final class Cors {
       return options ? allow(request, response) : next.apply(request, response);
     }
     if (!anyOrigin) {
-      response.header("Vary", "Origin");
+      response.addHeader("Vary", "Origin");
     }
     if (!allows(origin)) {
       return refuse(request, response, origin);
@@ -100,7 +107,9 @@ final class Cors {
     response.header("Access-Control-Allow-Origin", anyOrigin ? "*" : origin);
     if (options && request.requestHeaders().contains("Access-Control-Request-Method")) {
       response.header("Access-Control-Allow-Methods", ALLOWED_METHODS)
-          .header("Access-Control-Allow-Headers", ALLOWED_HEADERS)
+          .header("Access-Control-Allow-Headers", allowedHeaders(request.requestHeaders()
+              .get("Access-Control-Request-Headers")))
+          .addHeader("Vary", "Access-Control-Request-Headers")
           .header("Access-Control-Max-Age", String.valueOf(MAX_AGE_SECONDS));
       // Chrome asks before a public page may reach a private or local address (Private Network Access)
       if ("true".equalsIgnoreCase(request.requestHeaders().get("Access-Control-Request-Private-Network"))) {
@@ -110,6 +119,20 @@ final class Cors {
     }
     response.header("Access-Control-Expose-Headers", EXPOSED_HEADERS);
     return options ? allow(request, response) : next.apply(request, response);
+  }
+
+  /** {@link #ALLOWED_HEADERS} and the other header names the preflight asked for. */
+  private static String allowedHeaders(@Nullable String requested) {
+    Set<String> allowed = new LinkedHashSet<>(List.of(ALLOWED_HEADERS.split(", ")));
+    if (requested != null) {
+      for (String name : requested.split(",")) {
+        String header = name.trim().toLowerCase(Locale.ROOT);
+        if (HEADER_NAME.matcher(header).matches()) {
+          allowed.add(header);
+        }
+      }
+    }
+    return String.join(", ", allowed);
   }
 
   /** A plain {@code OPTIONS} (not a preflight): the methods the server answers. */

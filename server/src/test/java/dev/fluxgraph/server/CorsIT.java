@@ -159,6 +159,9 @@ class CorsIT {
     assertListed(answer.header("Access-Control-Allow-Headers"), "content-type", "x-api-key", "authorization",
         "last-event-id");
     assertEquals(String.valueOf(Cors.MAX_AGE_SECONDS), answer.header("Access-Control-Max-Age"));
+    Reply custom = preflight(open, "/threads", PAGE, "Access-Control-Request-Headers", "X-Custom, content-type, b@d");
+    assertEquals("content-type, x-api-key, authorization, last-event-id, x-custom",
+        custom.header("Access-Control-Allow-Headers"), "other asked-for headers are allowed, malformed ones not");
     assertNull(answer.header("Access-Control-Allow-Private-Network"), "only when Chrome asks");
     assertEquals("", answer.body());
 
@@ -223,7 +226,7 @@ class CorsIT {
     Reply answer = preflight(listed, "/threads", PAGE);
     assertEquals(204, answer.status(), answer.body());
     assertEquals(PAGE, answer.header("Access-Control-Allow-Origin"));
-    assertEquals("Origin", answer.header("Vary"));
+    assertTrue(answer.headers().getAll("Vary").contains("Origin"), answer.headers().getAll("Vary").toString());
     Reply other = preflight(listed, "/threads", "https://other.example");
     assertEquals(204, other.status(), "origins compare case-insensitively");
     assertEquals("https://other.example", other.header("Access-Control-Allow-Origin"));
