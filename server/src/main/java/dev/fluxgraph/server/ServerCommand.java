@@ -311,7 +311,7 @@ final class ServerCommand implements Callable<Integer> {
     long logStart = logFile.toFile().length();
     EmbeddedPostgres postgres;
     try {
-      postgres = EmbeddedPostgres.builder()
+      postgres = durable(EmbeddedPostgres.builder())
           .setDataDirectory(dir)
           .setCleanDataDirectory(false)
           .setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
@@ -324,6 +324,18 @@ final class ServerCommand implements Callable<Integer> {
     LoggerFactory.getLogger(FluxgraphServer.class).info("embedded PostgreSQL ready on port {} (data in {}, its "
         + "output in {})", postgres.getPort(), dir, logFile);
     return "r2dbc:postgresql://postgres@localhost:" + postgres.getPort() + "/postgres";
+  }
+
+  /**
+   * PostgreSQL's durable settings for the embedded database. zonky's builder is made for tests: it starts the
+   * postmaster with {@code -F} (fsync off) and {@code synchronous_commit=off}, so a crash of the machine could lose
+   * commits that were acknowledged (a {@code Durability.SYNC} task result among them). A later {@code -c fsync=on}
+   * overrides {@code -F}.
+   */
+  static EmbeddedPostgres.Builder durable(EmbeddedPostgres.Builder builder) {
+    return builder.setServerConfig("fsync", "on")
+        .setServerConfig("synchronous_commit", "on")
+        .setServerConfig("full_page_writes", "on");
   }
 
   /** Whether a start failure came from the thread and run stores' set-up rather than from binding the port. */

@@ -16,6 +16,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -183,6 +187,15 @@ class ServerStartupIT {
         assertTrue(LOG_LINE.matcher(line).matches(), "not one log line: " + line);
       }
       assertEquals("", first.err());
+      try (Connection jdbc = DriverManager.getConnection("jdbc:postgresql://localhost:" + embedded.group(1)
+          + "/postgres?user=postgres"); Statement statement = jdbc.createStatement()) {
+        for (String setting : List.of("fsync", "synchronous_commit", "full_page_writes")) {
+          try (ResultSet result = statement.executeQuery("SHOW " + setting)) {
+            assertTrue(result.next());
+            assertEquals("on", result.getString(1), "the embedded PostgreSQL is durable: " + setting);
+          }
+        }
+      }
 
       Outcome second = run("--port", "0", "--data-dir", dataDir.toString());
       assertProblem(second, 1, "fluxgraph: --data-dir " + dataDir + " is in use by another Fluxgraph server; stop "
