@@ -72,8 +72,9 @@ public final class ThreadLengthBenchmark {
         history("PostgresSaver", postgres, checkpoints, 1_000);
       }
       if (!part.equals("history")) {
-        growingState("InMemorySaver", new InMemorySaver(), null, messages);
-        growingState("PostgresSaver", postgres, postgres.connectionFactory(), messages);
+        growingState("InMemorySaver", new InMemorySaver(), null, messages, 5);
+        growingState("PostgresSaver", postgres, postgres.connectionFactory(), messages, 3);
+        retainedHeap(messages);
       }
     } finally {
       if (embedded != null) {
@@ -155,54 +156,116 @@ public final class ThreadLengthBenchmark {
 
   // ---------------------------------------------------------------- a growing state
 
+  /**
+   * {@code threads} threads grow in step, one run each per size; between runs (not timed) each thread is trimmed to
+   * its newest checkpoint, so that the figures show the cost of the state and not of a heap (in memory) or tables
+   * (PostgreSQL) holding every earlier copy of it; the history's own cost is measured by {@link #history}. The
+   * bytes are those of thread 0's runs. Finally one thread grows to {@code messages} without trimming, on
+   * {@code InMemorySaver}, to show the heap that a thread's history holds.
+   */
   private static void growingState(String saverName, CheckpointSaver saver, @Nullable ConnectionFactory sql,
-                                   int messages) throws JsonProcessingException {
+                                   int messages, int threads) throws JsonProcessingException {
     Recording recording = new Recording(saver);
-    CompiledGraph<Map<String, Object>> chat = StateGraph.ofMap()
-        .reducer("messages", Reducers.messages())
-        .addNode("count", (state, context) -> Mono.just(Map.of("turns", ((List<?>) state.get("messages")).size())))
-        .addEdge(StateGraph.START, "count")
-        .compile(CompileOptions.defaults().withCheckpointer(recording));
+    CompiledGraph<Map<String, Object>> chat = chat(recording);
+    String prefix = "chat-" + UUID.randomUUID() + "-";
     // Warm-up on other threads, up to a tenth of the length, for 3 s at least.
     long warmUpEnd = System.nanoTime() + 3_000_000_000L;
     for (int t = 0; System.nanoTime() < warmUpEnd; t++) {
-      String thread = "warm-" + UUID.randomUUID();
+      String thread = prefix + "warm-" + t;
       for (int k = 0; k < Math.max(10, messages / 10); k++) {
         chat.invoke(Map.of("messages", List.of(message(k))), RunConfig.thread(thread)).block();
       }
+      saver.deleteThread(thread).block();
     }
-    String thread = "chat-" + UUID.randomUUID();
-    System.out.printf(Locale.ROOT, "%n%s: a graph whose state gains one message per run, on one thread%n", saverName);
-    System.out.printf(Locale.ROOT, "%9s %10s %10s %12s %12s %11s %12s%s%n", "messages", "p50 µs", "µs/message",
-        "state bytes", "bytes/run", "checkpoints", "÷ state", sql == null ? "" : "  stored bytes/run (SQL)");
+    System.out.printf(Locale.ROOT, "%n%s: a graph whose state gains one message per run, %d threads in step%n",
+        saverName, threads);
+    System.out.printf(Locale.ROOT, "%9s %10s %10s %12s %12s %11s %10s%s%n", "messages", "p50 µs", "µs/message",
+        "state bytes", "bytes/run", "checkpoints", "÷ state", sql == null ? "" : "  stored by the run (SQL)");
     List<Integer> report = new ArrayList<>(List.of(1, 10, 100, 250, 500, 750, messages));
     report.removeIf(size -> size > messages);
-    int window = 21; // runs timed around each reported size
-    long[] nanos = new long[messages];
-    String lastSeen = "";
+    int window = 11; // sizes timed around each reported one, on every thread
+    long[][] nanos = new long[messages][threads];
     for (int k = 0; k < messages; k++) {
       Map<String, Object> input = Map.of("messages", List.of(message(k)));
-      recording.clear();
-      long begin = System.nanoTime();
-      chat.invoke(input, RunConfig.thread(thread)).block();
-      nanos[k] = System.nanoTime() - begin;
       int size = k + 1;
-      if (report.contains(size)) {
-        long[] around = Arrays.copyOfRange(nanos, Math.max(0, k - window + 1), k + 1);
-        CheckpointTuple latest = saver.get(thread, "", null).block();
-        int stateBytes = Json.mapper().writeValueAsBytes(latest.checkpoint().values().get("__state__")).length;
-        long written = recording.bytes();
-        String stored = "";
-        if (sql != null) {
-          long[] rows = storedSince(sql, thread, lastSeen);
-          stored = String.format(Locale.ROOT, "  %,d in %d rows", rows[0], rows[1]);
+      String measured = null;
+      for (int t = 0; t < threads; t++) {
+        String thread = prefix + t;
+        String before = k == 0 ? "" : saver.get(thread, "", null).block().checkpoint().id();
+        recording.clear();
+        long begin = System.nanoTime();
+        chat.invoke(input, RunConfig.thread(thread)).block();
+        nanos[k][t] = System.nanoTime() - begin;
+        if (t == 0 && report.contains(size)) {
+          CheckpointTuple latest = saver.get(thread, "", null).block();
+          int stateBytes = Json.mapper().writeValueAsBytes(latest.checkpoint().values().get("__state__")).length;
+          long written = recording.bytes();
+          String stored = "";
+          if (sql != null) {
+            long[] rows = storedSince(sql, thread, before);
+            stored = String.format(Locale.ROOT, "  %,d bytes in %d rows", rows[0], rows[1]);
+          }
+          measured = String.format(Locale.ROOT, "%,12d %,12d %11d %10.2f%s", stateBytes, written,
+              recording.checkpoints(), (double) written / stateBytes, stored);
         }
-        System.out.printf(Locale.ROOT, "%9d %10.1f %10.3f %,12d %,12d %11d %12.2f%s%n", size, median(around) / 1e3,
-            median(around) / 1e3 / size, stateBytes, written, recording.checkpoints(), (double) written / stateBytes,
-            stored);
+        trim(saver, sql, thread);
       }
-      lastSeen = saver.get(thread, "", null).block().checkpoint().id();
+      if (measured != null) {
+        long[] around = Arrays.stream(nanos, Math.max(0, k - window + 1), k + 1).flatMapToLong(Arrays::stream)
+            .toArray();
+        System.out.printf(Locale.ROOT, "%9d %10.1f %10.3f %s%n", size, median(around) / 1e3,
+            median(around) / 1e3 / size, measured);
+      }
     }
+    for (int t = 0; t < threads; t++) {
+      saver.deleteThread(prefix + t).block();
+    }
+  }
+
+  private static CompiledGraph<Map<String, Object>> chat(CheckpointSaver saver) {
+    return StateGraph.ofMap()
+        .reducer("messages", Reducers.messages())
+        .addNode("count", (state, context) -> Mono.just(Map.of("turns", ((List<?>) state.get("messages")).size())))
+        .addEdge(StateGraph.START, "count")
+        .compile(CompileOptions.defaults().withCheckpointer(saver));
+  }
+
+  /** Keeps only the thread's newest checkpoint (and its writes). */
+  private static void trim(CheckpointSaver saver, @Nullable ConnectionFactory sql, String thread) {
+    CheckpointTuple latest = saver.get(thread, "", null).block();
+    if (sql == null) {
+      saver.deleteThread(thread).then(saver.put(latest.checkpoint()))
+          .then(latest.writes().isEmpty() ? Mono.empty()
+              : saver.putWrites(thread, "", latest.checkpoint().id(), latest.writes()))
+          .block();
+      return;
+    }
+    Mono.usingWhen(Mono.from(sql.create()), connection -> Mono.from(connection.createStatement(
+                "DELETE FROM fluxgraph_checkpoints WHERE thread_id = $1 AND checkpoint_id < $2")
+            .bind("$1", thread).bind("$2", latest.checkpoint().id()).execute())
+        .flatMap(result -> Mono.from(result.getRowsUpdated())), Connection::close).block();
+  }
+
+  /** The heap one thread's history holds in memory: {@code messages} runs of the chat graph, nothing trimmed. */
+  private static void retainedHeap(int messages) {
+    InMemorySaver saver = new InMemorySaver();
+    CompiledGraph<Map<String, Object>> chat = chat(saver);
+    long before = usedHeapAfterGc();
+    for (int k = 0; k < messages; k++) {
+      chat.invoke(Map.of("messages", List.of(message(k))), RunConfig.thread("retained")).block();
+    }
+    long after = usedHeapAfterGc();
+    long checkpoints = saver.list("retained", "", null, Integer.MAX_VALUE).count().block();
+    System.out.printf(Locale.ROOT, "%nInMemorySaver, one thread of %d runs of the chat graph, nothing trimmed: %d "
+        + "checkpoints, %.0f MB of heap%n", messages, checkpoints, (after - before) / 1e6);
+  }
+
+  private static long usedHeapAfterGc() {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
+    Runtime runtime = Runtime.getRuntime();
+    return runtime.totalMemory() - runtime.freeMemory();
   }
 
   /** A message with an id, as {@code Reducers.messages()} keeps them. */
