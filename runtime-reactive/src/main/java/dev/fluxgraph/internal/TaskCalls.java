@@ -2,12 +2,12 @@ package dev.fluxgraph.internal;
 
 import java.util.ArrayDeque;
 import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.Scannable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
 import reactor.util.context.Context;
-import org.reactivestreams.Subscription;
 
 /**
  * The entry from the public API into the task-call path: finds the calling scope in the Reactor context and
@@ -31,7 +31,7 @@ import org.reactivestreams.Subscription;
  */
 public final class TaskCalls {
 
-  /** The deliveries the current thread is making, innermost run first. */
+  /** The trampoline of the delivery this thread is making; one of another run's, around it, is restored after. */
   private static final ThreadLocal<@Nullable Trampoline> DELIVERING = new ThreadLocal<>();
 
   private TaskCalls() {
