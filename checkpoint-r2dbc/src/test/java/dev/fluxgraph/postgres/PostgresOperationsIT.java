@@ -123,6 +123,28 @@ class PostgresOperationsIT {
   }
 
   @Test
+  void readsOfTheLatestAndOfCheckpointsByIdAnsweredTogetherEachGetTheirOwnRow() {
+    String thread = "reads-" + UUID.randomUUID();
+    for (int i = 0; i < 3; i++) {
+      counter(saver).invoke(i, RunConfig.thread(thread)).block();
+    }
+    java.util.List<String> newestFirst = saver.list(thread, "", null, 100)
+        .map(tuple -> tuple.checkpoint().id()).collectList().block();
+    assertEquals(6, newestFirst.size());
+    String oldest = newestFirst.get(5);
+    String middle = newestFirst.get(2);
+    // Subscribed together, so they queue up behind one another and go out in as few statements as possible.
+    java.util.List<String> answered = Flux.mergeSequential(
+            saver.get(thread, "", null), saver.get(thread, "", oldest), saver.get(thread, "", middle),
+            saver.get(thread, "", oldest + "x"), saver.get("no-such-" + thread, "", null),
+            saver.get("no-such-" + thread, "", oldest))
+        .map(tuple -> tuple.checkpoint().id())
+        .collectList().block();
+    assertEquals(java.util.List.of(newestFirst.get(0), oldest, middle), answered,
+        "the latest, then each checkpoint by id; unknown ids and threads are empty");
+  }
+
+  @Test
   void deleteThreadRemovesItsRows() throws Exception {
     String thread = "delete-" + UUID.randomUUID();
     counter(saver).invoke(1, RunConfig.thread(thread)).block();

@@ -8,6 +8,7 @@ import dev.fluxgraph.errors.GraphRecursionException;
 import dev.fluxgraph.errors.InvalidUpdateException;
 import dev.fluxgraph.types.Command;
 import dev.fluxgraph.types.RunConfig;
+import dev.fluxgraph.types.StreamMode;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -157,7 +158,11 @@ public final class GraphLoop {
      * emits the state.
      */
     private Mono<Void> saved(Cursor c) {
-      Object state = stateValue(c.state());
+      // The state as the user's type only for chunks that show it (a copy of the whole state: skipped otherwise).
+      Output output = run.output();
+      boolean shown = output.wants(StreamMode.VALUES, scope.namespace())
+          || root && (output.wants(StreamMode.CHECKPOINTS, List.of()) || output.wants(StreamMode.DEBUG, List.of()));
+      Object state = shown ? stateValue(c.state()) : null;
       Mono<Void> checkpoint = Mono.empty();
       if (root) {
         Checkpoint base = run.writes().base();
@@ -215,6 +220,9 @@ public final class GraphLoop {
             "the update of node '" + node.name() + "'");
       } else {
         update = toUpdate(value, node.name(), "the result of node '" + node.name() + "'");
+      }
+      if (graph.routers().getOrDefault(node.name(), List.of()).isEmpty()) { // no need for the state it leaves
+        return Mono.just(new NodeOutcome(update, List.copyOf(goTo)));
       }
       Map<String, Object> local = reduce(plainOf(state), List.of(Map.entry(node.name(), optional(update))));
       return route(node.name(), local).map(routed -> {

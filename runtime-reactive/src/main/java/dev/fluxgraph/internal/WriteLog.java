@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -24,13 +25,19 @@ import reactor.core.publisher.Sinks;
  */
 final class WriteLog {
 
+  private static final Mono<Void> SAVED = Mono.empty();
+
   private final @Nullable CheckpointSaver saver;
   private final Durability durability;
   private volatile Checkpoint base;
-  private final ConcurrentHashMap<String, PendingWrite> byKey = new ConcurrentHashMap<>(64);
+  private final ConcurrentHashMap<Key, PendingWrite> byKey = new ConcurrentHashMap<>(64);
   private final List<Checkpoint> deferredCheckpoints = new ArrayList<>();
   private final List<Deferred> deferredWrites = new ArrayList<>();
-  private volatile Mono<Void> baseSaved = Mono.empty();
+  /**
+   * The save of the base checkpoint that writes must follow; {@link #SAVED} once it has succeeded, so that later
+   * writes go straight to the saver instead of each subscribing to the cached save first.
+   */
+  private final AtomicReference<Mono<Void>> baseSaved = new AtomicReference<>(SAVED);
   private int inFlight; // ASYNC writes not yet acknowledged; guarded by this
   private @Nullable Throwable failed; // the first ASYNC write that failed; guarded by this
   private Sinks.@Nullable Empty<Void> drained; // completes when inFlight drops to 0; guarded by this
@@ -85,23 +92,26 @@ final class WriteLog {
    * then looked up afresh ({@code known}: writes already recorded against it). Durability as for {@link #begin}.
    */
   Mono<Void> moveTo(Checkpoint next, List<PendingWrite> known) {
-    base = next;
     byKey.clear();
     for (PendingWrite write : known) {
       byKey.putIfAbsent(key(write.taskId(), write.channel()), write);
     }
     if (saver == null) {
+      base = next;
       return Mono.empty();
     }
     if (durability == Durability.EXIT) {
       synchronized (this) {
         deferredCheckpoints.add(next);
       }
+      base = next;
       return Mono.empty();
     }
     // ASYNC: the previous base and its writes are already on their way; the new checkpoint only has to reach the
-    // saver before the writes that reference it.
-    return saveBase(baseSaved.then(saver.put(next)));
+    // saver before the writes that reference it, so later writes wait for its save before they see it as the base.
+    Mono<Void> saved = saveBase(after(saver.put(next)));
+    base = next;
+    return saved;
   }
 
   Checkpoint base() {
@@ -109,12 +119,20 @@ final class WriteLog {
   }
 
   private Mono<Void> saveBase(Mono<Void> saved) {
-    baseSaved = saved.cache();
+    Mono<Void> cached = saved.cache();
+    baseSaved.set(cached);
+    Mono<Void> confirmed = cached.doOnSuccess(done -> baseSaved.compareAndSet(cached, SAVED));
     if (durability == Durability.SYNC) {
-      return baseSaved;
+      return confirmed;
     }
-    track(baseSaved);
+    track(confirmed);
     return Mono.empty();
+  }
+
+  /** {@code write} once the base checkpoint is saved. */
+  private Mono<Void> after(Mono<Void> write) {
+    Mono<Void> saved = baseSaved.get();
+    return saved == SAVED ? write : saved.then(write);
   }
 
   @Nullable PendingWrite find(String taskId, String channel) {
@@ -208,14 +226,31 @@ final class WriteLog {
   private Mono<Void> persist(PendingWrite write) {
     Checkpoint target = base;
     return saver == null ? Mono.empty()
-        : baseSaved.then(saver.putWrites(target.threadId(), target.namespace(), target.id(), List.of(write)));
+        : after(saver.putWrites(target.threadId(), target.namespace(), target.id(), List.of(write)));
   }
 
   /** An EXIT-mode write with the base it was recorded against. */
   private record Deferred(Checkpoint base, PendingWrite write) {
   }
 
-  private static String key(String taskId, String channel) {
-    return taskId + '\u0000' + channel;
+  private static Key key(String taskId, String channel) {
+    return new Key(taskId, channel);
+  }
+
+  /**
+   * A write's identity. Hashed from its parts rather than concatenated: a call's id and the channel names are the
+   * same strings on every lookup, so their hashes are computed once (a concatenated key was hashed afresh each
+   * time).
+   */
+  private record Key(String taskId, String channel) {
+    @Override
+    public int hashCode() {
+      return taskId.hashCode() * 31 + channel.hashCode();
+    }
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof Key key && taskId.equals(key.taskId) && channel.equals(key.channel);
+    }
   }
 }
