@@ -45,7 +45,7 @@ public final class Scope implements EntrypointContext<Object> {
   private final StreamWriter writer;
   private final StreamWriter messages;
 
-  private final Map<String, Integer> occurrences = new HashMap<>(16);
+  private final Map<OccurrenceKey, Integer> occurrences = new HashMap<>(16);
   private int interrupts;
 
   // Guarded by the run's lock (RunLoop#settle and friends).
@@ -224,7 +224,11 @@ public final class Scope implements EntrypointContext<Object> {
 
   /** How many calls of this task with this input came before, in this scope execution. */
   synchronized int nextOccurrence(String taskName, String inputKey) {
-    return occurrences.merge(taskName + '\u0000' + inputKey, 1, Integer::sum) - 1;
+    return occurrences.merge(new OccurrenceKey(taskName, inputKey), 1, Integer::sum) - 1;
+  }
+
+  /** (task name, input digest): both strings cache their hashes, so a lookup hashes nothing anew. */
+  private record OccurrenceKey(String taskName, String inputKey) {
   }
 
   synchronized int nextInterruptIndex() {

@@ -1,6 +1,8 @@
 package dev.fluxgraph.internal;
 
+import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.Set;
 
 /** The lifecycle of one task call within a run; every transition is checked here. */
@@ -23,15 +25,17 @@ enum TaskStatus {
   /** Its subscriber went away before it finished; the call re-runs on the next run of the thread. */
   CANCELLED;
 
-  private Set<TaskStatus> next() {
-    return switch (this) {
-      case RUNNING -> EnumSet.of(CACHED, SUCCEEDED, FAILED, INTERRUPTED, CANCELLED);
-      case INTERRUPTED -> EnumSet.of(RUNNING, CANCELLED, SUCCEEDED, FAILED);
-      case REPLAYED, CACHED, SUCCEEDED, FAILED, CANCELLED -> EnumSet.noneOf(TaskStatus.class);
-    };
-  }
+  /** The transitions, all of them in one place: what each status may become. */
+  private static final Map<TaskStatus, Set<TaskStatus>> NEXT = new EnumMap<>(Map.of(
+      RUNNING, EnumSet.of(CACHED, SUCCEEDED, FAILED, INTERRUPTED, CANCELLED),
+      INTERRUPTED, EnumSet.of(RUNNING, CANCELLED, SUCCEEDED, FAILED),
+      REPLAYED, EnumSet.noneOf(TaskStatus.class),
+      CACHED, EnumSet.noneOf(TaskStatus.class),
+      SUCCEEDED, EnumSet.noneOf(TaskStatus.class),
+      FAILED, EnumSet.noneOf(TaskStatus.class),
+      CANCELLED, EnumSet.noneOf(TaskStatus.class)));
 
   boolean canBecome(TaskStatus target) {
-    return next().contains(target);
+    return NEXT.get(this).contains(target);
   }
 }
