@@ -1,8 +1,9 @@
-package dev.fluxgraph.server;
+package dev.fluxgraph.internal.server.storage;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.postgres.GroupCommit;
 import dev.fluxgraph.postgres.KeyedDelete;
 import dev.fluxgraph.postgres.Schema;
@@ -14,8 +15,11 @@ import io.r2dbc.spi.Statement;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
@@ -23,7 +27,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
 /** Threads in PostgreSQL ({@code fluxgraph_threads}), so they survive restarts and can be shared by processes. */
-final class PostgresThreadStore implements ThreadStore {
+public final class PostgresThreadStore implements ThreadStore {
 
   static final List<Schema.Migration> MIGRATIONS = List.of(new Schema.Migration(201, "server threads", List.of("""
       CREATE TABLE IF NOT EXISTS fluxgraph_threads (
@@ -54,15 +58,15 @@ final class PostgresThreadStore implements ThreadStore {
    * Threads this process created, read or updated and has not deleted, so that a run on one of them starts without a
    * database round trip before its first event ({@link #requireExists}). Forgotten all at once past its bound.
    */
-  private final java.util.Set<String> known = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<String> known = ConcurrentHashMap.newKeySet();
   private static final int KNOWN_THREADS = 100_000;
 
-  PostgresThreadStore(ConnectionFactory factory) {
+  public PostgresThreadStore(ConnectionFactory factory) {
     this.factory = factory;
     this.deletes = new KeyedDelete(factory, "fluxgraph_threads", "thread_id");
   }
 
-  Mono<Void> setup() {
+  public Mono<Void> setup() {
     return Schema.migrate(factory, MIGRATIONS);
   }
 
@@ -140,7 +144,7 @@ final class PostgresThreadStore implements ThreadStore {
    */
   private <R extends Queued> Mono<Void> answer(List<R> batch, boolean firstOnly, Flux<ThreadRecord> rows,
                                                Consumer<R> missing) {
-    Map<String, List<R>> byThread = new java.util.HashMap<>();
+    Map<String, List<R>> byThread = new HashMap<>();
     batch.forEach(request -> {
       List<R> waiting = byThread.computeIfAbsent(request.threadId(), key -> new ArrayList<>());
       if (!firstOnly || waiting.isEmpty()) {

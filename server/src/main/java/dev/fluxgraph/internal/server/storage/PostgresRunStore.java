@@ -1,8 +1,9 @@
-package dev.fluxgraph.server;
+package dev.fluxgraph.internal.server.storage;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.postgres.GroupCommit;
 import dev.fluxgraph.postgres.KeyedDelete;
 import dev.fluxgraph.postgres.Schema;
@@ -12,6 +13,7 @@ import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Readable;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -20,7 +22,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
 /** Run records in PostgreSQL ({@code fluxgraph_runs}), next to the threads and checkpoints. */
-final class PostgresRunStore implements RunStore {
+public final class PostgresRunStore implements RunStore {
 
   static final List<Schema.Migration> MIGRATIONS = List.of(new Schema.Migration(202, "server runs", List.of("""
       CREATE TABLE IF NOT EXISTS fluxgraph_runs (
@@ -45,7 +47,7 @@ final class PostgresRunStore implements RunStore {
   /** Group-committed: every stateless run deletes its thread's runs. */
   private final KeyedDelete threadDeletes;
 
-  PostgresRunStore(ConnectionFactory factory) {
+  public PostgresRunStore(ConnectionFactory factory) {
     this.factory = factory;
     this.threadDeletes = new KeyedDelete(factory, "fluxgraph_runs", "thread_id");
   }
@@ -58,7 +60,7 @@ final class PostgresRunStore implements RunStore {
     }
   }
 
-  Mono<Void> setup() {
+  public Mono<Void> setup() {
     return Schema.migrate(factory, MIGRATIONS);
   }
 
@@ -72,7 +74,7 @@ final class PostgresRunStore implements RunStore {
    * the newest of its records is written, which is what the update's guard would keep anyway.
    */
   private Mono<Void> saveBatch(List<Save> batch) {
-    Map<String, RunRecord> newest = new java.util.LinkedHashMap<>();
+    Map<String, RunRecord> newest = new LinkedHashMap<>();
     for (Save save : batch) {
       newest.merge(save.run().runId(), save.run(), (a, b) -> a.finished() && !b.finished()
           || a.updatedAt().isAfter(b.updatedAt()) ? a : b);
