@@ -26,6 +26,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.BiFunction;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -126,16 +127,24 @@ final class RunRoutes {
    * event on failure.
    */
   private Publisher<Void> stream(HttpServerRequest request, HttpServerResponse response, @Nullable String threadId) {
+    return runOn(request, response, threadId, (tid, run) -> runs.streamed(tid, run).flatMap(streamed -> {
+      Run registered = streamed.run();
+      withRunLocation(response, registered)
+          .header("Location", "/threads/" + registered.threadId() + "/runs/" + registered.runId() + "/stream");
+      return Sse.send(response, streamed.events());
+    }));
+  }
+
+  /**
+   * A run request on the thread, or stateless ({@code threadId} null) on a new thread the server names: parsed, then
+   * handed to {@code answer} with the thread id.
+   */
+  private Publisher<Void> runOn(HttpServerRequest request, HttpServerResponse response, @Nullable String threadId,
+                                BiFunction<String, RunRequest, Mono<Void>> answer) {
     return http.guarded(request, response, body -> {
       boolean stateless = threadId == null;
       RunRequest run = requests.parse(body, stateless);
-      String tid = stateless ? UUID.randomUUID().toString() : threadId;
-      return runs.streamed(tid, run).flatMap(streamed -> {
-        Run registered = streamed.run();
-        withRunLocation(response, registered)
-            .header("Location", "/threads/" + registered.threadId() + "/runs/" + registered.runId() + "/stream");
-        return Sse.send(response, streamed.events());
-      });
+      return answer.apply(stateless ? UUID.randomUUID().toString() : threadId, run);
     });
   }
 
@@ -197,24 +206,19 @@ final class RunRoutes {
    * an {@code __error__} body. The run goes on if the client leaves, unless {@code on_disconnect: cancel}.
    */
   private Publisher<Void> waitFor(HttpServerRequest request, HttpServerResponse response, @Nullable String threadId) {
-    return http.guarded(request, response, body -> {
-      boolean stateless = threadId == null;
-      RunRequest run = requests.parse(body, stateless);
-      String tid = stateless ? UUID.randomUUID().toString() : threadId;
-      return runs.waited(tid, run).flatMap(waited -> {
-        withRunLocation(response, waited.run());
-        Mono<JsonNode> outcome = waited.outcome();
-        Mono<Void> answer = outcome.map(Optional::of)
-            .timeout(Sse.HEARTBEAT, Mono.just(Optional.empty()))
-            .flatMap(quick -> quick.isPresent() ? Http.json(response, 200, quick.get())
-                : response.status(200).header("Content-Type", "application/json")
-                    .sendString(Flux.interval(Sse.HEARTBEAT).map(tick -> "\n").startWith("\n")
-                        .takeUntilOther(outcome.onErrorResume(error -> Mono.empty()))
-                        .concatWith(outcome.onErrorResume(error -> Mono.just(RunLifecycle.errorValue(error)))
-                            .map(JsonNode::toString)), StandardCharsets.UTF_8)
-                    .then());
-        return runs.cancelOnLeave(answer, waited.run(), run);
-      });
-    });
+    return runOn(request, response, threadId, (tid, run) -> runs.waited(tid, run).flatMap(waited -> {
+      withRunLocation(response, waited.run());
+      Mono<JsonNode> outcome = waited.outcome();
+      Mono<Void> answer = outcome.map(Optional::of)
+          .timeout(Sse.HEARTBEAT, Mono.just(Optional.empty()))
+          .flatMap(quick -> quick.isPresent() ? Http.json(response, 200, quick.get())
+              : response.status(200).header("Content-Type", "application/json")
+                  .sendString(Flux.interval(Sse.HEARTBEAT).map(tick -> "\n").startWith("\n")
+                      .takeUntilOther(outcome.onErrorResume(error -> Mono.empty()))
+                      .concatWith(outcome.onErrorResume(error -> Mono.just(RunLifecycle.errorValue(error)))
+                          .map(JsonNode::toString)), StandardCharsets.UTF_8)
+                  .then());
+      return runs.cancelOnLeave(answer, waited.run(), run);
+    }));
   }
 }

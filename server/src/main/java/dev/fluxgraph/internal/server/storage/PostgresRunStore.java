@@ -1,14 +1,10 @@
 package dev.fluxgraph.internal.server.storage;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.postgres.GroupCommit;
 import dev.fluxgraph.postgres.KeyedDelete;
 import dev.fluxgraph.postgres.Schema;
 import dev.fluxgraph.postgres.Sql;
-import dev.fluxgraph.types.FluxgraphJson;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Readable;
 import java.time.OffsetDateTime;
@@ -36,8 +32,6 @@ public final class PostgresRunStore implements RunStore {
         multitask_strategy text        NOT NULL
       )""", "CREATE INDEX IF NOT EXISTS fluxgraph_runs_by_thread ON fluxgraph_runs (thread_id, created_at DESC)")));
 
-  private static final ObjectMapper JSON = FluxgraphJson.mapper();
-  private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() { };
   private static final String COLUMNS = "run_id, thread_id, assistant_id, created_at, updated_at, status,"
       + " metadata::text AS metadata, multitask_strategy";
 
@@ -98,7 +92,7 @@ public final class PostgresRunStore implements RunStore {
                 .bind("$" + (p + 3), run.assistantId())
                 .bind("$" + (p + 4), OffsetDateTime.ofInstant(run.createdAt(), ZoneOffset.UTC))
                 .bind("$" + (p + 5), OffsetDateTime.ofInstant(run.updatedAt(), ZoneOffset.UTC))
-                .bind("$" + (p + 6), run.status()).bind("$" + (p + 7), json(run.metadata()))
+                .bind("$" + (p + 6), run.status()).bind("$" + (p + 7), StoredMetadata.json(run.metadata()))
                 .bind("$" + (p + 8), run.multitaskStrategy());
           }
         })
@@ -149,17 +143,9 @@ public final class PostgresRunStore implements RunStore {
       return new RunRecord(row.get("run_id", String.class), row.get("thread_id", String.class),
           row.get("assistant_id", String.class), row.get("created_at", OffsetDateTime.class).toInstant(),
           row.get("updated_at", OffsetDateTime.class).toInstant(), row.get("status", String.class),
-          JSON.readValue(row.get("metadata", String.class), MAP), row.get("multitask_strategy", String.class));
+          StoredMetadata.parse(row.get("metadata", String.class)), row.get("multitask_strategy", String.class));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("corrupt metadata of run " + row.get("run_id", String.class), e);
-    }
-  }
-
-  private static String json(Map<String, Object> value) {
-    try {
-      return JSON.writeValueAsString(value);
-    } catch (JsonProcessingException e) {
-      throw HttpProblem.invalid("metadata is not JSON-serializable");
     }
   }
 }

@@ -1,14 +1,11 @@
 package dev.fluxgraph.internal.server.storage;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.postgres.GroupCommit;
 import dev.fluxgraph.postgres.KeyedDelete;
 import dev.fluxgraph.postgres.Schema;
 import dev.fluxgraph.postgres.Sql;
-import dev.fluxgraph.types.FluxgraphJson;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Readable;
 import io.r2dbc.spi.Statement;
@@ -39,8 +36,6 @@ public final class PostgresThreadStore implements ThreadStore {
         graph_id   text
       )""")));
 
-  private static final ObjectMapper JSON = FluxgraphJson.mapper();
-  private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() { };
   private static final String COLUMNS = "thread_id, created_at, updated_at, metadata::text AS metadata, status, graph_id";
 
   private final ConnectionFactory factory;
@@ -85,7 +80,7 @@ public final class PostgresThreadStore implements ThreadStore {
         + " WHERE thread_id = $1 AND NOT EXISTS (SELECT 1 FROM created)";
     return query(sql,
         statement -> statement.bind("$1", threadId).bind("$2", OffsetDateTime.now(ZoneOffset.UTC))
-            .bind("$3", json(metadata)))
+            .bind("$3", StoredMetadata.json(metadata)))
         .next()
         .doOnNext(this::remember)
         .switchIfEmpty(Mono.defer(() -> existingWanted ? require(threadId)
@@ -95,7 +90,7 @@ public final class PostgresThreadStore implements ThreadStore {
   /** Group-committed: this is on every stateless run's path, before its first step. */
   @Override
   public Mono<ThreadRecord> createBusy(String threadId, String graphId, Map<String, Object> metadata) {
-    return Mono.<ThreadRecord>create(sink -> creates.submit(new Create(threadId, graphId, json(metadata),
+    return Mono.<ThreadRecord>create(sink -> creates.submit(new Create(threadId, graphId, StoredMetadata.json(metadata),
             OffsetDateTime.now(ZoneOffset.UTC), sink)))
         .switchIfEmpty(Mono.error(() -> new HttpProblem(409, "thread " + threadId + " already exists")));
   }
@@ -199,7 +194,7 @@ public final class PostgresThreadStore implements ThreadStore {
   @Override
   public Mono<ThreadRecord> update(String threadId, String status, @Nullable String graphId,
                                    Map<String, Object> metadata) {
-    return Mono.create(sink -> updates.submit(new Update(threadId, status, graphId, json(metadata),
+    return Mono.create(sink -> updates.submit(new Update(threadId, status, graphId, StoredMetadata.json(metadata),
         OffsetDateTime.now(ZoneOffset.UTC), sink)));
   }
 
@@ -277,7 +272,7 @@ public final class PostgresThreadStore implements ThreadStore {
   public Mono<ThreadRecord> patchMetadata(String threadId, Map<String, Object> metadata) {
     return query("UPDATE fluxgraph_threads SET metadata = metadata || $2::jsonb, updated_at = $3 WHERE thread_id = $1"
             + " RETURNING " + COLUMNS,
-        statement -> statement.bind("$1", threadId).bind("$2", json(metadata))
+        statement -> statement.bind("$1", threadId).bind("$2", StoredMetadata.json(metadata))
             .bind("$3", OffsetDateTime.now(ZoneOffset.UTC)))
         .next();
   }
@@ -287,7 +282,7 @@ public final class PostgresThreadStore implements ThreadStore {
     String sql = "SELECT count(*) FROM fluxgraph_threads WHERE metadata @> $1::jsonb"
         + (status == null ? "" : " AND status = $2");
     return Sql.query(factory, sql, statement -> {
-      statement.bind("$1", json(metadata));
+      statement.bind("$1", StoredMetadata.json(metadata));
       if (status != null) {
         statement.bind("$2", status);
       }
@@ -299,7 +294,7 @@ public final class PostgresThreadStore implements ThreadStore {
                                    int limit, int offset, Order order) {
     StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM fluxgraph_threads WHERE metadata @> $1::jsonb");
     List<Object> parameters = new ArrayList<>();
-    parameters.add(json(metadata));
+    parameters.add(StoredMetadata.json(metadata));
     if (status != null) {
       parameters.add(status);
       sql.append(" AND status = $").append(parameters.size());
@@ -325,18 +320,10 @@ public final class PostgresThreadStore implements ThreadStore {
     try {
       return new ThreadRecord(row.get("thread_id", String.class),
           row.get("created_at", OffsetDateTime.class).toInstant(), row.get("updated_at", OffsetDateTime.class).toInstant(),
-          JSON.readValue(row.get("metadata", String.class), MAP), row.get("status", String.class),
+          StoredMetadata.parse(row.get("metadata", String.class)), row.get("status", String.class),
           row.get("graph_id", String.class));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("corrupt metadata of thread " + row.get("thread_id", String.class), e);
-    }
-  }
-
-  private static String json(Map<String, Object> value) {
-    try {
-      return JSON.writeValueAsString(value);
-    } catch (JsonProcessingException e) {
-      throw HttpProblem.invalid("metadata is not JSON-serializable");
     }
   }
 }
