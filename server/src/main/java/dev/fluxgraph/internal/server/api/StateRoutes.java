@@ -3,9 +3,7 @@ package dev.fluxgraph.internal.server.api;
 import static dev.fluxgraph.internal.server.api.Fields.booleanField;
 import static dev.fluxgraph.internal.server.api.Fields.booleanParam;
 import static dev.fluxgraph.internal.server.api.Fields.nonNegative;
-import static dev.fluxgraph.internal.server.api.Fields.oneOf;
 import static dev.fluxgraph.internal.server.api.Fields.optionalMap;
-import static dev.fluxgraph.internal.server.api.Fields.optionalText;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,20 +13,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.ServedGraphs;
-import dev.fluxgraph.internal.server.runs.RunLifecycle;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
 import dev.fluxgraph.types.FluxgraphJson;
 import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.StateSnapshot;
 import dev.fluxgraph.types.TaskState;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerRoutes;
 
 /**
@@ -247,7 +239,6 @@ final class StateRoutes {
     node.putNull("checkpoint_map");
     return node;
   }
-
 
   /** The graph that ran on the thread; 409 when this server does not serve it (see {@link ServedGraphs#ofThread}). */
   private Entrypoint<?, ?> graphOf(ThreadStore.ThreadRecord thread) {

@@ -1,7 +1,5 @@
 package dev.fluxgraph.internal.server.api;
 
-import static dev.fluxgraph.internal.server.api.Fields.booleanField;
-import static dev.fluxgraph.internal.server.api.Fields.booleanParam;
 import static dev.fluxgraph.internal.server.api.Fields.nonNegative;
 import static dev.fluxgraph.internal.server.api.Fields.oneOf;
 import static dev.fluxgraph.internal.server.api.Fields.optionalMap;
@@ -10,7 +8,6 @@ import static dev.fluxgraph.internal.server.api.Fields.optionalText;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxgraph.checkpoint.Checkpoint;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
@@ -22,7 +19,6 @@ import dev.fluxgraph.internal.server.runs.RunLifecycle;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
 import dev.fluxgraph.types.FluxgraphJson;
 import dev.fluxgraph.types.RunConfig;
-import dev.fluxgraph.types.StateSnapshot;
 import dev.fluxgraph.types.TaskState;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -248,7 +244,6 @@ final class ThreadRoutes {
         })
         .defaultIfEmpty(node);
   }
-
 
   /** The graph that ran on the thread; 409 when this server does not serve it (see {@link ServedGraphs#ofThread}). */
   private Entrypoint<?, ?> graphOf(ThreadStore.ThreadRecord thread) {
