@@ -3,8 +3,18 @@ package dev.fluxgraph.server;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.checkpoint.InMemorySaver;
 import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.internal.server.api.Cors;
+import dev.fluxgraph.internal.server.api.ServerApi;
+import dev.fluxgraph.internal.server.storage.InMemoryRunStore;
+import dev.fluxgraph.internal.server.storage.InMemoryThreadStore;
+import dev.fluxgraph.internal.server.storage.PostgresRunStore;
+import dev.fluxgraph.internal.server.storage.PostgresThreadStore;
+import dev.fluxgraph.internal.server.storage.RunStore;
+import dev.fluxgraph.internal.server.storage.ThreadStore;
+import dev.fluxgraph.postgres.PostgresSaver;
 import dev.fluxgraph.store.InMemoryStore;
 import dev.fluxgraph.store.Store;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +64,7 @@ public final class FluxgraphServer {
       ThreadStore threads;
       RunStore runs;
       Mono<Void> ready = Mono.empty();
-      if (settings.checkpointer instanceof dev.fluxgraph.postgres.PostgresSaver postgres) {
+      if (settings.checkpointer instanceof PostgresSaver postgres) {
         PostgresThreadStore threadStore = new PostgresThreadStore(postgres.connectionFactory());
         PostgresRunStore runStore = new PostgresRunStore(postgres.connectionFactory());
         threads = threadStore;
@@ -173,7 +183,7 @@ public final class FluxgraphServer {
 
     /** See {@link #corsAllowOrigins(List)}. */
     public Builder corsAllowOrigins(String... origins) {
-      return corsAllowOrigins(java.util.Arrays.asList(Objects.requireNonNull(origins, "origins must not be null")));
+      return corsAllowOrigins(Arrays.asList(Objects.requireNonNull(origins, "origins must not be null")));
     }
 
     /** Whether graphs of {@link GraphProvider}s on the class path are added (default true). */

@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.checkpoint.InMemorySaver;
+import dev.fluxgraph.internal.server.api.Cors;
 import dev.fluxgraph.postgres.PostgresSaver;
 import dev.fluxgraph.postgres.PostgresStore;
 import dev.fluxgraph.store.InMemoryStore;

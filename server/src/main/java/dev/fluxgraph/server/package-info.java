@@ -1,4 +1,7 @@
-/** The HTTP server speaking the LangGraph Server API, for the official JS client (see the README's feature table). */
+/**
+ * The HTTP server speaking the LangGraph Server API, for the official JS client (see the README's feature table).
+ * Its internals are under {@code dev.fluxgraph.internal.server} (not public API).
+ */
 @NullMarked
 package dev.fluxgraph.server;
 

@@ -12,6 +12,7 @@ import dev.fluxgraph.checkpoint.InMemorySaver;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.func.Task;
 import dev.fluxgraph.func.TaskContext;
+import dev.fluxgraph.internal.server.api.Cors;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import java.nio.charset.StandardCharsets;

@@ -1,25 +1,26 @@
-package dev.fluxgraph.server;
+package dev.fluxgraph.internal.server;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Assistant ids: one assistant per graph, {@code uuid5(6ba7b821-9dad-11d1-80b4-00c04fd430c8, graph_id)}. */
-final class Assistants {
+public final class Assistants {
 
   private static final UUID NAMESPACE = UUID.fromString("6ba7b821-9dad-11d1-80b4-00c04fd430c8");
 
   /** Computed once per graph: every run reports its assistant id. */
-  private static final java.util.concurrent.ConcurrentHashMap<String, String> IDS =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private static final ConcurrentHashMap<String, String> IDS =
+      new ConcurrentHashMap<>();
 
   private Assistants() {
   }
 
   /** RFC 4122 name-based (SHA-1, version 5) UUID, as Python's {@code uuid.uuid5}. */
-  static String idOf(String graphId) {
+  public static String idOf(String graphId) {
     return IDS.computeIfAbsent(graphId, Assistants::uuid5);
   }
 

@@ -1,17 +1,15 @@
-package dev.fluxgraph.server;
+package dev.fluxgraph.internal.server.storage;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fluxgraph.postgres.GroupCommit;
 import dev.fluxgraph.postgres.KeyedDelete;
 import dev.fluxgraph.postgres.Schema;
 import dev.fluxgraph.postgres.Sql;
-import dev.fluxgraph.types.FluxgraphJson;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Readable;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -20,7 +18,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
 /** Run records in PostgreSQL ({@code fluxgraph_runs}), next to the threads and checkpoints. */
-final class PostgresRunStore implements RunStore {
+public final class PostgresRunStore implements RunStore {
 
   static final List<Schema.Migration> MIGRATIONS = List.of(new Schema.Migration(202, "server runs", List.of("""
       CREATE TABLE IF NOT EXISTS fluxgraph_runs (
@@ -34,8 +32,6 @@ final class PostgresRunStore implements RunStore {
         multitask_strategy text        NOT NULL
       )""", "CREATE INDEX IF NOT EXISTS fluxgraph_runs_by_thread ON fluxgraph_runs (thread_id, created_at DESC)")));
 
-  private static final ObjectMapper JSON = FluxgraphJson.mapper();
-  private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() { };
   private static final String COLUMNS = "run_id, thread_id, assistant_id, created_at, updated_at, status,"
       + " metadata::text AS metadata, multitask_strategy";
 
@@ -45,7 +41,7 @@ final class PostgresRunStore implements RunStore {
   /** Group-committed: every stateless run deletes its thread's runs. */
   private final KeyedDelete threadDeletes;
 
-  PostgresRunStore(ConnectionFactory factory) {
+  public PostgresRunStore(ConnectionFactory factory) {
     this.factory = factory;
     this.threadDeletes = new KeyedDelete(factory, "fluxgraph_runs", "thread_id");
   }
@@ -58,7 +54,7 @@ final class PostgresRunStore implements RunStore {
     }
   }
 
-  Mono<Void> setup() {
+  public Mono<Void> setup() {
     return Schema.migrate(factory, MIGRATIONS);
   }
 
@@ -72,7 +68,7 @@ final class PostgresRunStore implements RunStore {
    * the newest of its records is written, which is what the update's guard would keep anyway.
    */
   private Mono<Void> saveBatch(List<Save> batch) {
-    Map<String, RunRecord> newest = new java.util.LinkedHashMap<>();
+    Map<String, RunRecord> newest = new LinkedHashMap<>();
     for (Save save : batch) {
       newest.merge(save.run().runId(), save.run(), (a, b) -> a.finished() && !b.finished()
           || a.updatedAt().isAfter(b.updatedAt()) ? a : b);
@@ -96,7 +92,7 @@ final class PostgresRunStore implements RunStore {
                 .bind("$" + (p + 3), run.assistantId())
                 .bind("$" + (p + 4), OffsetDateTime.ofInstant(run.createdAt(), ZoneOffset.UTC))
                 .bind("$" + (p + 5), OffsetDateTime.ofInstant(run.updatedAt(), ZoneOffset.UTC))
-                .bind("$" + (p + 6), run.status()).bind("$" + (p + 7), json(run.metadata()))
+                .bind("$" + (p + 6), run.status()).bind("$" + (p + 7), StoredMetadata.json(run.metadata()))
                 .bind("$" + (p + 8), run.multitaskStrategy());
           }
         })
@@ -147,17 +143,9 @@ final class PostgresRunStore implements RunStore {
       return new RunRecord(row.get("run_id", String.class), row.get("thread_id", String.class),
           row.get("assistant_id", String.class), row.get("created_at", OffsetDateTime.class).toInstant(),
           row.get("updated_at", OffsetDateTime.class).toInstant(), row.get("status", String.class),
-          JSON.readValue(row.get("metadata", String.class), MAP), row.get("multitask_strategy", String.class));
+          StoredMetadata.parse(row.get("metadata", String.class)), row.get("multitask_strategy", String.class));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("corrupt metadata of run " + row.get("run_id", String.class), e);
-    }
-  }
-
-  private static String json(Map<String, Object> value) {
-    try {
-      return JSON.writeValueAsString(value);
-    } catch (JsonProcessingException e) {
-      throw HttpProblem.invalid("metadata is not JSON-serializable");
     }
   }
 }

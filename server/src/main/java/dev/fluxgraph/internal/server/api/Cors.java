@@ -1,9 +1,10 @@
-package dev.fluxgraph.server;
+package dev.fluxgraph.internal.server.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.fluxgraph.types.FluxgraphJson;
 import io.netty.handler.codec.http.HttpMethod;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -26,7 +27,7 @@ import reactor.netty.http.server.HttpServerResponse;
  * starting runs with a "simple" request that needs no preflight). Requests without {@code Origin} (other clients) and
  * same-origin ones pass untouched.
  */
-final class Cors {
+public final class Cors {
 
   /**
    * The request headers always allowed, those the SDK sends: JSON bodies, the API key or a bearer token, and
@@ -41,7 +42,7 @@ final class Cors {
    */
   static final String EXPOSED_HEADERS = "content-location, location, x-pagination-total, x-pagination-next";
   /** How long a browser may reuse a preflight's answer, in seconds (Chromium caps it at 7200). */
-  static final int MAX_AGE_SECONDS = 600;
+  public static final int MAX_AGE_SECONDS = 600;
 
   private static final Pattern ORIGIN = Pattern.compile("[a-z][a-z0-9+.-]*://[^/?#\\s]+");
   /** An HTTP header name (RFC 9110 token). */
@@ -61,7 +62,7 @@ final class Cors {
    *
    * @throws IllegalArgumentException naming an entry that is not an origin
    */
-  static Cors allowing(List<String> origins) {
+  public static Cors allowing(List<String> origins) {
     Objects.requireNonNull(origins, "origins must not be null");
     Set<String> exact = new LinkedHashSet<>();
     boolean any = false;
@@ -77,7 +78,7 @@ final class Cors {
             + "(e.g. http://localhost:3000)");
       }
     }
-    return new Cors(any, java.util.Collections.unmodifiableSet(exact)); // in the order given, for messages
+    return new Cors(any, Collections.unmodifiableSet(exact)); // in the order given, for messages
   }
 
   private static String normalize(String origin) {

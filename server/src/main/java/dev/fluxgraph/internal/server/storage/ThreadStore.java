@@ -1,6 +1,8 @@
-package dev.fluxgraph.server;
+package dev.fluxgraph.internal.server.storage;
 
+import dev.fluxgraph.internal.server.HttpProblem;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -12,7 +14,7 @@ import reactor.core.publisher.Mono;
  * {@code CheckpointSaver}. In memory, or in PostgreSQL so that threads survive a restart and several server
  * processes can share one database.
  */
-interface ThreadStore {
+public interface ThreadStore {
 
   /** What the server knows of a thread besides its checkpoints. */
   record ThreadRecord(String threadId, Instant createdAt, Instant updatedAt, Map<String, Object> metadata,
@@ -55,22 +57,27 @@ interface ThreadStore {
   /** How {@link #search} sorts: by one field of the thread (ties by thread id), either way. */
   record Order(Field field, boolean ascending) {
     /** The fields a search sorts by, with their names in the protocol ({@code sort_by}). */
-    enum Field {
+    public enum Field {
       THREAD_ID("thread_id"), STATUS("status"), CREATED_AT("created_at"), UPDATED_AT("updated_at");
 
-      final String wire;
+      private final String wire;
 
       Field(String wire) {
         this.wire = wire;
       }
+
+      /** The field's name in the protocol. */
+      public String wire() {
+        return wire;
+      }
     }
 
-    java.util.Comparator<ThreadRecord> comparator() {
-      java.util.Comparator<ThreadRecord> byField = switch (field) {
-        case THREAD_ID -> java.util.Comparator.comparing(ThreadRecord::threadId);
-        case STATUS -> java.util.Comparator.comparing(ThreadRecord::status);
-        case CREATED_AT -> java.util.Comparator.comparing(ThreadRecord::createdAt);
-        case UPDATED_AT -> java.util.Comparator.comparing(ThreadRecord::updatedAt);
+    Comparator<ThreadRecord> comparator() {
+      Comparator<ThreadRecord> byField = switch (field) {
+        case THREAD_ID -> Comparator.comparing(ThreadRecord::threadId);
+        case STATUS -> Comparator.comparing(ThreadRecord::status);
+        case CREATED_AT -> Comparator.comparing(ThreadRecord::createdAt);
+        case UPDATED_AT -> Comparator.comparing(ThreadRecord::updatedAt);
       };
       byField = byField.thenComparing(ThreadRecord::threadId);
       return ascending ? byField : byField.reversed();

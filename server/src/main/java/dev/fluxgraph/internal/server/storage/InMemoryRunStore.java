@@ -1,4 +1,4 @@
-package dev.fluxgraph.server;
+package dev.fluxgraph.internal.server.storage;
 
 import java.util.ArrayDeque;
 import java.util.Comparator;
@@ -9,7 +9,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /** Run records in memory ({@code --in-memory} and tests); the oldest finished runs beyond a bound are forgotten. */
-final class InMemoryRunStore implements RunStore {
+public final class InMemoryRunStore implements RunStore {
 
   /** How many finished runs are kept before the oldest are forgotten. */
   static final int FINISHED_RUNS_KEPT = 10_000;

@@ -1,11 +1,13 @@
-package dev.fluxgraph.server;
+package dev.fluxgraph.internal.server.runs;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxgraph.internal.server.HttpProblem;
+import dev.fluxgraph.internal.server.storage.RunStore;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -13,10 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Sinks;
 
 /**
  * The runs of this server process: their live part (execution handle, result for {@code join}, events for
@@ -36,195 +36,6 @@ import reactor.core.publisher.Sinks;
 final class RunRegistry {
 
   private static final Logger LOG = LoggerFactory.getLogger(RunRegistry.class);
-
-  /** Lifecycle of a run, as the LangGraph API names it: pending, then running, then one of the final three. */
-  enum Status {
-    PENDING, RUNNING, SUCCESS, ERROR, INTERRUPTED;
-
-    String wire() {
-      return name().toLowerCase(java.util.Locale.ROOT);
-    }
-
-    boolean finished() {
-      return this != PENDING && this != RUNNING;
-    }
-
-    /** The allowed transitions: pending to running, and an unfinished run to any final status. */
-    boolean canBecome(Status next) {
-      return this == PENDING ? next != PENDING : this == RUNNING && next.finished();
-    }
-  }
-
-  /** One run. Mutable status, changed only through {@link #transition}. */
-  static final class Run {
-    final String runId;
-    final String threadId;
-    final String assistantId;
-    final Instant createdAt = Instant.now();
-    final Map<String, Object> metadata;
-    final String multitaskStrategy;
-    volatile Instant updatedAt = createdAt;
-    volatile Status status = Status.PENDING;
-    /** When the run got its turn on the thread (its checkpoints are the thread's ones from then on); null before. */
-    volatile @Nullable Instant startedAt;
-    /** The run that multitask_strategy rollback cancelled and erased to make way for this one. */
-    volatile @Nullable Run rolledBack;
-    final Sinks.One<JsonNode> result = Sinks.one();
-    /** Completes when the run may execute: the thread's earlier runs ended. */
-    private final Sinks.Empty<Void> turn = Sinks.empty();
-    /** Why the run failed before it could execute (its preparation), or null. */
-    private volatile @Nullable Throwable failure;
-    private @Nullable Disposable execution; // guarded by this
-    private boolean deleted; // guarded by this
-    /** The run's saves, one after the other (guarded by this). */
-    private Mono<Void> saved = Mono.empty();
-    private @Nullable RunRegistry registry;
-    /** The run's SSE events, each with its id, kept for joinStream (the newest {@link #EVENTS_KEPT_PER_RUN}). */
-    private final Sinks.Many<Event> events = Sinks.many().replay().limit(EVENTS_KEPT_PER_RUN);
-    private long nextEventId; // guarded by emitting
-    /** The characters of the events published so far (what the registry's retention counts). */
-    private volatile long eventChars;
-    /** {@link #eventChars} when the run finished: what the registry's retention counted for it (guarded by it). */
-    private long countedChars;
-
-    /**
-     * One framed SSE event and its id.
-     *
-     * @param name  the event name: the stream mode ({@code <mode>|<namespace>…} for subgraph chunks), metadata or error
-     */
-    record Event(long id, String name, String text) {
-      /** The stream mode of the event (its name without namespaces). */
-      String mode() {
-        int bar = name.indexOf('|');
-        return bar < 0 ? name : name.substring(0, bar);
-      }
-    }
-
-    Run(String runId, String threadId, String assistantId, Map<String, Object> metadata,
-        String multitaskStrategy) {
-      this.runId = runId;
-      this.threadId = threadId;
-      this.assistantId = assistantId;
-      this.metadata = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metadata)); // keeps nulls
-      this.multitaskStrategy = multitaskStrategy;
-    }
-
-    /*
-     * The run's events come from its execution, and its end may come from a cancel on another thread at the same
-     * moment; a sink refuses (and drops) a signal that overlaps another, so they are emitted under one lock. Not the
-     * run's own monitor: a subscriber's callback may cancel the run.
-     */
-    private final Object emitting = new Object();
-
-    /** Frames and publishes an event named {@code name} with {@code json} (compact JSON) as its data; ids count up. */
-    void publish(String name, String json) {
-      synchronized (emitting) {
-        long id = nextEventId++;
-        String text = "event: " + name + "\r\ndata: " + json + "\r\nid: " + id + "\r\n\r\n";
-        eventChars += text.length();
-        events.tryEmitNext(new Event(id, name, text));
-      }
-    }
-
-    void publishEnd() {
-      synchronized (emitting) {
-        events.tryEmitComplete();
-      }
-    }
-
-    /** The kept events with an id greater than {@code afterId}, then the live ones until the run ends. */
-    Flux<Event> events(long afterId) {
-      return events.asFlux().filter(event -> event.id() > afterId);
-    }
-
-    RunStore.RunRecord record() {
-      return new RunStore.RunRecord(runId, threadId, assistantId, createdAt, updatedAt, status.wire(), metadata,
-          multitaskStrategy);
-    }
-
-    /**
-     * Completes when the run may execute: at once for a run that got the thread, once the runs ahead of it ended for
-     * an enqueued one. Fails with the run's preparation failure; never completes for a run cancelled meanwhile (its
-     * execution is disposed). Cold.
-     */
-    Mono<Void> turn() {
-      return Mono.defer(() -> {
-        Throwable failed = failure;
-        if (failed != null) {
-          return Mono.error(failed);
-        }
-        return status.finished() ? Mono.never() : turn.asMono();
-      });
-    }
-
-    /** Keeps the execution so that cancel can stop it; disposes it at once when the run was cancelled meanwhile. */
-    void attach(Disposable execution) {
-      boolean over;
-      synchronized (this) {
-        this.execution = execution;
-        over = status == Status.INTERRUPTED;
-      }
-      if (over) {
-        execution.dispose();
-      }
-    }
-
-    /** The run could not be prepared (rollback or status write failed): it ends as error without executing. */
-    void fail(Throwable error) {
-      failure = error;
-      finish(Status.ERROR, ServerApi.errorValue(error));
-    }
-
-    /** Ends the run (once: later calls are ignored), frees its thread, then hands out its result. */
-    void finish(Status finalStatus, JsonNode value) {
-      if (transition(finalStatus)) {
-        ended(value);
-      }
-    }
-
-    private void ended(JsonNode value) {
-      RunRegistry owner = registry;
-      if (owner != null) {
-        owner.finished(this); // frees the thread before anyone waiting on the result looks at it
-      }
-      result.tryEmitValue(value);
-    }
-
-    /** The one place a status changes; false (and no change) when the transition is not allowed. */
-    private boolean transition(Status next) {
-      synchronized (this) {
-        if (!status.canBecome(next)) {
-          return false;
-        }
-        if (LOG.isDebugEnabled()) {
-          LOG.debug("run {} of thread {}: {} -> {}", runId, threadId, status.wire(), next.wire());
-        }
-        status = next;
-        updatedAt = Instant.now();
-        return true;
-      }
-    }
-
-    /** Cancels the run if unfinished: it ends interrupted and its execution is stopped. False if it had ended. */
-    private boolean cancel() {
-      Disposable running;
-      synchronized (this) {
-        if (!transition(Status.INTERRUPTED)) {
-          return false;
-        }
-        running = execution;
-      }
-      if (running != null) {
-        running.dispose();
-      }
-      com.fasterxml.jackson.databind.node.ObjectNode cancelled = dev.fluxgraph.types.FluxgraphJson.mapper()
-          .createObjectNode();
-      cancelled.putObject("__error__").put("error", "RunCancelled").put("message", "run " + runId + " was cancelled");
-      ended(cancelled); // what join and wait answer for it
-      publishEnd();
-      return true;
-    }
-  }
 
   /** How many finished runs keep their live part (result, events) for join and joinStream in this process. */
   static final int FINISHED_RUNS_KEPT = 1_000;
@@ -283,7 +94,7 @@ final class RunRegistry {
           if (queue == null || queue.isEmpty()) {
             queue = new ArrayDeque<>();
             inflight.put(threadId, queue);
-            run.status = delayed ? Status.PENDING : Status.RUNNING;
+            run.status = delayed ? RunStatus.PENDING : RunStatus.RUNNING;
             run.startedAt = run.createdAt;
             run.turn.tryEmitEmpty();
           }
@@ -320,7 +131,7 @@ final class RunRegistry {
    * runs that were enqueued or delayed pay this extra save.
    */
   void running(Run run) {
-    if (run.status == Status.PENDING && run.transition(Status.RUNNING)) {
+    if (run.status == RunStatus.PENDING && run.transition(RunStatus.RUNNING)) {
       save(run);
     }
   }
@@ -353,7 +164,7 @@ final class RunRegistry {
   }
 
   /** A run ended: the next enqueued run of its thread gets its turn, the oldest finished runs are forgotten. */
-  private void finished(Run run) {
+  void finished(Run run) {
     Run next = null;
     synchronized (this) {
       ArrayDeque<Run> queue = inflight.get(run.threadId);
@@ -407,7 +218,7 @@ final class RunRegistry {
     List<Run> local = runs.values().stream().filter(run -> run.threadId.equals(threadId)).toList();
     return store.list(threadId, null, Math.max(0, offset) + Math.max(0, limit) + local.size(), 0).collectList()
         .flatMapMany(stored -> {
-          Map<String, RunStore.RunRecord> merged = new java.util.LinkedHashMap<>();
+          Map<String, RunStore.RunRecord> merged = new LinkedHashMap<>();
           stored.forEach(record -> merged.put(record.runId(), record));
           local.forEach(run -> merged.put(run.runId, run.record()));
           return Flux.fromStream(merged.values().stream()

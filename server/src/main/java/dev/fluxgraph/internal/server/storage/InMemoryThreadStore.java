@@ -1,5 +1,6 @@
-package dev.fluxgraph.server;
+package dev.fluxgraph.internal.server.storage;
 
+import dev.fluxgraph.internal.server.HttpProblem;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -7,13 +8,14 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /** Threads in memory: for {@code --in-memory} and tests. */
-final class InMemoryThreadStore implements ThreadStore {
+public final class InMemoryThreadStore implements ThreadStore {
 
   private final ConcurrentHashMap<String, ThreadRecord> threads = new ConcurrentHashMap<>();
 
@@ -88,7 +90,7 @@ final class InMemoryThreadStore implements ThreadStore {
 
   private static boolean matches(ThreadRecord thread, Map<String, Object> metadata, @Nullable String status) {
     return metadata.entrySet().stream()
-        .allMatch(entry -> java.util.Objects.equals(entry.getValue(), thread.metadata().get(entry.getKey()))
+        .allMatch(entry -> Objects.equals(entry.getValue(), thread.metadata().get(entry.getKey()))
             && thread.metadata().containsKey(entry.getKey()))
         && (status == null || status.equals(thread.status()));
   }

@@ -1,21 +1,22 @@
-package dev.fluxgraph.server;
+package dev.fluxgraph.internal.server.storage;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.postgres.GroupCommit;
 import dev.fluxgraph.postgres.KeyedDelete;
 import dev.fluxgraph.postgres.Schema;
 import dev.fluxgraph.postgres.Sql;
-import dev.fluxgraph.types.FluxgraphJson;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Readable;
 import io.r2dbc.spi.Statement;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
@@ -23,7 +24,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
 /** Threads in PostgreSQL ({@code fluxgraph_threads}), so they survive restarts and can be shared by processes. */
-final class PostgresThreadStore implements ThreadStore {
+public final class PostgresThreadStore implements ThreadStore {
 
   static final List<Schema.Migration> MIGRATIONS = List.of(new Schema.Migration(201, "server threads", List.of("""
       CREATE TABLE IF NOT EXISTS fluxgraph_threads (
@@ -35,8 +36,6 @@ final class PostgresThreadStore implements ThreadStore {
         graph_id   text
       )""")));
 
-  private static final ObjectMapper JSON = FluxgraphJson.mapper();
-  private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() { };
   private static final String COLUMNS = "thread_id, created_at, updated_at, metadata::text AS metadata, status, graph_id";
 
   private final ConnectionFactory factory;
@@ -54,15 +53,15 @@ final class PostgresThreadStore implements ThreadStore {
    * Threads this process created, read or updated and has not deleted, so that a run on one of them starts without a
    * database round trip before its first event ({@link #requireExists}). Forgotten all at once past its bound.
    */
-  private final java.util.Set<String> known = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<String> known = ConcurrentHashMap.newKeySet();
   private static final int KNOWN_THREADS = 100_000;
 
-  PostgresThreadStore(ConnectionFactory factory) {
+  public PostgresThreadStore(ConnectionFactory factory) {
     this.factory = factory;
     this.deletes = new KeyedDelete(factory, "fluxgraph_threads", "thread_id");
   }
 
-  Mono<Void> setup() {
+  public Mono<Void> setup() {
     return Schema.migrate(factory, MIGRATIONS);
   }
 
@@ -81,7 +80,7 @@ final class PostgresThreadStore implements ThreadStore {
         + " WHERE thread_id = $1 AND NOT EXISTS (SELECT 1 FROM created)";
     return query(sql,
         statement -> statement.bind("$1", threadId).bind("$2", OffsetDateTime.now(ZoneOffset.UTC))
-            .bind("$3", json(metadata)))
+            .bind("$3", StoredMetadata.json(metadata)))
         .next()
         .doOnNext(this::remember)
         .switchIfEmpty(Mono.defer(() -> existingWanted ? require(threadId)
@@ -91,7 +90,7 @@ final class PostgresThreadStore implements ThreadStore {
   /** Group-committed: this is on every stateless run's path, before its first step. */
   @Override
   public Mono<ThreadRecord> createBusy(String threadId, String graphId, Map<String, Object> metadata) {
-    return Mono.<ThreadRecord>create(sink -> creates.submit(new Create(threadId, graphId, json(metadata),
+    return Mono.<ThreadRecord>create(sink -> creates.submit(new Create(threadId, graphId, StoredMetadata.json(metadata),
             OffsetDateTime.now(ZoneOffset.UTC), sink)))
         .switchIfEmpty(Mono.error(() -> new HttpProblem(409, "thread " + threadId + " already exists")));
   }
@@ -140,7 +139,7 @@ final class PostgresThreadStore implements ThreadStore {
    */
   private <R extends Queued> Mono<Void> answer(List<R> batch, boolean firstOnly, Flux<ThreadRecord> rows,
                                                Consumer<R> missing) {
-    Map<String, List<R>> byThread = new java.util.HashMap<>();
+    Map<String, List<R>> byThread = new HashMap<>();
     batch.forEach(request -> {
       List<R> waiting = byThread.computeIfAbsent(request.threadId(), key -> new ArrayList<>());
       if (!firstOnly || waiting.isEmpty()) {
@@ -195,7 +194,7 @@ final class PostgresThreadStore implements ThreadStore {
   @Override
   public Mono<ThreadRecord> update(String threadId, String status, @Nullable String graphId,
                                    Map<String, Object> metadata) {
-    return Mono.create(sink -> updates.submit(new Update(threadId, status, graphId, json(metadata),
+    return Mono.create(sink -> updates.submit(new Update(threadId, status, graphId, StoredMetadata.json(metadata),
         OffsetDateTime.now(ZoneOffset.UTC), sink)));
   }
 
@@ -273,7 +272,7 @@ final class PostgresThreadStore implements ThreadStore {
   public Mono<ThreadRecord> patchMetadata(String threadId, Map<String, Object> metadata) {
     return query("UPDATE fluxgraph_threads SET metadata = metadata || $2::jsonb, updated_at = $3 WHERE thread_id = $1"
             + " RETURNING " + COLUMNS,
-        statement -> statement.bind("$1", threadId).bind("$2", json(metadata))
+        statement -> statement.bind("$1", threadId).bind("$2", StoredMetadata.json(metadata))
             .bind("$3", OffsetDateTime.now(ZoneOffset.UTC)))
         .next();
   }
@@ -283,7 +282,7 @@ final class PostgresThreadStore implements ThreadStore {
     String sql = "SELECT count(*) FROM fluxgraph_threads WHERE metadata @> $1::jsonb"
         + (status == null ? "" : " AND status = $2");
     return Sql.query(factory, sql, statement -> {
-      statement.bind("$1", json(metadata));
+      statement.bind("$1", StoredMetadata.json(metadata));
       if (status != null) {
         statement.bind("$2", status);
       }
@@ -295,7 +294,7 @@ final class PostgresThreadStore implements ThreadStore {
                                    int limit, int offset, Order order) {
     StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM fluxgraph_threads WHERE metadata @> $1::jsonb");
     List<Object> parameters = new ArrayList<>();
-    parameters.add(json(metadata));
+    parameters.add(StoredMetadata.json(metadata));
     if (status != null) {
       parameters.add(status);
       sql.append(" AND status = $").append(parameters.size());
@@ -321,18 +320,10 @@ final class PostgresThreadStore implements ThreadStore {
     try {
       return new ThreadRecord(row.get("thread_id", String.class),
           row.get("created_at", OffsetDateTime.class).toInstant(), row.get("updated_at", OffsetDateTime.class).toInstant(),
-          JSON.readValue(row.get("metadata", String.class), MAP), row.get("status", String.class),
+          StoredMetadata.parse(row.get("metadata", String.class)), row.get("status", String.class),
           row.get("graph_id", String.class));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("corrupt metadata of thread " + row.get("thread_id", String.class), e);
-    }
-  }
-
-  private static String json(Map<String, Object> value) {
-    try {
-      return JSON.writeValueAsString(value);
-    } catch (JsonProcessingException e) {
-      throw HttpProblem.invalid("metadata is not JSON-serializable");
     }
   }
 }

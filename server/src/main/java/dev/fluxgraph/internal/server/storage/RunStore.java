@@ -1,4 +1,4 @@
-package dev.fluxgraph.server;
+package dev.fluxgraph.internal.server.storage;
 
 import java.time.Instant;
 import java.util.Map;
@@ -12,13 +12,13 @@ import reactor.core.publisher.Mono;
  * share one database. The live part of a run (its execution, its events) stays in the process running it
  * ({@link RunRegistry}).
  */
-interface RunStore {
+public interface RunStore {
 
   /** A run as the API reports it. */
   record RunRecord(String runId, String threadId, String assistantId, Instant createdAt, Instant updatedAt,
                    String status, Map<String, Object> metadata, String multitaskStrategy) {
 
-    boolean finished() {
+    public boolean finished() {
       return !status.equals("pending") && !status.equals("running");
     }
   }

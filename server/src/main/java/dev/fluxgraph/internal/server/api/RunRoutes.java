@@ -1,0 +1,224 @@
+package dev.fluxgraph.internal.server.api;
+
+import static dev.fluxgraph.internal.server.api.Fields.intParam;
+import static dev.fluxgraph.internal.server.api.Fields.queryParam;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxgraph.internal.server.HttpProblem;
+import dev.fluxgraph.internal.server.runs.Run;
+import dev.fluxgraph.internal.server.runs.RunLifecycle;
+import dev.fluxgraph.internal.server.runs.RunRequest;
+import dev.fluxgraph.internal.server.runs.RunStatus;
+import dev.fluxgraph.internal.server.sse.Sse;
+import dev.fluxgraph.internal.server.storage.RunStore;
+import dev.fluxgraph.internal.server.storage.ThreadStore;
+import dev.fluxgraph.types.FluxgraphJson;
+import dev.fluxgraph.types.StreamMode;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.BiFunction;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+import reactor.netty.http.server.HttpServerRoutes;
+
+/**
+ * Runs: streamed ({@code POST .../runs/stream}), waited ({@code .../runs/wait}), in the background
+ * ({@code POST /threads/{id}/runs}), on a thread or stateless ({@code /runs/...}); listed, read, joined
+ * ({@code .../join}, {@code .../stream}), cancelled and deleted. Each route parses the request
+ * ({@link RunRequests}), makes one call into {@link RunLifecycle} and shapes the answer.
+ */
+final class RunRoutes {
+
+  private static final ObjectMapper JSON = FluxgraphJson.mapper();
+
+  /** The run statuses of the protocol: Fluxgraph's own, and {@code timeout}, which no Fluxgraph run reaches. */
+  static final List<String> RUN_STATUSES = Stream.concat(Arrays.stream(RunStatus.values()).map(RunStatus::wire),
+      Stream.of("timeout")).toList();
+
+  private final Http http;
+  private final ThreadStore threads;
+  private final RunLifecycle runs;
+  private final RunRequests requests;
+
+  RunRoutes(Http http, ThreadStore threads, RunLifecycle runs, RunRequests requests) {
+    this.http = http;
+    this.threads = threads;
+    this.runs = runs;
+    this.requests = requests;
+  }
+
+  void register(HttpServerRoutes routes) {
+    routes
+        .post("/threads/{tid}/runs/stream", (request, response) -> stream(request, response, request.param("tid")))
+        .post("/threads/{tid}/runs/wait", (request, response) -> waitFor(request, response, request.param("tid")))
+        .post("/runs/stream", (request, response) -> stream(request, response, null))
+        .post("/runs/wait", (request, response) -> waitFor(request, response, null))
+        .post("/threads/{tid}/runs", (request, response) -> http.guarded(request, response, body ->
+            runs.background(request.param("tid"), requests.parse(body, false)).flatMap(run -> Http.json(
+                withRunLocation(response, run), 200, run(run.record())))))
+        .get("/threads/{tid}/runs", http.handle((request, body) -> Mono.defer(() -> list(request))))
+        .get("/threads/{tid}/runs/{rid}/stream", this::joinStream)
+        .get("/threads/{tid}/runs/{rid}/join", http.handle((request, body) -> runs.join(request.param("tid"),
+            request.param("rid"))))
+        .post("/threads/{tid}/runs/{rid}/cancel", http.handle((request, body) -> runs.cancel(request.param("tid"),
+            request.param("rid"), Objects.requireNonNullElse(queryParam(request, "action"), "interrupt"))
+            .map(RunRoutes::run)))
+        .get("/threads/{tid}/runs/{rid}", http.handle((request, body) ->
+            runs.require(request.param("tid"), request.param("rid")).map(RunRoutes::run)))
+        .delete("/threads/{tid}/runs/{rid}", (request, response) -> http.guarded(request, response, body ->
+            runs.deleteRun(request.param("tid"), request.param("rid")).flatMap(existed -> existed
+                ? response.status(204).send().then()
+                : Mono.error(HttpProblem.notFound("run " + request.param("rid"))))));
+  }
+
+  /** The wire Run of a record. */
+  private static ObjectNode run(RunStore.RunRecord run) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("run_id", run.runId());
+    node.put("thread_id", run.threadId());
+    node.put("assistant_id", run.assistantId());
+    node.put("created_at", run.createdAt().toString());
+    node.put("updated_at", run.updatedAt().toString());
+    node.put("status", run.status());
+    node.set("metadata", JSON.valueToTree(run.metadata()));
+    node.put("multitask_strategy", run.multitaskStrategy());
+    node.putObject("kwargs");
+    return node;
+  }
+
+  /** The run's address, from which the JS client learns the run id ({@code onRunCreated}). */
+  private static HttpServerResponse withRunLocation(HttpServerResponse response, Run run) {
+    return response.header("Content-Location", "/threads/" + run.threadId() + "/runs/" + run.runId());
+  }
+
+  /** {@code GET /threads/{id}/runs}: the thread's runs, newest first; {@code status}, {@code limit}, {@code offset}. */
+  private Mono<JsonNode> list(HttpServerRequest request) {
+    String status = queryParam(request, "status");
+    if (status != null && !RUN_STATUSES.contains(status)) {
+      throw HttpProblem.invalid("status must be one of " + RUN_STATUSES + ", was '" + status + "'");
+    }
+    int limit = intParam(request, "limit", 10);
+    int offset = intParam(request, "offset", 0);
+    return threads.require(request.param("tid")).thenMany(runs.list(request.param("tid"), status, limit, offset))
+        .map(RunRoutes::run).collectList().map(list -> {
+          ArrayNode array = JSON.createArrayNode();
+          list.forEach(array::add);
+          return array;
+        });
+  }
+
+  /**
+   * Streams the run as SSE ({@link RunLifecycle#streamed}): metadata first, one event per chunk, heartbeats, an error
+   * event on failure.
+   */
+  private Publisher<Void> stream(HttpServerRequest request, HttpServerResponse response, @Nullable String threadId) {
+    return runOn(request, response, threadId, (tid, run) -> runs.streamed(tid, run).flatMap(streamed -> {
+      Run registered = streamed.run();
+      withRunLocation(response, registered)
+          .header("Location", "/threads/" + registered.threadId() + "/runs/" + registered.runId() + "/stream");
+      return Sse.send(response, streamed.events());
+    }));
+  }
+
+  /**
+   * A run request on the thread, or stateless ({@code threadId} null) on a new thread the server names: parsed, then
+   * handed to {@code answer} with the thread id.
+   */
+  private Publisher<Void> runOn(HttpServerRequest request, HttpServerResponse response, @Nullable String threadId,
+                                BiFunction<String, RunRequest, Mono<Void>> answer) {
+    return http.guarded(request, response, body -> {
+      boolean stateless = threadId == null;
+      RunRequest run = requests.parse(body, stateless);
+      return answer.apply(stateless ? UUID.randomUUID().toString() : threadId, run);
+    });
+  }
+
+  /**
+   * joinStream: the run's kept events after {@code Last-Event-ID} (all of them without it, or with -1), then the live
+   * ones until the run ends (see {@link RunLifecycle#events}). {@code stream_mode} (a name or a JSON list) keeps those
+   * modes' events (with metadata and errors), and {@code cancel_on_disconnect=true} cancels the run when this client
+   * leaves.
+   */
+  private Publisher<Void> joinStream(HttpServerRequest request, HttpServerResponse response) {
+    return http.guarded(request, response, body -> {
+      String threadId = request.param("tid");
+      String runId = request.param("rid");
+      String header = request.requestHeaders().get("Last-Event-ID");
+      long after;
+      try {
+        after = header == null || header.isBlank() ? -1 : Long.parseLong(header.trim());
+      } catch (NumberFormatException e) {
+        throw HttpProblem.invalid("Last-Event-ID must be a number, was '" + header + "'");
+      }
+      Set<String> modes = joinModes(queryParam(request, "stream_mode"));
+      String cancel = queryParam(request, "cancel_on_disconnect");
+      boolean cancelOnDisconnect = "true".equals(cancel) || "1".equals(cancel);
+      return runs.events(threadId, runId, after, cancelOnDisconnect).flatMap(events -> Sse.send(response, events
+          .filter(event -> modes.isEmpty() || modes.contains(event.mode()) || event.name().equals("metadata")
+              || event.name().equals("error"))
+          .map(Run.Event::text)));
+    });
+  }
+
+  /** The {@code stream_mode} query value of joinStream: absent, one name, or a JSON list of names. */
+  private static Set<String> joinModes(@Nullable String value) {
+    Set<String> modes = new HashSet<>();
+    if (value == null || value.isBlank()) {
+      return modes;
+    }
+    JsonNode parsed;
+    try {
+      parsed = value.trim().startsWith("[") ? JSON.readTree(value) : JSON.getNodeFactory().textNode(value);
+    } catch (JsonProcessingException e) {
+      throw HttpProblem.invalid("stream_mode must be a mode or a JSON list of modes, was '" + value + "'");
+    }
+    for (JsonNode mode : parsed.isArray() ? parsed : List.of(parsed)) {
+      String name = mode.asText().equals("messages-tuple") ? "messages" : mode.asText();
+      try {
+        StreamMode.fromWireName(name);
+      } catch (IllegalArgumentException e) {
+        throw HttpProblem.invalid("invalid stream_mode: " + e.getMessage());
+      }
+      modes.add(name);
+    }
+    return modes;
+  }
+
+  /**
+   * runs/wait: the run's final value ({@link RunLifecycle#waited}). An answer ready within {@link Sse#HEARTBEAT} is an
+   * ordinary JSON response (a refused command is then a 422); a longer run gets its 200 at once and a {@code "\n"}
+   * every heartbeat until the value (a failure is then an {@code __error__} body). A run cancelled meanwhile answers
+   * an {@code __error__} body. The run goes on if the client leaves, unless {@code on_disconnect: cancel}.
+   */
+  private Publisher<Void> waitFor(HttpServerRequest request, HttpServerResponse response, @Nullable String threadId) {
+    return runOn(request, response, threadId, (tid, run) -> runs.waited(tid, run).flatMap(waited -> {
+      withRunLocation(response, waited.run());
+      Mono<JsonNode> outcome = waited.outcome();
+      Mono<Void> answer = outcome.map(Optional::of)
+          .timeout(Sse.HEARTBEAT, Mono.just(Optional.empty()))
+          .flatMap(quick -> quick.isPresent() ? Http.json(response, 200, quick.get())
+              : response.status(200).header("Content-Type", "application/json")
+                  .sendString(Flux.interval(Sse.HEARTBEAT).map(tick -> "\n").startWith("\n")
+                      .takeUntilOther(outcome.onErrorResume(error -> Mono.empty()))
+                      .concatWith(outcome.onErrorResume(error -> Mono.just(RunLifecycle.errorValue(error)))
+                          .map(JsonNode::toString)), StandardCharsets.UTF_8)
+                  .then());
+      return runs.cancelOnLeave(answer, waited.run(), run);
+    }));
+  }
+}

@@ -1,0 +1,62 @@
+package dev.fluxgraph.internal.server.api;
+
+import dev.fluxgraph.checkpoint.CheckpointSaver;
+import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.internal.server.HttpProblem;
+import dev.fluxgraph.internal.server.ServedGraphs;
+import dev.fluxgraph.internal.server.runs.RunLifecycle;
+import dev.fluxgraph.internal.server.storage.RunStore;
+import dev.fluxgraph.internal.server.storage.ThreadStore;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.time.Instant;
+import java.util.Map;
+import java.util.function.BiFunction;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+import reactor.netty.http.server.HttpServerRoutes;
+
+/**
+ * The HTTP endpoints of the LangGraph Server API (../shared/SERVER.md), one route class per resource: assistants,
+ * threads, thread state and history, runs, and health and capabilities. Every handler answers JSON; refused requests
+ * get {@code {"detail": ...}} with a 4xx status and never a stack trace (see {@link Http}).
+ */
+public final class ServerApi {
+
+  private final Http http;
+  private final Cors cors;
+  private final AssistantRoutes assistants;
+  private final ThreadRoutes threads;
+  private final StateRoutes state;
+  private final RunRoutes runs;
+
+  public ServerApi(Map<String, Entrypoint<?, ?>> graphs, ThreadStore threads, RunStore runStore,
+                   CheckpointSaver checkpointer, @Nullable String apiKey, Cors cors) {
+    ServedGraphs served = new ServedGraphs(graphs);
+    RunLifecycle lifecycle = new RunLifecycle(served, threads, runStore, checkpointer);
+    this.http = new Http(apiKey);
+    this.cors = cors;
+    this.assistants = new AssistantRoutes(http, served, Instant.now());
+    this.threads = new ThreadRoutes(http, served, threads, lifecycle);
+    this.state = new StateRoutes(http, served, threads);
+    this.runs = new RunRoutes(http, threads, lifecycle, new RunRequests(served));
+  }
+
+  /** Every request: the CORS policy first (it answers preflights, before authentication), then the routes. */
+  public BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> handler() {
+    HttpServerRoutes routes = HttpServerRoutes.newRoutes();
+    // Routes are tried in order, each a whole-path template match (no two overlap): the hot ones first.
+    runs.register(routes);
+    threads.register(routes);
+    state.register(routes);
+    MetaRoutes.register(routes);
+    assistants.register(routes);
+    // anything else: a JSON 404 rather than reactor-netty's empty one
+    routes.route(request -> true, (request, response) -> http.guarded(request, response, body -> Mono.error(
+        HttpProblem.notFound("route " + request.method().name() + " "
+            + new QueryStringDecoder(request.uri()).path()))));
+    return (request, response) -> cors.filter(request, response, routes);
+  }
+}

@@ -1,0 +1,247 @@
+package dev.fluxgraph.internal.server.api;
+
+import static dev.fluxgraph.internal.server.api.Fields.booleanField;
+import static dev.fluxgraph.internal.server.api.Fields.booleanParam;
+import static dev.fluxgraph.internal.server.api.Fields.nonNegative;
+import static dev.fluxgraph.internal.server.api.Fields.optionalMap;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.internal.server.HttpProblem;
+import dev.fluxgraph.internal.server.ServedGraphs;
+import dev.fluxgraph.internal.server.storage.ThreadStore;
+import dev.fluxgraph.types.FluxgraphJson;
+import dev.fluxgraph.types.RunConfig;
+import dev.fluxgraph.types.StateSnapshot;
+import dev.fluxgraph.types.TaskState;
+import java.util.Map;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerRoutes;
+
+/**
+ * A thread's state: {@code GET /threads/{id}/state} (the latest), at a checkpoint ({@code POST .../state/checkpoint},
+ * {@code GET .../state/{checkpoint_id}}), {@code POST .../state} (update) and {@code POST .../history}.
+ */
+final class StateRoutes {
+
+  private static final ObjectMapper JSON = FluxgraphJson.mapper();
+
+  private final Http http;
+  private final ServedGraphs graphs;
+  private final ThreadStore threads;
+
+  StateRoutes(Http http, ServedGraphs graphs, ThreadStore threads) {
+    this.http = http;
+    this.graphs = graphs;
+    this.threads = threads;
+  }
+
+  void register(HttpServerRoutes routes) {
+    routes
+        .get("/threads/{tid}/state", http.handle((request, body) -> threadState(request.param("tid"),
+            booleanParam(request, "subgraphs"))))
+        .post("/threads/{tid}/history", http.handle((request, body) -> history(request.param("tid"), body)))
+        .post("/threads/{tid}/state/checkpoint", http.handle((request, body) -> stateAt(request.param("tid"),
+            body.path("checkpoint").path("checkpoint_id"), namespaceOf(body.path("checkpoint")),
+            booleanField(body, "subgraphs"))))
+        .get("/threads/{tid}/state/{cid}", http.handle((request, body) -> stateAt(request.param("tid"),
+            JSON.getNodeFactory().textNode(request.param("cid")), "", booleanParam(request, "subgraphs"))))
+        .post("/threads/{tid}/state", http.handle((request, body) -> updateState(request.param("tid"), body)));
+  }
+
+  private Mono<JsonNode> threadState(String threadId, boolean subgraphs) {
+    return threads.require(threadId).flatMap(thread -> thread.graphId() == null ? Mono.just(emptyState(threadId))
+        : graphOf(thread).getState(RunConfig.thread(threadId), true)
+            .<JsonNode>map(snapshot -> state(snapshot, subgraphs))
+            .defaultIfEmpty(emptyState(threadId)));
+  }
+
+  /**
+   * The thread's state at a checkpoint ({@code POST .../state/checkpoint} and {@code GET .../state/{id}}); with a
+   * {@code checkpoint_ns}, that nested graph's or entrypoint's state as of the checkpoint.
+   */
+  private Mono<JsonNode> stateAt(String threadId, JsonNode id, String namespace, boolean subgraphs) {
+    if (!id.isTextual()) {
+      return Mono.error(HttpProblem.invalid("checkpoint.checkpoint_id is required"));
+    }
+    String what = "checkpoint " + id.asText() + (namespace.isEmpty() ? "" : " in checkpoint_ns '" + namespace + "'");
+    return threads.require(threadId).flatMap(thread -> thread.graphId() == null
+        ? Mono.error(HttpProblem.notFound(what))
+        : graphOf(thread).getState(RunConfig.thread(threadId).withCheckpointNamespace(namespace)
+                .withCheckpointId(id.asText()), true)
+            .<JsonNode>map(snapshot -> state(snapshot, subgraphs))
+            .onErrorMap(IllegalArgumentException.class, error -> HttpProblem.notFound(what))
+            .switchIfEmpty(Mono.error(() -> HttpProblem.notFound(what))));
+  }
+
+  /** A checkpoint object's {@code checkpoint_ns}: "" when absent; 422 unless a string of valid segments. */
+  private static String namespaceOf(JsonNode checkpoint) {
+    JsonNode namespace = checkpoint.path("checkpoint_ns");
+    if (namespace.isMissingNode() || namespace.isNull()) {
+      return "";
+    }
+    if (!namespace.isTextual()) {
+      throw HttpProblem.invalid("checkpoint.checkpoint_ns must be a string");
+    }
+    try {
+      return RunConfig.thread("-").withCheckpointNamespace(namespace.asText()).checkpointNamespace();
+    } catch (IllegalArgumentException e) {
+      throw HttpProblem.invalid("checkpoint.checkpoint_ns: " + e.getMessage());
+    }
+  }
+
+  /** A boolean query parameter: false when absent; 422 unless {@code true} or {@code false}. */
+
+  private Mono<JsonNode> updateState(String threadId, JsonNode body) {
+    return threads.require(threadId).flatMap(thread -> {
+      if (thread.status().equals("busy")) {
+        return Mono.error(new HttpProblem(409, "thread " + threadId + " has a pending or running run"));
+      }
+      String graphId = thread.graphId() != null ? thread.graphId()
+          : body.path("as_node").isTextual() && graphs.get(body.get("as_node").asText()) != null
+              ? body.get("as_node").asText() : null;
+      if (graphId == null) {
+        return Mono.error(HttpProblem.invalid("no graph has run on thread " + threadId + " yet; run one first"));
+      }
+      Entrypoint<?, ?> graph = graphs.ofThread(threadId, graphId);
+      RunConfig config = RunConfig.thread(threadId);
+      // the JS client sends checkpoint_id, or checkpoint: {checkpoint_id}
+      JsonNode checkpointId = body.path("checkpoint_id").isTextual() ? body.get("checkpoint_id")
+          : body.path("checkpoint").path("checkpoint_id");
+      if (checkpointId.isTextual()) {
+        config = config.withCheckpointId(checkpointId.asText());
+      }
+      // a nested graph's state (checkpoint.checkpoint_ns) is refused by the engine: 422 with its reason
+      config = config.withCheckpointNamespace(namespaceOf(body.path("checkpoint")));
+      Object value = JSON.convertValue(body.path("values"), JSON.constructType(graph.outputType()));
+      // as_node names a node of a served StateGraph; for an entrypoint it may name the graph (or be absent)
+      String asNode = body.path("as_node").isTextual() ? body.get("as_node").asText() : null;
+      if (asNode != null && (asNode.equals(graphId) || asNode.equals(graph.name()))) {
+        asNode = null;
+      }
+      return graph.updateState(config, value, asNode)
+          .onErrorMap(IllegalArgumentException.class, error -> HttpProblem.invalid(error.getMessage()))
+          .flatMap(updated -> threads.update(threadId, "idle", graphId, Map.of()).thenReturn(updated))
+          .map(updated -> {
+            ObjectNode node = JSON.createObjectNode();
+            node.set("checkpoint", checkpoint(updated));
+            ((ObjectNode) node.get("checkpoint")).remove("checkpoint_map");
+            return (JsonNode) node;
+          });
+    });
+  }
+
+  /**
+   * history: newest first, at most {@code limit}; {@code before} (an id or {@code {configurable:{checkpoint_id}}})
+   * starts below that checkpoint, {@code checkpoint.checkpoint_id} at it; {@code checkpoint.checkpoint_ns} lists a
+   * nested graph's states instead; {@code metadata} keeps the checkpoints whose metadata contains those entries;
+   * {@code subgraphs} adds the nested states to the tasks.
+   */
+  private Mono<JsonNode> history(String threadId, JsonNode body) {
+    int limit = nonNegative(body, "limit", 10);
+    boolean subgraphs = booleanField(body, "subgraphs");
+    String namespace = namespaceOf(body.path("checkpoint")); // a nested graph's states, from the thread's history
+    JsonNode before = body.path("before").isTextual() ? body.get("before")
+        : body.path("before").path("configurable").path("checkpoint_id");
+    JsonNode at = body.path("checkpoint").path("checkpoint_id");
+    Map<String, Object> metadata = optionalMap(body, "metadata");
+    return threads.require(threadId).flatMap(thread -> {
+      if (thread.graphId() == null) {
+        return Mono.just(JSON.createArrayNode());
+      }
+      Entrypoint<?, ?> graph = graphOf(thread);
+      RunConfig config = RunConfig.thread(threadId).withCheckpointNamespace(namespace);
+      Flux<StateSnapshot> snapshots;
+      if (before.isTextual()) {
+        snapshots = graph.getStateHistory(config.withCheckpointId(before.asText()), true);
+      } else if (at.isTextual()) {
+        RunConfig from = config.withCheckpointId(at.asText());
+        snapshots = graph.getState(from, true).flux().concatWith(graph.getStateHistory(from, true));
+      } else {
+        snapshots = graph.getStateHistory(config, true);
+      }
+      return snapshots
+          .onErrorMap(IllegalArgumentException.class, error -> HttpProblem.notFound(error.getMessage()))
+          .filter(snapshot -> snapshot.metadata().entrySet().containsAll(metadata.entrySet()))
+          .take(Math.max(0, limit))
+          .<JsonNode>map(snapshot -> state(snapshot, subgraphs)).collectList().map(states -> {
+            ArrayNode array = JSON.createArrayNode();
+            states.forEach(array::add);
+            return array;
+          });
+    });
+  }
+
+  private ObjectNode emptyState(String threadId) {
+    ObjectNode node = JSON.createObjectNode();
+    node.putNull("values");
+    node.putArray("next");
+    node.putArray("tasks");
+    node.putObject("metadata");
+    node.putNull("created_at");
+    node.putObject("checkpoint").put("thread_id", threadId).put("checkpoint_ns", "").putNull("checkpoint_id");
+    node.putNull("parent_checkpoint");
+    node.putArray("interrupts");
+    return node;
+  }
+
+  /**
+   * The wire ThreadState of a snapshot. Each task: {@code path ["__pregel_pull", name]} (an entrypoint or a node);
+   * {@code checkpoint} addresses the nested graph or entrypoint it ran that is paused or failed (its
+   * {@code checkpoint_ns}), and with {@code subgraphs} {@code state} is that one's ThreadState, recursively.
+   */
+  private ObjectNode state(StateSnapshot snapshot, boolean subgraphs) {
+    ObjectNode node = JSON.createObjectNode();
+    node.set("values", JSON.valueToTree(snapshot.values()));
+    node.set("next", JSON.valueToTree(snapshot.next()));
+    ArrayNode tasks = node.putArray("tasks");
+    for (TaskState task : snapshot.tasks()) {
+      ObjectNode wire = tasks.addObject();
+      wire.put("id", task.id());
+      wire.put("name", task.name());
+      wire.put("error", task.error());
+      wire.set("interrupts", JSON.valueToTree(task.interrupts()));
+      StateSnapshot nested = task.state();
+      if (nested == null) {
+        wire.putNull("checkpoint");
+      } else {
+        ObjectNode checkpoint = checkpoint(nested.config());
+        checkpoint.remove("checkpoint_map");
+        wire.set("checkpoint", checkpoint);
+      }
+      wire.set("state", subgraphs && nested != null ? state(nested, true) : NullNode.getInstance());
+      wire.set("result", JSON.valueToTree(task.result()));
+      wire.putArray("path").add("__pregel_pull").add(task.name());
+    }
+    ObjectNode metadata = JSON.valueToTree(snapshot.metadata());
+    if (!metadata.has("parents")) {
+      metadata.putObject("parents");
+    }
+    node.set("metadata", metadata);
+    node.put("created_at", snapshot.createdAt().toString());
+    node.set("checkpoint", checkpoint(snapshot.config()));
+    node.set("parent_checkpoint", snapshot.parentConfig() == null ? NullNode.getInstance()
+        : checkpoint(snapshot.parentConfig()));
+    node.set("interrupts", JSON.valueToTree(snapshot.interrupts()));
+    return node;
+  }
+
+  private static ObjectNode checkpoint(RunConfig config) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("thread_id", config.threadId().orElse(""));
+    node.put("checkpoint_ns", config.checkpointNamespace());
+    node.put("checkpoint_id", config.checkpointId().orElse(null));
+    node.putNull("checkpoint_map");
+    return node;
+  }
+
+  /** The graph that ran on the thread; 409 when this server does not serve it (see {@link ServedGraphs#ofThread}). */
+  private Entrypoint<?, ?> graphOf(ThreadStore.ThreadRecord thread) {
+    return graphs.ofThread(thread.threadId(), thread.graphId());
+  }
+}

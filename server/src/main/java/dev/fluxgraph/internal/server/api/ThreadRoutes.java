@@ -1,0 +1,252 @@
+package dev.fluxgraph.internal.server.api;
+
+import static dev.fluxgraph.internal.server.api.Fields.nonNegative;
+import static dev.fluxgraph.internal.server.api.Fields.oneOf;
+import static dev.fluxgraph.internal.server.api.Fields.optionalMap;
+import static dev.fluxgraph.internal.server.api.Fields.optionalText;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxgraph.checkpoint.Checkpoint;
+import dev.fluxgraph.checkpoint.CheckpointSaver;
+import dev.fluxgraph.checkpoint.CheckpointTuple;
+import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.internal.server.HttpProblem;
+import dev.fluxgraph.internal.server.ServedGraphs;
+import dev.fluxgraph.internal.server.runs.RunLifecycle;
+import dev.fluxgraph.internal.server.storage.ThreadStore;
+import dev.fluxgraph.types.FluxgraphJson;
+import dev.fluxgraph.types.RunConfig;
+import dev.fluxgraph.types.TaskState;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerRoutes;
+
+/**
+ * {@code /threads}: create, get, patch (metadata), delete, copy, search and count threads. A thread's state and history
+ * are {@link StateRoutes}; its runs {@link RunRoutes}.
+ */
+final class ThreadRoutes {
+
+  private static final ObjectMapper JSON = FluxgraphJson.mapper();
+  static final List<String> THREAD_STATUSES = List.of("idle", "busy", "interrupted", "error");
+
+  private final Http http;
+  private final ServedGraphs graphs;
+  private final ThreadStore threads;
+  private final RunLifecycle runs;
+
+  ThreadRoutes(Http http, ServedGraphs graphs, ThreadStore threads, RunLifecycle runs) {
+    this.http = http;
+    this.graphs = graphs;
+    this.threads = threads;
+    this.runs = runs;
+  }
+
+  void register(HttpServerRoutes routes) {
+    routes
+        .post("/threads", http.handle((request, body) -> Mono.defer(() -> createThread(body))))
+        .post("/threads/search", http.handle((request, body) -> Mono.defer(() -> searchThreads(body))))
+        .post("/threads/count", http.handle((request, body) -> Mono.defer(() -> countThreads(body))))
+        // reactor-netty's routes have no patch(): match the method and the path here
+        .route(request -> request.method().equals(HttpMethod.PATCH) && threadOfPath(request) != null,
+            http.handle((request, body) -> Mono.defer(() -> patchThread(Objects.requireNonNull(threadOfPath(request)),
+                body))))
+        .post("/threads/{tid}/copy", http.handle((request, body) -> copyThread(request.param("tid"))))
+        .get("/threads/{tid}", http.handle((request, body) -> threads.require(request.param("tid"))
+            .flatMap(this::thread)))
+        .delete("/threads/{tid}", (request, response) -> http.guarded(request, response, body ->
+            runs.deleteThread(request.param("tid")).flatMap(existed -> existed ? response.status(204).send().then()
+                : Mono.error(HttpProblem.notFound("thread " + request.param("tid"))))));
+  }
+
+  private Mono<JsonNode> createThread(JsonNode body) {
+    String given = optionalText(body, "thread_id");
+    if (given != null && given.isBlank()) {
+      throw HttpProblem.invalid("thread_id must not be blank");
+    }
+    String threadId = given != null ? given : UUID.randomUUID().toString();
+    Map<String, Object> metadata = optionalMap(body, "metadata");
+    String ifExists = Objects.requireNonNullElse(optionalText(body, "if_exists"), "raise");
+    if (!ifExists.equals("raise") && !ifExists.equals("do_nothing")) {
+      throw HttpProblem.invalid("if_exists must be raise or do_nothing, was '" + ifExists + "'");
+    }
+    return threads.create(threadId, metadata, ifExists).flatMap(this::thread);
+  }
+
+  private static final Pattern THREAD_PATH = Pattern.compile("/threads/([^/]+)/?");
+
+  /** The thread id of a {@code /threads/{id}} path, or null for another path. */
+  private static @Nullable String threadOfPath(HttpServerRequest request) {
+    Matcher matcher = THREAD_PATH.matcher(
+        new QueryStringDecoder(request.uri()).path());
+    return matcher.matches() ? matcher.group(1) : null;
+  }
+
+  /**
+   * {@code POST /threads/{id}/copy}: a new thread with the same metadata, status (idle for a busy thread: no run
+   * runs on the copy) and checkpoints, pending writes included, so the copy can be resumed or forked on its own.
+   */
+  private Mono<JsonNode> copyThread(String threadId) {
+    return threads.require(threadId).flatMap(thread -> {
+      String copyId = UUID.randomUUID().toString();
+      CheckpointSaver saver = thread.graphId() == null ? null
+          : graphOf(thread).checkpointer().orElse(null);
+      Mono<Void> checkpoints = saver == null ? Mono.empty()
+          : saver.list(threadId, "", null, Integer.MAX_VALUE).collectList().flatMap(tuples -> {
+            List<CheckpointTuple> oldestFirst = new ArrayList<>(tuples);
+            Collections.reverse(oldestFirst);
+            return Flux.fromIterable(oldestFirst).concatMap(tuple -> {
+              Checkpoint original = tuple.checkpoint();
+              Checkpoint copy = new Checkpoint(copyId,
+                  original.namespace(), original.id(), original.parentId(), original.createdAt(),
+                  original.metadata(), original.values());
+              return saver.put(copy).then(tuple.writes().isEmpty() ? Mono.empty()
+                  : saver.putWrites(copyId, original.namespace(), original.id(), tuple.writes()));
+            }).then();
+          });
+      String status = thread.status().equals("busy") ? "idle" : thread.status();
+      return threads.create(copyId, thread.metadata(), "raise")
+          .then(checkpoints)
+          .then(threads.update(copyId, status, thread.graphId(), Map.of()))
+          .flatMap(this::thread);
+    });
+  }
+
+  /** {@code PATCH /threads/{id}}: merges {@code metadata} into the thread's. */
+  private Mono<JsonNode> patchThread(String threadId, JsonNode body) {
+    if (body.hasNonNull("ttl")) {
+      throw HttpProblem.invalid("ttl is not supported: threads are kept until deleted");
+    }
+    Map<String, Object> metadata = optionalMap(body, "metadata");
+    return threads.patchMetadata(threadId, metadata)
+        .switchIfEmpty(Mono.error(() -> HttpProblem.notFound("thread " + threadId)))
+        .flatMap(this::thread);
+  }
+
+  /** {@code POST /threads/count}: how many threads match {@code metadata} and {@code status}. */
+  private Mono<JsonNode> countThreads(JsonNode body) {
+    if (body.hasNonNull("values")) {
+      throw HttpProblem.invalid("filtering threads by values is not supported; filter by metadata or status");
+    }
+    Map<String, Object> metadata = optionalMap(body, "metadata");
+    String status = threadStatus(body);
+    return threads.count(metadata, status).map(count -> JSON.getNodeFactory().numberNode(count));
+  }
+
+  /** The body's {@code sort_by} (default created_at) and {@code sort_order} (default desc). */
+  private static ThreadStore.Order threadOrder(JsonNode body) {
+    String sortBy = optionalText(body, "sort_by");
+    ThreadStore.Order.Field field = ThreadStore.Order.Field.CREATED_AT;
+    if (sortBy != null) {
+      field = Arrays.stream(ThreadStore.Order.Field.values()).filter(f -> f.wire().equals(sortBy)).findFirst()
+          .orElseThrow(() -> HttpProblem.invalid("sort_by must be thread_id, status, created_at or updated_at, was '"
+              + sortBy + "'"));
+    }
+    String sortOrder = oneOf(body, "sort_order", "desc", "asc", "desc");
+    return new ThreadStore.Order(field, sortOrder.equals("asc"));
+  }
+
+  /** The body's thread {@code status} filter, or null; 422 when it is not a thread status. */
+  private static @Nullable String threadStatus(JsonNode body) {
+    String status = optionalText(body, "status");
+    if (status != null && !THREAD_STATUSES.contains(status)) {
+      throw HttpProblem.invalid("status must be one of " + THREAD_STATUSES + ", was '" + status + "'");
+    }
+    return status;
+  }
+
+  private Mono<JsonNode> searchThreads(JsonNode body) {
+    Map<String, Object> metadata = optionalMap(body, "metadata");
+    JsonNode idsNode = body.path("ids");
+    if (!idsNode.isMissingNode() && !idsNode.isNull() && !idsNode.isArray()) {
+      throw HttpProblem.invalid("ids must be a list of thread ids");
+    }
+    List<String> ids = new ArrayList<>();
+    idsNode.forEach(id -> ids.add(id.asText()));
+    String status = threadStatus(body);
+    if (body.hasNonNull("values")) {
+      throw HttpProblem.invalid("filtering threads by values is not supported; filter by metadata or status");
+    }
+    List<String> select = selectedFields(body);
+    return threads.search(metadata, status, ids, nonNegative(body, "limit", 10), nonNegative(body, "offset", 0),
+            threadOrder(body))
+        .concatMap(this::thread)
+        .map(thread -> select == null ? thread : ((ObjectNode) thread).retain(select))
+        .collectList()
+        .map(list -> {
+          ArrayNode result = JSON.createArrayNode();
+          list.forEach(result::add);
+          return result;
+        });
+  }
+
+  private static final List<String> THREAD_FIELDS = List.of("thread_id", "created_at", "updated_at", "metadata",
+      "status", "config", "values", "interrupts");
+
+  /** The body's {@code select}: the thread fields to answer with (null: all); 422 for an unknown field. */
+  private static @Nullable List<String> selectedFields(JsonNode body) {
+    JsonNode select = body.path("select");
+    if (select.isMissingNode() || select.isNull()) {
+      return null;
+    }
+    if (!select.isArray()) {
+      throw HttpProblem.invalid("select must be a list of thread fields");
+    }
+    List<String> fields = new ArrayList<>();
+    for (JsonNode field : select) {
+      if (!field.isTextual() || !THREAD_FIELDS.contains(field.asText())) {
+        throw HttpProblem.invalid("select may name " + THREAD_FIELDS + ", not " + field);
+      }
+      fields.add(field.asText());
+    }
+    return fields;
+  }
+
+  /** The wire Thread: the record plus, once a graph ran on it, its current values and pending interrupts. */
+  Mono<JsonNode> thread(ThreadStore.ThreadRecord thread) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("thread_id", thread.threadId());
+    node.put("created_at", thread.createdAt().toString());
+    node.put("updated_at", thread.updatedAt().toString());
+    node.set("metadata", JSON.valueToTree(thread.metadata()));
+    node.put("status", thread.status());
+    node.putObject("config");
+    node.putNull("values");
+    ObjectNode interrupts = node.putObject("interrupts");
+    if (thread.graphId() == null || graphs.get(thread.graphId()) == null) {
+      return Mono.just(node); // no graph ran yet, or it is not served here: its values cannot be read
+    }
+    return graphOf(thread).getState(RunConfig.thread(thread.threadId()))
+        .map(state -> {
+          node.set("values", JSON.valueToTree(state.values()));
+          for (TaskState task : state.tasks()) {
+            if (!task.interrupts().isEmpty() && !state.interrupts().isEmpty()) {
+              interrupts.set(task.id(), JSON.valueToTree(task.interrupts()));
+            }
+          }
+          return (JsonNode) node;
+        })
+        .defaultIfEmpty(node);
+  }
+
+  /** The graph that ran on the thread; 409 when this server does not serve it (see {@link ServedGraphs#ofThread}). */
+  private Entrypoint<?, ?> graphOf(ThreadStore.ThreadRecord thread) {
+    return graphs.ofThread(thread.threadId(), thread.graphId());
+  }
+}

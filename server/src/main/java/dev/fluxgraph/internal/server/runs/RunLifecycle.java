@@ -1,0 +1,438 @@
+package dev.fluxgraph.internal.server.runs;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxgraph.checkpoint.CheckpointSaver;
+import dev.fluxgraph.errors.EmptyInputException;
+import dev.fluxgraph.errors.InvalidCommandException;
+import dev.fluxgraph.errors.SerializationException;
+import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.internal.server.Assistants;
+import dev.fluxgraph.internal.server.HttpProblem;
+import dev.fluxgraph.internal.server.ServedGraphs;
+import dev.fluxgraph.internal.server.storage.RunStore;
+import dev.fluxgraph.internal.server.storage.ThreadStore;
+import dev.fluxgraph.types.Command;
+import dev.fluxgraph.types.FluxgraphJson;
+import dev.fluxgraph.types.RunConfig;
+import dev.fluxgraph.types.StreamChunk;
+import dev.fluxgraph.types.StreamMode;
+import dev.fluxgraph.types.StreamOptions;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/**
+ * The run lifecycle, from a parsed request to its end: the run is registered on its thread ({@link #ready}: the
+ * multitask strategies, in {@link RunRegistry#start}), waits for its turn and its delay, executes in its stream modes
+ * publishing its events ({@link #execute}), and finishes, which records its status and the thread's; cancel, join and
+ * delete act on it meanwhile or afterwards. Every way of starting a run ({@link #streamed}, {@link #waited},
+ * {@link #background}) takes the same execution path; the routes only shape the answer.
+ */
+public final class RunLifecycle {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RunLifecycle.class);
+  private static final ObjectMapper JSON = FluxgraphJson.mapper();
+
+  private final ServedGraphs graphs;
+  private final ThreadStore threads;
+  private final RunRegistry runs;
+  private final CheckpointSaver checkpointer;
+
+  public RunLifecycle(ServedGraphs graphs, ThreadStore threads, RunStore runStore,
+                      CheckpointSaver checkpointer) {
+    this.graphs = graphs;
+    this.threads = threads;
+    this.runs = new RunRegistry(runStore);
+    this.checkpointer = checkpointer;
+  }
+
+  /**
+   * A streamed run: registered on the thread, then launched; emits the run and its framed events, which go on whether
+   * or not anybody listens (they are kept for joinStream). On the hot path (an existing idle thread) the first event
+   * waits for one database round trip, the thread's read in {@link #ready}: the run's record is saved in the
+   * background and the thread's busy status is written after the metadata event, before the run's first step. A
+   * listener that leaves cancels the run only with {@code on_disconnect: cancel}.
+   */
+  public Mono<Streamed> streamed(String threadId, RunRequest run) {
+    return ready(threadId, run, false).map(registered -> {
+      launch(registered, run, true);
+      Flux<String> live = registered.events(-1).map(Run.Event::text);
+      if (run.cancelOnDisconnect()) {
+        live = live.doOnCancel(() -> cancelForLeavingClient(registered, run.deleteThread()));
+      }
+      return new Streamed(registered, live);
+    });
+  }
+
+  /** A streamed run and its framed SSE events. */
+  public record Streamed(Run run, Flux<String> events) {
+  }
+
+  /**
+   * A waited run: registered on the thread (marked busy first), then launched; emits the run and its outcome (hot),
+   * its final value, or the {@code __error__} body of a failed or cancelled one; the outcome fails when the run's
+   * command or input was refused before any step ran. The run goes on if the client leaves, unless
+   * {@code on_disconnect: cancel} (see {@link #cancelOnLeave}).
+   */
+  public Mono<Waited> waited(String threadId, RunRequest run) {
+    return ready(threadId, run, true).map(registered -> {
+      Sinks.One<JsonNode> outcome = Sinks.one();
+      // a cancelled run's execution is disposed and emits nothing: its result (an __error__ body) answers
+      registered.result.asMono().filter(value -> registered.status == RunStatus.INTERRUPTED)
+          .subscribe(outcome::tryEmitValue);
+      launch(registered, run, false).subscribe(outcome::tryEmitValue, outcome::tryEmitError);
+      return new Waited(registered, outcome.asMono());
+    });
+  }
+
+  /** A waited run and its outcome. */
+  public record Waited(Run run, Mono<JsonNode> outcome) {
+  }
+
+  /** A background run: registered on the thread (marked busy first), then launched; emits the run. */
+  public Mono<Run> background(String threadId, RunRequest run) {
+    return ready(threadId, run, true).doOnNext(registered -> launch(registered, run, false));
+  }
+
+  /** {@code answer}, which cancels the run when its client leaves if the run asks for it ({@code on_disconnect}). */
+  public <T> Mono<T> cancelOnLeave(Mono<T> answer, Run registered, RunRequest run) {
+    return run.cancelOnDisconnect()
+        ? answer.doOnCancel(() -> cancelForLeavingClient(registered, run.deleteThread())) : answer;
+  }
+
+  /**
+   * A run's kept events after {@code afterId} (all of them with -1), then the live ones until it ends; for a run that
+   * ended, what is kept, then the end. With {@code cancelOnDisconnect} the run is cancelled when the listener leaves.
+   * A finished run whose events this process no longer keeps (see {@link RunRegistry}), or that ran elsewhere, ends
+   * at once; one executing in another process is a 409.
+   */
+  public Mono<Flux<Run.Event>> events(String threadId, String runId, long afterId, boolean cancelOnDisconnect) {
+    return runs.live(threadId, runId)
+        .map(run -> {
+          Flux<Run.Event> kept = run.events(afterId);
+          return Mono.just(cancelOnDisconnect ? kept.doOnCancel(() -> cancelForLeavingClient(run, false)) : kept);
+        })
+        .orElseGet(() -> runs.require(threadId, runId).flatMap(record -> record.finished()
+            ? Mono.just(Flux.<Run.Event>empty())
+            : Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process; "
+                + "join it there"))));
+  }
+
+  /** The run's record: the live one when it runs here, else the stored one; 404 when neither exists. */
+  public Mono<RunStore.RunRecord> require(String threadId, String runId) {
+    return runs.require(threadId, runId);
+  }
+
+  /** The thread's runs, newest first, with the status when given. */
+  public Flux<RunStore.RunRecord> list(String threadId, @Nullable String status, int limit, int offset) {
+    return runs.list(threadId, status, limit, offset);
+  }
+
+  /**
+   * join: the run's result when it runs (or recently ran) here; for a finished run known only from the store (run
+   * by another process, or before a restart), the thread's current values.
+   */
+  public Mono<JsonNode> join(String threadId, String runId) {
+    return runs.live(threadId, runId).<Mono<JsonNode>>map(run -> run.result.asMono())
+        .orElseGet(() -> runs.require(threadId, runId).flatMap(record -> {
+          if (!record.finished()) {
+            return Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process"));
+          }
+          return threads.require(threadId).flatMap(thread -> thread.graphId() == null
+              ? Mono.just((JsonNode) NullNode.getInstance())
+              : graphs.ofThread(thread.threadId(), thread.graphId()).getState(RunConfig.thread(threadId))
+                  .<JsonNode>map(state -> JSON.valueToTree(state.values()))
+                  .defaultIfEmpty(NullNode.getInstance()));
+        }));
+  }
+
+  /**
+   * cancel: a pending or running run of this process is cancelled ({@code action=interrupt}: its finished work stays;
+   * {@code rollback}: its checkpoints and its record are deleted too) and the thread is idle again (busy when runs
+   * are enqueued behind it); a finished one is returned as it is, untouched. Cancelling takes effect at once, so
+   * {@code wait=1} answers the same.
+   */
+  public Mono<RunStore.RunRecord> cancel(String threadId, String runId, String action) {
+    if (!action.equals("interrupt") && !action.equals("rollback")) {
+      return Mono.error(HttpProblem.invalid("action must be interrupt or rollback, was '" + action + "'"));
+    }
+    Optional<Run> live = runs.live(threadId, runId);
+    if (live.isPresent()) {
+      Run run = live.get();
+      return runs.cancel(threadId, runId).flatMap(cancelled -> {
+        if (!cancelled) {
+          return Mono.just(run.record());
+        }
+        Mono<Void> undo = action.equals("rollback") ? rollBack(threadId, run).then(runs.delete(threadId, runId)).then()
+            : Mono.empty();
+        return undo.then(threads.update(threadId, runs.threadStatusAfter(run, "idle"), null, Map.of()))
+            .thenReturn(run.record());
+      });
+    }
+    return runs.require(threadId, runId).flatMap(record -> record.finished() ? Mono.just(record)
+        : Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process")));
+  }
+
+  /** Cancels the run for a client that left (on_disconnect, cancel_on_disconnect); a stateless run's thread goes. */
+  void cancelForLeavingClient(Run run, boolean deleteThread) {
+    runs.cancel(run.threadId, run.runId)
+        .flatMap(cancelled -> !cancelled ? Mono.empty() : deleteThread ? deleteThread(run.threadId).then()
+            : threads.update(run.threadId, runs.threadStatusAfter(run, "idle"), null, Map.of()).then())
+        .subscribe(null, error -> LOG.warn("could not cancel run {} of thread {} after its client left: {}", run.runId,
+            run.threadId, error.toString()));
+  }
+
+  /** DELETE of a run: an unfinished one is cancelled first (the thread is then idle); emits whether it existed. */
+  public Mono<Boolean> deleteRun(String threadId, String runId) {
+    return runs.live(threadId, runId).map(run -> runs.cancel(threadId, runId)
+            .flatMap(cancelled -> cancelled ? threads.update(threadId, runs.threadStatusAfter(run, "idle"), null,
+                Map.of()).then() : Mono.<Void>empty()))
+        .orElse(Mono.empty())
+        .then(runs.delete(threadId, runId));
+  }
+
+  /**
+   * Registers the run (see {@link RunRegistry#start} for a busy thread), rolls back the run it replaces
+   * (multitask_strategy rollback) and, when asked, marks the thread busy. Once the run is registered a failure no
+   * longer fails the request (a client retries a 5xx, which would create the run twice): the run ends as error
+   * without executing, and each endpoint reports that as it reports a failed run.
+   */
+  private Mono<Run> begin(String threadId, RunRequest run, boolean markBusy) {
+    return runs.start(UUID.randomUUID().toString(), threadId, Assistants.idOf(run.graphId()), run.metadata(),
+            run.multitaskStrategy(), !run.delay().isZero())
+        .flatMap(started -> {
+          Mono<Void> prepare = started.rolledBack == null ? Mono.empty() : rollBack(threadId, started.rolledBack);
+          if (markBusy) {
+            prepare = prepare.then(markBusy(threadId, run));
+          }
+          return prepare.onErrorResume(error -> {
+            started.fail(error);
+            return Mono.empty();
+          }).thenReturn(started);
+        });
+  }
+
+  /**
+   * Marks the thread busy with the run's graph (a streamed run does this after sending its first event, before its
+   * first step), creating a stateless run's thread; a 404 when the thread was deleted meanwhile.
+   */
+  private Mono<Void> markBusy(String threadId, RunRequest run) {
+    Map<String, Object> metadata = Map.of("graph_id", run.graphId(), "assistant_id", Assistants.idOf(run.graphId()));
+    return (run.freshThread() ? threads.createBusy(threadId, run.graphId(), metadata)
+        : threads.update(threadId, "busy", run.graphId(), metadata))
+        .switchIfEmpty(Mono.error(() -> HttpProblem.notFound("thread " + threadId + " (deleted)")))
+        .then();
+  }
+
+  /**
+   * Rolls back a cancelled run (multitask_strategy rollback, cancel with action=rollback): deletes the checkpoints it
+   * saved, so the thread is as it was before it, and a new run continues from the checkpoint that was the latest when
+   * the rolled-back run started. Its first checkpoint is the oldest created since it got the thread; the thread keeps
+   * that checkpoint's parent and older ones (nothing, when the run was the thread's first). A run that never got the
+   * thread (enqueued) saved nothing. A write the cancelled run still had in flight may land afterwards; one against a
+   * deleted checkpoint is refused.
+   */
+  private Mono<Void> rollBack(String threadId, Run cancelled) {
+    return Mono.defer(() -> {
+      Instant startedAt = cancelled.startedAt;
+      Entrypoint<?, ?> graph = graphs.byAssistant(cancelled.assistantId);
+      CheckpointSaver saver = graph.checkpointer().orElse(null);
+      if (saver == null || startedAt == null) {
+        return Mono.empty(); // nothing was saved
+      }
+      return deleteSince(threadId, graph, saver, startedAt);
+    });
+  }
+
+  /** Deletes the thread's checkpoints created since {@code startedAt}. */
+  private static Mono<Void> deleteSince(String threadId, Entrypoint<?, ?> graph,
+                                        CheckpointSaver saver, Instant startedAt) {
+    return graph.getStateHistory(RunConfig.thread(threadId))
+        .takeWhile(snapshot -> !snapshot.createdAt().isBefore(startedAt))
+        .collectList()
+        .flatMap(created -> {
+          if (created.isEmpty()) {
+            return Mono.<Void>empty();
+          }
+          RunConfig parent = created.get(created.size() - 1).parentConfig();
+          String parentId = parent == null ? null : parent.checkpointId().orElse(null);
+          return parentId == null ? saver.deleteThread(threadId) : saver.deleteAfter(threadId, "", parentId);
+        });
+  }
+
+  /**
+   * The run's config: its thread, the checkpoint it starts from (the request's {@code checkpoint_id}, else the
+   * latest), its context, metadata and durability.
+   */
+  private static RunConfig configOf(Run registered, RunRequest run) {
+    RunConfig config = RunConfig.thread(registered.threadId).withMetadata(run.metadata());
+    if (run.checkpointId() != null) {
+      config = config.withCheckpointId(run.checkpointId());
+    }
+    if (run.context() != null) {
+      config = config.withContext(run.context());
+    }
+    return run.durability() == null ? config : config.withDurability(run.durability());
+  }
+
+  /**
+   * What a run waits for before executing: its turn on the thread (enqueued runs), then its {@code after_seconds};
+   * then it is running. Nothing to wait for on the hot path.
+   */
+  private Mono<Void> whenDue(Run registered, RunRequest run) {
+    Mono<Void> turn = registered.turn();
+    if (!run.delay().isZero()) {
+      turn = turn.then(Mono.delay(run.delay())).then();
+    }
+    return turn.then(Mono.fromRunnable(() -> runs.running(registered)));
+  }
+
+  /**
+   * Starts the run's execution, which goes on whoever listens (it stops only when cancelled), and emits its outcome:
+   * what wait and join answer. The execution streams the run in its stream modes and publishes every event to the run
+   * (kept for joinStream: see {@link RunRegistry}), whether it was streamed, waited for or started in the background;
+   * its events end when it ends. Deletes the thread afterwards when the run asks for it.
+   *
+   * @param markBusy whether the thread is marked busy by the execution, after its metadata event (streamed runs: their
+   *                 first event does not wait for that write); waited and background runs were marked in {@link #begin}
+   */
+  private Mono<JsonNode> launch(Run registered, RunRequest run, boolean markBusy) {
+    Sinks.One<JsonNode> outcome = Sinks.one();
+    registered.attach(finished(execute(registered, run, markBusy), registered, run).subscribe(value -> {
+      registered.publishEnd();
+      outcome.tryEmitValue(value);
+    }, error -> {
+      registered.publishEnd();
+      outcome.tryEmitError(error);
+    }));
+    return outcome.asMono();
+  }
+
+  /**
+   * Runs to the end, publishing the run's events (metadata first, one per chunk of the requested modes, an error
+   * event on failure), and records the outcome: the run's and the thread's status, and the value of the run (its
+   * last values chunk: the final value, or {@code {"__interrupt__": [...]}} on pause), or its {@code __error__} body.
+   * Errors (after its error event) only when the run's command or input was refused before any step ran, which a
+   * quick wait answers with 422.
+   */
+  private Mono<JsonNode> execute(Run registered, RunRequest run, boolean markBusy) {
+    String tid = registered.threadId;
+    RunConfig config = configOf(registered, run);
+    // the outcome is the last values chunk: values runs along, and its chunks are published only when asked for
+    StreamOptions options = run.wantsValues() ? run.options() : new StreamOptions(Stream.concat(
+        run.options().modes().stream(), Stream.of(StreamMode.VALUES)).toList(),
+        run.options().subgraphs());
+    Flux<StreamChunk> chunks = Flux.defer(() -> run.command() != null
+        ? run.graph().stream(run.command(), config, options)
+        : run.graph().stream(run.input(), config, options));
+    if (run.command() != null && run.command().kind() != Command.Kind.PROCEED && run.wantsValues()) {
+      chunks = run.graph().getState(config).map(state -> new StreamChunk(StreamMode.VALUES, List.of(),
+          state.values())).flux().concatWith(chunks);
+    }
+    Mono<Void> due = markBusy ? registered.turn().then(markBusy(tid, run)).then(whenDue(registered, run))
+        : whenDue(registered, run);
+    boolean[] paused = {false};
+    Object[] last = {null};
+    return Mono.fromRunnable(() -> registered.publish("metadata", "{\"run_id\":\"" + registered.runId
+            + "\",\"attempt\":1}"))
+        .then(due)
+        .thenMany(chunks)
+        .doOnNext(chunk -> {
+          if (chunk.data() instanceof Map<?, ?> map && map.containsKey("__interrupt__")) {
+            paused[0] = true;
+          }
+          if (chunk.mode() == StreamMode.VALUES && chunk.namespace().isEmpty()) {
+            last[0] = chunk.data();
+            if (!run.wantsValues()) {
+              return;
+            }
+          }
+          String name = chunk.mode() == StreamMode.MESSAGES ? "messages" : chunk.mode().wireName();
+          if (!chunk.namespace().isEmpty()) {
+            name = name + "|" + String.join("|", chunk.namespace());
+          }
+          registered.publish(name, json(chunk.data()));
+        })
+        .then(Mono.defer(() -> threads.update(tid, runs.threadStatusAfter(registered,
+            paused[0] ? "interrupted" : "idle"), null, Map.of())))
+        .then(Mono.fromCallable(() -> {
+          JsonNode value = JSON.valueToTree(last[0]);
+          registered.finish(RunStatus.SUCCESS, value);
+          return value;
+        }))
+        .onErrorResume(error -> {
+          boolean refused = refused(error);
+          JsonNode failure = errorValue(error);
+          registered.finish(RunStatus.ERROR, failure);
+          return threads.update(tid, runs.threadStatusAfter(registered, refused ? "idle" : "error"), null, Map.of())
+              .onErrorResume(ignored -> Mono.empty()) // the run's outcome is known; the status write is best effort
+              .then(Mono.fromRunnable(() -> registered.publish("error", failure.get("__error__").toString())))
+              .then(refused ? Mono.error(error) : Mono.just(failure));
+        });
+  }
+
+  /** Compact JSON of a chunk's data; a chunk that is not JSON fails the run with a clear error. */
+  private static String json(@Nullable Object data) {
+    try {
+      return JSON.writeValueAsString(data);
+    } catch (JsonProcessingException e) {
+      throw new SerializationException("a stream chunk is not JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** Whether the run failed because its input or command was refused before any step ran (the thread is unchanged). */
+  private static boolean refused(Throwable error) {
+    return error instanceof InvalidCommandException
+        || error instanceof EmptyInputException;
+  }
+
+  /**
+   * The thread a run goes on, created when missing with {@code if_not_exists: create} (else 404; a stateless run's
+   * thread is created later, by {@link #markBusy}), then the run registered on it.
+   */
+  private Mono<Run> ready(String threadId, RunRequest run, boolean markBusy) {
+    Mono<?> thread = run.freshThread() ? Mono.empty() // created by markBusy
+        : run.createThread() ? threads.create(threadId, Map.of(), "do_nothing") : threads.requireExists(threadId);
+    return thread.then(begin(threadId, run, markBusy));
+  }
+
+  /** After the run ({@code outcome}): deletes the thread when the run asked for it (stateless runs by default). */
+  private <T> Mono<T> finished(Mono<T> outcome, Run registered, RunRequest run) {
+    if (!run.deleteThread()) {
+      return outcome;
+    }
+    Mono<Void> cleanUp = Mono.defer(() -> deleteThread(registered.threadId).then())
+        .onErrorResume(error -> Mono.empty());
+    return outcome.flatMap(value -> cleanUp.thenReturn(value)).onErrorResume(error -> cleanUp.then(Mono.error(error)));
+  }
+
+  /**
+   * Deletes the thread: its runs (unfinished ones are cancelled first, so they do not write the thread again), its
+   * record and its checkpoints; emits whether the thread existed.
+   */
+  public Mono<Boolean> deleteThread(String threadId) {
+    return runs.deleteThread(threadId).then(threads.delete(threadId))
+        .flatMap(existed -> checkpointer.deleteThread(threadId).thenReturn(existed));
+  }
+
+  /** The {@code __error__} body of a failed run (wait, join) and, its inner object, the SSE error event's data. */
+  public static JsonNode errorValue(Throwable error) {
+    ObjectNode node = JSON.createObjectNode();
+    node.putObject("__error__").put("error", error.getClass().getSimpleName())
+        .put("message", String.valueOf(error.getMessage()));
+    return node;
+  }
+}

@@ -1,0 +1,42 @@
+package dev.fluxgraph.internal.server.sse;
+
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerResponse;
+
+/** Server-sent events as the LangGraph API frames them: one event, heartbeat comments, an event-stream answer. */
+public final class Sse {
+
+  /** How often an open stream (or a long runs/wait answer) shows it is alive. */
+  public static final Duration HEARTBEAT = Duration.ofSeconds(5);
+
+  /** One timer for every open stream's heartbeats, running while any stream is open. */
+  private static final Flux<String> HEARTBEATS = Flux.interval(HEARTBEAT).map(tick -> ": heartbeat\r\n\r\n").share();
+
+  private Sse() {
+  }
+
+  /** One framed event named {@code name}, with {@code json} (compact JSON) as its data and {@code id}. */
+  public static String frame(String name, String json, long id) {
+    return "event: " + name + "\r\ndata: " + json + "\r\nid: " + id + "\r\n\r\n";
+  }
+
+  /** Answers 200 with the framed events as an event stream, with a heartbeat every five seconds while they flow. */
+  public static Mono<Void> send(HttpServerResponse response, Flux<String> events) {
+    return response.status(HttpResponseStatus.OK)
+        .header("Content-Type", "text/event-stream")
+        .header("Cache-Control", "no-store")
+        .sendString(withHeartbeats(events), StandardCharsets.UTF_8)
+        .then();
+  }
+
+  /** Adds a heartbeat comment every five seconds while events flow. */
+  private static Flux<String> withHeartbeats(Flux<String> events) {
+    return Flux.merge(events.concatWith(Mono.just("")), HEARTBEATS)
+        .takeUntil(String::isEmpty)
+        .filter(text -> !text.isEmpty());
+  }
+}
