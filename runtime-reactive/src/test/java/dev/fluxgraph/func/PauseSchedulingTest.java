@@ -96,6 +96,21 @@ class PauseSchedulingTest {
     }
   }
 
+  /** Runs "ok?" in virtual time for {@code await}: the run must pause on exactly that one question. */
+  private void assertPausesAskingOk(Entrypoint<String, String> workflow, Duration await) {
+    StepVerifier.withVirtualTime(() -> workflow.run("ok?", config))
+        .thenAwait(await)
+        .assertNext(output -> assertEquals(List.of("ok?"),
+            output.interrupts().stream().map(Interrupt::value).toList()))
+        .verifyComplete();
+  }
+
+  /** Answers "yes": the resumed run must complete with {@code expected}. */
+  private void assertResumesTo(Entrypoint<String, String> workflow, String expected) {
+    StepVerifier.create(workflow.invoke(Command.resume("yes"), config)).expectNext(expected).expectComplete()
+        .verify(Duration.ofSeconds(5));
+  }
+
   private Task<String, String> ask(Duration delay) {
     return counted("ask", String.class, (String question, TaskContext context) ->
         Mono.delay(delay).then(context.interrupt(question, String.class)));
@@ -186,16 +201,11 @@ class PauseSchedulingTest {
         .define(String.class, String.class, (input, context) -> Mono.zip(
             ask.call(input).timeout(Duration.ofMillis(100)), slow.call(1)).map(pair -> pair.getT1() + pair.getT2()));
 
-    StepVerifier.withVirtualTime(() -> workflow.run("ok?", config))
-        .thenAwait(Duration.ofSeconds(2))
-        .assertNext(output -> assertEquals(List.of("ok?"),
-            output.interrupts().stream().map(Interrupt::value).toList()))
-        .verifyComplete();
+    assertPausesAskingOk(workflow, Duration.ofSeconds(2));
     assertNothingRunningOrCancelled("after the pause");
     assertRanOnce("slow", "ask");
 
-    StepVerifier.create(workflow.invoke(Command.resume("yes"), config)).expectNext("yes2").expectComplete()
-        .verify(Duration.ofSeconds(5));
+    assertResumesTo(workflow, "yes2");
     assertRanOnce("slow");
   }
 
@@ -213,17 +223,12 @@ class PauseSchedulingTest {
         .define(String.class, String.class, (input, context) -> Mono.zip(outer.call(input), other.call(5))
             .map(pair -> pair.getT1() + "/" + pair.getT2()));
 
-    StepVerifier.withVirtualTime(() -> workflow.run("ok?", config))
-        .thenAwait(Duration.ofSeconds(3))
-        .assertNext(output -> assertEquals(List.of("ok?"),
-            output.interrupts().stream().map(Interrupt::value).toList()))
-        .verifyComplete();
+    assertPausesAskingOk(workflow, Duration.ofSeconds(3));
     assertEquals(1, counts("outer").started.get());
     assertEquals(0, counts("outer").finished.get(), "the task holding the unanswered interrupt did not finish");
     assertRanOnce("slow", "other", "ask");
 
-    StepVerifier.create(workflow.invoke(Command.resume("yes"), config)).expectNext("yes2/15").expectComplete()
-        .verify(Duration.ofSeconds(5));
+    assertResumesTo(workflow, "yes2/15");
     assertRanOnce("slow", "other");
   }
 
@@ -244,8 +249,7 @@ class PauseSchedulingTest {
     assertNothingRunningOrCancelled("after the pause");
     assertRanOnce("slow", "ask");
 
-    StepVerifier.create(workflow.invoke(Command.resume("yes"), config)).expectNext("yes2").expectComplete()
-        .verify(Duration.ofSeconds(5));
+    assertResumesTo(workflow, "yes2");
   }
 
   @Test
@@ -257,15 +261,10 @@ class PauseSchedulingTest {
             context.interrupt(input, String.class).timeout(Duration.ofMillis(100)).retry(2), slow.call(1))
             .map(pair -> pair.getT1() + pair.getT2()));
 
-    StepVerifier.withVirtualTime(() -> workflow.run("ok?", config))
-        .thenAwait(Duration.ofSeconds(2))
-        .assertNext(output -> assertEquals(List.of("ok?"),
-            output.interrupts().stream().map(Interrupt::value).toList()))
-        .verifyComplete();
+    assertPausesAskingOk(workflow, Duration.ofSeconds(2));
     assertNothingRunningOrCancelled("after the pause");
 
-    StepVerifier.create(workflow.invoke(Command.resume("yes"), config)).expectNext("yes2").expectComplete()
-        .verify(Duration.ofSeconds(5));
+    assertResumesTo(workflow, "yes2");
     assertRanOnce("slow");
   }
 
@@ -283,8 +282,7 @@ class PauseSchedulingTest {
         .thenAwait(Duration.ofSeconds(2))
         .assertNext(output -> assertTrue(output.interrupted(), "an unanswered interrupt pauses the run"))
         .verifyComplete();
-    StepVerifier.create(workflow.invoke(Command.resume("yes"), config)).expectNext("yes2").expectComplete()
-        .verify(Duration.ofSeconds(5));
+    assertResumesTo(workflow, "yes2");
     assertRanOnce("slow");
   }
 
