@@ -200,6 +200,11 @@ class FluxgraphServerIT {
       Thread.sleep(100);
     }
     assertEquals("interrupted", send("GET", cancelled, "").json().get("status").asText());
+    // the thread's status is written after the run's (a separate write): wait for it, as for the run's above
+    for (int i = 0; i < 50 && !send("GET", "/threads/" + threadId, "").json().get("status").asText().equals("idle");
+         i++) {
+      Thread.sleep(100);
+    }
     assertEquals("idle", send("GET", "/threads/" + threadId, "").json().get("status").asText());
   }
 
