@@ -53,9 +53,21 @@ public final class RunLifecycle {
 
   public RunLifecycle(ServedGraphs graphs, ThreadStore threads, RunStore runStore,
                       CheckpointSaver checkpointer) {
+    this(graphs, threads, runStore, checkpointer, Ownership.NONE);
+  }
+
+  /**
+   * With {@code ownership}, a {@link Worker}: the runs are recorded owned by it, and those it loses (its lease ran
+   * out) are cancelled here and write nothing final, neither their record nor their thread's status.
+   */
+  public RunLifecycle(ServedGraphs graphs, ThreadStore threads, RunStore runStore,
+                      CheckpointSaver checkpointer, Ownership ownership) {
     this.graphs = graphs;
     this.threads = threads;
-    this.runs = new RunRegistry(runStore);
+    this.runs = new RunRegistry(runStore, ownership);
+    if (ownership instanceof Worker worker) {
+      worker.onFenced(runs::fence);
+    }
     this.checkpointer = checkpointer;
   }
 
@@ -366,8 +378,7 @@ public final class RunLifecycle {
           }
           registered.publish(name, json(chunk.data()));
         })
-        .then(Mono.defer(() -> threads.update(tid, runs.threadStatusAfter(registered,
-            paused[0] ? "interrupted" : "idle"), null, Map.of())))
+        .then(Mono.defer(() -> finalThreadStatus(registered, paused[0] ? "interrupted" : "idle")))
         .then(Mono.fromCallable(() -> {
           JsonNode value = JSON.valueToTree(last[0]);
           registered.finish(RunStatus.SUCCESS, value);
@@ -377,11 +388,24 @@ public final class RunLifecycle {
           boolean refused = refused(error);
           JsonNode failure = errorValue(error);
           registered.finish(RunStatus.ERROR, failure);
-          return threads.update(tid, runs.threadStatusAfter(registered, refused ? "idle" : "error"), null, Map.of())
+          return finalThreadStatus(registered, refused ? "idle" : "error")
               .onErrorResume(ignored -> Mono.empty()) // the run's outcome is known; the status write is best effort
               .then(Mono.fromRunnable(() -> registered.publish("error", failure.get("__error__").toString())))
               .then(refused ? Mono.error(error) : Mono.just(failure));
         });
+  }
+
+  /**
+   * Writes the thread's status after the run ended with {@code outcome}, unless this process lost the run (its
+   * worker's lease ran out): then the sweeper that took the run repairs the thread.
+   */
+  private Mono<Void> finalThreadStatus(Run registered, String outcome) {
+    if (!runs.holds(registered)) {
+      LOG.warn("run {} of thread {} ended after its worker's lease was lost: its end is not recorded here",
+          registered.runId, registered.threadId);
+      return Mono.empty();
+    }
+    return threads.update(registered.threadId, runs.threadStatusAfter(registered, outcome), null, Map.of()).then();
   }
 
   /** Compact JSON of a chunk's data; a chunk that is not JSON fails the run with a clear error. */
