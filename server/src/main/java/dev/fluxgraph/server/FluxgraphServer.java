@@ -182,8 +182,8 @@ public final class FluxgraphServer {
     public Builder leaseTtl(Duration ttl) {
       Objects.requireNonNull(ttl, "leaseTtl must not be null");
       if (ttl.toMillis() < MIN_LEASE_TTL_MILLIS) {
-        throw new IllegalArgumentException("the lease TTL must be at least " + MIN_LEASE_TTL_MILLIS + "ms, was "
-            + ttl.toMillis() + "ms");
+        throw new IllegalArgumentException("the lease TTL must be at least "
+            + Durations.format(Duration.ofMillis(MIN_LEASE_TTL_MILLIS)) + ", was " + Durations.format(ttl));
       }
       this.leaseTtl = ttl;
       return this;
@@ -196,8 +196,8 @@ public final class FluxgraphServer {
     public Builder heartbeatInterval(Duration interval) {
       Objects.requireNonNull(interval, "heartbeatInterval must not be null");
       if (interval.toMillis() <= 0) {
-        throw new IllegalArgumentException("the heartbeat interval must be positive, was " + interval.toMillis()
-            + "ms");
+        throw new IllegalArgumentException("the heartbeat interval must be positive, was "
+            + Durations.format(interval));
       }
       this.heartbeatInterval = interval;
       return this;

@@ -315,6 +315,18 @@ class ServerStartupIT {
       "--port many | Invalid value for option '--port': 'many' is not an int",
       "--log-level loud | --log-level 'loud' is not a log level; use one of error, warn, info, debug, trace, off",
       "--por 2025 | Unknown options: '--por', '2025'; did you mean --port?",
+      "--lease-ttl 5x | --lease-ttl: '5x' is not a duration; write a whole number and a unit (ms, s, m or h), like "
+          + "500ms, 5s or 2m",
+      "--lease-ttl 500ms | --lease-ttl: the lease TTL must be at least 1s, was 500ms",
+      "--heartbeat-interval 20s | --heartbeat-interval: the heartbeat interval (20s) must be at most a third of the "
+          + "lease TTL (30s), so that one late heartbeat does not lose the lease",
+      "--lease-ttl 3s --heartbeat-interval 2s | --heartbeat-interval: the heartbeat interval (2s) must be at most a "
+          + "third of the lease TTL (3s), so that one late heartbeat does not lose the lease",
+      "--heartbeat-interval 0ms | --heartbeat-interval: the heartbeat interval must be positive, was 0ms",
+      "--in-memory --lease-ttl 3s | --lease-ttl is for several server processes on one PostgreSQL and has no effect "
+          + "with --in-memory; leave it out",
+      "--worker-id-prefix a/b | --worker-id-prefix: the worker id prefix must be 1 to 64 letters, digits, '.', '_' "
+          + "or '-', was 'a/b'",
   })
   void badOptions(String args, String problem) throws Exception {
     assertProblem(run(args.split(" ")), 2, "fluxgraph: " + problem + " (--help lists the options)");
