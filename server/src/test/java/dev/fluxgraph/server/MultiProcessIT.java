@@ -6,19 +6,18 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fluxgraph.internal.server.Durations;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
@@ -39,9 +38,8 @@ import org.jspecify.annotations.Nullable;
 class MultiProcessIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+) ");
-  private static final Duration START = Duration.ofSeconds(60);
   private static final Duration TTL = Duration.ofSeconds(2);
+  private static final Duration HEARTBEAT = Duration.ofMillis(500);
   /** How long past the lease TTL a sweep may take (a sweep every 500 ms, on a loaded machine). */
   private static final Duration SWEEP_BOUND = Duration.ofSeconds(10);
 
@@ -67,20 +65,18 @@ class MultiProcessIT {
 
   @BeforeEach
   void graphsOnTheClassPath() throws IOException {
-    graphs = Files.createDirectories(work.resolve("graphs"));
-    Path services = Files.createDirectories(graphs.resolve("META-INF/services"));
-    Files.writeString(services.resolve(GraphProvider.class.getName()), StartupTestGraphs.class.getName() + "\n");
+    graphs = ChildServer.graphsDirectory(work.resolve("graphs"));
   }
 
   @Test
   void aStartingProcessLeavesLiveRunsAloneAndTheRunsOfAKilledOneAreEndedByTheSweeper() throws Exception {
     try {
-      Child a = start("a");
+      ChildServer a = start("a");
       int portA = a.awaitListening();
       String thread = post(portA, "/threads", "{}").get("thread_id").asText();
       String live = post(portA, "/threads/" + thread + "/runs", "{\"assistant_id\":\"sleep\",\"input\":12000}")
           .get("run_id").asText();
-      Child b = start("b");
+      ChildServer b = start("b");
       int portB = b.awaitListening(); // its sweeper made its first pass before it listens
       assertEquals("running", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + live + "'"),
           "the run on A outlives B's start (else this test proves nothing)");
@@ -103,7 +99,8 @@ class MultiProcessIT {
       assertTrue(a.process().waitFor(10, TimeUnit.SECONDS));
       await(() -> "error".equals(sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + orphan + "'")),
           TTL.plus(SWEEP_BOUND), "B's sweeper ends the run of the killed A");
-      assertTrue(System.nanoTime() - killed >= TTL.toNanos() / 2, "not before A's lease could have expired");
+      assertTrue(System.nanoTime() - killed >= TTL.minus(HEARTBEAT).toNanos(),
+          "not before A's lease could have expired (its last heartbeat was at most one interval before the kill)");
       String reason = sql("SELECT error FROM fluxgraph_runs WHERE run_id = '" + orphan + "'");
       assertTrue(reason.startsWith("the server process running it stopped (worker " + worker + ", lease expired at "),
           reason);
@@ -128,10 +125,10 @@ class MultiProcessIT {
 
   @Test
   void aProcessStoppedPastItsLeaseWritesNothingFinalForTheRunItLost() throws Exception {
-    Child a = null;
+    ChildServer a = null;
     try {
       a = start("a");
-      Child b = start("b");
+      ChildServer b = start("b");
       int portA = a.awaitListening();
       int portB = b.awaitListening();
       String thread = post(portA, "/threads", "{}").get("thread_id").asText();
@@ -152,7 +149,7 @@ class MultiProcessIT {
         Thread.sleep(Duration.ofNanos(due - System.nanoTime()).toMillis() + 1);
       }
       signal(a, "CONT");
-      Child resumed = a;
+      ChildServer resumed = a;
       // it learns that it lost its lease, whether its run's end or its heartbeat comes first
       awaitLine(resumed, "lost its lease");
       awaitLine(resumed, "registered in place of");
@@ -177,58 +174,13 @@ class MultiProcessIT {
 
   // --- plumbing ---
 
-  /** A running server child JVM with its output files. */
-  record Child(Process process, Path outFile, Path errFile) {
-    String out() {
-      return read(outFile);
-    }
-
-    String err() {
-      return read(errFile);
-    }
-
-    /** Waits for the "listening" log line and returns the port in it; fails if the process ends first. */
-    int awaitListening() throws InterruptedException {
-      long deadline = System.nanoTime() + START.toNanos();
-      while (System.nanoTime() < deadline) {
-        Matcher listening = LISTENING.matcher(out());
-        if (listening.find()) {
-          return Integer.parseInt(listening.group(1));
-        }
-        if (!process.isAlive()) {
-          fail("the server ended with " + process.exitValue() + "\nstdout:\n" + out() + "\nstderr:\n" + err());
-        }
-        process.waitFor(100, TimeUnit.MILLISECONDS); // waits for the process, not for a time to pass
-      }
-      throw new AssertionError("no 'listening' line within " + START + "\nstdout:\n" + out() + "\nstderr:\n" + err());
-    }
-
-    /** SIGTERM, as a service manager stops it; waits for the end. */
-    void stop() throws InterruptedException {
-      process.destroy();
-      if (!process.waitFor(START.toSeconds(), TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        fail("the server did not stop on SIGTERM");
-      }
-    }
-  }
-
-  private Child start(String workerPrefix) throws IOException {
-    String classPath = System.getProperty("java.class.path") + File.pathSeparator + graphs;
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", classPath, FluxgraphServer.class.getName(),
-        "--port", "0", "--database-url", url, "--lease-ttl", TTL.toMillis() + "ms", "--heartbeat-interval", "500ms"));
-    Path logs = Files.createDirectories(Path.of("target", "multi-process-logs"));
-    Path out = Files.createTempFile(logs, "stdout-" + workerPrefix, ".txt");
-    Path err = Files.createTempFile(logs, "stderr-" + workerPrefix, ".txt");
-    ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile())
-        .redirectOutput(out.toFile()).redirectError(err.toFile());
-    builder.environment().remove("FLUXGRAPH_LOG_LEVEL");
-    builder.environment().remove("FLUXGRAPH_API_KEY");
-    builder.environment().put("FLUXGRAPH_WORKER_ID_PREFIX", workerPrefix);
-    Process process = builder.start();
-    children.add(process);
-    return new Child(process, out, err);
+  private ChildServer start(String workerPrefix) throws IOException {
+    ChildServer child = ChildServer.start(graphs, work, Path.of("target", "multi-process-logs"),
+        Map.of("FLUXGRAPH_WORKER_ID_PREFIX", workerPrefix), List.of("-XX:TieredStopAtLevel=1"),
+        List.of("--port", "0", "--database-url", url, "--lease-ttl", Durations.format(TTL), "--heartbeat-interval",
+            Durations.format(HEARTBEAT)));
+    children.add(child.process());
+    return child;
   }
 
   private void destroyAll() throws InterruptedException {
@@ -241,7 +193,7 @@ class MultiProcessIT {
     children.clear();
   }
 
-  private static void signal(Child child, String signal) throws IOException, InterruptedException {
+  private static void signal(ChildServer child, String signal) throws IOException, InterruptedException {
     Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(child.process().pid())).inheritIO().start();
     assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
   }
@@ -257,7 +209,7 @@ class MultiProcessIT {
     }
   }
 
-  private static void awaitLine(Child child, String text) throws InterruptedException {
+  private static void awaitLine(ChildServer child, String text) throws InterruptedException {
     await(() -> child.out().contains(text), Duration.ofSeconds(15), "'" + text + "' in the log of the child:\n"
         + child.out());
   }
@@ -285,14 +237,6 @@ class MultiProcessIT {
       return rows.next() ? rows.getString(1) : null;
     } catch (java.sql.SQLException e) {
       throw new AssertionError(query, e);
-    }
-  }
-
-  private static String read(Path file) {
-    try {
-      return Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new AssertionError(e);
     }
   }
 }
