@@ -150,7 +150,7 @@ public final class Worker implements Ownership {
     });
   }
 
-  /** Stops heartbeating and removes the worker's row (a clean stop). */
+  /** Stops heartbeating and removes the worker's row (a clean stop); a failure to remove it is logged. */
   public Mono<Void> stop() {
     return Mono.defer(() -> {
       Disposable running = beats;
@@ -159,7 +159,14 @@ public final class Worker implements Ownership {
       }
       String current = id;
       registered = false;
-      return store.deregister(current).doFinally(signal -> scheduler.dispose());
+      return store.deregister(current)
+          .doOnSuccess(done -> LOG.info("worker {} deregistered", current))
+          .onErrorResume(error -> {
+            // its lease runs out by itself: the other processes' sweepers take over its runs
+            LOG.warn("worker {} could not deregister: {}", current, error.toString());
+            return Mono.empty();
+          })
+          .doFinally(signal -> scheduler.dispose());
     });
   }
 }
