@@ -105,6 +105,9 @@ class MultiProcessIT {
       assertTrue(reason.startsWith("the server process running it stopped (worker " + worker + ", lease expired at "),
           reason);
       assertEquals("error", get(portB, "/threads/" + thread + "/runs/" + orphan).get("status").asText());
+      JsonNode lost = get(portB, "/threads/" + thread + "/runs/" + orphan + "/join");
+      assertEquals("WorkerLost", lost.path("__error__").path("error").asText(), lost.toString());
+      assertEquals(reason, lost.path("__error__").path("message").asText());
       assertEquals("error", get(portB, "/threads/" + thread).get("status").asText());
       assertEquals("error", sql("SELECT status FROM fluxgraph_threads WHERE thread_id = '" + thread + "'"));
       // the thread is usable again, from B

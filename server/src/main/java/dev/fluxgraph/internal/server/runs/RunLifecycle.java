@@ -155,13 +155,19 @@ public final class RunLifecycle {
 
   /**
    * join: the run's result when it runs (or recently ran) here; for a finished run known only from the store (run
-   * by another process, or before a restart), the thread's current values.
+   * by another process, or before a restart), the thread's current values, or the {@code __error__} body naming why
+   * a sweeper ended it ({@code WorkerLost}: the process running it stopped).
    */
   public Mono<JsonNode> join(String threadId, String runId) {
     return runs.live(threadId, runId).<Mono<JsonNode>>map(run -> run.result.asMono())
         .orElseGet(() -> runs.require(threadId, runId).flatMap(record -> {
           if (!record.finished()) {
             return Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process"));
+          }
+          if (record.error() != null) {
+            ObjectNode lost = JSON.createObjectNode();
+            lost.putObject("__error__").put("error", "WorkerLost").put("message", record.error());
+            return Mono.just((JsonNode) lost);
           }
           return threads.require(threadId).flatMap(thread -> thread.graphId() == null
               ? Mono.just((JsonNode) NullNode.getInstance())

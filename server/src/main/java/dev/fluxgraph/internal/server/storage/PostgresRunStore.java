@@ -33,7 +33,7 @@ public final class PostgresRunStore implements RunStore {
       )""", "CREATE INDEX IF NOT EXISTS fluxgraph_runs_by_thread ON fluxgraph_runs (thread_id, created_at DESC)")));
 
   private static final String COLUMNS = "run_id, thread_id, assistant_id, created_at, updated_at, status,"
-      + " metadata::text AS metadata, multitask_strategy, owner";
+      + " metadata::text AS metadata, multitask_strategy, owner, error";
 
   private final ConnectionFactory factory;
   /** Saves of concurrent runs go out as one multi-row statement (at most two in flight). */
@@ -148,7 +148,7 @@ public final class PostgresRunStore implements RunStore {
           row.get("assistant_id", String.class), row.get("created_at", OffsetDateTime.class).toInstant(),
           row.get("updated_at", OffsetDateTime.class).toInstant(), row.get("status", String.class),
           StoredMetadata.parse(row.get("metadata", String.class)), row.get("multitask_strategy", String.class),
-          row.get("owner", String.class));
+          row.get("owner", String.class), row.get("error", String.class));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("corrupt metadata of run " + row.get("run_id", String.class), e);
     }

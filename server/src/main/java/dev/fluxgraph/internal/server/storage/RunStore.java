@@ -16,10 +16,17 @@ public interface RunStore {
 
   /**
    * A run as the API reports it, and the worker that owns it ({@code null} in memory, and for rows written before
-   * workers existed): in PostgreSQL only its owner changes it, and only while the owner's lease holds.
+   * workers existed): in PostgreSQL only its owner changes it, and only while the owner's lease holds. {@code error}
+   * is why a sweeper ended it (its owner stopped), else null; the store writes it only in the sweep.
    */
   record RunRecord(String runId, String threadId, String assistantId, Instant createdAt, Instant updatedAt,
-                   String status, Map<String, Object> metadata, String multitaskStrategy, @Nullable String owner) {
+                   String status, Map<String, Object> metadata, String multitaskStrategy, @Nullable String owner,
+                   @Nullable String error) {
+
+    public RunRecord(String runId, String threadId, String assistantId, Instant createdAt, Instant updatedAt,
+                     String status, Map<String, Object> metadata, String multitaskStrategy, @Nullable String owner) {
+      this(runId, threadId, assistantId, createdAt, updatedAt, status, metadata, multitaskStrategy, owner, null);
+    }
 
     public boolean finished() {
       return !status.equals("pending") && !status.equals("running");
