@@ -196,8 +196,7 @@ public final class RunLifecycle {
         }
         Mono<Void> undo = action.equals("rollback") ? rollBack(threadId, run).then(runs.delete(threadId, runId)).then()
             : Mono.empty();
-        return undo.then(threads.update(threadId, runs.threadStatusAfter(run, "idle"), null, Map.of()))
-            .thenReturn(run.record());
+        return undo.then(finalThreadStatus(run, "idle")).thenReturn(run.record());
       });
     }
     return runs.require(threadId, runId).flatMap(record -> record.finished() ? Mono.just(record)
@@ -208,7 +207,7 @@ public final class RunLifecycle {
   void cancelForLeavingClient(Run run, boolean deleteThread) {
     runs.cancel(run.threadId, run.runId)
         .flatMap(cancelled -> !cancelled ? Mono.empty() : deleteThread ? deleteThread(run.threadId).then()
-            : threads.update(run.threadId, runs.threadStatusAfter(run, "idle"), null, Map.of()).then())
+            : finalThreadStatus(run, "idle"))
         .subscribe(null, error -> LOG.warn("could not cancel run {} of thread {} after its client left: {}", run.runId,
             run.threadId, error.toString()));
   }
@@ -216,8 +215,7 @@ public final class RunLifecycle {
   /** DELETE of a run: an unfinished one is cancelled first (the thread is then idle); emits whether it existed. */
   public Mono<Boolean> deleteRun(String threadId, String runId) {
     return runs.live(threadId, runId).map(run -> runs.cancel(threadId, runId)
-            .flatMap(cancelled -> cancelled ? threads.update(threadId, runs.threadStatusAfter(run, "idle"), null,
-                Map.of()).then() : Mono.<Void>empty()))
+            .flatMap(cancelled -> cancelled ? finalThreadStatus(run, "idle") : Mono.<Void>empty()))
         .orElse(Mono.empty())
         .then(runs.delete(threadId, runId));
   }
@@ -402,8 +400,8 @@ public final class RunLifecycle {
   }
 
   /**
-   * Writes the thread's status after the run ended with {@code outcome}, unless this process lost the run (its
-   * worker's lease ran out): then the sweeper that took the run repairs the thread.
+   * Writes the thread's status after the run ended with {@code outcome} (its execution, or a cancel), unless this
+   * process lost the run (its worker's lease ran out): then the sweeper that took the run repairs the thread.
    */
   private Mono<Void> finalThreadStatus(Run registered, String outcome) {
     if (!runs.holds(registered)) {
