@@ -3,23 +3,30 @@ package dev.fluxgraph.server;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.checkpoint.InMemorySaver;
 import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.internal.server.Durations;
 import dev.fluxgraph.internal.server.api.Cors;
 import dev.fluxgraph.internal.server.api.ServerApi;
+import dev.fluxgraph.internal.server.runs.Ownership;
+import dev.fluxgraph.internal.server.runs.Sweeper;
+import dev.fluxgraph.internal.server.runs.Worker;
 import dev.fluxgraph.internal.server.storage.InMemoryRunStore;
 import dev.fluxgraph.internal.server.storage.InMemoryThreadStore;
 import dev.fluxgraph.internal.server.storage.PostgresRunStore;
 import dev.fluxgraph.internal.server.storage.PostgresThreadStore;
+import dev.fluxgraph.internal.server.storage.PostgresWorkerStore;
 import dev.fluxgraph.internal.server.storage.RunStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
 import dev.fluxgraph.postgres.PostgresSaver;
 import dev.fluxgraph.store.InMemoryStore;
 import dev.fluxgraph.store.Store;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.ServiceLoader;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
@@ -33,9 +40,16 @@ import reactor.netty.http.server.HttpServer;
  */
 public final class FluxgraphServer {
 
+  static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(30);
+  static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
+  static final long MIN_LEASE_TTL_MILLIS = 1000;
+  private static final Pattern WORKER_PREFIX = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
   private final Builder settings;
   private final Map<String, Entrypoint<?, ?>> graphs;
   private volatile @Nullable DisposableServer server;
+  private volatile @Nullable Worker worker;
+  private volatile @Nullable Sweeper sweeper;
 
   private FluxgraphServer(Builder settings, Map<String, Entrypoint<?, ?>> graphs) {
     this.settings = settings;
@@ -50,7 +64,8 @@ public final class FluxgraphServer {
    * Starts the server with the graphs found on the class path: {@code --host} (127.0.0.1), {@code --port} (2024),
    * {@code --database-url <r2dbc url>}, {@code --data-dir <dir>} (embedded PostgreSQL, the default storage),
    * {@code --in-memory}, {@code --api-key <key>} (or env {@code FLUXGRAPH_API_KEY}), {@code --log-level <level>} (or
-   * env {@code FLUXGRAPH_LOG_LEVEL}), {@code --cors-allow-origin <origin>} (repeatable or comma-separated);
+   * env {@code FLUXGRAPH_LOG_LEVEL}), {@code --cors-allow-origin <origin>} (repeatable or comma-separated),
+   * {@code --lease-ttl <duration>} (30s) and {@code --heartbeat-interval <duration>} (5s; PostgreSQL only);
    * {@code --help} lists them. Logs one line per event on standard output. A
    * problem at start is one line on standard error naming it and the fix, and the exit code is 1 (2 for bad options).
    */
@@ -63,26 +78,36 @@ public final class FluxgraphServer {
     return Mono.defer(() -> {
       ThreadStore threads;
       RunStore runs;
+      Ownership ownership = Ownership.NONE;
       Mono<Void> ready = Mono.empty();
       if (settings.checkpointer instanceof PostgresSaver postgres) {
         PostgresThreadStore threadStore = new PostgresThreadStore(postgres.connectionFactory());
         PostgresRunStore runStore = new PostgresRunStore(postgres.connectionFactory());
+        PostgresWorkerStore workerStore = new PostgresWorkerStore(postgres.connectionFactory());
+        Worker self = new Worker(workerStore, settings.workerIdPrefix, settings.leaseTtl, settings.heartbeat());
+        Sweeper sweeps = new Sweeper(workerStore, settings.heartbeat(), settings.leaseTtl,
+            settings.leaseTtl.multipliedBy(10));
         threads = threadStore;
         runs = runStore;
-        ready = threadStore.setup().then(runStore.setup())
-            .then(threadStore.recoverAbandoned()).then(runStore.recoverAbandoned()).then();
+        ownership = self;
+        // registered before the first pass of the sweeper, which leaves the runs of live workers alone
+        ready = threadStore.setup().then(runStore.setup()).then(self.start())
+            .doOnSuccess(done -> worker = self)
+            .then(sweeps.start())
+            .doOnSuccess(done -> sweeper = sweeps);
       } else {
         threads = new InMemoryThreadStore();
         runs = new InMemoryRunStore();
       }
       Cors cors = settings.cors != null ? settings.cors
           : Cors.allowing(settings.apiKey == null ? List.of("*") : List.of());
-      ServerApi api = new ServerApi(graphs, threads, runs, settings.checkpointer, settings.apiKey, cors);
+      ServerApi api = new ServerApi(graphs, threads, runs, settings.checkpointer, settings.apiKey, cors, ownership);
       return ready.then(HttpServer.create().host(settings.host).port(settings.port).handle(api.handler()).bind())
           .map(bound -> {
             server = bound;
             return this;
-          });
+          })
+          .onErrorResume(error -> stopWorker().then(Mono.error(error)));
     });
   }
 
@@ -95,15 +120,40 @@ public final class FluxgraphServer {
     return bound.port();
   }
 
-  /** Stops listening and closes open connections. */
+  /** The worker id this process's runs are recorded with (PostgreSQL only). @throws IllegalStateException else */
+  public String workerId() {
+    Worker self = worker;
+    if (self == null) {
+      throw new IllegalStateException("the server is not started, or keeps its runs in memory (no workers)");
+    }
+    return self.id();
+  }
+
+  /**
+   * Stops listening and closes open connections; in PostgreSQL, stops sweeping and heartbeating and removes this
+   * process's worker row (runs it still executes are then ended by the sweeper of another process).
+   */
   public Mono<Void> stop() {
     return Mono.defer(() -> {
       DisposableServer bound = server;
       if (bound == null) {
-        return Mono.empty();
+        return stopWorker();
       }
       bound.dispose();
-      return bound.onDispose();
+      return bound.onDispose().then(stopWorker());
+    });
+  }
+
+  private Mono<Void> stopWorker() {
+    return Mono.defer(() -> {
+      Sweeper sweeps = sweeper;
+      sweeper = null;
+      if (sweeps != null) {
+        sweeps.stop();
+      }
+      Worker self = worker;
+      worker = null;
+      return self == null ? Mono.empty() : self.stop();
     });
   }
 
@@ -117,8 +167,63 @@ public final class FluxgraphServer {
     private @Nullable String apiKey;
     private @Nullable Cors cors;
     private boolean serviceLoader = true;
+    private Duration leaseTtl = DEFAULT_LEASE_TTL;
+    private @Nullable Duration heartbeatInterval;
+    private String workerIdPrefix = "fluxgraph-" + ProcessHandle.current().pid();
 
     private Builder() {
+    }
+
+    /**
+     * How long a server process's lease on its runs lasts without a heartbeat (PostgreSQL only): a process that
+     * stopped is detected, and its runs ended by another one, about this long after its last heartbeat. At least
+     * 1 s. Default 30 s.
+     */
+    public Builder leaseTtl(Duration ttl) {
+      Objects.requireNonNull(ttl, "leaseTtl must not be null");
+      if (ttl.toMillis() < MIN_LEASE_TTL_MILLIS) {
+        throw new IllegalArgumentException("the lease TTL must be at least "
+            + Durations.format(Duration.ofMillis(MIN_LEASE_TTL_MILLIS)) + ", was " + Durations.format(ttl));
+      }
+      this.leaseTtl = ttl;
+      return this;
+    }
+
+    /**
+     * How often the lease is renewed, and the sweeper's period (PostgreSQL only): positive and at most a third of the
+     * lease TTL (checked by {@link #build}). Default: 5 s, or a third of a lease TTL shorter than 15 s.
+     */
+    public Builder heartbeatInterval(Duration interval) {
+      Objects.requireNonNull(interval, "heartbeatInterval must not be null");
+      if (interval.toMillis() <= 0) {
+        throw new IllegalArgumentException("the heartbeat interval must be positive, was "
+            + Durations.format(interval));
+      }
+      this.heartbeatInterval = interval;
+      return this;
+    }
+
+    /**
+     * The start of this process's worker id, which a random part completes at each start (letters, digits, '.', '_'
+     * and '-', at most 64). Default {@code fluxgraph-<pid>}.
+     */
+    public Builder workerIdPrefix(String prefix) {
+      Objects.requireNonNull(prefix, "workerIdPrefix must not be null");
+      if (!WORKER_PREFIX.matcher(prefix).matches()) {
+        throw new IllegalArgumentException("the worker id prefix must be 1 to 64 letters, digits, '.', '_' or '-',"
+            + " was '" + prefix + "'");
+      }
+      this.workerIdPrefix = prefix;
+      return this;
+    }
+
+    private Duration heartbeat() {
+      Duration interval = heartbeatInterval;
+      if (interval != null) {
+        return interval;
+      }
+      Duration third = leaseTtl.dividedBy(3);
+      return third.compareTo(DEFAULT_HEARTBEAT) < 0 ? third : DEFAULT_HEARTBEAT;
     }
 
     public Builder graph(String graphId, Entrypoint<?, ?> graph) {
@@ -192,7 +297,17 @@ public final class FluxgraphServer {
       return this;
     }
 
+    /** @throws IllegalArgumentException when the heartbeat interval is more than a third of the lease TTL */
+    void checkLeases() {
+      if (heartbeat().multipliedBy(3).compareTo(leaseTtl) > 0) {
+        throw new IllegalArgumentException("the heartbeat interval (" + Durations.format(heartbeat()) + ") must be at"
+            + " most a third of the lease TTL (" + Durations.format(leaseTtl) + "), so that one late heartbeat does"
+            + " not lose the lease");
+      }
+    }
+
     public FluxgraphServer build() {
+      checkLeases();
       Map<String, Entrypoint<?, ?>> all = new LinkedHashMap<>();
       if (serviceLoader) {
         for (GraphProvider provider : ServiceLoader.load(GraphProvider.class)) {

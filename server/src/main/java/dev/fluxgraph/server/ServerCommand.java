@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.checkpoint.InMemorySaver;
+import dev.fluxgraph.internal.server.Durations;
 import dev.fluxgraph.internal.server.api.Cors;
 import dev.fluxgraph.postgres.PostgresSaver;
 import dev.fluxgraph.postgres.PostgresStore;
@@ -89,6 +90,22 @@ final class ServerCommand implements Callable<Integer> {
           + "repeatable or comma-separated. Default: any origin without --api-key, none with it.")
   @Nullable List<String> corsAllowOrigins;
 
+  @Option(names = "--lease-ttl", paramLabel = "<duration>",
+      description = "How long this process's lease on its runs lasts without a heartbeat, e.g. 30s (the default), "
+          + "500ms, 2m; a process that stopped has its runs ended by another one after about this long. "
+          + "PostgreSQL only.")
+  @Nullable String leaseTtl;
+
+  @Option(names = "--heartbeat-interval", paramLabel = "<duration>",
+      description = "How often the lease is renewed, at most a third of --lease-ttl (default 5s, or a third of a "
+          + "shorter lease). PostgreSQL only.")
+  @Nullable String heartbeatInterval;
+
+  @Option(names = "--worker-id-prefix", defaultValue = "${env:FLUXGRAPH_WORKER_ID_PREFIX}", paramLabel = "<prefix>",
+      description = "Start of this process's worker id in the database, completed by a random part at each start "
+          + "(default: env FLUXGRAPH_WORKER_ID_PREFIX, else fluxgraph-<pid>). PostgreSQL only.")
+  @Nullable String workerIdPrefix;
+
   private final CountDownLatch stopped = new CountDownLatch(1);
 
   /** Runs the command line on the process's standard streams: {@link #run(String[], PrintWriter, PrintWriter)}. */
@@ -141,6 +158,7 @@ final class ServerCommand implements Callable<Integer> {
       if (corsAllowOrigins != null) {
         builder.corsAllowOrigins(corsAllowOrigins);
       }
+      leases(line, builder);
       FluxgraphServer built = builder.build();
       try {
         server = built.start().block(START_TIMEOUT);
@@ -241,6 +259,13 @@ final class ServerCommand implements Callable<Integer> {
         throw new ParameterException(line, "--cors-allow-origin: " + e.getMessage());
       }
     }
+    for (String option : List.of("--lease-ttl", "--heartbeat-interval", "--worker-id-prefix")) {
+      if (inMemory && line.getParseResult().hasMatchedOption(option)) {
+        throw new ParameterException(line, option + " is for several server processes on one PostgreSQL and has no"
+            + " effect with --in-memory; leave it out");
+      }
+    }
+    leases(line, FluxgraphServer.builder().discoverGraphs(false)); // bad values refused before any storage starts
     if ((inMemory || databaseUrl != null) && line.getParseResult().hasMatchedOption("--data-dir")) {
       throw new ParameterException(line, "--data-dir is the embedded PostgreSQL's directory and has no effect with "
           + (inMemory ? "--in-memory" : "--database-url") + "; leave it out");
@@ -270,6 +295,41 @@ final class ServerCommand implements Callable<Integer> {
     if (options.getValue(ConnectionFactoryOptions.HOST) == null) {
       throw new ParameterException(line, "--database-url " + mask(url) + " has no host; write it as " + URL_FORM);
     }
+  }
+
+  /**
+   * --lease-ttl and --heartbeat-interval, parsed and checked (also together) on {@code builder}; a bad value is one
+   * line naming the option. Checked before any storage starts (by {@link #checkOptions}) and applied here.
+   */
+  private FluxgraphServer.Builder leases(CommandLine line, FluxgraphServer.Builder builder) {
+    if (leaseTtl != null) {
+      try {
+        builder.leaseTtl(Durations.parse(leaseTtl));
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(line, "--lease-ttl: " + e.getMessage());
+      }
+    }
+    if (heartbeatInterval != null) {
+      try {
+        builder.heartbeatInterval(Durations.parse(heartbeatInterval));
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(line, "--heartbeat-interval: " + e.getMessage());
+      }
+    }
+    if (workerIdPrefix != null && !workerIdPrefix.isBlank()) {
+      try {
+        builder.workerIdPrefix(workerIdPrefix);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(line, "--worker-id-prefix: " + e.getMessage());
+      }
+    }
+    try {
+      builder.checkLeases();
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(line, (heartbeatInterval != null ? "--heartbeat-interval" : "--lease-ttl") + ": "
+          + e.getMessage());
+    }
+    return builder;
   }
 
   /** Binds and releases {@code host:port}, so that a taken port is reported before the database starts. */

@@ -802,10 +802,6 @@ class FluxgraphServerIT {
       return threads.count(metadata, status);
     }
 
-    @Override
-    public Mono<Long> recoverAbandoned() {
-      return Mono.just(0L);
-    }
   }
 
   @Test

@@ -95,6 +95,9 @@ class PostgresServerIT {
       new PostgresThreadStore(saver.connectionFactory()).update(threadId, "busy", "asking", java.util.Map.of())
           .block(Duration.ofSeconds(10));
     }
+    // with no run record at all (a version without workers), a thread is repaired once busy for a lease TTL
+    sql("UPDATE fluxgraph_threads SET updated_at = now() - interval '1 minute' WHERE thread_id = '" + threadId + "'"
+        + " RETURNING thread_id");
     withServer(http -> {
       assertEquals("error", get(http, "/threads/" + threadId).get("status").asText());
       return null;
@@ -140,9 +143,9 @@ class PostgresServerIT {
       // what a process that died in the middle of a run, with another enqueued behind it, leaves behind
       PostgresRunStore store = new PostgresRunStore(saver.connectionFactory());
       store.save(new RunStore.RunRecord(abandoned, thread, "asking", java.time.Instant.now(), java.time.Instant.now(),
-          "running", java.util.Map.of("by", "the dead"), "reject")).block(Duration.ofSeconds(10));
+          "running", java.util.Map.of("by", "the dead"), "reject", "a-dead-worker-1")).block(Duration.ofSeconds(10));
       store.save(new RunStore.RunRecord(queued, thread, "asking", java.time.Instant.now(), java.time.Instant.now(),
-          "pending", java.util.Map.of(), "enqueue")).block(Duration.ofSeconds(10));
+          "pending", java.util.Map.of(), "enqueue", null)).block(Duration.ofSeconds(10));
     }
     withServer(http -> {
       assertEquals("success", get(http, "/threads/" + thread + "/runs/" + finished).get("status").asText());
@@ -154,6 +157,10 @@ class PostgresServerIT {
       assertEquals(2, get(http, "/threads/" + thread + "/runs?status=error").size());
       assertEquals("error", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + abandoned + "'"));
       assertEquals("error", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + queued + "'"));
+      assertEquals("the server process running it stopped (worker a-dead-worker-1, no longer registered)",
+          sql("SELECT error FROM fluxgraph_runs WHERE run_id = '" + abandoned + "'"));
+      assertEquals("the server process running it stopped (owner unknown: recorded before workers existed)",
+          sql("SELECT error FROM fluxgraph_runs WHERE run_id = '" + queued + "'"));
       JsonNode joined = get(http, "/threads/" + thread + "/runs/" + finished + "/join");
       assertTrue(joined.isNull(), joined.toString()); // the thread is paused: no value yet
       return null;

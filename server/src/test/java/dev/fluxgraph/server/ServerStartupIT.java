@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -14,7 +13,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -22,7 +20,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -45,8 +42,7 @@ class ServerStartupIT {
   private static final Pattern LOG_LINE = Pattern.compile(
       "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) (ERROR|WARN |INFO |DEBUG|TRACE) "
           + "\\[[^\\]]+\\] \\S+ - .*");
-  private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+) ");
-  private static final Duration START = Duration.ofSeconds(90);
+  private static final Duration START = ChildServer.START;
 
   @TempDir
   Path work;
@@ -59,55 +55,16 @@ class ServerStartupIT {
     }
   }
 
-  /** A running child JVM with its output files. */
-  record Child(Process process, Path outFile, Path errFile) {
-    String out() {
-      return read(outFile);
-    }
-
-    String err() {
-      return read(errFile);
-    }
-
-    /** Waits for the "listening" log line and returns the port in it; fails if the process ends first. */
-    int awaitListening() throws InterruptedException {
-      long deadline = System.nanoTime() + START.toNanos();
-      while (System.nanoTime() < deadline) {
-        Matcher listening = LISTENING.matcher(out());
-        if (listening.find()) {
-          return Integer.parseInt(listening.group(1));
-        }
-        if (!process.isAlive()) {
-          fail("the server ended with " + process.exitValue() + "\nstdout:\n" + out() + "\nstderr:\n" + err());
-        }
-        process.waitFor(100, TimeUnit.MILLISECONDS); // waits for the process, not for a time to pass
-      }
-      throw new AssertionError("no 'listening' line within " + START + "\nstdout:\n" + out() + "\nstderr:\n" + err());
-    }
-
-    /** Stops it as a terminal's Ctrl-C or a service manager would (SIGTERM: shutdown hooks run). */
-    int stop() throws InterruptedException {
-      process.destroy();
-      if (!process.waitFor(START.toSeconds(), TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        fail("the server did not stop on SIGTERM");
-      }
-      return process.exitValue();
-    }
-  }
-
   @BeforeEach
   void graphsOnTheClassPath() throws IOException {
-    graphs = Files.createDirectories(work.resolve("graphs"));
-    Path services = Files.createDirectories(graphs.resolve("META-INF/services"));
-    Files.writeString(services.resolve(GraphProvider.class.getName()), StartupTestGraphs.class.getName() + "\n");
+    graphs = ChildServer.graphsDirectory(work.resolve("graphs"));
   }
 
   // --- servers that start ---
 
   @Test
   void startsLogsOneLinePerEventAndStopsOnSigterm() throws Exception {
-    Child child = start(Map.of(), List.of(), "--in-memory", "--port", "0");
+    ChildServer child = start(Map.of(), List.of(), "--in-memory", "--port", "0");
     int port = child.awaitListening();
     HttpResponse<String> ok = HttpClient.newHttpClient().send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ok")).build(),
@@ -128,14 +85,14 @@ class ServerStartupIT {
 
   @Test
   void logLevelFromTheEnvironmentAndTheOption() throws Exception {
-    Child debug = start(Map.of("FLUXGRAPH_LOG_LEVEL", "debug"), List.of(), "--in-memory", "--port", "0");
+    ChildServer debug = start(Map.of("FLUXGRAPH_LOG_LEVEL", "debug"), List.of(), "--in-memory", "--port", "0");
     debug.awaitListening();
     debug.stop();
     assertTrue(debug.out().contains(" DEBUG "), debug.out());
     assertEquals("", debug.err());
 
     int port = freePort(); // at WARN there is no "listening" line to read the port from
-    Child quiet = start(Map.of("FLUXGRAPH_LOG_LEVEL", "debug"), List.of(), "--in-memory", "--port",
+    ChildServer quiet = start(Map.of("FLUXGRAPH_LOG_LEVEL", "debug"), List.of(), "--in-memory", "--port",
         String.valueOf(port), "--log-level", "WARN"); // the option wins over the environment
     awaitAnswer(quiet, port);
     quiet.stop();
@@ -155,7 +112,7 @@ class ServerStartupIT {
           <root level="INFO"><appender-ref ref="OUT"/></root>
         </configuration>
         """);
-    Child child = start(Map.of(), List.of("-Dlogback.configurationFile=" + config), "--in-memory", "--port", "0");
+    ChildServer child = start(Map.of(), List.of("-Dlogback.configurationFile=" + config), "--in-memory", "--port", "0");
     long deadline = System.nanoTime() + START.toNanos();
     while (!child.out().contains("MINE INFO Fluxgraph server listening on") && System.nanoTime() < deadline
         && child.process().isAlive()) {
@@ -174,7 +131,7 @@ class ServerStartupIT {
   @Test
   void embeddedPostgresKeepsItsOutputInItsLogAndItsDirectoryToItself() throws Exception {
     Path dataDir = work.resolve("data/postgres");
-    Child first = start(Map.of(), List.of(), "--port", "0", "--data-dir", dataDir.toString());
+    ChildServer first = start(Map.of(), List.of(), "--port", "0", "--data-dir", dataDir.toString());
     try {
       first.awaitListening();
       Matcher embedded = Pattern.compile("embedded PostgreSQL ready on port (\\d+)").matcher(first.out());
@@ -315,6 +272,18 @@ class ServerStartupIT {
       "--port many | Invalid value for option '--port': 'many' is not an int",
       "--log-level loud | --log-level 'loud' is not a log level; use one of error, warn, info, debug, trace, off",
       "--por 2025 | Unknown options: '--por', '2025'; did you mean --port?",
+      "--lease-ttl 5x | --lease-ttl: '5x' is not a duration; write a whole number and a unit (ms, s, m or h), like "
+          + "500ms, 5s or 2m",
+      "--lease-ttl 500ms | --lease-ttl: the lease TTL must be at least 1s, was 500ms",
+      "--heartbeat-interval 20s | --heartbeat-interval: the heartbeat interval (20s) must be at most a third of the "
+          + "lease TTL (30s), so that one late heartbeat does not lose the lease",
+      "--lease-ttl 3s --heartbeat-interval 2s | --heartbeat-interval: the heartbeat interval (2s) must be at most a "
+          + "third of the lease TTL (3s), so that one late heartbeat does not lose the lease",
+      "--heartbeat-interval 0ms | --heartbeat-interval: the heartbeat interval must be positive, was 0ms",
+      "--in-memory --lease-ttl 3s | --lease-ttl is for several server processes on one PostgreSQL and has no effect "
+          + "with --in-memory; leave it out",
+      "--worker-id-prefix a/b | --worker-id-prefix: the worker id prefix must be 1 to 64 letters, digits, '.', '_' "
+          + "or '-', was 'a/b'",
   })
   void badOptions(String args, String problem) throws Exception {
     assertProblem(run(args.split(" ")), 2, "fluxgraph: " + problem + " (--help lists the options)");
@@ -354,7 +323,7 @@ class ServerStartupIT {
   }
 
   /** Asks {@code /ok} until the server answers; fails if the process ends first. */
-  private static void awaitAnswer(Child child, int port) throws Exception {
+  private static void awaitAnswer(ChildServer child, int port) throws Exception {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     HttpRequest ok = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ok")).build();
     long deadline = System.nanoTime() + START.toNanos();
@@ -397,7 +366,7 @@ class ServerStartupIT {
   }
 
   private Outcome run(Map<String, String> env, String... args) throws Exception {
-    Child child = start(env, List.of(), args);
+    ChildServer child = start(env, List.of(), args);
     if (!child.process().waitFor(START.toSeconds(), TimeUnit.SECONDS)) {
       child.process().destroyForcibly();
       fail("still running after " + START + ": " + String.join(" ", args) + "\nstdout:\n" + child.out());
@@ -405,29 +374,7 @@ class ServerStartupIT {
     return new Outcome(child.process().exitValue(), child.out(), child.err());
   }
 
-  private Child start(Map<String, String> env, List<String> jvmOptions, String... args) throws IOException {
-    String classPath = System.getProperty("java.class.path") + File.pathSeparator + graphs;
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(jvmOptions);
-    command.addAll(List.of("-cp", classPath, FluxgraphServer.class.getName()));
-    command.addAll(List.of(args));
-    Path runDir = Files.createDirectories(work.resolve("run"));
-    Path out = Files.createTempFile(work, "stdout", ".txt");
-    Path err = Files.createTempFile(work, "stderr", ".txt");
-    ProcessBuilder builder = new ProcessBuilder(command).directory(runDir.toFile())
-        .redirectOutput(out.toFile()).redirectError(err.toFile());
-    builder.environment().remove("FLUXGRAPH_LOG_LEVEL");
-    builder.environment().remove("FLUXGRAPH_API_KEY");
-    builder.environment().putAll(env);
-    return new Child(builder.start(), out, err);
-  }
-
-  private static String read(Path file) {
-    try {
-      return Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
+  private ChildServer start(Map<String, String> env, List<String> jvmOptions, String... args) throws IOException {
+    return ChildServer.start(graphs, work.resolve("run"), work, env, jvmOptions, List.of(args));
   }
 }

@@ -4,6 +4,7 @@ import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.ServedGraphs;
+import dev.fluxgraph.internal.server.runs.Ownership;
 import dev.fluxgraph.internal.server.runs.RunLifecycle;
 import dev.fluxgraph.internal.server.storage.RunStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
@@ -34,8 +35,14 @@ public final class ServerApi {
 
   public ServerApi(Map<String, Entrypoint<?, ?>> graphs, ThreadStore threads, RunStore runStore,
                    CheckpointSaver checkpointer, @Nullable String apiKey, Cors cors) {
+    this(graphs, threads, runStore, checkpointer, apiKey, cors, Ownership.NONE);
+  }
+
+  /** With {@code ownership}: the worker whose lease the runs of this process are written under. */
+  public ServerApi(Map<String, Entrypoint<?, ?>> graphs, ThreadStore threads, RunStore runStore,
+                   CheckpointSaver checkpointer, @Nullable String apiKey, Cors cors, Ownership ownership) {
     ServedGraphs served = new ServedGraphs(graphs);
-    RunLifecycle lifecycle = new RunLifecycle(served, threads, runStore, checkpointer);
+    RunLifecycle lifecycle = new RunLifecycle(served, threads, runStore, checkpointer, ownership);
     this.http = new Http(apiKey);
     this.cors = cors;
     this.assistants = new AssistantRoutes(http, served, Instant.now());

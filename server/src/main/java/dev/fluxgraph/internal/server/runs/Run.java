@@ -31,6 +31,8 @@ public final class Run {
   final Instant createdAt = Instant.now();
   final Map<String, Object> metadata;
   final String multitaskStrategy;
+  /** The worker that owns the run (null without workers): only while its lease holds is the run written. */
+  final @Nullable String owner;
   volatile Instant updatedAt = createdAt;
   volatile RunStatus status = RunStatus.PENDING;
   /** When the run got its turn on the thread (its checkpoints are the thread's ones from then on); null before. */
@@ -69,7 +71,8 @@ public final class Run {
   }
 
   Run(String runId, String threadId, String assistantId, Map<String, Object> metadata,
-      String multitaskStrategy) {
+      String multitaskStrategy, @Nullable String owner) {
+    this.owner = owner;
     this.runId = runId;
     this.threadId = threadId;
     this.assistantId = assistantId;
@@ -117,7 +120,7 @@ public final class Run {
 
   public RunStore.RunRecord record() {
     return new RunStore.RunRecord(runId, threadId, assistantId, createdAt, updatedAt, status.wire(), metadata,
-        multitaskStrategy);
+        multitaskStrategy, owner);
   }
 
   /**

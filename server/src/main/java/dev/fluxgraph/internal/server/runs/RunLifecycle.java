@@ -53,9 +53,21 @@ public final class RunLifecycle {
 
   public RunLifecycle(ServedGraphs graphs, ThreadStore threads, RunStore runStore,
                       CheckpointSaver checkpointer) {
+    this(graphs, threads, runStore, checkpointer, Ownership.NONE);
+  }
+
+  /**
+   * With {@code ownership}, a {@link Worker}: the runs are recorded owned by it, and those it loses (its lease ran
+   * out) are cancelled here and write nothing final, neither their record nor their thread's status.
+   */
+  public RunLifecycle(ServedGraphs graphs, ThreadStore threads, RunStore runStore,
+                      CheckpointSaver checkpointer, Ownership ownership) {
     this.graphs = graphs;
     this.threads = threads;
-    this.runs = new RunRegistry(runStore);
+    this.runs = new RunRegistry(runStore, ownership);
+    if (ownership instanceof Worker worker) {
+      worker.onFenced(runs::fence);
+    }
     this.checkpointer = checkpointer;
   }
 
@@ -143,13 +155,19 @@ public final class RunLifecycle {
 
   /**
    * join: the run's result when it runs (or recently ran) here; for a finished run known only from the store (run
-   * by another process, or before a restart), the thread's current values.
+   * by another process, or before a restart), the thread's current values, or the {@code __error__} body naming why
+   * a sweeper ended it ({@code WorkerLost}: the process running it stopped).
    */
   public Mono<JsonNode> join(String threadId, String runId) {
     return runs.live(threadId, runId).<Mono<JsonNode>>map(run -> run.result.asMono())
         .orElseGet(() -> runs.require(threadId, runId).flatMap(record -> {
           if (!record.finished()) {
             return Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process"));
+          }
+          if (record.error() != null) {
+            ObjectNode lost = JSON.createObjectNode();
+            lost.putObject("__error__").put("error", "WorkerLost").put("message", record.error());
+            return Mono.just((JsonNode) lost);
           }
           return threads.require(threadId).flatMap(thread -> thread.graphId() == null
               ? Mono.just((JsonNode) NullNode.getInstance())
@@ -178,8 +196,7 @@ public final class RunLifecycle {
         }
         Mono<Void> undo = action.equals("rollback") ? rollBack(threadId, run).then(runs.delete(threadId, runId)).then()
             : Mono.empty();
-        return undo.then(threads.update(threadId, runs.threadStatusAfter(run, "idle"), null, Map.of()))
-            .thenReturn(run.record());
+        return undo.then(finalThreadStatus(run, "idle")).thenReturn(run.record());
       });
     }
     return runs.require(threadId, runId).flatMap(record -> record.finished() ? Mono.just(record)
@@ -190,7 +207,7 @@ public final class RunLifecycle {
   void cancelForLeavingClient(Run run, boolean deleteThread) {
     runs.cancel(run.threadId, run.runId)
         .flatMap(cancelled -> !cancelled ? Mono.empty() : deleteThread ? deleteThread(run.threadId).then()
-            : threads.update(run.threadId, runs.threadStatusAfter(run, "idle"), null, Map.of()).then())
+            : finalThreadStatus(run, "idle"))
         .subscribe(null, error -> LOG.warn("could not cancel run {} of thread {} after its client left: {}", run.runId,
             run.threadId, error.toString()));
   }
@@ -198,8 +215,7 @@ public final class RunLifecycle {
   /** DELETE of a run: an unfinished one is cancelled first (the thread is then idle); emits whether it existed. */
   public Mono<Boolean> deleteRun(String threadId, String runId) {
     return runs.live(threadId, runId).map(run -> runs.cancel(threadId, runId)
-            .flatMap(cancelled -> cancelled ? threads.update(threadId, runs.threadStatusAfter(run, "idle"), null,
-                Map.of()).then() : Mono.<Void>empty()))
+            .flatMap(cancelled -> cancelled ? finalThreadStatus(run, "idle") : Mono.<Void>empty()))
         .orElse(Mono.empty())
         .then(runs.delete(threadId, runId));
   }
@@ -366,8 +382,7 @@ public final class RunLifecycle {
           }
           registered.publish(name, json(chunk.data()));
         })
-        .then(Mono.defer(() -> threads.update(tid, runs.threadStatusAfter(registered,
-            paused[0] ? "interrupted" : "idle"), null, Map.of())))
+        .then(Mono.defer(() -> finalThreadStatus(registered, paused[0] ? "interrupted" : "idle")))
         .then(Mono.fromCallable(() -> {
           JsonNode value = JSON.valueToTree(last[0]);
           registered.finish(RunStatus.SUCCESS, value);
@@ -377,11 +392,24 @@ public final class RunLifecycle {
           boolean refused = refused(error);
           JsonNode failure = errorValue(error);
           registered.finish(RunStatus.ERROR, failure);
-          return threads.update(tid, runs.threadStatusAfter(registered, refused ? "idle" : "error"), null, Map.of())
+          return finalThreadStatus(registered, refused ? "idle" : "error")
               .onErrorResume(ignored -> Mono.empty()) // the run's outcome is known; the status write is best effort
               .then(Mono.fromRunnable(() -> registered.publish("error", failure.get("__error__").toString())))
               .then(refused ? Mono.error(error) : Mono.just(failure));
         });
+  }
+
+  /**
+   * Writes the thread's status after the run ended with {@code outcome} (its execution, or a cancel), unless this
+   * process lost the run (its worker's lease ran out): then the sweeper that took the run repairs the thread.
+   */
+  private Mono<Void> finalThreadStatus(Run registered, String outcome) {
+    if (!runs.holds(registered)) {
+      LOG.warn("run {} of thread {} ended after its worker's lease was lost: its end is not recorded here",
+          registered.runId, registered.threadId);
+      return Mono.empty();
+    }
+    return threads.update(registered.threadId, runs.threadStatusAfter(registered, outcome), null, Map.of()).then();
   }
 
   /** Compact JSON of a chunk's data; a chunk that is not JSON fails the run with a clear error. */

@@ -48,6 +48,7 @@ final class RunRegistry {
   static final int EVENTS_KEPT_PER_RUN = 10_000;
 
   private final RunStore store;
+  private final Ownership ownership;
   private final ConcurrentHashMap<String, Run> runs = new ConcurrentHashMap<>();
   /** Each busy thread's unfinished runs in order: the first has the thread, the others wait (guarded by this). */
   private final HashMap<String, ArrayDeque<Run>> inflight = new HashMap<>();
@@ -59,13 +60,18 @@ final class RunRegistry {
   private final int finishedRunsKept;
   private final long finishedEventCharsKept;
 
-  RunRegistry(RunStore store) {
-    this(store, FINISHED_RUNS_KEPT, FINISHED_EVENT_CHARS_KEPT);
+  RunRegistry(RunStore store, Ownership ownership) {
+    this(store, ownership, FINISHED_RUNS_KEPT, FINISHED_EVENT_CHARS_KEPT);
   }
 
   /** A registry with other retention limits than the defaults (tests). */
   RunRegistry(RunStore store, int finishedRunsKept, long finishedEventCharsKept) {
+    this(store, Ownership.NONE, finishedRunsKept, finishedEventCharsKept);
+  }
+
+  private RunRegistry(RunStore store, Ownership ownership, int finishedRunsKept, long finishedEventCharsKept) {
     this.store = store;
+    this.ownership = ownership;
     this.finishedRunsKept = finishedRunsKept;
     this.finishedEventCharsKept = finishedEventCharsKept;
   }
@@ -89,7 +95,7 @@ final class RunRegistry {
       synchronized (this) {
         ArrayDeque<Run> queue = inflight.get(threadId);
         if (queue == null || queue.isEmpty() || multitaskStrategy.equals("enqueue")) {
-          Run run = new Run(runId, threadId, assistantId, metadata, multitaskStrategy);
+          Run run = new Run(runId, threadId, assistantId, metadata, multitaskStrategy, ownership.owner());
           run.registry = this;
           if (queue == null || queue.isEmpty()) {
             queue = new ArrayDeque<>();
@@ -152,8 +158,8 @@ final class RunRegistry {
   private void save(Run run) {
     Mono<Void> next;
     synchronized (run) {
-      if (run.deleted) {
-        return;
+      if (run.deleted || !ownership.holds(run.owner)) {
+        return; // a run this process lost (its worker's lease ran out) is written by nobody here
       }
       RunStore.RunRecord record = run.record();
       next = run.saved.onErrorResume(error -> Mono.empty()).then(store.save(record)).cache();
@@ -192,6 +198,24 @@ final class RunRegistry {
     }
     if (next != null) {
       next.turn.tryEmitEmpty(); // outside the lock: the next run's execution continues on this thread
+    }
+  }
+
+  /** Whether this process may still write the run (its worker's lease holds): see {@link Worker}. */
+  boolean holds(Run run) {
+    return ownership.holds(run.owner);
+  }
+
+  /**
+   * The lease of worker {@code owner} was lost: its unfinished runs here are cancelled, with nothing written for them
+   * (their saves are dropped, their executions stopped); the sweeper of a live process ends them in the database.
+   */
+  void fence(String owner) {
+    List<Run> lost = runs.values().stream().filter(run -> owner.equals(run.owner) && !run.status.finished())
+        .toList();
+    lost.forEach(Run::cancel);
+    if (!lost.isEmpty()) {
+      LOG.warn("cancelled {} run(s) of worker {} here: its lease was lost", lost.size(), owner);
     }
   }
 

@@ -67,9 +67,4 @@ public final class InMemoryRunStore implements RunStore {
   public Mono<Void> deleteThread(String threadId) {
     return Mono.fromRunnable(() -> runs.values().removeIf(run -> run.threadId().equals(threadId)));
   }
-
-  @Override
-  public Mono<Long> recoverAbandoned() {
-    return Mono.just(0L); // nothing outlives the process
-  }
 }

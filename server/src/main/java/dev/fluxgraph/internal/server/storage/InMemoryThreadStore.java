@@ -57,10 +57,6 @@ public final class InMemoryThreadStore implements ThreadStore {
     return Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
   }
 
-  @Override
-  public Mono<Long> recoverAbandoned() {
-    return Mono.just(0L); // nothing outlives the process
-  }
 
   @Override
   public Mono<Boolean> delete(String threadId) {

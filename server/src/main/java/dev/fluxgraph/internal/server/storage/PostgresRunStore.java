@@ -33,7 +33,7 @@ public final class PostgresRunStore implements RunStore {
       )""", "CREATE INDEX IF NOT EXISTS fluxgraph_runs_by_thread ON fluxgraph_runs (thread_id, created_at DESC)")));
 
   private static final String COLUMNS = "run_id, thread_id, assistant_id, created_at, updated_at, status,"
-      + " metadata::text AS metadata, multitask_strategy";
+      + " metadata::text AS metadata, multitask_strategy, owner, error";
 
   private final ConnectionFactory factory;
   /** Saves of concurrent runs go out as one multi-row statement (at most two in flight). */
@@ -54,8 +54,10 @@ public final class PostgresRunStore implements RunStore {
     }
   }
 
+  /** Creates the runs' table, and the workers' one that every owner write checks (see {@link PostgresWorkerStore}). */
   public Mono<Void> setup() {
-    return Schema.migrate(factory, MIGRATIONS);
+    return Schema.migrate(factory, java.util.stream.Stream.concat(MIGRATIONS.stream(),
+        PostgresWorkerStore.MIGRATIONS.stream()).toList());
   }
 
   @Override
@@ -75,25 +77,33 @@ public final class PostgresRunStore implements RunStore {
     }
     List<RunRecord> rows = List.copyOf(newest.values());
     StringBuilder sql = new StringBuilder("INSERT INTO fluxgraph_runs AS r (run_id, thread_id, assistant_id,"
-        + " created_at, updated_at, status, metadata, multitask_strategy) VALUES ");
+        + " created_at, updated_at, status, metadata, multitask_strategy, owner) VALUES ");
     for (int i = 0; i < rows.size(); i++) {
-      int p = i * 8;
+      int p = i * 9;
       sql.append(i == 0 ? "" : ", ").append("($").append(p + 1).append(", $").append(p + 2).append(", $")
           .append(p + 3).append(", $").append(p + 4).append(", $").append(p + 5).append(", $").append(p + 6)
-          .append(", $").append(p + 7).append("::jsonb, $").append(p + 8).append(")");
+          .append(", $").append(p + 7).append("::jsonb, $").append(p + 8).append(", $").append(p + 9).append(")");
     }
+    // the compare-and-set on (run, owner), under the owner's lease: a process that lost the run changes nothing
     sql.append(" ON CONFLICT (run_id) DO UPDATE SET updated_at = EXCLUDED.updated_at, status = EXCLUDED.status"
-        + " WHERE r.status IN ('pending', 'running') AND r.updated_at <= EXCLUDED.updated_at");
+        + " WHERE r.status IN ('pending', 'running') AND r.updated_at <= EXCLUDED.updated_at"
+        + " AND r.owner IS NOT DISTINCT FROM EXCLUDED.owner AND (EXCLUDED.owner IS NULL OR EXISTS (SELECT 1 FROM"
+        + " fluxgraph_workers w WHERE w.worker_id = EXCLUDED.owner AND w.lease_expires_at > now()))");
     return Sql.update(factory, sql.toString(), statement -> {
           for (int i = 0; i < rows.size(); i++) {
             RunRecord run = rows.get(i);
-            int p = i * 8;
+            int p = i * 9;
             statement.bind("$" + (p + 1), run.runId()).bind("$" + (p + 2), run.threadId())
                 .bind("$" + (p + 3), run.assistantId())
                 .bind("$" + (p + 4), OffsetDateTime.ofInstant(run.createdAt(), ZoneOffset.UTC))
                 .bind("$" + (p + 5), OffsetDateTime.ofInstant(run.updatedAt(), ZoneOffset.UTC))
                 .bind("$" + (p + 6), run.status()).bind("$" + (p + 7), StoredMetadata.json(run.metadata()))
                 .bind("$" + (p + 8), run.multitaskStrategy());
+            if (run.owner() == null) {
+              statement.bindNull("$" + (p + 9), String.class);
+            } else {
+              statement.bind("$" + (p + 9), run.owner());
+            }
           }
         })
         .doOnSuccess(count -> batch.forEach(save -> save.sink().success()))
@@ -132,18 +142,13 @@ public final class PostgresRunStore implements RunStore {
     return threadDeletes.delete(threadId).then();
   }
 
-  @Override
-  public Mono<Long> recoverAbandoned() {
-    return Sql.update(factory, "UPDATE fluxgraph_runs SET status = 'error', updated_at = $1"
-        + " WHERE status IN ('pending', 'running')", statement -> statement.bind("$1", OffsetDateTime.now(ZoneOffset.UTC)));
-  }
-
   private static RunRecord record(Readable row) {
     try {
       return new RunRecord(row.get("run_id", String.class), row.get("thread_id", String.class),
           row.get("assistant_id", String.class), row.get("created_at", OffsetDateTime.class).toInstant(),
           row.get("updated_at", OffsetDateTime.class).toInstant(), row.get("status", String.class),
-          StoredMetadata.parse(row.get("metadata", String.class)), row.get("multitask_strategy", String.class));
+          StoredMetadata.parse(row.get("metadata", String.class)), row.get("multitask_strategy", String.class),
+          row.get("owner", String.class), row.get("error", String.class));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("corrupt metadata of run " + row.get("run_id", String.class), e);
     }

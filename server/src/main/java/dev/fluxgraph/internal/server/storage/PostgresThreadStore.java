@@ -254,11 +254,6 @@ public final class PostgresThreadStore implements ThreadStore {
     }), update -> known.remove(update.threadId())); // deleted, perhaps by another process
   }
 
-  @Override
-  public Mono<Long> recoverAbandoned() {
-    return Sql.update(factory, "UPDATE fluxgraph_threads SET status = 'error', updated_at = $1 WHERE status = 'busy'",
-        statement -> statement.bind("$1", OffsetDateTime.now(ZoneOffset.UTC)));
-  }
 
   @Override
   public Mono<Boolean> delete(String threadId) {

@@ -14,9 +14,19 @@ import reactor.core.publisher.Mono;
  */
 public interface RunStore {
 
-  /** A run as the API reports it. */
+  /**
+   * A run as the API reports it, and the worker that owns it ({@code null} in memory, and for rows written before
+   * workers existed): in PostgreSQL only its owner changes it, and only while the owner's lease holds. {@code error}
+   * is why a sweeper ended it (its owner stopped), else null; the store writes it only in the sweep.
+   */
   record RunRecord(String runId, String threadId, String assistantId, Instant createdAt, Instant updatedAt,
-                   String status, Map<String, Object> metadata, String multitaskStrategy) {
+                   String status, Map<String, Object> metadata, String multitaskStrategy, @Nullable String owner,
+                   @Nullable String error) {
+
+    public RunRecord(String runId, String threadId, String assistantId, Instant createdAt, Instant updatedAt,
+                     String status, Map<String, Object> metadata, String multitaskStrategy, @Nullable String owner) {
+      this(runId, threadId, assistantId, createdAt, updatedAt, status, metadata, multitaskStrategy, owner, null);
+    }
 
     public boolean finished() {
       return !status.equals("pending") && !status.equals("running");
@@ -25,7 +35,9 @@ public interface RunStore {
 
   /**
    * Inserts or updates the record. Never moves a finished run back to unfinished, nor replaces a newer
-   * {@code updatedAt} with an older one, so saves may be sent without waiting for each other.
+   * {@code updatedAt} with an older one, so saves may be sent without waiting for each other. In PostgreSQL an update
+   * is a compare-and-set on (run, owner) that also requires the owner's lease to hold: a process that lost the run
+   * (its lease expired, a sweeper ended the run) changes nothing.
    */
   Mono<Void> save(RunRecord run);
 
@@ -41,9 +53,4 @@ public interface RunStore {
   /** Deletes the thread's runs (the thread is deleted). */
   Mono<Void> deleteThread(String threadId);
 
-  /**
-   * Marks runs left {@code pending} or {@code running} by a process that died as {@code error} (their checkpoints
-   * remain: a new run without input continues the thread). Emits how many. Assumes one server process per database.
-   */
-  Mono<Long> recoverAbandoned();
 }

@@ -95,12 +95,6 @@ public interface ThreadStore {
     }
   }
 
-  /**
-   * Marks threads left {@code busy} by a process that died as {@code error}: their run is lost, their checkpoints
-   * are not, so a new run without input continues them. Emits how many. Assumes one server process per database.
-   */
-  Mono<Long> recoverAbandoned();
-
   /** The thread, or a 404. */
   default Mono<ThreadRecord> require(String threadId) {
     return get(threadId).switchIfEmpty(Mono.error(() -> HttpProblem.notFound("thread " + threadId)));

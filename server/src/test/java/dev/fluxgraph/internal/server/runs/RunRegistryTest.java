@@ -19,7 +19,7 @@ class RunRegistryTest {
 
   @Test
   void aRunKeepsItsNewestEventsForLateJoiners() {
-    RunRegistry registry = new RunRegistry(new InMemoryRunStore());
+    RunRegistry registry = new RunRegistry(new InMemoryRunStore(), Ownership.NONE);
     Run run = started(registry, "long");
     int published = RunRegistry.EVENTS_KEPT_PER_RUN + 5;
     for (int i = 0; i < published; i++) {
