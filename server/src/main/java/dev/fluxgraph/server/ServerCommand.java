@@ -373,6 +373,9 @@ final class ServerCommand implements Callable<Integer> {
     EmbeddedPostgres postgres;
     try {
       postgres = durable(EmbeddedPostgres.builder())
+          // stopped by our own shutdown hook after the server (zonky's would stop it concurrently, under the server's
+          // last writes: the worker's deregistration among them)
+          .setRegisterShutdownHook(false)
           .setDataDirectory(dir)
           .setCleanDataDirectory(false)
           .setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))

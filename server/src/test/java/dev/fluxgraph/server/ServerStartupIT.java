@@ -84,6 +84,27 @@ class ServerStartupIT {
   }
 
   @Test
+  void sigtermOnTheEmbeddedDatabaseStopsTheServerFirstThenPostgres() throws Exception {
+    Path dataDir = work.resolve("sigterm/postgres");
+    ChildServer child = start(Map.of(), List.of(), "--port", "0", "--data-dir", dataDir.toString());
+    try {
+      child.awaitListening();
+      assertTrue(Files.exists(dataDir.resolve("postmaster.pid")), "the embedded PostgreSQL runs");
+      child.stop();
+      String out = child.out();
+      assertTrue(out.contains("Fluxgraph server stopping"), out);
+      assertTrue(out.contains("deregistered"), "the worker left while its database was still up:\n" + out);
+      assertFalse(out.contains(" WARN ") || out.contains(" ERROR "), "a clean stop warns of nothing:\n" + out);
+      assertFalse(Files.exists(dataDir.resolve("postmaster.pid")), "and PostgreSQL stopped with the server");
+    } finally {
+      if (child.process().isAlive()) {
+        child.process().destroyForcibly().waitFor();
+      }
+      stopLeftoverPostgres(dataDir);
+    }
+  }
+
+  @Test
   void logLevelFromTheEnvironmentAndTheOption() throws Exception {
     ChildServer debug = start(Map.of("FLUXGRAPH_LOG_LEVEL", "debug"), List.of(), "--in-memory", "--port", "0");
     debug.awaitListening();
