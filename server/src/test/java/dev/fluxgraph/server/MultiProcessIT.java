@@ -22,12 +22,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Several server processes on one PostgreSQL: the test JVM owns the database, the servers are child JVMs started with
@@ -234,12 +234,6 @@ class MultiProcessIT {
   }
 
   private static @Nullable String sql(String query) {
-    try (java.sql.Connection connection = postgres.getPostgresDatabase().getConnection();
-         java.sql.Statement statement = connection.createStatement();
-         java.sql.ResultSet rows = statement.executeQuery(query)) {
-      return rows.next() ? rows.getString(1) : null;
-    } catch (java.sql.SQLException e) {
-      throw new AssertionError(query, e);
-    }
+    return TestSql.first(postgres, query);
   }
 }

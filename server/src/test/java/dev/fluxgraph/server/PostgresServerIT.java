@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -195,14 +196,8 @@ class PostgresServerIT {
   }
 
   /** The first column of the first row of a query, read over JDBC: a second channel besides the server. */
-  private static String sql(String query) {
-    try (java.sql.Connection connection = postgres.getPostgresDatabase().getConnection();
-         java.sql.Statement statement = connection.createStatement();
-         java.sql.ResultSet rows = statement.executeQuery(query)) {
-      return rows.next() ? rows.getString(1) : null;
-    } catch (java.sql.SQLException e) {
-      throw new AssertionError(query, e);
-    }
+  private static @Nullable String sql(String query) {
+    return TestSql.first(postgres, query);
   }
 
   private static int status(HttpClient http, String method, String path, String body) {

@@ -11,6 +11,7 @@ import dev.fluxgraph.internal.server.storage.PostgresRunStore;
 import dev.fluxgraph.internal.server.storage.PostgresThreadStore;
 import dev.fluxgraph.internal.server.storage.PostgresWorkerStore;
 import dev.fluxgraph.postgres.PostgresSaver;
+import dev.fluxgraph.server.TestSql;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.time.Duration;
@@ -107,12 +108,6 @@ class WorkerIT {
   }
 
   private static @Nullable String sql(String query) {
-    try (java.sql.Connection connection = postgres.getPostgresDatabase().getConnection();
-         java.sql.Statement statement = connection.createStatement();
-         java.sql.ResultSet rows = statement.executeQuery(query)) {
-      return rows.next() ? rows.getString(1) : null;
-    } catch (java.sql.SQLException e) {
-      throw new AssertionError(query, e);
-    }
+    return TestSql.first(postgres, query);
   }
 }

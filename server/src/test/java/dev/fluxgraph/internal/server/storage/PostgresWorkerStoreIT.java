@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fluxgraph.postgres.PostgresSaver;
+import dev.fluxgraph.server.TestSql;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.time.Duration;
@@ -190,12 +191,6 @@ class PostgresWorkerStoreIT {
   }
 
   private static @Nullable String sql(String query) {
-    try (java.sql.Connection connection = postgres.getPostgresDatabase().getConnection();
-         java.sql.Statement statement = connection.createStatement();
-         java.sql.ResultSet rows = statement.executeQuery(query)) {
-      return rows.next() ? rows.getString(1) : null;
-    } catch (java.sql.SQLException e) {
-      throw new AssertionError(query, e);
-    }
+    return TestSql.first(postgres, query);
   }
 }

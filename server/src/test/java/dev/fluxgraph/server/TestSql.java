@@ -1,0 +1,26 @@
+package dev.fluxgraph.server;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.jspecify.annotations.Nullable;
+
+/** Plain JDBC into a test's embedded PostgreSQL: the second channel the ITs check the server's writes through. */
+public final class TestSql {
+
+  private TestSql() {
+  }
+
+  /** The first column of the first row of {@code query} (null without rows); fails the test on an SQL error. */
+  public static @Nullable String first(EmbeddedPostgres postgres, String query) {
+    try (Connection connection = postgres.getPostgresDatabase().getConnection();
+         Statement statement = connection.createStatement();
+         ResultSet rows = statement.executeQuery(query)) {
+      return rows.next() ? rows.getString(1) : null;
+    } catch (SQLException e) {
+      throw new AssertionError(query, e);
+    }
+  }
+}
