@@ -111,6 +111,11 @@ class PauseSchedulingTest {
         .verify(Duration.ofSeconds(5));
   }
 
+  /** A task that takes a second (of virtual time, under withVirtualTime): the sibling a pause has to wait for. */
+  private Task<Integer, Integer> slow() {
+    return counted("slow", Integer.class, n -> Mono.delay(Duration.ofSeconds(1)).thenReturn(n + 1));
+  }
+
   private Task<String, String> ask(Duration delay) {
     return counted("ask", String.class, (String question, TaskContext context) ->
         Mono.delay(delay).then(context.interrupt(question, String.class)));
@@ -195,8 +200,7 @@ class PauseSchedulingTest {
   @Test
   void aUserTimeoutAroundAPausedCallDoesNotTurnThePauseIntoATimeout() {
     Task<String, String> ask = ask(Duration.ZERO);
-    Task<Integer, Integer> slow = counted("slow", Integer.class,
-        n -> Mono.delay(Duration.ofSeconds(1)).thenReturn(n + 1));
+    Task<Integer, Integer> slow = slow();
     Entrypoint<String, String> workflow = Entrypoint.named("workflow").checkpointer(saver)
         .define(String.class, String.class, (input, context) -> Mono.zip(
             ask.call(input).timeout(Duration.ofMillis(100)), slow.call(1)).map(pair -> pair.getT1() + pair.getT2()));
@@ -212,8 +216,7 @@ class PauseSchedulingTest {
   @Test
   void aUserTimeoutInsideATaskAroundAPausedCallPausesTheRun() {
     Task<String, String> ask = ask(Duration.ZERO);
-    Task<Integer, Integer> slow = counted("slow", Integer.class,
-        n -> Mono.delay(Duration.ofSeconds(1)).thenReturn(n + 1));
+    Task<Integer, Integer> slow = slow();
     Task<String, String> outer = counted("outer", String.class, (String question) -> Mono.zip(
         ask.call(question).timeout(Duration.ofMillis(100)).retry(1), slow.call(1))
         .map(pair -> pair.getT1() + pair.getT2()));
@@ -235,8 +238,7 @@ class PauseSchedulingTest {
   @Test
   void aUserRetryAroundATimedOutPausedCallDoesNotRunItAgain() {
     Task<String, String> ask = ask(Duration.ZERO);
-    Task<Integer, Integer> slow = counted("slow", Integer.class,
-        n -> Mono.delay(Duration.ofSeconds(1)).thenReturn(n + 1));
+    Task<Integer, Integer> slow = slow();
     Entrypoint<String, String> workflow = Entrypoint.named("workflow").checkpointer(saver)
         .define(String.class, String.class, (input, context) -> Mono.zip(
             ask.call(input).timeout(Duration.ofMillis(100)).retry(3), slow.call(1))
@@ -254,8 +256,7 @@ class PauseSchedulingTest {
 
   @Test
   void aUserTimeoutAndRetryAroundAnInterruptInTheBodyAskOnce() {
-    Task<Integer, Integer> slow = counted("slow", Integer.class,
-        n -> Mono.delay(Duration.ofSeconds(1)).thenReturn(n + 1));
+    Task<Integer, Integer> slow = slow();
     Entrypoint<String, String> workflow = Entrypoint.named("workflow").checkpointer(saver)
         .define(String.class, String.class, (input, context) -> Mono.zip(
             context.interrupt(input, String.class).timeout(Duration.ofMillis(100)).retry(2), slow.call(1))
@@ -271,8 +272,7 @@ class PauseSchedulingTest {
   @Test
   void aFallbackAfterAUserTimeoutOnAPausedCallStillPauses() {
     Task<String, String> ask = ask(Duration.ZERO);
-    Task<Integer, Integer> slow = counted("slow", Integer.class,
-        n -> Mono.delay(Duration.ofSeconds(1)).thenReturn(n + 1));
+    Task<Integer, Integer> slow = slow();
     Entrypoint<String, String> workflow = Entrypoint.named("workflow").checkpointer(saver)
         .define(String.class, String.class, (input, context) -> Mono.zip(
             ask.call(input).timeout(Duration.ofMillis(100)).onErrorReturn("no answer"), slow.call(1))
