@@ -12,6 +12,7 @@ import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -56,7 +57,7 @@ public final class PostgresRunStore implements RunStore {
 
   /** Creates the runs' table, and the workers' one that every owner write checks (see {@link PostgresWorkerStore}). */
   public Mono<Void> setup() {
-    return Schema.migrate(factory, java.util.stream.Stream.concat(MIGRATIONS.stream(),
+    return Schema.migrate(factory, Stream.concat(MIGRATIONS.stream(),
         PostgresWorkerStore.MIGRATIONS.stream()).toList());
   }
 
