@@ -32,8 +32,8 @@ import reactor.util.retry.Retry;
  * {@code pg_stat_activity}. When it is lost (terminated backend, network, database restart) the listener reconnects
  * with jittered exponential backoff between the minimum and maximum backoff (defaults 100 ms and 5 s), listens again
  * and emits on {@link #reconnects()}; it never gives up until {@link #stop()}. A half-open connection (nothing
- * answers, nothing closes) is found by a {@code SELECT 1} on the listener connection every {@value #CHECK_EVERY_SECONDS}
- * s that must answer within {@value #CHECK_TIMEOUT_SECONDS} s, or the connection is dropped and replaced.
+ * answers, nothing closes) is found by a {@code SELECT 1} on the listener connection every 5 s that
+ * must answer within 3 s, or the connection is dropped and replaced.
  * Each loss is logged once at WARN, each recovery at INFO.
  *
  * <p>Threads: payloads and reconnect signals are delivered on the driver's I/O thread (an event loop shared with other
@@ -47,7 +47,7 @@ public final class PgListener {
   /** The {@code application_name} of every listener connection. */
   public static final String APPLICATION_NAME = "fluxgraph-listener";
 
-  /** PostgreSQL refuses payloads of 8000 bytes and more (its default build). */
+  /** The largest payload {@link #notify} sends, in UTF-8 bytes: PostgreSQL refuses 8000 and more. */
   public static final int MAX_PAYLOAD_BYTES = 7999;
 
   /** PostgreSQL truncates identifiers (channel names) to 63 bytes, and {@code pg_notify} refuses longer ones. */
@@ -453,9 +453,15 @@ public final class PgListener {
     }
 
     private void deliver(Notification notification) {
-      if (channel.equals(notification.getName())) {
-        String payload = notification.getParameter();
+      if (!channel.equals(notification.getName())) {
+        return;
+      }
+      String payload = notification.getParameter();
+      try {
         payloads.emitNext(payload == null ? "" : payload, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+      } catch (RuntimeException error) {
+        // a subscriber's failure must not reach the driver's subscription, which would take it for a lost connection
+        LOG.error("{}: a payloads() subscriber failed", PgListener.this, error);
       }
     }
   }
