@@ -6,11 +6,16 @@ import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.server.Durations;
 import dev.fluxgraph.internal.server.api.Cors;
 import dev.fluxgraph.internal.server.api.ServerApi;
+import dev.fluxgraph.internal.server.runs.FencedSaver;
 import dev.fluxgraph.internal.server.runs.Ownership;
+import dev.fluxgraph.internal.server.runs.SharedRuns;
 import dev.fluxgraph.internal.server.runs.Sweeper;
 import dev.fluxgraph.internal.server.runs.Worker;
 import dev.fluxgraph.internal.server.storage.InMemoryRunStore;
 import dev.fluxgraph.internal.server.storage.InMemoryThreadStore;
+import dev.fluxgraph.internal.server.storage.PgListener;
+import dev.fluxgraph.internal.server.storage.PostgresEventStore;
+import dev.fluxgraph.internal.server.storage.PostgresRunQueue;
 import dev.fluxgraph.internal.server.storage.PostgresRunStore;
 import dev.fluxgraph.internal.server.storage.PostgresThreadStore;
 import dev.fluxgraph.internal.server.storage.PostgresWorkerStore;
@@ -19,6 +24,7 @@ import dev.fluxgraph.internal.server.storage.ThreadStore;
 import dev.fluxgraph.postgres.PostgresSaver;
 import dev.fluxgraph.store.InMemoryStore;
 import dev.fluxgraph.store.Store;
+import io.r2dbc.spi.ConnectionFactory;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -43,6 +49,8 @@ public final class FluxgraphServer {
   static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(30);
   static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
   static final long MIN_LEASE_TTL_MILLIS = 1000;
+  static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
+  static final Duration DEFAULT_EVENTS_RETENTION = Duration.ofHours(1);
   private static final Pattern WORKER_PREFIX = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   private final Builder settings;
@@ -50,10 +58,15 @@ public final class FluxgraphServer {
   private volatile @Nullable DisposableServer server;
   private volatile @Nullable Worker worker;
   private volatile @Nullable Sweeper sweeper;
+  private volatile @Nullable SharedRuns sharedRuns;
+  private volatile @Nullable ServerApi api;
+  /** The checkpointer given to the graphs of providers, fenced by this process's leases; null in memory. */
+  private final @Nullable FencedSaver fenced;
 
-  private FluxgraphServer(Builder settings, Map<String, Entrypoint<?, ?>> graphs) {
+  private FluxgraphServer(Builder settings, Map<String, Entrypoint<?, ?>> graphs, @Nullable FencedSaver fenced) {
     this.settings = settings;
     this.graphs = graphs;
+    this.fenced = fenced;
   }
 
   public static Builder builder() {
@@ -79,29 +92,43 @@ public final class FluxgraphServer {
       ThreadStore threads;
       RunStore runs;
       Ownership ownership = Ownership.NONE;
+      SharedRuns shared = null;
       Mono<Void> ready = Mono.empty();
       if (settings.checkpointer instanceof PostgresSaver postgres) {
-        PostgresThreadStore threadStore = new PostgresThreadStore(postgres.connectionFactory());
-        PostgresRunStore runStore = new PostgresRunStore(postgres.connectionFactory());
-        PostgresWorkerStore workerStore = new PostgresWorkerStore(postgres.connectionFactory());
+        ConnectionFactory database = postgres.connectionFactory();
+        PostgresThreadStore threadStore = new PostgresThreadStore(database);
+        PostgresRunStore runStore = new PostgresRunStore(database);
+        PostgresWorkerStore workerStore = new PostgresWorkerStore(database);
+        PostgresEventStore events = new PostgresEventStore(database);
         Worker self = new Worker(workerStore, settings.workerIdPrefix, settings.leaseTtl, settings.heartbeat());
         Sweeper sweeps = new Sweeper(workerStore, settings.heartbeat(), settings.leaseTtl,
-            settings.leaseTtl.multipliedBy(10));
+            settings.leaseTtl.multipliedBy(10), settings.maxAttempts, events, settings.eventsRetention);
+        SharedRuns all = new SharedRuns(new PostgresRunQueue(database), events, runStore,
+            new PgListener(database, PostgresRunQueue.CHANNEL), self, settings.heartbeat());
         threads = threadStore;
         runs = runStore;
         ownership = self;
-        // registered before the first pass of the sweeper, which leaves the runs of live workers alone
+        shared = all;
+        // registered before the first pass of the sweeper, which leaves the runs of live workers alone; claims
+        // (what the sweeper queued again, too) once the routes are wired
         ready = threadStore.setup().then(runStore.setup()).then(self.start())
             .doOnSuccess(done -> worker = self)
             .then(sweeps.start())
-            .doOnSuccess(done -> sweeper = sweeps);
+            .doOnSuccess(done -> sweeper = sweeps)
+            .then(all.start())
+            .doOnSuccess(done -> sharedRuns = all);
       } else {
         threads = new InMemoryThreadStore();
         runs = new InMemoryRunStore();
       }
       Cors cors = settings.cors != null ? settings.cors
           : Cors.allowing(settings.apiKey == null ? List.of("*") : List.of());
-      ServerApi api = new ServerApi(graphs, threads, runs, settings.checkpointer, settings.apiKey, cors, ownership);
+      ServerApi api = new ServerApi(graphs, threads, runs, settings.checkpointer, settings.apiKey, cors, ownership,
+          shared);
+      this.api = api;
+      if (fenced != null) {
+        fenced.guard(api::mayWrite);
+      }
       return ready.then(HttpServer.create().host(settings.host).port(settings.port).handle(api.handler()).bind())
           .map(bound -> {
             server = bound;
@@ -130,22 +157,37 @@ public final class FluxgraphServer {
   }
 
   /**
-   * Stops listening and closes open connections; in PostgreSQL, stops sweeping and heartbeating and removes this
-   * process's worker row (runs it still executes are then ended by the sweeper of another process).
+   * A clean stop: no new run is accepted (503) and, in PostgreSQL, none is claimed; the runs executing here get the
+   * shutdown grace period to finish, then those left are handed over to the other processes (they continue from their
+   * checkpoints there) or, in memory, cancelled; then the port is closed with its connections, and in PostgreSQL the
+   * worker stops heartbeating (only now: a process that stopped heartbeating while it drained would have its live runs
+   * taken from it) and removes its row.
    */
   public Mono<Void> stop() {
     return Mono.defer(() -> {
-      DisposableServer bound = server;
-      if (bound == null) {
-        return stopWorker();
-      }
-      bound.dispose();
-      return bound.onDispose().then(stopWorker());
+      ServerApi serving = api;
+      Mono<Integer> drained = serving == null ? Mono.just(0) : serving.drain(settings.shutdownGrace);
+      return drained.onErrorResume(error -> Mono.just(0)).then(Mono.defer(() -> {
+        DisposableServer bound = server;
+        if (bound == null) {
+          return stopWorker();
+        }
+        bound.dispose();
+        return bound.onDispose().then(stopWorker());
+      }));
     });
+  }
+
+  /** How long {@link #stop} lets the runs executing here finish before it hands them over. */
+  public Duration shutdownGrace() {
+    return settings.shutdownGrace;
   }
 
   private Mono<Void> stopWorker() {
     return Mono.defer(() -> {
+      SharedRuns all = sharedRuns;
+      sharedRuns = null;
+      Mono<Void> signals = all == null ? Mono.empty() : all.stop().onErrorResume(error -> Mono.empty());
       Sweeper sweeps = sweeper;
       sweeper = null;
       if (sweeps != null) {
@@ -153,7 +195,7 @@ public final class FluxgraphServer {
       }
       Worker self = worker;
       worker = null;
-      return self == null ? Mono.empty() : self.stop();
+      return signals.then(self == null ? Mono.empty() : self.stop());
     });
   }
 
@@ -170,6 +212,9 @@ public final class FluxgraphServer {
     private Duration leaseTtl = DEFAULT_LEASE_TTL;
     private @Nullable Duration heartbeatInterval;
     private String workerIdPrefix = "fluxgraph-" + ProcessHandle.current().pid();
+    private int maxAttempts = Sweeper.DEFAULT_MAX_ATTEMPTS;
+    private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
+    private Duration eventsRetention = DEFAULT_EVENTS_RETENTION;
 
     private Builder() {
     }
@@ -214,6 +259,47 @@ public final class FluxgraphServer {
             + " was '" + prefix + "'");
       }
       this.workerIdPrefix = prefix;
+      return this;
+    }
+
+    /**
+     * How many executions a run gets (PostgreSQL only): a run whose process stopped is resumed by another one, and
+     * after this many it ends {@code error} instead, so that a run that kills its process cannot take every process
+     * down in turn. 1 to 100; default 3.
+     */
+    public Builder maxAttempts(int attempts) {
+      if (attempts < 1 || attempts > 100) {
+        throw new IllegalArgumentException("max attempts must be between 1 and 100, was " + attempts);
+      }
+      this.maxAttempts = attempts;
+      return this;
+    }
+
+    /**
+     * How long a stopping server lets the runs executing in it finish (no new ones are accepted meanwhile) before it
+     * hands them over to the other processes (PostgreSQL) or cancels them (in memory). 0 to 1 hour; default 30 s.
+     */
+    public Builder shutdownGrace(Duration grace) {
+      Objects.requireNonNull(grace, "shutdownGrace must not be null");
+      if (grace.isNegative() || grace.compareTo(Duration.ofHours(1)) > 0) {
+        throw new IllegalArgumentException("the shutdown grace period must be between 0s and 1h, was "
+            + Durations.format(grace));
+      }
+      this.shutdownGrace = grace;
+      return this;
+    }
+
+    /**
+     * How long a run's events are kept in the database after it ended, for joinStream from any process and after a
+     * restart (PostgreSQL only). At least 1 s; default 1 h.
+     */
+    public Builder eventsRetention(Duration retention) {
+      Objects.requireNonNull(retention, "eventsRetention must not be null");
+      if (retention.toMillis() < 1000) {
+        throw new IllegalArgumentException("the events retention must be at least 1s, was "
+            + Durations.format(retention));
+      }
+      this.eventsRetention = retention;
       return this;
     }
 
@@ -309,9 +395,11 @@ public final class FluxgraphServer {
     public FluxgraphServer build() {
       checkLeases();
       Map<String, Entrypoint<?, ?>> all = new LinkedHashMap<>();
+      // with a shared database, the graphs' checkpoints of runs this process lost are not saved (see FencedSaver)
+      FencedSaver fenced = checkpointer instanceof PostgresSaver ? new FencedSaver(checkpointer) : null;
       if (serviceLoader) {
         for (GraphProvider provider : ServiceLoader.load(GraphProvider.class)) {
-          provider.graphs(checkpointer, store).forEach(all::putIfAbsent);
+          provider.graphs(fenced != null ? fenced : checkpointer, store).forEach(all::putIfAbsent);
         }
       }
       all.putAll(graphs);
@@ -319,7 +407,7 @@ public final class FluxgraphServer {
         throw new IllegalStateException("no graphs: register one with graph(id, entrypoint) or put a GraphProvider "
             + "on the class path");
       }
-      return new FluxgraphServer(this, Map.copyOf(all));
+      return new FluxgraphServer(this, Map.copyOf(all), fenced);
     }
   }
 }

@@ -92,8 +92,8 @@ final class ServerCommand implements Callable<Integer> {
 
   @Option(names = "--lease-ttl", paramLabel = "<duration>",
       description = "How long this process's lease on its runs lasts without a heartbeat, e.g. 30s (the default), "
-          + "500ms, 2m; a process that stopped has its runs ended by another one after about this long. "
-          + "PostgreSQL only.")
+          + "500ms, 2m; a process that stopped has its runs taken over (resumed from their checkpoints) by another "
+          + "one after about this long. PostgreSQL only.")
   @Nullable String leaseTtl;
 
   @Option(names = "--heartbeat-interval", paramLabel = "<duration>",
@@ -105,6 +105,21 @@ final class ServerCommand implements Callable<Integer> {
       description = "Start of this process's worker id in the database, completed by a random part at each start "
           + "(default: env FLUXGRAPH_WORKER_ID_PREFIX, else fluxgraph-<pid>). PostgreSQL only.")
   @Nullable String workerIdPrefix;
+
+  @Option(names = "--max-attempts", paramLabel = "<n>",
+      description = "How many executions a run gets: a run whose process stopped is resumed by another one, and "
+          + "after this many it ends as error instead (default 3). PostgreSQL only.")
+  @Nullable Integer maxAttempts;
+
+  @Option(names = "--shutdown-grace", paramLabel = "<duration>",
+      description = "On SIGTERM, how long the runs executing here may take to finish before they are handed over "
+          + "to the other processes (in memory: cancelled), e.g. 30s (the default), 0s.")
+  @Nullable String shutdownGrace;
+
+  @Option(names = "--events-retention", paramLabel = "<duration>",
+      description = "How long a run's events are kept after it ended, for joinStream from any process and after a "
+          + "restart, e.g. 1h (the default), 10m. PostgreSQL only.")
+  @Nullable String eventsRetention;
 
   private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -178,7 +193,7 @@ final class ServerCommand implements Callable<Integer> {
     log.info("Fluxgraph server listening on http://{}:{} (storage: {})", host, server.port(), storage.description());
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("Fluxgraph server stopping");
-      server.stop().block(Duration.ofSeconds(10));
+      server.stop().block(server.shutdownGrace().plusSeconds(10));
       closeAll(resources);
       stopped.countDown();
     }, "fluxgraph-shutdown"));
@@ -259,7 +274,8 @@ final class ServerCommand implements Callable<Integer> {
         throw new ParameterException(line, "--cors-allow-origin: " + e.getMessage());
       }
     }
-    for (String option : List.of("--lease-ttl", "--heartbeat-interval", "--worker-id-prefix")) {
+    for (String option : List.of("--lease-ttl", "--heartbeat-interval", "--worker-id-prefix", "--max-attempts",
+        "--events-retention")) {
       if (inMemory && line.getParseResult().hasMatchedOption(option)) {
         throw new ParameterException(line, option + " is for several server processes on one PostgreSQL and has no"
             + " effect with --in-memory; leave it out");
@@ -298,7 +314,8 @@ final class ServerCommand implements Callable<Integer> {
   }
 
   /**
-   * --lease-ttl and --heartbeat-interval, parsed and checked (also together) on {@code builder}; a bad value is one
+   * --lease-ttl, --heartbeat-interval, --worker-id-prefix, --max-attempts, --shutdown-grace and --events-retention,
+   * parsed and checked (the lease settings also together) on {@code builder}; a bad value is one
    * line naming the option. Checked before any storage starts (by {@link #checkOptions}) and applied here.
    */
   private FluxgraphServer.Builder leases(CommandLine line, FluxgraphServer.Builder builder) {
@@ -321,6 +338,27 @@ final class ServerCommand implements Callable<Integer> {
         builder.workerIdPrefix(workerIdPrefix);
       } catch (IllegalArgumentException e) {
         throw new ParameterException(line, "--worker-id-prefix: " + e.getMessage());
+      }
+    }
+    if (maxAttempts != null) {
+      try {
+        builder.maxAttempts(maxAttempts);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(line, "--max-attempts: " + e.getMessage());
+      }
+    }
+    if (shutdownGrace != null) {
+      try {
+        builder.shutdownGrace(Durations.parse(shutdownGrace));
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(line, "--shutdown-grace: " + e.getMessage());
+      }
+    }
+    if (eventsRetention != null) {
+      try {
+        builder.eventsRetention(Durations.parse(eventsRetention));
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(line, "--events-retention: " + e.getMessage());
       }
     }
     try {

@@ -128,7 +128,7 @@ class PostgresServerIT {
   }
 
   @Test
-  void runRecordsSurviveARestartAndRunsOfADeadProcessAreReportedFailed() {
+  void runRecordsSurviveARestartAndRunsOfAnOlderVersionLeftByADeadProcessAreReportedFailed() {
     String[] ids = withServer(http -> {
       String thread = post(http, "/threads", "{}").get("thread_id").asText();
       post(http, "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"asking\",\"input\":\"x\"}");
@@ -141,11 +141,12 @@ class PostgresServerIT {
     String abandoned = java.util.UUID.randomUUID().toString();
     String queued = java.util.UUID.randomUUID().toString();
     try (PostgresSaver saver = PostgresSaver.connect(url)) {
-      // what a process that died in the middle of a run, with another enqueued behind it, leaves behind
+      // what a process of a version without the run queue (no request recorded) that died in the middle of a run,
+      // with another enqueued behind it, leaves behind
       PostgresRunStore store = new PostgresRunStore(saver.connectionFactory());
-      store.save(new RunStore.RunRecord(abandoned, thread, "asking", java.time.Instant.now(), java.time.Instant.now(),
+      store.insert(new RunStore.RunRecord(abandoned, thread, "asking", java.time.Instant.now(), java.time.Instant.now(),
           "running", java.util.Map.of("by", "the dead"), "reject", "a-dead-worker-1")).block(Duration.ofSeconds(10));
-      store.save(new RunStore.RunRecord(queued, thread, "asking", java.time.Instant.now(), java.time.Instant.now(),
+      store.insert(new RunStore.RunRecord(queued, thread, "asking", java.time.Instant.now(), java.time.Instant.now(),
           "pending", java.util.Map.of(), "enqueue", null)).block(Duration.ofSeconds(10));
     }
     withServer(http -> {
@@ -158,9 +159,11 @@ class PostgresServerIT {
       assertEquals(2, get(http, "/threads/" + thread + "/runs?status=error").size());
       assertEquals("error", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + abandoned + "'"));
       assertEquals("error", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + queued + "'"));
-      assertEquals("the server process running it stopped (worker a-dead-worker-1, no longer registered)",
+      assertEquals("the server process running it stopped, and its request was not recorded (a run of an earlier"
+          + " version), so it cannot be resumed (worker a-dead-worker-1, no longer registered)",
           sql("SELECT error FROM fluxgraph_runs WHERE run_id = '" + abandoned + "'"));
-      assertEquals("the server process running it stopped (owner unknown: recorded before workers existed)",
+      assertEquals("the server process running it stopped, and its request was not recorded (a run of an earlier"
+          + " version), so it cannot be resumed (owner unknown)",
           sql("SELECT error FROM fluxgraph_runs WHERE run_id = '" + queued + "'"));
       JsonNode joined = get(http, "/threads/" + thread + "/runs/" + finished + "/join");
       assertTrue(joined.isNull(), joined.toString()); // the thread is paused: no value yet

@@ -155,7 +155,7 @@ final class RunRequests {
         checkpoint.isTextual() ? checkpoint.asText() : null,
         Duration.ofMillis((long) (after.asDouble(0) * 1000)),
         onCompletion.equals("delete"), multitaskStrategy, ifNotExists.equals("create"), onDisconnect.equals("cancel"),
-        stateless);
+        stateless, body);
   }
 
   private static boolean looksLikeId(String key) {

@@ -6,9 +6,11 @@ import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.ServedGraphs;
 import dev.fluxgraph.internal.server.runs.Ownership;
 import dev.fluxgraph.internal.server.runs.RunLifecycle;
+import dev.fluxgraph.internal.server.runs.SharedRuns;
 import dev.fluxgraph.internal.server.storage.RunStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.function.BiFunction;
@@ -32,6 +34,7 @@ public final class ServerApi {
   private final ThreadRoutes threads;
   private final StateRoutes state;
   private final RunRoutes runs;
+  private final RunLifecycle lifecycle;
 
   public ServerApi(Map<String, Entrypoint<?, ?>> graphs, ThreadStore threads, RunStore runStore,
                    CheckpointSaver checkpointer, @Nullable String apiKey, Cors cors) {
@@ -41,14 +44,39 @@ public final class ServerApi {
   /** With {@code ownership}: the worker whose lease the runs of this process are written under. */
   public ServerApi(Map<String, Entrypoint<?, ?>> graphs, ThreadStore threads, RunStore runStore,
                    CheckpointSaver checkpointer, @Nullable String apiKey, Cors cors, Ownership ownership) {
+    this(graphs, threads, runStore, checkpointer, apiKey, cors, ownership, null);
+  }
+
+  /**
+   * With {@code shared}: the runs go through the run queue of the database, shared with the other server processes
+   * ({@link SharedRuns}).
+   */
+  public ServerApi(Map<String, Entrypoint<?, ?>> graphs, ThreadStore threads, RunStore runStore,
+                   CheckpointSaver checkpointer, @Nullable String apiKey, Cors cors, Ownership ownership,
+                   @Nullable SharedRuns shared) {
     ServedGraphs served = new ServedGraphs(graphs);
     RunLifecycle lifecycle = new RunLifecycle(served, threads, runStore, checkpointer, ownership);
+    RunRequests requests = new RunRequests(served);
+    if (shared != null) {
+      lifecycle.share(shared, requests::parse);
+    }
+    this.lifecycle = lifecycle;
     this.http = new Http(apiKey);
     this.cors = cors;
     this.assistants = new AssistantRoutes(http, served, Instant.now());
     this.threads = new ThreadRoutes(http, served, threads, lifecycle);
     this.state = new StateRoutes(http, served, threads);
-    this.runs = new RunRoutes(http, threads, lifecycle, new RunRequests(served));
+    this.runs = new RunRoutes(http, threads, lifecycle, requests);
+  }
+
+  /** Whether this process may still write the run with that id (its checkpoints): see {@link RunLifecycle#mayWrite}. */
+  public boolean mayWrite(String runId) {
+    return lifecycle.mayWrite(runId);
+  }
+
+  /** A clean stop: see {@link RunLifecycle#drain}. */
+  public Mono<Integer> drain(Duration grace) {
+    return lifecycle.drain(grace);
   }
 
   /** Every request: the CORS policy first (it answers preflights, before authentication), then the routes. */

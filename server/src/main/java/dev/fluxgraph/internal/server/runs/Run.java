@@ -28,15 +28,24 @@ public final class Run {
   final String runId;
   final String threadId;
   final String assistantId;
-  final Instant createdAt = Instant.now();
+  final Instant createdAt;
+  /** Which execution of the run this is: 1, then one more each time another process took it over. */
+  final int attempt;
   final Map<String, Object> metadata;
   final String multitaskStrategy;
   /** The worker that owns the run (null without workers): only while its lease holds is the run written. */
   final @Nullable String owner;
-  volatile Instant updatedAt = createdAt;
+  volatile Instant updatedAt;
   volatile RunStatus status = RunStatus.PENDING;
   /** When the run got its turn on the thread (its checkpoints are the thread's ones from then on); null before. */
   volatile @Nullable Instant startedAt;
+  /**
+   * A run recorded in the database's queue (PostgreSQL) that this process does not execute (yet): it executes in the
+   * process that claims it, and is followed from the database meanwhile.
+   */
+  volatile boolean queued;
+  /** Whether this process claimed the run from the queue rather than recording it itself. */
+  volatile boolean claimed;
   /** The run that multitask_strategy rollback cancelled and erased to make way for this one. */
   volatile @Nullable Run rolledBack;
   final Sinks.One<JsonNode> result = Sinks.one();
@@ -45,6 +54,7 @@ public final class Run {
   /** Why the run failed before it could execute (its preparation), or null. */
   private volatile @Nullable Throwable failure;
   private @Nullable Disposable execution; // guarded by this
+  private boolean halted; // guarded by this
   boolean deleted; // guarded by this
   /** The run's saves, one after the other (guarded by this). */
   Mono<Void> saved = Mono.empty();
@@ -52,6 +62,10 @@ public final class Run {
   /** The run's SSE events with their ids, kept for joinStream (the newest {@link RunRegistry#EVENTS_KEPT_PER_RUN}). */
   private final Sinks.Many<Event> events = Sinks.many().replay().limit(RunRegistry.EVENTS_KEPT_PER_RUN);
   private long nextEventId; // guarded by emitting
+  /** The id of this execution's first event: the earlier ones are its predecessors' (kept in the database). */
+  final long firstEventId;
+  /** Where the events also go when other processes may read them (PostgreSQL), or null. */
+  @Nullable EventWriter eventLog;
   /** The characters of the events published so far (what the registry's retention counts). */
   volatile long eventChars;
   /** {@link #eventChars} when the run finished: what the registry's retention counted for it (guarded by it). */
@@ -72,6 +86,20 @@ public final class Run {
 
   Run(String runId, String threadId, String assistantId, Map<String, Object> metadata,
       String multitaskStrategy, @Nullable String owner) {
+    this(runId, threadId, assistantId, Instant.now(), metadata, multitaskStrategy, owner, 1, 0);
+  }
+
+  /**
+   * A run recorded at {@code createdAt}, in its {@code attempt}-th execution, whose events are numbered from
+   * {@code firstEventId} (an execution taken over from another process continues its predecessor's numbering).
+   */
+  Run(String runId, String threadId, String assistantId, Instant createdAt, Map<String, Object> metadata,
+      String multitaskStrategy, @Nullable String owner, int attempt, long firstEventId) {
+    this.createdAt = createdAt;
+    this.updatedAt = createdAt;
+    this.attempt = attempt;
+    this.nextEventId = firstEventId;
+    this.firstEventId = firstEventId;
     this.owner = owner;
     this.runId = runId;
     this.threadId = threadId;
@@ -104,6 +132,10 @@ public final class Run {
       String text = Sse.frame(name, json, id);
       eventChars += text.length();
       events.tryEmitNext(new Event(id, name, text));
+      EventWriter log = eventLog;
+      if (log != null) {
+        log.write(id, name, json);
+      }
     }
   }
 
@@ -120,7 +152,7 @@ public final class Run {
 
   public RunStore.RunRecord record() {
     return new RunStore.RunRecord(runId, threadId, assistantId, createdAt, updatedAt, status.wire(), metadata,
-        multitaskStrategy, owner);
+        multitaskStrategy, owner, null, attempt);
   }
 
   /**
@@ -143,7 +175,7 @@ public final class Run {
     boolean over;
     synchronized (this) {
       this.execution = execution;
-      over = status == RunStatus.INTERRUPTED;
+      over = status == RunStatus.INTERRUPTED || halted;
     }
     if (over) {
       execution.dispose();
@@ -184,6 +216,35 @@ public final class Run {
       updatedAt = Instant.now();
       return true;
     }
+  }
+
+  /**
+   * Stops the run's execution without ending it (a rollback erases its checkpoints before it ends, and a process
+   * that lets its runs go writes nothing for them); emits nothing more. False if it had ended.
+   */
+  boolean halt() {
+    Disposable running;
+    synchronized (this) {
+      if (status.finished()) {
+        return false;
+      }
+      halted = true;
+      running = execution;
+    }
+    if (running != null) {
+      running.dispose();
+    }
+    return true;
+  }
+
+  /** Completes when the saves of the run's record sent so far are done (failed ones included). */
+  synchronized Mono<Void> saves() {
+    return saved.onErrorResume(error -> Mono.empty());
+  }
+
+  /** Whether the run was stopped by {@link #halt} (handed over or being rolled back): it writes nothing more. */
+  synchronized boolean halted() {
+    return halted;
   }
 
   /** Cancels the run if unfinished: it ends interrupted and its execution is stopped. False if it had ended. */

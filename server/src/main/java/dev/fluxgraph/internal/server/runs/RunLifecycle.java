@@ -21,7 +21,12 @@ import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.StreamChunk;
 import dev.fluxgraph.types.StreamMode;
 import dev.fluxgraph.types.StreamOptions;
+import dev.fluxgraph.internal.server.storage.PostgresRunQueue;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Objects;
+import java.util.function.BiFunction;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,11 +50,25 @@ public final class RunLifecycle {
 
   private static final Logger LOG = LoggerFactory.getLogger(RunLifecycle.class);
   private static final ObjectMapper JSON = FluxgraphJson.mapper();
+  /** The checkpoint metadata key naming the run that wrote the checkpoint. */
+  static final String RUN_ID = "run_id";
+  /** How long a cancel of a run executing in another process waits for its end before it answers. */
+  static final Duration CANCEL_WAIT = Duration.ofSeconds(10);
+  /** How often a draining process looks whether its runs have finished. */
+  private static final Duration DRAIN_POLL = Duration.ofMillis(100);
 
   private final ServedGraphs graphs;
   private final ThreadStore threads;
   private final RunRegistry runs;
   private final CheckpointSaver checkpointer;
+  /** The runs of every process of the database (PostgreSQL), or null in memory. */
+  private @Nullable SharedRuns shared;
+  /** Set by {@link #drain}: new runs are refused. */
+  private volatile boolean draining;
+  /** Parses a recorded request ({@code body}, {@code stateless}) again, for a run claimed from the queue. */
+  private BiFunction<JsonNode, Boolean, RunRequest> requests = (body, stateless) -> {
+    throw new IllegalStateException("no request parser");
+  };
 
   public RunLifecycle(ServedGraphs graphs, ThreadStore threads, RunStore runStore,
                       CheckpointSaver checkpointer) {
@@ -72,6 +91,19 @@ public final class RunLifecycle {
   }
 
   /**
+   * Shares the runs with the other server processes of the database: runs are recorded with their request before
+   * they are acknowledged and go through the queue ({@link SharedRuns}); {@code requests} parses a recorded request.
+   */
+  public void share(SharedRuns runsOfAll, BiFunction<JsonNode, Boolean, RunRequest> parser) {
+    this.shared = runsOfAll;
+    this.requests = parser;
+    runs.onEndSaved(run -> runsOfAll.claimNext(run.threadId));
+    runsOfAll.onClaimed(this::executeClaimed);
+    runsOfAll.onCancel((runId, action) -> runs.live(runId).ifPresent(run -> cancelHere(run, action).subscribe(null,
+        error -> LOG.warn("could not cancel run {}: {}", runId, error.toString()))));
+  }
+
+  /**
    * A streamed run: registered on the thread, then launched; emits the run and its framed events, which go on whether
    * or not anybody listens (they are kept for joinStream). On the hot path (an existing idle thread) the first event
    * waits for one database round trip, the thread's read in {@link #ready}: the run's record is saved in the
@@ -80,6 +112,13 @@ public final class RunLifecycle {
    */
   public Mono<Streamed> streamed(String threadId, RunRequest run) {
     return ready(threadId, run, false).map(registered -> {
+      if (registered.queued) { // executes when its turn comes, in whichever process claims it
+        Flux<String> followed = followed(registered.threadId, registered.runId, -1).map(Run.Event::text);
+        if (run.cancelOnDisconnect()) {
+          followed = followed.doOnCancel(() -> cancelForLeavingClient(registered, run.deleteThread()));
+        }
+        return new Streamed(registered, followed);
+      }
       launch(registered, run, true);
       Flux<String> live = registered.events(-1).map(Run.Event::text);
       if (run.cancelOnDisconnect()) {
@@ -101,6 +140,9 @@ public final class RunLifecycle {
    */
   public Mono<Waited> waited(String threadId, RunRequest run) {
     return ready(threadId, run, true).map(registered -> {
+      if (registered.queued) {
+        return new Waited(registered, join(threadId, registered.runId));
+      }
       Sinks.One<JsonNode> outcome = Sinks.one();
       // a cancelled run's execution is disposed and emits nothing: its result (an __error__ body) answers
       registered.result.asMono().filter(value -> registered.status == RunStatus.INTERRUPTED)
@@ -116,7 +158,11 @@ public final class RunLifecycle {
 
   /** A background run: registered on the thread (marked busy first), then launched; emits the run. */
   public Mono<Run> background(String threadId, RunRequest run) {
-    return ready(threadId, run, true).doOnNext(registered -> launch(registered, run, false));
+    return ready(threadId, run, true).doOnNext(registered -> {
+      if (!registered.queued) {
+        launch(registered, run, false);
+      }
+    });
   }
 
   /** {@code answer}, which cancels the run when its client leaves if the run asks for it ({@code on_disconnect}). */
@@ -135,12 +181,36 @@ public final class RunLifecycle {
     return runs.live(threadId, runId)
         .map(run -> {
           Flux<Run.Event> kept = run.events(afterId);
+          if (run.firstEventId > afterId + 1 && shared != null) { // taken over: its predecessors' events first
+            kept = shared.stored(runId, afterId).takeWhile(event -> event.id() < run.firstEventId)
+                .concatWith(run.events(Math.max(afterId, run.firstEventId - 1)));
+          }
           return Mono.just(cancelOnDisconnect ? kept.doOnCancel(() -> cancelForLeavingClient(run, false)) : kept);
         })
-        .orElseGet(() -> runs.require(threadId, runId).flatMap(record -> record.finished()
-            ? Mono.just(Flux.<Run.Event>empty())
-            : Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process; "
-                + "join it there"))));
+        .orElseGet(() -> runs.require(threadId, runId).flatMap(record -> {
+          if (shared != null) { // kept in the database: replayed, then followed until it ends
+            Flux<Run.Event> kept = followed(threadId, runId, afterId);
+            return Mono.just(cancelOnDisconnect && !record.finished()
+                ? kept.doOnCancel(() -> cancelElsewhere(threadId, runId, "interrupt").subscribe()) : kept);
+          }
+          return record.finished() ? Mono.just(Flux.<Run.Event>empty())
+              : Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process; "
+                  + "join it there"));
+        }));
+  }
+
+  /** The events of a run that this process does not execute, from the database (PostgreSQL only). */
+  private Flux<Run.Event> followed(String threadId, String runId, long afterId) {
+    SharedRuns all = Objects.requireNonNull(shared);
+    return all.follow(threadId, runId, afterId);
+  }
+
+  /**
+   * Whether this process may still write the run with that id, its checkpoints included: a run it executes (or
+   * executed) only while its worker's lease holds; any other (not a run of this process) is not its to fence.
+   */
+  public boolean mayWrite(String runId) {
+    return runs.live(runId).map(run -> runs.holds(run) && !run.halted()).orElse(true);
   }
 
   /** The run's record: the live one when it runs here, else the stored one; 404 when neither exists. */
@@ -159,10 +229,24 @@ public final class RunLifecycle {
    * a sweeper ended it ({@code WorkerLost}: the process running it stopped).
    */
   public Mono<JsonNode> join(String threadId, String runId) {
-    return runs.live(threadId, runId).<Mono<JsonNode>>map(run -> run.result.asMono())
-        .orElseGet(() -> runs.require(threadId, runId).flatMap(record -> {
+    return runs.live(threadId, runId).<Mono<JsonNode>>map(run -> shared == null ? run.result.asMono()
+            : run.result.asMono().flatMap(value -> run.saves().thenReturn(value)))
+        .orElseGet(() -> runs.require(threadId, runId).flatMap(found -> {
+          if (found.finished() || shared == null) {
+            return Mono.just(found);
+          }
+          // executing elsewhere, or queued: its end, wherever it executes (a run rolled back meanwhile is gone)
+          return shared.awaitEnd(threadId, runId).switchIfEmpty(Mono.error(() -> HttpProblem.notFound("run "
+              + runId + " of thread " + threadId + " (deleted while it was joined)")));
+        }).flatMap(record -> {
           if (!record.finished()) {
             return Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process"));
+          }
+          if (record.status().equals("interrupted")) {
+            ObjectNode cancelled = JSON.createObjectNode();
+            cancelled.putObject("__error__").put("error", "RunCancelled").put("message", "run " + runId
+                + " was cancelled");
+            return Mono.just((JsonNode) cancelled);
           }
           if (record.error() != null) {
             ObjectNode lost = JSON.createObjectNode();
@@ -188,6 +272,11 @@ public final class RunLifecycle {
       return Mono.error(HttpProblem.invalid("action must be interrupt or rollback, was '" + action + "'"));
     }
     Optional<Run> live = runs.live(threadId, runId);
+    if (shared != null) {
+      return live.filter(run -> !run.status.finished())
+          .map(run -> cancelHere(run, action).then(Mono.fromCallable(run::record)))
+          .orElseGet(() -> cancelElsewhere(threadId, runId, action));
+    }
     if (live.isPresent()) {
       Run run = live.get();
       return runs.cancel(threadId, runId).flatMap(cancelled -> {
@@ -203,8 +292,101 @@ public final class RunLifecycle {
         : Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process")));
   }
 
+  /**
+   * Cancels a run of this process (PostgreSQL): {@code interrupt} ends it interrupted, its finished work kept;
+   * {@code rollback} stops it, erases its checkpoints and its record, then ends it. Either way the thread's status is
+   * written before the run's end, which lets the next queued run of the thread go.
+   */
+  private Mono<Void> cancelHere(Run run, String action) {
+    return Mono.defer(() -> {
+      if (!run.halt()) {
+        return Mono.empty();
+      }
+      Mono<Void> undo = Mono.empty();
+      if (action.equals("rollback")) {
+        SharedRuns all = Objects.requireNonNull(shared);
+        undo = rollBack(run.threadId, run).then(all.queue.deleteOwned(run.runId, Objects.requireNonNull(run.owner),
+            run.attempt)).then(runs.forgetLocal(run));
+      }
+      return undo.then(finalThreadStatus(run, "idle")).onErrorResume(error -> {
+        LOG.warn("cancelling run {} of thread {}: {}", run.runId, run.threadId, error.toString());
+        return Mono.empty();
+      }).then(Mono.fromRunnable(run::cancel));
+    });
+  }
+
+  /**
+   * Cancels a run this process does not execute (PostgreSQL): a queued one ends at once, a running one is flagged
+   * and its owner cancels it (at once when signalled, else at its next tick; the sweeper hands the run of a dead owner
+   * to a process that ends it). Emits the run's record once it ended, or as it is after a while (its owner is slow).
+   */
+  private Mono<RunStore.RunRecord> cancelElsewhere(String threadId, String runId, String action) {
+    SharedRuns all = Objects.requireNonNull(shared);
+    return runs.require(threadId, runId).flatMap(before -> before.finished() ? Mono.just(before)
+        : all.queue.requestCancel(threadId, runId, action, Instant.now())
+            .then(all.awaitEnd(threadId, runId).timeout(CANCEL_WAIT, Mono.defer(() -> runs.require(threadId, runId))))
+            .defaultIfEmpty(new RunStore.RunRecord(runId, threadId, before.assistantId(), before.createdAt(),
+                Instant.now(), "interrupted", before.metadata(), before.multitaskStrategy(), null, null,
+                before.attempt())));
+  }
+
+  /**
+   * A clean stop (SIGTERM): no new run is accepted (503) and none is claimed; the runs executing here get until
+   * {@code grace} has passed to finish. Then those still executing are handed over (PostgreSQL: stopped here,
+   * writing nothing final, and put back in the queue, where another process claims them and continues them from
+   * their checkpoints) or, in memory, where nobody can take them, cancelled. Emits how many were handed over or
+   * cancelled.
+   */
+  public Mono<Integer> drain(Duration grace) {
+    return Mono.defer(() -> {
+      draining = true;
+      if (shared != null) {
+        shared.drain();
+      }
+      return Flux.interval(Duration.ZERO, DRAIN_POLL).filter(tick -> runs.unfinished().isEmpty()).next().then()
+          .timeout(grace, Mono.empty())
+          .then(Mono.defer(this::handOver));
+    });
+  }
+
+  private Mono<Integer> handOver() {
+    List<Run> left = runs.unfinished();
+    if (left.isEmpty()) {
+      return Mono.just(0);
+    }
+    if (shared == null) {
+      left.forEach(Run::cancel);
+      LOG.warn("cancelled {} run(s) still executing at the end of the shutdown grace period", left.size());
+      return Mono.just(left.size());
+    }
+    SharedRuns all = shared;
+    return Flux.fromIterable(left).concatMap(run -> {
+      if (!run.halt()) {
+        return Mono.just(false); // it ended meanwhile
+      }
+      return all.queue.release(run.runId, Objects.requireNonNull(run.owner), run.attempt, Instant.now())
+          .flatMap(released -> runs.forgetLocal(run).thenReturn(released))
+          .doFinally(signal -> run.publishEnd())
+          .onErrorResume(error -> {
+            LOG.warn("could not hand over run {} (its lease runs out and a sweeper takes it): {}", run.runId,
+                error.toString());
+            return Mono.just(false);
+          });
+    }).filter(released -> released).count().map(Long::intValue)
+        .doOnNext(count -> LOG.info("handed over {} run(s) still executing at the end of the shutdown grace period"
+            + " to the other server processes", count));
+  }
+
   /** Cancels the run for a client that left (on_disconnect, cancel_on_disconnect); a stateless run's thread goes. */
   void cancelForLeavingClient(Run run, boolean deleteThread) {
+    if (shared != null) {
+      (run.queued ? cancelElsewhere(run.threadId, run.runId, "interrupt").then()
+          : cancelHere(run, "interrupt"))
+          .then(deleteThread ? deleteThread(run.threadId).then() : Mono.empty())
+          .subscribe(null, error -> LOG.warn("could not cancel run {} of thread {} after its client left: {}",
+              run.runId, run.threadId, error.toString()));
+      return;
+    }
     runs.cancel(run.threadId, run.runId)
         .flatMap(cancelled -> !cancelled ? Mono.empty() : deleteThread ? deleteThread(run.threadId).then()
             : finalThreadStatus(run, "idle"))
@@ -214,6 +396,10 @@ public final class RunLifecycle {
 
   /** DELETE of a run: an unfinished one is cancelled first (the thread is then idle); emits whether it existed. */
   public Mono<Boolean> deleteRun(String threadId, String runId) {
+    if (shared != null && runs.live(threadId, runId).isEmpty()) {
+      return cancelElsewhere(threadId, runId, "interrupt").onErrorResume(HttpProblem.class, unknown -> Mono.empty())
+          .then(runs.delete(threadId, runId));
+    }
     return runs.live(threadId, runId).map(run -> runs.cancel(threadId, runId)
             .flatMap(cancelled -> cancelled ? finalThreadStatus(run, "idle") : Mono.<Void>empty()))
         .orElse(Mono.empty())
@@ -227,12 +413,18 @@ public final class RunLifecycle {
    * without executing, and each endpoint reports that as it reports a failed run.
    */
   private Mono<Run> begin(String threadId, RunRequest run, boolean markBusy) {
+    if (draining) {
+      return Mono.error(new HttpProblem(503, "this server process is shutting down; send the run to another one"));
+    }
+    if (shared != null) {
+      return beginShared(threadId, run, markBusy);
+    }
     return runs.start(UUID.randomUUID().toString(), threadId, Assistants.idOf(run.graphId()), run.metadata(),
             run.multitaskStrategy(), !run.delay().isZero())
         .flatMap(started -> {
           Mono<Void> prepare = started.rolledBack == null ? Mono.empty() : rollBack(threadId, started.rolledBack);
           if (markBusy) {
-            prepare = prepare.then(markBusy(threadId, run));
+            prepare = prepare.then(markBusy(threadId, run, false));
           }
           return prepare.onErrorResume(error -> {
             started.fail(error);
@@ -242,15 +434,116 @@ public final class RunLifecycle {
   }
 
   /**
-   * Marks the thread busy with the run's graph (a streamed run does this after sending its first event, before its
-   * first step), creating a stateless run's thread; a 404 when the thread was deleted meanwhile.
+   * Records the run with its whole request in the database, claimed by this process when its thread is free
+   * (PostgreSQL: see {@code PostgresRunQueue}); this is committed before the run is acknowledged. A busy thread's
+   * multitask strategy decides: reject (422), or queued behind the runs ahead, which interrupt and rollback flag for
+   * cancelling (those of this process are cancelled here and now). A queued run ({@link Run#queued}) executes when a
+   * process claims it; this one tries once its delay passed.
    */
-  private Mono<Void> markBusy(String threadId, RunRequest run) {
+  private Mono<Run> beginShared(String threadId, RunRequest run, boolean markBusy) {
+    SharedRuns all = Objects.requireNonNull(shared);
+    if (!List.of("reject", "interrupt", "enqueue", "rollback").contains(run.multitaskStrategy())) {
+      return Mono.error(HttpProblem.invalid("multitask_strategy must be reject, interrupt, rollback or enqueue, was '"
+          + run.multitaskStrategy() + "'"));
+    }
+    return Mono.defer(() -> {
+      String runId = UUID.randomUUID().toString();
+      Instant now = Instant.now();
+      String owner = all.owner();
+      String assistantId = Assistants.idOf(run.graphId());
+      ObjectNode request = JSON.createObjectNode();
+      request.set("body", run.body());
+      request.put("stateless", run.freshThread());
+      return all.queue.enqueue(new PostgresRunQueue.NewRun(runId, threadId, assistantId, now, run.metadata(),
+          run.multitaskStrategy(), owner, request, run.delay())).flatMap(enqueued -> {
+        if (enqueued.status() == null) {
+          return Mono.error(new HttpProblem(422, "thread " + threadId + " is busy with run "
+              + enqueued.ahead().get(0).runId() + " (multitask_strategy reject)"));
+        }
+        if (!run.multitaskStrategy().equals("enqueue")) {
+          for (PostgresRunQueue.Ahead ahead : enqueued.ahead()) {
+            runs.live(ahead.runId()).ifPresent(local -> cancelHere(local, run.multitaskStrategy()).subscribe(null,
+                error -> LOG.warn("could not cancel run {}: {}", local.runId, error.toString())));
+          }
+        }
+        boolean claimed = enqueued.status().equals("running");
+        Run registered = new Run(runId, threadId, assistantId, now, run.metadata(), run.multitaskStrategy(),
+            claimed ? owner : null, 1, 0);
+        Mono<Void> prepare = markBusy ? markBusy(threadId, run, false) : Mono.empty();
+        if (!claimed) {
+          registered.queued = true;
+          if (!run.delay().isZero()) {
+            all.claimAfter(run.delay());
+          }
+          return prepare.thenReturn(registered);
+        }
+        registered.status = RunStatus.RUNNING;
+        registered.startedAt = now;
+        registered.turn.tryEmitEmpty();
+        registered.eventLog = new EventWriter(all.events, runId, threadId);
+        runs.adopt(registered);
+        return prepare.onErrorResume(error -> {
+          registered.fail(error);
+          return Mono.empty();
+        }).thenReturn(registered);
+      });
+    });
+  }
+
+  /**
+   * Executes a run this process claimed from the queue (PostgreSQL): parsed again from its record, registered, and
+   * launched; a run another process had started (attempt 2 or more) continues from its own latest checkpoint when it
+   * has one (committed tasks replay, see {@link RunRequest#resuming}), else starts over from its request; its events
+   * continue its predecessor's numbering and its metadata event says which attempt it is. A run flagged for
+   * cancelling meanwhile is cancelled without executing.
+   */
+  private void executeClaimed(PostgresRunQueue.Claimed claimed) {
+    SharedRuns all = Objects.requireNonNull(shared);
+    RunStore.RunRecord record = claimed.record();
+    Mono<Long> firstEvent = record.attempt() > 1 ? all.events.lastSeq(record.runId()).map(last -> last + 1)
+        : Mono.just(0L);
+    firstEvent.subscribe(first -> {
+      Run registered = new Run(record.runId(), record.threadId(), record.assistantId(), record.createdAt(),
+          record.metadata(), record.multitaskStrategy(), record.owner(), record.attempt(), first);
+      registered.status = RunStatus.RUNNING;
+      registered.startedAt = claimed.startedAt();
+      registered.claimed = true;
+      registered.turn.tryEmitEmpty();
+      registered.eventLog = new EventWriter(all.events, record.runId(), record.threadId());
+      runs.adopt(registered);
+      RunRequest request;
+      try {
+        request = requests.apply(claimed.request().path("body"), claimed.request().path("stateless").asBoolean());
+      } catch (RuntimeException e) {
+        LOG.warn("run {} of thread {} cannot execute: its recorded request is refused: {}", record.runId(),
+            record.threadId(), e.getMessage());
+        registered.fail(e);
+        return;
+      }
+      if (claimed.cancelAction() != null) {
+        cancelHere(registered, claimed.cancelAction()).subscribe();
+        return;
+      }
+      Mono<RunRequest> resumed = record.attempt() == 1 ? Mono.just(request)
+          : request.graph().getState(RunConfig.thread(record.threadId()))
+              .map(state -> record.runId().equals(state.metadata().get(RUN_ID)) ? request.resuming() : request)
+              .defaultIfEmpty(request);
+      resumed.subscribe(go -> launch(registered, go, true), registered::fail);
+    }, error -> LOG.warn("could not start claimed run {}: {}", record.runId(), error.toString()));
+  }
+
+  /**
+   * Marks the thread busy with the run's graph (a streamed run does this after sending its first event, before its
+   * first step), creating a stateless run's thread; a 404 when the thread was deleted meanwhile. A run claimed from
+   * the queue finds its stateless thread created already, unless it is the thread's first execution.
+   */
+  private Mono<Void> markBusy(String threadId, RunRequest run, boolean claimed) {
     Map<String, Object> metadata = Map.of("graph_id", run.graphId(), "assistant_id", Assistants.idOf(run.graphId()));
-    return (run.freshThread() ? threads.createBusy(threadId, run.graphId(), metadata)
-        : threads.update(threadId, "busy", run.graphId(), metadata))
-        .switchIfEmpty(Mono.error(() -> HttpProblem.notFound("thread " + threadId + " (deleted)")))
-        .then();
+    Mono<ThreadStore.ThreadRecord> marked = !run.freshThread() ? threads.update(threadId, "busy", run.graphId(),
+        metadata) : !claimed ? threads.createBusy(threadId, run.graphId(), metadata)
+        : threads.update(threadId, "busy", run.graphId(), metadata)
+            .switchIfEmpty(Mono.defer(() -> threads.createBusy(threadId, run.graphId(), metadata)));
+    return marked.switchIfEmpty(Mono.error(() -> HttpProblem.notFound("thread " + threadId + " (deleted)"))).then();
   }
 
   /**
@@ -294,7 +587,9 @@ public final class RunLifecycle {
    * latest), its context, metadata and durability.
    */
   private static RunConfig configOf(Run registered, RunRequest run) {
-    RunConfig config = RunConfig.thread(registered.threadId).withMetadata(run.metadata());
+    Map<String, Object> metadata = new LinkedHashMap<>(run.metadata());
+    metadata.put(RUN_ID, registered.runId); // which run wrote a checkpoint: a run taken over continues its own
+    RunConfig config = RunConfig.thread(registered.threadId).withMetadata(metadata);
     if (run.checkpointId() != null) {
       config = config.withCheckpointId(run.checkpointId());
     }
@@ -327,7 +622,12 @@ public final class RunLifecycle {
    */
   private Mono<JsonNode> launch(Run registered, RunRequest run, boolean markBusy) {
     Sinks.One<JsonNode> outcome = Sinks.one();
-    registered.attach(finished(execute(registered, run, markBusy), registered, run).subscribe(value -> {
+    Mono<JsonNode> executed = execute(registered, run, markBusy);
+    if (shared != null) { // the thread is free for the next run once the end is committed: answer only then
+      executed = executed.flatMap(value -> registered.saves().thenReturn(value))
+          .onErrorResume(error -> registered.saves().then(Mono.error(error)));
+    }
+    registered.attach(finished(executed, registered, run).subscribe(value -> {
       registered.publishEnd();
       outcome.tryEmitValue(value);
     }, error -> {
@@ -358,12 +658,13 @@ public final class RunLifecycle {
       chunks = run.graph().getState(config).map(state -> new StreamChunk(StreamMode.VALUES, List.of(),
           state.values())).flux().concatWith(chunks);
     }
-    Mono<Void> due = markBusy ? registered.turn().then(markBusy(tid, run)).then(whenDue(registered, run))
+    Mono<Void> due = markBusy ? registered.turn().then(markBusy(tid, run, registered.claimed))
+        .then(whenDue(registered, run))
         : whenDue(registered, run);
     boolean[] paused = {false};
     Object[] last = {null};
     return Mono.fromRunnable(() -> registered.publish("metadata", "{\"run_id\":\"" + registered.runId
-            + "\",\"attempt\":1}"))
+            + "\",\"attempt\":" + registered.attempt + "}"))
         .then(due)
         .thenMany(chunks)
         .doOnNext(chunk -> {
@@ -391,10 +692,11 @@ public final class RunLifecycle {
         .onErrorResume(error -> {
           boolean refused = refused(error);
           JsonNode failure = errorValue(error);
-          registered.finish(RunStatus.ERROR, failure);
+          // the error event before the end: joiners in other processes read every event before they see the end
+          registered.publish("error", failure.get("__error__").toString());
           return finalThreadStatus(registered, refused ? "idle" : "error")
               .onErrorResume(ignored -> Mono.empty()) // the run's outcome is known; the status write is best effort
-              .then(Mono.fromRunnable(() -> registered.publish("error", failure.get("__error__").toString())))
+              .then(Mono.fromRunnable(() -> registered.finish(RunStatus.ERROR, failure)))
               .then(refused ? Mono.error(error) : Mono.just(failure));
         });
   }
@@ -452,7 +754,8 @@ public final class RunLifecycle {
    * record and its checkpoints; emits whether the thread existed.
    */
   public Mono<Boolean> deleteThread(String threadId) {
-    return runs.deleteThread(threadId).then(threads.delete(threadId))
+    Mono<Void> elsewhere = shared == null ? Mono.empty() : shared.queue.cancelThread(threadId);
+    return elsewhere.then(runs.deleteThread(threadId)).then(threads.delete(threadId))
         .flatMap(existed -> checkpointer.deleteThread(threadId).thenReturn(existed));
   }
 

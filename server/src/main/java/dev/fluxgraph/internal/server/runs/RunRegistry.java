@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +50,7 @@ final class RunRegistry {
 
   private final RunStore store;
   private final Ownership ownership;
+  private volatile @Nullable Consumer<Run> endSaved;
   private final ConcurrentHashMap<String, Run> runs = new ConcurrentHashMap<>();
   /** Each busy thread's unfinished runs in order: the first has the thread, the others wait (guarded by this). */
   private final HashMap<String, ArrayDeque<Run>> inflight = new HashMap<>();
@@ -155,23 +157,57 @@ final class RunRegistry {
    * Sends the run's record to the store in the background, after the run's earlier saves (so a status never goes
    * back); a failed save is logged and the run goes on. A deleted run is not saved again.
    */
-  private void save(Run run) {
+  private Mono<Void> save(Run run) {
     Mono<Void> next;
     synchronized (run) {
       if (run.deleted || !ownership.holds(run.owner)) {
-        return; // a run this process lost (its worker's lease ran out) is written by nobody here
+        return Mono.empty(); // a run this process lost (its worker's lease ran out) is written by nobody here
       }
       RunStore.RunRecord record = run.record();
-      next = run.saved.onErrorResume(error -> Mono.empty()).then(store.save(record)).cache();
+      EventWriter log = run.eventLog;
+      Mono<Void> prior = run.saved.onErrorResume(error -> Mono.empty());
+      if (log != null && run.status.finished()) {
+        prior = prior.then(log.flushed()); // joiners elsewhere read every event before they see the end
+      }
+      next = prior.then(store.save(record)).cache();
       run.saved = next;
     }
     next.subscribe(null, error -> LOG.warn("could not save run {} of thread {} ({}): {}", run.runId, run.threadId,
         run.status.wire(), error.toString()));
+    return next.onErrorResume(error -> Mono.empty());
+  }
+
+  /**
+   * Registers a run whose thread the database gave it (PostgreSQL: see {@code PostgresRunQueue}), without this
+   * process's own queue of the thread's runs.
+   */
+  void adopt(Run run) {
+    run.registry = this;
+    runs.put(run.runId, run);
+  }
+
+  /** What is done once a run's end is saved (PostgreSQL: the next queued run of its thread is claimed). */
+  void onEndSaved(Consumer<Run> action) {
+    this.endSaved = action;
+  }
+
+  /** This process's unfinished runs. */
+  List<Run> unfinished() {
+    return runs.values().stream().filter(run -> !run.status.finished()).toList();
+  }
+
+  /** Stops saving the run and drops its live part (it was handed over to another process, or erased). */
+  Mono<Void> forgetLocal(Run run) {
+    return Mono.defer(() -> {
+      runs.remove(run.runId, run);
+      return forget(run);
+    });
   }
 
   /** A run ended: the next enqueued run of its thread gets its turn, the oldest finished runs are forgotten. */
   void finished(Run run) {
     Run next = null;
+    Mono<Void> saved;
     synchronized (this) {
       ArrayDeque<Run> queue = inflight.get(run.threadId);
       if (queue != null) {
@@ -184,7 +220,7 @@ final class RunRegistry {
           next.startedAt = Instant.now();
         }
       }
-      save(run);
+      saved = save(run);
       finished.addLast(run);
       // a run may still publish its last events (the error event, after its end); those few are not counted
       run.countedChars = run.eventChars;
@@ -198,6 +234,10 @@ final class RunRegistry {
     }
     if (next != null) {
       next.turn.tryEmitEmpty(); // outside the lock: the next run's execution continues on this thread
+    }
+    Consumer<Run> after = endSaved;
+    if (after != null) {
+      saved.subscribe(null, null, () -> after.accept(run));
     }
   }
 
@@ -217,6 +257,11 @@ final class RunRegistry {
     if (!lost.isEmpty()) {
       LOG.warn("cancelled {} run(s) of worker {} here: its lease was lost", lost.size(), owner);
     }
+  }
+
+  /** The run's live part by its id alone, if it runs (or recently ran) in this process. */
+  Optional<Run> live(String runId) {
+    return Optional.ofNullable(runs.get(runId));
   }
 
   /** The run's live part, if it runs (or recently ran) in this process. */

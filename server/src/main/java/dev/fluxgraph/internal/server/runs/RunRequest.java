@@ -1,5 +1,6 @@
 package dev.fluxgraph.internal.server.runs;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.types.Command;
 import dev.fluxgraph.types.Durability;
@@ -20,11 +21,22 @@ import org.jspecify.annotations.Nullable;
  * @param cancelOnDisconnect  whether the run is cancelled when its client leaves ({@code on_disconnect: cancel})
  * @param freshThread   whether the run goes on a new thread the server named (stateless runs): nobody else knows it
  *                      before the run's first answer, so it is created when the run is marked busy
+ * @param body          the request as it came: what a run's record keeps, so that any process can execute it
  */
 public record RunRequest(Entrypoint<Object, Object> graph, String graphId, @Nullable Object input,
                          @Nullable Command command, StreamOptions options, boolean wantsValues,
                          @Nullable Object context, Map<String, Object> metadata,
                          @Nullable Durability durability, @Nullable String checkpointId,
                          Duration delay, boolean deleteThread, String multitaskStrategy, boolean createThread,
-                         boolean cancelOnDisconnect, boolean freshThread) {
+                         boolean cancelOnDisconnect, boolean freshThread, JsonNode body) {
+
+  /**
+   * The request that continues this run from its own latest checkpoint (another process took it over): the thread's
+   * pending run goes on with its committed tasks replayed ({@code Command.proceed()}), not the input again.
+   */
+  public RunRequest resuming() {
+    return new RunRequest(graph, graphId, null, Command.proceed(), options, wantsValues, context, metadata,
+        durability, null, Duration.ZERO, deleteThread, multitaskStrategy, createThread, cancelOnDisconnect,
+        freshThread, body);
+  }
 }

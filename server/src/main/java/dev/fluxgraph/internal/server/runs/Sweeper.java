@@ -1,5 +1,6 @@
 package dev.fluxgraph.internal.server.runs;
 
+import dev.fluxgraph.internal.server.storage.PostgresEventStore;
 import dev.fluxgraph.internal.server.storage.PostgresWorkerStore;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
@@ -12,13 +13,13 @@ import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * Ends the runs of server processes that stopped (their worker's lease expired, or their owner is unknown), every
+ * Takes back the runs of server processes that stopped (their worker's lease expired, or their owner is unknown) and
+ * puts them back in the queue, where a live process claims them and resumes them from their checkpoints (after
+ * {@code maxAttempts} executions a run ends {@code error} instead: see {@code PostgresWorkerStore}), every
  * {@code period} give or take a quarter (jittered, so that the processes of one database do not sweep in step), on its
  * own scheduler; every process runs one, and the first pass runs at start, before the port is bound. Worker rows whose
- * lease expired more than {@code keepExpired} ago are deleted.
- *
- * <p>The next step (resuming orphaned runs from their checkpoint) replaces "end as error" in
- * {@code PostgresWorkerStore.SWEEP} by a re-queue (owner null, attempt + 1, status pending) and adds the claim.
+ * lease expired more than {@code keepExpired} ago are deleted, and so are the kept events of runs that ended more than
+ * {@code eventsRetention} ago.
  */
 public final class Sweeper {
 
@@ -28,6 +29,9 @@ public final class Sweeper {
   private final Duration period;
   private final Duration grace;
   private final Duration keepExpired;
+  private final int maxAttempts;
+  private final @Nullable PostgresEventStore events;
+  private final Duration eventsRetention;
   private final Scheduler scheduler = Schedulers.newSingle("fluxgraph-sweeper", true);
   private @Nullable Disposable sweeps;
 
@@ -36,19 +40,46 @@ public final class Sweeper {
    *              lease TTL)
    */
   public Sweeper(PostgresWorkerStore store, Duration period, Duration grace, Duration keepExpired) {
+    this(store, period, grace, keepExpired, DEFAULT_MAX_ATTEMPTS, null, Duration.ofHours(1));
+  }
+
+  /**
+   * @param maxAttempts     how many executions a run gets before a lost one ends {@code error}
+   * @param events          the runs' kept events, deleted {@code eventsRetention} after their run ended; or null
+   */
+  public Sweeper(PostgresWorkerStore store, Duration period, Duration grace, Duration keepExpired, int maxAttempts,
+                 @Nullable PostgresEventStore events, Duration eventsRetention) {
     this.store = store;
     this.period = period;
     this.grace = grace;
     this.keepExpired = keepExpired;
+    this.maxAttempts = maxAttempts;
+    this.events = events;
+    this.eventsRetention = eventsRetention;
   }
 
-  /** One pass: ends the runs of stopped processes and repairs their threads; emits what it did. */
+  /** The default of max attempts: a run that kills its process three times is not tried a fourth. */
+  public static final int DEFAULT_MAX_ATTEMPTS = 3;
+  /** The backoff of a re-queued run per earlier attempt beyond the first (the first take-over is immediate). */
+  static final Duration BACKOFF = Duration.ofSeconds(1);
+
+  /**
+   * One pass: re-queues (or, out of attempts, ends) the runs of stopped processes and repairs their threads, then
+   * forgets expired workers and events; emits what it did.
+   */
   public Mono<PostgresWorkerStore.Swept> sweep() {
-    return store.sweep(grace).flatMap(swept -> store.deleteExpired(keepExpired).thenReturn(swept))
+    PostgresEventStore kept = events;
+    return store.sweep(grace, maxAttempts, BACKOFF)
+        .flatMap(swept -> store.deleteExpired(keepExpired).thenReturn(swept))
+        .flatMap(swept -> kept == null ? Mono.just(swept) : kept.deleteExpired(eventsRetention).thenReturn(swept))
         .doOnNext(swept -> {
-          if (swept.runs() > 0) {
-            LOG.info("ended {} run(s) of stopped server processes as error ({} thread(s) repaired)", swept.runs(),
-                swept.threads());
+          if (swept.requeued() > 0) {
+            LOG.info("took over {} run(s) of stopped server processes: queued again, to resume from their checkpoints",
+                swept.requeued());
+          }
+          if (swept.ended() > 0) {
+            LOG.warn("ended {} run(s) of stopped server processes as error: out of attempts ({} thread(s) repaired)",
+                swept.ended(), swept.threads());
           }
         });
   }

@@ -162,8 +162,8 @@ public final class PostgresEventStore {
   }
 
   private Mono<Void> insertStatement(List<Append> rows) {
-    StringBuilder sql = new StringBuilder("INSERT INTO fluxgraph_run_events (run_id, thread_id, seq, name, data)"
-        + " VALUES ");
+    StringBuilder sql = new StringBuilder("WITH kept AS (INSERT INTO fluxgraph_run_events (run_id, thread_id, seq,"
+        + " name, data) VALUES ");
     for (int i = 0; i < rows.size(); i++) {
       int p = i * COLUMNS;
       sql.append(i == 0 ? "(" : ", (");
@@ -173,8 +173,11 @@ public final class PostgresEventStore {
       sql.append(')');
     }
     // duplicates inside one statement are skipped too (DO NOTHING, unlike DO UPDATE, allows them)
-    sql.append(" ON CONFLICT (run_id, seq) DO NOTHING");
-    return Sql.update(factory, sql.toString(), statement -> {
+    // and one signal per run of the statement, for its followers in other processes (delivered on commit)
+    sql.append(" ON CONFLICT (run_id, seq) DO NOTHING RETURNING run_id) SELECT count(*) AS sent FROM (SELECT"
+        + " pg_notify('" + PostgresRunQueue.CHANNEL + "', 'events:' || run_id) FROM (SELECT DISTINCT run_id FROM kept)"
+        + " r) n");
+    return Sql.query(factory, sql.toString(), statement -> {
           for (int i = 0; i < rows.size(); i++) {
             Append row = rows.get(i);
             int p = i * COLUMNS;
@@ -182,11 +185,11 @@ public final class PostgresEventStore {
                 .bind("$" + (p + 3), row.event().seq()).bind("$" + (p + 4), row.event().name())
                 .bind("$" + (p + 5), row.event().data());
           }
-        })
-        .doOnSuccess(count -> rows.forEach(row -> row.sink().success()))
+        }, row -> row.get("sent", Long.class))
+        .then()
+        .doOnSuccess(done -> rows.forEach(row -> row.sink().success()))
         .doOnError(error -> rows.forEach(row -> row.sink().error(error)))
-        .onErrorResume(error -> Mono.empty())
-        .then();
+        .onErrorResume(error -> Mono.empty());
   }
 
   /**

@@ -34,7 +34,7 @@ public final class PostgresRunStore implements RunStore {
       )""", "CREATE INDEX IF NOT EXISTS fluxgraph_runs_by_thread ON fluxgraph_runs (thread_id, created_at DESC)")));
 
   private static final String COLUMNS = "run_id, thread_id, assistant_id, created_at, updated_at, status,"
-      + " metadata::text AS metadata, multitask_strategy, owner, error";
+      + " metadata::text AS metadata, multitask_strategy, owner, error, attempt";
 
   private final ConnectionFactory factory;
   /** Saves of concurrent runs go out as one multi-row statement (at most two in flight). */
@@ -55,10 +55,14 @@ public final class PostgresRunStore implements RunStore {
     }
   }
 
-  /** Creates the runs' table, and the workers' one that every owner write checks (see {@link PostgresWorkerStore}). */
+  /**
+   * Creates the runs' table, the workers' one that every owner write checks (see {@link PostgresWorkerStore}), the
+   * queue's columns ({@link PostgresRunQueue}) and the runs' events ({@link PostgresEventStore}).
+   */
   public Mono<Void> setup() {
-    return Schema.migrate(factory, Stream.concat(MIGRATIONS.stream(),
-        PostgresWorkerStore.MIGRATIONS.stream()).toList());
+    return Schema.migrate(factory, Stream.of(MIGRATIONS, PostgresWorkerStore.MIGRATIONS, PostgresRunQueue.MIGRATIONS,
+        PostgresEventStore.MIGRATIONS)
+        .flatMap(List::stream).toList());
   }
 
   @Override
@@ -67,8 +71,11 @@ public final class PostgresRunStore implements RunStore {
   }
 
   /**
-   * One upsert for the batch. A run appears once per statement (PostgreSQL refuses to update a row twice in one):
-   * the newest of its records is written, which is what the update's guard would keep anyway.
+   * One update for the batch, a compare-and-set per run on (run, owner, attempt) under the owner's lease, that never
+   * moves a finished run back nor an {@code updated_at} backwards; a run that ended is announced on
+   * {@value PostgresRunQueue#CHANNEL} ({@code end:<run id>}) in the same statement. A run appears once per statement
+   * (PostgreSQL refuses to update a row twice in one): the newest of its records is written, which is what the guard
+   * would keep anyway. A run that is not recorded (deleted meanwhile) is not written again.
    */
   private Mono<Void> saveBatch(List<Save> batch) {
     Map<String, RunRecord> newest = new LinkedHashMap<>();
@@ -77,40 +84,59 @@ public final class PostgresRunStore implements RunStore {
           || a.updatedAt().isAfter(b.updatedAt()) ? a : b);
     }
     List<RunRecord> rows = List.copyOf(newest.values());
-    StringBuilder sql = new StringBuilder("INSERT INTO fluxgraph_runs AS r (run_id, thread_id, assistant_id,"
-        + " created_at, updated_at, status, metadata, multitask_strategy, owner) VALUES ");
+    StringBuilder sql = new StringBuilder("WITH v (run_id, updated_at, status, owner, attempt) AS (VALUES ");
     for (int i = 0; i < rows.size(); i++) {
-      int p = i * 9;
-      sql.append(i == 0 ? "" : ", ").append("($").append(p + 1).append(", $").append(p + 2).append(", $")
-          .append(p + 3).append(", $").append(p + 4).append(", $").append(p + 5).append(", $").append(p + 6)
-          .append(", $").append(p + 7).append("::jsonb, $").append(p + 8).append(", $").append(p + 9).append(")");
+      int p = i * 5;
+      sql.append(i == 0 ? "" : ", ").append("($").append(p + 1).append("::text, $").append(p + 2)
+          .append("::timestamptz, $").append(p + 3).append("::text, $").append(p + 4).append("::text, $")
+          .append(p + 5).append("::integer)");
     }
-    // the compare-and-set on (run, owner), under the owner's lease: a process that lost the run changes nothing
-    sql.append(" ON CONFLICT (run_id) DO UPDATE SET updated_at = EXCLUDED.updated_at, status = EXCLUDED.status"
-        + " WHERE r.status IN ('pending', 'running') AND r.updated_at <= EXCLUDED.updated_at"
-        + " AND r.owner IS NOT DISTINCT FROM EXCLUDED.owner AND (EXCLUDED.owner IS NULL OR EXISTS (SELECT 1 FROM"
-        + " fluxgraph_workers w WHERE w.worker_id = EXCLUDED.owner AND w.lease_expires_at > now()))");
-    return Sql.update(factory, sql.toString(), statement -> {
+    sql.append("), saved AS (UPDATE fluxgraph_runs r SET updated_at = v.updated_at, status = v.status FROM v"
+        + " WHERE r.run_id = v.run_id AND r.status IN ('pending', 'running') AND r.updated_at <= v.updated_at"
+        + " AND r.owner IS NOT DISTINCT FROM v.owner AND r.attempt = v.attempt AND (v.owner IS NULL OR EXISTS"
+        + " (SELECT 1 FROM fluxgraph_workers w WHERE w.worker_id = v.owner AND w.lease_expires_at > now()))"
+        + " RETURNING r.run_id, r.status)"
+        + " SELECT (SELECT count(*) FROM (SELECT pg_notify('" + PostgresRunQueue.CHANNEL + "', 'end:' || run_id)"
+        + " FROM saved WHERE status NOT IN ('pending', 'running')) n) AS ended");
+    return Sql.query(factory, sql.toString(), statement -> {
           for (int i = 0; i < rows.size(); i++) {
             RunRecord run = rows.get(i);
-            int p = i * 9;
-            statement.bind("$" + (p + 1), run.runId()).bind("$" + (p + 2), run.threadId())
-                .bind("$" + (p + 3), run.assistantId())
-                .bind("$" + (p + 4), OffsetDateTime.ofInstant(run.createdAt(), ZoneOffset.UTC))
-                .bind("$" + (p + 5), OffsetDateTime.ofInstant(run.updatedAt(), ZoneOffset.UTC))
-                .bind("$" + (p + 6), run.status()).bind("$" + (p + 7), StoredMetadata.json(run.metadata()))
-                .bind("$" + (p + 8), run.multitaskStrategy());
+            int p = i * 5;
+            statement.bind("$" + (p + 1), run.runId())
+                .bind("$" + (p + 2), OffsetDateTime.ofInstant(run.updatedAt(), ZoneOffset.UTC))
+                .bind("$" + (p + 3), run.status()).bind("$" + (p + 5), run.attempt());
             if (run.owner() == null) {
-              statement.bindNull("$" + (p + 9), String.class);
+              statement.bindNull("$" + (p + 4), String.class);
             } else {
-              statement.bind("$" + (p + 9), run.owner());
+              statement.bind("$" + (p + 4), run.owner());
             }
           }
-        })
-        .doOnSuccess(count -> batch.forEach(save -> save.sink().success()))
+        }, row -> row.get("ended", Long.class))
+        .then()
+        .doOnSuccess(done -> batch.forEach(save -> save.sink().success()))
         .doOnError(error -> batch.forEach(save -> save.sink().error(error)))
-        .onErrorResume(error -> Mono.empty())
-        .then();
+        .onErrorResume(error -> Mono.empty());
+  }
+
+  /**
+   * Records a run as it is, without the queue's rules (tests, and rows of earlier versions); a run already recorded is
+   * left alone.
+   */
+  public Mono<Void> insert(RunRecord run) {
+    return Sql.update(factory, "INSERT INTO fluxgraph_runs (run_id, thread_id, assistant_id, created_at, updated_at,"
+        + " status, metadata, multitask_strategy, owner, attempt) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9,"
+        + " $10) ON CONFLICT (run_id) DO NOTHING", statement -> {
+          statement.bind("$1", run.runId()).bind("$2", run.threadId()).bind("$3", run.assistantId())
+              .bind("$4", OffsetDateTime.ofInstant(run.createdAt(), ZoneOffset.UTC))
+              .bind("$5", OffsetDateTime.ofInstant(run.updatedAt(), ZoneOffset.UTC))
+              .bind("$6", run.status()).bind("$7", StoredMetadata.json(run.metadata()))
+              .bind("$8", run.multitaskStrategy()).bind("$10", run.attempt());
+          if (run.owner() == null) {
+            statement.bindNull("$9", String.class);
+          } else {
+            statement.bind("$9", run.owner());
+          }
+        }).then();
   }
 
   @Override
@@ -143,13 +169,13 @@ public final class PostgresRunStore implements RunStore {
     return threadDeletes.delete(threadId).then();
   }
 
-  private static RunRecord record(Readable row) {
+  static RunRecord record(Readable row) {
     try {
       return new RunRecord(row.get("run_id", String.class), row.get("thread_id", String.class),
           row.get("assistant_id", String.class), row.get("created_at", OffsetDateTime.class).toInstant(),
           row.get("updated_at", OffsetDateTime.class).toInstant(), row.get("status", String.class),
           StoredMetadata.parse(row.get("metadata", String.class)), row.get("multitask_strategy", String.class),
-          row.get("owner", String.class), row.get("error", String.class));
+          row.get("owner", String.class), row.get("error", String.class), row.get("attempt", Integer.class));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("corrupt metadata of run " + row.get("run_id", String.class), e);
     }

@@ -229,7 +229,10 @@ public final class PostgresThreadStore implements ThreadStore {
   /** One UPDATE for the round; a thread that does not exist is left out (its update emits nothing). */
   private Mono<Void> updateRound(List<Update> round) {
     StringBuilder sql = new StringBuilder("UPDATE fluxgraph_threads AS t SET updated_at = v.at,"
-        + " metadata = t.metadata || v.metadata, status = v.status, graph_id = coalesce(v.graph_id, t.graph_id)"
+        + " metadata = t.metadata || v.metadata, graph_id = coalesce(v.graph_id, t.graph_id),"
+        // a run that ends leaves its thread busy while runs are queued behind it (see PostgresRunQueue)
+        + " status = CASE WHEN v.status <> 'busy' AND EXISTS (SELECT 1 FROM fluxgraph_runs q WHERE q.thread_id ="
+        + " t.thread_id AND q.status = 'pending' AND q.cancel_action IS NULL) THEN 'busy' ELSE v.status END"
         + " FROM (VALUES ");
     for (int i = 0; i < round.size(); i++) {
       int p = i * 5;

@@ -9,7 +9,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * The server processes sharing one database ({@code fluxgraph_workers}): one row per process start, its lease renewed
- * by heartbeats, and the sweep that ends the runs of processes whose lease expired. Every time is the database's
+ * by heartbeats, and the sweep that takes back the runs of processes whose lease expired. Every time is the database's
  * {@code now()}, so the processes' clocks never need to agree.
  */
 public final class PostgresWorkerStore {
@@ -32,50 +32,66 @@ public final class PostgresWorkerStore {
           + " WHERE status IN ('pending', 'running')")));
 
   /**
-   * Ends the unfinished runs whose owner's lease expired, or whose owner is not registered (a row of an older version,
-   * a worker whose row was deleted), as {@code error} with the reason, then repairs their threads: a thread left
-   * {@code busy} becomes {@code error} unless another unfinished run of a live worker is on it. A thread {@code busy}
-   * for longer than the grace period ($1, the lease TTL) without an unfinished run of a live worker (left by a
-   * version without workers, or a run whose record was never saved) is repaired too; the grace period covers the
-   * moment between a run's thread turning busy and its record being saved. Rows locked by another
-   * sweeper are skipped ({@code SKIP LOCKED}), and the update re-checks status and owner, so two sweepers never both
-   * end a run. The runs' rows are the ones the next step re-queues instead of ending (see docs/design.md).
+   * Takes back the running runs whose owner's lease expired, or whose owner is not registered (a row of an older
+   * version, a worker whose row was deleted), and the queued runs of an older version (no request recorded): each
+   * goes back to the queue ({@code pending}, no owner, attempt + 1,
+   * claimable after a backoff of $3 ms per earlier attempt beyond the first), to be resumed from its checkpoint by
+   * whichever process claims it; a run that already had $2 attempts (max_attempts), or whose request was not
+   * recorded (an older version), ends {@code error} with the reason instead, and its thread is repaired: left
+   * {@code busy}, it becomes {@code error} unless another unfinished run is on it. A thread {@code busy} for longer
+   * than the grace period ($1, the lease TTL) without a queued run or a running run of a live worker (left by an
+   * older version, or by a run that ended without writing its thread) is repaired too. Rows locked by another
+   * sweeper are skipped ({@code SKIP LOCKED}) and the update re-checks status, owner and attempt, so two sweepers
+   * never both take a run. Re-queued runs are announced on the run queue's channel.
    */
   private static final String SWEEP = """
       WITH lost AS (
-        SELECT r.run_id, r.owner, w.lease_expires_at
+        SELECT r.run_id, r.owner, r.attempt, w.lease_expires_at, r.request IS NULL AS unrecorded
           FROM fluxgraph_runs r LEFT JOIN fluxgraph_workers w ON w.worker_id = r.owner
-         WHERE r.status IN ('pending', 'running') AND (w.worker_id IS NULL OR w.lease_expires_at <= now())
+         WHERE (r.status = 'running' AND (w.worker_id IS NULL OR w.lease_expires_at <= now())
+                OR r.status = 'pending' AND r.request IS NULL)
            FOR UPDATE OF r SKIP LOCKED
       ), swept AS (
-        UPDATE fluxgraph_runs r SET status = 'error', updated_at = now(),
-               error = 'the server process running it stopped (' || CASE
-                 WHEN lost.owner IS NULL THEN 'owner unknown: recorded before workers existed)'
-                 WHEN lost.lease_expires_at IS NULL THEN 'worker ' || lost.owner || ', no longer registered)'
+        UPDATE fluxgraph_runs r SET
+               status = CASE WHEN lost.attempt >= $2 OR lost.unrecorded THEN 'error' ELSE 'pending' END,
+               owner = CASE WHEN lost.attempt >= $2 OR lost.unrecorded THEN r.owner END,
+               attempt = CASE WHEN lost.attempt >= $2 OR lost.unrecorded THEN r.attempt ELSE r.attempt + 1 END,
+               available_at = now() + (r.attempt - 1) * $3 * interval '1 millisecond',
+               updated_at = now(),
+               error = CASE WHEN lost.attempt >= $2 OR lost.unrecorded THEN
+                 CASE WHEN lost.unrecorded THEN 'the server process running it stopped, and its request was not'
+                        || ' recorded (a run of an earlier version), so it cannot be resumed'
+                      ELSE 'gave up after ' || lost.attempt || ' attempt(s) (max_attempts ' || $2 || '): the server'
+                        || ' process running it stopped each time' END
+                 || ' (' || CASE
+                 WHEN lost.owner IS NULL THEN 'owner unknown'
+                 WHEN lost.lease_expires_at IS NULL THEN 'worker ' || lost.owner || ', no longer registered'
                  ELSE 'worker ' || lost.owner || ', lease expired at ' || to_char(lost.lease_expires_at
-                   AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || ')' END
+                   AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END || ')' END
           FROM lost
          WHERE r.run_id = lost.run_id AND r.status IN ('pending', 'running')
-           AND r.owner IS NOT DISTINCT FROM lost.owner
-        RETURNING r.run_id, r.thread_id
+           AND r.owner IS NOT DISTINCT FROM lost.owner AND r.attempt = lost.attempt
+        RETURNING r.run_id, r.thread_id, r.status
       ), repaired AS (
         UPDATE fluxgraph_threads t SET status = 'error', updated_at = now()
-         WHERE t.thread_id IN (SELECT thread_id FROM swept) AND t.status = 'busy'
-           AND NOT EXISTS (SELECT 1 FROM fluxgraph_runs o JOIN fluxgraph_workers w ON w.worker_id = o.owner
-                            WHERE o.thread_id = t.thread_id AND o.status IN ('pending', 'running')
-                              AND o.run_id NOT IN (SELECT run_id FROM swept) AND w.lease_expires_at > now())
+         WHERE t.thread_id IN (SELECT thread_id FROM swept WHERE status = 'error') AND t.status = 'busy'
+           AND NOT EXISTS (SELECT 1 FROM fluxgraph_runs o WHERE o.thread_id = t.thread_id
+                            AND o.status IN ('pending', 'running') AND o.run_id NOT IN (SELECT run_id FROM swept))
         RETURNING t.thread_id
       ), stale AS (
         UPDATE fluxgraph_threads t SET status = 'error', updated_at = now()
          WHERE t.status = 'busy' AND t.updated_at < now() - $1 * interval '1 millisecond'
            AND t.thread_id NOT IN (SELECT thread_id FROM swept)
-           AND NOT EXISTS (SELECT 1 FROM fluxgraph_runs o JOIN fluxgraph_workers w ON w.worker_id = o.owner
-                            WHERE o.thread_id = t.thread_id AND o.status IN ('pending', 'running')
-                              AND w.lease_expires_at > now())
+           AND NOT EXISTS (SELECT 1 FROM fluxgraph_runs o LEFT JOIN fluxgraph_workers w ON w.worker_id = o.owner
+                            WHERE o.thread_id = t.thread_id AND (o.status = 'pending' AND o.owner IS NULL
+                              OR o.status = 'running' AND w.lease_expires_at > now()))
         RETURNING t.thread_id
       )
-      SELECT (SELECT count(*) FROM swept) AS runs,
-             (SELECT count(*) FROM repaired) + (SELECT count(*) FROM stale) AS threads""";
+      SELECT (SELECT count(*) FROM swept WHERE status = 'pending') AS requeued,
+             (SELECT count(*) FROM swept WHERE status = 'error') AS ended,
+             (SELECT count(*) FROM repaired) + (SELECT count(*) FROM stale) AS threads,
+             (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', 'queued')
+               WHERE EXISTS (SELECT 1 FROM swept WHERE status = 'pending')) q) AS announced""";
 
   private final ConnectionFactory factory;
 
@@ -106,13 +122,20 @@ public final class PostgresWorkerStore {
         statement -> statement.bind("$1", workerId)).then();
   }
 
-  /** What one sweep did. */
-  public record Swept(long runs, long threads) {
+  /** What one sweep did: runs re-queued, runs ended (out of attempts), threads repaired. */
+  public record Swept(long requeued, long ended, long threads) {
   }
 
-  /** One sweep (see {@link #SWEEP}); threads busy without a live run for longer than {@code grace} are repaired. */
-  public Mono<Swept> sweep(Duration grace) {
-    return Sql.query(factory, SWEEP, statement -> statement.bind("$1", grace.toMillis()), row -> new Swept(row.get("runs", Long.class), row.get("threads", Long.class))).next();
+  /**
+   * One sweep (see {@link #SWEEP}): runs of lost workers re-queued with a backoff of {@code backoff} per earlier
+   * attempt, or ended after {@code maxAttempts}; threads busy without a live run for longer than {@code grace}
+   * repaired.
+   */
+  public Mono<Swept> sweep(Duration grace, int maxAttempts, Duration backoff) {
+    return Sql.query(factory, SWEEP, statement -> statement.bind("$1", grace.toMillis()).bind("$2", maxAttempts)
+            .bind("$3", backoff.toMillis()),
+        row -> new Swept(row.get("requeued", Long.class), row.get("ended", Long.class), row.get("threads", Long.class)))
+        .next();
   }
 
   /**

@@ -15,17 +15,18 @@ import reactor.core.publisher.Mono;
 public interface RunStore {
 
   /**
-   * A run as the API reports it, and the worker that owns it ({@code null} in memory, and for rows written before
-   * workers existed): in PostgreSQL only its owner changes it, and only while the owner's lease holds. {@code error}
-   * is why a sweeper ended it (its owner stopped), else null; the store writes it only in the sweep.
+   * A run as the API reports it, and the worker that owns it ({@code null} in memory, for a queued run, and for rows
+   * written before workers existed): in PostgreSQL only its owner changes it, and only while the owner's lease holds.
+   * {@code error} is why a sweeper ended it (its owner stopped too often), else null; the store writes it only in the
+   * sweep. {@code attempt} counts its executions: 1, then one more each time another process took it over.
    */
   record RunRecord(String runId, String threadId, String assistantId, Instant createdAt, Instant updatedAt,
                    String status, Map<String, Object> metadata, String multitaskStrategy, @Nullable String owner,
-                   @Nullable String error) {
+                   @Nullable String error, int attempt) {
 
     public RunRecord(String runId, String threadId, String assistantId, Instant createdAt, Instant updatedAt,
                      String status, Map<String, Object> metadata, String multitaskStrategy, @Nullable String owner) {
-      this(runId, threadId, assistantId, createdAt, updatedAt, status, metadata, multitaskStrategy, owner, null);
+      this(runId, threadId, assistantId, createdAt, updatedAt, status, metadata, multitaskStrategy, owner, null, 1);
     }
 
     public boolean finished() {
@@ -35,9 +36,10 @@ public interface RunStore {
 
   /**
    * Inserts or updates the record. Never moves a finished run back to unfinished, nor replaces a newer
-   * {@code updatedAt} with an older one, so saves may be sent without waiting for each other. In PostgreSQL an update
-   * is a compare-and-set on (run, owner) that also requires the owner's lease to hold: a process that lost the run
-   * (its lease expired, a sweeper ended the run) changes nothing.
+   * {@code updatedAt} with an older one, so saves may be sent without waiting for each other. In PostgreSQL a save only
+   * updates a recorded run (runs are recorded by {@code PostgresRunQueue#enqueue}), as a compare-and-set on (run,
+   * owner, attempt) that also requires the owner's lease to hold: a process that lost the run (its lease expired, a
+   * sweeper re-queued it) changes nothing.
    */
   Mono<Void> save(RunRecord run);
 

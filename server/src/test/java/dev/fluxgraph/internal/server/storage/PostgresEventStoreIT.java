@@ -411,7 +411,7 @@ class PostgresEventStoreIT {
 
   private static String run(String thread, Instant updated, String status) {
     String id = UUID.randomUUID().toString();
-    runs.save(new RunStore.RunRecord(id, thread, "graph", updated, updated, status, Map.of(), "reject", null))
+    runs.insert(new RunStore.RunRecord(id, thread, "graph", updated, updated, status, Map.of(), "reject", null))
         .block(WAIT);
     assertEquals(status, sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + id + "'"));
     return id;

@@ -58,7 +58,7 @@ class PostgresWorkerStoreIT {
     String thread = thread("busy");
     String run = UUID.randomUUID().toString();
     Instant created = Instant.now();
-    runs.save(record(run, thread, created, created, "running", owner)).block(WAIT);
+    runs.insert(record(run, thread, created, created, "running", owner)).block(WAIT);
     assertEquals(owner, sql("SELECT owner FROM fluxgraph_runs WHERE run_id = '" + run + "'"));
     assertEquals("1", sql("SELECT attempt FROM fluxgraph_runs WHERE run_id = '" + run + "'"));
 
@@ -66,6 +66,9 @@ class PostgresWorkerStoreIT {
     assertEquals("running", status(run), "another worker changes nothing");
     runs.save(record(run, thread, created, created.plusMillis(2), "success", null)).block(WAIT);
     assertEquals("running", status(run), "a write without owner changes nothing");
+    runs.save(new RunStore.RunRecord(run, thread, "graph", created, created.plusMillis(2), "success", Map.of(),
+        "reject", owner, null, 2)).block(WAIT);
+    assertEquals("running", status(run), "a write of another attempt changes nothing");
 
     expire(owner);
     runs.save(record(run, thread, created, created.plusMillis(3), "success", owner)).block(WAIT);
@@ -74,51 +77,85 @@ class PostgresWorkerStoreIT {
 
     String live = worker(TTL);
     String second = UUID.randomUUID().toString();
-    runs.save(record(second, thread, created, created, "running", live)).block(WAIT);
-    runs.save(record(second, thread, created, created.plusMillis(1), "success", live)).block(WAIT);
+    String otherThread = thread("busy");
+    runs.insert(record(second, otherThread, created, created, "running", live)).block(WAIT);
+    runs.save(record(second, otherThread, created, created.plusMillis(1), "success", live)).block(WAIT);
     assertEquals("success", status(second), "the owner with a live lease changes its run");
     assertTrue(workers.renew(live, TTL).block(WAIT));
+    String unknown = UUID.randomUUID().toString();
+    runs.save(record(unknown, otherThread, created, created, "running", live)).block(WAIT);
+    assertEquals(null, status(unknown), "a save never records a run");
   }
 
   @Test
-  void theSweepEndsTheRunsOfExpiredAndUnknownOwnersOnceAndRepairsTheirThreads() {
+  void theSweepRequeuesTheRunsOfLostOwnersOnceAndEndsThoseItCannotResume() {
     String live = worker(TTL);
     String dead = worker(TTL);
     Instant now = Instant.now();
     String lonely = thread("busy"); // only the dead worker's run is on it
-    String shared = thread("busy"); // the dead worker's run ended, a live one's runs
-    String lost = run(lonely, now, "running", dead);
-    String queued = run(lonely, now, "pending", dead);
-    String lostToo = run(shared, now, "running", dead);
-    String alive = run(shared, now, "running", live);
-    String legacy = run(thread("busy"), now, "running", null);
-    String unknown = run(thread("idle"), now, "running", "nobody-" + UUID.randomUUID());
+    String lost = resumable(run(lonely, now, "running", dead));
+    String queuedBehind = thread("busy");
+    String lostToo = resumable(run(queuedBehind, now, "running", dead));
+    String waiting = resumable(run(queuedBehind, now.plusMillis(1), "pending", null));
+    String alive = resumable(run(thread("busy"), now, "running", live));
+    String legacyThread = thread("busy");
+    String legacy = run(legacyThread, now, "running", null); // no request recorded: cannot be resumed
+    String tiredThread = thread("busy");
+    String tired = resumable(run(tiredThread, now, "running", dead));
+    sql("UPDATE fluxgraph_runs SET attempt = 3 WHERE run_id = '" + tired + "' RETURNING run_id");
+    String unknown = resumable(run(thread("busy"), now, "running", "nobody-" + UUID.randomUUID()));
     String finished = run(thread("idle"), now, "success", dead);
     expire(dead);
     long expected = Long.parseLong(sql("SELECT count(*) FROM fluxgraph_runs r LEFT JOIN fluxgraph_workers w"
-        + " ON w.worker_id = r.owner WHERE r.status IN ('pending', 'running')"
+        + " ON w.worker_id = r.owner WHERE r.status = 'running'"
         + " AND (w.worker_id IS NULL OR w.lease_expires_at <= now())")); // with other tests' runs of dead owners
 
-    PostgresWorkerStore.Swept[] both = Mono.zip(workers.sweep(TTL), workers.sweep(TTL), (a, b) ->
+    PostgresWorkerStore.Swept[] both = Mono.zip(sweep(), sweep(), (a, b) ->
         new PostgresWorkerStore.Swept[] {a, b}).block(WAIT);
-    PostgresWorkerStore.Swept again = workers.sweep(TTL).block(WAIT);
+    PostgresWorkerStore.Swept again = sweep().block(WAIT);
 
     assertTrue(expected >= 5, "" + expected);
-    assertEquals(expected, both[0].runs() + both[1].runs(), "each run is ended by one sweep");
-    assertEquals(0, again.runs());
-    for (String ended : new String[] {lost, queued, lostToo, legacy, unknown}) {
-      assertEquals("error", status(ended), ended);
+    assertEquals(expected, both[0].requeued() + both[1].requeued() + both[0].ended() + both[1].ended(),
+        "each run is taken by one sweep");
+    assertEquals(0, again.requeued() + again.ended());
+    for (String requeued : new String[] {lost, lostToo, unknown}) {
+      assertEquals("pending", status(requeued), requeued);
+      assertEquals(null, sql("SELECT owner FROM fluxgraph_runs WHERE run_id = '" + requeued + "'"));
+      assertEquals("2", sql("SELECT attempt FROM fluxgraph_runs WHERE run_id = '" + requeued + "'"));
+      assertEquals("t", sql("SELECT available_at <= now() FROM fluxgraph_runs WHERE run_id = '" + requeued + "'"),
+          "the first take-over is not delayed");
     }
-    String expiredAt = sql("SELECT to_char(lease_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-        + " FROM fluxgraph_workers WHERE worker_id = '" + dead + "'");
-    assertEquals("the server process running it stopped (worker " + dead + ", lease expired at " + expiredAt + ")",
-        sql("SELECT error FROM fluxgraph_runs WHERE run_id = '" + lost + "'"));
-    assertTrue(sql("SELECT error FROM fluxgraph_runs WHERE run_id = '" + unknown + "'").endsWith(
-        ", no longer registered)"));
+    assertEquals("pending", status(waiting), "a queued run stays queued");
     assertEquals("running", status(alive), "the run of a live worker is left alone");
     assertEquals("success", status(finished));
-    assertEquals("error", threadStatus(lonely));
-    assertEquals("busy", threadStatus(shared), "another run of a live worker is on it");
+    assertEquals("busy", threadStatus(lonely), "its run is queued again");
+    assertEquals("error", status(legacy));
+    assertTrue(sql("SELECT error FROM fluxgraph_runs WHERE run_id = '" + legacy + "'").contains(
+        "its request was not recorded"));
+    assertEquals("error", threadStatus(legacyThread));
+    String expiredAt = sql("SELECT to_char(lease_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+        + " FROM fluxgraph_workers WHERE worker_id = '" + dead + "'");
+    assertEquals("gave up after 3 attempt(s) (max_attempts 3): the server process running it stopped each time"
+        + " (worker " + dead + ", lease expired at " + expiredAt + ")",
+        sql("SELECT error FROM fluxgraph_runs WHERE run_id = '" + tired + "'"));
+    assertEquals("error", threadStatus(tiredThread));
+
+    // a second take-over of the same run waits a backoff
+    sql("UPDATE fluxgraph_runs SET status = 'running', owner = '" + dead + "' WHERE run_id = '" + lost
+        + "' RETURNING run_id");
+    sweep().block(WAIT);
+    assertEquals("3", sql("SELECT attempt FROM fluxgraph_runs WHERE run_id = '" + lost + "'"));
+    assertEquals("t", sql("SELECT available_at > now() FROM fluxgraph_runs WHERE run_id = '" + lost + "'"));
+  }
+
+  private static Mono<PostgresWorkerStore.Swept> sweep() {
+    return workers.sweep(TTL, 3, Duration.ofSeconds(1));
+  }
+
+  /** Records a request for the run, so that the sweep may queue it again. */
+  private static String resumable(String run) {
+    sql("UPDATE fluxgraph_runs SET request = '{}'::jsonb WHERE run_id = '" + run + "' RETURNING run_id");
+    return run;
   }
 
   @Test
@@ -132,7 +169,7 @@ class PostgresWorkerStoreIT {
     run(running, Instant.now(), "running", live);
     sql("UPDATE fluxgraph_threads SET updated_at = now() - interval '1 minute' WHERE thread_id = '" + running + "'"
         + " RETURNING thread_id");
-    workers.sweep(TTL).block(WAIT);
+    sweep().block(WAIT);
     assertEquals("busy", threadStatus(fresh), "its run's record may not be saved yet");
     assertEquals("error", threadStatus(old));
     assertEquals("busy", threadStatus(running), "a long run of a live worker");
@@ -173,7 +210,7 @@ class PostgresWorkerStoreIT {
 
   private static String run(String thread, Instant at, String status, @Nullable String owner) {
     String id = UUID.randomUUID().toString();
-    runs.save(record(id, thread, at, at, status, owner)).block(WAIT);
+    runs.insert(record(id, thread, at, at, status, owner)).block(WAIT);
     return id;
   }
 

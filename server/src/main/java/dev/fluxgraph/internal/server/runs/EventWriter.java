@@ -1,0 +1,103 @@
+package dev.fluxgraph.internal.server.runs;
+
+import dev.fluxgraph.internal.server.storage.PostgresEventStore;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+
+/**
+ * Writes one run's events to PostgreSQL without delaying the run, for joiners in other processes and after a restart:
+ * the events published while a write is in flight go out together as the next round, so a run's events are committed
+ * in order, and the rounds of all runs share the store's group commits. {@link #flushed} tells when the events
+ * published so far are committed: the run's final status is saved only after its events.
+ */
+final class EventWriter {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EventWriter.class);
+
+  private final PostgresEventStore store;
+  private final String runId;
+  private final String threadId;
+  private List<PostgresEventStore.StoredEvent> queued = new ArrayList<>(); // guarded by this
+  private boolean writing; // guarded by this
+  private long lastQueued = -1; // guarded by this
+  private long lastWritten = -1; // guarded by this
+  private final List<Waiter> waiters = new ArrayList<>(); // guarded by this
+
+  private record Waiter(long seq, MonoSink<Void> sink) {
+  }
+
+  EventWriter(PostgresEventStore store, String runId, String threadId) {
+    this.store = store;
+    this.runId = runId;
+    this.threadId = threadId;
+  }
+
+  /** Queues the event; sends it now when no round is in flight. */
+  void write(long seq, String name, String json) {
+    List<PostgresEventStore.StoredEvent> round;
+    synchronized (this) {
+      queued.add(new PostgresEventStore.StoredEvent(seq, name, json));
+      lastQueued = Math.max(lastQueued, seq);
+      if (writing) {
+        return;
+      }
+      writing = true;
+      round = queued;
+      queued = new ArrayList<>();
+    }
+    send(round);
+  }
+
+  private void send(List<PostgresEventStore.StoredEvent> round) {
+    long last = round.get(round.size() - 1).seq();
+    Flux.fromIterable(round).flatMap(event -> store.append(runId, threadId, event), round.size())
+        .then()
+        .onErrorResume(error -> {
+          // the run goes on; joiners elsewhere miss these events (they still see the run's end)
+          LOG.warn("could not keep {} event(s) of run {} for joiners in other processes: {}", round.size(), runId,
+              error.toString());
+          return Mono.empty();
+        })
+        .subscribe(null, null, () -> written(last));
+  }
+
+  private void written(long last) {
+    List<PostgresEventStore.StoredEvent> next = null;
+    List<Waiter> done = new ArrayList<>();
+    synchronized (this) {
+      lastWritten = Math.max(lastWritten, last);
+      waiters.removeIf(waiter -> waiter.seq() <= lastWritten && done.add(waiter));
+      if (queued.isEmpty()) {
+        writing = false;
+      } else {
+        next = queued;
+        queued = new ArrayList<>();
+      }
+    }
+    done.forEach(waiter -> waiter.sink().success());
+    if (next != null) {
+      send(next);
+    }
+  }
+
+  /** Completes once every event queued before this call is committed (or given up on after an error). Cold. */
+  Mono<Void> flushed() {
+    return Mono.create(sink -> {
+      boolean now;
+      synchronized (this) {
+        now = lastQueued <= lastWritten;
+        if (!now) {
+          waiters.add(new Waiter(lastQueued, sink));
+        }
+      }
+      if (now) {
+        sink.success();
+      }
+    });
+  }
+}

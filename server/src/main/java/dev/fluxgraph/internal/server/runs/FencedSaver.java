@@ -1,0 +1,78 @@
+package dev.fluxgraph.internal.server.runs;
+
+import dev.fluxgraph.checkpoint.Checkpoint;
+import dev.fluxgraph.checkpoint.CheckpointSaver;
+import dev.fluxgraph.checkpoint.CheckpointTuple;
+import dev.fluxgraph.checkpoint.PendingWrite;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The checkpointer the server gives its graphs when several processes share the database: a checkpoint of a server
+ * run ({@code run_id} in its metadata) is written only while this process may still write that run (its worker's
+ * lease holds, by this process's monotonic clock: see {@link Worker}). A process stopped past its lease (a zombie)
+ * that goes on with a run another process took over therefore saves no new checkpoint for it: its final checkpoint
+ * never becomes the thread's latest. What is left is a write already sent when the process was stopped; see
+ * docs/design.md for why that one cannot overtake the taker's checkpoints. Everything else is the delegate's.
+ */
+public final class FencedSaver implements CheckpointSaver {
+
+  private final CheckpointSaver delegate;
+  private volatile Predicate<String> mayWrite = runId -> true;
+
+  public FencedSaver(CheckpointSaver delegate) {
+    this.delegate = Objects.requireNonNull(delegate);
+  }
+
+  /** The saver it fences. */
+  public CheckpointSaver delegate() {
+    return delegate;
+  }
+
+  /** Whether a checkpoint of the run with that id may be written (false: this process lost the run). */
+  public void guard(Predicate<String> mayWriteRun) {
+    this.mayWrite = Objects.requireNonNull(mayWriteRun);
+  }
+
+  @Override
+  public Mono<Void> put(Checkpoint checkpoint) {
+    return Mono.defer(() -> {
+      Object runId = checkpoint.metadata().get(RunLifecycle.RUN_ID);
+      if (runId instanceof String id && !mayWrite.test(id)) {
+        return Mono.error(new IllegalStateException("checkpoint " + checkpoint.id() + " of run " + id
+            + " is not saved: this server process lost the run (its worker's lease ran out) and another one has"
+            + " taken it over"));
+      }
+      return delegate.put(checkpoint);
+    });
+  }
+
+  @Override
+  public Mono<CheckpointTuple> get(String threadId, String namespace, @Nullable String checkpointId) {
+    return delegate.get(threadId, namespace, checkpointId);
+  }
+
+  @Override
+  public Flux<CheckpointTuple> list(String threadId, String namespace, @Nullable String before, int limit) {
+    return delegate.list(threadId, namespace, before, limit);
+  }
+
+  @Override
+  public Mono<Void> putWrites(String threadId, String namespace, String checkpointId, List<PendingWrite> writes) {
+    return delegate.putWrites(threadId, namespace, checkpointId, writes);
+  }
+
+  @Override
+  public Mono<Void> deleteThread(String threadId) {
+    return delegate.deleteThread(threadId);
+  }
+
+  @Override
+  public Mono<Void> deleteAfter(String threadId, String namespace, String checkpointId) {
+    return delegate.deleteAfter(threadId, namespace, checkpointId);
+  }
+}

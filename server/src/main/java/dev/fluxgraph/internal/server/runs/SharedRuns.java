@@ -1,0 +1,225 @@
+package dev.fluxgraph.internal.server.runs;
+
+import dev.fluxgraph.internal.server.sse.Sse;
+import dev.fluxgraph.internal.server.storage.PgListener;
+import dev.fluxgraph.internal.server.storage.PostgresEventStore;
+import dev.fluxgraph.internal.server.storage.PostgresRunQueue;
+import dev.fluxgraph.internal.server.storage.RunStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The runs of every server process of one PostgreSQL database, seen from this one: the run queue
+ * ({@link PostgresRunQueue}), the runs' kept events ({@link PostgresEventStore}), this process's worker and the
+ * signals ({@link PgListener}: {@code queued}, {@code cancel:<run>}, {@code end:<run>}, {@code events:<run>}).
+ * It claims queued runs when told some are there, at every tick (the signals' backstop: a notification sent while
+ * the listener reconnects is lost) and after a reconnect, and hands each claimed run to {@code execute}; it applies
+ * the cancel flags of this worker's runs as they are signalled and at every tick; and it follows, for joiners here,
+ * runs that execute elsewhere. While draining (a clean stop) it claims nothing.
+ */
+public final class SharedRuns {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SharedRuns.class);
+  /** How often a joiner re-reads a run executing elsewhere when no signal came (the signals' backstop). */
+  static final Duration FOLLOW_POLL = Duration.ofMillis(500);
+
+  final PostgresRunQueue queue;
+  final PostgresEventStore events;
+  final RunStore store;
+  private final PgListener listener;
+  private final Worker worker;
+  private final Duration tick;
+  private final Scheduler scheduler = Schedulers.newSingle("fluxgraph-run-queue", true);
+  private final Disposable.Composite running = Disposables.composite();
+  private final AtomicBoolean claiming = new AtomicBoolean();
+  private final AtomicBoolean claimAgain = new AtomicBoolean();
+  private volatile boolean draining;
+  private volatile Consumer<PostgresRunQueue.Claimed> execute = claimed -> {
+  };
+  private volatile CancelAction cancel = (runId, action) -> {
+  };
+
+  /** Applies the cancel flag ({@code interrupt} or {@code rollback}) of a run of this process. */
+  interface CancelAction {
+    void apply(String runId, String action);
+  }
+
+  public SharedRuns(PostgresRunQueue queue, PostgresEventStore events, RunStore store, PgListener listener,
+                    Worker worker, Duration tick) {
+    this.queue = queue;
+    this.events = events;
+    this.store = store;
+    this.listener = listener;
+    this.worker = worker;
+    this.tick = tick;
+  }
+
+  void onClaimed(Consumer<PostgresRunQueue.Claimed> action) {
+    this.execute = action;
+  }
+
+  void onCancel(CancelAction action) {
+    this.cancel = action;
+  }
+
+  /** The worker id runs recorded now are owned by. */
+  String owner() {
+    return worker.id();
+  }
+
+  /** Listens, then claims what is queued, and ticks until {@link #stop}. Cold. */
+  public Mono<Void> start() {
+    return Mono.defer(() -> {
+      running.add(listener.payloads().subscribe(this::signalled));
+      running.add(listener.reconnects().subscribe(count -> {
+        claimSoon();
+        checkCancels();
+      }));
+      return listener.start().doOnSuccess(done -> {
+        running.add(Mono.defer(() -> Mono.delay(jittered(), scheduler)).repeat().subscribe(beat -> {
+          claimSoon();
+          checkCancels();
+        }));
+        claimSoon();
+      });
+    });
+  }
+
+  private Duration jittered() {
+    long millis = tick.toMillis();
+    return Duration.ofMillis(millis * 3 / 4 + ThreadLocalRandom.current().nextLong(millis / 2 + 1));
+  }
+
+  private void signalled(String payload) {
+    if (payload.equals("queued")) {
+      claimSoon();
+    } else if (payload.startsWith("cancel:")) {
+      String runId = payload.substring("cancel:".length());
+      queue.cancelAction(runId).subscribe(action -> cancel.apply(runId, action),
+          error -> LOG.warn("could not read the cancel of run {}: {}", runId, error.toString()));
+    }
+  }
+
+  /** Applies the cancel flags of this worker's runs (the backstop of {@code cancel:} signals). */
+  private void checkCancels() {
+    queue.flaggedFor(worker.id()).subscribe(flag -> cancel.apply(flag.getKey(), flag.getValue()),
+        error -> LOG.warn("could not read the cancels of worker {}: {}", worker.id(), error.toString()));
+  }
+
+  /** Claims queued runs until there is none (one claim loop at a time; a call during one makes it go on). */
+  void claimSoon() {
+    if (draining) {
+      return;
+    }
+    claimAgain.set(true);
+    if (!claiming.compareAndSet(false, true)) {
+      return;
+    }
+    claimAgain.set(false);
+    Mono.defer(() -> queue.claim(worker.id(), null, Instant.now()))
+        .expand(claimed -> draining ? Mono.empty() : queue.claim(worker.id(), null, Instant.now()))
+        .doOnNext(this::execute)
+        .onErrorResume(error -> {
+          LOG.warn("could not claim queued runs: {}", error.toString());
+          return Mono.empty();
+        })
+        .subscribeOn(scheduler)
+        .subscribe(null, null, () -> {
+          claiming.set(false);
+          if (claimAgain.get()) {
+            claimSoon();
+          }
+        });
+  }
+
+  /** Claims the next queued run of the thread, if any (a run of it ended here: local first). */
+  void claimNext(String threadId) {
+    if (draining) {
+      return;
+    }
+    queue.claim(worker.id(), threadId, Instant.now())
+        .subscribe(this::execute, error -> LOG.warn("could not claim the next run of thread {}: {}", threadId,
+            error.toString()));
+  }
+
+  /** Tries a claim once the delay of a run queued here passed (its own process goes first). */
+  void claimAfter(Duration delay) {
+    running.add(Mono.delay(delay, scheduler).subscribe(done -> claimSoon()));
+  }
+
+  private void execute(PostgresRunQueue.Claimed claimed) {
+    try {
+      execute.accept(claimed);
+    } catch (RuntimeException e) {
+      LOG.error("could not start claimed run {}: {}", claimed.record().runId(), e.toString(), e);
+    }
+  }
+
+  /** The signals about one run: its new events and its end. */
+  private Flux<String> signalsOf(String runId) {
+    String events = "events:" + runId;
+    String end = "end:" + runId;
+    return listener.payloads().filter(payload -> payload.equals(events) || payload.equals(end));
+  }
+
+  /**
+   * The run's kept events after {@code afterId}, then those it publishes elsewhere until it ends (or is unknown),
+   * framed as this process frames its own runs' events.
+   */
+  Flux<Run.Event> follow(String threadId, String runId, long afterId) {
+    return events.follow(runId, afterId, signalsOf(runId),
+            () -> store.get(threadId, runId).map(RunStore.RunRecord::finished).defaultIfEmpty(true), FOLLOW_POLL)
+        .map(SharedRuns::framed);
+  }
+
+  /** The run's events kept in the database after {@code afterId}, framed. */
+  Flux<Run.Event> stored(String runId, long afterId) {
+    return events.after(runId, afterId).map(SharedRuns::framed);
+  }
+
+  private static Run.Event framed(PostgresEventStore.StoredEvent event) {
+    return new Run.Event(event.seq(), event.name(), Sse.frame(event.name(), event.data(), event.seq()));
+  }
+
+  /**
+   * The run's record once it finished, wherever it executes; empty when it is (or becomes) unknown (deleted, rolled
+   * back). Re-read at each signal about it and every {@link #FOLLOW_POLL}.
+   */
+  Mono<RunStore.RunRecord> awaitEnd(String threadId, String runId) {
+    Flux<Object> wakeups = Flux.merge(signalsOf(runId).filter(payload -> payload.startsWith("end:")),
+        Flux.interval(FOLLOW_POLL, scheduler)).cast(Object.class);
+    return Flux.concat(Mono.just((Object) "now"), wakeups)
+        .concatMap(wake -> store.get(threadId, runId).map(record -> new Seen(record, record.finished()))
+            .defaultIfEmpty(new Seen(null, true)), 1)
+        .filter(Seen::finished)
+        .next()
+        .flatMap(seen -> Mono.justOrEmpty(seen.record()));
+  }
+
+  private record Seen(RunStore.@Nullable RunRecord record, boolean finished) {
+  }
+
+  /** Stops claiming queued runs (a clean stop drains what runs here, then hands over the rest). */
+  void drain() {
+    draining = true;
+  }
+
+  /** Stops listening and ticking. */
+  public Mono<Void> stop() {
+    draining = true;
+    running.dispose();
+    return listener.stop().doFinally(signal -> scheduler.dispose());
+  }
+}

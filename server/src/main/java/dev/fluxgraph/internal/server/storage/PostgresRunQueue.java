@@ -1,0 +1,309 @@
+package dev.fluxgraph.internal.server.storage;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fluxgraph.postgres.Schema;
+import dev.fluxgraph.postgres.Sql;
+import dev.fluxgraph.types.FluxgraphJson;
+import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.R2dbcDataIntegrityViolationException;
+import io.r2dbc.spi.Readable;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
+
+/**
+ * Runs as work items in PostgreSQL ({@code fluxgraph_runs}), shared by every server process of the database: a run
+ * is recorded with its whole request before it is acknowledged, and the process that records it claims it in the
+ * same statement when its thread is free ({@link #enqueue}); otherwise it waits {@code pending} until a process
+ * claims it, the oldest of its thread first ({@link #claim}, {@code FOR UPDATE SKIP LOCKED}). A unique index over the
+ * {@code running} runs of a thread makes the database, not a JVM, keep one executing run per thread. A cancel is a
+ * durable flag on the run ({@link #requestCancel}) that its owner reads; a run its owner lets go (a clean stop) goes
+ * back to the queue ({@link #release}). Every change is announced on {@value #CHANNEL} in the statement that makes it:
+ * {@code queued}, {@code cancel:<run id>}, {@code end:<run id>} (by the saves, see {@link PostgresRunStore}).
+ */
+public final class PostgresRunQueue {
+
+  /** The notification channel of the run queue (ids only in payloads: data stays in tables). */
+  public static final String CHANNEL = "fluxgraph_runs";
+
+  private static final ObjectMapper JSON = FluxgraphJson.mapper();
+
+  /**
+   * Version 204, after the workers' 203: the request, the time from which a queued run may be claimed, the cancel
+   * flag and when the run first got its thread; one running run per thread (older duplicates, possible only from
+   * earlier versions, are ended first), and the index the claim reads. Queued runs have no owner.
+   */
+  static final List<Schema.Migration> MIGRATIONS = List.of(new Schema.Migration(204, "server run queue", List.of(
+      "ALTER TABLE fluxgraph_runs ADD COLUMN IF NOT EXISTS request jsonb",
+      "ALTER TABLE fluxgraph_runs ADD COLUMN IF NOT EXISTS available_at timestamptz NOT NULL DEFAULT now()",
+      "ALTER TABLE fluxgraph_runs ADD COLUMN IF NOT EXISTS cancel_action text",
+      "ALTER TABLE fluxgraph_runs ADD COLUMN IF NOT EXISTS started_at timestamptz",
+      """
+      UPDATE fluxgraph_runs r SET status = 'error', error = 'ended when the run queue was installed: another run of'
+             || ' its thread was running too'
+       WHERE r.status = 'running' AND EXISTS (SELECT 1 FROM fluxgraph_runs o WHERE o.thread_id = r.thread_id
+             AND o.status = 'running' AND (o.created_at, o.run_id) > (r.created_at, r.run_id))""",
+      "UPDATE fluxgraph_runs SET owner = NULL WHERE status = 'pending'",
+      "CREATE UNIQUE INDEX IF NOT EXISTS fluxgraph_runs_one_running ON fluxgraph_runs (thread_id)"
+          + " WHERE status = 'running'",
+      "CREATE INDEX IF NOT EXISTS fluxgraph_runs_queued ON fluxgraph_runs (thread_id, created_at)"
+          + " WHERE status IN ('pending', 'running')")));
+
+  /**
+   * Records a run and claims it when its thread is free: the thread's unfinished runs are locked, so concurrent
+   * enqueues of one thread take turns; a free thread (and no delay) gives {@code running}, owned by $6 if its lease
+   * holds; else the multitask strategy ($5) decides: {@code reject} records nothing, {@code enqueue} records it
+   * {@code pending}, {@code interrupt}/{@code rollback} record it {@code pending} and flag the runs ahead of it for
+   * cancelling. Two enqueues of a free thread at once both try {@code running}: the unique index fails one, which is
+   * retried and then finds the thread busy.
+   */
+  private static final String ENQUEUE = """
+      WITH busy AS (
+        SELECT run_id, status, owner FROM fluxgraph_runs
+         WHERE thread_id = $2 AND status IN ('pending', 'running') FOR UPDATE
+      ), mine AS (
+        SELECT NOT EXISTS (SELECT 1 FROM busy) AND $8 = 0 AND EXISTS (SELECT 1 FROM fluxgraph_workers w
+                 WHERE w.worker_id = $6 AND w.lease_expires_at > now()) AS claims
+      ), recorded AS (
+        INSERT INTO fluxgraph_runs (run_id, thread_id, assistant_id, created_at, updated_at, status, metadata,
+                                    multitask_strategy, owner, attempt, request, available_at, started_at)
+        SELECT $1, $2, $3, $9, $9, CASE WHEN m.claims THEN 'running' ELSE 'pending' END, $4::jsonb, $5,
+               CASE WHEN m.claims THEN $6 END, 1, $7::jsonb, now() + $8 * interval '1 millisecond',
+               CASE WHEN m.claims THEN $9 END
+          FROM mine m
+         WHERE $5 <> 'reject' OR NOT EXISTS (SELECT 1 FROM busy)
+        RETURNING status
+      ), flagged AS (
+        UPDATE fluxgraph_runs r SET cancel_action = $5 FROM busy b
+         WHERE r.run_id = b.run_id AND $5 IN ('interrupt', 'rollback') AND EXISTS (SELECT 1 FROM recorded)
+        RETURNING r.run_id
+      )
+      SELECT (SELECT status FROM recorded) AS status,
+             (SELECT string_agg(run_id || ' ' || status || ' ' || coalesce(owner, '-'), ',') FROM busy) AS ahead,
+             (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', 'queued') FROM recorded
+               WHERE status = 'pending') q) AS queued,
+             (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', 'cancel:' || run_id) FROM flagged) c)
+               AS cancels""";
+
+  private static final String CLAIMED = "r.run_id, r.thread_id, r.assistant_id, r.created_at, r.updated_at,"
+      + " r.status, r.metadata::text AS metadata, r.multitask_strategy, r.owner, r.error, r.attempt,"
+      + " r.request::text AS request, r.cancel_action, r.started_at";
+
+  /**
+   * Claims the oldest due queued run whose thread has no running run and no older queued run (FIFO per thread),
+   * optionally of one thread ($2), for worker $1 while its lease holds. Rows another claimer holds are skipped.
+   */
+  private static final String CLAIM = """
+      WITH next AS (
+        SELECT p.run_id FROM fluxgraph_runs p
+         WHERE p.status = 'pending' AND p.available_at <= now() AND ($2::text IS NULL OR p.thread_id = $2)
+           AND p.request IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM fluxgraph_runs x WHERE x.thread_id = p.thread_id AND x.status = 'running')
+           AND NOT EXISTS (SELECT 1 FROM fluxgraph_runs y WHERE y.thread_id = p.thread_id AND y.status = 'pending'
+                            AND (y.created_at, y.run_id) < (p.created_at, p.run_id))
+           AND EXISTS (SELECT 1 FROM fluxgraph_workers w WHERE w.worker_id = $1 AND w.lease_expires_at > now())
+         ORDER BY p.available_at, p.created_at LIMIT 1
+           FOR UPDATE OF p SKIP LOCKED
+      )
+      UPDATE fluxgraph_runs r SET status = 'running', owner = $1, updated_at = $3,
+             started_at = coalesce(r.started_at, $3)
+        FROM next WHERE r.run_id = next.run_id AND r.status = 'pending'
+      RETURNING\s""" + CLAIMED;
+
+  private final ConnectionFactory factory;
+
+  public PostgresRunQueue(ConnectionFactory factory) {
+    this.factory = factory;
+  }
+
+  /** A run to record: its request is everything a process needs to execute it (see {@code RunLifecycle}). */
+  public record NewRun(String runId, String threadId, String assistantId, Instant createdAt,
+                       Map<String, Object> metadata, String multitaskStrategy, String owner, JsonNode request,
+                       Duration delay) {
+  }
+
+  /** An unfinished run of the thread when another was enqueued: its id, status and owner (null when queued). */
+  public record Ahead(String runId, String status, @Nullable String owner) {
+  }
+
+  /**
+   * What {@link #enqueue} did: {@code status} {@code running} (claimed by the caller), {@code pending} (queued), or
+   * null (refused: multitask_strategy reject on a busy thread); the thread's unfinished runs before it.
+   */
+  public record Enqueued(@Nullable String status, List<Ahead> ahead) {
+  }
+
+  /** A claimed run: its record (owner: the claimer), request, cancel flag and when it first got its thread. */
+  public record Claimed(RunStore.RunRecord record, JsonNode request, @Nullable String cancelAction,
+                        Instant startedAt) {
+  }
+
+  /** Records the run (see {@link #ENQUEUE}); committed when this emits. */
+  public Mono<Enqueued> enqueue(NewRun run) {
+    String request;
+    try {
+      request = JSON.writeValueAsString(run.request());
+    } catch (JsonProcessingException e) {
+      return Mono.error(new IllegalArgumentException("the run's request is not JSON: " + e.getOriginalMessage(), e));
+    }
+    return Sql.query(factory, ENQUEUE, statement -> statement.bind("$1", run.runId()).bind("$2", run.threadId())
+                .bind("$3", run.assistantId()).bind("$4", StoredMetadata.json(run.metadata()))
+                .bind("$5", run.multitaskStrategy()).bind("$6", run.owner()).bind("$7", request)
+                .bind("$8", run.delay().toMillis())
+                .bind("$9", OffsetDateTime.ofInstant(run.createdAt(), ZoneOffset.UTC)),
+            row -> new Enqueued(row.get("status", String.class), ahead(row.get("ahead", String.class))))
+        .next()
+        // two enqueues of a free thread at once: the unique index over running runs failed this one
+        .retryWhen(Retry.max(3).filter(R2dbcDataIntegrityViolationException.class::isInstance));
+  }
+
+  private static List<Ahead> ahead(@Nullable String text) {
+    if (text == null || text.isEmpty()) {
+      return List.of();
+    }
+    return Arrays.stream(text.split(",")).map(entry -> {
+      String[] parts = entry.split(" ");
+      return new Ahead(parts[0], parts[1], parts[2].equals("-") ? null : parts[2]);
+    }).toList();
+  }
+
+  /**
+   * Claims a due queued run for {@code workerId} (of {@code threadId} only, when given); empty when there is none, or
+   * when the unique index refused it (another process claimed a run of the same thread at the same moment).
+   */
+  public Mono<Claimed> claim(String workerId, @Nullable String threadId, Instant now) {
+    return Sql.query(factory, CLAIM, statement -> {
+          statement.bind("$1", workerId).bind("$3", OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
+          if (threadId == null) {
+            statement.bindNull("$2", String.class);
+          } else {
+            statement.bind("$2", threadId);
+          }
+        }, PostgresRunQueue::claimed)
+        .next()
+        .onErrorResume(R2dbcDataIntegrityViolationException.class, lostRace -> Mono.empty());
+  }
+
+  private static Claimed claimed(Readable row) {
+    try {
+      return new Claimed(PostgresRunStore.record(row), JSON.readTree(row.get("request", String.class)),
+          row.get("cancel_action", String.class), row.get("started_at", OffsetDateTime.class).toInstant());
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      throw new IllegalStateException("corrupt request of run " + row.get("run_id", String.class), e);
+    }
+  }
+
+  /** A cancel asked of an unfinished run: its status and owner when the flag was set, empty when it had ended. */
+  public record CancelRequested(String status, @Nullable String owner) {
+  }
+
+  /**
+   * Flags the unfinished run for cancelling with {@code action} ({@code interrupt} or {@code rollback}) and announces
+   * it to its owner; a queued run is ended here at once ({@code interrupted}; deleted for rollback, as it saved
+   * nothing). Empty when the run is finished or unknown.
+   */
+  public Mono<CancelRequested> requestCancel(String threadId, String runId, String action, Instant now) {
+    return Sql.query(factory, """
+            WITH flagged AS (
+              UPDATE fluxgraph_runs SET cancel_action = $3,
+                     status = CASE WHEN status = 'pending' THEN 'interrupted' ELSE status END,
+                     updated_at = CASE WHEN status = 'pending' THEN $4 ELSE updated_at END
+               WHERE run_id = $1 AND thread_id = $2
+                 AND (status = 'running' OR status = 'pending' AND $3 = 'interrupt')
+              RETURNING run_id, status, owner
+            ), deleted AS (
+              DELETE FROM fluxgraph_runs WHERE run_id = $1 AND thread_id = $2 AND status = 'pending'
+                 AND $3 = 'rollback'
+              RETURNING run_id, 'pending' AS status, owner
+            ), touched AS (
+              SELECT run_id, CASE WHEN status = 'interrupted' THEN 'pending' ELSE status END AS status, owner
+                FROM flagged
+              UNION ALL SELECT run_id, status, owner FROM deleted
+            )
+            SELECT t.status, t.owner,
+                   (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', CASE WHEN status = 'running'
+                     THEN 'cancel:' ELSE 'end:' END || run_id) FROM touched) c) AS sent
+              FROM touched t""",
+        statement -> statement.bind("$1", runId).bind("$2", threadId).bind("$3", action)
+            .bind("$4", OffsetDateTime.ofInstant(now, ZoneOffset.UTC)),
+        row -> new CancelRequested(row.get("status", String.class), row.get("owner", String.class))).next();
+  }
+
+  /** The cancel flag of a run ({@code interrupt} or {@code rollback}), or empty. */
+  public Mono<String> cancelAction(String runId) {
+    return Sql.query(factory, "SELECT cancel_action FROM fluxgraph_runs WHERE run_id = $1 AND cancel_action IS NOT"
+        + " NULL", statement -> statement.bind("$1", runId), row -> row.get("cancel_action", String.class)).next();
+  }
+
+  /** The running runs of {@code workerId} flagged for cancelling, with their action: the backstop of the signals. */
+  public Flux<Map.Entry<String, String>> flaggedFor(String workerId) {
+    return Sql.query(factory, "SELECT run_id, cancel_action FROM fluxgraph_runs WHERE owner = $1"
+            + " AND status = 'running' AND cancel_action IS NOT NULL", statement -> statement.bind("$1", workerId),
+        row -> Map.entry(row.get("run_id", String.class), row.get("cancel_action", String.class)));
+  }
+
+  /**
+   * Gives a running run of {@code owner} back to the queue, at once claimable by any process (a clean stop hands
+   * over the runs it could not finish): its next execution is attempt + 1 and resumes from its checkpoint. Emits
+   * whether it was released (false when the run was not this owner's any more).
+   */
+  public Mono<Boolean> release(String runId, String owner, int attempt, Instant now) {
+    return Sql.query(factory, """
+            WITH released AS (
+              UPDATE fluxgraph_runs SET status = 'pending', owner = NULL, attempt = attempt + 1, available_at = now(),
+                     updated_at = $4
+               WHERE run_id = $1 AND owner = $2 AND attempt = $3 AND status = 'running'
+              RETURNING run_id
+            )
+            SELECT (SELECT count(*) FROM released) AS released,
+                   (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', 'queued') FROM released) q) AS queued""",
+        statement -> statement.bind("$1", runId).bind("$2", owner).bind("$3", attempt)
+            .bind("$4", OffsetDateTime.ofInstant(now, ZoneOffset.UTC)),
+        row -> row.get("released", Long.class) > 0).next().defaultIfEmpty(false);
+  }
+
+  /** Deletes the run if {@code owner} still owns it (a rolled-back run of its own); emits whether it did. */
+  public Mono<Boolean> deleteOwned(String runId, String owner, int attempt) {
+    return Sql.query(factory, """
+            WITH deleted AS (
+              DELETE FROM fluxgraph_runs WHERE run_id = $1 AND owner = $2 AND attempt = $3
+                 AND status IN ('pending', 'running')
+              RETURNING run_id
+            )
+            SELECT (SELECT count(*) FROM deleted) AS deleted,
+                   (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', 'end:' || run_id) FROM deleted) e)
+                     AS ends""",
+        statement -> statement.bind("$1", runId).bind("$2", owner).bind("$3", attempt),
+        row -> row.get("deleted", Long.class) > 0).next().defaultIfEmpty(false);
+  }
+
+  /**
+   * Flags every running run of the thread for cancelling ({@code interrupt}) and signals their owners: the thread is
+   * being deleted, so they must stop writing it.
+   */
+  public Mono<Void> cancelThread(String threadId) {
+    return Sql.query(factory, """
+            WITH flagged AS (
+              UPDATE fluxgraph_runs SET cancel_action = 'interrupt' WHERE thread_id = $1 AND status = 'running'
+              RETURNING run_id
+            )
+            SELECT count(*) AS sent FROM (SELECT pg_notify('fluxgraph_runs', 'cancel:' || run_id) FROM flagged) c""",
+        statement -> statement.bind("$1", threadId), row -> 1).then();
+  }
+
+  /** Announces that queued runs may be claimable (after a sweep re-queued some). */
+  public Mono<Void> announceQueued() {
+    return Sql.query(factory, "SELECT pg_notify('" + CHANNEL + "', 'queued') AS sent", statement -> {
+    }, row -> 1).then();
+  }
+}

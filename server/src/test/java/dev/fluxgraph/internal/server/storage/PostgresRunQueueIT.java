@@ -1,0 +1,234 @@
+package dev.fluxgraph.internal.server.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.fluxgraph.postgres.PostgresSaver;
+import dev.fluxgraph.server.TestSql;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+
+/**
+ * The run queue on a real PostgreSQL: a run recorded with its request and claimed in one statement when its thread is
+ * free, one running run per thread whatever the races, FIFO per thread, claims under a live lease only and each run
+ * claimed once, cancel flags, and runs handed back to the queue.
+ */
+class PostgresRunQueueIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration TTL = Duration.ofSeconds(30);
+
+  private static EmbeddedPostgres postgres;
+  private static PostgresSaver saver;
+  private static PostgresRunQueue queue;
+  private static PostgresWorkerStore workers;
+
+  @BeforeAll
+  static void database() throws IOException {
+    postgres = EmbeddedPostgres.builder().start();
+    saver = PostgresSaver.connect("r2dbc:postgresql://postgres@localhost:" + postgres.getPort() + "/postgres");
+    saver.setup().block(WAIT);
+    new PostgresThreadStore(saver.connectionFactory()).setup()
+        .then(new PostgresRunStore(saver.connectionFactory()).setup()).block(WAIT);
+    queue = new PostgresRunQueue(saver.connectionFactory());
+    workers = new PostgresWorkerStore(saver.connectionFactory());
+  }
+
+  @AfterAll
+  static void stop() throws IOException {
+    saver.close();
+    postgres.close();
+  }
+
+  @Test
+  void aRunOnAFreeThreadIsClaimedByItsRecorderAndOthersFollowTheStrategy() {
+    String me = worker();
+    String thread = UUID.randomUUID().toString();
+    PostgresRunQueue.Enqueued first = queue.enqueue(run(thread, "reject", me, Duration.ZERO)).block(WAIT);
+    assertEquals("running", first.status());
+    assertEquals(List.of(), first.ahead());
+    String running = only("SELECT run_id FROM fluxgraph_runs WHERE thread_id = '" + thread + "'");
+    assertEquals(me, only("SELECT owner FROM fluxgraph_runs WHERE run_id = '" + running + "'"));
+    assertEquals("{\"body\": {\"input\": 1}}", only("SELECT request::text FROM fluxgraph_runs WHERE run_id = '"
+        + running + "'"), "the whole request is recorded");
+
+    PostgresRunQueue.Enqueued refused = queue.enqueue(run(thread, "reject", me, Duration.ZERO)).block(WAIT);
+    assertNull(refused.status(), "reject records nothing");
+    assertEquals(running, refused.ahead().get(0).runId());
+    assertEquals("1", only("SELECT count(*) FROM fluxgraph_runs WHERE thread_id = '" + thread + "'"));
+
+    PostgresRunQueue.Enqueued queued = queue.enqueue(run(thread, "enqueue", me, Duration.ZERO)).block(WAIT);
+    assertEquals("pending", queued.status());
+    assertNull(only("SELECT owner FROM fluxgraph_runs WHERE thread_id = '" + thread + "' AND status = 'pending'"),
+        "a queued run has no owner");
+    assertNull(only("SELECT cancel_action FROM fluxgraph_runs WHERE run_id = '" + running + "'"));
+
+    PostgresRunQueue.Enqueued interrupting = queue.enqueue(run(thread, "interrupt", me, Duration.ZERO)).block(WAIT);
+    assertEquals("pending", interrupting.status());
+    assertEquals(2, interrupting.ahead().size());
+    assertEquals("2", only("SELECT count(*) FROM fluxgraph_runs WHERE thread_id = '" + thread
+        + "' AND cancel_action = 'interrupt'"), "the runs ahead are flagged for cancelling");
+  }
+
+  @Test
+  void concurrentRunsOfOneFreeThreadGetOneRunningAndTheRestQueuedInOrder() {
+    String me = worker();
+    String thread = UUID.randomUUID().toString();
+    List<PostgresRunQueue.Enqueued> all = Flux.range(0, 8)
+        .flatMap(i -> queue.enqueue(run(thread, "enqueue", me, Duration.ZERO)), 8)
+        .collectList().block(WAIT);
+    assertEquals(1, all.stream().filter(e -> "running".equals(e.status())).count(), all.toString());
+    assertEquals(7, all.stream().filter(e -> "pending".equals(e.status())).count(), all.toString());
+
+    // FIFO: nothing is claimable while one runs; then the oldest queued one
+    assertNull(queue.claim(me, thread, Instant.now()).block(WAIT));
+    List<String> order = List.of(only("SELECT string_agg(run_id, ',' ORDER BY created_at, run_id) FROM"
+        + " fluxgraph_runs WHERE thread_id = '" + thread + "' AND status = 'pending'").split(","));
+    finishRunning(thread);
+    List<String> claimed = new ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      PostgresRunQueue.Claimed next = queue.claim(me, null, Instant.now()).filter(c -> c.record().threadId()
+          .equals(thread)).block(WAIT);
+      claimed.add(next.record().runId());
+      assertEquals("running", next.record().status());
+      assertEquals(me, next.record().owner());
+      assertNull(queue.claim(me, thread, Instant.now()).block(WAIT), "one running run per thread");
+      finishRunning(thread);
+    }
+    assertEquals(order, claimed);
+  }
+
+  @Test
+  void twoClaimersTakeEveryQueuedRunExactlyOnceAndOnlyUnderALiveLease() {
+    String a = worker();
+    String b = worker();
+    String expired = worker();
+    sql("UPDATE fluxgraph_workers SET lease_expires_at = now() - interval '1 second' WHERE worker_id = '" + expired
+        + "' RETURNING worker_id");
+    Set<String> queued = new HashSet<>();
+    for (int i = 0; i < 20; i++) {
+      String thread = "claims-" + UUID.randomUUID();
+      queue.enqueue(run(thread, "enqueue", expired, Duration.ZERO)).block(WAIT); // no lease: queued, not claimed
+      queued.add(only("SELECT run_id FROM fluxgraph_runs WHERE thread_id = '" + thread + "'"));
+    }
+    assertNull(queue.claim(expired, null, Instant.now()).block(WAIT), "a worker whose lease expired claims nothing");
+    List<PostgresRunQueue.Claimed> claims = Flux.merge(claimAll(a), claimAll(b)).collectList().block(WAIT);
+    Set<String> taken = new HashSet<>();
+    for (PostgresRunQueue.Claimed claim : claims) {
+      if (queued.contains(claim.record().runId())) {
+        assertTrue(taken.add(claim.record().runId()), "claimed twice: " + claim.record().runId());
+      }
+    }
+    assertEquals(queued, taken);
+  }
+
+  @Test
+  void aDelayedRunIsClaimableOnlyOnceDue() {
+    String me = worker();
+    String thread = UUID.randomUUID().toString();
+    assertEquals("pending", queue.enqueue(run(thread, "reject", me, Duration.ofHours(1))).block(WAIT).status(),
+        "a delayed run waits in the queue even on a free thread");
+    assertNull(queue.claim(me, thread, Instant.now()).block(WAIT));
+    sql("UPDATE fluxgraph_runs SET available_at = now() WHERE thread_id = '" + thread + "' RETURNING run_id");
+    assertEquals(thread, queue.claim(me, thread, Instant.now()).block(WAIT).record().threadId());
+  }
+
+  @Test
+  void cancelEndsAQueuedRunAtOnceAndFlagsARunningOne() {
+    String me = worker();
+    String thread = UUID.randomUUID().toString();
+    queue.enqueue(run(thread, "reject", me, Duration.ZERO)).block(WAIT);
+    String running = only("SELECT run_id FROM fluxgraph_runs WHERE thread_id = '" + thread + "'");
+    queue.enqueue(run(thread, "enqueue", me, Duration.ZERO)).block(WAIT);
+    queue.enqueue(run(thread, "enqueue", me, Duration.ZERO)).block(WAIT);
+    List<String> pending = List.of(only("SELECT string_agg(run_id, ',' ORDER BY created_at, run_id) FROM"
+        + " fluxgraph_runs WHERE thread_id = '" + thread + "' AND status = 'pending'").split(","));
+
+    PostgresRunQueue.CancelRequested interrupted = queue.requestCancel(thread, pending.get(0), "interrupt",
+        Instant.now()).block(WAIT);
+    assertEquals("pending", interrupted.status());
+    assertEquals("interrupted", status(pending.get(0)));
+    PostgresRunQueue.CancelRequested rolledBack = queue.requestCancel(thread, pending.get(1), "rollback",
+        Instant.now()).block(WAIT);
+    assertEquals("pending", rolledBack.status());
+    assertNull(status(pending.get(1)), "a queued run rolled back saved nothing and is gone");
+
+    PostgresRunQueue.CancelRequested flagged = queue.requestCancel(thread, running, "rollback", Instant.now())
+        .block(WAIT);
+    assertEquals("running", flagged.status());
+    assertEquals(me, flagged.owner());
+    assertEquals("running", status(running), "its owner ends it");
+    assertEquals("rollback", queue.cancelAction(running).block(WAIT));
+    assertEquals(List.of(Map.entry(running, "rollback")), queue.flaggedFor(me).collectList().block(WAIT));
+    assertNull(queue.requestCancel(thread, pending.get(0), "interrupt", Instant.now()).block(WAIT),
+        "a finished run is left alone");
+  }
+
+  @Test
+  void aReleasedRunGoesBackToTheQueueForItsNextAttempt() {
+    String me = worker();
+    String other = worker();
+    String thread = UUID.randomUUID().toString();
+    queue.enqueue(run(thread, "reject", me, Duration.ZERO)).block(WAIT);
+    String running = only("SELECT run_id FROM fluxgraph_runs WHERE thread_id = '" + thread + "'");
+    assertFalse(queue.release(running, other, 1, Instant.now()).block(WAIT), "only its owner releases it");
+    assertFalse(queue.release(running, me, 2, Instant.now()).block(WAIT), "only in its attempt");
+    assertTrue(queue.release(running, me, 1, Instant.now()).block(WAIT));
+    PostgresRunQueue.Claimed next = queue.claim(other, thread, Instant.now()).block(WAIT);
+    assertEquals(running, next.record().runId());
+    assertEquals(2, next.record().attempt());
+    assertEquals(other, next.record().owner());
+    assertTrue(queue.deleteOwned(running, other, 2).block(WAIT));
+    assertNull(status(running));
+  }
+
+  private static Flux<PostgresRunQueue.Claimed> claimAll(String worker) {
+    return queue.claim(worker, null, Instant.now()).expand(claimed -> queue.claim(worker, null, Instant.now()));
+  }
+
+  private static void finishRunning(String thread) {
+    sql("UPDATE fluxgraph_runs SET status = 'success' WHERE thread_id = '" + thread + "' AND status = 'running'"
+        + " RETURNING run_id");
+  }
+
+  private static PostgresRunQueue.NewRun run(String thread, String strategy, String owner, Duration delay) {
+    var request = JsonNodeFactory.instance.objectNode();
+    request.putObject("body").put("input", 1);
+    return new PostgresRunQueue.NewRun(UUID.randomUUID().toString(), thread, "graph", Instant.now(), Map.of(),
+        strategy, owner, request, delay);
+  }
+
+  private static String worker() {
+    String id = "w-" + UUID.randomUUID();
+    workers.register(id, TTL).block(WAIT);
+    return id;
+  }
+
+  private static @Nullable String status(String run) {
+    return only("SELECT status FROM fluxgraph_runs WHERE run_id = '" + run + "'");
+  }
+
+  private static @Nullable String only(String query) {
+    return TestSql.first(postgres, query);
+  }
+
+  private static void sql(String statement) {
+    TestSql.first(postgres, statement);
+  }
+}
