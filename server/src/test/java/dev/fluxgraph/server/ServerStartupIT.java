@@ -84,6 +84,43 @@ class ServerStartupIT {
   }
 
   @Test
+  void sigtermLetsTheRunsFinishWithinTheGracePeriodAndRefusesNewOnes() throws Exception {
+    ChildServer child = start(Map.of(), List.of(), "--in-memory", "--port", "0", "--shutdown-grace", "20s");
+    int port = child.awaitListening();
+    HttpClient http = HttpClient.newHttpClient();
+    URI waitRun = URI.create("http://127.0.0.1:" + port + "/runs/wait");
+    java.util.concurrent.CompletableFuture<HttpResponse<String>> waiting = http.sendAsync(HttpRequest.newBuilder(
+            waitRun).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"assistant_id\":\"sleep\",\"input\":2000}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    HttpRequest busy = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/threads/search"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"status\":\"busy\"}")).build();
+    long deadline = System.nanoTime() + START.toNanos();
+    while (http.send(busy, HttpResponse.BodyHandlers.ofString()).body().equals("[]")) { // the run is under way
+      assertTrue(System.nanoTime() < deadline, "the run did not start");
+      child.process().waitFor(20, TimeUnit.MILLISECONDS);
+    }
+    child.process().destroy(); // SIGTERM while the run sleeps
+    HttpRequest another = HttpRequest.newBuilder(waitRun)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"assistant_id\":\"sleep\",\"input\":1}")).build();
+    HttpResponse<String> refused = http.send(another, HttpResponse.BodyHandlers.ofString());
+    while (refused.statusCode() == 200 && System.nanoTime() < deadline) { // accepted before the drain began
+      refused = http.send(another, HttpResponse.BodyHandlers.ofString());
+    }
+    assertEquals(503, refused.statusCode(), refused.body());
+    assertTrue(refused.body().contains("shutting down"), refused.body());
+    HttpResponse<String> answered = waiting.get(30, TimeUnit.SECONDS);
+    assertEquals(200, answered.statusCode(), answered.body());
+    assertEquals("2000", answered.body(), "the run finished within the grace period");
+    assertTrue(child.process().waitFor(30, TimeUnit.SECONDS));
+    String out = child.out();
+    assertTrue(out.contains("Fluxgraph server stopping"), out);
+    assertFalse(out.contains("cancelled"), "nothing was cut short:\n" + out);
+  }
+
+  @Test
   void sigtermOnTheEmbeddedDatabaseStopsTheServerFirstThenPostgres() throws Exception {
     Path dataDir = work.resolve("sigterm/postgres");
     ChildServer child = start(Map.of(), List.of(), "--port", "0", "--data-dir", dataDir.toString());
@@ -305,6 +342,16 @@ class ServerStartupIT {
           + "with --in-memory; leave it out",
       "--worker-id-prefix a/b | --worker-id-prefix: the worker id prefix must be 1 to 64 letters, digits, '.', '_' "
           + "or '-', was 'a/b'",
+      "--max-attempts 0 | --max-attempts: max attempts must be between 1 and 100, was 0",
+      "--max-attempts three | Invalid value for option '--max-attempts': 'three' is not an int",
+      "--in-memory --max-attempts 2 | --max-attempts is for several server processes on one PostgreSQL and has no "
+          + "effect with --in-memory; leave it out",
+      "--shutdown-grace 2h | --shutdown-grace: the shutdown grace period must be between 0s and 1h, was 2h",
+      "--shutdown-grace soon | --shutdown-grace: 'soon' is not a duration; write a whole number and a unit (ms, s, m "
+          + "or h), like 500ms, 5s or 2m",
+      "--events-retention 10ms | --events-retention: the events retention must be at least 1s, was 10ms",
+      "--in-memory --events-retention 1h | --events-retention is for several server processes on one PostgreSQL and "
+          + "has no effect with --in-memory; leave it out",
   })
   void badOptions(String args, String problem) throws Exception {
     assertProblem(run(args.split(" ")), 2, "fluxgraph: " + problem + " (--help lists the options)");

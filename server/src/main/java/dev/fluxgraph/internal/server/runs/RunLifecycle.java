@@ -382,13 +382,13 @@ public final class RunLifecycle {
     if (shared != null) {
       (run.queued ? cancelElsewhere(run.threadId, run.runId, "interrupt").then()
           : cancelHere(run, "interrupt"))
-          .then(deleteThread ? deleteThread(run.threadId).then() : Mono.empty())
+          .then(deleteThread ? deleteThread(run.threadId, false).then() : Mono.empty())
           .subscribe(null, error -> LOG.warn("could not cancel run {} of thread {} after its client left: {}",
               run.runId, run.threadId, error.toString()));
       return;
     }
     runs.cancel(run.threadId, run.runId)
-        .flatMap(cancelled -> !cancelled ? Mono.empty() : deleteThread ? deleteThread(run.threadId).then()
+        .flatMap(cancelled -> !cancelled ? Mono.empty() : deleteThread ? deleteThread(run.threadId, false).then()
             : finalThreadStatus(run, "idle"))
         .subscribe(null, error -> LOG.warn("could not cancel run {} of thread {} after its client left: {}", run.runId,
             run.threadId, error.toString()));
@@ -396,9 +396,14 @@ public final class RunLifecycle {
 
   /** DELETE of a run: an unfinished one is cancelled first (the thread is then idle); emits whether it existed. */
   public Mono<Boolean> deleteRun(String threadId, String runId) {
-    if (shared != null && runs.live(threadId, runId).isEmpty()) {
-      return cancelElsewhere(threadId, runId, "interrupt").onErrorResume(HttpProblem.class, unknown -> Mono.empty())
-          .then(runs.delete(threadId, runId));
+    if (shared != null) { // executing here or elsewhere: cancelled first; its kept events go too
+      SharedRuns all = shared;
+      Mono<Void> cancelled = runs.live(threadId, runId).filter(run -> !run.status.finished())
+          .map(run -> cancelHere(run, "interrupt"))
+          .orElseGet(() -> cancelElsewhere(threadId, runId, "interrupt").then()
+              .onErrorResume(HttpProblem.class, unknown -> Mono.empty()));
+      return cancelled.then(runs.delete(threadId, runId))
+          .flatMap(existed -> all.events.deleteRun(runId).thenReturn(existed));
     }
     return runs.live(threadId, runId).map(run -> runs.cancel(threadId, runId)
             .flatMap(cancelled -> cancelled ? finalThreadStatus(run, "idle") : Mono.<Void>empty()))
@@ -744,7 +749,8 @@ public final class RunLifecycle {
     if (!run.deleteThread()) {
       return outcome;
     }
-    Mono<Void> cleanUp = Mono.defer(() -> deleteThread(registered.threadId).then())
+    // on_completion delete: the run was the thread's own (a stateless run's thread, or one the client gave up)
+    Mono<Void> cleanUp = Mono.defer(() -> deleteThread(registered.threadId, false).then())
         .onErrorResume(error -> Mono.empty());
     return outcome.flatMap(value -> cleanUp.thenReturn(value)).onErrorResume(error -> cleanUp.then(Mono.error(error)));
   }
@@ -754,8 +760,18 @@ public final class RunLifecycle {
    * record and its checkpoints; emits whether the thread existed.
    */
   public Mono<Boolean> deleteThread(String threadId) {
-    Mono<Void> elsewhere = shared == null ? Mono.empty() : shared.queue.cancelThread(threadId);
-    return elsewhere.then(runs.deleteThread(threadId)).then(threads.delete(threadId))
+    return deleteThread(threadId, true);
+  }
+
+  /**
+   * Deletes the thread; with {@code elsewhere} (PostgreSQL) its runs executing in other processes are cancelled
+   * first, and the events its runs kept go with it (those of a run's own thread deleted at its end go with the
+   * retention).
+   */
+  private Mono<Boolean> deleteThread(String threadId, boolean elsewhere) {
+    Mono<Void> others = shared == null || !elsewhere ? Mono.empty()
+        : shared.queue.cancelThread(threadId).then(shared.events.deleteThread(threadId));
+    return others.then(runs.deleteThread(threadId)).then(threads.delete(threadId))
         .flatMap(existed -> checkpointer.deleteThread(threadId).thenReturn(existed));
   }
 
