@@ -41,8 +41,9 @@ import reactor.netty.http.server.HttpServer;
 /**
  * An HTTP server speaking the LangGraph Server API over Reactor Netty, so that the official
  * {@code @langchain/langgraph-sdk} client can drive Fluxgraph workflows (entrypoints, and graphs through
- * {@code CompiledGraph.asEntrypoint()}). Threads and run records live in PostgreSQL when the checkpointer is a
- * {@code PostgresSaver}, in memory otherwise; see the README's feature table.
+ * {@code CompiledGraph.asEntrypoint()}). Threads, run records and runs' events live in PostgreSQL when the
+ * checkpointer is a {@code PostgresSaver}, shared by every server process of that database (see
+ * {@code ../shared/DISTRIBUTED.md} and docs/design.md), in memory otherwise; see the README's feature table.
  */
 public final class FluxgraphServer {
 
@@ -78,7 +79,9 @@ public final class FluxgraphServer {
    * {@code --database-url <r2dbc url>}, {@code --data-dir <dir>} (embedded PostgreSQL, the default storage),
    * {@code --in-memory}, {@code --api-key <key>} (or env {@code FLUXGRAPH_API_KEY}), {@code --log-level <level>} (or
    * env {@code FLUXGRAPH_LOG_LEVEL}), {@code --cors-allow-origin <origin>} (repeatable or comma-separated),
-   * {@code --lease-ttl <duration>} (30s) and {@code --heartbeat-interval <duration>} (5s; PostgreSQL only);
+   * {@code --lease-ttl <duration>} (30s), {@code --heartbeat-interval <duration>} (5s), {@code --worker-id-prefix},
+   * {@code --max-attempts <n>} (3) and {@code --events-retention <duration>} (1h) (PostgreSQL only), and
+   * {@code --shutdown-grace <duration>} (30s);
    * {@code --help} lists them. Logs one line per event on standard output. A
    * problem at start is one line on standard error naming it and the fix, and the exit code is 1 (2 for bad options).
    */
