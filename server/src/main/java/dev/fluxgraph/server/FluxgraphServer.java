@@ -130,7 +130,7 @@ public final class FluxgraphServer {
           shared);
       this.api = api;
       if (fenced != null) {
-        fenced.guard(api::mayWrite);
+        fenced.guard(api::mayWrite, api::mayWriteThread);
       }
       return ready.then(HttpServer.create().host(settings.host).port(settings.port).handle(api.handler()).bind())
           .map(bound -> {

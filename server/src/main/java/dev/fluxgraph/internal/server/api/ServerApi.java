@@ -74,6 +74,11 @@ public final class ServerApi {
     return lifecycle.mayWrite(runId);
   }
 
+  /** Whether this process may still write the thread's task results: see {@link RunLifecycle#mayWriteThread}. */
+  public boolean mayWriteThread(String threadId) {
+    return lifecycle.mayWriteThread(threadId);
+  }
+
   /** A clean stop: see {@link RunLifecycle#drain}. */
   public Mono<Integer> drain(Duration grace) {
     return lifecycle.drain(grace);

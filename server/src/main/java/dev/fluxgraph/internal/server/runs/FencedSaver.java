@@ -16,13 +16,15 @@ import reactor.core.publisher.Mono;
  * run ({@code run_id} in its metadata) is written only while this process may still write that run (its worker's
  * lease holds, by this process's monotonic clock: see {@link Worker}). A process stopped past its lease (a zombie)
  * that goes on with a run another process took over therefore saves no new checkpoint for it: its final checkpoint
- * never becomes the thread's latest. What is left is a write already sent when the process was stopped; see
+ * never becomes the thread's latest, and no task result of it: under {@code sync} durability a task's result is saved
+ * before the run goes on, so its next task does not start either. What is left is a write already sent when the process was stopped; see
  * docs/design.md for why that one cannot overtake the taker's checkpoints. Everything else is the delegate's.
  */
 public final class FencedSaver implements CheckpointSaver {
 
   private final CheckpointSaver delegate;
   private volatile Predicate<String> mayWrite = runId -> true;
+  private volatile Predicate<String> mayWriteThread = threadId -> true;
 
   public FencedSaver(CheckpointSaver delegate) {
     this.delegate = Objects.requireNonNull(delegate);
@@ -33,9 +35,13 @@ public final class FencedSaver implements CheckpointSaver {
     return delegate;
   }
 
-  /** Whether a checkpoint of the run with that id may be written (false: this process lost the run). */
-  public void guard(Predicate<String> mayWriteRun) {
+  /**
+   * Whether a checkpoint of the run with that id may be written, and task results on that thread (false: this process
+   * lost the run executing there).
+   */
+  public void guard(Predicate<String> mayWriteRun, Predicate<String> mayWriteOnThread) {
     this.mayWrite = Objects.requireNonNull(mayWriteRun);
+    this.mayWriteThread = Objects.requireNonNull(mayWriteOnThread);
   }
 
   @Override
@@ -63,7 +69,10 @@ public final class FencedSaver implements CheckpointSaver {
 
   @Override
   public Mono<Void> putWrites(String threadId, String namespace, String checkpointId, List<PendingWrite> writes) {
-    return delegate.putWrites(threadId, namespace, checkpointId, writes);
+    return Mono.defer(() -> mayWriteThread.test(threadId) ? delegate.putWrites(threadId, namespace, checkpointId,
+        writes) : Mono.error(new IllegalStateException("task results on thread " + threadId + " are not saved: this"
+        + " server process lost the run executing there (its worker's lease ran out) and another one has taken it"
+        + " over")));
   }
 
   @Override

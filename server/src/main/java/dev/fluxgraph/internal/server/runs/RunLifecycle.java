@@ -210,7 +210,20 @@ public final class RunLifecycle {
    * executed) only while its worker's lease holds; any other (not a run of this process) is not its to fence.
    */
   public boolean mayWrite(String runId) {
-    return runs.live(runId).map(run -> runs.holds(run) && !run.halted()).orElse(true);
+    return runs.live(runId).map(this::mayWrite).orElse(true);
+  }
+
+  /**
+   * Whether this process may still write the thread's task results: false while the run it executes on the thread
+   * is one it lost (under {@code sync} durability a task's result is saved before the run goes on, so a zombie's next
+   * task does not start).
+   */
+  public boolean mayWriteThread(String threadId) {
+    return runs.executingOn(threadId).map(this::mayWrite).orElse(true);
+  }
+
+  private boolean mayWrite(Run run) {
+    return runs.holds(run) && !run.halted();
   }
 
   /** The run's record: the live one when it runs here, else the stored one; 404 when neither exists. */

@@ -2,6 +2,7 @@ package dev.fluxgraph.internal.server.runs;
 
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.storage.RunStore;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -47,10 +48,14 @@ final class RunRegistry {
   static final long FINISHED_EVENT_CHARS_KEPT = 64L << 20;
   /** How many events a run keeps for joinStream: a late joiner of a longer run gets the newest ones. */
   static final int EVENTS_KEPT_PER_RUN = 10_000;
+  /** How long a multitask strategy waits before it looks again at a thread whose runs are all ending. */
+  private static final Duration RETRY_ENDING = Duration.ofMillis(1);
 
   private final RunStore store;
   private final Ownership ownership;
   private volatile @Nullable Consumer<Run> endSaved;
+  /** The adopted runs executing here, by thread (at most one per thread: the database's rule). */
+  private final ConcurrentHashMap<String, Run> executing = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Run> runs = new ConcurrentHashMap<>();
   /** Each busy thread's unfinished runs in order: the first has the thread, the others wait (guarded by this). */
   private final HashMap<String, ArrayDeque<Run>> inflight = new HashMap<>();
@@ -120,14 +125,19 @@ final class RunRegistry {
           ahead.get(i).cancel();
         }
       };
+      // runs that ended but are not yet off the thread (their end is being handled on another thread): try again a
+      // moment later rather than at once, which would spin (and recurse) until they are
+      Mono<Run> again = ahead.stream().allMatch(run -> run.status.finished())
+          ? Mono.delay(RETRY_ENDING).then(Mono.defer(() -> start(runId, threadId, assistantId, metadata,
+              multitaskStrategy, delayed)))
+          : Mono.defer(() -> start(runId, threadId, assistantId, metadata, multitaskStrategy, delayed));
       return switch (multitaskStrategy) {
         case "reject" -> Mono.error(new HttpProblem(422, "thread " + threadId
             + " is busy with run " + executing.runId + " (multitask_strategy reject)"));
-        case "interrupt" -> Mono.fromRunnable(cancelAll)
-            .then(start(runId, threadId, assistantId, metadata, multitaskStrategy, delayed));
+        case "interrupt" -> Mono.fromRunnable(cancelAll).then(again);
         case "rollback" -> Mono.fromRunnable(cancelAll)
             .then(Flux.fromIterable(ahead).concatMap(run -> delete(threadId, run.runId)).then())
-            .then(start(runId, threadId, assistantId, metadata, multitaskStrategy, delayed))
+            .then(again)
             .doOnNext(run -> run.rolledBack = executing);
         default -> Mono.error(new IllegalStateException("unreachable: " + multitaskStrategy));
       };
@@ -184,6 +194,12 @@ final class RunRegistry {
   void adopt(Run run) {
     run.registry = this;
     runs.put(run.runId, run);
+    executing.put(run.threadId, run);
+  }
+
+  /** The run the database gave the thread that this process executes (PostgreSQL), if any. */
+  Optional<Run> executingOn(String threadId) {
+    return Optional.ofNullable(executing.get(threadId));
   }
 
   /** What is done once a run's end is saved (PostgreSQL: the next queued run of its thread is claimed). */
@@ -208,6 +224,7 @@ final class RunRegistry {
   void finished(Run run) {
     Run next = null;
     Mono<Void> saved;
+    executing.remove(run.threadId, run);
     synchronized (this) {
       ArrayDeque<Run> queue = inflight.get(run.threadId);
       if (queue != null) {
