@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -319,55 +320,28 @@ final class ServerCommand implements Callable<Integer> {
    * line naming the option. Checked before any storage starts (by {@link #checkOptions}) and applied here.
    */
   private FluxgraphServer.Builder leases(CommandLine line, FluxgraphServer.Builder builder) {
-    if (leaseTtl != null) {
-      try {
-        builder.leaseTtl(Durations.parse(leaseTtl));
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(line, "--lease-ttl: " + e.getMessage());
-      }
-    }
-    if (heartbeatInterval != null) {
-      try {
-        builder.heartbeatInterval(Durations.parse(heartbeatInterval));
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(line, "--heartbeat-interval: " + e.getMessage());
-      }
-    }
-    if (workerIdPrefix != null && !workerIdPrefix.isBlank()) {
-      try {
-        builder.workerIdPrefix(workerIdPrefix);
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(line, "--worker-id-prefix: " + e.getMessage());
-      }
-    }
-    if (maxAttempts != null) {
-      try {
-        builder.maxAttempts(maxAttempts);
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(line, "--max-attempts: " + e.getMessage());
-      }
-    }
-    if (shutdownGrace != null) {
-      try {
-        builder.shutdownGrace(Durations.parse(shutdownGrace));
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(line, "--shutdown-grace: " + e.getMessage());
-      }
-    }
-    if (eventsRetention != null) {
-      try {
-        builder.eventsRetention(Durations.parse(eventsRetention));
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(line, "--events-retention: " + e.getMessage());
-      }
+    String prefix = workerIdPrefix == null || workerIdPrefix.isBlank() ? null : workerIdPrefix;
+    apply(line, "--lease-ttl", leaseTtl, value -> builder.leaseTtl(Durations.parse(value)));
+    apply(line, "--heartbeat-interval", heartbeatInterval, value -> builder.heartbeatInterval(Durations.parse(value)));
+    apply(line, "--worker-id-prefix", prefix, builder::workerIdPrefix);
+    apply(line, "--max-attempts", maxAttempts, builder::maxAttempts);
+    apply(line, "--shutdown-grace", shutdownGrace, value -> builder.shutdownGrace(Durations.parse(value)));
+    apply(line, "--events-retention", eventsRetention, value -> builder.eventsRetention(Durations.parse(value)));
+    apply(line, heartbeatInterval != null ? "--heartbeat-interval" : "--lease-ttl", builder,
+        FluxgraphServer.Builder::checkLeases); // the two together
+    return builder;
+  }
+
+  /** Gives the option's value, when set, to {@code setter}; a value it refuses is one line naming the option. */
+  private static <T> void apply(CommandLine line, String option, @Nullable T value, Consumer<T> setter) {
+    if (value == null) {
+      return;
     }
     try {
-      builder.checkLeases();
+      setter.accept(value);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(line, (heartbeatInterval != null ? "--heartbeat-interval" : "--lease-ttl") + ": "
-          + e.getMessage());
+      throw new ParameterException(line, option + ": " + e.getMessage());
     }
-    return builder;
   }
 
   /** Binds and releases {@code host:port}, so that a taken port is reported before the database starts. */

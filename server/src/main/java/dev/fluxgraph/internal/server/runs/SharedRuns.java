@@ -156,7 +156,9 @@ public final class SharedRuns {
 
   /** Tries a claim once the delay of a run queued here passed (its own process goes first). */
   void claimAfter(Duration delay) {
-    running.add(Mono.delay(delay, scheduler).subscribe(done -> claimSoon()));
+    Mono.delay(delay, scheduler).subscribe(done -> claimSoon(), error -> {
+      // the scheduler was disposed: this process stopped, the run is claimed elsewhere
+    });
   }
 
   private void execute(PostgresRunQueue.Claimed claimed) {
