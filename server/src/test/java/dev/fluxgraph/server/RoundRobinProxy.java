@@ -19,8 +19,8 @@ import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.resources.ConnectionProvider;
 
 /**
- * An HTTP reverse proxy on a free port of 127.0.0.1 that sends each request to the next of its backends in turn,
- * whatever connection the request came on. Request and response bodies are streamed through chunk by chunk (an SSE
+ * An HTTP reverse proxy on a free port of 127.0.0.1 that sends requests to its backends in turn, {@code runLength}
+ * consecutive requests to each (1: every request to the next backend), whatever connection a request came on. Request and response bodies are streamed through chunk by chunk (an SSE
  * response reaches the client event by event), every end-to-end header is passed both ways ({@code x-api-key},
  * {@code Last-Event-ID}, {@code Content-Location}...), and every exchange is recorded with its backend, status and
  * how its response ended, so that a test can see what a client's retries would hide.
@@ -32,25 +32,35 @@ final class RoundRobinProxy implements AutoCloseable {
       "transfer-encoding", "te", "trailer", "upgrade", "host");
 
   private final List<Integer> ports;
-  private final AtomicInteger next = new AtomicInteger();
+  private final int runLength;
+  private final AtomicInteger next;
   private final AtomicIntegerArray requests;
   private final Queue<Exchange> exchanges = new ConcurrentLinkedQueue<>();
   private final ConnectionProvider connections = ConnectionProvider.create("round-robin-proxy", 64);
   private final HttpClient client = HttpClient.create(connections).host("127.0.0.1");
   private final DisposableServer server;
 
-  private RoundRobinProxy(List<Integer> ports) {
+  private RoundRobinProxy(List<Integer> ports, int runLength, int skip) {
     this.ports = List.copyOf(ports);
+    this.runLength = runLength;
+    this.next = new AtomicInteger(skip);
     this.requests = new AtomicIntegerArray(ports.size());
     this.server = HttpServer.create().host("127.0.0.1").port(0).handle(this::forward).bindNow(Duration.ofSeconds(10));
   }
 
-  /** A proxy listening at once, in front of the servers on {@code ports} of 127.0.0.1. */
-  static RoundRobinProxy of(List<Integer> ports) {
+  /**
+   * A proxy listening at once, in front of the servers on {@code ports} of 127.0.0.1, that gives its first
+   * {@code runLength - skip} requests to the first port, then {@code runLength} to each next one, and round again.
+   */
+  static RoundRobinProxy of(List<Integer> ports, int runLength, int skip) {
     if (ports.isEmpty()) {
       throw new IllegalArgumentException("a proxy needs at least one backend port");
     }
-    return new RoundRobinProxy(ports);
+    if (runLength < 1 || skip < 0 || skip >= runLength) {
+      throw new IllegalArgumentException("need runLength >= 1 and 0 <= skip < runLength, were " + runLength + ", "
+          + skip);
+    }
+    return new RoundRobinProxy(ports, runLength, skip);
   }
 
   int port() {
@@ -86,7 +96,7 @@ final class RoundRobinProxy implements AutoCloseable {
   }
 
   private Mono<Void> forward(HttpServerRequest request, HttpServerResponse response) {
-    int backend = Math.floorMod(next.getAndIncrement(), ports.size());
+    int backend = Math.floorMod(next.getAndIncrement() / runLength, ports.size());
     requests.incrementAndGet(backend);
     Exchange exchange = new Exchange(backend, request.method() + " " + request.uri());
     exchanges.add(exchange);
