@@ -20,10 +20,11 @@ import reactor.netty.resources.ConnectionProvider;
 
 /**
  * An HTTP reverse proxy on a free port of 127.0.0.1 that sends requests to its backends in turn, {@code runLength}
- * consecutive requests to each (1: every request to the next backend), whatever connection a request came on. Request and response bodies are streamed through chunk by chunk (an SSE
- * response reaches the client event by event), every end-to-end header is passed both ways ({@code x-api-key},
- * {@code Last-Event-ID}, {@code Content-Location}...), and every exchange is recorded with its backend, status and
- * how its response ended, so that a test can see what a client's retries would hide.
+ * consecutive requests to each (1: every request to the next backend), whatever connection a request came on.
+ * Request and response bodies are streamed through chunk by chunk (an SSE response reaches the client event by
+ * event), every end-to-end header is passed both ways ({@code x-api-key}, {@code Last-Event-ID},
+ * {@code Content-Location}...), and every exchange is recorded with its backend, status and how its response ended,
+ * so that a test can see what a client's retries would hide.
  */
 final class RoundRobinProxy implements AutoCloseable {
 
