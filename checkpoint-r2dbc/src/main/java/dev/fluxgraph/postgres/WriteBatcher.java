@@ -6,8 +6,6 @@ import dev.fluxgraph.internal.Json;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.R2dbcDataIntegrityViolationException;
-import io.r2dbc.spi.R2dbcNonTransientResourceException;
-import io.r2dbc.spi.R2dbcTransientException;
 import io.r2dbc.spi.Statement;
 import java.time.Duration;
 import java.time.ZoneOffset;
@@ -85,7 +83,7 @@ final class WriteBatcher {
     return Mono.usingWhen(factory.create(),
             connection -> insertCheckpoints(connection, checkpoints).then(insertWrites(connection, writes)),
             Connection::close)
-        .retryWhen(Retry.backoff(3, Duration.ofMillis(20)).filter(WriteBatcher::transient_))
+        .retryWhen(Retry.backoff(3, Duration.ofMillis(20)).filter(Sql::isTransient))
         .doOnSuccess(done -> batch.forEach(Request::succeed))
         .onErrorResume(error -> isForeignKeyViolation(error) && writes.size() + checkpoints.size() > 1,
             error -> isolate(checkpoints, writes));
@@ -156,12 +154,6 @@ final class WriteBatcher {
       statement.bind("$" + (column + 1), values);
     }
     return Flux.from(statement.execute()).flatMap(result -> result.getRowsUpdated()).then();
-  }
-
-  private static boolean transient_(Throwable error) {
-    return error instanceof R2dbcTransientException || error instanceof R2dbcNonTransientResourceException
-        || error.getClass().getName().endsWith("PostgresConnectionClosedException")
-        || error instanceof java.io.IOException;
   }
 
   private static boolean isForeignKeyViolation(Throwable error) {

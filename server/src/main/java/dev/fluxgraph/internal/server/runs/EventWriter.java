@@ -1,6 +1,7 @@
 package dev.fluxgraph.internal.server.runs;
 
 import dev.fluxgraph.internal.server.storage.PostgresEventStore;
+import dev.fluxgraph.postgres.Sql;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -55,7 +56,9 @@ final class EventWriter {
 
   private void send(List<PostgresEventStore.StoredEvent> round) {
     long last = round.get(round.size() - 1).seq();
-    Flux.fromIterable(round).flatMap(event -> store.append(runId, threadId, event), round.size())
+    // appends are idempotent (a stored (run, seq) is left alone): a connection lost mid-statement costs a retry
+    Flux.fromIterable(round).flatMap(event -> store.append(runId, threadId, event).retryWhen(Sql.transientRetry()),
+            round.size())
         .then()
         .onErrorResume(error -> {
           // the run goes on; joiners elsewhere miss these events (they still see the run's end)

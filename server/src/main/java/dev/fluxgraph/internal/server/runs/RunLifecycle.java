@@ -22,6 +22,7 @@ import dev.fluxgraph.types.StreamChunk;
 import dev.fluxgraph.types.StreamMode;
 import dev.fluxgraph.types.StreamOptions;
 import dev.fluxgraph.internal.server.storage.PostgresRunQueue;
+import dev.fluxgraph.postgres.Sql;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -99,6 +100,7 @@ public final class RunLifecycle {
     this.requests = parser;
     runs.onEndSaved(run -> runsOfAll.claimNext(run.threadId));
     runsOfAll.onClaimed(this::executeClaimed);
+    runsOfAll.executing(this::accountFor);
     runsOfAll.onCancel((runId, action) -> runs.live(runId).ifPresent(run -> cancelHere(run, action).subscribe(null,
         error -> LOG.warn("could not cancel run {}: {}", runId, error.toString()))));
   }
@@ -203,6 +205,20 @@ public final class RunLifecycle {
   private Flux<Run.Event> followed(String threadId, String runId, long afterId) {
     SharedRuns all = Objects.requireNonNull(shared);
     return all.follow(threadId, runId, afterId);
+  }
+
+  /**
+   * Whether this process accounts for a run the database says it executes: one executing here does; one that ended
+   * here but whose end did not reach the database (its saves failed) does, and its end is saved again; any other
+   * does not (the database recorded a claim whose answer was lost), and is handed back to the queue.
+   */
+  private boolean accountFor(String runId) {
+    return runs.live(runId).map(run -> {
+      if (run.status.finished()) {
+        runs.saveAgain(run);
+      }
+      return true;
+    }).orElse(false);
   }
 
   /**
@@ -729,7 +745,10 @@ public final class RunLifecycle {
           registered.runId, registered.threadId);
       return Mono.empty();
     }
-    return threads.update(registered.threadId, runs.threadStatusAfter(registered, outcome), null, Map.of()).then();
+    Mono<ThreadStore.ThreadRecord> written = threads.update(registered.threadId,
+        runs.threadStatusAfter(registered, outcome), null, Map.of());
+    // setting a status is idempotent: on PostgreSQL a connection lost mid-statement costs a retry
+    return (shared == null ? written : written.retryWhen(Sql.transientRetry())).then();
   }
 
   /** Compact JSON of a chunk's data; a chunk that is not JSON fails the run with a clear error. */

@@ -2,6 +2,7 @@ package dev.fluxgraph.internal.server.runs;
 
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.storage.RunStore;
+import dev.fluxgraph.postgres.Sql;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -179,12 +180,18 @@ final class RunRegistry {
       if (log != null && run.status.finished()) {
         prior = prior.then(log.flushed()); // joiners elsewhere read every event before they see the end
       }
-      next = prior.then(store.save(record)).cache();
+      // an update on (run, owner, attempt) is idempotent: a connection lost mid-statement costs a retry
+      next = prior.then(store.save(record).retryWhen(Sql.transientRetry())).cache();
       run.saved = next;
     }
     next.subscribe(null, error -> LOG.warn("could not save run {} of thread {} ({}): {}", run.runId, run.threadId,
         run.status.wire(), error.toString()));
     return next.onErrorResume(error -> Mono.empty());
+  }
+
+  /** Sends the run's record once more (its last save did not reach the store). */
+  void saveAgain(Run run) {
+    save(run);
   }
 
   /**

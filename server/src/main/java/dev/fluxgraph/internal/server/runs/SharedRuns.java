@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +51,7 @@ public final class SharedRuns {
   };
   private volatile CancelAction cancel = (runId, action) -> {
   };
+  private volatile Predicate<String> executesHere = runId -> true;
 
   /** Applies the cancel flag ({@code interrupt} or {@code rollback}) of a run of this process. */
   interface CancelAction {
@@ -72,6 +74,11 @@ public final class SharedRuns {
 
   void onCancel(CancelAction action) {
     this.cancel = action;
+  }
+
+  /** Tells which runs this process executes (the others the database gives it are handed back). */
+  void executing(Predicate<String> executes) {
+    this.executesHere = executes;
   }
 
   /** The worker id runs recorded now are owned by. */
@@ -112,10 +119,27 @@ public final class SharedRuns {
     }
   }
 
-  /** Applies the cancel flags of this worker's runs (the backstop of {@code cancel:} signals). */
+  /**
+   * Applies the cancel flags of this worker's runs (the backstop of {@code cancel:} signals), and gives back to the
+   * queue the runs the database says this worker executes but this process does not: a claim or a recording whose
+   * answer was lost with its connection (committed, never seen here). Only those older than two ticks: a claim just
+   * made may still be on its way.
+   */
   private void checkCancels() {
-    queue.flaggedFor(worker.id()).subscribe(flag -> cancel.apply(flag.getKey(), flag.getValue()),
-        error -> LOG.warn("could not read the cancels of worker {}: {}", worker.id(), error.toString()));
+    String self = worker.id();
+    queue.flaggedFor(self).subscribe(flag -> cancel.apply(flag.getKey(), flag.getValue()),
+        error -> LOG.warn("could not read the cancels of worker {}: {}", self, error.toString()));
+    Instant settled = Instant.now().minus(tick.multipliedBy(2));
+    queue.ownedBy(self)
+        .filter(owned -> owned.updatedAt().isBefore(settled) && !executesHere.test(owned.runId()))
+        .concatMap(owned -> queue.release(owned.runId(), self, owned.attempt(), Instant.now())
+            .doOnNext(released -> {
+              if (released) {
+                LOG.warn("run {} was recorded as executing here but is not (its claim's answer was lost): queued"
+                    + " again", owned.runId());
+              }
+            }))
+        .subscribe(null, error -> LOG.warn("could not check the runs of worker {}: {}", self, error.toString()));
   }
 
   /** Claims queued runs until there is none (one claim loop at a time; a call during one makes it go on). */

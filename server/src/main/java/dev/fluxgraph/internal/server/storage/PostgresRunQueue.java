@@ -252,6 +252,18 @@ public final class PostgresRunQueue {
         row -> Map.entry(row.get("run_id", String.class), row.get("cancel_action", String.class)));
   }
 
+  /** A run the database says a worker executes: its id, attempt and last update (by its owner's clock). */
+  public record Owned(String runId, int attempt, Instant updatedAt) {
+  }
+
+  /** The running runs of {@code workerId} as the database records them. */
+  public Flux<Owned> ownedBy(String workerId) {
+    return Sql.query(factory, "SELECT run_id, attempt, updated_at FROM fluxgraph_runs WHERE owner = $1"
+            + " AND status = 'running'", statement -> statement.bind("$1", workerId),
+        row -> new Owned(row.get("run_id", String.class), row.get("attempt", Integer.class),
+            row.get("updated_at", OffsetDateTime.class).toInstant()));
+  }
+
   /**
    * Gives a running run of {@code owner} back to the queue, at once claimable by any process (a clean stop hands
    * over the runs it could not finish): its next execution is attempt + 1 and resumes from its checkpoint. Emits
