@@ -237,6 +237,23 @@ class SharedRunsIT {
     assertEquals("idle", get(b, "/threads/" + thread).get("status").asText());
   }
 
+  @Test
+  void aRunRecordedAsExecutingInALiveProcessThatDoesNotKnowItIsQueuedAgainAndFinished() throws Exception {
+    int a = start();
+    String thread = thread(a);
+    String worker = servers.get(0).workerId();
+    String run = java.util.UUID.randomUUID().toString();
+    // what a claim whose answer was lost with its connection leaves: committed as running here, never seen here
+    sql("INSERT INTO fluxgraph_runs (run_id, thread_id, assistant_id, created_at, updated_at, status, metadata,"
+        + " multitask_strategy, owner, attempt, request, started_at) VALUES ('" + run + "', '" + thread + "', 'x',"
+        + " now(), now() - interval '1 minute', 'running', '{}', 'reject', '" + worker + "', 1,"
+        + " '{\"body\": {\"assistant_id\": \"sleep\", \"input\": 7}, \"stateless\": false}', now())"
+        + " RETURNING run_id");
+    assertEquals(7, get(a, "/threads/" + thread + "/runs/" + run + "/join").asInt());
+    assertEquals("success", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + run + "'"));
+    assertEquals("2", sql("SELECT attempt FROM fluxgraph_runs WHERE run_id = '" + run + "'"));
+  }
+
   // --- plumbing ---
 
   private String thread(int port) throws Exception {
