@@ -248,12 +248,14 @@ final class RunRegistry {
 
   /**
    * The lease of worker {@code owner} was lost: its unfinished runs here are cancelled, with nothing written for them
-   * (their saves are dropped, their executions stopped); the sweeper of a live process ends them in the database.
+   * (their saves are dropped, their executions stopped), and forgotten here: another process resumes them, so get,
+   * join and joinStream read them from the database, as in any process that does not run them.
    */
   void fence(String owner) {
     List<Run> lost = runs.values().stream().filter(run -> owner.equals(run.owner) && !run.status.finished())
         .toList();
     lost.forEach(Run::cancel);
+    lost.forEach(run -> forgetLocal(run).subscribe());
     if (!lost.isEmpty()) {
       LOG.warn("cancelled {} run(s) of worker {} here: its lease was lost", lost.size(), owner);
     }
