@@ -91,13 +91,13 @@ class MultiProcessIT {
   @TempDir
   static Path work;
 
-  private EmbeddedPostgres postgres;
+  private @Nullable EmbeddedPostgres postgres;
   private String r2dbcUrl;
   private String effectsUrl;
   private String testUrl;
   private Path graphs;
   private @Nullable Connection connection;
-  private Notifications notifications;
+  private @Nullable Notifications notifications;
   /** Every child ever started, destroyed at the end whatever happens. */
   private final List<Process> children = new CopyOnWriteArrayList<>();
   private final Thread reaper = new Thread(this::destroyChildren, "multi-process-it-reaper");
@@ -163,12 +163,16 @@ class MultiProcessIT {
     try {
       destroyChildren();
       Runtime.getRuntime().removeShutdownHook(reaper);
-      notifications.close();
+      if (notifications != null) {
+        notifications.close();
+      }
       if (connection != null) {
         connection.close();
       }
     } finally {
-      postgres.close();
+      if (postgres != null) {
+        postgres.close();
+      }
     }
   }
 
@@ -203,6 +207,9 @@ class MultiProcessIT {
     for (Started run : runs) {
       assertEquals(run.via.worker(), owner(run), "a run is claimed by the process that recorded it: " + run);
     }
+    // queued on A behind one of its runs: it has no owner, and runs after the resumed one, wherever that is
+    Started queued = startEffects(a, onA.get(1).thread, "kill-queued", 2, 100, null, "enqueue");
+    assertEquals("pending", status(queued));
     // a joiner on B of a run of A: its stream goes on through A's death, on the process that resumes the run
     Started watched = onA.get(0);
     CompletableFuture<HttpResponse<String>> followed = http.sendAsync(HttpRequest.newBuilder(
@@ -216,6 +223,14 @@ class MultiProcessIT {
     a.child.process().destroyForcibly();
     assertTrue(a.child.process().waitFor(10, TimeUnit.SECONDS), "A died");
     awaitEnded(runs, TTL.plus(WAIT));
+    awaitEnded(List.of(queued), WAIT);
+    assertEquals("success", status(queued), row(queued));
+    assertEquals("1", sql("SELECT attempt::text FROM fluxgraph_runs WHERE run_id = ?", queued.run));
+    assertNotEquals(a.worker(), owner(queued));
+    assertEndedOnce(queued);
+    assertEffects(queued, answer(c, queued), Set.of());
+    assertEquals("t", sql("SELECT r.updated_at <= q.started_at FROM fluxgraph_runs r, fluxgraph_runs q"
+        + " WHERE r.run_id = ? AND q.run_id = ?", onA.get(1).run, queued.run), "FIFO through the take-over");
     for (Started run : runs) {
       assertEquals("success", status(run), run + ": " + row(run));
       assertEquals(run.via == a ? "2" : "1", sql("SELECT attempt::text FROM fluxgraph_runs WHERE run_id = ?",
@@ -229,11 +244,17 @@ class MultiProcessIT {
       assertNotEquals(a.worker(), taker);
     }
     assertQuiet();
+    String[] recovered = onA.stream().map(Started::run).toArray(String[]::new);
     String recovery = sql("SELECT round(extract(epoch FROM max(updated_at) - ?::timestamptz) * 1000)::text"
-        + " FROM fluxgraph_runs WHERE run_id = ANY(?)", killedAt, onA.stream().map(Started::run).toArray(String[]::new));
+        + " FROM fluxgraph_runs WHERE run_id = ANY(?)", killedAt, recovered);
+    String resumed = sql("SELECT round(extract(epoch FROM min(created_at) - ?::timestamptz) * 1000) || '..'"
+        + " || round(extract(epoch FROM max(created_at) - ?::timestamptz) * 1000) FROM fluxgraph_run_events"
+        + " WHERE run_id = ANY(?) AND name = 'metadata' AND data LIKE '%\"attempt\":2%'", killedAt, killedAt, recovered);
     System.out.println("[MultiProcessIT] recovery after kill -9 of " + a + " owning " + onA.size()
         + " running runs: " + recovery + " ms from the kill to the last recovered run's end (lease TTL "
-        + Durations.format(TTL) + ", heartbeat " + Durations.format(HEARTBEAT) + ")");
+        + Durations.format(TTL) + ", heartbeat " + Durations.format(HEARTBEAT) + "); attempt 2 began " + resumed
+        + " ms after the kill; each run had up to " + (onA.get(0).steps - 2) + " of its " + onA.get(0).steps
+        + " tasks (300 ms each) left");
 
     // the watcher on B saw attempt 1 (on A), then attempt 2 (wherever it was resumed), and the run's end
     HttpResponse<String> stream = followed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
@@ -793,7 +814,7 @@ class MultiProcessIT {
   }
 
   private void update(String sql) throws SQLException {
-    try (Connection once = DriverManager.getConnection(postgres.getJdbcUrl("postgres", "postgres"));
+    try (Connection once = DriverManager.getConnection(testUrl);
          Statement statement = once.createStatement()) {
       statement.execute(sql);
     }
