@@ -407,29 +407,39 @@ class MultiProcessIT {
     assertQuiet();
   }
 
+  /**
+   * A is stopped (SIGSTOP) in the middle of a task whose result it then cannot commit in time; its lease expires and
+   * B or C resumes the run (attempt 2) and runs that task again. A goes on (SIGCONT) while the taker is still in that
+   * task, after A's own execution of it is due: A learns that it lost its lease and registers afresh, and meanwhile
+   * writes nothing, neither the run's record, nor its thread, nor its checkpoints (its overdue task result must not
+   * become the task's committed one), nor another effect; the run ends success on the taker with the taker's result,
+   * and A answers for it what the database says.
+   */
   @Test
   void anOwnerStoppedPastItsLeaseIsResumedElsewhereAndWritesNothingOnceItGoesOn() throws Exception {
     Node a = cluster[0];
     Node b = cluster[1];
-    Started run = startEffects(a, "stopped", 4, 1500, null);
+    int millis = 5000;
+    Started run = startEffects(a, "stopped", 2, millis, "[\"updates\",\"values\"]", 300);
     String lostWorker = owner(run);
     await(() -> sql("SELECT 1 FROM effects WHERE tag = 'stopped' AND step = 2") != null, WAIT,
         "the run's second task started on A");
     signal(a, "STOP");
     await(() -> processState(a) == 'T', Duration.ofSeconds(5), "A is stopped");
-    assertEquals("t", sql("SELECT clock_timestamp() - at < interval '1200 milliseconds' FROM effects WHERE tag ="
+    assertEquals("t", sql("SELECT clock_timestamp() - at < interval '3000 milliseconds' FROM effects WHERE tag ="
         + " 'stopped' AND step = 2"), "A was stopped while its second task waited (else this proves less)");
     long rowsOfA = count("SELECT count(*) FROM effects WHERE tag = 'stopped' AND pid = " + a.pid());
-    awaitEnded(List.of(run), TTL.plus(WAIT));
-    assertEquals("success", status(run), row(run));
+    await(() -> sql("SELECT 1 FROM effects WHERE tag = 'stopped' AND step = 2 AND pid <> ?", a.pid()) != null,
+        TTL.plus(WAIT), "the run was resumed elsewhere: its second task started again");
+    assertEquals("running", status(run));
     assertEquals("2", sql("SELECT attempt::text FROM fluxgraph_runs WHERE run_id = ?", run.run));
     String taker = owner(run);
     assertNotEquals(lostWorker, taker);
+    await(() -> "t".equals(sql("SELECT clock_timestamp() > at + ? * interval '1 millisecond' FROM effects WHERE tag ="
+        + " 'stopped' AND step = 2 AND pid = ?", millis + 300, a.pid())), WAIT, "A's execution of the task is due");
     String record = row(run);
     String thread = sql("SELECT status || ' ' || updated_at FROM fluxgraph_threads WHERE thread_id = ?", run.thread);
     String checkpoints = checkpointsOf(run.thread);
-    String answer = answer(b, run);
-
     signal(a, "CONT");
     // it learns that it lost its lease, whether its task's end or its heartbeat comes first, and goes on as new
     awaitLine(a, "lost its lease");
@@ -439,23 +449,37 @@ class MultiProcessIT {
     // A serves on under its fresh worker id (one more round trip through the database after its fence)
     JsonNode again = post(a, "/runs/wait", "{\"assistant_id\":\"effects\",\"input\":\"after-stop:1:1\"}");
     assertEquals("after-stop:1@" + a.pid(), again.asText(), again.toString());
+    assertEquals("t", sql("SELECT clock_timestamp() < at + ? * interval '1 millisecond' FROM effects WHERE tag ="
+        + " 'stopped' AND step = 2 AND pid <> ?", millis, a.pid()),
+        "the taker is still in the task (else what follows proves less)");
     assertEquals(record, row(run), "the stopped process did not write the run it lost");
     assertEquals(thread, sql("SELECT status || ' ' || updated_at FROM fluxgraph_threads WHERE thread_id = ?",
         run.thread), "nor its thread");
-    assertEquals(checkpoints, checkpointsOf(run.thread), "nor its checkpoints");
+    assertEquals(checkpoints, checkpointsOf(run.thread), "nor its checkpoints (the task's result included)");
     assertEquals(rowsOfA, count("SELECT count(*) FROM effects WHERE tag = 'stopped' AND pid = " + a.pid()),
         "nor started another task");
-    // and answers for it what the database says, as the other processes do
+
+    awaitEnded(List.of(run), WAIT);
+    assertEquals("success", status(run), row(run));
+    assertEquals(taker, owner(run));
+    String answer = answer(b, run);
+    assertEffects(run, answer, Set.of(a.pid())); // the checkpoint holds the taker's result of the second task
+    assertTrue(answer.startsWith("stopped:1@" + a.pid() + ","), "the first task, committed by A, was kept: " + answer);
+    assertEndedOnce(run);
+    // and A answers for it what the database says, as the other processes do
     assertEquals("success", get(a, "/threads/" + run.thread + "/runs/" + run.run).get("status").asText(),
         "the run's record, on A");
     assertEquals(get(b, "/threads/" + run.thread + "/runs/" + run.run + "/join").toString(),
         get(a, "/threads/" + run.thread + "/runs/" + run.run + "/join").toString(), "join, on A and on B");
-    assertEquals(answer, answer(a, run), "joinStream on A");
-    assertEndedOnce(run);
-    assertEffects(run, answer, Set.of(a.pid()));
-    assertTrue(answer.startsWith("stopped:1@" + a.pid() + ","), "the first task, committed by A, was kept: " + answer);
-    assertEquals(taker, owner(run));
-    assertFalse(taker.startsWith("a-"), taker);
+    List<String[]> onA = events(send(HttpRequest.newBuilder(uri(a, "/threads/" + run.thread + "/runs/" + run.run
+        + "/stream")).GET()));
+    List<String[]> onB = events(send(HttpRequest.newBuilder(uri(b, "/threads/" + run.thread + "/runs/" + run.run
+        + "/stream")).GET()));
+    assertEquals(onB.stream().map(List::of).toList(), onA.stream().map(List::of).toList(), "joinStream, on A and B");
+    assertConsecutiveIds(onA);
+    assertEquals(List.of("metadata", "updates", "metadata", "updates", "updates", "values"),
+        onA.stream().map(event -> event[0]).toList(), "attempt 1 (task 1), attempt 2 (task 2, the run's update, its"
+        + " value), nothing of the stopped process: " + onA.stream().map(List::of).toList());
     assertQuiet();
   }
 
@@ -499,6 +523,8 @@ class MultiProcessIT {
     }
     assertQuiet();
   }
+
+
 
   // --- what every test asserts ---
 
@@ -583,18 +609,30 @@ class MultiProcessIT {
   private Started startEffects(Node via, String tag, int steps, int millis, @Nullable String streamModes)
       throws Exception {
     String thread = post(via, "/threads", "{}").get("thread_id").asText();
-    return startEffects(via, thread, tag, steps, millis, streamModes, "reject");
+    return startEffects(via, thread, tag, steps, Integer.toString(millis), streamModes, "reject");
+  }
+
+  /** With a first step of {@code firstMillis}. */
+  private Started startEffects(Node via, String tag, int steps, int millis, @Nullable String streamModes,
+                               int firstMillis) throws Exception {
+    String thread = post(via, "/threads", "{}").get("thread_id").asText();
+    return startEffects(via, thread, tag, steps, millis + ":" + firstMillis, streamModes, "reject");
+  }
+
+  private Started startEffects(Node via, String thread, String tag, int steps, int millis,
+                               @Nullable String streamModes, String multitaskStrategy) throws Exception {
+    return startEffects(via, thread, tag, steps, Integer.toString(millis), streamModes, multitaskStrategy);
   }
 
   /** Starts an effects run in the background on {@code via}, durability sync; it is acknowledged when this returns. */
-  private Started startEffects(Node via, String thread, String tag, int steps, int millis,
+  private Started startEffects(Node via, String thread, String tag, int steps, String millis,
                                @Nullable String streamModes, String multitaskStrategy) throws Exception {
     String body = "{\"assistant_id\":\"effects\",\"input\":\"" + tag + ":" + steps + ":" + millis + "\","
         + "\"durability\":\"sync\",\"multitask_strategy\":\"" + multitaskStrategy + "\""
         + (streamModes == null ? "" : ",\"stream_mode\":" + streamModes) + "}";
     String run = post(via, "/threads/" + thread + "/runs", body).get("run_id").asText();
     assertTrue(sql("SELECT request::text FROM fluxgraph_runs WHERE run_id = ?", run).contains(tag),
-        "the run's request was recorded before it was acknowledged");
+        "an acknowledged run has its request in the database");
     return new Started(tag, steps, thread, run, via);
   }
 

@@ -20,8 +20,8 @@ import reactor.core.scheduler.Schedulers;
  * {@code discoverGraphs(false)} or their own graphs): {@code echo}; {@code sleep}, which answers its input (a number
  * of milliseconds) after that long; and {@code effects}, whose tasks have a side effect outside the runtime.
  *
- * <p>{@code effects} takes {@code "<tag>:<steps>:<millis>"} and calls the task {@code effect} once per step, one after
- * the other, with {@code "<tag>:<step>:<millis>"}. The task inserts the row {@code (tag, step, pid)} (pid: this
+ * <p>{@code effects} takes {@code "<tag>:<steps>:<millis>"} (or {@code "<tag>:<steps>:<millis>:<first step's millis>"})
+ * and calls the task {@code effect} once per step, one after the other, with {@code "<tag>:<step>:<millis>"}. The task inserts the row {@code (tag, step, pid)} (pid: this
  * JVM's) into the table {@code effects} through plain JDBC at {@value #JDBC_URL} (an environment variable the test
  * sets; the table is the test's), then waits {@code millis} and answers {@code "<tag>:<step>@<pid>"}. The run answers the
  * steps' answers joined by commas: for each step, which process's execution of it the run kept.
@@ -50,7 +50,8 @@ public final class StartupTestGraphs implements GraphProvider {
             .define(String.class, String.class, (input, context) -> {
               String[] parts = input.split(":");
               return Flux.range(1, Integer.parseInt(parts[1]))
-                  .concatMap(step -> effect.call(parts[0] + ":" + step + ":" + parts[2]))
+                  .concatMap(step -> effect.call(parts[0] + ":" + step + ":"
+                      + (step == 1 && parts.length > 3 ? parts[3] : parts[2])))
                   .collectList()
                   .map(steps -> String.join(",", steps));
             }));

@@ -6,6 +6,7 @@ import dev.fluxgraph.checkpoint.CheckpointTuple;
 import dev.fluxgraph.checkpoint.PendingWrite;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
@@ -16,13 +17,17 @@ import reactor.core.publisher.Mono;
  * run ({@code run_id} in its metadata) is written only while this process may still write that run (its worker's
  * lease holds, by this process's monotonic clock: see {@link Worker}). A process stopped past its lease (a zombie)
  * that goes on with a run another process took over therefore saves no new checkpoint for it: its final checkpoint
- * never becomes the thread's latest. What is left is a write already sent when the process was stopped; see
- * docs/design.md for why that one cannot overtake the taker's checkpoints. Everything else is the delegate's.
+ * never becomes the thread's latest. Task results ({@link #putWrites}, which name no run) are written only while
+ * this process's worker holds its lease: a zombie's task that ends after its lease ran out does not commit its result
+ * over the taker's (writes are write-once, so the first one of a task would win). What is left is a write already
+ * sent when the process was stopped; see docs/design.md for why that one cannot overtake the taker's checkpoints.
+ * Everything else is the delegate's.
  */
 public final class FencedSaver implements CheckpointSaver {
 
   private final CheckpointSaver delegate;
   private volatile Predicate<String> mayWrite = runId -> true;
+  private volatile BooleanSupplier leaseHolds = () -> true;
 
   public FencedSaver(CheckpointSaver delegate) {
     this.delegate = Objects.requireNonNull(delegate);
@@ -36,6 +41,11 @@ public final class FencedSaver implements CheckpointSaver {
   /** Whether a checkpoint of the run with that id may be written (false: this process lost the run). */
   public void guard(Predicate<String> mayWriteRun) {
     this.mayWrite = Objects.requireNonNull(mayWriteRun);
+  }
+
+  /** Whether this process's worker holds its lease (false: the writes of its tasks are refused). */
+  public void guardWrites(BooleanSupplier holdsLease) {
+    this.leaseHolds = Objects.requireNonNull(holdsLease);
   }
 
   @Override
@@ -63,7 +73,13 @@ public final class FencedSaver implements CheckpointSaver {
 
   @Override
   public Mono<Void> putWrites(String threadId, String namespace, String checkpointId, List<PendingWrite> writes) {
-    return delegate.putWrites(threadId, namespace, checkpointId, writes);
+    return Mono.defer(() -> {
+      if (!leaseHolds.getAsBoolean()) {
+        return Mono.error(new IllegalStateException("the writes of checkpoint " + checkpointId + " of thread "
+            + threadId + " are not saved: this server process's lease ran out, so its runs may have been taken over"));
+      }
+      return delegate.putWrites(threadId, namespace, checkpointId, writes);
+    });
   }
 
   @Override
