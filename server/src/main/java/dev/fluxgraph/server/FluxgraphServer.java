@@ -131,6 +131,9 @@ public final class FluxgraphServer {
       this.api = api;
       if (fenced != null) {
         fenced.guard(api::mayWrite, api::mayWriteThread);
+        if (ownership instanceof Worker self) {
+          fenced.guardWrites(() -> self.holds(self.id()));
+        }
       }
       return ready.then(HttpServer.create().host(settings.host).port(settings.port).handle(api.handler()).bind())
           .map(bound -> {

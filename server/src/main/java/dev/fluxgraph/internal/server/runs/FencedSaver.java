@@ -6,6 +6,7 @@ import dev.fluxgraph.checkpoint.CheckpointTuple;
 import dev.fluxgraph.checkpoint.PendingWrite;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
@@ -16,15 +17,19 @@ import reactor.core.publisher.Mono;
  * run ({@code run_id} in its metadata) is written only while this process may still write that run (its worker's
  * lease holds, by this process's monotonic clock: see {@link Worker}). A process stopped past its lease (a zombie)
  * that goes on with a run another process took over therefore saves no new checkpoint for it: its final checkpoint
- * never becomes the thread's latest, and no task result of it: under {@code sync} durability a task's result is saved
- * before the run goes on, so its next task does not start either. What is left is a write already sent when the process was stopped; see
- * docs/design.md for why that one cannot overtake the taker's checkpoints. Everything else is the delegate's.
+ * never becomes the thread's latest. Task results ({@link #putWrites}, which name no run) are written only while this
+ * process's worker holds its lease and the run executing on the thread here is not one it lost or halted: a zombie's
+ * task that ends after its lease ran out does not commit its result over the taker's (writes are write-once, so the
+ * first one of a task would win), and under {@code sync} durability, where a task's result is saved before the run
+ * goes on, its next task does not start either. What is left is a write already sent when the process was stopped;
+ * see docs/design.md for why that one cannot overtake the taker's checkpoints. Everything else is the delegate's.
  */
 public final class FencedSaver implements CheckpointSaver {
 
   private final CheckpointSaver delegate;
   private volatile Predicate<String> mayWrite = runId -> true;
   private volatile Predicate<String> mayWriteThread = threadId -> true;
+  private volatile BooleanSupplier leaseHolds = () -> true;
 
   public FencedSaver(CheckpointSaver delegate) {
     this.delegate = Objects.requireNonNull(delegate);
@@ -42,6 +47,11 @@ public final class FencedSaver implements CheckpointSaver {
   public void guard(Predicate<String> mayWriteRun, Predicate<String> mayWriteOnThread) {
     this.mayWrite = Objects.requireNonNull(mayWriteRun);
     this.mayWriteThread = Objects.requireNonNull(mayWriteOnThread);
+  }
+
+  /** Whether this process's worker holds its lease (false: the writes of its tasks are refused). */
+  public void guardWrites(BooleanSupplier holdsLease) {
+    this.leaseHolds = Objects.requireNonNull(holdsLease);
   }
 
   @Override
@@ -69,10 +79,17 @@ public final class FencedSaver implements CheckpointSaver {
 
   @Override
   public Mono<Void> putWrites(String threadId, String namespace, String checkpointId, List<PendingWrite> writes) {
-    return Mono.defer(() -> mayWriteThread.test(threadId) ? delegate.putWrites(threadId, namespace, checkpointId,
-        writes) : Mono.error(new IllegalStateException("task results on thread " + threadId + " are not saved: this"
-        + " server process lost the run executing there (its worker's lease ran out) and another one has taken it"
-        + " over")));
+    return Mono.defer(() -> {
+      if (!leaseHolds.getAsBoolean()) {
+        return Mono.error(new IllegalStateException("the writes of checkpoint " + checkpointId + " of thread "
+            + threadId + " are not saved: this server process's lease ran out, so its runs may have been taken over"));
+      }
+      if (!mayWriteThread.test(threadId)) {
+        return Mono.error(new IllegalStateException("the writes of checkpoint " + checkpointId + " of thread "
+            + threadId + " are not saved: this server process lost or stopped the run executing there"));
+      }
+      return delegate.putWrites(threadId, namespace, checkpointId, writes);
+    });
   }
 
   @Override

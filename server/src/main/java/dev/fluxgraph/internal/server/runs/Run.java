@@ -133,7 +133,8 @@ public final class Run {
       eventChars += text.length();
       events.tryEmitNext(new Event(id, name, text));
       EventWriter log = eventLog;
-      if (log != null) {
+      RunRegistry owner = registry;
+      if (log != null && (owner == null || owner.holds(this))) { // a run this process lost keeps nothing there
         log.write(id, name, json);
       }
     }

@@ -272,14 +272,18 @@ final class RunRegistry {
 
   /**
    * The lease of worker {@code owner} was lost: its unfinished runs here are cancelled, with nothing written for them
-   * (their saves are dropped, their executions stopped); the sweeper of a live process ends them in the database.
+   * (their saves are dropped, their executions stopped). All its runs are forgotten here, also those that ended here
+   * after the lease ran out (their end was not written): other processes resume them, so get, join and joinStream
+   * read them from the database, as in any process that does not run them.
    */
   void fence(String owner) {
-    List<Run> lost = runs.values().stream().filter(run -> owner.equals(run.owner) && !run.status.finished())
-        .toList();
-    lost.forEach(Run::cancel);
-    if (!lost.isEmpty()) {
-      LOG.warn("cancelled {} run(s) of worker {} here: its lease was lost", lost.size(), owner);
+    int cancelled = 0;
+    for (Run run : runs.values().stream().filter(run -> owner.equals(run.owner)).toList()) {
+      cancelled += run.cancel() ? 1 : 0;
+      forgetLocal(run).subscribe();
+    }
+    if (cancelled > 0) {
+      LOG.warn("cancelled {} run(s) of worker {} here: its lease was lost", cancelled, owner);
     }
   }
 
