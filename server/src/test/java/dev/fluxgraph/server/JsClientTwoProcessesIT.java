@@ -110,8 +110,11 @@ class JsClientTwoProcessesIT {
     }
     List<RoundRobinProxy.Exchange> exchanges = proxy.exchanges();
     String log = exchanges.stream().map(Object::toString).collect(Collectors.joining("\n"));
-    assertTrue(exchanges.stream().allMatch(exchange -> exchange.status < 500 && exchange.outcome.equals("complete")),
+    // the last answer (GET /info) may be recorded "cancelled": node exits, closing its connection, as it reads it
+    List<RoundRobinProxy.Exchange> checked = exchanges.subList(0, exchanges.size() - 1);
+    assertTrue(checked.stream().allMatch(exchange -> exchange.status < 500 && exchange.outcome.equals("complete")),
         log);
+    assertEquals(200, exchanges.get(exchanges.size() - 1).status, log);
     // e2e.mjs makes some 70 requests: each process got about half of them
     int to0 = proxy.requests(0);
     int to1 = proxy.requests(1);
