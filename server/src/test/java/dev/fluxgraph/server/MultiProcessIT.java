@@ -258,7 +258,7 @@ class MultiProcessIT {
 
     // the watcher on B saw attempt 1 (on A), then attempt 2 (wherever it was resumed), and the run's end
     HttpResponse<String> stream = followed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-    List<String[]> events = events(stream);
+    List<String[]> events = SseEvents.of(stream);
     List<String[]> metadata = events.stream().filter(event -> event[0].equals("metadata")).toList();
     assertEquals(2, metadata.size(), stream.body());
     assertTrue(metadata.get(0)[2].contains("\"attempt\":1"), metadata.get(0)[2]);
@@ -361,14 +361,14 @@ class MultiProcessIT {
     Started streamed = startEffects(a, "streamed", 4, 300, "[\"updates\",\"values\"]");
     HttpResponse<String> live = send(HttpRequest.newBuilder(uri(c, "/threads/" + streamed.thread + "/runs/"
         + streamed.run + "/stream")).GET());
-    List<String[]> events = events(live);
+    List<String[]> events = SseEvents.of(live);
     assertEquals("metadata", events.get(0)[0]);
     assertTrue(events.get(0)[2].contains("\"attempt\":1"), events.get(0)[2]);
     assertConsecutiveIds(events);
     assertEquals(4, events.stream().filter(event -> event[0].equals("updates")
         && event[2].startsWith("{\"effect\":")).count(), "one update per task: " + live.body());
     assertEquals(JSON.writeValueAsString(answer(b, streamed)), events.get(events.size() - 1)[2]);
-    List<String[]> rest = events(send(HttpRequest.newBuilder(uri(b, "/threads/" + streamed.thread + "/runs/"
+    List<String[]> rest = SseEvents.of(send(HttpRequest.newBuilder(uri(b, "/threads/" + streamed.thread + "/runs/"
         + streamed.run + "/stream")).header("Last-Event-ID", events.get(1)[1]).GET()));
     assertEquals(events.subList(2, events.size()).stream().map(List::of).toList(),
         rest.stream().map(List::of).toList(), "from B after Last-Event-ID " + events.get(1)[1]);
@@ -401,7 +401,7 @@ class MultiProcessIT {
     assertEquals("t", sql("SELECT (SELECT max(id) FROM effects WHERE tag = 'fifo1') < (SELECT min(id) FROM effects"
         + " WHERE tag = 'fifo2') AND (SELECT max(id) FROM effects WHERE tag = 'fifo2') < (SELECT min(id) FROM effects"
         + " WHERE tag = 'fifo3')"), "the effects of the three runs do not interleave");
-    assertEquals(0, events(send(HttpRequest.newBuilder(uri(a, "/threads/" + first.thread + "/runs/" + third.run
+    assertEquals(0, SseEvents.of(send(HttpRequest.newBuilder(uri(a, "/threads/" + first.thread + "/runs/" + third.run
         + "/stream")).header("Last-Event-ID", "1000").GET())).size(), "a finished run's stream ends");
     assertEquals(rowsAtCancel, effectRows(doomed.tag), "the cancelled run wrote no effect after its cancel");
     assertQuiet();
@@ -471,9 +471,9 @@ class MultiProcessIT {
         "the run's record, on A");
     assertEquals(get(b, "/threads/" + run.thread + "/runs/" + run.run + "/join").toString(),
         get(a, "/threads/" + run.thread + "/runs/" + run.run + "/join").toString(), "join, on A and on B");
-    List<String[]> onA = events(send(HttpRequest.newBuilder(uri(a, "/threads/" + run.thread + "/runs/" + run.run
+    List<String[]> onA = SseEvents.of(send(HttpRequest.newBuilder(uri(a, "/threads/" + run.thread + "/runs/" + run.run
         + "/stream")).GET()));
-    List<String[]> onB = events(send(HttpRequest.newBuilder(uri(b, "/threads/" + run.thread + "/runs/" + run.run
+    List<String[]> onB = SseEvents.of(send(HttpRequest.newBuilder(uri(b, "/threads/" + run.thread + "/runs/" + run.run
         + "/stream")).GET()));
     assertEquals(onB.stream().map(List::of).toList(), onA.stream().map(List::of).toList(), "joinStream, on A and B");
     assertConsecutiveIds(onA);
@@ -512,7 +512,7 @@ class MultiProcessIT {
         + " 'fluxgraph-listener'")), WAIT, "every process listens again");
     // signals flow again: a run on A followed from B to its end, cancel from C of a run on B
     Started after = startEffects(cluster[0], "after-terminate", 3, 200, "[\"updates\",\"values\"]");
-    List<String[]> events = events(send(HttpRequest.newBuilder(uri(cluster[1], "/threads/" + after.thread + "/runs/"
+    List<String[]> events = SseEvents.of(send(HttpRequest.newBuilder(uri(cluster[1], "/threads/" + after.thread + "/runs/"
         + after.run + "/stream")).GET()));
     assertEquals(JSON.writeValueAsString(answer(cluster[2], after)), events.get(events.size() - 1)[2]);
     Started doomed = startEffects(cluster[1], "cancel-after-terminate", 30, 300, null);
@@ -641,7 +641,7 @@ class MultiProcessIT {
    * finished run replays it), since join answers the thread's latest values, which a later run may have replaced.
    */
   private String answer(Node node, Started run) throws Exception {
-    List<String[]> events = events(send(HttpRequest.newBuilder(uri(node, "/threads/" + run.thread + "/runs/"
+    List<String[]> events = SseEvents.of(send(HttpRequest.newBuilder(uri(node, "/threads/" + run.thread + "/runs/"
         + run.run + "/stream")).GET()));
     String[] last = events.get(events.size() - 1);
     assertEquals("values", last[0], run + " streamed on " + node + ": " + events.stream().map(List::of).toList());
@@ -772,30 +772,6 @@ class MultiProcessIT {
     HttpResponse<String> response = http.send(request.timeout(WAIT).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, response.statusCode(), response.request().uri() + ": " + response.body());
     return response;
-  }
-
-  /** The events of an SSE body: name, id, data. */
-  private static List<String[]> events(HttpResponse<String> response) {
-    assertEquals(200, response.statusCode(), response.body());
-    List<String[]> events = new ArrayList<>();
-    for (String block : response.body().replace("\r\n", "\n").split("\n\n")) {
-      String name = null;
-      String id = null;
-      StringBuilder data = new StringBuilder();
-      for (String line : block.split("\n")) {
-        if (line.startsWith("event: ")) {
-          name = line.substring(7);
-        } else if (line.startsWith("id: ")) {
-          id = line.substring(4);
-        } else if (line.startsWith("data: ")) {
-          data.append(line.substring(6));
-        }
-      }
-      if (name != null) {
-        events.add(new String[] {name, id, data.toString()});
-      }
-    }
-    return events;
   }
 
   // --- SQL, on this test's own connection (application_name MultiProcessIT) ---

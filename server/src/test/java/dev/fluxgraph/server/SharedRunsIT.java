@@ -284,36 +284,12 @@ class SharedRunsIT {
     if (lastEventId != null) {
       request.header("Last-Event-ID", lastEventId);
     }
-    return events(send(port, request));
+    return SseEvents.of(send(port, request));
   }
 
   private List<String[]> sse(int port, String path, @Nullable String lastEventId, String body) throws Exception {
-    return events(send(port, HttpRequest.newBuilder(uri(port, path)).header("Content-Type", "application/json")
+    return SseEvents.of(send(port, HttpRequest.newBuilder(uri(port, path)).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body))));
-  }
-
-  /** The events of an SSE body: name, id, data. */
-  private static List<String[]> events(HttpResponse<String> response) {
-    assertEquals(200, response.statusCode(), response.body());
-    List<String[]> events = new ArrayList<>();
-    for (String block : response.body().replace("\r\n", "\n").split("\n\n")) {
-      String name = null;
-      String id = null;
-      StringBuilder data = new StringBuilder();
-      for (String line : block.split("\n")) {
-        if (line.startsWith("event: ")) {
-          name = line.substring(7);
-        } else if (line.startsWith("id: ")) {
-          id = line.substring(4);
-        } else if (line.startsWith("data: ")) {
-          data.append(line.substring(6));
-        }
-      }
-      if (name != null) {
-        events.add(new String[] {name, id, data.toString()});
-      }
-    }
-    return events;
   }
 
   private JsonNode post(int port, String path, String body) throws Exception {
