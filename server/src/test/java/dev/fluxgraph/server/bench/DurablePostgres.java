@@ -1,0 +1,56 @@
+package dev.fluxgraph.server.bench;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * An embedded PostgreSQL with the server's durable settings (fsync, synchronous commit and full-page writes on, as
+ * {@code ServerCommand.durable} starts the command line's embedded database; zonky's defaults turn the first two
+ * off), for benchmarks whose servers run in other processes: {@code DurablePostgres <data dir>} prints
+ * {@code postgres on port <port>} and runs until killed (SIGTERM stops the database too).
+ */
+public final class DurablePostgres {
+
+  private DurablePostgres() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (args.length != 1) {
+      throw new IllegalArgumentException("usage: DurablePostgres <data directory>");
+    }
+    EmbeddedPostgres postgres = start(Path.of(args[0]));
+    System.out.println("postgres on port " + postgres.getPort() + " (" + settings(postgres) + ")");
+    Thread.currentThread().join();
+  }
+
+  /** Starts it in {@code dataDir} (created, emptied first); zonky's shutdown hook stops it with this JVM. */
+  static EmbeddedPostgres start(Path dataDir) throws IOException {
+    return EmbeddedPostgres.builder()
+        .setServerConfig("fsync", "on")
+        .setServerConfig("synchronous_commit", "on")
+        .setServerConfig("full_page_writes", "on")
+        .setDataDirectory(dataDir)
+        .setCleanDataDirectory(true)
+        .start();
+  }
+
+  /** The settings that make it durable, as the running server reports them. */
+  static String settings(EmbeddedPostgres postgres) throws SQLException {
+    StringBuilder text = new StringBuilder();
+    try (Connection connection = postgres.getPostgresDatabase().getConnection();
+         Statement statement = connection.createStatement()) {
+      for (String name : new String[] {"server_version", "fsync", "synchronous_commit", "full_page_writes"}) {
+        try (ResultSet row = statement.executeQuery("SHOW " + name)) {
+          row.next();
+          text.append(text.length() == 0 ? "" : ", ").append(name).append('=').append(row.getString(1));
+        }
+      }
+    }
+    return text.toString();
+  }
+}
