@@ -11,8 +11,9 @@ import java.sql.Statement;
 /**
  * An embedded PostgreSQL with the server's durable settings (fsync, synchronous commit and full-page writes on, as
  * {@code ServerCommand.durable} starts the command line's embedded database; zonky's defaults turn the first two
- * off), for benchmarks whose servers run in other processes: {@code DurablePostgres <data dir>} prints
- * {@code postgres on port <port>} and runs until killed (SIGTERM stops the database too).
+ * off), for benchmarks whose servers run in other processes: {@code DurablePostgres <data dir> [database...]} creates
+ * the databases, prints {@code postgres on port <port>} with the settings and runs until killed (SIGTERM stops the
+ * database too).
  */
 public final class DurablePostgres {
 
@@ -20,10 +21,16 @@ public final class DurablePostgres {
   }
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 1) {
-      throw new IllegalArgumentException("usage: DurablePostgres <data directory>");
+    if (args.length < 1) {
+      throw new IllegalArgumentException("usage: DurablePostgres <data directory> [database...]");
     }
     EmbeddedPostgres postgres = start(Path.of(args[0]));
+    try (Connection connection = postgres.getPostgresDatabase().getConnection();
+         Statement statement = connection.createStatement()) {
+      for (int i = 1; i < args.length; i++) {
+        statement.execute("CREATE DATABASE \"" + args[i] + "\"");
+      }
+    }
     System.out.println("postgres on port " + postgres.getPort() + " (" + settings(postgres) + ")");
     Thread.currentThread().join();
   }

@@ -78,6 +78,10 @@ public final class RecoveryBenchmark {
     }
     int trials = Integer.parseInt(args[0]);
     int runs = Integer.parseInt(args[1]);
+    if (trials < 1 || runs < 1) {
+      throw new IllegalArgumentException("trials and runs per trial must be at least 1, were " + trials + " and "
+          + runs);
+    }
     Path graphs = Path.of(args[2]).toAbsolutePath();
     Path work = Files.createDirectories(Path.of(args[3]).toAbsolutePath());
     List<String> options = List.of(args).subList(4, args.length);
