@@ -25,6 +25,7 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -55,7 +56,8 @@ PG_PORT=$(sed -n 's/^postgres on port \([0-9]*\).*/\1/p' "$WORK/postgres.log")
 PG_PID=$(ss -ltnpH "sport = :$PG_PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
 
 echo "$(java -version 2>&1 | head -1), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);" \
-  "old $(git rev-parse --short "$OLD_REV"), new $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- \
+  "old $(git rev-parse --short "$OLD_REV"), new $(git rev-parse --short HEAD) (main code of \
+  $(git log -1 --format=%h -- '*/src/main'))$(git diff --quiet HEAD -- \
   '*/src/main' || echo ' plus uncommitted changes'); ${SECONDS_EACH} s per measurement after ${WARMUP} s," \
   "${ROUNDS} rounds; $(sed -n 's/^postgres on port [0-9]* (\(.*\))/PostgreSQL: \1/p' "$WORK/postgres.log")"
 
@@ -64,6 +66,7 @@ server_port=
 start_server() {  # name class-path options...
   local name=$1 cp=$2 log="$WORK/$1.log"
   shift 2
+  : >"$log"  # before the server's own redirection, which happens in the background
   java -cp "$cp" dev.fluxgraph.server.FluxgraphServer --port 0 "$@" >"$log" 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
@@ -149,4 +152,3 @@ if [ "$TRIALS" -gt 0 ]; then
   java -cp "$TOOLS_CP" dev.fluxgraph.server.bench.RecoveryBenchmark "$TRIALS" "$RECOVERY_RUNS" "$GRAPHS" \
       "$WORK/recovery" 2>&1 | grep -v '^SLF4J'
 fi
-rm -rf "$WORK"
