@@ -8,6 +8,8 @@
 # synchronous_commit and full_page_writes on, as the command line's embedded default), a fresh database per
 # measurement. Then RecoveryBenchmark: kill -9 of one of two server processes, time until its runs end on the other.
 # Nothing is installed: each tree is built in its own directory and run from its class directories.
+# STATEMENTS=1 loads pg_stat_statements and prints each PostgreSQL measurement's statements per run (a profile: it
+# costs some throughput itself).
 # Usage: scripts/bench-durable.sh [seconds per measurement] [rounds] [warm-up seconds] [old commit]
 #                                 [recovery trials, 0 for none] [runs per recovery trial]
 set -euo pipefail
@@ -47,7 +49,7 @@ OLD_CP="$WORK/old/server/target/classes:$(cat "$WORK/old.classpath"):$GRAPHS"
 
 databases=()
 for round in $(seq 1 "$ROUNDS"); do databases+=("old_$round" "new_$round" "two_$round"); done
-java -cp "$TOOLS_CP" dev.fluxgraph.server.bench.DurablePostgres "$WORK/postgres" "${databases[@]}" \
+java -Dbench.statements="${STATEMENTS:+true}" -cp "$TOOLS_CP" dev.fluxgraph.server.bench.DurablePostgres "$WORK/postgres" "${databases[@]}" \
     >"$WORK/postgres.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 240); do grep -q '^postgres on port' "$WORK/postgres.log" && break; sleep 0.5; done
@@ -57,7 +59,7 @@ PG_PID=$(ss -ltnpH "sport = :$PG_PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d
 
 echo "$(java -version 2>&1 | head -1), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);" \
   "old $(git rev-parse --short "$OLD_REV"), new $(git rev-parse --short HEAD) (main code of \
-  $(git log -1 --format=%h -- '*/src/main'))$(git diff --quiet HEAD -- \
+  $(git log -1 --format=%h -- '*/src/main/*'))$(git diff --quiet HEAD -- \
   '*/src/main' || echo ' plus uncommitted changes'); ${SECONDS_EACH} s per measurement after ${WARMUP} s," \
   "${ROUNDS} rounds; $(sed -n 's/^postgres on port [0-9]* (\(.*\))/PostgreSQL: \1/p' "$WORK/postgres.log")"
 

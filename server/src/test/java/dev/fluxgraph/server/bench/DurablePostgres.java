@@ -13,7 +13,7 @@ import java.sql.Statement;
  * {@code ServerCommand.durable} starts the command line's embedded database; zonky's defaults turn the first two
  * off), for benchmarks whose servers run in other processes: {@code DurablePostgres <data dir> [database...]} creates
  * the databases, prints {@code postgres on port <port>} with the settings and runs until killed (SIGTERM stops the
- * database too).
+ * database too). With {@code -Dbench.statements=true} it loads {@code pg_stat_statements} (see {@link PgStats}).
  */
 public final class DurablePostgres {
 
@@ -24,9 +24,13 @@ public final class DurablePostgres {
     if (args.length < 1) {
       throw new IllegalArgumentException("usage: DurablePostgres <data directory> [database...]");
     }
-    EmbeddedPostgres postgres = start(Path.of(args[0]));
+    boolean statements = Boolean.getBoolean("bench.statements");
+    EmbeddedPostgres postgres = start(Path.of(args[0]), statements);
     try (Connection connection = postgres.getPostgresDatabase().getConnection();
          Statement statement = connection.createStatement()) {
+      if (statements) {
+        statement.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+      }
       for (int i = 1; i < args.length; i++) {
         statement.execute("CREATE DATABASE \"" + args[i] + "\"");
       }
@@ -37,7 +41,16 @@ public final class DurablePostgres {
 
   /** Starts it in {@code dataDir} (created, emptied first); zonky's shutdown hook stops it with this JVM. */
   static EmbeddedPostgres start(Path dataDir) throws IOException {
-    return EmbeddedPostgres.builder()
+    return start(dataDir, false);
+  }
+
+  private static EmbeddedPostgres start(Path dataDir, boolean statements) throws IOException {
+    EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+    if (statements) {
+      builder.setServerConfig("shared_preload_libraries", "pg_stat_statements")
+          .setServerConfig("pg_stat_statements.max", "1000");
+    }
+    return builder
         .setServerConfig("fsync", "on")
         .setServerConfig("synchronous_commit", "on")
         .setServerConfig("full_page_writes", "on")

@@ -12,7 +12,9 @@ import java.util.Locale;
  * the runs recorded ({@code fluxgraph_runs}), the database's commits and inserted, updated and deleted rows
  * ({@code pg_stat_database}) and the cluster's WAL records, bytes and syncs ({@code pg_stat_wal}); given the line
  * printed before a measurement, it prints the differences per run instead. Read after the server stopped: a
- * backend reports its counters when it ends (and otherwise only every few seconds).
+ * backend reports its counters when it ends (and otherwise only every few seconds). When the cluster loads
+ * {@code pg_stat_statements} ({@code DurablePostgres -Dbench.statements=true}), the per-run line is followed by the
+ * database's statements, most frequent first: calls per run, mean execution time, rows per call, the text's start.
  */
 public final class PgStats {
 
@@ -40,6 +42,31 @@ public final class PgStats {
           (now[i] - Long.parseLong(fields[i])) / (double) Math.max(1, runs)));
     }
     System.out.println(line);
+    statements(Integer.parseInt(args[0]), args[1], runs);
+  }
+
+  private static void statements(int port, String database, long runs) throws SQLException {
+    try (Connection connection = DriverManager.getConnection("jdbc:postgresql://localhost:" + port + "/postgres",
+        "postgres", "");
+         Statement statement = connection.createStatement()) {
+      try (ResultSet loaded = statement.executeQuery(
+          "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'")) {
+        loaded.next();
+        if (loaded.getLong(1) == 0) {
+          return;
+        }
+      }
+      try (ResultSet row = statement.executeQuery("SELECT s.calls, s.mean_exec_time, s.rows, s.query"
+          + " FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '"
+          + database.replace("'", "''") + "' ORDER BY s.calls DESC LIMIT 20")) {
+        while (row.next()) {
+          String query = row.getString(4).replaceAll("\\s+", " ");
+          System.out.printf(Locale.ROOT, "  %6.3f calls/run %7.3f ms mean %7.1f rows/call  %s%n",
+              row.getLong(1) / (double) Math.max(1, runs), row.getDouble(2), row.getLong(3) / (double) row.getLong(1),
+              query.substring(0, Math.min(110, query.length())));
+        }
+      }
+    }
   }
 
   private static long[] read(int port, String database) throws SQLException {

@@ -41,7 +41,7 @@ import reactor.netty.resources.ConnectionProvider;
  *       server ({@code scripts/bench-reference.sh}); several URLs (server processes of one database,
  *       {@code scripts/bench-durable.sh}) get the concurrent clients in turn, each client's thread and run on one;
  *       {@code --stateless} streams {@code POST /runs/stream} without a thread instead; {@code --pids} adds the CPU
- *       time those processes and their descendants spent per run; the warm-up (default 3 s) matters: both JIT
+ *       time those processes and their descendants spent per run, in all and per process; the warm-up (default 3 s) matters: both JIT
  *       compilers (the server's and this client's) keep compiling for tens of seconds, so measure after a long
  *       warm-up, several rounds in one process.</li>
  * </ul>
@@ -194,10 +194,12 @@ public final class ServerBenchmark {
     ConcurrentLinkedQueue<long[]> samples = new ConcurrentLinkedQueue<>();
     Failures failures = new Failures();
     long cpuBefore = cpuTicks(pids);
+    long[] eachBefore = pids.stream().mapToLong(pid -> cpuTicks(List.of(pid))).toArray();
     long start = System.nanoTime();
     run(target, duration, samples, failures);
     double seconds = (System.nanoTime() - start) / 1e9;
     long cpuAfter = cpuTicks(pids);
+    long[] eachAfter = pids.stream().mapToLong(pid -> cpuTicks(List.of(pid))).toArray();
     long[] first = samples.stream().mapToLong(s -> s[0]).sorted().toArray();
     long[] last = samples.stream().mapToLong(s -> s[1]).sorted().toArray();
     if (first.length > 0) {
@@ -214,6 +216,14 @@ public final class ServerBenchmark {
       long cpuTicks = cpuAfter - cpuBefore;
       System.out.printf(Locale.ROOT, "%-11s server CPU %.0f%% of one core, %.0f µs of CPU per run%n", name,
           cpuTicks * 10.0 / seconds / 1000 * 100, cpuTicks * 10_000.0 / first.length);
+      if (pids.size() > 1) {
+        StringBuilder each = new StringBuilder();
+        for (int i = 0; i < pids.size(); i++) {
+          each.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "pid %d %.0f µs", pids.get(i),
+              (eachAfter[i] - eachBefore[i]) * 10_000.0 / first.length));
+        }
+        System.out.printf(Locale.ROOT, "%-11s of which, per run (with descendants): %s%n", name, each);
+      }
     }
     return failures.count.get() == 0 && first.length > 0;
   }
