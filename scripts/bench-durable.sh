@@ -10,7 +10,8 @@
 # Nothing is installed: each tree is built in its own directory and run from its class directories.
 # STATEMENTS=1 loads pg_stat_statements and prints each PostgreSQL measurement's statements per run (a profile: it
 # costs some throughput itself).
-# Usage: scripts/bench-durable.sh [seconds per measurement] [rounds] [warm-up seconds] [old commit]
+# The old tree may also be a directory of sources (an experiment; copied, without its target directories).
+# Usage: scripts/bench-durable.sh [seconds per measurement] [rounds] [warm-up seconds] [old commit or directory]
 #                                 [recovery trials, 0 for none] [runs per recovery trial]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +36,11 @@ trap cleanup EXIT
 mvn -B -q -pl server -am test-compile dependency:build-classpath -Dmdep.includeScope=runtime \
     -Dmdep.outputFile="$WORK/new.classpath"
 mkdir "$WORK/old"
-git archive "$OLD_REV" | tar -x -C "$WORK/old"
+if [ -d "$OLD_REV" ]; then
+  tar -C "$OLD_REV" --exclude=target --exclude=.git -c . | tar -x -C "$WORK/old"
+else
+  git archive "$OLD_REV" | tar -x -C "$WORK/old"
+fi
 (cd "$WORK/old" && mvn -B -q -pl server -am compile dependency:build-classpath -Dmdep.includeScope=runtime \
     -Dmdep.outputFile="$WORK/old.classpath")
 # the graphs (BenchGraphs, compiled here) in a directory of their own, with their services file, for both servers
@@ -58,7 +63,7 @@ PG_PORT=$(sed -n 's/^postgres on port \([0-9]*\).*/\1/p' "$WORK/postgres.log")
 PG_PID=$(ss -ltnpH "sport = :$PG_PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
 
 echo "$(java -version 2>&1 | head -1), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);" \
-  "old $(git rev-parse --short "$OLD_REV"), new $(git rev-parse --short HEAD) (main code of \
+  "old $([ -d "$OLD_REV" ] && echo "$OLD_REV" || git rev-parse --short "$OLD_REV"), new $(git rev-parse --short HEAD) (main code of \
   $(git log -1 --format=%h -- '*/src/main/*'))$(git diff --quiet HEAD -- \
   '*/src/main' || echo ' plus uncommitted changes'); ${SECONDS_EACH} s per measurement after ${WARMUP} s," \
   "${ROUNDS} rounds; $(sed -n 's/^postgres on port [0-9]* (\(.*\))/PostgreSQL: \1/p' "$WORK/postgres.log")"
