@@ -9,7 +9,8 @@
 # measurement. Then RecoveryBenchmark: kill -9 of one of two server processes, time until its runs end on the other.
 # Nothing is installed: each tree is built in its own directory and run from its class directories.
 # STATEMENTS=1 loads pg_stat_statements and prints each PostgreSQL measurement's statements per run (a profile: it
-# costs some throughput itself).
+# costs some throughput itself). DURABLE=0 starts that PostgreSQL with zonky's test settings instead (fsync and
+# synchronous_commit off, as scripts/bench-reference.sh's figures), for comparison.
 # The old tree may also be a directory of sources (an experiment; copied, without its target directories).
 # Usage: scripts/bench-durable.sh [seconds per measurement] [rounds] [warm-up seconds] [old commit or directory]
 #                                 [recovery trials, 0 for none] [runs per recovery trial]
@@ -54,7 +55,7 @@ OLD_CP="$WORK/old/server/target/classes:$(cat "$WORK/old.classpath"):$GRAPHS"
 
 databases=()
 for round in $(seq 1 "$ROUNDS"); do databases+=("old_$round" "new_$round" "two_$round"); done
-java -Dbench.statements="${STATEMENTS:+true}" -cp "$TOOLS_CP" dev.fluxgraph.server.bench.DurablePostgres "$WORK/postgres" "${databases[@]}" \
+java -Dbench.statements="${STATEMENTS:+true}" -Dbench.durable="$([ "${DURABLE:-1}" = 0 ] && echo false || echo true)" -cp "$TOOLS_CP" dev.fluxgraph.server.bench.DurablePostgres "$WORK/postgres" "${databases[@]}" \
     >"$WORK/postgres.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 240); do grep -q '^postgres on port' "$WORK/postgres.log" && break; sleep 0.5; done

@@ -13,7 +13,9 @@ import java.sql.Statement;
  * {@code ServerCommand.durable} starts the command line's embedded database; zonky's defaults turn the first two
  * off), for benchmarks whose servers run in other processes: {@code DurablePostgres <data dir> [database...]} creates
  * the databases, prints {@code postgres on port <port>} with the settings and runs until killed (SIGTERM stops the
- * database too). With {@code -Dbench.statements=true} it loads {@code pg_stat_statements} (see {@link PgStats}).
+ * database too). With {@code -Dbench.statements=true} it loads {@code pg_stat_statements} (see {@link PgStats});
+ * with {@code -Dbench.durable=false} it keeps zonky's test settings instead (fsync and synchronous commit off), for
+ * comparison with the earlier figures.
  */
 public final class DurablePostgres {
 
@@ -25,7 +27,8 @@ public final class DurablePostgres {
       throw new IllegalArgumentException("usage: DurablePostgres <data directory> [database...]");
     }
     boolean statements = Boolean.getBoolean("bench.statements");
-    EmbeddedPostgres postgres = start(Path.of(args[0]), statements);
+    EmbeddedPostgres postgres = start(Path.of(args[0]), statements,
+        Boolean.parseBoolean(System.getProperty("bench.durable", "true")));
     try (Connection connection = postgres.getPostgresDatabase().getConnection();
          Statement statement = connection.createStatement()) {
       if (statements) {
@@ -41,19 +44,21 @@ public final class DurablePostgres {
 
   /** Starts it in {@code dataDir} (created, emptied first); zonky's shutdown hook stops it with this JVM. */
   static EmbeddedPostgres start(Path dataDir) throws IOException {
-    return start(dataDir, false);
+    return start(dataDir, false, true);
   }
 
-  private static EmbeddedPostgres start(Path dataDir, boolean statements) throws IOException {
+  private static EmbeddedPostgres start(Path dataDir, boolean statements, boolean durable) throws IOException {
     EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
     if (statements) {
       builder.setServerConfig("shared_preload_libraries", "pg_stat_statements")
           .setServerConfig("pg_stat_statements.max", "1000");
     }
+    if (durable) {
+      builder.setServerConfig("fsync", "on")
+          .setServerConfig("synchronous_commit", "on")
+          .setServerConfig("full_page_writes", "on");
+    }
     return builder
-        .setServerConfig("fsync", "on")
-        .setServerConfig("synchronous_commit", "on")
-        .setServerConfig("full_page_writes", "on")
         .setDataDirectory(dataDir)
         .setCleanDataDirectory(true)
         .start();
