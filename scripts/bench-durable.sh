@@ -55,19 +55,21 @@ OLD_CP="$WORK/old/server/target/classes:$(cat "$WORK/old.classpath"):$GRAPHS"
 
 databases=()
 for round in $(seq 1 "$ROUNDS"); do databases+=("old_$round" "new_$round" "two_$round"); done
-java -Dbench.statements="${STATEMENTS:+true}" -Dbench.durable="$([ "${DURABLE:-1}" = 0 ] && echo false || echo true)" -cp "$TOOLS_CP" dev.fluxgraph.server.bench.DurablePostgres "$WORK/postgres" "${databases[@]}" \
-    >"$WORK/postgres.log" 2>&1 &
+DURABLE_SETTINGS=$([ "${DURABLE:-1}" = 0 ] && echo false || echo true)
+java -Dbench.statements="${STATEMENTS:+true}" -Dbench.durable="$DURABLE_SETTINGS" -cp "$TOOLS_CP" \
+    dev.fluxgraph.server.bench.DurablePostgres "$WORK/postgres" "${databases[@]}" >"$WORK/postgres.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 240); do grep -q '^postgres on port' "$WORK/postgres.log" && break; sleep 0.5; done
 PG_PORT=$(sed -n 's/^postgres on port \([0-9]*\).*/\1/p' "$WORK/postgres.log")
 [ -n "$PG_PORT" ] || { cat "$WORK/postgres.log" >&2; exit 1; }
 PG_PID=$(ss -ltnpH "sport = :$PG_PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
 
+OLD_NAME=$([ -d "$OLD_REV" ] && echo "$OLD_REV" || git rev-parse --short "$OLD_REV")
+NEW_NAME="$(git rev-parse --short HEAD) (main code of $(git log -1 --format=%h -- '*/src/main/*'))"
+git diff --quiet HEAD -- '*/src/main/*' || NEW_NAME="$NEW_NAME plus uncommitted changes"
 echo "$(java -version 2>&1 | head -1), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);" \
-  "old $([ -d "$OLD_REV" ] && echo "$OLD_REV" || git rev-parse --short "$OLD_REV"), new $(git rev-parse --short HEAD) (main code of \
-  $(git log -1 --format=%h -- '*/src/main/*'))$(git diff --quiet HEAD -- \
-  '*/src/main' || echo ' plus uncommitted changes'); ${SECONDS_EACH} s per measurement after ${WARMUP} s," \
-  "${ROUNDS} rounds; $(sed -n 's/^postgres on port [0-9]* (\(.*\))/PostgreSQL: \1/p' "$WORK/postgres.log")"
+  "old $OLD_NAME, new $NEW_NAME; ${SECONDS_EACH} s per measurement after ${WARMUP} s, ${ROUNDS} rounds;" \
+  "$(sed -n 's/^postgres on port [0-9]* (\(.*\))/PostgreSQL: \1/p' "$WORK/postgres.log")"
 
 server_pid=
 server_port=

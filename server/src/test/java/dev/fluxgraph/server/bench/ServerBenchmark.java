@@ -41,9 +41,9 @@ import reactor.netty.resources.ConnectionProvider;
  *       server ({@code scripts/bench-reference.sh}); several URLs (server processes of one database,
  *       {@code scripts/bench-durable.sh}) get the concurrent clients in turn, each client's thread and run on one;
  *       {@code --stateless} streams {@code POST /runs/stream} without a thread instead; {@code --pids} adds the CPU
- *       time those processes and their descendants spent per run, in all and per process; the warm-up (default 3 s) matters: both JIT
- *       compilers (the server's and this client's) keep compiling for tens of seconds, so measure after a long
- *       warm-up, several rounds in one process.</li>
+ *       time those processes and their descendants spent per run, in all and per process; the warm-up (default
+ *       3 s) matters: both JIT compilers (the server's and this client's) keep compiling for tens of seconds, so
+ *       measure after a long warm-up, several rounds in one process.</li>
  * </ul>
  * Every request carries {@code Content-Type: application/json}: the reference server rejects a run request without
  * it (400, its validator then sees no body) and ignores the {@code thread_id} of a thread request without it.
