@@ -9,6 +9,7 @@ import dev.fluxgraph.server.FluxgraphServer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -34,13 +35,15 @@ import reactor.netty.resources.ConnectionProvider;
  *   <li>{@code --serve <port> [--postgres]}: only the server with the workflow as assistant {@code bench}, until
  *       killed (with {@code --postgres} it prints the embedded database's port); {@code --serve-floor <port>}: a bare
  *       reactor-netty server with canned answers, for comparison;</li>
- *   <li>{@code [seconds] --url <base url> [--assistant <id>] [--stateless] [--name <label>] [--pids <pid,...>]
- *       [--warmup <seconds>] [--rounds <n>]}: only the load generator, against any server that has the workflow
- *       as assistant {@code bench} (or {@code --assistant}): Fluxgraph's, or the reference JS server
- *       ({@code scripts/bench-reference.sh}); {@code --stateless} streams {@code POST /runs/stream} without a
- *       thread instead; {@code --pids} adds the CPU time those processes and their descendants spent per run; the
- *       warm-up (default 3 s) matters: both JIT compilers (the server's and this client's) keep compiling for tens
- *       of seconds, so measure after a long warm-up, several rounds in one process.</li>
+ *   <li>{@code [seconds] --url <base url>[,<base url>...] [--assistant <id>] [--stateless] [--name <label>]
+ *       [--pids <pid,...>] [--warmup <seconds>] [--rounds <n>]}: only the load generator, against any server that
+ *       has the workflow as assistant {@code bench} (or {@code --assistant}): Fluxgraph's, or the reference JS
+ *       server ({@code scripts/bench-reference.sh}); several URLs (server processes of one database,
+ *       {@code scripts/bench-durable.sh}) get the concurrent clients in turn, each client's thread and run on one;
+ *       {@code --stateless} streams {@code POST /runs/stream} without a thread instead; {@code --pids} adds the CPU
+ *       time those processes and their descendants spent per run, in all and per process; the warm-up (default
+ *       3 s) matters: both JIT compilers (the server's and this client's) keep compiling for tens of seconds, so
+ *       measure after a long warm-up, several rounds in one process.</li>
  * </ul>
  * Every request carries {@code Content-Type: application/json}: the reference server rejects a run request without
  * it (400, its validator then sees no body) and ignores the {@code thread_id} of a thread request without it.
@@ -56,8 +59,11 @@ public final class ServerBenchmark {
   private ServerBenchmark() {
   }
 
-  /** Where and how to run: the client (its base URL set), the assistant, and threaded or stateless runs. */
-  private record Target(HttpClient http, String assistant, boolean stateless) {
+  /**
+   * Where and how to run: the clients (their base URLs set; the concurrent clients are spread over them in turn),
+   * the assistant, and threaded or stateless runs.
+   */
+  private record Target(List<HttpClient> http, String assistant, boolean stateless) {
   }
 
   /** Runs that did not answer as expected: how many, and the first reason. */
@@ -86,9 +92,10 @@ public final class ServerBenchmark {
     if (arguments.contains("--url")) {
       String url = option(arguments, "--url", null);
       String name = option(arguments, "--name", url);
-      List<Long> pids = arguments.contains("--pids") ? java.util.Arrays.stream(option(arguments, "--pids", null)
+      List<Long> pids = arguments.contains("--pids") ? Arrays.stream(option(arguments, "--pids", null)
           .split(",")).filter(pid -> !pid.isBlank()).map(Long::parseLong).toList() : List.of();
-      Target target = new Target(client(url), option(arguments, "--assistant", "bench"),
+      Target target = new Target(Arrays.stream(url.split(",")).map(ServerBenchmark::client).toList(),
+          option(arguments, "--assistant", "bench"),
           arguments.contains("--stateless"));
       int warmup = Integer.parseInt(option(arguments, "--warmup", "3"));
       int rounds = Integer.parseInt(option(arguments, "--rounds", "1"));
@@ -168,7 +175,7 @@ public final class ServerBenchmark {
 
   private static boolean measure(String name, CheckpointSaver saver, Duration duration) {
     FluxgraphServer server = server(saver, 0);
-    Target target = new Target(client("http://127.0.0.1:" + server.port()), "bench", false);
+    Target target = new Target(List.of(client("http://127.0.0.1:" + server.port())), "bench", false);
     try {
       run(target, Duration.ofSeconds(17), null, new Failures()); // with load()'s 3 s: 20 s of warm-up for the JIT
       return load(name, target, duration, List.of(ProcessHandle.current().pid()));
@@ -187,10 +194,12 @@ public final class ServerBenchmark {
     ConcurrentLinkedQueue<long[]> samples = new ConcurrentLinkedQueue<>();
     Failures failures = new Failures();
     long cpuBefore = cpuTicks(pids);
+    long[] eachBefore = pids.stream().mapToLong(pid -> cpuTicks(List.of(pid))).toArray();
     long start = System.nanoTime();
     run(target, duration, samples, failures);
     double seconds = (System.nanoTime() - start) / 1e9;
     long cpuAfter = cpuTicks(pids);
+    long[] eachAfter = pids.stream().mapToLong(pid -> cpuTicks(List.of(pid))).toArray();
     long[] first = samples.stream().mapToLong(s -> s[0]).sorted().toArray();
     long[] last = samples.stream().mapToLong(s -> s[1]).sorted().toArray();
     if (first.length > 0) {
@@ -207,6 +216,14 @@ public final class ServerBenchmark {
       long cpuTicks = cpuAfter - cpuBefore;
       System.out.printf(Locale.ROOT, "%-11s server CPU %.0f%% of one core, %.0f µs of CPU per run%n", name,
           cpuTicks * 10.0 / seconds / 1000 * 100, cpuTicks * 10_000.0 / first.length);
+      if (pids.size() > 1) {
+        StringBuilder each = new StringBuilder();
+        for (int i = 0; i < pids.size(); i++) {
+          each.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "pid %d %.0f µs", pids.get(i),
+              (eachAfter[i] - eachBefore[i]) * 10_000.0 / first.length));
+        }
+        System.out.printf(Locale.ROOT, "%-11s of which, per run (with descendants): %s%n", name, each);
+      }
     }
     return failures.count.get() == 0 && first.length > 0;
   }
@@ -261,9 +278,9 @@ public final class ServerBenchmark {
   private static void run(Target target, Duration duration, ConcurrentLinkedQueue<long[]> samples,
       Failures failures) {
     long deadline = System.nanoTime() + duration.toNanos();
-    HttpClient http = target.http();
     String runBody = "{\"assistant_id\":\"" + target.assistant() + "\",\"input\":1,\"stream_mode\":[\"updates\"]}";
     Flux.range(0, CLIENTS).flatMap(client -> Mono.defer(() -> {
+      HttpClient http = target.http().get(client % target.http().size()); // a thread and its runs on one server
       Mono<String> runsPath;
       if (target.stateless()) {
         runsPath = Mono.just("/runs/stream");
