@@ -53,6 +53,26 @@ public final class Sql {
     return Retry.backoff(5, Duration.ofMillis(50)).maxBackoff(Duration.ofSeconds(1)).filter(Sql::isTransient);
   }
 
+  /**
+   * The rows of a statement committed without waiting for its WAL to reach the disk ({@code synchronous_commit = off}
+   * for its transaction only): for writes made durable by a later ordinary commit of the same database (WAL is
+   * flushed in order, so that commit's flush covers them), which a crash before it may lose, newest first. Cold.
+   */
+  public static <T> Flux<T> queryUnflushed(ConnectionFactory factory, String sql, Consumer<Statement> binder,
+                                          Function<Readable, T> row) {
+    return Flux.usingWhen(factory.create(), connection -> {
+      Statement statement = connection.createStatement(sql);
+      binder.accept(statement);
+      return Mono.from(connection.beginTransaction())
+          .thenMany(Flux.from(connection.createStatement("SET LOCAL synchronous_commit TO off").execute())
+              .flatMap(result -> result.getRowsUpdated()))
+          .thenMany(Flux.from(statement.execute()).flatMap(result -> result.map(row::apply)))
+          .concatWith(Mono.from(connection.commitTransaction()).then(Mono.empty()));
+    }, Connection::close, (connection, error) -> Mono.from(connection.rollbackTransaction())
+        .onErrorResume(rollback -> Mono.empty()).then(Mono.from(connection.close())),
+        connection -> Mono.from(connection.close()));
+  }
+
   /** The number of rows a statement changed. Cold. */
   public static Mono<Long> update(ConnectionFactory factory, String sql, Consumer<Statement> binder) {
     return Mono.usingWhen(factory.create(), connection -> {

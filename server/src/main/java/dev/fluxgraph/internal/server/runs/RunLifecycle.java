@@ -98,7 +98,6 @@ public final class RunLifecycle {
   public void share(SharedRuns runsOfAll, BiFunction<JsonNode, Boolean, RunRequest> parser) {
     this.shared = runsOfAll;
     this.requests = parser;
-    runs.onEndSaved(run -> runsOfAll.claimNext(run.threadId));
     runsOfAll.onClaimed(this::executeClaimed);
     runsOfAll.executing(this::accountFor);
     runsOfAll.onCancel((runId, action) -> runs.live(runId).ifPresent(run -> cancelHere(run, action).subscribe(null,

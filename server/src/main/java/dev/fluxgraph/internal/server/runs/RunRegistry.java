@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,7 +53,6 @@ final class RunRegistry {
 
   private final RunStore store;
   private final Ownership ownership;
-  private volatile @Nullable Consumer<Run> endSaved;
   /** The adopted runs executing here, by thread (at most one per thread: the database's rule). */
   private final ConcurrentHashMap<String, Run> executing = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Run> runs = new ConcurrentHashMap<>();
@@ -209,11 +207,6 @@ final class RunRegistry {
     return Optional.ofNullable(executing.get(threadId));
   }
 
-  /** What is done once a run's end is saved (PostgreSQL: the next queued run of its thread is claimed). */
-  void onEndSaved(Consumer<Run> action) {
-    this.endSaved = action;
-  }
-
   /** This process's unfinished runs. */
   List<Run> unfinished() {
     return runs.values().stream().filter(run -> !run.status.finished()).toList();
@@ -230,7 +223,6 @@ final class RunRegistry {
   /** A run ended: the next enqueued run of its thread gets its turn, the oldest finished runs are forgotten. */
   void finished(Run run) {
     Run next = null;
-    Mono<Void> saved;
     executing.remove(run.threadId, run);
     synchronized (this) {
       ArrayDeque<Run> queue = inflight.get(run.threadId);
@@ -244,7 +236,7 @@ final class RunRegistry {
           next.startedAt = Instant.now();
         }
       }
-      saved = save(run);
+      save(run);
       finished.addLast(run);
       // a run may still publish its last events (the error event, after its end); those few are not counted
       run.countedChars = run.eventChars;
@@ -258,10 +250,6 @@ final class RunRegistry {
     }
     if (next != null) {
       next.turn.tryEmitEmpty(); // outside the lock: the next run's execution continues on this thread
-    }
-    Consumer<Run> after = endSaved;
-    if (after != null) {
-      saved.subscribe(null, null, () -> after.accept(run));
     }
   }
 

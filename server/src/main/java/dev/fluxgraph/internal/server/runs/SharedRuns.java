@@ -168,16 +168,6 @@ public final class SharedRuns {
         });
   }
 
-  /** Claims the next queued run of the thread, if any (a run of it ended here: local first). */
-  void claimNext(String threadId) {
-    if (draining) {
-      return;
-    }
-    queue.claim(worker.id(), threadId, Instant.now())
-        .subscribe(this::execute, error -> LOG.warn("could not claim the next run of thread {}: {}", threadId,
-            error.toString()));
-  }
-
   /** Tries a claim once the delay of a run queued here passed (its own process goes first). */
   void claimAfter(Duration delay) {
     Mono.delay(delay, scheduler).subscribe(done -> claimSoon(), error -> {
@@ -195,9 +185,8 @@ public final class SharedRuns {
 
   /** The signals about one run: its new events and its end. */
   private Flux<String> signalsOf(String runId) {
-    String events = "events:" + runId;
-    String end = "end:" + runId;
-    return listener.payloads().filter(payload -> payload.equals(events) || payload.equals(end));
+    return listener.payloads().filter(payload -> PostgresRunQueue.names(payload, "events", runId)
+        || PostgresRunQueue.names(payload, "end", runId));
   }
 
   /**

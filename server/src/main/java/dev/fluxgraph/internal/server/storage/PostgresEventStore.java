@@ -174,10 +174,11 @@ public final class PostgresEventStore {
     }
     // duplicates inside one statement are skipped too (DO NOTHING, unlike DO UPDATE, allows them)
     // and one signal per run of the statement, for its followers in other processes (delivered on commit)
-    sql.append(" ON CONFLICT (run_id, seq) DO NOTHING RETURNING run_id) SELECT count(*) AS sent FROM (SELECT"
-        + " pg_notify('" + PostgresRunQueue.CHANNEL + "', 'events:' || run_id) FROM (SELECT DISTINCT run_id FROM kept)"
-        + " r) n");
-    return Sql.query(factory, sql.toString(), statement -> {
+    sql.append(" ON CONFLICT (run_id, seq) DO NOTHING RETURNING run_id) SELECT ")
+        .append(PostgresRunQueue.signalEach("events", "SELECT DISTINCT run_id FROM kept")).append(" AS sent");
+    // not flushed at its own commit: the run's final status, saved after its events, is an ordinary commit whose flush
+    // covers them (a database crash before it may lose the newest events of a run that had not ended yet)
+    return Sql.queryUnflushed(factory, sql.toString(), statement -> {
           for (int i = 0; i < rows.size(); i++) {
             Append row = rows.get(i);
             int p = i * COLUMNS;

@@ -120,6 +120,22 @@ public final class PostgresRunQueue {
         FROM next WHERE r.run_id = next.run_id AND r.status = 'pending'
       RETURNING\s""" + CLAIMED;
 
+  /**
+   * The SQL of one signal per up to 150 ids of {@code ids} (a query with a column {@code run_id}): {@code <kind>:<id>,
+   * <id>,…}, under PostgreSQL's 8000-byte payload limit; a statement that changes many runs sends a few signals, not
+   * one per run (each signal takes the database's notification lock until its transaction ends).
+   */
+  static String signalEach(String kind, String ids) {
+    return "(SELECT count(*) FROM (SELECT pg_notify('" + CHANNEL + "', '" + kind + ":' || string_agg(run_id, ','))"
+        + " FROM (SELECT run_id, (row_number() OVER ()) / 150 AS chunk FROM (" + ids + ") i) c GROUP BY chunk) n)";
+  }
+
+  /** Whether a signal of {@code kind} ({@link #signalEach}) names the run. */
+  public static boolean names(String payload, String kind, String runId) {
+    return payload.startsWith(kind) && payload.length() > kind.length() && payload.charAt(kind.length()) == ':'
+        && payload.contains(runId);
+  }
+
   private final ConnectionFactory factory;
 
   public PostgresRunQueue(ConnectionFactory factory) {

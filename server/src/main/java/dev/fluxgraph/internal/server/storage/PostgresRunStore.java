@@ -95,9 +95,12 @@ public final class PostgresRunStore implements RunStore {
         + " WHERE r.run_id = v.run_id AND r.status IN ('pending', 'running') AND r.updated_at <= v.updated_at"
         + " AND r.owner IS NOT DISTINCT FROM v.owner AND r.attempt = v.attempt AND (v.owner IS NULL OR EXISTS"
         + " (SELECT 1 FROM fluxgraph_workers w WHERE w.worker_id = v.owner AND w.lease_expires_at > now()))"
-        + " RETURNING r.run_id, r.status)"
-        + " SELECT (SELECT count(*) FROM (SELECT pg_notify('" + PostgresRunQueue.CHANNEL + "', 'end:' || run_id)"
-        + " FROM saved WHERE status NOT IN ('pending', 'running')) n) AS ended");
+        + " RETURNING r.run_id, r.thread_id, r.status)"
+        // the ends in one signal (per 150 runs), and a wake-up when runs are queued behind one that ended
+        + " SELECT " + PostgresRunQueue.signalEach("end", "SELECT run_id FROM saved WHERE status NOT IN ('pending',"
+        + " 'running')") + " AS ended, (SELECT count(*) FROM (SELECT pg_notify('" + PostgresRunQueue.CHANNEL
+        + "', 'queued') WHERE EXISTS (SELECT 1 FROM saved s JOIN fluxgraph_runs q ON q.thread_id = s.thread_id"
+        + " AND q.status = 'pending' WHERE s.status NOT IN ('pending', 'running'))) w) AS woken");
     return Sql.query(factory, sql.toString(), statement -> {
           for (int i = 0; i < rows.size(); i++) {
             RunRecord run = rows.get(i);
