@@ -62,6 +62,8 @@ public final class Sweeper {
   public static final int DEFAULT_MAX_ATTEMPTS = 3;
   /** The backoff of a re-queued run per earlier attempt beyond the first (the first take-over is immediate). */
   static final Duration BACKOFF = Duration.ofSeconds(1);
+  /** How long after a lease's expiry the pass that may take its runs over runs. */
+  private static final Duration EXPIRY_MARGIN = Duration.ofMillis(50);
 
   /**
    * One pass: re-queues (or, out of attempts, ends) the runs of stopped processes and repairs their threads, then
@@ -86,13 +88,30 @@ public final class Sweeper {
 
   /** Sweeps now, then periodically until {@link #stop}. Cold: completes after the first pass. */
   public Mono<Void> start() {
-    return sweep().doOnSuccess(first -> sweeps = Mono.defer(() -> Mono.delay(jittered(), scheduler))
+    return sweep().doOnSuccess(first -> sweeps = Mono.defer(() -> nextPass().flatMap(wait -> Mono.delay(wait,
+            scheduler)))
         .then(Mono.defer(this::sweep).onErrorResume(error -> {
           LOG.warn("could not sweep the runs of stopped server processes: {}", error.toString());
           return Mono.empty();
         }))
         .repeat()
         .subscribe()).then();
+  }
+
+  /**
+   * How long until the next pass: the period (jittered), or sooner, just after the earliest lease of a worker that owns
+   * running runs expires (unless it is renewed meanwhile), so that the runs of a process that died are taken over
+   * about when its lease ends rather than up to a period later.
+   */
+  private Mono<Duration> nextPass() {
+    Duration periodic = jittered();
+    return store.untilEarliestExpiry()
+        .map(millis -> {
+          Duration soon = Duration.ofMillis(Math.max(0, millis) + EXPIRY_MARGIN.toMillis());
+          return soon.compareTo(periodic) < 0 ? soon : periodic;
+        })
+        .defaultIfEmpty(periodic)
+        .onErrorReturn(periodic);
   }
 
   private Duration jittered() {

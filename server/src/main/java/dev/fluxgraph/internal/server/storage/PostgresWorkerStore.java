@@ -5,6 +5,7 @@ import dev.fluxgraph.postgres.Sql;
 import io.r2dbc.spi.ConnectionFactory;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import reactor.core.publisher.Mono;
 
 /**
@@ -136,6 +137,19 @@ public final class PostgresWorkerStore {
             .bind("$3", backoff.toMillis()),
         row -> new Swept(row.get("requeued", Long.class), row.get("ended", Long.class), row.get("threads", Long.class)))
         .next();
+  }
+
+  /**
+   * How many milliseconds (by the database's clock) until the earliest lease of a worker owning running runs
+   * expires; empty when no worker owns one. Negative when one expired already.
+   */
+  public Mono<Long> untilEarliestExpiry() {
+    return Sql.query(factory, "SELECT (extract(epoch FROM min(w.lease_expires_at) - now()) * 1000)::bigint AS millis"
+            + " FROM fluxgraph_workers w WHERE EXISTS (SELECT 1 FROM fluxgraph_runs r WHERE r.owner = w.worker_id"
+            + " AND r.status = 'running')", statement -> {
+        }, row -> Optional.ofNullable(row.get("millis", Long.class)))
+        .next()
+        .flatMap(Mono::justOrEmpty);
   }
 
   /**

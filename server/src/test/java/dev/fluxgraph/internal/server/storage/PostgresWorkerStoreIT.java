@@ -176,6 +176,20 @@ class PostgresWorkerStoreIT {
   }
 
   @Test
+  void theEarliestLeaseOfAWorkerOwningRunningRunsTellsWhenToSweepNext() {
+    String idle = worker(Duration.ofMillis(1500)); // owns no running run: not counted
+    String soon = worker(Duration.ofSeconds(3));
+    String later = worker(Duration.ofSeconds(20));
+    run(thread("busy"), Instant.now(), "running", soon);
+    run(thread("busy"), Instant.now(), "running", later);
+    long millis = workers.untilEarliestExpiry().block(WAIT);
+    assertTrue(millis <= 3000, "" + millis);
+    assertTrue(idle.startsWith("w-"));
+    expire(soon);
+    assertTrue(workers.untilEarliestExpiry().block(WAIT) <= 0, "an expired lease: sweep now");
+  }
+
+  @Test
   void expiredWorkersAreDeletedOnceTheyOwnNoUnfinishedRun() {
     String gone = worker(TTL);
     String owning = worker(TTL);
