@@ -132,6 +132,7 @@ done
 echo "(load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 
 # per round: new / old (runs/s; first event p50 and p99), two processes / one; then the range over the rounds
+if [ "$ROUNDS" -gt 0 ]; then  # 0 rounds: the recovery trials only
 awk '$3 == "runs/s" {
        split($1, label, "#"); r = label[2]; runs[label[1], r] = $2; p50[label[1], r] = $7; p99[label[1], r] = $10
        if (r > rounds) rounds = r }
@@ -156,6 +157,7 @@ awk '$3 == "runs/s" {
 if grep -q FAILED "$OUT"; then
   echo "some runs failed: the figures above do not count them (see FAILED above)" >&2
   exit 1
+fi
 fi
 
 if [ "$TRIALS" -gt 0 ]; then

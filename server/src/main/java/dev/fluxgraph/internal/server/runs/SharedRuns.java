@@ -113,9 +113,10 @@ public final class SharedRuns {
     if (payload.equals("queued")) {
       claimSoon();
     } else if (payload.startsWith("cancel:")) {
-      String runId = payload.substring("cancel:".length());
-      queue.cancelAction(runId).subscribe(action -> cancel.apply(runId, action),
-          error -> LOG.warn("could not read the cancel of run {}: {}", runId, error.toString()));
+      for (String runId : payload.substring("cancel:".length()).split(",")) {
+        queue.cancelAction(runId).subscribe(action -> cancel.apply(runId, action),
+            error -> LOG.warn("could not read the cancel of run {}: {}", runId, error.toString()));
+      }
     }
   }
 

@@ -3,6 +3,7 @@ package dev.fluxgraph.internal.server.storage;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fluxgraph.postgres.GroupCommit;
 import dev.fluxgraph.postgres.Schema;
 import dev.fluxgraph.postgres.Sql;
 import dev.fluxgraph.types.FluxgraphJson;
@@ -13,12 +14,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
 import reactor.util.retry.Retry;
 
 /**
@@ -60,40 +64,59 @@ public final class PostgresRunQueue {
           + " WHERE status IN ('pending', 'running')")));
 
   /**
-   * Records a run and claims it when its thread is free: the thread's unfinished runs are locked, so concurrent
-   * enqueues of one thread take turns; a free thread (and no delay) gives {@code running}, owned by $6 if its lease
-   * holds; else the multitask strategy ($5) decides: {@code reject} records nothing, {@code enqueue} records it
-   * {@code pending}, {@code interrupt}/{@code rollback} record it {@code pending} and flag the runs ahead of it for
-   * cancelling. Two enqueues of a free thread at once both try {@code running}: the unique index fails one, which is
-   * retried and then finds the thread busy.
+   * Records runs and claims each one whose thread is free, for a batch of runs of distinct threads all recorded by
+   * one process: the threads' unfinished runs are locked, so concurrent enqueues of one thread take turns; a free
+   * thread (and no delay) gives {@code running}, owned by the recorder if its lease holds; else the run's multitask
+   * strategy decides: {@code reject} records nothing, {@code enqueue} records it {@code pending},
+   * {@code interrupt}/{@code rollback} record it {@code pending} and flag the runs ahead of it for cancelling. Two
+   * processes enqueueing on one free thread at once both try {@code running}: the unique index fails one statement,
+   * which is retried and then finds the thread busy. Built by {@link #enqueueSql} for the batch's size.
    */
-  private static final String ENQUEUE = """
-      WITH busy AS (
-        SELECT run_id, status, owner FROM fluxgraph_runs
-         WHERE thread_id = $2 AND status IN ('pending', 'running') FOR UPDATE
-      ), mine AS (
-        SELECT NOT EXISTS (SELECT 1 FROM busy) AND $8 = 0 AND EXISTS (SELECT 1 FROM fluxgraph_workers w
-                 WHERE w.worker_id = $6 AND w.lease_expires_at > now()) AS claims
-      ), recorded AS (
-        INSERT INTO fluxgraph_runs (run_id, thread_id, assistant_id, created_at, updated_at, status, metadata,
-                                    multitask_strategy, owner, attempt, request, available_at, started_at)
-        SELECT $1, $2, $3, $9, $9, CASE WHEN m.claims THEN 'running' ELSE 'pending' END, $4::jsonb, $5,
-               CASE WHEN m.claims THEN $6 END, 1, $7::jsonb, now() + $8 * interval '1 millisecond',
-               CASE WHEN m.claims THEN $9 END
-          FROM mine m
-         WHERE $5 <> 'reject' OR NOT EXISTS (SELECT 1 FROM busy)
-        RETURNING status
-      ), flagged AS (
-        UPDATE fluxgraph_runs r SET cancel_action = $5 FROM busy b
-         WHERE r.run_id = b.run_id AND $5 IN ('interrupt', 'rollback') AND EXISTS (SELECT 1 FROM recorded)
-        RETURNING r.run_id
-      )
-      SELECT (SELECT status FROM recorded) AS status,
-             (SELECT string_agg(run_id || ' ' || status || ' ' || coalesce(owner, '-'), ',') FROM busy) AS ahead,
-             (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', 'queued') FROM recorded
-               WHERE status = 'pending') q) AS queued,
-             (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', 'cancel:' || run_id) FROM flagged) c)
-               AS cancels""";
+  private static final int ENQUEUE_COLUMNS = 9;
+
+  private static String enqueueSql(int rows) {
+    StringBuilder values = new StringBuilder();
+    for (int i = 0; i < rows; i++) {
+      int p = i * ENQUEUE_COLUMNS;
+      values.append(i == 0 ? "" : ", ").append("($").append(p + 1).append("::text, $").append(p + 2)
+          .append("::text, $").append(p + 3).append("::text, $").append(p + 4).append("::text, $").append(p + 5)
+          .append("::text, $").append(p + 6).append("::text, $").append(p + 7).append("::text, $").append(p + 8)
+          .append("::bigint, $").append(p + 9).append("::timestamptz)");
+    }
+    return """
+        WITH v (run_id, thread_id, assistant_id, metadata, strategy, owner, request, delay, created_at) AS (VALUES\s"""
+        + values + """
+        ), busy AS (
+          SELECT r.run_id, r.thread_id, r.status, r.owner FROM fluxgraph_runs r
+           WHERE r.thread_id IN (SELECT thread_id FROM v) AND r.status IN ('pending', 'running') FOR UPDATE OF r
+        ), decided AS (
+          SELECT v.*, NOT EXISTS (SELECT 1 FROM busy b WHERE b.thread_id = v.thread_id) AND v.delay = 0
+                 AND EXISTS (SELECT 1 FROM fluxgraph_workers w WHERE w.worker_id = v.owner
+                   AND w.lease_expires_at > now()) AS claims,
+                 NOT EXISTS (SELECT 1 FROM busy b WHERE b.thread_id = v.thread_id) AS free
+            FROM v
+        ), recorded AS (
+          INSERT INTO fluxgraph_runs (run_id, thread_id, assistant_id, created_at, updated_at, status, metadata,
+                                      multitask_strategy, owner, attempt, request, available_at, started_at)
+          SELECT d.run_id, d.thread_id, d.assistant_id, d.created_at, d.created_at,
+                 CASE WHEN d.claims THEN 'running' ELSE 'pending' END, d.metadata::jsonb, d.strategy,
+                 CASE WHEN d.claims THEN d.owner END, 1, d.request::jsonb, now() + d.delay * interval '1 millisecond',
+                 CASE WHEN d.claims THEN d.created_at END
+            FROM decided d
+           WHERE d.strategy <> 'reject' OR d.free
+          RETURNING run_id, status
+        ), flagged AS (
+          UPDATE fluxgraph_runs r SET cancel_action = d.strategy FROM busy b JOIN decided d ON d.thread_id = b.thread_id
+           WHERE r.run_id = b.run_id AND d.strategy IN ('interrupt', 'rollback')
+          RETURNING r.run_id
+        )
+        SELECT d.run_id, (SELECT x.status FROM recorded x WHERE x.run_id = d.run_id) AS status,
+               (SELECT string_agg(b.run_id || ' ' || b.status || ' ' || coalesce(b.owner, '-'), ',' ORDER BY b.run_id)
+                  FROM busy b WHERE b.thread_id = d.thread_id) AS ahead,
+               (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', 'queued')
+                 WHERE EXISTS (SELECT 1 FROM recorded WHERE status = 'pending')) q) AS queued,\s"""
+        + signalEach("cancel", "SELECT run_id FROM flagged") + " AS cancels FROM decided d";
+  }
 
   private static final String CLAIMED = "r.run_id, r.thread_id, r.assistant_id, r.created_at, r.updated_at,"
       + " r.status, r.metadata::text AS metadata, r.multitask_strategy, r.owner, r.error, r.attempt,"
@@ -137,6 +160,8 @@ public final class PostgresRunQueue {
   }
 
   private final ConnectionFactory factory;
+  /** Enqueues of concurrent requests go out as one statement, one batch at a time (so they keep their order). */
+  private final GroupCommit<Enqueue> enqueues = new GroupCommit<>(256, 1, this::enqueueBatch);
 
   public PostgresRunQueue(ConnectionFactory factory) {
     this.factory = factory;
@@ -164,7 +189,11 @@ public final class PostgresRunQueue {
                         Instant startedAt) {
   }
 
-  /** Records the run (see {@link #ENQUEUE}); committed when this emits. */
+  /**
+   * Records the run (see {@link #enqueueSql}); committed when this emits. Runs recorded at the same moment go out as
+   * one statement (one commit for all), a thread at most once per statement: a second run of a thread goes into the
+   * next one, in order.
+   */
   public Mono<Enqueued> enqueue(NewRun run) {
     String request;
     try {
@@ -172,15 +201,68 @@ public final class PostgresRunQueue {
     } catch (JsonProcessingException e) {
       return Mono.error(new IllegalArgumentException("the run's request is not JSON: " + e.getOriginalMessage(), e));
     }
-    return Sql.query(factory, ENQUEUE, statement -> statement.bind("$1", run.runId()).bind("$2", run.threadId())
-                .bind("$3", run.assistantId()).bind("$4", StoredMetadata.json(run.metadata()))
-                .bind("$5", run.multitaskStrategy()).bind("$6", run.owner()).bind("$7", request)
-                .bind("$8", run.delay().toMillis())
-                .bind("$9", OffsetDateTime.ofInstant(run.createdAt(), ZoneOffset.UTC)),
-            row -> new Enqueued(row.get("status", String.class), ahead(row.get("ahead", String.class))))
-        .next()
-        // two enqueues of a free thread at once: the unique index over running runs failed this one
-        .retryWhen(Retry.max(3).filter(R2dbcDataIntegrityViolationException.class::isInstance));
+    return Mono.create(sink -> enqueues.submit(new Enqueue(run, request, sink)));
+  }
+
+  /** A queued enqueue. */
+  private record Enqueue(NewRun run, String request, MonoSink<Enqueued> sink) implements GroupCommit.Request {
+    @Override
+    public void fail(Throwable error) {
+      sink.error(error);
+    }
+  }
+
+  /** The batch as statements in which a thread appears once, one after the other. */
+  private Mono<Void> enqueueBatch(List<Enqueue> batch) {
+    List<List<Enqueue>> rounds = new ArrayList<>();
+    for (Enqueue enqueue : batch) {
+      List<Enqueue> round = null;
+      for (int i = rounds.size() - 1; i >= 0; i--) { // after the last round that has this thread
+        if (rounds.get(i).stream().anyMatch(other -> other.run().threadId().equals(enqueue.run().threadId()))) {
+          break;
+        }
+        round = rounds.get(i);
+      }
+      if (round == null) {
+        round = new ArrayList<>();
+        rounds.add(round);
+      }
+      round.add(enqueue);
+    }
+    return Flux.fromIterable(rounds).concatMap(this::enqueueRound).then();
+  }
+
+  private Mono<Void> enqueueRound(List<Enqueue> round) {
+    Map<String, Enqueued> answers = new HashMap<>();
+    return Sql.query(factory, enqueueSql(round.size()), statement -> {
+          for (int i = 0; i < round.size(); i++) {
+            NewRun run = round.get(i).run();
+            int p = i * ENQUEUE_COLUMNS;
+            statement.bind("$" + (p + 1), run.runId()).bind("$" + (p + 2), run.threadId())
+                .bind("$" + (p + 3), run.assistantId()).bind("$" + (p + 4), StoredMetadata.json(run.metadata()))
+                .bind("$" + (p + 5), run.multitaskStrategy()).bind("$" + (p + 6), run.owner())
+                .bind("$" + (p + 7), round.get(i).request()).bind("$" + (p + 8), run.delay().toMillis())
+                .bind("$" + (p + 9), OffsetDateTime.ofInstant(run.createdAt(), ZoneOffset.UTC));
+          }
+        }, row -> Map.entry(row.get("run_id", String.class),
+            new Enqueued(row.get("status", String.class), ahead(row.get("ahead", String.class)))))
+        .collectList()
+        // two processes enqueueing on one free thread at once: the unique index over running runs failed this one
+        // (or their locks met in a deadlock): retried, the thread is then busy
+        .retryWhen(Retry.max(5).filter(error -> error instanceof R2dbcDataIntegrityViolationException
+            || Sql.isTransient(error)))
+        .doOnNext(rows -> rows.forEach(row -> answers.put(row.getKey(), row.getValue())))
+        .doOnSuccess(rows -> round.forEach(enqueue -> {
+          Enqueued answer = answers.get(enqueue.run().runId());
+          if (answer == null) {
+            enqueue.sink().error(new IllegalStateException("run " + enqueue.run().runId() + " got no answer"));
+          } else {
+            enqueue.sink().success(answer);
+          }
+        }))
+        .doOnError(error -> round.forEach(enqueue -> enqueue.sink().error(error)))
+        .onErrorResume(error -> Mono.empty())
+        .then();
   }
 
   private static List<Ahead> ahead(@Nullable String text) {
