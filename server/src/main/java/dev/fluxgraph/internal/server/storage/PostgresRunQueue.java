@@ -410,10 +410,4 @@ public final class PostgresRunQueue {
             SELECT count(*) AS sent FROM (SELECT pg_notify('fluxgraph_runs', 'cancel:' || run_id) FROM flagged) c""",
         statement -> statement.bind("$1", threadId), row -> 1).then();
   }
-
-  /** Announces that queued runs may be claimable (after a sweep re-queued some). */
-  public Mono<Void> announceQueued() {
-    return Sql.query(factory, "SELECT pg_notify('" + CHANNEL + "', 'queued') AS sent", statement -> {
-    }, row -> 1).then();
-  }
 }
