@@ -38,6 +38,31 @@ public final class GroupCommit<R extends GroupCommit.Request> {
     this.executor = executor;
   }
 
+  /**
+   * The batch split into rounds in which no key appears twice, in order: a request goes into the first round after
+   * the last one that has its key (PostgreSQL refuses to change a row twice in one statement, and a key's requests
+   * keep their order).
+   */
+  public static <T> List<List<T>> rounds(List<T> batch, Function<T, String> key) {
+    List<List<T>> rounds = new ArrayList<>();
+    for (T request : batch) {
+      String mine = key.apply(request);
+      List<T> round = null;
+      for (int i = rounds.size() - 1; i >= 0; i--) { // after the last round that has this key
+        if (rounds.get(i).stream().anyMatch(other -> key.apply(other).equals(mine))) {
+          break;
+        }
+        round = rounds.get(i);
+      }
+      if (round == null) {
+        round = new ArrayList<>();
+        rounds.add(round);
+      }
+      round.add(request);
+    }
+    return rounds;
+  }
+
   public void submit(R request) {
     queue.add(request);
     drain();

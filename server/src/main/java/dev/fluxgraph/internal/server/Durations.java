@@ -1,6 +1,7 @@
 package dev.fluxgraph.internal.server;
 
 import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,6 +27,15 @@ public final class Durations {
       case "m" -> Duration.ofMinutes(amount);
       default -> Duration.ofHours(amount);
     };
+  }
+
+  /**
+   * {@code period} give or take a quarter, at random: what processes sharing a database wait between periodic passes,
+   * so that they do not run them in step.
+   */
+  public static Duration jittered(Duration period) {
+    long millis = period.toMillis();
+    return Duration.ofMillis(millis * 3 / 4 + ThreadLocalRandom.current().nextLong(millis / 2 + 1));
   }
 
   /** The duration written back in the largest unit that keeps it whole ({@code 1500ms}, {@code 30s}, {@code 2m}). */

@@ -475,9 +475,9 @@ public final class RunLifecycle {
    */
   private Mono<Run> beginShared(String threadId, RunRequest run, boolean markBusy) {
     SharedRuns all = Objects.requireNonNull(shared);
-    if (!List.of("reject", "interrupt", "enqueue", "rollback").contains(run.multitaskStrategy())) {
-      return Mono.error(HttpProblem.invalid("multitask_strategy must be reject, interrupt, rollback or enqueue, was '"
-          + run.multitaskStrategy() + "'"));
+    HttpProblem unknown = RunRegistry.unknownStrategy(run.multitaskStrategy());
+    if (unknown != null) {
+      return Mono.error(unknown);
     }
     return Mono.defer(() -> {
       String runId = UUID.randomUUID().toString();

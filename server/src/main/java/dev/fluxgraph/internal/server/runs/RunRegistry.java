@@ -92,9 +92,9 @@ final class RunRegistry {
    */
   Mono<Run> start(String runId, String threadId, String assistantId, Map<String, Object> metadata,
                   String multitaskStrategy, boolean delayed) {
-    if (!List.of("reject", "interrupt", "enqueue", "rollback").contains(multitaskStrategy)) {
-      return Mono.error(HttpProblem.invalid("multitask_strategy must be reject, interrupt, rollback or enqueue, was '"
-          + multitaskStrategy + "'"));
+    HttpProblem unknown = unknownStrategy(multitaskStrategy);
+    if (unknown != null) {
+      return Mono.error(unknown);
     }
     return Mono.defer(() -> {
       List<Run> ahead;
@@ -141,6 +141,13 @@ final class RunRegistry {
         default -> Mono.error(new IllegalStateException("unreachable: " + multitaskStrategy));
       };
     });
+  }
+
+  /** The 422 for a multitask strategy that is none of reject, interrupt, rollback and enqueue; null for one of them. */
+  static @Nullable HttpProblem unknownStrategy(String multitaskStrategy) {
+    return List.of("reject", "interrupt", "enqueue", "rollback").contains(multitaskStrategy) ? null
+        : HttpProblem.invalid("multitask_strategy must be reject, interrupt, rollback or enqueue, was '"
+            + multitaskStrategy + "'");
   }
 
   /**

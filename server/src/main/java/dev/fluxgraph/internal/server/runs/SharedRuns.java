@@ -1,5 +1,6 @@
 package dev.fluxgraph.internal.server.runs;
 
+import dev.fluxgraph.internal.server.Durations;
 import dev.fluxgraph.internal.server.sse.Sse;
 import dev.fluxgraph.internal.server.storage.PgListener;
 import dev.fluxgraph.internal.server.storage.PostgresEventStore;
@@ -7,7 +8,6 @@ import dev.fluxgraph.internal.server.storage.PostgresRunQueue;
 import dev.fluxgraph.internal.server.storage.RunStore;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -95,18 +95,13 @@ public final class SharedRuns {
         checkCancels();
       }));
       return listener.start().doOnSuccess(done -> {
-        running.add(Mono.defer(() -> Mono.delay(jittered(), scheduler)).repeat().subscribe(beat -> {
+        running.add(Mono.defer(() -> Mono.delay(Durations.jittered(tick), scheduler)).repeat().subscribe(beat -> {
           claimSoon();
           checkCancels();
         }));
         claimSoon();
       });
     });
-  }
-
-  private Duration jittered() {
-    long millis = tick.toMillis();
-    return Duration.ofMillis(millis * 3 / 4 + ThreadLocalRandom.current().nextLong(millis / 2 + 1));
   }
 
   private void signalled(String payload) {

@@ -1,9 +1,9 @@
 package dev.fluxgraph.internal.server.runs;
 
+import dev.fluxgraph.internal.server.Durations;
 import dev.fluxgraph.internal.server.storage.PostgresEventStore;
 import dev.fluxgraph.internal.server.storage.PostgresWorkerStore;
 import java.time.Duration;
-import java.util.concurrent.ThreadLocalRandom;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,7 +104,7 @@ public final class Sweeper {
    * about when its lease ends rather than up to a period later.
    */
   private Mono<Duration> nextPass() {
-    Duration periodic = jittered();
+    Duration periodic = Durations.jittered(period);
     return store.untilEarliestExpiry()
         .map(millis -> {
           Duration soon = Duration.ofMillis(Math.max(0, millis) + EXPIRY_MARGIN.toMillis());
@@ -112,11 +112,6 @@ public final class Sweeper {
         })
         .defaultIfEmpty(periodic)
         .onErrorReturn(periodic);
-  }
-
-  private Duration jittered() {
-    long millis = period.toMillis();
-    return Duration.ofMillis(millis * 3 / 4 + ThreadLocalRandom.current().nextLong(millis / 2 + 1));
   }
 
   public void stop() {

@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -214,21 +213,7 @@ public final class PostgresRunQueue {
 
   /** The batch as statements in which a thread appears once, one after the other. */
   private Mono<Void> enqueueBatch(List<Enqueue> batch) {
-    List<List<Enqueue>> rounds = new ArrayList<>();
-    for (Enqueue enqueue : batch) {
-      List<Enqueue> round = null;
-      for (int i = rounds.size() - 1; i >= 0; i--) { // after the last round that has this thread
-        if (rounds.get(i).stream().anyMatch(other -> other.run().threadId().equals(enqueue.run().threadId()))) {
-          break;
-        }
-        round = rounds.get(i);
-      }
-      if (round == null) {
-        round = new ArrayList<>();
-        rounds.add(round);
-      }
-      round.add(enqueue);
-    }
+    List<List<Enqueue>> rounds = GroupCommit.rounds(batch, enqueue -> enqueue.run().threadId());
     return Flux.fromIterable(rounds).concatMap(this::enqueueRound).then();
   }
 

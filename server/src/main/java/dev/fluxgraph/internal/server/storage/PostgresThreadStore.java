@@ -208,21 +208,7 @@ public final class PostgresThreadStore implements ThreadStore {
    * update a row twice in one), so a second update of a thread goes into the next statement, in order.
    */
   private Mono<Void> updateBatch(List<Update> batch) {
-    List<List<Update>> rounds = new ArrayList<>();
-    for (Update update : batch) {
-      List<Update> round = null;
-      for (int i = rounds.size() - 1; i >= 0; i--) { // after the last round that has this thread
-        if (rounds.get(i).stream().anyMatch(other -> other.threadId().equals(update.threadId()))) {
-          break;
-        }
-        round = rounds.get(i);
-      }
-      if (round == null) {
-        round = new ArrayList<>();
-        rounds.add(round);
-      }
-      round.add(update);
-    }
+    List<List<Update>> rounds = GroupCommit.rounds(batch, Update::threadId);
     return Flux.fromIterable(rounds).concatMap(this::updateRound).then();
   }
 
