@@ -46,6 +46,8 @@ public final class Run {
   volatile boolean queued;
   /** Whether this process claimed the run from the queue rather than recording it itself. */
   volatile boolean claimed;
+  /** Whether the statement that recorded the run marked its thread busy already (PostgreSQL). */
+  volatile boolean threadMarked;
   /** The run that multitask_strategy rollback cancelled and erased to make way for this one. */
   volatile @Nullable Run rolledBack;
   final Sinks.One<JsonNode> result = Sinks.one();

@@ -488,7 +488,8 @@ public final class RunLifecycle {
       request.set("body", run.body());
       request.put("stateless", run.freshThread());
       return all.queue.enqueue(new PostgresRunQueue.NewRun(runId, threadId, assistantId, now, run.metadata(),
-          run.multitaskStrategy(), owner, request, run.delay())).flatMap(enqueued -> {
+          run.multitaskStrategy(), owner, request, run.delay(), run.freshThread() ? null : run.graphId()))
+          .flatMap(enqueued -> {
         if (enqueued.status() == null) {
           return Mono.error(new HttpProblem(422, "thread " + threadId + " is busy with run "
               + enqueued.ahead().get(0).runId() + " (multitask_strategy reject)"));
@@ -502,7 +503,8 @@ public final class RunLifecycle {
         boolean claimed = enqueued.status().equals("running");
         Run registered = new Run(runId, threadId, assistantId, now, run.metadata(), run.multitaskStrategy(),
             claimed ? owner : null, 1, 0);
-        Mono<Void> prepare = markBusy ? markBusy(threadId, run, false) : Mono.empty();
+        registered.threadMarked = enqueued.threadMarked();
+        Mono<Void> prepare = markBusy && !registered.threadMarked ? markBusy(threadId, run, false) : Mono.empty();
         if (!claimed) {
           registered.queued = true;
           if (!run.delay().isZero()) {
@@ -691,7 +693,7 @@ public final class RunLifecycle {
       chunks = run.graph().getState(config).map(state -> new StreamChunk(StreamMode.VALUES, List.of(),
           state.values())).flux().concatWith(chunks);
     }
-    Mono<Void> due = markBusy ? registered.turn().then(markBusy(tid, run, registered.claimed))
+    Mono<Void> due = markBusy && !registered.threadMarked ? registered.turn().then(markBusy(tid, run, registered.claimed))
         .then(whenDue(registered, run))
         : whenDue(registered, run);
     boolean[] paused = {false};

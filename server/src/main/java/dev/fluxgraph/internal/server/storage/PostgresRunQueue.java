@@ -69,9 +69,11 @@ public final class PostgresRunQueue {
    * strategy decides: {@code reject} records nothing, {@code enqueue} records it {@code pending},
    * {@code interrupt}/{@code rollback} record it {@code pending} and flag the runs ahead of it for cancelling. Two
    * processes enqueueing on one free thread at once both try {@code running}: the unique index fails one statement,
-   * which is retried and then finds the thread busy. Built by {@link #enqueueSql} for the batch's size.
+   * which is retried and then finds the thread busy. A run claimed here that names its graph also marks its thread
+   * {@code busy} with that graph in the same statement (one write less before the run's first step). Built by
+   * {@link #enqueueSql} for the batch's size.
    */
-  private static final int ENQUEUE_COLUMNS = 9;
+  private static final int ENQUEUE_COLUMNS = 10;
 
   private static String enqueueSql(int rows) {
     StringBuilder values = new StringBuilder();
@@ -80,10 +82,11 @@ public final class PostgresRunQueue {
       values.append(i == 0 ? "" : ", ").append("($").append(p + 1).append("::text, $").append(p + 2)
           .append("::text, $").append(p + 3).append("::text, $").append(p + 4).append("::text, $").append(p + 5)
           .append("::text, $").append(p + 6).append("::text, $").append(p + 7).append("::text, $").append(p + 8)
-          .append("::bigint, $").append(p + 9).append("::timestamptz)");
+          .append("::bigint, $").append(p + 9).append("::timestamptz, $").append(p + 10).append("::text)");
     }
     return """
-        WITH v (run_id, thread_id, assistant_id, metadata, strategy, owner, request, delay, created_at) AS (VALUES\s"""
+        WITH v (run_id, thread_id, assistant_id, metadata, strategy, owner, request, delay, created_at, graph_id)
+          AS (VALUES\s"""
         + values + """
         ), busy AS (
           SELECT r.run_id, r.thread_id, r.status, r.owner FROM fluxgraph_runs r
@@ -108,8 +111,14 @@ public final class PostgresRunQueue {
           UPDATE fluxgraph_runs r SET cancel_action = d.strategy FROM busy b JOIN decided d ON d.thread_id = b.thread_id
            WHERE r.run_id = b.run_id AND d.strategy IN ('interrupt', 'rollback')
           RETURNING r.run_id
+        ), marked AS (
+          UPDATE fluxgraph_threads t SET status = 'busy', updated_at = d.created_at, graph_id = d.graph_id,
+                 metadata = t.metadata || jsonb_build_object('graph_id', d.graph_id, 'assistant_id', d.assistant_id)
+            FROM decided d WHERE t.thread_id = d.thread_id AND d.claims AND d.graph_id IS NOT NULL
+          RETURNING t.thread_id
         )
         SELECT d.run_id, (SELECT x.status FROM recorded x WHERE x.run_id = d.run_id) AS status,
+               EXISTS (SELECT 1 FROM marked m WHERE m.thread_id = d.thread_id) AS marked,
                (SELECT string_agg(b.run_id || ' ' || b.status || ' ' || coalesce(b.owner, '-'), ',' ORDER BY b.run_id)
                   FROM busy b WHERE b.thread_id = d.thread_id) AS ahead,
                (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', 'queued')
@@ -166,10 +175,19 @@ public final class PostgresRunQueue {
     this.factory = factory;
   }
 
-  /** A run to record: its request is everything a process needs to execute it (see {@code RunLifecycle}). */
+  /**
+   * A run to record: its request is everything a process needs to execute it (see {@code RunLifecycle}). With a
+   * {@code graphId}, a run claimed at once marks its thread busy with that graph, if the thread exists.
+   */
   public record NewRun(String runId, String threadId, String assistantId, Instant createdAt,
                        Map<String, Object> metadata, String multitaskStrategy, String owner, JsonNode request,
-                       Duration delay) {
+                       Duration delay, @Nullable String graphId) {
+
+    /** A run that leaves its thread's status alone. */
+    public NewRun(String runId, String threadId, String assistantId, Instant createdAt, Map<String, Object> metadata,
+                  String multitaskStrategy, String owner, JsonNode request, Duration delay) {
+      this(runId, threadId, assistantId, createdAt, metadata, multitaskStrategy, owner, request, delay, null);
+    }
   }
 
   /** An unfinished run of the thread when another was enqueued: its id, status and owner (null when queued). */
@@ -178,9 +196,10 @@ public final class PostgresRunQueue {
 
   /**
    * What {@link #enqueue} did: {@code status} {@code running} (claimed by the caller), {@code pending} (queued), or
-   * null (refused: multitask_strategy reject on a busy thread); the thread's unfinished runs before it.
+   * null (refused: multitask_strategy reject on a busy thread); the thread's unfinished runs before it; whether the
+   * thread was marked busy (see {@link NewRun}).
    */
-  public record Enqueued(@Nullable String status, List<Ahead> ahead) {
+  public record Enqueued(@Nullable String status, List<Ahead> ahead, boolean threadMarked) {
   }
 
   /** A claimed run: its record (owner: the claimer), request, cancel flag and when it first got its thread. */
@@ -228,9 +247,15 @@ public final class PostgresRunQueue {
                 .bind("$" + (p + 5), run.multitaskStrategy()).bind("$" + (p + 6), run.owner())
                 .bind("$" + (p + 7), round.get(i).request()).bind("$" + (p + 8), run.delay().toMillis())
                 .bind("$" + (p + 9), OffsetDateTime.ofInstant(run.createdAt(), ZoneOffset.UTC));
+            if (run.graphId() == null) {
+              statement.bindNull("$" + (p + 10), String.class);
+            } else {
+              statement.bind("$" + (p + 10), run.graphId());
+            }
           }
         }, row -> Map.entry(row.get("run_id", String.class),
-            new Enqueued(row.get("status", String.class), ahead(row.get("ahead", String.class)))))
+            new Enqueued(row.get("status", String.class), ahead(row.get("ahead", String.class)),
+                Boolean.TRUE.equals(row.get("marked", Boolean.class)))))
         .collectList()
         // two processes enqueueing on one free thread at once: the unique index over running runs failed this one
         // (or their locks met in a deadlock): retried, the thread is then busy

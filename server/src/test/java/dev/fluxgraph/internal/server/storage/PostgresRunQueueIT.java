@@ -198,6 +198,43 @@ class PostgresRunQueueIT {
     assertNull(status(running));
   }
 
+  @Test
+  void aRunClaimedAtOnceMarksItsExistingThreadBusyInTheSameStatement() {
+    String me = worker();
+    String thread = UUID.randomUUID().toString();
+    new PostgresThreadStore(saver.connectionFactory()).create(thread, Map.of("owner", "ann"), "raise").block(WAIT);
+    assertEquals("idle", only("SELECT status FROM fluxgraph_threads WHERE thread_id = '" + thread + "'"));
+
+    PostgresRunQueue.Enqueued first = queue.enqueue(marking(run(thread, "enqueue", me, Duration.ZERO))).block(WAIT);
+    assertEquals("running", first.status());
+    assertTrue(first.threadMarked());
+    assertEquals("busy notes", only("SELECT status || ' ' || graph_id FROM fluxgraph_threads WHERE thread_id = '"
+        + thread + "'"));
+    assertEquals("{\"owner\": \"ann\", \"graph_id\": \"notes\", \"assistant_id\": \"graph\"}",
+        only("SELECT metadata::text FROM fluxgraph_threads WHERE thread_id = '" + thread + "'"),
+        "the graph's ids are merged into the thread's metadata");
+
+    sql("UPDATE fluxgraph_threads SET status = 'idle' WHERE thread_id = '" + thread + "' RETURNING thread_id");
+    PostgresRunQueue.Enqueued queued = queue.enqueue(marking(run(thread, "enqueue", me, Duration.ZERO))).block(WAIT);
+    assertEquals("pending", queued.status());
+    assertFalse(queued.threadMarked(), "a queued run marks nothing: its claimer does");
+    assertEquals("idle", only("SELECT status FROM fluxgraph_threads WHERE thread_id = '" + thread + "'"));
+
+    PostgresRunQueue.Enqueued unmarked = queue.enqueue(run(UUID.randomUUID().toString(), "enqueue", me,
+        Duration.ZERO)).block(WAIT);
+    assertEquals("running", unmarked.status());
+    assertFalse(unmarked.threadMarked(), "without a graph the thread is left alone");
+    PostgresRunQueue.Enqueued missing = queue.enqueue(marking(run(UUID.randomUUID().toString(), "enqueue", me,
+        Duration.ZERO))).block(WAIT);
+    assertEquals("running", missing.status());
+    assertFalse(missing.threadMarked(), "a thread that does not exist is not marked (the caller answers 404)");
+  }
+
+  private static PostgresRunQueue.NewRun marking(PostgresRunQueue.NewRun run) {
+    return new PostgresRunQueue.NewRun(run.runId(), run.threadId(), run.assistantId(), run.createdAt(),
+        run.metadata(), run.multitaskStrategy(), run.owner(), run.request(), run.delay(), "notes");
+  }
+
   private static Flux<PostgresRunQueue.Claimed> claimAll(String worker) {
     return queue.claim(worker, null, Instant.now()).expand(claimed -> queue.claim(worker, null, Instant.now()));
   }
