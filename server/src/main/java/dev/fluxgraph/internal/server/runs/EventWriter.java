@@ -2,19 +2,26 @@ package dev.fluxgraph.internal.server.runs;
 
 import dev.fluxgraph.internal.server.storage.PostgresEventStore;
 import dev.fluxgraph.postgres.Sql;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Writes one run's events to PostgreSQL without delaying the run, for joiners in other processes and after a restart:
  * the events published while a write is in flight go out together as the next round, so a run's events are committed
- * in order, and the rounds of all runs share the store's group commits. {@link #flushed} tells when the events
- * published so far are committed: the run's final status is saved only after its events.
+ * in order, and the rounds of all runs share the store's group commits. The first round waits up to {@link #LINGER}
+ * for more events (a short run's events then go out as one round, when it ends), so a joiner elsewhere sees events at
+ * most that much later. {@link #flushed} tells when the events published so far are committed, sending the queued
+ * ones at once: the run's final status is saved only after its events.
  */
 final class EventWriter {
 
@@ -28,6 +35,10 @@ final class EventWriter {
   private long lastQueued = -1; // guarded by this
   private long lastWritten = -1; // guarded by this
   private final List<Waiter> waiters = new ArrayList<>(); // guarded by this
+  private @Nullable Disposable lingering; // guarded by this: the first round's timer
+
+  /** How long the first event waits for others before it is written. */
+  static final Duration LINGER = Duration.ofMillis(20);
 
   private record Waiter(long seq, MonoSink<Void> sink) {
   }
@@ -38,13 +49,27 @@ final class EventWriter {
     this.threadId = threadId;
   }
 
-  /** Queues the event; sends it now when no round is in flight. */
+  /** Queues the event; it goes out with the next round (see the class doc). */
   void write(long seq, String name, String json) {
-    List<PostgresEventStore.StoredEvent> round;
     synchronized (this) {
       queued.add(new PostgresEventStore.StoredEvent(seq, name, json));
       lastQueued = Math.max(lastQueued, seq);
-      if (writing) {
+      if (writing || lingering != null) {
+        return;
+      }
+      lingering = Schedulers.parallel().schedule(this::sendQueued, LINGER.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Sends the queued events as a round, unless a round is in flight (which sends them when it is done). */
+  private void sendQueued() {
+    List<PostgresEventStore.StoredEvent> round;
+    synchronized (this) {
+      if (lingering != null) {
+        lingering.dispose();
+        lingering = null;
+      }
+      if (writing || queued.isEmpty()) {
         return;
       }
       writing = true;
@@ -88,7 +113,10 @@ final class EventWriter {
     }
   }
 
-  /** Completes once every event queued before this call is committed (or given up on after an error). Cold. */
+  /**
+   * Completes once every event queued before this call is committed (or given up on after an error), sending the
+   * queued ones now. Cold.
+   */
   Mono<Void> flushed() {
     return Mono.create(sink -> {
       boolean now;
@@ -100,6 +128,8 @@ final class EventWriter {
       }
       if (now) {
         sink.success();
+      } else {
+        sendQueued();
       }
     });
   }

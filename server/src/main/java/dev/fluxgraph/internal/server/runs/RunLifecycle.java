@@ -392,7 +392,9 @@ public final class RunLifecycle {
       if (!run.halt()) {
         return Mono.just(false); // it ended meanwhile
       }
-      return all.queue.release(run.runId, Objects.requireNonNull(run.owner), run.attempt, Instant.now())
+      EventWriter log = run.eventLog; // its taker numbers its events after the ones kept so far: keep them all
+      Mono<Void> kept = log == null ? Mono.empty() : log.flushed();
+      return kept.then(all.queue.release(run.runId, Objects.requireNonNull(run.owner), run.attempt, Instant.now()))
           .flatMap(released -> runs.forgetLocal(run).thenReturn(released))
           .doFinally(signal -> run.publishEnd())
           .onErrorResume(error -> {
