@@ -7,9 +7,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fluxgraph.checkpoint.InMemorySaver;
 import dev.fluxgraph.graph.CompileOptions;
+import dev.fluxgraph.graph.Reducers;
 import dev.fluxgraph.graph.StateGraph;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,7 +52,16 @@ class GraphServerIT {
         .addEdge(StateGraph.START, "write")
         .addEdge("write", "publish")
         .compile(CompileOptions.defaults().withName("desk").withCheckpointer(new InMemorySaver()));
+    var gate = StateGraph.ofMap()
+        .reducer("notes", Reducers.append())
+        .addNode("draft", (state, context) -> Mono.just(Map.<String, Object>of("notes", "drafted")))
+        .addNode("publish", (state, context) -> Mono.just(Map.<String, Object>of("notes", "published")))
+        .addEdge(StateGraph.START, "draft")
+        .addEdge("draft", "publish")
+        .compile(CompileOptions.defaults().withName("gate").withCheckpointer(new InMemorySaver())
+            .withInterruptBefore("publish"));
     server = FluxgraphServer.builder().graph("essay", graph.asEntrypoint()).graph("desk", desk.asEntrypoint())
+        .graph("gate", gate.asEntrypoint())
         .port(0).discoverGraphs(false).build()
         .start().block(Duration.ofSeconds(10));
     http = HttpClient.create().baseUrl("http://127.0.0.1:" + server.port());
@@ -75,6 +86,24 @@ class GraphServerIT {
               }
             }))
         .block(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void aRunStoppedAtABreakpointLeavesItsThreadInterruptedWhateverItStreamed() {
+    for (String[] run : List.of(new String[] {"/runs/wait", ""},
+        new String[] {"/runs/stream", ",\"stream_mode\":[\"values\"]"},
+        new String[] {"/runs/stream", ",\"stream_mode\":[\"updates\"]"})) {
+      String what = run[0] + run[1];
+      String threadId = send("POST", "/threads", "{}", 200).get("thread_id").asText();
+      send("POST", "/threads/" + threadId + run[0], "{\"assistant_id\":\"gate\",\"input\":{}" + run[1] + "}", 200);
+      JsonNode state = send("GET", "/threads/" + threadId + "/state", "", 200);
+      assertEquals("publish", state.get("next").get(0).asText(), what + ": " + state);
+      assertEquals("interrupted", send("GET", "/threads/" + threadId, "", 200).get("status").asText(), what);
+
+      JsonNode proceeded = send("POST", "/threads/" + threadId + "/runs/wait", "{\"assistant_id\":\"gate\"}", 200);
+      assertEquals("[\"drafted\",\"published\"]", proceeded.get("notes").toString(), what);
+      assertEquals("idle", send("GET", "/threads/" + threadId, "", 200).get("status").asText(), what);
+    }
   }
 
   @Test

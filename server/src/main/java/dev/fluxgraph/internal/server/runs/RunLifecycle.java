@@ -684,9 +684,11 @@ public final class RunLifecycle {
   private Mono<JsonNode> execute(Run registered, RunRequest run, boolean markBusy) {
     String tid = registered.threadId;
     RunConfig config = configOf(registered, run);
-    // the outcome is the last values chunk: values runs along, and its chunks are published only when asked for
-    StreamOptions options = run.wantsValues() ? run.options() : new StreamOptions(Stream.concat(
-        run.options().modes().stream(), Stream.of(StreamMode.VALUES)).toList(),
+    // the outcome is the last values chunk, and a pause shows in the updates (a breakpoint only there): both modes run
+    // along, and their chunks are published only when asked for
+    boolean wantsUpdates = run.options().modes().contains(StreamMode.UPDATES);
+    StreamOptions options = run.wantsValues() && wantsUpdates ? run.options() : new StreamOptions(Stream.concat(
+        run.options().modes().stream(), Stream.of(StreamMode.VALUES, StreamMode.UPDATES)).distinct().toList(),
         run.options().subgraphs());
     Flux<StreamChunk> chunks = Flux.defer(() -> run.command() != null
         ? run.graph().stream(run.command(), config, options)
@@ -710,9 +712,10 @@ public final class RunLifecycle {
           }
           if (chunk.mode() == StreamMode.VALUES && chunk.namespace().isEmpty()) {
             last[0] = chunk.data();
-            if (!run.wantsValues()) {
-              return;
-            }
+          }
+          if (chunk.mode() == StreamMode.VALUES && !run.wantsValues()
+              || chunk.mode() == StreamMode.UPDATES && !wantsUpdates) {
+            return;
           }
           String name = chunk.mode() == StreamMode.MESSAGES ? "messages" : chunk.mode().wireName();
           if (!chunk.namespace().isEmpty()) {
