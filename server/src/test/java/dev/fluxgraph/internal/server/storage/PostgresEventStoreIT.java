@@ -336,11 +336,12 @@ class PostgresEventStoreIT {
     String expired = run(thread, old, "error");
     String orphan = UUID.randomUUID().toString(); // its row was deleted
     String unsaved = UUID.randomUUID().toString(); // its row is not saved yet
-    for (String id : new String[] {live, pending, recent, expired, orphan, unsaved}) {
+    String longUnsaved = UUID.randomUUID().toString(); // the same, its first events old already
+    for (String id : new String[] {live, pending, recent, expired, orphan, unsaved, longUnsaved}) {
       insert(id, 0, 3);
     }
     sql("UPDATE fluxgraph_run_events SET created_at = now() - interval '2 hours' WHERE run_id IN ('" + expired
-        + "', '" + orphan + "', '" + live + "') RETURNING 1");
+        + "', '" + orphan + "', '" + live + "') OR run_id = '" + longUnsaved + "' AND seq < 2 RETURNING 1");
     long before = count("1 = 1");
 
     long deleted = events.deleteExpired(Duration.ofHours(1)).block(WAIT);
@@ -348,7 +349,7 @@ class PostgresEventStoreIT {
     assertEquals(before - count("1 = 1"), deleted, "emits how many rows went");
     assertTrue(deleted >= 6, "" + deleted);
     assertEquals(0, count("run_id IN ('" + expired + "', '" + orphan + "')"));
-    for (String kept : new String[] {live, pending, recent, unsaved}) {
+    for (String kept : new String[] {live, pending, recent, unsaved, longUnsaved}) {
       assertEquals(3, count("run_id = '" + kept + "'"), kept);
     }
     assertEquals(0L, events.deleteExpired(Duration.ofHours(1)).block(WAIT));
