@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
@@ -56,6 +57,7 @@ public final class RunLoop {
   private final Object lock = new Object();
   private final Sinks.One<Object> halted = Sinks.one();
   private final Map<String, RaisedInterrupts> raised = new LinkedHashMap<>(); // guarded by lock
+  private final Set<Object> streamedMessages = ConcurrentHashMap.newKeySet(); // ids the messages stream showed
   private boolean stopping; // guarded by lock: the root scope paused, so no task starts any more
   private final Set<Runnable> detached = new HashSet<>(); // guarded by lock: cancels of calls running detached
   private WriteLog writes;
@@ -705,6 +707,14 @@ public final class RunLoop {
     data.put("type", type);
     data.put("payload", payload);
     return output.write(StreamMode.DEBUG, namespace, data);
+  }
+
+  /**
+   * Records that the {@code messages} stream showed a message with this id (a token chunk or a whole message);
+   * true the first time. A node's messages are streamed only when this is their first time (LangGraph's seen ids).
+   */
+  boolean messageStreamed(Object id) {
+    return streamedMessages.add(id);
   }
 
   // ---------------------------------------------------------------- what scopes and calls reach
