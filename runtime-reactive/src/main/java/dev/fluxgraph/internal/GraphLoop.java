@@ -269,7 +269,7 @@ public final class GraphLoop {
       for (Object message : elements(value)) {
         if (MessageShapes.isMessage(message)) {
           Object id = ((Map<?, ?>) message).get("id");
-          if (id == null || !known.contains(id) && !scope.run().messageStreamed(id)) {
+          if (id == null || !known.contains(id) && scope.run().messageStreamed(id)) {
             written.add(message);
           }
         }
