@@ -275,7 +275,7 @@ public final class RunLoop {
     });
     Mono<Void> begin = writes.begin(start.toSave(), start.added())
         .then(emitSaved(start.toSave(), rootId))
-        .then(emitTaskStart(List.of(), rootId, spec.name(), start.input()));
+        .then(emitTaskStart(List.of(), rootId, spec.name(), start.input(), false));
     Mono<?> attempt = Mono.defer(() -> {
       Scope root = newScope(rootId, spec.name(), List.of(), spec, start.previous(), null);
       rootScope = root;
@@ -620,7 +620,12 @@ public final class RunLoop {
 
   // ---------------------------------------------------------------- chunks
 
-  Mono<Void> emitTaskStart(List<String> namespace, String id, String name, @Nullable Object input) {
+  /**
+   * A task's start; its {@code triggers} as LangGraph names them: {@code __start__} for the entrypoint,
+   * {@code branch:to:<node>} for a graph's node ({@code node}: called by a superstep), {@code __pregel_push} for a
+   * task called from code.
+   */
+  Mono<Void> emitTaskStart(List<String> namespace, String id, String name, @Nullable Object input, boolean node) {
     if (!output.wants(StreamMode.TASKS, namespace) && !output.wants(StreamMode.DEBUG, namespace)
         || hiddenTask(namespace, name)) {
       return Mono.empty();
@@ -629,7 +634,8 @@ public final class RunLoop {
     data.put("id", id);
     data.put("name", name);
     data.put("input", input);
-    data.put("triggers", List.of(name.equals(spec.name()) && namespace.isEmpty() ? "__start__" : "__pregel_push"));
+    data.put("triggers", List.of(node ? "branch:to:" + name
+        : name.equals(spec.name()) && namespace.isEmpty() ? "__start__" : "__pregel_push"));
     return output.write(StreamMode.TASKS, namespace, data).then(debug(namespace, "task", data));
   }
 

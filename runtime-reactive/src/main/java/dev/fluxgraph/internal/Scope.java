@@ -194,6 +194,11 @@ public final class Scope implements EntrypointContext<Object> {
     return call;
   }
 
+  /** Whether this scope runs a graph's superstep loop (its calls are the graph's nodes). */
+  boolean runsGraph() {
+    return owner.graph() != null && (call == null || call.runsChild());
+  }
+
   RunLoop run() {
     return run;
   }
