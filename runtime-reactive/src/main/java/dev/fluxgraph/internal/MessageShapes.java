@@ -44,17 +44,13 @@ public final class MessageShapes {
   }
 
   /** The typed message a message-like value stands for; see {@link Message#of}. */
-  public static Message toMessage(Object messageLike) {
-    if (messageLike instanceof Message message) {
+  public static Message toMessage(@Nullable Object messageLike) {
+    Object coerced = coerce(messageLike);
+    if (coerced instanceof Message message) {
       return message;
     }
-    Map<String, Object> plain = toPlain(messageLike);
-    Object type = plain.get("type");
-    if (!(type instanceof String kind) || !(STATE_TYPES.contains(kind) || kind.equals("remove"))) {
-      throw new IllegalArgumentException("not a message: " + describe(messageLike) + " (a message has a 'role' or a "
-          + "'type': " + KINDS.replace(", 'chat', 'function'", "") + ")");
-    }
-    return Json.fromTree(Json.toTree(plain, () -> "a message"), Json.type(Message.class), () -> "a message");
+    throw new IllegalArgumentException("not a message: " + describe(messageLike) + " (a message has a 'role' or a "
+        + "'type': " + KINDS.replace(", 'chat', 'function'", "") + ")");
   }
 
   /**
@@ -64,12 +60,19 @@ public final class MessageShapes {
    *
    * @throws IllegalArgumentException naming the value when it is not message-like
    */
+  @SuppressWarnings("unchecked")
   public static Map<String, Object> toPlain(@Nullable Object messageLike) {
+    Object coerced = coerce(messageLike);
+    return coerced instanceof Message message ? plain(message) : (Map<String, Object>) coerced;
+  }
+
+  /** A message record, or the plain map of a message the records do not cover (kept as it is). */
+  private static Object coerce(@Nullable Object messageLike) {
     if (messageLike instanceof Message message) {
-      return plain(message);
+      return message;
     }
     if (messageLike instanceof String text) {
-      return plain(HumanMessage.of(text));
+      return HumanMessage.of(text);
     }
     if (!(messageLike instanceof Map<?, ?> map)) {
       throw new IllegalArgumentException("not a message: " + describe(messageLike) + "; a message is a Message "
@@ -99,11 +102,11 @@ public final class MessageShapes {
           + describe(kind) + " in " + describe(messageLike));
     }
     return switch (name) {
-      case "human", "user", "HumanMessageChunk" -> plain(human(fields, messageLike));
-      case "ai", "assistant", "AIMessageChunk" -> plain(ai(fields, messageLike));
-      case "system", "developer", "SystemMessageChunk" -> plain(system(fields, messageLike, name.equals("developer")));
-      case "tool", "ToolMessageChunk" -> plain(tool(fields, messageLike));
-      case "remove" -> plain(remove(fields, messageLike));
+      case "human", "user", "HumanMessageChunk" -> human(fields, messageLike);
+      case "ai", "assistant", "AIMessageChunk" -> ai(fields, messageLike);
+      case "system", "developer", "SystemMessageChunk" -> system(fields, messageLike, name.equals("developer"));
+      case "tool", "ToolMessageChunk" -> tool(fields, messageLike);
+      case "remove" -> remove(fields, messageLike);
       case "chat", "function", "ChatMessageChunk", "FunctionMessageChunk" -> {
         fields.put("type", name.startsWith("Chat") ? "chat" : name.startsWith("Function") ? "function" : name);
         yield fields;

@@ -3,6 +3,10 @@ package dev.fluxgraph.messages;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -17,6 +21,8 @@ import org.jspecify.annotations.Nullable;
  * @param responseMetadata   metadata; null reads as empty
  */
 @JsonIgnoreProperties(value = "type", allowGetters = true, ignoreUnknown = true)
+@JsonDeserialize(using = JsonDeserializer.None.class) // its own fields, not Message's coercion
+@JsonSerialize(using = JsonSerializer.None.class)
 @JsonPropertyOrder({"content", "additional_kwargs", "response_metadata", "type", "name", "id"})
 public record HumanMessage(Object content, @Nullable String id, @Nullable String name,
                            @JsonProperty("additional_kwargs") Map<String, Object> additionalKwargs,

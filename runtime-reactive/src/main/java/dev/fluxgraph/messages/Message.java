@@ -1,7 +1,9 @@
 package dev.fluxgraph.messages;
 
-import com.fasterxml.jackson.annotation.JsonSubTypes;
-import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import dev.fluxgraph.internal.MessageDeserializer;
+import dev.fluxgraph.internal.MessageSerializer;
 import dev.fluxgraph.internal.MessageShapes;
 import java.util.List;
 import java.util.Map;
@@ -9,16 +11,12 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A chat message in LangChain's JSON shape. Deserializing into {@code Message} (for example a state field
- * {@code List<Message> messages}) picks the record by the {@code type} property: {@code human}, {@code ai},
- * {@code system}, {@code tool}, {@code remove} (and LangChain's chunk types {@code AIMessageChunk}, ...).
+ * {@code List<Message> messages}) accepts what {@link #of} accepts: LangChain's JSON (the record is picked by
+ * {@code type}: {@code human}, {@code ai}, {@code system}, {@code tool}, {@code remove}, or a chunk type such as
+ * {@code AIMessageChunk}), role-style maps, LangChain-serialized maps and strings.
  */
-@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.EXISTING_PROPERTY, property = "type")
-@JsonSubTypes({
-    @JsonSubTypes.Type(value = HumanMessage.class, names = {"human", "HumanMessageChunk"}),
-    @JsonSubTypes.Type(value = AiMessage.class, names = {"ai", "AIMessageChunk"}),
-    @JsonSubTypes.Type(value = SystemMessage.class, names = {"system", "SystemMessageChunk"}),
-    @JsonSubTypes.Type(value = ToolMessage.class, names = {"tool", "ToolMessageChunk"}),
-    @JsonSubTypes.Type(value = RemoveMessage.class, name = "remove")})
+@JsonDeserialize(using = MessageDeserializer.class)
+@JsonSerialize(using = MessageSerializer.class)
 public sealed interface Message permits HumanMessage, AiMessage, SystemMessage, ToolMessage, RemoveMessage {
 
   /** LangChain's type: {@code human}, {@code ai}, {@code system}, {@code tool} or {@code remove}. */

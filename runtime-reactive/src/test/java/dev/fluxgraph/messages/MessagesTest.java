@@ -97,6 +97,32 @@ class MessagesTest {
     }
   }
 
+  record Chat(List<Message> messages) {
+  }
+
+  @Test
+  void aFieldTypedMessageReadsWhatClientsSend() throws Exception {
+    String input = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},\"plain text\","
+        + "{\"lc\":1,\"type\":\"constructor\",\"id\":[\"langchain_core\",\"messages\",\"AIMessage\"],"
+        + "\"kwargs\":{\"content\":\"yo\",\"id\":\"a1\"}},{\"type\":\"AIMessageChunk\",\"content\":\"c\"}]}";
+    for (ObjectMapper mapper : List.of(plainJackson, fluxgraph)) {
+      Chat chat = mapper.readValue(input, Chat.class);
+      assertEquals(List.of(HumanMessage.of("hi"), HumanMessage.of("plain text"), AiMessage.of("yo").withId("a1"),
+          AiMessage.of("c")), chat.messages());
+      assertEquals(mapper.readTree("[" + String.join(",", chat.messages().stream().map(m -> {
+        try {
+          return mapper.writeValueAsString(m);
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      }).toList()) + "]"), mapper.valueToTree(chat).get("messages"));
+      com.fasterxml.jackson.databind.JsonMappingException refused = assertThrows(
+          com.fasterxml.jackson.databind.JsonMappingException.class,
+          () -> mapper.readValue("{\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]}", Chat.class));
+      assertTrue(refused.getMessage().contains("'wizard'"), refused.getMessage());
+    }
+  }
+
   @Test
   void textJoinsTextBlocks() {
     Message blocks = Message.of(Map.of("role", "user", "content", List.of(Map.of("type", "text", "text", "a"),
