@@ -62,6 +62,7 @@ public final class RunLoop {
   private final Set<Runnable> detached = new HashSet<>(); // guarded by lock: cancels of calls running detached
   private WriteLog writes;
   private volatile @Nullable Scope rootScope; // the current attempt's
+  private volatile @Nullable String rootTaskId; // the root call's id (a graph's is not one of its tasks)
   private volatile @Nullable Object stoppedAt; // Graph API: the breakpoint a root run stopped at
   private volatile @Nullable Throwable failure;
 
@@ -269,6 +270,7 @@ public final class RunLoop {
       return emitValues(List.of(), value).thenReturn(new GraphOutput<>(value, List.of()));
     }
     String rootId = Ids.derive(CheckpointFormat.runId(base), CheckpointFormat.ROOT_NAMESPACE, spec.name());
+    rootTaskId = rootId;
     output.onOverflow(error -> {
       failure = error;
       halted.tryEmitValue(error);
@@ -627,7 +629,7 @@ public final class RunLoop {
    */
   Mono<Void> emitTaskStart(List<String> namespace, String id, String name, @Nullable Object input, boolean node) {
     if (!output.wants(StreamMode.TASKS, namespace) && !output.wants(StreamMode.DEBUG, namespace)
-        || hiddenTask(namespace, name)) {
+        || hiddenTask(namespace, id)) {
       return Mono.empty();
     }
     Map<String, Object> data = new LinkedHashMap<>();
@@ -642,7 +644,7 @@ public final class RunLoop {
   Mono<Void> emitTaskEnd(List<String> namespace, String id, String name, @Nullable Object result,
                          @Nullable Throwable error, List<Interrupt> interrupts) {
     if (!output.wants(StreamMode.TASKS, namespace) && !output.wants(StreamMode.DEBUG, namespace)
-        || hiddenTask(namespace, name)) {
+        || hiddenTask(namespace, id)) {
       return Mono.empty();
     }
     Map<String, Object> data = new LinkedHashMap<>();
@@ -655,9 +657,8 @@ public final class RunLoop {
   }
 
   /** A root graph is not a task of its own run: its nodes are (as in LangGraph, whose start task is hidden). */
-  private boolean hiddenTask(List<String> namespace, String name) {
-    return spec.graph() != null && namespace.isEmpty() && name.equals(spec.name()) && !spec.graph().nodes()
-        .containsKey(name);
+  private boolean hiddenTask(List<String> namespace, String id) {
+    return spec.graph() != null && namespace.isEmpty() && id.equals(rootTaskId); // by id: a node may share its name
   }
 
   Mono<Void> emitUpdate(List<String> namespace, String name, @Nullable Object value, boolean cached) {

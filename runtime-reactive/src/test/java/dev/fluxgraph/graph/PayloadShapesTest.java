@@ -93,6 +93,19 @@ class PayloadShapesTest {
   }
 
   @Test
+  void aNodeNamedLikeItsGraphIsStillANodeTaskAndTheGraphIsNone() {
+    CompiledGraph<Map<String, Object>> graph = StateGraph.ofMap()
+        .addNode("agent", (state, context) -> Mono.just(Map.of("x", 1)))
+        .setEntryPoint("agent")
+        .compile(CompileOptions.defaults().withName("agent"));
+    List<Map<?, ?>> tasks = graph.stream(Map.of(), RunConfig.none(), StreamMode.TASKS).map(PayloadShapesTest::data)
+        .collectList().block(VERIFY);
+    assertEquals(2, tasks.size(), tasks::toString);
+    assertEquals(List.of("branch:to:agent"), tasks.get(0).get("triggers"));
+    assertEquals(Map.of("x", 1), tasks.get(1).get("result"));
+  }
+
+  @Test
   void anInterruptedNodesTaskResultCarriesItsInterrupts() {
     CompiledGraph<Map<String, Object>> graph = StateGraph.ofMap()
         .addNode("ask", (state, context) -> context.interrupt("sure?", String.class).map(v -> Map.of("a", v)))
