@@ -224,6 +224,24 @@ for await (const chunk of client.runs.joinStream(joinThread.thread_id, waitedRun
 check(waitedEvents.at(-1).event === "values" && waitedEvents.at(-1).data.message === "The number is even.",
   "joinStream of a waited run", waitedEvents);
 
+// Messages as LangChain shapes them: role-style input, each message once in messages-tuple mode, LangChain's JSON
+const chatThread = await client.threads.create();
+const chat = [];
+for await (const chunk of client.runs.stream(chatThread.thread_id, "chat_tools", {
+  input: { messages: [{ role: "user", content: "Weather in Paris?" }] }, streamMode: ["messages-tuple", "values"] })) {
+  chat.push(chunk);
+}
+const streamedMessages = chat.filter(c => c.event === "messages").map(c => c.data[0]);
+check(streamedMessages.map(m => m.type).join() === "ai,tool,ai"
+  && streamedMessages[0].tool_calls[0].name === "weather" && streamedMessages[1].tool_call_id === "call_1"
+  && chat.filter(c => c.event === "messages").every(c => typeof c.data[1].langgraph_node === "string"),
+  "messages-tuple: each message a node writes, once", streamedMessages);
+const chatState = await client.threads.getState(chatThread.thread_id);
+check(chatState.values.messages.map(m => m.type).join() === "human,ai,tool,ai"
+  && chatState.values.messages.every(m => typeof m.id === "string")
+  && JSON.stringify(chatState.values.messages.slice(1).map(m => m.id)) === JSON.stringify(streamedMessages.map(m => m.id)),
+  "messages state in LangChain's JSON", chatState.values);
+
 // What a browser app asks first: /info (no SDK method for it)
 const info = await (await fetch(`${apiUrl}/info`)).json();
 check(typeof info.version === "string" && info.flags.assistants === true && info.flags.crons === false, "GET /info",

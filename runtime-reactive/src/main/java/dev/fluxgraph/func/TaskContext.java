@@ -23,7 +23,10 @@ public interface TaskContext {
   /**
    * Writes {@code MESSAGES} chunks: each chunk reaches {@code stream(...)} as {@code [messageChunk, metadata]}
    * where metadata holds {@code langgraph_node} (this task's or entrypoint's name), {@code langgraph_checkpoint_ns}
-   * and {@code thread_id}. Model clients use it to stream tokens as they arrive.
+   * and {@code thread_id}. Model clients use it to stream tokens as they arrive. A chunk with an {@code id} (a map's
+   * {@code "id"}, or a {@link dev.fluxgraph.messages.Message}'s) marks that message as streamed: when a graph node
+   * then returns the whole message under the same id, the stream does not show it again (a node's other new
+   * messages are shown once when it ends).
    */
   StreamWriter messages();
 

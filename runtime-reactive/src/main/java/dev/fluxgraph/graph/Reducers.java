@@ -1,10 +1,9 @@
 package dev.fluxgraph.graph;
 
+import dev.fluxgraph.internal.MessagesReducer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import java.util.function.BinaryOperator;
 import org.jspecify.annotations.Nullable;
 
@@ -27,66 +26,21 @@ public final class Reducers {
   }
 
   /**
-   * A message list, like LangGraph's {@code add_messages}: each message of the update (one message or a list; a
-   * message is an object with an {@code id}) replaces the message with the same id in place, or is appended; a
-   * message without an id gets a fresh one; a message whose {@code type} is {@code "remove"} deletes the message
-   * with its id.
+   * A message list, like LangGraph's {@code add_messages}. An update is one message-like value or a collection of
+   * them: a {@link dev.fluxgraph.messages.Message} record, a string (a human message), a map with a {@code role}
+   * ({@code user}, {@code assistant}, {@code system}, {@code developer}, {@code tool}) or a {@code type}
+   * ({@code human}, {@code ai}, {@code system}, {@code tool}, {@code remove}), or a LangChain-serialized map
+   * ({@code {"lc": 1, "type": "constructor", "id": [..., "HumanMessage"], "kwargs": {...}}}). Each is stored in
+   * LangChain's JSON shape (the records' JSON: role-style maps get their {@code type}, unknown keys go to
+   * {@code additional_kwargs}); a map with neither role nor type is stored as it is. A message without an id gets a
+   * fresh one (in a graph, node updates get theirs before they are recorded, so a replay keeps them). A message whose
+   * id is already in the list replaces it in place, others are appended; a {@code remove} message deletes the
+   * message with its id (an unknown id is an error), and {@link dev.fluxgraph.messages.RemoveMessage#all()} deletes
+   * every message before it. Anything else (a number, a null message) is refused with an
+   * {@code IllegalArgumentException} naming it.
    */
   public static BinaryOperator<Object> messages() {
-    return (current, update) -> {
-      List<Object> result = new ArrayList<>(asList(current));
-      for (Object message : asList(update)) {
-        if (!(message instanceof Map<?, ?> fields)) {
-          throw new IllegalArgumentException("Reducers.messages() expects messages as objects with an id, got "
-              + (message == null ? "null" : message.getClass().getSimpleName() + " " + message));
-        }
-        Object id = fields.get("id");
-        if (id == null) {
-          result.add(withFreshId(fields));
-          continue;
-        }
-        int index = indexOf(result, id);
-        if ("remove".equals(fields.get("type"))) {
-          if (index < 0) {
-            throw new IllegalArgumentException("cannot remove message '" + id + "': no message has that id");
-          }
-          result.remove(index);
-        } else if (index >= 0) {
-          result.set(index, message);
-        } else {
-          result.add(message);
-        }
-      }
-      return result;
-    };
-  }
-
-  /**
-   * The message with a fresh id. The id is also written into the update's own map when it can be, so that every
-   * reduction of the same update (a node's conditional edges see the state with its update applied before the
-   * superstep is reduced) gives the message the same id.
-   */
-  @SuppressWarnings("unchecked")
-  private static Map<?, ?> withFreshId(Map<?, ?> message) {
-    String id = UUID.randomUUID().toString();
-    try {
-      ((Map<String, Object>) message).put("id", id);
-      return message;
-    } catch (UnsupportedOperationException | ClassCastException e) {
-      Map<String, Object> copy = new java.util.LinkedHashMap<>();
-      message.forEach((key, value) -> copy.put(String.valueOf(key), value));
-      copy.put("id", id);
-      return copy;
-    }
-  }
-
-  private static int indexOf(List<Object> messages, Object id) {
-    for (int i = 0; i < messages.size(); i++) {
-      if (messages.get(i) instanceof Map<?, ?> existing && id.equals(existing.get("id"))) {
-        return i;
-      }
-    }
-    return -1;
+    return MessagesReducer.INSTANCE;
   }
 
   private static List<?> asList(@Nullable Object value) {

@@ -61,7 +61,7 @@ public final class CheckpointFormat {
     values.put(START, input);
     values.put(RUN, TextNode.valueOf(id));
     return new Checkpoint(threadId, ROOT_NAMESPACE, id, parent == null ? null : parent.id(), clock.instant(),
-        metadata("input", nextStep(parent), userMetadata), values);
+        metadata(threadId, "input", nextStep(parent), userMetadata), values);
   }
 
   static Checkpoint loop(Checkpoint base, JsonNode end, JsonNode previous, Map<String, Object> userMetadata,
@@ -70,7 +70,7 @@ public final class CheckpointFormat {
     values.put(END, end);
     values.put(PREVIOUS, previous);
     return new Checkpoint(base.threadId(), base.namespace(), Ids.timeOrdered(clock), base.id(), clock.instant(),
-        metadata("loop", nextStep(base), userMetadata), values);
+        metadata(base.threadId(), "loop", nextStep(base), userMetadata), values);
   }
 
   static Checkpoint update(String threadId, @Nullable Checkpoint parent, JsonNode value,
@@ -79,12 +79,12 @@ public final class CheckpointFormat {
     values.put(END, value);
     values.put(PREVIOUS, value);
     return new Checkpoint(threadId, ROOT_NAMESPACE, Ids.timeOrdered(clock), parent == null ? null : parent.id(),
-        clock.instant(), metadata("update", nextStep(parent), userMetadata), values);
+        clock.instant(), metadata(threadId, "update", nextStep(parent), userMetadata), values);
   }
 
   static Checkpoint fork(Checkpoint pending, Map<String, Object> userMetadata, Clock clock) {
     return new Checkpoint(pending.threadId(), pending.namespace(), Ids.timeOrdered(clock), pending.id(),
-        clock.instant(), metadata("fork", nextStep(pending), userMetadata), pending.values());
+        clock.instant(), metadata(pending.threadId(), "fork", nextStep(pending), userMetadata), pending.values());
   }
 
   /**
@@ -103,7 +103,7 @@ public final class CheckpointFormat {
     values.put(RUN, TextNode.valueOf(runId));
     values.put(SUPERSTEP, IntNode.valueOf(superstep));
     return new Checkpoint(threadId, parent == null ? ROOT_NAMESPACE : parent.namespace(), Ids.timeOrdered(clock),
-        parent == null ? null : parent.id(), clock.instant(), metadata(source, nextStep(parent), userMetadata), values);
+        parent == null ? null : parent.id(), clock.instant(), metadata(threadId, source, nextStep(parent), userMetadata), values);
   }
 
   /** Whether a run is pending (started, paused or failed, not completed) at this checkpoint. */
@@ -242,9 +242,15 @@ public final class CheckpointFormat {
         : RunConfig.thread(checkpoint.threadId()).withCheckpointId(checkpoint.parentId());
   }
 
-  /** What a checkpoint shows as values: the last returned value (entrypoints) or the state (graphs). */
+  /**
+   * What a checkpoint shows as values: the last returned value (entrypoints), or the state (graphs; the input
+   * checkpoint of a thread's first run shows the state before the input: empty, the state type's defaults).
+   */
   static @Nullable Object values(Checkpoint checkpoint, EntrypointSpec spec) {
     JsonNode saved = checkpoint.values().get(spec.graph() == null ? END : STATE);
+    if (saved == null && spec.graph() != null) {
+      saved = JsonNodeFactory.instance.objectNode();
+    }
     return saved == null ? null : Json.fromTree(saved, spec.output(),
         () -> "the value saved in checkpoint " + checkpoint.id() + " of thread '" + checkpoint.threadId() + "'");
   }
@@ -287,8 +293,11 @@ public final class CheckpointFormat {
     return parent == null ? -1 : step(parent) + 1;
   }
 
-  private static Map<String, Object> metadata(String source, int step, Map<String, Object> userMetadata) {
+  /** The run's metadata (the server's {@code run_id}...), the thread's id and the checkpoint's source and step. */
+  private static Map<String, Object> metadata(String threadId, String source, int step,
+                                              Map<String, Object> userMetadata) {
     Map<String, Object> metadata = new LinkedHashMap<>(userMetadata);
+    metadata.putIfAbsent("thread_id", threadId);
     metadata.put("source", source);
     metadata.put("step", step);
     return metadata;

@@ -12,6 +12,7 @@ import dev.fluxgraph.types.StreamMode;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -221,6 +222,7 @@ public final class GraphLoop {
       } else {
         update = toUpdate(value, node.name(), "the result of node '" + node.name() + "'");
       }
+      prepareMessages(update);
       if (graph.routers().getOrDefault(node.name(), List.of()).isEmpty()) { // no need for the state it leaves
         return Mono.just(new NodeOutcome(update, List.copyOf(goTo)));
       }
@@ -229,7 +231,55 @@ public final class GraphLoop {
         goTo.addAll(routed);
         return new NodeOutcome(update, List.copyOf(goTo));
       });
-    });
+    }).flatMap(outcome -> streamMessages(scope, state, outcome.update()).thenReturn(outcome));
+  }
+
+  /** Message keys of a node's update in their stored form, with ids, before the update is recorded (so ids replay). */
+  private void prepareMessages(@Nullable Map<String, Object> update) {
+    if (update == null) {
+      return;
+    }
+    for (Map.Entry<String, Object> write : update.entrySet()) {
+      if (graph.reducers().get(write.getKey()) instanceof MessagesReducer messages) {
+        write.setValue(messages.prepare(write.getValue()));
+      }
+    }
+  }
+
+  /**
+   * {@code messages} mode shows the messages a node writes (a value of its update, or an element of a list value,
+   * that is a human, ai, system or tool message), each once: not those already in the node's input state, nor those
+   * the run has streamed already (a model client's tokens carry the message's id), as LangGraph's messages handler
+   * does on a node's end.
+   */
+  private Mono<Void> streamMessages(Scope scope, @Nullable Object state, @Nullable Map<String, Object> update) {
+    if (update == null || !scope.run().output().wants(StreamMode.MESSAGES, scope.namespace())) {
+      return Mono.empty();
+    }
+    Set<Object> known = new HashSet<>();
+    for (Object value : plainOf(state).values()) {
+      for (Object message : elements(value)) {
+        if (MessageShapes.isMessage(message) && ((Map<?, ?>) message).get("id") != null) {
+          known.add(((Map<?, ?>) message).get("id"));
+        }
+      }
+    }
+    List<Object> written = new ArrayList<>();
+    for (Object value : update.values()) {
+      for (Object message : elements(value)) {
+        if (MessageShapes.isMessage(message)) {
+          Object id = ((Map<?, ?>) message).get("id");
+          if (id == null || !known.contains(id) && scope.run().messageStreamed(id)) {
+            written.add(message);
+          }
+        }
+      }
+    }
+    return Flux.fromIterable(written).concatMap(message -> scope.messages().write(message)).then();
+  }
+
+  private static List<?> elements(@Nullable Object value) {
+    return value instanceof List<?> list ? list : java.util.Collections.singletonList(value);
   }
 
   /** The conditional edges of {@code from}, evaluated on {@code state}, in the order they were added. */

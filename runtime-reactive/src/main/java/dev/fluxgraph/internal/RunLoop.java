@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
@@ -56,10 +57,12 @@ public final class RunLoop {
   private final Object lock = new Object();
   private final Sinks.One<Object> halted = Sinks.one();
   private final Map<String, RaisedInterrupts> raised = new LinkedHashMap<>(); // guarded by lock
+  private final Set<Object> streamedMessages = ConcurrentHashMap.newKeySet(); // ids the messages stream showed
   private boolean stopping; // guarded by lock: the root scope paused, so no task starts any more
   private final Set<Runnable> detached = new HashSet<>(); // guarded by lock: cancels of calls running detached
   private WriteLog writes;
   private volatile @Nullable Scope rootScope; // the current attempt's
+  private volatile @Nullable String rootTaskId; // the root call's id (a graph's is not one of its tasks)
   private volatile @Nullable Object stoppedAt; // Graph API: the breakpoint a root run stopped at
   private volatile @Nullable Throwable failure;
 
@@ -267,13 +270,14 @@ public final class RunLoop {
       return emitValues(List.of(), value).thenReturn(new GraphOutput<>(value, List.of()));
     }
     String rootId = Ids.derive(CheckpointFormat.runId(base), CheckpointFormat.ROOT_NAMESPACE, spec.name());
+    rootTaskId = rootId;
     output.onOverflow(error -> {
       failure = error;
       halted.tryEmitValue(error);
     });
     Mono<Void> begin = writes.begin(start.toSave(), start.added())
         .then(emitSaved(start.toSave(), rootId))
-        .then(emitTaskStart(List.of(), rootId, spec.name(), start.input()));
+        .then(emitTaskStart(List.of(), rootId, spec.name(), start.input(), false));
     Mono<?> attempt = Mono.defer(() -> {
       Scope root = newScope(rootId, spec.name(), List.of(), spec, start.previous(), null);
       rootScope = root;
@@ -618,23 +622,29 @@ public final class RunLoop {
 
   // ---------------------------------------------------------------- chunks
 
-  Mono<Void> emitTaskStart(List<String> namespace, String id, String name, @Nullable Object input) {
+  /**
+   * A task's start; its {@code triggers} as LangGraph names them: {@code __start__} for the entrypoint,
+   * {@code branch:to:<node>} for a graph's node ({@code node}: called by a superstep), {@code __pregel_push} for a
+   * task called from code.
+   */
+  Mono<Void> emitTaskStart(List<String> namespace, String id, String name, @Nullable Object input, boolean node) {
     if (!output.wants(StreamMode.TASKS, namespace) && !output.wants(StreamMode.DEBUG, namespace)
-        || hiddenTask(namespace, name)) {
+        || hiddenTask(namespace, id)) {
       return Mono.empty();
     }
     Map<String, Object> data = new LinkedHashMap<>();
     data.put("id", id);
     data.put("name", name);
     data.put("input", input);
-    data.put("triggers", List.of(name.equals(spec.name()) && namespace.isEmpty() ? "__start__" : "__pregel_push"));
+    data.put("triggers", List.of(node ? "branch:to:" + name
+        : name.equals(spec.name()) && namespace.isEmpty() ? "__start__" : "__pregel_push"));
     return output.write(StreamMode.TASKS, namespace, data).then(debug(namespace, "task", data));
   }
 
   Mono<Void> emitTaskEnd(List<String> namespace, String id, String name, @Nullable Object result,
                          @Nullable Throwable error, List<Interrupt> interrupts) {
     if (!output.wants(StreamMode.TASKS, namespace) && !output.wants(StreamMode.DEBUG, namespace)
-        || hiddenTask(namespace, name)) {
+        || hiddenTask(namespace, id)) {
       return Mono.empty();
     }
     Map<String, Object> data = new LinkedHashMap<>();
@@ -647,9 +657,8 @@ public final class RunLoop {
   }
 
   /** A root graph is not a task of its own run: its nodes are (as in LangGraph, whose start task is hidden). */
-  private boolean hiddenTask(List<String> namespace, String name) {
-    return spec.graph() != null && namespace.isEmpty() && name.equals(spec.name()) && !spec.graph().nodes()
-        .containsKey(name);
+  private boolean hiddenTask(List<String> namespace, String id) {
+    return spec.graph() != null && namespace.isEmpty() && id.equals(rootTaskId); // by id: a node may share its name
   }
 
   Mono<Void> emitUpdate(List<String> namespace, String name, @Nullable Object value, boolean cached) {
@@ -705,6 +714,14 @@ public final class RunLoop {
     data.put("type", type);
     data.put("payload", payload);
     return output.write(StreamMode.DEBUG, namespace, data);
+  }
+
+  /**
+   * Records that the {@code messages} stream showed a message with this id (a token chunk or a whole message);
+   * true the first time. A node's messages are streamed only when this is their first time (LangGraph's seen ids).
+   */
+  boolean messageStreamed(Object id) {
+    return streamedMessages.add(id);
   }
 
   // ---------------------------------------------------------------- what scopes and calls reach

@@ -3,6 +3,7 @@ package dev.fluxgraph.internal;
 import com.fasterxml.jackson.databind.JavaType;
 import dev.fluxgraph.func.EntrypointContext;
 import dev.fluxgraph.func.StreamWriter;
+import dev.fluxgraph.messages.Message;
 import dev.fluxgraph.store.Store;
 import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.StreamMode;
@@ -193,6 +194,11 @@ public final class Scope implements EntrypointContext<Object> {
     return call;
   }
 
+  /** Whether this scope runs a graph's superstep loop (its calls are the graph's nodes). */
+  boolean runsGraph() {
+    return owner.graph() != null && (call == null || call.runsChild());
+  }
+
   RunLoop run() {
     return run;
   }
@@ -316,6 +322,10 @@ public final class Scope implements EntrypointContext<Object> {
     private @Nullable Object data(@Nullable Object chunk) {
       if (mode != StreamMode.MESSAGES) {
         return chunk;
+      }
+      Object id = chunk instanceof Message message ? message.id() : chunk instanceof Map<?, ?> map ? map.get("id") : null;
+      if (id != null) {
+        run.messageStreamed(id); // a node writing the whole message later does not show it again
       }
       Map<String, Object> metadata = new LinkedHashMap<>();
       metadata.put("langgraph_node", name);

@@ -68,11 +68,16 @@ final class TaskCall {
     return id;
   }
 
+  /** Whether this call runs a nested entrypoint or graph (not a task body). */
+  boolean runsChild() {
+    return spec.child() != null;
+  }
+
   private Mono<Object> execute() {
     if (!run.start(this)) {
       return Mono.never(); // the run stopped (or the scope froze) before this call could start: it runs on resume
     }
-    return new Execution(run.emitTaskStart(parent.namespace(), id, spec.name(), input)
+    return new Execution(run.emitTaskStart(parent.namespace(), id, spec.name(), input, parent.runsGraph())
         .then(fromCache())
         .switchIfEmpty(Mono.defer(this::invoke))
         .flatMap(result -> Mono.justOrEmpty(result.value())));

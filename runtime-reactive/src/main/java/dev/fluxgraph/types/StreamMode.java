@@ -17,7 +17,10 @@ public enum StreamMode {
   CHECKPOINTS,
   /** Checkpoint and task events wrapped with step, timestamp and type. */
   DEBUG,
-  /** {@code [messageChunk, metadata]} for model tokens emitted from a task. */
+  /**
+   * {@code [messageChunk, metadata]} for model tokens emitted from a task, and in graphs for the messages a node
+   * writes (once; not those whose id was already streamed).
+   */
   MESSAGES;
 
   /** The lower-case name used on the wire, e.g. {@code "updates"}. */

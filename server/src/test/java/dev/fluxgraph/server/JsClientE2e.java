@@ -10,6 +10,10 @@ import dev.fluxgraph.func.TaskContext;
 import dev.fluxgraph.graph.CompileOptions;
 import dev.fluxgraph.graph.Reducers;
 import dev.fluxgraph.graph.StateGraph;
+import dev.fluxgraph.messages.AiMessage;
+import dev.fluxgraph.messages.Message;
+import dev.fluxgraph.messages.ToolCall;
+import dev.fluxgraph.messages.ToolMessage;
 import dev.fluxgraph.types.TypeRef;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -79,6 +83,25 @@ final class JsClientE2e {
                 .compile(CompileOptions.defaults().withName("reviewer")))
             .setEntryPoint("write")
             .compile(CompileOptions.defaults().withName("desk").withCheckpointer(saver))
+            .asEntrypoint())
+        .graph("chat_tools", StateGraph.ofMap()
+            .reducer("messages", Reducers.messages())
+            .addNode("agent", (state, context) -> {
+              List<?> messages = (List<?>) state.get("messages");
+              return Mono.just(Map.of("messages", Message.of(messages.get(messages.size() - 1)) instanceof ToolMessage
+                  ? AiMessage.of("It is sunny.")
+                  : AiMessage.of("", List.of(ToolCall.of("weather", Map.of("city", "Paris"), "call_1")))));
+            })
+            .addNode("tools", (state, context) -> Mono.just(Map.of("messages",
+                ToolMessage.of("call_1", "sunny").withName("weather"))))
+            .setEntryPoint("agent")
+            .addConditionalEdges("agent", state -> {
+              List<?> messages = (List<?>) state.get("messages");
+              return Mono.just(Message.of(messages.get(messages.size() - 1)) instanceof AiMessage ai
+                  && !ai.toolCalls().isEmpty() ? "tools" : StateGraph.END);
+            })
+            .addEdge("tools", "agent")
+            .compile(CompileOptions.defaults().withName("chat_tools").withCheckpointer(saver))
             .asEntrypoint());
   }
 

@@ -721,7 +721,7 @@ public final class RunLifecycle {
           if (!chunk.namespace().isEmpty()) {
             name = name + "|" + String.join("|", chunk.namespace());
           }
-          registered.publish(name, json(chunk.data()));
+          registered.publish(name, json(EventPayloads.of(chunk)));
         })
         .then(Mono.defer(() -> finalThreadStatus(registered, paused[0] ? "interrupted" : "idle")))
         .then(Mono.fromCallable(() -> {

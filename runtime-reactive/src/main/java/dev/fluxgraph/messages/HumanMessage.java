@@ -1,0 +1,58 @@
+package dev.fluxgraph.messages;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A message from the user; LangChain's {@code HumanMessage}, JSON {@code {"content", "additional_kwargs",
+ * "response_metadata", "type": "human", "name", "id"}}.
+ *
+ * @param content            a string or a list of content blocks; null reads as {@code ""}
+ * @param id                 the id, or null to have the message reducer assign one
+ * @param name               an optional author name
+ * @param additionalKwargs   provider-specific extras; null reads as empty
+ * @param responseMetadata   metadata; null reads as empty
+ */
+@JsonIgnoreProperties(value = "type", allowGetters = true, ignoreUnknown = true)
+@JsonDeserialize(using = JsonDeserializer.None.class) // its own fields, not Message's coercion
+@JsonSerialize(using = JsonSerializer.None.class)
+@JsonPropertyOrder({"content", "additional_kwargs", "response_metadata", "type", "name", "id"})
+public record HumanMessage(Object content, @Nullable String id, @Nullable String name,
+                           @JsonProperty("additional_kwargs") Map<String, Object> additionalKwargs,
+                           @JsonProperty("response_metadata") Map<String, Object> responseMetadata)
+    implements Message {
+
+  public HumanMessage {
+    content = Fields.content(content);
+    additionalKwargs = Fields.map(additionalKwargs);
+    responseMetadata = Fields.map(responseMetadata);
+  }
+
+  /** A human message with this text and no id. */
+  public static HumanMessage of(String content) {
+    return new HumanMessage(content, null, null, Map.of(), Map.of());
+  }
+
+  @Override
+  @JsonProperty("type")
+  public String type() {
+    return "human";
+  }
+
+  @Override
+  public HumanMessage withId(String id) {
+    return new HumanMessage(content, Fields.id(id), name, additionalKwargs, responseMetadata);
+  }
+
+  /** A copy with this author name. */
+  public HumanMessage withName(@Nullable String name) {
+    return new HumanMessage(content, id, name, additionalKwargs, responseMetadata);
+  }
+}
