@@ -157,11 +157,14 @@ public final class StateGraph<S> {
   }
 
   /**
-   * After {@code from}, runs the nodes {@code router} names (zero or more; {@link #END} for none). The router reads
-   * the state with {@code from}'s update applied; it runs inside {@code from}'s task, so its choice is replayed
-   * with the node's result.
+   * After {@code from}, runs what {@code router} emits: node names ({@link #END} for none), {@link Send}s (each runs
+   * its node with its own input, concurrently with the rest of the next superstep: map-reduce), or collections of
+   * either; zero elements run nothing. The router reads the state with {@code from}'s update applied (after a Send
+   * task of {@code from}: the graph's state, not the Send's input); it runs inside {@code from}'s task, so its
+   * choice is replayed with the node's result. Any other element fails the run with an
+   * {@code IllegalArgumentException} naming it.
    */
-  public StateGraph<S> addConditionalEdges(String from, Function<S, ? extends Publisher<String>> router) {
+  public StateGraph<S> addConditionalEdges(String from, Function<S, ? extends Publisher<?>> router) {
     Objects.requireNonNull(from, "from must not be null");
     Objects.requireNonNull(router, "router must not be null");
     routers.computeIfAbsent(from, key -> new ArrayList<>()).add(state -> route(router, state));
@@ -218,7 +221,8 @@ public final class StateGraph<S> {
     if (nodes.containsKey(name)) {
       throw new InvalidGraphException("node '" + name + "' is already in the graph");
     }
-    nodes.put(name, new GraphDefinition.Node(name, body, options.retry(), options.timeout(), options.cachePolicy()));
+    nodes.put(name, new GraphDefinition.Node(name, body, options.retry(), options.timeout(), options.cachePolicy(),
+        options.defer()));
     destinations.put(name, options.destinations());
     return this;
   }
@@ -235,10 +239,10 @@ public final class StateGraph<S> {
   }
 
   @SuppressWarnings("unchecked")
-  private static <S> Publisher<String> route(Function<S, ? extends Publisher<String>> router, Object state) {
-    Publisher<String> targets = router.apply((S) state);
+  private static <S> Publisher<?> route(Function<S, ? extends Publisher<?>> router, Object state) {
+    Publisher<?> targets = router.apply((S) state);
     return targets == null ? Mono.error(new NullPointerException("a conditional edge returned null instead of a "
-        + "Publisher of node names")) : targets;
+        + "Publisher of node names or Sends")) : targets;
   }
 
   private Map<String, List<GraphDefinition.Router>> copyRouters() {

@@ -200,6 +200,10 @@ final class TaskCall {
           return cached.then(complete(result.value(), json, false));
         })
         .onErrorResume(error -> {
+          if (error instanceof ParentCommand) { // not a failure: a nested graph hands a node up there a Command
+            run.transition(this, TaskStatus.SUCCEEDED);
+            return run.emitTaskEnd(parent.namespace(), id, spec.name(), null, null, List.of()).then(Mono.error(error));
+          }
           run.transition(this, TaskStatus.FAILED);
           run.failed(parent, error);
           JsonNode recorded = spec.child() == null ? CheckpointFormat.errorValue(error)
@@ -239,6 +243,11 @@ final class TaskCall {
 
   Scope parent() {
     return parent;
+  }
+
+  /** Whether the call runs a nested entrypoint or graph (rather than a task or a node). */
+  boolean nested() {
+    return spec.child() != null;
   }
 
   // Guarded by the run's lock.
