@@ -130,8 +130,17 @@ public final class StateGraph<S> {
 
   /** Adds a compiled graph as a node (a subgraph); keys the two states share pass in and out. */
   public StateGraph<S> addNode(String name, CompiledGraph<?> subgraph) {
+    return addNode(name, subgraph, NodeOptions.defaults());
+  }
+
+  /**
+   * Adds a compiled graph as a node with options: e.g. the nodes of this graph its nodes send the run to with
+   * {@code Command.toParent()} ({@link NodeOptions#withDestinations}), or {@link NodeOptions#deferred()}.
+   */
+  public StateGraph<S> addNode(String name, CompiledGraph<?> subgraph, NodeOptions options) {
     Objects.requireNonNull(subgraph, "subgraph must not be null");
-    return add(name, nested(name, subgraph.spec()), NodeOptions.defaults());
+    Objects.requireNonNull(options, "options must not be null");
+    return add(name, nested(name, subgraph.spec()), options);
   }
 
   /** Runs {@code to} after {@code from} (either may be {@link #START} / {@link #END} respectively). */
