@@ -255,6 +255,27 @@ class SendTest {
   }
 
   @Test
+  void aNestedGraphsPendingSendsShowInItsStateAndResumeIntoTheInterruptedOne() {
+    CompiledGraph<Jokes> inner = jokes("owls", CompileOptions.defaults().withName("inner"));
+    CompiledGraph<Jokes> outer = StateGraph.of(Jokes.class)
+        .addNode("sub", inner)
+        .addEdge(StateGraph.START, "sub")
+        .compile(CompileOptions.defaults().withCheckpointer(saver));
+    assertTrue(outer.run(new Jokes(null, null, List.of(), null), config).block(VERIFY).interrupted());
+    StateSnapshot state = outer.getState(config, true).block(VERIFY);
+    assertEquals(List.of("sub"), state.next());
+    StateSnapshot nested = state.tasks().get(0).state();
+    assertEquals(List.of("joke", "joke", "joke"), nested.next());
+    assertEquals(List.of(List.of(TaskState.PUSH, 0), List.of(TaskState.PUSH, 1), List.of(TaskState.PUSH, 2)),
+        nested.tasks().stream().map(TaskState::path).toList());
+    assertEquals(1, nested.tasks().get(2).interrupts().size());
+    assertEquals(List.of("a joke about cats", "a joke about dogs", "a hoot"),
+        outer.invoke(Command.resume("a hoot"), config).block(VERIFY).jokes());
+    assertEquals(1, ran("cats"));
+    assertEquals(2, ran("owls"));
+  }
+
+  @Test
   void badSendsFailTheRunNamingTheProblem() {
     assertFails(StateGraph.ofMap()
         .addNode("a", (state, context) -> Mono.just(Map.of()))
