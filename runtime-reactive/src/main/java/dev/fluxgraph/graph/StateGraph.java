@@ -35,8 +35,11 @@ import reactor.core.publisher.Mono;
  * {@link #START} leads to form the first superstep. The nodes of a superstep run concurrently, each on the state
  * as it was when the superstep began; their updates are then applied in the order the nodes were added, and the
  * nodes they lead to (plain edges, conditional edges, {@code Command.goTo}, fan-in edges whose sources have all
- * finished) form the next superstep. With a checkpointer, every superstep ends in a checkpoint. The run ends when a
- * superstep leads nowhere (or only to {@link #END}) and returns the state.
+ * finished) form the next superstep, together with one task per {@link Send} emitted (map-reduce: each runs its node
+ * with its own input; their updates apply after the other nodes', in the order the Sends were emitted). A
+ * {@linkplain NodeOptions#deferred() deferred} node waits until nothing else is scheduled. With a checkpointer, every
+ * superstep ends in a checkpoint. The run ends when a superstep leads nowhere (or only to {@link #END}) and returns
+ * the state.
  *
  * <p>The state is a {@code Map<String, Object>} ({@link #ofMap()}) or a record or POJO ({@link #of(Class)}), whose
  * properties are the keys. Each key keeps the last value written unless it has a {@linkplain #reducer reducer};

@@ -37,6 +37,12 @@ import reactor.core.publisher.Mono;
  * replay with it) and, in a root run, saves a checkpoint holding the state and the next nodes. Breakpoints
  * ({@code interruptBefore/After}) end a root run where a continuation picks it up; in a nested graph they are
  * interrupts of the graph's scope.
+ *
+ * <p>{@code Send}s are tasks of their own (push tasks): the next superstep runs each pending Send beside the
+ * scheduled nodes, with an id from the run, the step and the Send's index among the superstep's Sends; their updates
+ * reduce after the nodes', by index. Deferred nodes wait outside {@code next} until a superstep would have nothing
+ * else to run. A node's {@code Command.toParent()} ends its graph with a {@link ParentCommand}, which the node of the
+ * parent graph that the signal reaches takes as its result.
  */
 public final class GraphLoop {
 
