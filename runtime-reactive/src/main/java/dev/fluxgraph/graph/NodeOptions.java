@@ -45,8 +45,9 @@ public record NodeOptions(List<RetryPolicy> retry, @Nullable Duration timeout, @
    * {@link #defaults()} for a deferred node (the reference's {@code defer=True}): once an edge, a fan-in edge or
    * {@code Command.goTo} schedules it, it does not run in the next superstep but waits until nothing else is
    * scheduled (no other node and no {@link Send}), then runs once, however many times it was scheduled meanwhile.
-   * The usual use is a node that collects the results of branches of different lengths. In the reference, pending
-   * Sends alone do not hold a deferred node back; here they do, as they are work of the run still to do.
+   * The usual use is a node that collects the results of branches of different lengths. A {@link Send} to a
+   * deferred node runs in the next superstep like any Send. In the reference, pending Sends alone do not hold a
+   * deferred node back; here they do, as they are work of the run still to do.
    */
   public static NodeOptions deferred() {
     return defaults().withDeferred();

@@ -106,6 +106,24 @@ class DeferredNodeTest {
   }
 
   @Test
+  void aSendToADeferredNodeRunsInTheNextSuperstepLikeAnySend() {
+    CompiledGraph<Map<String, Object>> graph = StateGraph.ofMap()
+        .reducer("log", Reducers.append())
+        .addNode("a", (state, context) -> Mono.just(Map.of("log", "a")))
+        .addNode("b", (state, context) -> Mono.just(Map.of("log", "b")))
+        .addNode("c", (state, context) -> Mono.just(Map.of("log", "c")))
+        .addNode("late", (state, context) -> Mono.just(Map.of("log", "late " + state.getOrDefault("via", "edge"))),
+            NodeOptions.deferred())
+        .addEdge(StateGraph.START, "a")
+        .addConditionalEdges("a", state -> Flux.just("b", new Send("late", Map.of("via", "send"))))
+        .addEdge("b", "c")
+        .addEdge("b", "late")
+        .compile();
+    assertEquals(List.of("a", "b", "late send", "c", "late edge"),
+        graph.invoke(Map.of(), RunConfig.none()).block(VERIFY).get("log"));
+  }
+
+  @Test
   void aWaitingDeferredNodeIsCheckpointedAndRunsAfterAResume() {
     InMemorySaver saver = new InMemorySaver();
     RunConfig config = RunConfig.thread(UUID.randomUUID().toString());

@@ -276,6 +276,27 @@ class SendTest {
   }
 
   @Test
+  void checkpointEventsListPendingSendsAndUpdateStateAsARoutingNodeSchedulesThem() {
+    CompiledGraph<Jokes> graph = jokes("none", CompileOptions.defaults().withCheckpointer(saver));
+    List<Map<?, ?>> checkpoints = graph.stream(new Jokes(null, null, List.of(), null), config,
+            StreamMode.CHECKPOINTS)
+        .<Map<?, ?>>map(chunk -> (Map<?, ?>) chunk.data()).collectList().block(VERIFY);
+    Map<?, ?> afterTopics = checkpoints.get(2); // input, after the input, after topics
+    assertEquals(List.of("joke", "joke", "joke"), afterTopics.get("next"));
+    assertEquals(3, ((List<?>) afterTopics.get("tasks")).stream().map(task -> ((Map<?, ?>) task).get("id")).distinct()
+        .count());
+    assertEquals(List.of("best"), checkpoints.get(3).get("next"), "after the Sends: best, once");
+
+    graph.updateState(config, Map.of("subjects", List.of("ants", "bees")), "topics").block(VERIFY);
+    StateSnapshot edited = graph.getState(config).block(VERIFY);
+    assertEquals(List.of("joke", "joke"), edited.next());
+    assertEquals(List.of(List.of(TaskState.PUSH, 0), List.of(TaskState.PUSH, 1)),
+        edited.tasks().stream().map(TaskState::path).toList());
+    assertEquals(List.of("a joke about cats", "a joke about dogs", "a joke about owls", "a joke about ants",
+        "a joke about bees"), graph.invoke(Command.proceed(), config).block(VERIFY).jokes());
+  }
+
+  @Test
   void badSendsFailTheRunNamingTheProblem() {
     assertFails(StateGraph.ofMap()
         .addNode("a", (state, context) -> Mono.just(Map.of()))
