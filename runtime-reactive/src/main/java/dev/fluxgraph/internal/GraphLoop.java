@@ -1,5 +1,6 @@
 package dev.fluxgraph.internal;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxgraph.checkpoint.Checkpoint;
@@ -50,8 +51,9 @@ public final class GraphLoop {
    * What a node's task records: its update (plain JSON values), where it sends the run (node names and
    * {@code Send}s), or, for {@code Command.toParent()}, the command for the parent graph instead.
    */
-  public record NodeOutcome(@Nullable Map<String, Object> update, List<String> goTo, List<Packet> sends,
-                            @Nullable ParentRoute parent) {
+  public record NodeOutcome(@Nullable Map<String, Object> update, List<String> goTo,
+                            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Packet> sends,
+                            @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable ParentRoute parent) {
     public NodeOutcome {
       goTo = goTo == null ? List.of() : List.copyOf(goTo); // outcomes recorded before Sends existed lack the field
       sends = sends == null ? List.of() : List.copyOf(sends);
