@@ -310,9 +310,8 @@ public final class GraphLoop {
       if (value instanceof Command command) {
         String what = "Command.goTo in node '" + node.name() + "'";
         if (command.kind() != Command.Kind.PROCEED) {
-          return Mono.error(new IllegalArgumentException("node '" + node.name() + "' returned a Command with a "
-              + "resume value; a node returns Command.goTo(..) and/or Command.update(..), resume values go to "
-              + "run(...)"));
+          return Mono.error(new IllegalArgumentException("node '" + node.name() + "' returned a Command with a resume"
+              + " value; a node returns Command.goTo(..) and/or Command.update(..), resume values go to run(...)"));
         }
         if (command.forParent()) {
           return Mono.fromCallable(() -> new NodeOutcome(null, List.of(), List.of(), parentRoute(node, command,
@@ -392,9 +391,15 @@ public final class GraphLoop {
 
   /** A Send's arg, read as the input type of its node. */
   private @Nullable Object sendInput(Packet send) {
+    JavaType type = inputType(send.node());
     return Json.fromTree(Json.toTree(send.arg(), () -> "the arg of a Send to node '" + send.node() + "'"),
-        graph.state(), () -> "the arg of a Send to node '" + send.node() + "' of graph '" + name + "' (read as "
-            + graph.state().getRawClass().getSimpleName() + ", the node's input)");
+        type, () -> "the arg of a Send to node '" + send.node() + "' of graph '" + name + "' (read as "
+            + type.getRawClass().getSimpleName() + ", the node's input)");
+  }
+
+  /** The type a node reads its input as: the state type. */
+  private JavaType inputType(String node) {
+    return graph.state();
   }
 
   /** The conditional edges of {@code from}, evaluated on {@code state}, in the order they were added. */
