@@ -5,6 +5,7 @@ import dev.fluxgraph.store.Store;
 import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.TypeRef;
 import java.util.Optional;
+import java.util.OptionalInt;
 import reactor.core.publisher.Mono;
 
 /**
@@ -35,6 +36,20 @@ public interface TaskContext {
 
   /** The run-scoped context object of {@link RunConfig#withContext}, if it is a {@code type}. */
   <C> Optional<C> context(Class<C> type);
+
+  /**
+   * Graph API: how many supersteps the graph's invocation may still run, counting the one running this node, before
+   * the recursion limit ({@code CompileOptions.withRecursionLimit}, 25 by default) ends it with
+   * {@code GraphRecursionException}: the limit in the invocation's first superstep, 1 in its last allowed one (the
+   * reference's {@code RemainingSteps}; {@code remainingSteps().getAsInt() == 1} is its {@code IsLastStep}). A node
+   * near the limit can wind down instead, e.g. answer without calling a tool once fewer than 2 remain. The budget
+   * starts anew with every invocation, resumes included, as the recursion limit does. Tasks a node calls see the
+   * node's value; a graph nested in the node counts its own. Empty outside a graph node (in an entrypoint body,
+   * a task it calls, or an entrypoint nested in a node).
+   */
+  default OptionalInt remainingSteps() {
+    return OptionalInt.empty();
+  }
 
   /**
    * Pauses the run for human input, or emits the answer when resuming. The {@code i}-th interrupt of a scope

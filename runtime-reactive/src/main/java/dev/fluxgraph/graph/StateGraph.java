@@ -35,8 +35,11 @@ import reactor.core.publisher.Mono;
  * {@link #START} leads to form the first superstep. The nodes of a superstep run concurrently, each on the state
  * as it was when the superstep began; their updates are then applied in the order the nodes were added, and the
  * nodes they lead to (plain edges, conditional edges, {@code Command.goTo}, fan-in edges whose sources have all
- * finished) form the next superstep. With a checkpointer, every superstep ends in a checkpoint. The run ends when a
- * superstep leads nowhere (or only to {@link #END}) and returns the state.
+ * finished) form the next superstep, together with one task per {@link Send} emitted (map-reduce: each runs its node
+ * with its own input; their updates apply after the other nodes', in the order the Sends were emitted). A
+ * {@linkplain NodeOptions#deferred() deferred} node waits until nothing else is scheduled. With a checkpointer, every
+ * superstep ends in a checkpoint. The run ends when a superstep leads nowhere (or only to {@link #END}) and returns
+ * the state.
  *
  * <p>The state is a {@code Map<String, Object>} ({@link #ofMap()}) or a record or POJO ({@link #of(Class)}), whose
  * properties are the keys. Each key keeps the last value written unless it has a {@linkplain #reducer reducer};
@@ -130,8 +133,17 @@ public final class StateGraph<S> {
 
   /** Adds a compiled graph as a node (a subgraph); keys the two states share pass in and out. */
   public StateGraph<S> addNode(String name, CompiledGraph<?> subgraph) {
+    return addNode(name, subgraph, NodeOptions.defaults());
+  }
+
+  /**
+   * Adds a compiled graph as a node with options: e.g. the nodes of this graph its nodes send the run to with
+   * {@code Command.toParent()} ({@link NodeOptions#withDestinations}), or {@link NodeOptions#deferred()}.
+   */
+  public StateGraph<S> addNode(String name, CompiledGraph<?> subgraph, NodeOptions options) {
     Objects.requireNonNull(subgraph, "subgraph must not be null");
-    return add(name, nested(name, subgraph.spec()), NodeOptions.defaults());
+    Objects.requireNonNull(options, "options must not be null");
+    return add(name, nested(name, subgraph.spec()), options);
   }
 
   /** Runs {@code to} after {@code from} (either may be {@link #START} / {@link #END} respectively). */
@@ -157,11 +169,14 @@ public final class StateGraph<S> {
   }
 
   /**
-   * After {@code from}, runs the nodes {@code router} names (zero or more; {@link #END} for none). The router reads
-   * the state with {@code from}'s update applied; it runs inside {@code from}'s task, so its choice is replayed
-   * with the node's result.
+   * After {@code from}, runs what {@code router} emits: node names ({@link #END} for none), {@link Send}s (each runs
+   * its node with its own input, concurrently with the rest of the next superstep: map-reduce), or collections of
+   * either; zero elements run nothing. The router reads the state with {@code from}'s update applied (after a Send
+   * task of {@code from}: the graph's state, not the Send's input); it runs inside {@code from}'s task, so its
+   * choice is replayed with the node's result. Any other element fails the run with an
+   * {@code IllegalArgumentException} naming it.
    */
-  public StateGraph<S> addConditionalEdges(String from, Function<S, ? extends Publisher<String>> router) {
+  public StateGraph<S> addConditionalEdges(String from, Function<S, ? extends Publisher<?>> router) {
     Objects.requireNonNull(from, "from must not be null");
     Objects.requireNonNull(router, "router must not be null");
     routers.computeIfAbsent(from, key -> new ArrayList<>()).add(state -> route(router, state));
@@ -218,7 +233,8 @@ public final class StateGraph<S> {
     if (nodes.containsKey(name)) {
       throw new InvalidGraphException("node '" + name + "' is already in the graph");
     }
-    nodes.put(name, new GraphDefinition.Node(name, body, options.retry(), options.timeout(), options.cachePolicy()));
+    nodes.put(name, new GraphDefinition.Node(name, body, options.retry(), options.timeout(), options.cachePolicy(),
+        options.defer()));
     destinations.put(name, options.destinations());
     return this;
   }
@@ -235,10 +251,10 @@ public final class StateGraph<S> {
   }
 
   @SuppressWarnings("unchecked")
-  private static <S> Publisher<String> route(Function<S, ? extends Publisher<String>> router, Object state) {
-    Publisher<String> targets = router.apply((S) state);
+  private static <S> Publisher<?> route(Function<S, ? extends Publisher<?>> router, Object state) {
+    Publisher<?> targets = router.apply((S) state);
     return targets == null ? Mono.error(new NullPointerException("a conditional edge returned null instead of a "
-        + "Publisher of node names")) : targets;
+        + "Publisher of node names or Sends")) : targets;
   }
 
   private Map<String, List<GraphDefinition.Router>> copyRouters() {

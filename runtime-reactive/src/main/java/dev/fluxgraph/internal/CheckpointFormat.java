@@ -42,6 +42,13 @@ public final class CheckpointFormat {
   public static final String STATE = "__state__";
   /** Graph API: the nodes of the next superstep; a non-empty list means a run is pending here. */
   public static final String NEXT = "__next__";
+  /**
+   * Graph API: the pending {@code Send}s of the next superstep, in order ({@code [{"node": .., "arg": ..}]}); absent
+   * when there are none. A Send's place in this list is its index (task path {@code ["__pregel_push", index]}).
+   */
+  public static final String SENDS = "__sends__";
+  /** Graph API: the deferred nodes scheduled and waiting for the rest of the run; absent when there are none. */
+  public static final String DEFERRED = "__deferred__";
   /** Graph API: for each fan-in edge ({@code "a,b->c"}), the sources that have finished since it last fired. */
   public static final String BARRIERS = "__barriers__";
   /**
@@ -88,15 +95,21 @@ public final class CheckpointFormat {
   }
 
   /**
-   * A graph checkpoint after a superstep, the input, or an update: the reduced state, the nodes of the next
-   * superstep, the fan-in progress and the run id that seeds the node ids.
+   * A graph checkpoint after a superstep, the input, or an update: the reduced state, the nodes and Sends of the next
+   * superstep, the deferred nodes waiting, the fan-in progress and the run id that seeds the node ids.
    */
   static Checkpoint graph(String threadId, @Nullable Checkpoint parent, String source, String runId, int superstep,
-                          JsonNode state, List<String> next, JsonNode barriers, Map<String, Object> userMetadata,
-                          Clock clock) {
+                          JsonNode state, List<String> next, List<GraphLoop.Packet> sends, List<String> deferred,
+                          JsonNode barriers, Map<String, Object> userMetadata, Clock clock) {
     Map<String, JsonNode> values = new LinkedHashMap<>();
     values.put(STATE, state);
     values.put(NEXT, Json.toTree(next, () -> "the next nodes"));
+    if (!sends.isEmpty()) {
+      values.put(SENDS, Json.toTree(sends, () -> "the pending Sends"));
+    }
+    if (!deferred.isEmpty()) {
+      values.put(DEFERRED, Json.toTree(deferred, () -> "the deferred nodes"));
+    }
     if (barriers.size() > 0) {
       values.put(BARRIERS, barriers);
     }
@@ -108,18 +121,41 @@ public final class CheckpointFormat {
 
   /** Whether a run is pending (started, paused or failed, not completed) at this checkpoint. */
   static boolean pending(Checkpoint checkpoint) {
-    return checkpoint.values().containsKey(START) || !next(checkpoint).isEmpty();
+    return checkpoint.values().containsKey(START) || !next(checkpoint).isEmpty()
+        || checkpoint.values().containsKey(SENDS);
   }
 
-  /** Graph API: the nodes the checkpoint's next superstep runs (empty for entrypoint checkpoints). */
+  /**
+   * Graph API: the nodes the checkpoint's next superstep runs because of edges (empty for entrypoint checkpoints);
+   * its Sends are {@link #sends}.
+   */
   static List<String> next(Checkpoint checkpoint) {
-    JsonNode next = checkpoint.values().get(NEXT);
-    if (next == null || !next.isArray()) {
+    return strings(checkpoint.values().get(NEXT));
+  }
+
+  /** Graph API: the Sends the checkpoint's next superstep runs, in order. */
+  static List<GraphLoop.Packet> sends(Checkpoint checkpoint) {
+    JsonNode sends = checkpoint.values().get(SENDS);
+    if (sends == null || !sends.isArray()) {
       return List.of();
     }
-    List<String> nodes = new ArrayList<>(next.size());
-    next.forEach(node -> nodes.add(node.asText()));
-    return nodes;
+    List<GraphLoop.Packet> packets = new ArrayList<>(sends.size());
+    sends.forEach(send -> packets.add(new GraphLoop.Packet(send.path("node").asText(), Json.toPlain(send.get("arg")))));
+    return packets;
+  }
+
+  /** Graph API: the deferred nodes waiting at the checkpoint. */
+  static List<String> deferred(Checkpoint checkpoint) {
+    return strings(checkpoint.values().get(DEFERRED));
+  }
+
+  private static List<String> strings(@Nullable JsonNode array) {
+    if (array == null || !array.isArray()) {
+      return List.of();
+    }
+    List<String> strings = new ArrayList<>(array.size());
+    array.forEach(node -> strings.add(node.asText()));
+    return strings;
   }
 
   static int step(Checkpoint checkpoint) {
@@ -197,16 +233,20 @@ public final class CheckpointFormat {
 
   /**
    * A {@link PendingWrite#SUBGRAPH} write: the state of the graph nested in {@code scope} (its call) once
-   * {@code superstep} is next, the nodes it runs, and where the nested graph sits. One per superstep, so a replayed
-   * superstep writes nothing new.
+   * {@code superstep} is next, the nodes it runs (and the nodes of its Sends, in order), and where the nested graph
+   * sits. One per superstep, so a replayed superstep writes nothing new.
    */
   static PendingWrite subgraphWrite(Scope scope, String graphName, int superstep, JsonNode state, List<String> next,
-                                    Clock clock) {
+                                    List<GraphLoop.Packet> sends, Clock clock) {
     ObjectNode node = JsonNodeFactory.instance.objectNode();
     node.put("scope", scope.id());
     node.put("superstep", superstep);
     node.set("state", state);
     node.set("next", Json.toTree(next, () -> "the next nodes"));
+    if (!sends.isEmpty()) {
+      ArrayNode pushed = node.putArray("sends");
+      sends.forEach(send -> pushed.add(send.node()));
+    }
     node.put("created_at", clock.instant().toString());
     located(node, scope.path(), scope.namespace());
     return new PendingWrite(Ids.derive(scope.id(), SUBGRAPH_WRITE, Integer.toString(superstep)), graphName,
@@ -255,12 +295,16 @@ public final class CheckpointFormat {
         () -> "the value saved in checkpoint " + checkpoint.id() + " of thread '" + checkpoint.threadId() + "'");
   }
 
-  /** What a checkpoint shows as next: the entrypoint while its run is pending, or the graph's next nodes. */
+  /**
+   * What a checkpoint shows as next: the entrypoint while its run is pending, or the names of the graph's next tasks
+   * (its Sends' nodes, then the other nodes).
+   */
   static List<String> nextOf(Checkpoint checkpoint, EntrypointSpec spec) {
     if (spec.graph() == null) {
       return pending(checkpoint) ? List.of(spec.name()) : List.of();
     }
-    return checkpoint.values().containsKey(START) ? List.of(START) : next(checkpoint);
+    return checkpoint.values().containsKey(START) ? List.of(START)
+        : GraphLoop.taskNames(next(checkpoint), sends(checkpoint));
   }
 
   /** The data of a {@code checkpoints} stream chunk. */

@@ -35,9 +35,9 @@ public record GraphDefinition(JavaType state, Set<String> channels, Map<String, 
   public static final String START = "__start__";
   public static final String END = "__end__";
 
-  /** A node: its body and its own policies (empty/null: none). */
+  /** A node: its body, its own policies (empty/null: none), and whether it waits for the rest of the run. */
   public record Node(String name, NodeBody body, List<RetryPolicy> retry, @Nullable Duration timeout,
-                     @Nullable CachePolicy cachePolicy) {
+                     @Nullable CachePolicy cachePolicy, boolean deferred) {
   }
 
   /** A fan-in edge. */
@@ -53,9 +53,12 @@ public record GraphDefinition(JavaType state, Set<String> channels, Map<String, 
     Mono<?> apply(Object state, Scope scope);
   }
 
-  /** A conditional edge: reads the state, names the next nodes (or END). */
+  /**
+   * A conditional edge: reads the state, names the next nodes (or END) and/or emits {@code Send}s, each alone or in
+   * a collection.
+   */
   @FunctionalInterface
   public interface Router {
-    Publisher<String> route(Object state);
+    Publisher<?> route(Object state);
   }
 }

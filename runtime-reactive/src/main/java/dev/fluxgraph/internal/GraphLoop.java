@@ -1,11 +1,13 @@
 package dev.fluxgraph.internal;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxgraph.checkpoint.Checkpoint;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.errors.GraphRecursionException;
 import dev.fluxgraph.errors.InvalidUpdateException;
+import dev.fluxgraph.graph.Send;
 import dev.fluxgraph.types.Command;
 import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.StreamMode;
@@ -13,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -20,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BinaryOperator;
+import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -35,22 +39,65 @@ import reactor.core.publisher.Mono;
  * replay with it) and, in a root run, saves a checkpoint holding the state and the next nodes. Breakpoints
  * ({@code interruptBefore/After}) end a root run where a continuation picks it up; in a nested graph they are
  * interrupts of the graph's scope.
+ *
+ * <p>{@code Send}s are tasks of their own (push tasks): the next superstep runs each pending Send beside the
+ * scheduled nodes, with an id from the run, the step and the Send's index among the superstep's Sends; their updates
+ * reduce after the nodes', by index. Deferred nodes wait outside {@code next} until a superstep would have nothing
+ * else to run. A node's {@code Command.toParent()} ends its graph with a {@link ParentCommand}, which the node of the
+ * parent graph that the signal reaches takes as its result.
  */
 public final class GraphLoop {
 
-  /** What a node's task records: its update (plain JSON values) and where it sends the run. */
-  public record NodeOutcome(@Nullable Map<String, Object> update, List<String> goTo) {
+  /**
+   * What a node's task records: its update (plain JSON values), where it sends the run (node names and
+   * {@code Send}s), or, for {@code Command.toParent()}, the command for the parent graph instead.
+   */
+  public record NodeOutcome(@Nullable Map<String, Object> update, List<String> goTo,
+                            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Packet> sends,
+                            @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable ParentRoute parent) {
+    public NodeOutcome {
+      goTo = goTo == null ? List.of() : List.copyOf(goTo); // outcomes recorded before Sends existed lack the field
+      sends = sends == null ? List.of() : List.copyOf(sends);
+    }
+
+    NodeOutcome(@Nullable Map<String, Object> update, List<String> goTo, List<Packet> sends) {
+      this(update, goTo, sends, null);
+    }
+  }
+
+  /** A {@code Send} as the engine records it: the node and its input as plain JSON data. */
+  public record Packet(String node, @Nullable Object arg) {
+  }
+
+  /**
+   * A {@code Command.toParent()} as its node records it: the update (plain JSON data, checked by the parent graph),
+   * the node to go to and the Sends.
+   */
+  public record ParentRoute(@Nullable Map<String, Object> update, @Nullable String goTo, List<Packet> sends) {
+    public ParentRoute {
+      sends = sends == null ? List.of() : List.copyOf(sends);
+    }
   }
 
   /** A root run stopped at a breakpoint; {@code state} is what the run returns. */
   record Breakpoint(@Nullable Object state) {
   }
 
+  /** Where a router or a Command sends the run: node names (END removed later) and Sends. */
+  private record Routed(List<String> nodes, List<Packet> sends) {
+    static final Routed NOWHERE = new Routed(List.of(), List.of());
+  }
+
+  /** The work of the next superstep: the nodes edges scheduled, the Sends, and the deferred nodes still waiting. */
+  private record Scheduled(List<String> next, List<Packet> sends, List<String> deferred) {
+  }
+
   private static final JavaType OUTCOME = Json.type(NodeOutcome.class);
+  private static final UnaryOperator<@Nullable Object> SHOWN =
+      outcome -> outcome == null ? null : ((NodeOutcome) outcome).update();
 
   private final GraphDefinition graph;
   private final String name;
-  private final Map<String, TaskSpec> nodeSpecs = new HashMap<>();
   private final Map<String, Integer> order = new HashMap<>();
 
   public GraphLoop(GraphDefinition graph, String name) {
@@ -58,9 +105,6 @@ public final class GraphLoop {
     this.name = name;
     for (GraphDefinition.Node node : graph.nodes().values()) {
       order.put(node.name(), order.size());
-      ScopeBody body = (state, scope) -> runNode(node, state, scope);
-      nodeSpecs.put(node.name(), new TaskSpec(node.name(), OUTCOME, body, node.retry(), node.timeout(),
-          node.cachePolicy(), null, outcome -> outcome == null ? null : ((NodeOutcome) outcome).update()));
     }
   }
 
@@ -71,15 +115,28 @@ public final class GraphLoop {
 
   // ---------------------------------------------------------------- one execution of the loop
 
-  /** Where the loop is: the state, the nodes of the next superstep and the fan-in progress. */
-  private record Cursor(Map<String, Object> state, List<String> next, Map<String, List<String>> barriers, int step,
-                        int executed, boolean checkBefore, boolean done, @Nullable Object result) {
+  /**
+   * Where the loop is: the state, the work of the next superstep (nodes, Sends, deferred nodes waiting) and the
+   * fan-in progress.
+   */
+  private record Cursor(Map<String, Object> state, List<String> next, List<Packet> sends, List<String> deferred,
+                        Map<String, List<String>> barriers, int step, int executed, boolean checkBefore, boolean done,
+                        @Nullable Object result) {
     Cursor finish(@Nullable Object value) {
-      return new Cursor(state, next, barriers, step, executed, checkBefore, true, value);
+      return new Cursor(state, next, sends, deferred, barriers, step, executed, checkBefore, true, value);
     }
 
     Cursor withCheckBefore(boolean check) {
-      return new Cursor(state, next, barriers, step, executed, check, false, null);
+      return new Cursor(state, next, sends, deferred, barriers, step, executed, check, false, null);
+    }
+
+    boolean idle() {
+      return next.isEmpty() && sends.isEmpty();
+    }
+
+    /** The names of the next superstep's tasks: Sends first, then the other nodes (the reference's order). */
+    List<String> names() {
+      return taskNames(next, sends);
     }
   }
 
@@ -98,8 +155,9 @@ public final class GraphLoop {
       Mono<Cursor> first;
       if (root && !run.writes().base().values().containsKey(CheckpointFormat.START)) {
         Checkpoint base = run.writes().base(); // continuing a pending superstep: no breakpoint before it
-        first = Mono.just(new Cursor(stateOf(base), CheckpointFormat.next(base), barriersOf(base),
-            CheckpointFormat.superstep(base), 0, false, false, null));
+        first = Mono.just(new Cursor(stateOf(base), CheckpointFormat.next(base), CheckpointFormat.sends(base),
+            CheckpointFormat.deferred(base), barriersOf(base), CheckpointFormat.superstep(base), 0, false, false,
+            null));
       } else {
         Map<String, Object> state = root ? stateOf(run.writes().base()) : new LinkedHashMap<>();
         int step = root ? CheckpointFormat.step(run.writes().base()) + 1 : 0;
@@ -107,8 +165,11 @@ public final class GraphLoop {
         Map<String, Object> reduced = reduce(state, List.of(Map.entry(GraphDefinition.START, optional(update))));
         Map<String, List<String>> barriers = new LinkedHashMap<>();
         first = route(GraphDefinition.START, reduced)
-            .map(routed -> new Cursor(reduced, schedule(List.of(GraphDefinition.START), List.of(routed), barriers),
-                barriers, step, 0, true, false, null))
+            .map(routed -> {
+              Scheduled next = schedule(List.of(GraphDefinition.START), List.of(routed), barriers, List.of());
+              return new Cursor(reduced, next.next(), next.sends(), next.deferred(), barriers, step, 0, true, false,
+                  null);
+            })
             .flatMap(cursor -> saved(cursor).thenReturn(cursor));
       }
       return first
@@ -118,37 +179,56 @@ public final class GraphLoop {
     }
 
     private Mono<Cursor> superstep(Cursor c) {
-      if (c.next().isEmpty()) {
+      if (c.idle()) {
         return Mono.just(c.finish(stateValue(c.state())));
       }
-      if (c.checkBefore() && intersects(c.next(), graph.interruptBefore())) {
-        return breakpoint(c, "before", c.next()).map(ignored -> c.withCheckBefore(false));
+      if (c.checkBefore() && intersects(c.names(), graph.interruptBefore())) {
+        return breakpoint(c, "before", c.names()).map(ignored -> c.withCheckBefore(false));
       }
       if (c.executed() >= graph.recursionLimit()) {
         return Mono.error(new GraphRecursionException("graph '" + name + "' ran " + graph.recursionLimit()
-            + " supersteps without reaching END (next: " + c.next() + "); if it is meant to run longer, raise the "
+            + " supersteps without reaching END (next: " + c.names() + "); if it is meant to run longer, raise the "
             + "limit with CompileOptions.withRecursionLimit(n)", graph.recursionLimit()));
       }
+      int remaining = graph.recursionLimit() - c.executed();
       Object view = stateValue(c.state());
-      List<Mono<NodeOutcome>> calls = new ArrayList<>(c.next().size());
+      // the superstep's tasks in the order their updates apply: nodes in the order they were added, then the Sends
+      List<String> ran = new ArrayList<>(c.next().size() + c.sends().size());
+      List<String> writers = new ArrayList<>(ran.size());
+      List<Mono<NodeOutcome>> calls = new ArrayList<>(ran.size());
       for (String node : c.next()) {
-        calls.add(TaskCall.<NodeOutcome>call(scope, nodeSpecs.get(node), view, nodeId(scope.id(), node, c.step())));
+        ran.add(node);
+        writers.add(node);
+        calls.add(TaskCall.<NodeOutcome>call(scope, nodeSpec(graph.nodes().get(node), c.state(), remaining), view,
+            nodeId(scope.id(), node, c.step())));
+      }
+      for (int i = 0; i < c.sends().size(); i++) {
+        Packet send = c.sends().get(i);
+        GraphDefinition.Node node = graph.nodes().get(send.node());
+        ran.add(send.node());
+        writers.add(send.node() + " (Send " + i + ")");
+        calls.add(TaskCall.<NodeOutcome>call(scope, nodeSpec(node, c.state(), remaining), sendInput(send),
+            pushId(scope.id(), send.node(), c.step(), i), true));
       }
       return Mono.zip(calls, results -> {
         List<Map.Entry<String, Optional<Map<String, Object>>>> updates = new ArrayList<>(results.length);
-        List<List<String>> sent = new ArrayList<>(results.length);
+        List<Routed> sent = new ArrayList<>(results.length);
         for (int i = 0; i < results.length; i++) {
           NodeOutcome outcome = (NodeOutcome) results[i];
-          updates.add(Map.entry(c.next().get(i), Optional.ofNullable(outcome.update())));
-          sent.add(outcome.goTo());
+          if (outcome.parent() != null) { // Command.toParent(): this graph stops, its caller's node takes over
+            throw new ParentCommand(command(outcome.parent()), ran.get(i), name);
+          }
+          updates.add(Map.entry(writers.get(i), Optional.ofNullable(outcome.update())));
+          sent.add(new Routed(outcome.goTo(), outcome.sends()));
         }
         Map<String, List<String>> barriers = copy(c.barriers());
         Map<String, Object> state = reduce(c.state(), updates);
-        List<String> next = schedule(c.next(), sent, barriers);
-        return new Cursor(state, next, barriers, c.step() + 1, c.executed() + 1, true, false, null);
+        Scheduled next = schedule(ran, sent, barriers, c.deferred());
+        return new Cursor(state, next.next(), next.sends(), next.deferred(), barriers, c.step() + 1,
+            c.executed() + 1, true, false, null);
       }).flatMap(n -> saved(n).then(Mono.defer(() -> {
-        if (!n.next().isEmpty() && intersects(c.next(), graph.interruptAfter())) {
-          return breakpoint(n, "after", c.next()).thenReturn(n);
+        if (!n.idle() && intersects(c.names(), graph.interruptAfter())) {
+          return breakpoint(n, "after", c.names()).thenReturn(n);
         }
         return Mono.just(n);
       })));
@@ -169,12 +249,13 @@ public final class GraphLoop {
         Checkpoint base = run.writes().base();
         Checkpoint next = CheckpointFormat.graph(base.threadId(), base, "loop", CheckpointFormat.runId(base), c.step(),
             Json.toTree(c.state(),
-                () -> "the state of graph '" + name + "'"), c.next(), Json.toTree(c.barriers(), () -> "barriers"),
-            run.config().metadata(), scope.owner().clock());
-        checkpoint = run.advance(next, state, c.next(), tasks(scope.id(), c.next(), c.step()));
+                () -> "the state of graph '" + name + "'"), c.next(), c.sends(), c.deferred(),
+            Json.toTree(c.barriers(), () -> "barriers"), run.config().metadata(), scope.owner().clock());
+        checkpoint = run.advance(next, state, c.names(), tasks(scope.id(), c.next(), c.sends(), c.step()));
       } else { // a nested graph's state is a write of the calling run: what getState shows of it while it is paused
         checkpoint = run.writes().record(CheckpointFormat.subgraphWrite(scope, name, c.step(),
-            Json.toTree(c.state(), () -> "the state of graph '" + name + "'"), c.next(), scope.owner().clock()));
+            Json.toTree(c.state(), () -> "the state of graph '" + name + "'"), c.next(), c.sends(),
+            scope.owner().clock()));
       }
       return checkpoint.then(run.emitValues(scope.namespace(), state));
     }
@@ -199,23 +280,49 @@ public final class GraphLoop {
 
   // ---------------------------------------------------------------- a node
 
-  private Mono<NodeOutcome> runNode(GraphDefinition.Node node, @Nullable Object state, Scope scope) {
-    Mono<?> result = node.body().apply(state, scope);
+  /**
+   * The task of {@code node} in a superstep that starts from {@code state}: the node reads its input (the state, or
+   * a Send's arg), its conditional edges the state with its update applied; {@code remaining} is what
+   * {@code TaskContext.remainingSteps()} tells it.
+   */
+  private TaskSpec nodeSpec(GraphDefinition.Node node, Map<String, Object> state, int remaining) {
+    ScopeBody body = (input, scope) -> {
+      scope.remainingSteps(remaining);
+      return runNode(node, input, state, scope);
+    };
+    return new TaskSpec(node.name(), OUTCOME, body, node.retry(), node.timeout(), node.cachePolicy(), null, SHOWN);
+  }
+
+  private Mono<NodeOutcome> runNode(GraphDefinition.Node node, @Nullable Object input, Map<String, Object> state,
+                                    Scope scope) {
+    Mono<?> result = node.body().apply(input, scope);
     if (result == null) {
       return Mono.error(new NullPointerException("node '" + node.name() + "' of graph '" + name
           + "' returned null instead of a Mono"));
     }
-    return result.map(Optional::<Object>of).defaultIfEmpty(Optional.empty()).flatMap(returned -> {
-      Object value = returned.orElse(null);
+    // a graph nested in this node ended with Command.toParent(): its command is this node's result
+    Mono<Optional<Object>> returned = result.map(Optional::<Object>of)
+        .onErrorResume(ParentCommand.class, command -> Mono.just(Optional.of(command.command())));
+    return returned.defaultIfEmpty(Optional.empty()).flatMap(outcome -> {
+      Object value = outcome.orElse(null);
       List<String> goTo = new ArrayList<>();
+      List<Packet> sends = new ArrayList<>();
       Map<String, Object> update;
       if (value instanceof Command command) {
+        String what = "Command.goTo in node '" + node.name() + "'";
         if (command.kind() != Command.Kind.PROCEED) {
           return Mono.error(new IllegalArgumentException("node '" + node.name() + "' returned a Command with a resume"
               + " value; a node returns Command.goTo(..) and/or Command.update(..), resume values go to run(...)"));
         }
+        if (command.forParent()) {
+          return Mono.fromCallable(() -> new NodeOutcome(null, List.of(), List.of(), parentRoute(node, command,
+              scope)));
+        }
         if (command.goTo() != null) {
-          goTo.add(checkTarget(command.goTo(), "Command.goTo in node '" + node.name() + "'"));
+          goTo.add(checkTarget(command.goTo(), what));
+        }
+        for (Send send : command.sends()) {
+          sends.add(packet(send, what));
         }
         update = toUpdate(command.update().isEmpty() ? null : command.update(), node.name(),
             "the update of node '" + node.name() + "'");
@@ -224,12 +331,13 @@ public final class GraphLoop {
       }
       prepareMessages(update);
       if (graph.routers().getOrDefault(node.name(), List.of()).isEmpty()) { // no need for the state it leaves
-        return Mono.just(new NodeOutcome(update, List.copyOf(goTo)));
+        return Mono.just(new NodeOutcome(update, List.copyOf(goTo), List.copyOf(sends)));
       }
-      Map<String, Object> local = reduce(plainOf(state), List.of(Map.entry(node.name(), optional(update))));
+      Map<String, Object> local = reduce(state, List.of(Map.entry(node.name(), optional(update))));
       return route(node.name(), local).map(routed -> {
-        goTo.addAll(routed);
-        return new NodeOutcome(update, List.copyOf(goTo));
+        goTo.addAll(routed.nodes());
+        sends.addAll(routed.sends());
+        return new NodeOutcome(update, List.copyOf(goTo), List.copyOf(sends));
       });
     }).flatMap(outcome -> streamMessages(scope, state, outcome.update()).thenReturn(outcome));
   }
@@ -282,21 +390,117 @@ public final class GraphLoop {
     return value instanceof List<?> list ? list : java.util.Collections.singletonList(value);
   }
 
+  /**
+   * A {@code Command.toParent()} as recorded: checked here only for a parent graph to go to (the parent checks
+   * the rest against its own nodes and keys).
+   */
+  private ParentRoute parentRoute(GraphDefinition.Node node, Command command, Scope scope) {
+    if (!hasParentGraph(scope)) {
+      throw new IllegalStateException("node '" + node.name() + "' returned Command.toParent(), but graph '" + name
+          + "' has no parent graph: it runs " + (scope.call() != null && scope.call().parent().call() == null
+          ? "as the run's root graph" : "inside an entrypoint or task, not as a node of another graph")
+          + "; return the Command without toParent() to route within graph '" + name + "'");
+    }
+    Map<String, Object> update = command.update().isEmpty() ? null
+        : plainOf(Json.toTree(command.update(), () -> "the update of node '" + node.name() + "' for the parent graph"));
+    List<Packet> sends = new ArrayList<>();
+    for (Send send : command.sends()) {
+      sends.add(new Packet(send.node(), Json.toPlain(Json.toTree(send.arg(),
+          () -> "the arg of the Send to '" + send.node() + "' from node '" + node.name() + "'"))));
+    }
+    return new ParentRoute(update, command.goTo(), sends);
+  }
+
+  /**
+   * Whether a graph runs the node's graph (from the node's scope {@code nodeScope}): some scope above the graph's
+   * own belongs to a graph, i.e. is one of its nodes or something they called.
+   */
+  private static boolean hasParentGraph(Scope nodeScope) {
+    TaskCall nodeCall = nodeScope.call();
+    Scope graphScope = nodeCall == null ? nodeScope : nodeCall.parent();
+    for (TaskCall call = graphScope.call(); call != null; call = call.parent().call()) {
+      if (call.parent().owner().graph() != null) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The command a recorded {@code toParent()} stands for, for the parent graph. */
+  private static Command command(ParentRoute route) {
+    Command command = route.update() == null ? Command.proceed() : Command.update(route.update());
+    if (route.goTo() != null) {
+      command = command.withGoTo(route.goTo());
+    }
+    if (!route.sends().isEmpty()) {
+      command = command.withGoTo(route.sends().stream().map(packet -> new Send(packet.node(),
+          packet.arg() == null ? Map.of() : packet.arg())).toArray(Send[]::new));
+    }
+    return command;
+  }
+
+  /** A Send's arg, read as the input type of its node. */
+  private @Nullable Object sendInput(Packet send) {
+    JavaType type = inputType(send.node());
+    return Json.fromTree(Json.toTree(send.arg(), () -> "the arg of a Send to node '" + send.node() + "'"),
+        type, () -> "the arg of a Send to node '" + send.node() + "' of graph '" + name + "' (read as "
+            + type.getRawClass().getSimpleName() + ", the node's input)");
+  }
+
+  /** The type a node reads its input as: the state type. */
+  private JavaType inputType(String node) {
+    return graph.state();
+  }
+
   /** The conditional edges of {@code from}, evaluated on {@code state}, in the order they were added. */
-  private Mono<List<String>> route(String from, Map<String, Object> state) {
+  private Mono<Routed> route(String from, Map<String, Object> state) {
     List<GraphDefinition.Router> routers = graph.routers().getOrDefault(from, List.of());
     if (routers.isEmpty()) {
-      return Mono.just(List.of());
+      return Mono.just(Routed.NOWHERE);
     }
     Object view = stateValue(state);
+    String what = "the conditional edge from '" + from + "'";
     return Flux.fromIterable(routers)
         .concatMap(router -> {
           var targets = router.route(view);
-          return targets == null ? Mono.error(new NullPointerException("the conditional edge from '" + from
-              + "' returned null instead of a Publisher")) : Flux.from(targets);
+          return targets == null ? Mono.error(new NullPointerException(what + " returned null instead of a "
+              + "Publisher")) : Flux.from(targets);
         })
-        .map(target -> checkTarget(target, "the conditional edge from '" + from + "'"))
-        .collectList();
+        .collectList()
+        .map(emitted -> {
+          List<String> nodes = new ArrayList<>();
+          List<Packet> sends = new ArrayList<>();
+          for (Object target : emitted) {
+            add(target, what, nodes, sends);
+          }
+          return new Routed(List.copyOf(nodes), List.copyOf(sends));
+        });
+  }
+
+  /** One element a router emitted: a node name, a Send, or a collection of them. */
+  private void add(@Nullable Object target, String what, List<String> nodes, List<Packet> sends) {
+    if (target instanceof Send send) {
+      sends.add(packet(send, what));
+    } else if (target instanceof Iterable<?> many && !(target instanceof Map<?, ?>)) {
+      for (Object one : many) {
+        add(one, what, nodes, sends);
+      }
+    } else if (target == null || target instanceof String) {
+      nodes.add(checkTarget((String) target, what));
+    } else {
+      throw new IllegalArgumentException(what + " emitted a " + target.getClass().getName() + " (" + target
+          + "); emit node names, Sends, or collections of them");
+    }
+  }
+
+  /** A Send checked against the graph's nodes, its arg as plain JSON data (so it is checkpointed as is). */
+  private Packet packet(Send send, String what) {
+    if (!graph.nodes().containsKey(send.node())) {
+      throw new IllegalArgumentException(what + " made a Send to '" + send.node() + "', which is not a node of graph '"
+          + name + "' (nodes: " + graph.nodes().keySet() + ")");
+    }
+    return new Packet(send.node(), Json.toPlain(Json.toTree(send.arg(),
+        () -> "the arg of the Send to '" + send.node() + "' (" + what + ")")));
   }
 
   private String checkTarget(@Nullable String target, String what) {
@@ -308,14 +512,19 @@ public final class GraphLoop {
   }
 
   /**
-   * The nodes of the next superstep, in the order nodes were added: plain edges from the nodes that ran, where
-   * they sent the run, and fan-in targets whose sources have now all finished ({@code barriers} is updated).
+   * The work of the next superstep. Nodes, in the order they were added: plain edges from the tasks that ran,
+   * where they sent the run, and fan-in targets whose sources have now all finished ({@code barriers} is updated).
+   * Sends, in the order the tasks emitted them. Deferred nodes among those nodes join {@code deferred} instead and
+   * wait there until the superstep would otherwise have nothing to run.
    */
-  private List<String> schedule(List<String> ran, List<List<String>> sent, Map<String, List<String>> barriers) {
+  private Scheduled schedule(List<String> ran, List<Routed> sent, Map<String, List<String>> barriers,
+                             List<String> deferred) {
     Set<String> next = new LinkedHashSet<>();
+    List<Packet> sends = new ArrayList<>();
     for (int i = 0; i < ran.size(); i++) {
       next.addAll(graph.edges().getOrDefault(ran.get(i), List.of()));
-      next.addAll(sent.get(i));
+      next.addAll(sent.get(i).nodes());
+      sends.addAll(sent.get(i).sends());
     }
     for (GraphDefinition.Join join : graph.joins()) {
       List<String> seen = new ArrayList<>(barriers.getOrDefault(join.key(), List.of()));
@@ -334,7 +543,23 @@ public final class GraphLoop {
       }
     }
     next.remove(GraphDefinition.END);
-    List<String> ordered = new ArrayList<>(next);
+    Set<String> waiting = new LinkedHashSet<>(deferred);
+    for (Iterator<String> nodes = next.iterator(); nodes.hasNext(); ) {
+      String node = nodes.next();
+      if (graph.nodes().get(node).deferred()) {
+        waiting.add(node);
+        nodes.remove();
+      }
+    }
+    if (next.isEmpty() && sends.isEmpty()) { // nothing else to do: the deferred nodes run now
+      next.addAll(waiting);
+      waiting.clear();
+    }
+    return new Scheduled(sorted(next), List.copyOf(sends), sorted(waiting));
+  }
+
+  private List<String> sorted(Set<String> nodes) {
+    List<String> ordered = new ArrayList<>(nodes);
     ordered.sort((a, b) -> Integer.compare(order.get(a), order.get(b)));
     return ordered;
   }
@@ -454,24 +679,53 @@ public final class GraphLoop {
     return Ids.derive(graphScopeId, node, "step", Integer.toString(step));
   }
 
-  private static List<Map<String, Object>> tasks(String graphScopeId, List<String> next, int step) {
-    List<Map<String, Object>> tasks = new ArrayList<>(next.size());
+  /**
+   * The id of the {@code index}-th Send of superstep {@code step} (to {@code node}): like a node's id, it depends only
+   * on the graph's scope (so on the run's checkpoint), the step and the Send's place among the superstep's Sends,
+   * never on timing.
+   */
+  static String pushId(String graphScopeId, String node, int step, int index) {
+    return Ids.derive(graphScopeId, node, "push", Integer.toString(step), Integer.toString(index));
+  }
+
+  /** Task names as {@code next} lists them: the Sends' nodes first, then the other nodes. */
+  static List<String> taskNames(List<String> next, List<Packet> sends) {
+    if (sends.isEmpty()) {
+      return next;
+    }
+    List<String> names = new ArrayList<>(sends.size() + next.size());
+    sends.forEach(send -> names.add(send.node()));
+    names.addAll(next);
+    return List.copyOf(names);
+  }
+
+  private static List<Map<String, Object>> tasks(String graphScopeId, List<String> next, List<Packet> sends,
+                                                 int step) {
+    List<Map<String, Object>> tasks = new ArrayList<>(next.size() + sends.size());
+    for (int i = 0; i < sends.size(); i++) {
+      tasks.add(task(pushId(graphScopeId, sends.get(i).node(), step, i), sends.get(i).node()));
+    }
     for (String node : next) {
-      Map<String, Object> task = new LinkedHashMap<>();
-      task.put("id", nodeId(graphScopeId, node, step));
-      task.put("name", node);
-      task.put("interrupts", List.of());
-      tasks.add(task);
+      tasks.add(task(nodeId(graphScopeId, node, step), node));
     }
     return tasks;
+  }
+
+  private static Map<String, Object> task(String id, String node) {
+    Map<String, Object> task = new LinkedHashMap<>();
+    task.put("id", id);
+    task.put("name", node);
+    task.put("interrupts", List.of());
+    return task;
   }
 
   // ---------------------------------------------------------------- Command.update / goTo as run input
 
   /**
    * The checkpoint a {@code Command} with {@code update}/{@code goTo} continues from: a child of {@code from} with
-   * the update applied through the reducers and the goTo node added to the next nodes, keeping the run id and the
-   * superstep so that the pending superstep's nodes and interrupts keep their ids.
+   * the update applied through the reducers, the goTo node added to the next nodes and its Sends after the pending
+   * ones, keeping the run id and the superstep so that the pending superstep's nodes, Sends and interrupts keep
+   * their ids.
    */
   static Checkpoint steer(EntrypointSpec spec, Checkpoint from, Command command, Map<String, Object> userMetadata) {
     GraphDefinition graph = java.util.Objects.requireNonNull(spec.graph(), "a graph spec");
@@ -491,21 +745,29 @@ public final class GraphLoop {
         next.sort((a, b) -> Integer.compare(loop.order.get(a), loop.order.get(b)));
       }
     }
+    List<Packet> sends = new ArrayList<>(CheckpointFormat.sends(from));
+    for (Send send : command.sends()) {
+      if (!graph.nodes().containsKey(send.node())) {
+        throw new dev.fluxgraph.errors.InvalidCommandException("Command.goTo has a Send to '" + send.node()
+            + "', which is not a node of graph '" + spec.name() + "' (nodes: " + graph.nodes().keySet() + ")");
+      }
+      sends.add(loop.packet(send, "the Command"));
+    }
     Map<String, Object> update = loop.toUpdate(command.update().isEmpty() ? null : command.update(), "Command",
         "the update of the Command");
     Map<String, Object> state = loop.reduce(stateOf(from), List.of(Map.entry("Command", optional(update))));
     return CheckpointFormat.graph(from.threadId(), from, "input", CheckpointFormat.runId(from),
-        CheckpointFormat.superstep(from), Json.toTree(state, () -> "the state"), next,
-        Json.toTree(barriersOf(from), () -> "barriers"), userMetadata, spec.clock());
+        CheckpointFormat.superstep(from), Json.toTree(state, () -> "the state"), next, sends,
+        CheckpointFormat.deferred(from), Json.toTree(barriersOf(from), () -> "barriers"), userMetadata, spec.clock());
   }
 
   // ---------------------------------------------------------------- updateState
 
   /**
    * Saves an {@code update} checkpoint after the config's checkpoint (or the latest): {@code values} applied as
-   * if node {@code asNode} had written them, and the next nodes those of {@code asNode}'s edges; with no
-   * {@code asNode}, the next nodes stay as they were. A run pending at the old checkpoint is abandoned (its
-   * continuation from the new checkpoint runs the next nodes afresh).
+   * if node {@code asNode} had written them, and the next nodes (and Sends) those of {@code asNode}'s edges; with no
+   * {@code asNode}, the next nodes and Sends stay as they were. Deferred nodes still waiting keep waiting. A run
+   * pending at the old checkpoint is abandoned (its continuation from the new checkpoint runs the next nodes afresh).
    */
   public static Mono<RunConfig> update(EntrypointSpec spec, RunConfig config, @Nullable Object values,
                                        @Nullable String asNode) {
@@ -533,13 +795,17 @@ public final class GraphLoop {
         Map<String, Object> update = loop.toUpdate(values, writer, "the values passed to updateState");
         Map<String, Object> reduced = loop.reduce(state, List.of(Map.entry(writer, optional(update))));
         Map<String, List<String>> barriers = previous == null ? new LinkedHashMap<>() : barriersOf(previous);
-        Mono<List<String>> next = asNode == null
-            ? Mono.just(previous == null ? List.of() : CheckpointFormat.next(previous))
-            : loop.route(asNode, reduced).map(routed -> loop.schedule(List.of(asNode), List.of(routed), barriers));
-        return next.flatMap(nodes -> {
+        List<String> deferred = previous == null ? List.of() : CheckpointFormat.deferred(previous);
+        Mono<Scheduled> next = asNode == null
+            ? Mono.just(previous == null ? new Scheduled(List.of(), List.of(), List.of())
+                : new Scheduled(CheckpointFormat.next(previous), CheckpointFormat.sends(previous), deferred))
+            : loop.route(asNode, reduced).map(routed -> loop.schedule(List.of(asNode), List.of(routed), barriers,
+                deferred));
+        return next.flatMap(work -> {
           Checkpoint saved = CheckpointFormat.graph(threadId, previous, "update", Ids.timeOrdered(spec.clock()),
               previous == null ? 0 : CheckpointFormat.step(previous) + 1, Json.toTree(reduced, () -> "the state"),
-              nodes, Json.toTree(barriers, () -> "barriers"), config.metadata(), spec.clock());
+              work.next(), work.sends(), work.deferred(), Json.toTree(barriers, () -> "barriers"), config.metadata(),
+              spec.clock());
           return saver.put(saved).thenReturn(CheckpointFormat.config(saved));
         });
       });

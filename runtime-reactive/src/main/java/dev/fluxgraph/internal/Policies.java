@@ -39,6 +39,9 @@ final class Policies {
     }
     return attempts.retryWhen(Retry.from(signals -> signals.concatMap(signal -> {
       Throwable error = signal.failure();
+      if (error instanceof ParentCommand) { // a Command for a graph up the call tree, not a failure to retry
+        return Mono.error(error);
+      }
       int failed = (int) Math.min(Integer.MAX_VALUE, signal.totalRetries() + 1);
       RetryPolicy policy = null;
       for (RetryPolicy candidate : policies) {

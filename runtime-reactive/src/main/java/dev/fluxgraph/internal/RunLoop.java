@@ -124,9 +124,13 @@ public final class RunLoop {
   }
 
   private Mono<Start> resume(Command command) {
-    if (spec.graph() == null && (command.goTo() != null || !command.update().isEmpty())) {
+    if (spec.graph() == null && steers(command)) {
       return Mono.error(new InvalidCommandException("Command.goTo/update apply to graphs; entrypoint '" + spec.name()
           + "' accepts only resume, resumeById and proceed"));
+    }
+    if (command.forParent()) {
+      return Mono.error(new InvalidCommandException("Command.toParent() is for a node inside a subgraph to return; "
+          + "as the input of a run, send the Command without toParent()"));
     }
     if (saver == null) {
       return Mono.error(new InvalidCommandException("entrypoint '" + spec.name() + "' has no checkpointer, so there "
@@ -149,7 +153,7 @@ public final class RunLoop {
   private Mono<Start> resumeFrom(CheckpointSaver checkpoints, Command command, CheckpointTuple tuple,
                                  @Nullable String latestId) {
     Checkpoint checkpoint = tuple.checkpoint();
-    boolean steering = command.goTo() != null || !command.update().isEmpty(); // graphs only: see resume()
+    boolean steering = steers(command); // graphs only: see resume()
     if (!CheckpointFormat.pending(checkpoint)) {
       if (command.kind() != Command.Kind.PROCEED) {
         return Mono.error(new InvalidCommandException("nothing to resume on thread '" + checkpoint.threadId()
@@ -235,6 +239,11 @@ public final class RunLoop {
       }
     }
     return Mono.just(new Start(forked, List.of(forked), List.of(), copied, input, previous, null));
+  }
+
+  /** Whether a command moves a graph (goTo, Sends or an update) besides answering interrupts. */
+  private static boolean steers(Command command) {
+    return command.goTo() != null || !command.sends().isEmpty() || !command.update().isEmpty();
   }
 
   private PendingWrite answer(CheckpointTuple tuple, String interruptId, @Nullable Object value) {

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
@@ -48,6 +49,7 @@ public final class Scope implements EntrypointContext<Object> {
 
   private final Map<OccurrenceKey, Integer> occurrences = new HashMap<>(16);
   private int interrupts;
+  private volatile int remainingSteps = -1; // Graph API: set in a node's scope; -1: none (ask the caller)
 
   // Guarded by the run's lock (RunLoop#settle and friends).
   int activeChildren;
@@ -196,7 +198,7 @@ public final class Scope implements EntrypointContext<Object> {
 
   /** Whether this scope runs a graph's superstep loop (its calls are the graph's nodes). */
   boolean runsGraph() {
-    return owner.graph() != null && (call == null || call.runsChild());
+    return owner.graph() != null && (call == null || call.nested());
   }
 
   RunLoop run() {
@@ -286,6 +288,22 @@ public final class Scope implements EntrypointContext<Object> {
 
   <T> Mono<T> interrupt(Object value, JavaType resumeType) {
     return run.interrupt(this, value, resumeType);
+  }
+
+  /** Graph API: this scope runs a node with {@code steps} supersteps left (see {@code remainingSteps()}). */
+  void remainingSteps(int steps) {
+    remainingSteps = steps;
+  }
+
+  @Override
+  public OptionalInt remainingSteps() {
+    for (Scope scope = this; scope != null; scope = scope.call == null || scope.call.nested() ? null
+        : scope.call.parent()) {
+      if (scope.remainingSteps >= 0) {
+        return OptionalInt.of(scope.remainingSteps);
+      }
+    }
+    return OptionalInt.empty();
   }
 
   @Override

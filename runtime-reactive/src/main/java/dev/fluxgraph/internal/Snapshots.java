@@ -52,7 +52,13 @@ final class Snapshots {
       }
     } else {
       int superstep = CheckpointFormat.superstep(checkpoint);
-      for (String node : next) {
+      List<GraphLoop.Packet> sends = CheckpointFormat.sends(checkpoint);
+      for (int i = 0; i < sends.size(); i++) {
+        String node = sends.get(i).node();
+        tasks.add(writes.task(GraphLoop.pushId(rootId, node, superstep, i), node, List.of(), true, subgraphs,
+            List.of(TaskState.PUSH, i)));
+      }
+      for (String node : CheckpointFormat.next(checkpoint)) {
         tasks.add(writes.task(GraphLoop.nodeId(rootId, node, superstep), node, List.of(), true, subgraphs));
       }
     }
@@ -181,6 +187,12 @@ final class Snapshots {
      * asked, the snapshot of a nested run of its that is paused or failed.
      */
     TaskState task(String id, String name, List<String> namespace, boolean node, boolean subgraphs) {
+      return task(id, name, namespace, node, subgraphs, List.of(TaskState.PULL, name));
+    }
+
+    /** {@link #task(String, String, List, boolean, boolean)} with the task's path. */
+    TaskState task(String id, String name, List<String> namespace, boolean node, boolean subgraphs,
+                   List<Object> taskPath) {
       List<Interrupt> interrupts = interruptsUnder(id);
       Object result = null;
       PendingWrite recorded = results.get(id);
@@ -199,7 +211,7 @@ final class Snapshots {
           }
         }
       }
-      return new TaskState(id, name, recorded == null ? error(id) : null, interrupts, result, state);
+      return new TaskState(id, name, recorded == null ? error(id) : null, interrupts, result, state, taskPath);
     }
 
     /**
@@ -249,10 +261,17 @@ final class Snapshots {
       if (graph != null) {
         int superstep = graph.path("superstep").asInt();
         values = Json.toPlain(graph.path("state"));
-        next = strings(graph.get("next"));
-        for (String node : next) {
+        List<String> pulled = strings(graph.get("next"));
+        List<String> pushed = strings(graph.get("sends"));
+        for (int i = 0; i < pushed.size(); i++) {
+          tasks.add(task(GraphLoop.pushId(run.id(), pushed.get(i), superstep, i), pushed.get(i), run.namespace(), true,
+              subgraphs, List.of(TaskState.PUSH, i)));
+        }
+        for (String node : pulled) {
           tasks.add(task(GraphLoop.nodeId(run.id(), node, superstep), node, run.namespace(), true, subgraphs));
         }
+        next = new ArrayList<>(pushed);
+        next.addAll(pulled);
         createdAt = Instant.parse(graph.path("created_at").asText(createdAt.toString()));
         metadata.put("source", "loop");
         metadata.put("step", superstep);

@@ -30,8 +30,11 @@ final class TaskCall {
   private final List<String> bodyNamespace;
   private TaskStatus status = TaskStatus.RUNNING; // guarded by run's lock
   private boolean counted = true; // still counted as active work of the parent scope; guarded by run's lock
+  /** Whether a graph runs this call for a {@code Send} (a push task) rather than as a node its edges triggered. */
+  private final boolean push;
 
-  private TaskCall(RunLoop run, Scope parent, TaskSpec spec, @Nullable Object input, String id) {
+  private TaskCall(RunLoop run, Scope parent, TaskSpec spec, @Nullable Object input, String id, boolean push) {
+    this.push = push;
     this.run = run;
     this.parent = parent;
     this.spec = spec;
@@ -50,8 +53,13 @@ final class TaskCall {
   }
 
   /** A call whose id the caller derived (graph nodes: from the superstep). */
-  @SuppressWarnings("unchecked")
   static <O> Mono<O> call(Scope parent, TaskSpec spec, @Nullable Object input, String id) {
+    return call(parent, spec, input, id, false);
+  }
+
+  /** A call whose id the caller derived; {@code push}: a graph's node run for a {@code Send}. */
+  @SuppressWarnings("unchecked")
+  static <O> Mono<O> call(Scope parent, TaskSpec spec, @Nullable Object input, String id, boolean push) {
     return (Mono<O>) Mono.defer(() -> {
       RunLoop run = parent.run();
       PendingWrite saved = run.writes().find(id, PendingWrite.RESULT);
@@ -60,7 +68,7 @@ final class TaskCall {
             + spec.name() + "' (" + id + ")");
         return Mono.justOrEmpty(replayed);
       }
-      return new TaskCall(run, parent, spec, input, id).execute();
+      return new TaskCall(run, parent, spec, input, id, push).execute();
     });
   }
 
@@ -68,16 +76,12 @@ final class TaskCall {
     return id;
   }
 
-  /** Whether this call runs a nested entrypoint or graph (not a task body). */
-  boolean runsChild() {
-    return spec.child() != null;
-  }
-
   private Mono<Object> execute() {
     if (!run.start(this)) {
       return Mono.never(); // the run stopped (or the scope froze) before this call could start: it runs on resume
     }
-    return new Execution(run.emitTaskStart(parent.namespace(), id, spec.name(), input, parent.runsGraph())
+    return new Execution(run.emitTaskStart(parent.namespace(), id, spec.name(), input,
+        parent.runsGraph() && !push)
         .then(fromCache())
         .switchIfEmpty(Mono.defer(this::invoke))
         .flatMap(result -> Mono.justOrEmpty(result.value())));
@@ -205,6 +209,10 @@ final class TaskCall {
           return cached.then(complete(result.value(), json, false));
         })
         .onErrorResume(error -> {
+          if (error instanceof ParentCommand) { // not a failure: a nested graph hands a node up there a Command
+            run.transition(this, TaskStatus.SUCCEEDED);
+            return run.emitTaskEnd(parent.namespace(), id, spec.name(), null, null, List.of()).then(Mono.error(error));
+          }
           run.transition(this, TaskStatus.FAILED);
           run.failed(parent, error);
           JsonNode recorded = spec.child() == null ? CheckpointFormat.errorValue(error)
@@ -244,6 +252,11 @@ final class TaskCall {
 
   Scope parent() {
     return parent;
+  }
+
+  /** Whether the call runs a nested entrypoint or graph (rather than a task or a node). */
+  boolean nested() {
+    return spec.child() != null;
   }
 
   // Guarded by the run's lock.

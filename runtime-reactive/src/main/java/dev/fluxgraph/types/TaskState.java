@@ -17,13 +17,29 @@ import org.jspecify.annotations.Nullable;
  * @param state      with {@code getState(config, true)}: the snapshot of the nested graph or entrypoint this task
  *                   ran that is paused or failed, whose {@link StateSnapshot#config() config} has its
  *                   {@link RunConfig#checkpointNamespace() checkpoint namespace}; null otherwise
+ * @param path       where the task comes from, as the reference names it: {@code ["__pregel_pull", name]} for an
+ *                   entrypoint or a node that edges (or {@code Command.goTo(node)}) scheduled,
+ *                   {@code ["__pregel_push", index]} for the {@code index}-th pending {@code Send} of the superstep
  */
 public record TaskState(String id, String name, @Nullable String error, List<Interrupt> interrupts,
-                        @Nullable Object result, @Nullable StateSnapshot state) {
+                        @Nullable Object result, @Nullable StateSnapshot state, List<Object> path) {
+
+  /** The first element of the {@link #path} of a task that edges scheduled. */
+  public static final String PULL = "__pregel_pull";
+  /** The first element of the {@link #path} of a task that a {@code Send} scheduled. */
+  public static final String PUSH = "__pregel_push";
+
   public TaskState {
     Objects.requireNonNull(id, "id must not be null");
     Objects.requireNonNull(name, "name must not be null");
     interrupts = List.copyOf(interrupts);
+    path = List.copyOf(Objects.requireNonNull(path, "path must not be null"));
+  }
+
+  /** A task that edges scheduled (path {@code ["__pregel_pull", name]}). */
+  public TaskState(String id, String name, @Nullable String error, List<Interrupt> interrupts,
+                   @Nullable Object result, @Nullable StateSnapshot state) {
+    this(id, name, error, interrupts, result, state, List.of(PULL, name));
   }
 
   /** A task without a nested state. */

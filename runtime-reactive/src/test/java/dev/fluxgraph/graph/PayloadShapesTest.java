@@ -93,6 +93,23 @@ class PayloadShapesTest {
   }
 
   @Test
+  void sendTasksArePushedNotTriggeredByABranch() {
+    CompiledGraph<Map<String, Object>> graph = StateGraph.ofMap()
+        .reducer("done", Reducers.append())
+        .addNode("fan", (state, context) -> Mono.just(Map.<String, Object>of()))
+        .addNode("work", (state, context) -> Mono.just(Map.<String, Object>of("done", state.get("n"))))
+        .setEntryPoint("fan")
+        .addConditionalEdges("fan", state -> reactor.core.publisher.Flux.range(0, 2)
+            .map(n -> new Send("work", Map.of("n", n))))
+        .compile(CompileOptions.defaults());
+    List<List<Object>> triggers = graph.stream(Map.of(), RunConfig.none(), StreamMode.TASKS).map(PayloadShapesTest::data)
+        .filter(task -> task.containsKey("triggers")).map(task -> List.of(task.get("name"), task.get("triggers")))
+        .collect(java.util.stream.Collectors.toList()).block(VERIFY);
+    assertEquals(List.of(List.of("fan", List.of("branch:to:fan")), List.of("work", List.of("__pregel_push")),
+        List.of("work", List.of("__pregel_push"))), triggers);
+  }
+
+  @Test
   void aNodeNamedLikeItsGraphIsStillANodeTaskAndTheGraphIsNone() {
     CompiledGraph<Map<String, Object>> graph = StateGraph.ofMap()
         .addNode("agent", (state, context) -> Mono.just(Map.of("x", 1)))

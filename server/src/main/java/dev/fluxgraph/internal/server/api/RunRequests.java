@@ -8,6 +8,7 @@ import static dev.fluxgraph.internal.server.api.Fields.optionalObject;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.graph.Send;
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.ServedGraphs;
 import dev.fluxgraph.internal.server.runs.RunRequest;
@@ -82,14 +83,36 @@ final class RunRequests {
       command = byId ? Command.resumeById(JSON.convertValue(resume, MAP)) : Command.resume(value);
     }
     JsonNode goTo = commandNode.path("goto");
-    if (goTo.isArray() && goTo.size() == 1) {
-      goTo = goTo.get(0);
-    }
     if (!goTo.isMissingNode() && !goTo.isNull()) {
-      if (!goTo.isTextual()) {
-        throw HttpProblem.invalid("command.goto must be a node name");
+      // a node name, a Send {"node": .., "input": ..}, or a list of them (one node name at most)
+      List<JsonNode> targets = new ArrayList<>();
+      if (goTo.isArray()) {
+        goTo.forEach(targets::add);
+      } else {
+        targets.add(goTo);
       }
-      command = (command == null ? Command.goTo(goTo.asText()) : command.withGoTo(goTo.asText()));
+      String node = null;
+      List<Send> sends = new ArrayList<>();
+      for (JsonNode target : targets) {
+        if (target.isTextual() && node == null) {
+          node = target.asText();
+        } else if (target.isTextual()) {
+          throw HttpProblem.invalid("command.goto names more than one node; send one node name, or Sends");
+        } else if (target.isObject() && target.path("node").isTextual()) {
+          Object arg = target.hasNonNull("input") ? JSON.convertValue(target.get("input"), Object.class) : Map.of();
+          sends.add(new Send(target.get("node").asText(), arg));
+        } else {
+          throw HttpProblem.invalid("command.goto must be a node name, a Send {\"node\": .., \"input\": ..}, or "
+              + "a list of them");
+        }
+      }
+      if (node != null) {
+        command = (command == null ? Command.goTo(node) : command.withGoTo(node));
+      }
+      if (!sends.isEmpty()) {
+        Send[] all = sends.toArray(Send[]::new);
+        command = (command == null ? Command.goTo(all) : command.withGoTo(all));
+      }
     }
     JsonNode update = commandNode.path("update");
     if (!update.isMissingNode() && !update.isNull()) {

@@ -191,7 +191,8 @@ final class StateRoutes {
   }
 
   /**
-   * The wire ThreadState of a snapshot. Each task: {@code path ["__pregel_pull", name]} (an entrypoint or a node);
+   * The wire ThreadState of a snapshot. Each task: {@code path ["__pregel_pull", name]} (an entrypoint or a node) or
+   * {@code ["__pregel_push", index]} (a graph's {@code Send});
    * {@code checkpoint} addresses the nested graph or entrypoint it ran that is paused or failed (its
    * {@code checkpoint_ns}), and with {@code subgraphs} {@code state} is that one's ThreadState, recursively.
    */
@@ -216,7 +217,7 @@ final class StateRoutes {
       }
       wire.set("state", subgraphs && nested != null ? state(nested, true) : NullNode.getInstance());
       wire.set("result", JSON.valueToTree(task.result()));
-      wire.putArray("path").add("__pregel_pull").add(task.name());
+      wire.set("path", JSON.valueToTree(task.path()));
     }
     ObjectNode metadata = JSON.valueToTree(snapshot.metadata());
     if (!metadata.has("parents")) {
