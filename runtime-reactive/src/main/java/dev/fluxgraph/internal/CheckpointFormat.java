@@ -171,12 +171,20 @@ public final class CheckpointFormat {
    * the root down to it, and its namespace when it runs in a nested graph or entrypoint), so that state views attach
    * it to the node or nested run it was raised in.
    */
-  static JsonNode interruptValue(Scope scope, JsonNode value) {
+  static JsonNode interruptValue(Scope scope, JsonNode value, boolean breakpoint) {
     ObjectNode node = JsonNodeFactory.instance.objectNode();
     node.put("scope", scope.id());
     node.set("value", value);
+    if (breakpoint) {
+      node.put("breakpoint", true);
+    }
     located(node, scope.path(), scope.namespace());
     return node;
+  }
+
+  /** Whether an interrupt write is a nested graph's breakpoint (which {@code Command.proceed()} answers). */
+  static boolean isBreakpoint(PendingWrite write) {
+    return write.value().path("breakpoint").asBoolean(false);
   }
 
   static JsonNode errorValue(Throwable error) {
@@ -245,7 +253,7 @@ public final class CheckpointFormat {
   /** What a checkpoint shows as values: the last returned value (entrypoints) or the state (graphs). */
   static @Nullable Object values(Checkpoint checkpoint, EntrypointSpec spec) {
     JsonNode saved = checkpoint.values().get(spec.graph() == null ? END : STATE);
-    return saved == null ? null : Json.fromTree(saved, spec.output(),
+    return saved == null ? null : Json.fromTree(saved, spec.graph() == null ? spec.output() : spec.saved(),
         () -> "the value saved in checkpoint " + checkpoint.id() + " of thread '" + checkpoint.threadId() + "'");
   }
 

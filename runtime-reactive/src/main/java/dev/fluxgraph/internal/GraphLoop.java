@@ -2,6 +2,7 @@ package dev.fluxgraph.internal;
 
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxgraph.checkpoint.Checkpoint;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.errors.GraphRecursionException;
@@ -57,7 +58,7 @@ public final class GraphLoop {
     this.name = name;
     for (GraphDefinition.Node node : graph.nodes().values()) {
       order.put(node.name(), order.size());
-      ScopeBody body = (state, scope) -> runNode(node, state, scope);
+      ScopeBody body = (state, scope) -> runNode(node, state, scope, null);
       nodeSpecs.put(node.name(), new TaskSpec(node.name(), OUTCOME, body, node.retry(), node.timeout(),
           node.cachePolicy(), null, outcome -> outcome == null ? null : ((NodeOutcome) outcome).update()));
     }
@@ -102,7 +103,7 @@ public final class GraphLoop {
       } else {
         Map<String, Object> state = root ? stateOf(run.writes().base()) : new LinkedHashMap<>();
         int step = root ? CheckpointFormat.step(run.writes().base()) + 1 : 0;
-        Map<String, Object> update = toUpdate(input, GraphDefinition.START, "the input of graph '" + name + "'");
+        Map<String, Object> update = inputUpdate(input);
         Map<String, Object> reduced = reduce(state, List.of(Map.entry(GraphDefinition.START, optional(update))));
         Map<String, List<String>> barriers = new LinkedHashMap<>();
         first = route(GraphDefinition.START, reduced)
@@ -118,7 +119,7 @@ public final class GraphLoop {
 
     private Mono<Cursor> superstep(Cursor c) {
       if (c.next().isEmpty()) {
-        return Mono.just(c.finish(stateValue(c.state())));
+        return Mono.just(c.finish(outputValue(c.state(), scope)));
       }
       if (c.checkBefore() && intersects(c.next(), graph.interruptBefore())) {
         return breakpoint(c, "before", c.next()).map(ignored -> c.withCheckBefore(false));
@@ -131,7 +132,10 @@ public final class GraphLoop {
       Object view = stateValue(c.state());
       List<Mono<NodeOutcome>> calls = new ArrayList<>(c.next().size());
       for (String node : c.next()) {
-        calls.add(TaskCall.<NodeOutcome>call(scope, nodeSpecs.get(node), view, nodeId(scope.id(), node, c.step())));
+        GraphDefinition.NodeInput reads = graph.schemas().nodeInputs().get(node);
+        TaskSpec spec = reads == null ? nodeSpecs.get(node) : readingSpec(graph.nodes().get(node), c.state());
+        Object input = reads == null ? view : nodeView(reads, c.state());
+        calls.add(TaskCall.<NodeOutcome>call(scope, spec, input, nodeId(scope.id(), node, c.step())));
       }
       return Mono.zip(calls, results -> {
         List<Map.Entry<String, Optional<Map<String, Object>>>> updates = new ArrayList<>(results.length);
@@ -163,6 +167,8 @@ public final class GraphLoop {
       boolean shown = output.wants(StreamMode.VALUES, scope.namespace())
           || root && (output.wants(StreamMode.CHECKPOINTS, List.of()) || output.wants(StreamMode.DEBUG, List.of()));
       Object state = shown ? stateValue(c.state()) : null;
+      Object values = output.wants(StreamMode.VALUES, scope.namespace())
+          ? graph.schemas().outputKeys().isEmpty() ? state : outputValue(c.state(), scope) : null;
       Mono<Void> checkpoint = Mono.empty();
       if (root) {
         Checkpoint base = run.writes().base();
@@ -175,7 +181,7 @@ public final class GraphLoop {
         checkpoint = run.writes().record(CheckpointFormat.subgraphWrite(scope, name, c.step(),
             Json.toTree(c.state(), () -> "the state of graph '" + name + "'"), c.next(), scope.owner().clock()));
       }
-      return checkpoint.then(run.emitValues(scope.namespace(), state));
+      return checkpoint.then(run.emitValues(scope.namespace(), values));
     }
 
     /**
@@ -184,7 +190,7 @@ public final class GraphLoop {
      */
     private Mono<Object> breakpoint(Cursor c, String when, List<String> nodes) {
       if (root) {
-        return Mono.just(new Breakpoint(stateValue(c.state()))).flatMap(stop -> {
+        return Mono.just(new Breakpoint(outputValue(c.state(), scope))).flatMap(stop -> {
           run.stopAt(stop);
           return Mono.never();
         });
@@ -192,13 +198,18 @@ public final class GraphLoop {
       Map<String, Object> value = new LinkedHashMap<>();
       value.put("breakpoint", when);
       value.put("nodes", nodes);
-      return scope.interrupt(value, Json.type(Object.class)).defaultIfEmpty(Boolean.TRUE);
+      return run.breakpoint(scope, value);
     }
   }
 
   // ---------------------------------------------------------------- a node
 
-  private Mono<NodeOutcome> runNode(GraphDefinition.Node node, @Nullable Object state, Scope scope) {
+  /**
+   * Runs a node's body on {@code state}; its conditional edges read {@code whole} with the update applied (the
+   * whole state when the node reads only part of it, else null: the state it read).
+   */
+  private Mono<NodeOutcome> runNode(GraphDefinition.Node node, @Nullable Object state, Scope scope,
+                                    @Nullable Map<String, Object> whole) {
     Mono<?> result = node.body().apply(state, scope);
     if (result == null) {
       return Mono.error(new NullPointerException("node '" + node.name() + "' of graph '" + name
@@ -224,7 +235,8 @@ public final class GraphLoop {
       if (graph.routers().getOrDefault(node.name(), List.of()).isEmpty()) { // no need for the state it leaves
         return Mono.just(new NodeOutcome(update, List.copyOf(goTo)));
       }
-      Map<String, Object> local = reduce(plainOf(state), List.of(Map.entry(node.name(), optional(update))));
+      Map<String, Object> local = reduce(whole != null ? whole : plainOf(state),
+          List.of(Map.entry(node.name(), optional(update))));
       return route(node.name(), local).map(routed -> {
         goTo.addAll(routed);
         return new NodeOutcome(update, List.copyOf(goTo));
@@ -345,6 +357,87 @@ public final class GraphLoop {
       }
     }
     return update;
+  }
+
+  /**
+   * The run's input as an update: a map, or a record or POJO whose null properties are left out; with an input
+   * schema, only its keys. @throws InvalidUpdateException naming a key the input schema does not have
+   */
+  private @Nullable Map<String, Object> inputUpdate(@Nullable Object input) {
+    Set<String> allowed = graph.schemas().inputKeys();
+    if (allowed.isEmpty() || input == null) {
+      return toUpdate(input, GraphDefinition.START, "the input of graph '" + name + "'");
+    }
+    JsonNode tree = Json.toTree(input, () -> "the input of graph '" + name + "'");
+    if (!tree.isObject()) {
+      throw new InvalidUpdateException("the input of graph '" + name + "' is a " + input.getClass().getName()
+          + "; pass a map or a record or POJO with keys of its input schema " + allowed);
+    }
+    Map<String, Object> update = plainOf(tree);
+    if (!(input instanceof Map<?, ?>)) {
+      update.values().removeIf(java.util.Objects::isNull);
+    }
+    for (String key : update.keySet()) {
+      if (!allowed.contains(key)) {
+        throw new InvalidUpdateException("the input of graph '" + name + "' has key '" + key + "', which is not in "
+            + "its input schema (keys: " + allowed + ")");
+      }
+    }
+    return update;
+  }
+
+  /** Refuses, before the run saves anything, an input the graph of {@code spec} would refuse. */
+  static void checkInput(EntrypointSpec spec, @Nullable Object input) {
+    new GraphLoop(java.util.Objects.requireNonNull(spec.graph(), "a graph spec"), spec.name()).inputUpdate(input);
+  }
+
+  /** What a run returns: the output schema's keys of the state, as the type the running spec returns. */
+  private @Nullable Object outputValue(Map<String, Object> state, Scope scope) {
+    return Json.fromTree(outputTree(state), scope.owner().output(), () -> "the output of graph '" + name + "'");
+  }
+
+  private JsonNode outputTree(Map<String, Object> state) {
+    Set<String> keys = graph.schemas().outputKeys();
+    Map<String, Object> output = state;
+    if (!keys.isEmpty()) {
+      output = new LinkedHashMap<>();
+      for (Map.Entry<String, Object> entry : state.entrySet()) {
+        if (keys.contains(entry.getKey())) {
+          output.put(entry.getKey(), entry.getValue());
+        }
+      }
+    }
+    return Json.toTree(output, () -> "the output of graph '" + name + "'");
+  }
+
+  /** The saved state of a finished graph as its output: the output schema's keys (all without one). */
+  static JsonNode output(GraphDefinition graph, JsonNode state) {
+    if (graph.schemas().outputKeys().isEmpty() || !(state instanceof ObjectNode object)) {
+      return state;
+    }
+    ObjectNode kept = object.deepCopy();
+    kept.properties().removeIf(entry -> !graph.schemas().outputKeys().contains(entry.getKey()));
+    return kept;
+  }
+
+  /** The state a node with its own input type reads: the values of that type's keys, as that type. */
+  private @Nullable Object nodeView(GraphDefinition.NodeInput reads, Map<String, Object> state) {
+    Map<String, Object> view = new LinkedHashMap<>();
+    for (String key : reads.keys()) {
+      if (state.containsKey(key)) {
+        view.put(key, state.get(key));
+      }
+    }
+    return Json.fromTree(Json.toTree(view, () -> "the state of graph '" + name + "'"), reads.type(),
+        () -> "the state read by a node of graph '" + name + "' as " + reads.type().getRawClass().getSimpleName());
+  }
+
+  /** The task of a node reading part of the state: its conditional edges still see the whole state. */
+  private TaskSpec readingSpec(GraphDefinition.Node node, Map<String, Object> state) {
+    TaskSpec shared = nodeSpecs.get(node.name());
+    ScopeBody body = (input, scope) -> runNode(node, input, scope, state);
+    return new TaskSpec(shared.name(), shared.output(), body, shared.retry(), shared.timeout(), shared.cachePolicy(),
+        null, shared.shown());
   }
 
   private @Nullable Object stateValue(Map<String, Object> state) {

@@ -102,6 +102,9 @@ public final class RunLoop {
     if (input == null) {
       return resume(Command.proceed());
     }
+    if (spec.graph() != null) {
+      GraphLoop.checkInput(spec, input); // refused before anything is saved
+    }
     JsonNode inputJson = Json.toTree(input, () -> "the input of entrypoint '" + spec.name() + "'");
     if (saver == null) {
       Checkpoint detached = CheckpointFormat.input("", null, inputJson, config.metadata(), spec.clock());
@@ -156,7 +159,9 @@ public final class RunLoop {
         Checkpoint steered = GraphLoop.steer(spec, checkpoint, command, config.metadata());
         return Mono.just(new Start(steered, List.of(steered), List.of(), List.of(), null, null, null));
       }
-      JsonNode end = checkpoint.values().get(spec.graph() == null ? CheckpointFormat.END : CheckpointFormat.STATE);
+      JsonNode end = spec.graph() == null ? checkpoint.values().get(CheckpointFormat.END)
+          : checkpoint.values().containsKey(CheckpointFormat.STATE)
+          ? GraphLoop.output(spec.graph(), checkpoint.values().get(CheckpointFormat.STATE)) : null;
       return Mono.just(new Start(checkpoint, List.of(), List.of(), List.of(), null, null,
           end == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : end));
     }
@@ -193,7 +198,15 @@ public final class RunLoop {
         }
       }
       case PROCEED -> {
-        // continue as is: succeeded tasks replay, failed and cancelled ones run again
+        // continue as is: succeeded tasks replay, failed and cancelled ones run again; breakpoints of nested graphs
+        // count as answered, so their graphs continue past them
+        Set<String> ids = pending.stream().map(Interrupt::id).collect(Collectors.toSet());
+        for (PendingWrite write : tuple.writes()) {
+          if (write.channel().equals(PendingWrite.INTERRUPT) && ids.remove(write.taskId())
+              && CheckpointFormat.isBreakpoint(write)) {
+            answers.add(answer(tuple, write.taskId(), Boolean.TRUE));
+          }
+        }
       }
     }
     JsonNode savedInput = checkpoint.values().get(CheckpointFormat.START);
@@ -386,6 +399,18 @@ public final class RunLoop {
   // ---------------------------------------------------------------- interrupts and pause detection
 
   <T> Mono<T> interrupt(Scope scope, @Nullable Object value, JavaType resumeType) {
+    return interrupt(scope, value, resumeType, false);
+  }
+
+  /**
+   * A breakpoint of a nested graph: an interrupt in its scope that any resume value answers, and so does
+   * {@code Command.proceed()} (see {@link #resumeFrom}), as a root graph continues past its own breakpoints.
+   */
+  Mono<Object> breakpoint(Scope scope, Object value) {
+    return this.<Object>interrupt(scope, value, Json.type(Object.class), true).defaultIfEmpty(Boolean.TRUE);
+  }
+
+  private <T> Mono<T> interrupt(Scope scope, @Nullable Object value, JavaType resumeType, boolean breakpoint) {
     return Mono.defer(() -> {
       int index = scope.nextInterruptIndex();
       String id = Ids.derive(scope.id(), "interrupt", Integer.toString(index));
@@ -406,7 +431,7 @@ public final class RunLoop {
         }
       }
       return writes.record(new PendingWrite(id, scope.name(), PendingWrite.INTERRUPT,
-              CheckpointFormat.interruptValue(scope, json)))
+              CheckpointFormat.interruptValue(scope, json, breakpoint)))
           .then(Mono.fromRunnable(() -> selfPaused(scope)))
           .then(Mono.<T>never().doOnCancel(() -> abandoned(scope)));
     });
