@@ -35,7 +35,7 @@ import reactor.test.StepVerifier;
  */
 public class SchemaTest {
 
-  static final Duration VERIFY = Duration.ofSeconds(10);
+  protected static final Duration VERIFY = Duration.ofSeconds(10);
 
   /** The reference's how-to: OverallState, InputState, OutputState and a PrivateState only nodes read. */
   public record Overall(@Nullable String userInput, @Nullable String foo, @Nullable String graphOutput) {
@@ -58,7 +58,7 @@ public class SchemaTest {
   protected final RunConfig config = RunConfig.thread("schemas-" + UUID.randomUUID());
 
   /** node_1 reads In, node_2 the whole state and writes the private 'bar', node_3 reads only 'bar'. */
-  CompiledGraph<Overall> howTo(CompileOptions options) {
+  public CompiledGraph<Overall> howTo(CompileOptions options) {
     return StateGraph.of(Overall.class).withInput(In.class).withOutput(Out.class)
         .addNode("node_1", In.class, (state, context) -> Mono.just(Map.of("foo", state.userInput() + " name")))
         .addNode("node_2", (state, context) -> Mono.just(Map.of("bar", state.foo() + " is")))
@@ -198,7 +198,7 @@ public class SchemaTest {
   }
 
   /** The reference API tests' weather graph: the subgraph's own key 'city' is not the parent's. */
-  CompiledGraph<RouterState> weather(List<Object> received, boolean breakpoint, AtomicInteger cityRuns) {
+  public CompiledGraph<RouterState> weather(List<Object> received, boolean breakpoint, AtomicInteger cityRuns) {
     CompiledGraph<WeatherState> weatherGraph = StateGraph.of(WeatherState.class)
         .reducer("messages", Reducers.append())
         .addNode("model_node", (state, context) -> {
