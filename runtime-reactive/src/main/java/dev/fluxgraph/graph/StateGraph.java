@@ -112,9 +112,9 @@ public final class StateGraph<S> {
   }
 
   /**
-   * Declares the graph's output schema: a run returns (and the {@code values} stream mode shows) only the keys that
-   * are properties of {@code outputSchema}; {@code getState} still shows the whole state. Its properties become
-   * state keys. As a {@link CompiledGraph} speaks the state type, use
+   * Declares the graph's output schema: a run returns only the keys that are properties of {@code outputSchema};
+   * streams ({@code values}, {@code updates}) and {@code getState} still show the whole state, as the reference's do.
+   * Its properties become state keys. As a {@link CompiledGraph} speaks the state type, use
    * {@link CompiledGraph#asEntrypoint(Class, Class)} for a view typed by the schemas.
    *
    * @throws InvalidGraphException if the type has no properties, or is a map

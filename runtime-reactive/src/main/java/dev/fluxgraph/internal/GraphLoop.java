@@ -167,8 +167,6 @@ public final class GraphLoop {
       boolean shown = output.wants(StreamMode.VALUES, scope.namespace())
           || root && (output.wants(StreamMode.CHECKPOINTS, List.of()) || output.wants(StreamMode.DEBUG, List.of()));
       Object state = shown ? stateValue(c.state()) : null;
-      Object values = output.wants(StreamMode.VALUES, scope.namespace())
-          ? graph.schemas().outputKeys().isEmpty() ? state : outputValue(c.state(), scope) : null;
       Mono<Void> checkpoint = Mono.empty();
       if (root) {
         Checkpoint base = run.writes().base();
@@ -181,7 +179,7 @@ public final class GraphLoop {
         checkpoint = run.writes().record(CheckpointFormat.subgraphWrite(scope, name, c.step(),
             Json.toTree(c.state(), () -> "the state of graph '" + name + "'"), c.next(), scope.owner().clock()));
       }
-      return checkpoint.then(run.emitValues(scope.namespace(), values));
+      return checkpoint.then(run.emitValues(scope.namespace(), state));
     }
 
     /**

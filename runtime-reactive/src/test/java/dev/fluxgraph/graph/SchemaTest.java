@@ -121,7 +121,7 @@ public class SchemaTest {
   }
 
   @Test
-  void valuesStreamTheOutputSchemasKeysAndUpdatesTheNodesWrites() {
+  void streamsShowTheWholeStateAsTheReferenceDoesOnlyTheResultIsTheOutput() {
     CompiledGraph<Map<String, Object>> graph = StateGraph.ofMap().withInput(In.class).withOutput(Out.class)
         .addNode("a", (state, context) -> Mono.just(Map.of("scratch", "x")))
         .addNode("b", (state, context) -> Mono.just(Map.of("graphOutput", state.get("userInput") + "!")))
@@ -132,7 +132,9 @@ public class SchemaTest {
         StreamMode.UPDATES).collectList().block(VERIFY);
     List<Object> values = chunks.stream().filter(chunk -> chunk.mode() == StreamMode.VALUES)
         .map(StreamChunk::data).toList();
-    assertEquals(List.of(Map.of(), Map.of(), Map.of("graphOutput", "hi!")), values);
+    // the reference streams its stream channels (every key); only invoke's result is the output schema's
+    assertEquals(List.of(Map.of("userInput", "hi"), Map.of("userInput", "hi", "scratch", "x"),
+        Map.of("userInput", "hi", "scratch", "x", "graphOutput", "hi!")), values);
     List<Object> updates = chunks.stream().filter(chunk -> chunk.mode() == StreamMode.UPDATES)
         .map(StreamChunk::data).toList();
     assertEquals(List.of(Map.of("a", Map.of("scratch", "x")), Map.of("b", Map.of("graphOutput", "hi!"))), updates);
@@ -140,6 +142,8 @@ public class SchemaTest {
         graph.getState(config).block(VERIFY).values());
     // a finished thread continued with nothing to do returns its output again
     assertEquals(Map.of("graphOutput", "hi!"), graph.invoke(Command.proceed(), config).block(VERIFY));
+    GraphOutput<Map<String, Object>> again = graph.run(Map.of("userInput", "ho"), config).block(VERIFY);
+    assertEquals(Map.of("graphOutput", "ho!"), again.value());
   }
 
   @Test
