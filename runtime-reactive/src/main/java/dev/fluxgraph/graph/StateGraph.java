@@ -215,8 +215,9 @@ public final class StateGraph<S> {
   /**
    * Adds a compiled graph as a node (a subgraph), as the reference does: it receives this graph's state, restricted
    * to the keys its input schema (or state) has, and its result (its output schema's keys, or its state) updates
-   * the keys the two states share; its other keys stay its own. Its breakpoints stop this graph too, and
-   * {@code Command.proceed()} continues past them.
+   * the keys the two states share; its other keys stay its own. Its breakpoints stop this graph as this graph's own
+   * do (no interrupt to answer; {@code getState(config, true)} shows where it stopped), and any continuation
+   * ({@code Command.proceed()}, a null input) goes on past them.
    */
   public StateGraph<S> addNode(String name, CompiledGraph<?> subgraph) {
     Objects.requireNonNull(subgraph, "subgraph must not be null");

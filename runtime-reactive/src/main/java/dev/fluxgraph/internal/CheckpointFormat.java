@@ -148,8 +148,26 @@ public final class CheckpointFormat {
     }
     List<Interrupt> pending = new ArrayList<>();
     for (PendingWrite write : writes) {
-      if (write.channel().equals(PendingWrite.INTERRUPT) && !answered.contains(write.taskId())) {
+      if (write.channel().equals(PendingWrite.INTERRUPT) && !answered.contains(write.taskId())
+          && !isBreakpoint(write)) {
         pending.add(new Interrupt(write.taskId(), Json.toPlain(write.value().path("value"))));
+      }
+    }
+    return pending;
+  }
+
+  /** The ids of the unanswered breakpoints of nested graphs among the writes (not shown as interrupts). */
+  static List<String> pendingBreakpoints(List<PendingWrite> writes) {
+    Set<String> answered = new HashSet<>();
+    for (PendingWrite write : writes) {
+      if (write.channel().equals(PendingWrite.RESUME)) {
+        answered.add(write.taskId());
+      }
+    }
+    List<String> pending = new ArrayList<>();
+    for (PendingWrite write : writes) {
+      if (write.channel().equals(PendingWrite.INTERRUPT) && isBreakpoint(write) && answered.add(write.taskId())) {
+        pending.add(write.taskId());
       }
     }
     return pending;
@@ -159,7 +177,7 @@ public final class CheckpointFormat {
   static List<Interrupt> recordedInterrupts(List<PendingWrite> writes) {
     List<Interrupt> recorded = new ArrayList<>();
     for (PendingWrite write : writes) {
-      if (write.channel().equals(PendingWrite.INTERRUPT)) {
+      if (write.channel().equals(PendingWrite.INTERRUPT) && !isBreakpoint(write)) {
         recorded.add(new Interrupt(write.taskId(), Json.toPlain(write.value().path("value"))));
       }
     }

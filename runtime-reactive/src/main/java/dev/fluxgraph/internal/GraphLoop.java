@@ -34,7 +34,8 @@ import reactor.core.publisher.Mono;
  * finished, conditional edges and {@code Command.goTo}, the last two decided inside the node's task so that they
  * replay with it) and, in a root run, saves a checkpoint holding the state and the next nodes. Breakpoints
  * ({@code interruptBefore/After}) end a root run where a continuation picks it up; in a nested graph they are
- * interrupts of the graph's scope.
+ * interrupts of the graph's scope that are not reported as interrupts and that every continuation answers
+ * ({@link RunLoop#breakpoint}).
  */
 public final class GraphLoop {
 
@@ -130,6 +131,9 @@ public final class GraphLoop {
             + "limit with CompileOptions.withRecursionLimit(n)", graph.recursionLimit()));
       }
       Object view = stateValue(c.state());
+      if (root) { // should the step pause at a nested graph's breakpoint only, the run returns the state so far
+        run.pausedState(() -> outputValue(c.state(), scope));
+      }
       List<Mono<NodeOutcome>> calls = new ArrayList<>(c.next().size());
       for (String node : c.next()) {
         GraphDefinition.NodeInput reads = graph.schemas().nodeInputs().get(node);
@@ -362,10 +366,14 @@ public final class GraphLoop {
    * schema, only its keys. @throws InvalidUpdateException naming a key the input schema does not have
    */
   private @Nullable Map<String, Object> inputUpdate(@Nullable Object input) {
-    Set<String> allowed = graph.schemas().inputKeys();
-    if (allowed.isEmpty() || input == null) {
+    if (graph.schemas().inputKeys().isEmpty() || input == null) {
       return toUpdate(input, GraphDefinition.START, "the input of graph '" + name + "'");
     }
+    return schemaInput(graph, name, input);
+  }
+
+  private static Map<String, Object> schemaInput(GraphDefinition graph, String name, Object input) {
+    Set<String> allowed = graph.schemas().inputKeys();
     JsonNode tree = Json.toTree(input, () -> "the input of graph '" + name + "'");
     if (!tree.isObject()) {
       throw new InvalidUpdateException("the input of graph '" + name + "' is a " + input.getClass().getName()
@@ -384,28 +392,18 @@ public final class GraphLoop {
     return update;
   }
 
-  /** Refuses, before the run saves anything, an input the graph of {@code spec} would refuse. */
-  static void checkInput(EntrypointSpec spec, @Nullable Object input) {
-    new GraphLoop(java.util.Objects.requireNonNull(spec.graph(), "a graph spec"), spec.name()).inputUpdate(input);
+  /** Refuses, before the run saves anything, an input that the input schema of {@code spec}'s graph refuses. */
+  static void checkInput(EntrypointSpec spec, Object input) {
+    GraphDefinition graph = java.util.Objects.requireNonNull(spec.graph(), "a graph spec");
+    if (!graph.schemas().inputKeys().isEmpty()) {
+      schemaInput(graph, spec.name(), input);
+    }
   }
 
   /** What a run returns: the output schema's keys of the state, as the type the running spec returns. */
   private @Nullable Object outputValue(Map<String, Object> state, Scope scope) {
-    return Json.fromTree(outputTree(state), scope.owner().output(), () -> "the output of graph '" + name + "'");
-  }
-
-  private JsonNode outputTree(Map<String, Object> state) {
-    Set<String> keys = graph.schemas().outputKeys();
-    Map<String, Object> output = state;
-    if (!keys.isEmpty()) {
-      output = new LinkedHashMap<>();
-      for (Map.Entry<String, Object> entry : state.entrySet()) {
-        if (keys.contains(entry.getKey())) {
-          output.put(entry.getKey(), entry.getValue());
-        }
-      }
-    }
-    return Json.toTree(output, () -> "the output of graph '" + name + "'");
+    return Json.fromTree(output(graph, Json.toTree(state, () -> "the state of graph '" + name + "'")),
+        scope.owner().output(), () -> "the output of graph '" + name + "'");
   }
 
   /** The saved state of a finished graph as its output: the output schema's keys (all without one). */

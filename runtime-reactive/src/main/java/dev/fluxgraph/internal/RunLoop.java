@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
@@ -61,6 +62,8 @@ public final class RunLoop {
   private WriteLog writes;
   private volatile @Nullable Scope rootScope; // the current attempt's
   private volatile @Nullable Object stoppedAt; // Graph API: the breakpoint a root run stopped at
+  /** Graph API: what a root graph run returns if it pauses at breakpoints of nested graphs only. */
+  private volatile @Nullable Supplier<@Nullable Object> pausedState;
   private volatile @Nullable Throwable failure;
 
   private RunLoop(EntrypointSpec spec, RunConfig config, Output output) {
@@ -198,16 +201,12 @@ public final class RunLoop {
         }
       }
       case PROCEED -> {
-        // continue as is: succeeded tasks replay, failed and cancelled ones run again; breakpoints of nested graphs
-        // count as answered, so their graphs continue past them
-        Set<String> ids = pending.stream().map(Interrupt::id).collect(Collectors.toSet());
-        for (PendingWrite write : tuple.writes()) {
-          if (write.channel().equals(PendingWrite.INTERRUPT) && ids.remove(write.taskId())
-              && CheckpointFormat.isBreakpoint(write)) {
-            answers.add(answer(tuple, write.taskId(), Boolean.TRUE));
-          }
-        }
+        // continue as is: succeeded tasks replay, failed and cancelled ones run again
       }
+    }
+    // breakpoints of nested graphs are passed by any continuation, as a root graph's own are
+    for (String breakpoint : CheckpointFormat.pendingBreakpoints(tuple.writes())) {
+      answers.add(answer(tuple, breakpoint, Boolean.TRUE));
     }
     JsonNode savedInput = checkpoint.values().get(CheckpointFormat.START);
     Object input = savedInput == null ? null : Json.fromTree(savedInput, spec.input(),
@@ -350,6 +349,12 @@ public final class RunLoop {
     synchronized (lock) {
       byScope = List.copyOf(raised.values());
     }
+    if (byScope.isEmpty()) { // paused at breakpoints of nested graphs only: shown as a breakpoint of this run is
+      Supplier<@Nullable Object> state = pausedState;
+      return writes.flush()
+          .then(output.write(StreamMode.UPDATES, List.of(), Map.of("__interrupt__", List.of())))
+          .then(Mono.fromCallable(() -> new GraphOutput<>(state == null ? null : state.get(), List.<Interrupt>of())));
+    }
     Mono<Void> ends = Mono.empty();
     for (RaisedInterrupts scope : byScope) {
       interrupts.addAll(scope.interrupts());
@@ -387,6 +392,11 @@ public final class RunLoop {
     return writes.moveTo(checkpoint, List.of()).then(emitCheckpoint(checkpoint, state, next, tasks));
   }
 
+  /** What a root graph run returns should it pause at breakpoints of nested graphs only (its state so far). */
+  void pausedState(Supplier<@Nullable Object> state) {
+    pausedState = state;
+  }
+
   /** Ends a root graph run at a breakpoint, as a pause without interrupts. */
   void stopAt(GraphLoop.Breakpoint breakpoint) {
     stoppedAt = breakpoint;
@@ -403,8 +413,9 @@ public final class RunLoop {
   }
 
   /**
-   * A breakpoint of a nested graph: an interrupt in its scope that any resume value answers, and so does
-   * {@code Command.proceed()} (see {@link #resumeFrom}), as a root graph continues past its own breakpoints.
+   * A breakpoint of a nested graph: an interrupt in its scope that every continuation of the run answers (see
+   * {@link #resumeFrom}), as a root graph continues past its own breakpoints. Like those it is not reported as an
+   * interrupt (the reference reports none either): a run paused at breakpoints only ends as stopped at one.
    */
   Mono<Object> breakpoint(Scope scope, Object value) {
     return this.<Object>interrupt(scope, value, Json.type(Object.class), true).defaultIfEmpty(Boolean.TRUE);
@@ -424,9 +435,9 @@ public final class RunLoop {
         if (stopping || scope.frozen || scope.closed) { // too late to ask (a retry after a user timeout, say)
           return Mono.never();
         }
-        RaisedInterrupts list = raised.computeIfAbsent(scope.id(),
+        RaisedInterrupts list = breakpoint ? null : raised.computeIfAbsent(scope.id(),
             key -> new RaisedInterrupts(scope.id(), scope.name(), scope.namespace(), new ArrayList<>()));
-        if (list.interrupts().stream().noneMatch(i -> i.id().equals(id))) {
+        if (list != null && list.interrupts().stream().noneMatch(i -> i.id().equals(id))) {
           list.interrupts().add(new Interrupt(id, value));
         }
       }

@@ -15,6 +15,7 @@ import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.StateSnapshot;
 import dev.fluxgraph.types.StreamChunk;
 import dev.fluxgraph.types.StreamMode;
+import dev.fluxgraph.types.StreamOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -245,11 +246,23 @@ public class SchemaTest {
   void proceedContinuesPastABreakpointInsideASubgraph() {
     AtomicInteger cityRuns = new AtomicInteger();
     CompiledGraph<RouterState> graph = weather(new ArrayList<>(), true, cityRuns);
-    GraphOutput<RouterState> stopped = graph.run(new RouterState(List.of("sf?"), null), config).block(VERIFY);
-    assertTrue(stopped.interrupted(), "the subgraph's breakpoint pauses the parent");
-    assertEquals(List.of("weather_graph"), graph.getState(config).block(VERIFY).next());
-    StateSnapshot nested = graph.getState(config, true).block(VERIFY).tasks().get(0).state();
+    List<StreamChunk> updates = graph.stream(new RouterState(List.of("sf?"), null), config,
+        StreamOptions.of(StreamMode.UPDATES).withSubgraphs(true)).collectList().block(VERIFY);
+    // as the reference: the child's node, then a pause with no interrupt to answer
+    assertEquals(List.of(Map.of("router_node", Map.of("route", "weather")),
+        Map.of("model_node", Map.of("city", "San Francisco")), Map.of("__interrupt__", List.of())),
+        updates.stream().map(StreamChunk::data).toList());
+    assertTrue(updates.get(1).namespace().get(0).startsWith("weather_graph:"), updates.toString());
+    StateSnapshot state = graph.getState(config, true).block(VERIFY);
+    assertEquals(List.of("weather_graph"), state.next());
+    assertEquals(List.of(), state.interrupts());
+    assertEquals(List.of(), state.tasks().get(0).interrupts());
+    StateSnapshot nested = state.tasks().get(0).state();
     assertEquals(List.of("weather_node"), nested.next());
+    assertEquals("San Francisco", ((Map<?, ?>) nested.values()).get("city"));
+    StepVerifier.create(graph.run(Command.resume("x"), config))
+        .expectErrorSatisfies(error -> assertContains(error.getMessage(), "Command.proceed()"))
+        .verify(VERIFY);
 
     RouterState done = graph.invoke(Command.proceed(), config).block(VERIFY);
     assertEquals(List.of("sf?", "sf?", "It's sunny in San Francisco"), done.messages());
@@ -260,7 +273,9 @@ public class SchemaTest {
   @Test
   void aNullInputContinuesPastABreakpointInsideASubgraphToo() {
     CompiledGraph<RouterState> graph = weather(new ArrayList<>(), true, new AtomicInteger());
-    graph.run(new RouterState(List.of("sf?"), null), config).block(VERIFY);
+    GraphOutput<RouterState> stopped = graph.run(new RouterState(List.of("sf?"), null), config).block(VERIFY);
+    assertEquals(new GraphOutput<>(new RouterState(List.of("sf?"), "weather"), List.of()), stopped,
+        "stopped as at a breakpoint of its own: the state so far, no interrupts");
     RouterState done = graph.invoke((RouterState) null, config).block(VERIFY);
     assertEquals("weather", done.route());
     assertEquals(3, done.messages().size());
