@@ -282,6 +282,30 @@ public class SchemaTest {
   }
 
   @Test
+  void aBreakpointOfAGraphInsideAnEntrypointStopsItWithoutInterruptsAndProceedContinues() {
+    AtomicInteger prepared = new AtomicInteger();
+    CompiledGraph<Map<String, Object>> inner = StateGraph.ofMap()
+        .addNode("prepare", (state, context) -> {
+          prepared.incrementAndGet();
+          return Mono.just(Map.of("prepared", true));
+        })
+        .addNode("publish", (state, context) -> Mono.just(Map.of("published", state.get("topic"))))
+        .addEdge(StateGraph.START, "prepare")
+        .addEdge("prepare", "publish")
+        .compile(CompileOptions.defaults().withName("inner").withInterruptBefore("publish"));
+    Entrypoint<String, Object> outer = Entrypoint.named("outer").checkpointer(saver())
+        .define(String.class, Object.class, (topic, context) -> inner.invoke(Map.of("topic", topic))
+            .map(state -> state.get("published")));
+    GraphOutput<Object> stopped = outer.run("owls", config).block(VERIFY);
+    assertEquals(new GraphOutput<>(null, List.of()), stopped);
+    StateSnapshot state = outer.getState(config, true).block(VERIFY);
+    assertEquals(List.of("outer"), state.next());
+    assertEquals(List.of(), state.interrupts());
+    assertEquals("owls", outer.invoke(Command.proceed(), config).block(VERIFY));
+    assertEquals(1, prepared.get());
+  }
+
+  @Test
   void aSubgraphWithAnInputSchemaGetsOnlyItsKeysFromALargerParentState() {
     CompiledGraph<Map<String, Object>> child = StateGraph.ofMap().withInput(In.class).withOutput(Out.class)
         .addNode("shout", (state, context) -> Mono.just(Map.of("graphOutput", state.get("userInput") + "!",

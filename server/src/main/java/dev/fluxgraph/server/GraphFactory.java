@@ -14,8 +14,8 @@ import dev.fluxgraph.types.RunConfig;
  * 64 configurations per factory goes first). As
  * the factory sees nothing else, reusing the graph is safe; the run itself still gets its whole config (thread,
  * context, metadata, configurable). State reads, assistants and threads use the graph built from empty
- * configurable values. The graphs of one factory must agree on their nodes, so that any of them reads the
- * checkpoints the others wrote.
+ * configurable values, so a factory must accept those (a default model, say). The graphs of one factory must agree
+ * on their nodes, so that any of them reads the checkpoints the others wrote.
  *
  * <p>Called on the thread that handles the request: it must not block. An exception fails that request with status
  * 422 and a message naming the graph id, the values and the exception (the values are all it depends on); a null
