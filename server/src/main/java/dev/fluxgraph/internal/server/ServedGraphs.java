@@ -10,7 +10,9 @@ import dev.fluxgraph.types.RunConfig;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.WeakHashMap;
 import org.jspecify.annotations.Nullable;
@@ -85,9 +87,11 @@ public final class ServedGraphs {
     if (graph != null) {
       return graph;
     }
-    for (String id : ids()) {
-      if (Assistants.idOf(id).equals(assistantOrGraphId)) {
-        return java.util.Objects.requireNonNull(forRun(id, configurable));
+    for (Map<String, ?> served : List.of(graphs, factories)) {
+      for (String id : served.keySet()) {
+        if (Assistants.idOf(id).equals(assistantOrGraphId)) {
+          return Objects.requireNonNull(forRun(id, configurable));
+        }
       }
     }
     throw HttpProblem.notFound("assistant " + assistantOrGraphId);
