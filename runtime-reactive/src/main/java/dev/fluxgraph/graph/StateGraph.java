@@ -2,8 +2,8 @@ package dev.fluxgraph.graph;
 
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxgraph.errors.InvalidGraphException;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.EntrypointAccess;

@@ -435,10 +435,12 @@ public final class RunLoop {
         if (stopping || scope.frozen || scope.closed) { // too late to ask (a retry after a user timeout, say)
           return Mono.never();
         }
-        RaisedInterrupts list = breakpoint ? null : raised.computeIfAbsent(scope.id(),
-            key -> new RaisedInterrupts(scope.id(), scope.name(), scope.namespace(), new ArrayList<>()));
-        if (list != null && list.interrupts().stream().noneMatch(i -> i.id().equals(id))) {
-          list.interrupts().add(new Interrupt(id, value));
+        if (!breakpoint) { // a nested graph's breakpoint is no interrupt to report
+          RaisedInterrupts list = raised.computeIfAbsent(scope.id(),
+              key -> new RaisedInterrupts(scope.id(), scope.name(), scope.namespace(), new ArrayList<>()));
+          if (list.interrupts().stream().noneMatch(i -> i.id().equals(id))) {
+            list.interrupts().add(new Interrupt(id, value));
+          }
         }
       }
       return writes.record(new PendingWrite(id, scope.name(), PendingWrite.INTERRUPT,
