@@ -4,6 +4,7 @@ import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.EntrypointAccess;
 import dev.fluxgraph.internal.EntrypointSpec;
 import dev.fluxgraph.internal.GraphLoop;
+import dev.fluxgraph.internal.Json;
 import dev.fluxgraph.types.Command;
 import dev.fluxgraph.types.GraphOutput;
 import dev.fluxgraph.types.RunConfig;
@@ -21,7 +22,8 @@ import reactor.core.publisher.Mono;
  * A compiled {@link StateGraph}: the same run surface as an {@link Entrypoint}, on the same engine. Immutable and
  * thread-safe; every method is cold.
  *
- * <p>Runs return the final state. A run that stops at a breakpoint ({@code interruptBefore/After}) returns the
+ * <p>Runs return the final state (with an output schema, {@link StateGraph#withOutput}, only its keys: other
+ * properties of a record or POJO state are then null). A run that stops at a breakpoint ({@code interruptBefore/After}) returns the
  * state so far with no interrupts ({@code GraphOutput.interrupted()} is false, {@code getState().next()} names the
  * nodes still to run); {@code run(Command.proceed(), config)} continues it. A run paused on {@code interrupt}
  * continues with {@code Command.resume}. Inside another run (an entrypoint, task or node), {@link #invoke(Object)}
@@ -140,6 +142,18 @@ public final class CompiledGraph<S> {
   /** This graph as an entrypoint, e.g. to serve it with {@code FluxgraphServer} or to nest it by that type. */
   public Entrypoint<S, S> asEntrypoint() {
     return entrypoint;
+  }
+
+  /**
+   * This graph as an entrypoint typed by its schemas ({@link StateGraph#withInput}/{@link StateGraph#withOutput}),
+   * e.g. {@code asEntrypoint(In.class, Out.class)}: the input, an {@code I}, gives the keys of its non-null
+   * properties (or its entries, for a map); the result holds the output schema's keys, read as an {@code O}. Same
+   * runs, checkpoints and threads as this graph; {@code getState} shows the whole state as the state type.
+   */
+  public <I, O> Entrypoint<I, O> asEntrypoint(Class<I> input, Class<O> output) {
+    Objects.requireNonNull(input, "input must not be null");
+    Objects.requireNonNull(output, "output must not be null");
+    return EntrypointAccess.get().create(spec.withTypes(Json.type(input), Json.type(output)));
   }
 
   EntrypointSpec spec() {

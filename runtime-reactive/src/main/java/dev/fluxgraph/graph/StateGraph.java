@@ -1,7 +1,9 @@
 package dev.fluxgraph.graph;
 
 import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxgraph.errors.InvalidGraphException;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.EntrypointAccess;
@@ -45,6 +47,12 @@ import reactor.core.publisher.Mono;
  * properties are the keys. Each key keeps the last value written unless it has a {@linkplain #reducer reducer};
  * two nodes writing a key without a reducer in the same superstep is an error. State values are stored as JSON.
  *
+ * <p>Schemas, as the reference's {@code input_schema}/{@code output_schema}: {@link #withInput} restricts what a
+ * run accepts as input, {@link #withOutput} what it returns, and a node added with its own input type
+ * ({@link #addNode(String, Class, NodeFunction)}) reads only that subset of the state. Their properties are state
+ * keys too, so a key that only a node's input type declares is a private channel: nodes may write and read it, but
+ * it is neither input nor output.
+ *
  * <p>Not thread-safe; the compiled graph is.
  *
  * @param <S> the state type
@@ -57,7 +65,12 @@ public final class StateGraph<S> {
   public static final String END = GraphDefinition.END;
 
   private final JavaType stateType;
+  /** The keys nodes may write: the state's, the schemas' and the node input types'; empty for a map state. */
   private final Set<String> channels;
+  private final boolean mapState;
+  private Set<String> inputKeys = Set.of();
+  private Set<String> outputKeys = Set.of();
+  private final Map<String, GraphDefinition.NodeInput> nodeInputs = new LinkedHashMap<>();
   private final Map<String, BinaryOperator<Object>> reducers = new LinkedHashMap<>();
   private final Map<String, GraphDefinition.Node> nodes = new LinkedHashMap<>();
   private final Map<String, List<String>> destinations = new LinkedHashMap<>();
@@ -67,7 +80,8 @@ public final class StateGraph<S> {
 
   private StateGraph(JavaType stateType, Set<String> channels) {
     this.stateType = stateType;
-    this.channels = channels;
+    this.mapState = channels.isEmpty();
+    this.channels = new LinkedHashSet<>(channels);
   }
 
   /** A graph whose state is a map; any key may be written. */
@@ -83,26 +97,71 @@ public final class StateGraph<S> {
       throw new InvalidGraphException("use StateGraph.ofMap() for a map state, not of(" + stateType.getSimpleName()
           + ")");
     }
-    JavaType type = Json.type(stateType);
+    return new StateGraph<>(Json.type(stateType), properties(stateType, "the graph state"));
+  }
+
+  /**
+   * Declares the graph's input schema: a run's input may only have keys that are properties of {@code inputSchema}
+   * (others are refused with {@code InvalidUpdateException} before anything is saved), given as a map or as an
+   * instance of any record or POJO (its null properties are not part of the input). Its properties become state
+   * keys. Without it, the input is any subset of the state.
+   *
+   * @throws InvalidGraphException if the type has no properties, or is a map
+   */
+  public StateGraph<S> withInput(Class<?> inputSchema) {
+    Objects.requireNonNull(inputSchema, "inputSchema must not be null");
+    inputKeys = Set.copyOf(schema(inputSchema, "the input schema"));
+    return this;
+  }
+
+  /**
+   * Declares the graph's output schema: a run returns only the keys that are properties of {@code outputSchema};
+   * streams ({@code values}, {@code updates}) and {@code getState} still show the whole state, as the reference's do.
+   * Its properties become state keys. As a {@link CompiledGraph} speaks the state type, use
+   * {@link CompiledGraph#asEntrypoint(Class, Class)} for a view typed by the schemas.
+   *
+   * @throws InvalidGraphException if the type has no properties, or is a map
+   */
+  public StateGraph<S> withOutput(Class<?> outputSchema) {
+    Objects.requireNonNull(outputSchema, "outputSchema must not be null");
+    outputKeys = Set.copyOf(schema(outputSchema, "the output schema"));
+    return this;
+  }
+
+  /** The properties of a schema type, added to the state's keys. */
+  private Set<String> schema(Class<?> type, String what) {
+    if (Map.class.isAssignableFrom(type)) {
+      throw new InvalidGraphException(what + " must be a record or POJO whose properties are state keys, not "
+          + type.getSimpleName());
+    }
+    Set<String> keys = properties(type, what);
+    if (!mapState) {
+      channels.addAll(keys);
+    }
+    return keys;
+  }
+
+  private static Set<String> properties(Class<?> type, String what) {
     Set<String> keys = new LinkedHashSet<>();
-    for (BeanPropertyDefinition property : Json.mapper().getDeserializationConfig().introspect(type)
+    for (BeanPropertyDefinition property : Json.mapper().getDeserializationConfig().introspect(Json.type(type))
         .findProperties()) {
       keys.add(property.getName());
     }
     if (keys.isEmpty()) {
-      throw new InvalidGraphException(stateType.getName() + " has no properties for the graph state; use a record "
+      throw new InvalidGraphException(type.getName() + " has no properties for " + what + "; use a record "
           + "or a class with getters/setters or public fields");
     }
-    return new StateGraph<>(type, Set.copyOf(keys));
+    return keys;
   }
 
   /** How {@code key} combines updates (e.g. {@link Reducers#append()}); without one, the last write wins. */
   public StateGraph<S> reducer(String key, BinaryOperator<Object> reducer) {
     Objects.requireNonNull(key, "key must not be null");
     Objects.requireNonNull(reducer, "reducer must not be null");
-    if (!channels.isEmpty() && !channels.contains(key)) {
+    if (!mapState && !channels.contains(key)) {
       throw new InvalidGraphException("reducer for '" + key + "': " + stateType.getRawClass().getSimpleName()
-          + " has no such property (properties: " + channels + ")");
+          + " has no such property (properties: " + channels + "); a key of an input or output schema or of a node's "
+          + "input type can have a reducer once that is declared");
     }
     reducers.put(key, reducer);
     return this;
@@ -123,6 +182,31 @@ public final class StateGraph<S> {
   }
 
   /**
+   * Adds a node that reads only part of the state, as the reference's {@code add_node(..., input_schema=T)}: it
+   * receives the state's values for {@code inputType}'s properties, as a {@code T}. Those properties become state
+   * keys, so a key only node input types declare is a private channel between nodes. The node's update may write any
+   * state key; its conditional edges still read the whole state.
+   *
+   * @throws InvalidGraphException if the type has no properties, or is a map
+   */
+  public <T> StateGraph<S> addNode(String name, Class<T> inputType, NodeFunction<T> node) {
+    return addNode(name, inputType, node, NodeOptions.defaults());
+  }
+
+  /** {@link #addNode(String, Class, NodeFunction)} with the node's own policies. */
+  @SuppressWarnings("unchecked")
+  public <T> StateGraph<S> addNode(String name, Class<T> inputType, NodeFunction<T> node, NodeOptions options) {
+    Objects.requireNonNull(inputType, "inputType must not be null");
+    Objects.requireNonNull(node, "node must not be null");
+    Objects.requireNonNull(options, "options must not be null");
+    Set<String> keys = Set.copyOf(schema(inputType, "the input type of node '" + name + "'"));
+    GraphDefinition.NodeBody body = (state, scope) -> node.apply((T) state, scope);
+    add(name, body, options);
+    nodeInputs.put(name, new GraphDefinition.NodeInput(Json.type(inputType), keys));
+    return this;
+  }
+
+  /**
    * Adds an entrypoint as a node: it runs nested (its own namespace, its result checkpointed, its interrupts
    * pausing this graph) with the state, read as its input type, and its result is the node's update.
    */
@@ -131,7 +215,13 @@ public final class StateGraph<S> {
     return add(name, nested(name, EntrypointAccess.get().spec(subgraph)), NodeOptions.defaults());
   }
 
-  /** Adds a compiled graph as a node (a subgraph); keys the two states share pass in and out. */
+  /**
+   * Adds a compiled graph as a node (a subgraph), as the reference does: it receives this graph's state, restricted
+   * to the keys its input schema (or state) has, and its result (its output schema's keys, or its state) updates
+   * the keys the two states share; its other keys stay its own. Its breakpoints stop this graph as this graph's own
+   * do (no interrupt to answer; {@code getState(config, true)} shows where it stopped), and any continuation
+   * ({@code Command.proceed()}, a null input) goes on past them.
+   */
   public StateGraph<S> addNode(String name, CompiledGraph<?> subgraph) {
     return addNode(name, subgraph, NodeOptions.defaults());
   }
@@ -205,9 +295,10 @@ public final class StateGraph<S> {
   public CompiledGraph<S> compile(CompileOptions options) {
     Objects.requireNonNull(options, "options must not be null");
     Map<String, List<String>> plain = validate(options);
-    GraphDefinition definition = new GraphDefinition(stateType, channels, Map.copyOf(reducers),
+    GraphDefinition definition = new GraphDefinition(stateType, Set.copyOf(channels), Map.copyOf(reducers),
         new LinkedHashMap<>(nodes), plain, List.copyOf(joins), copyRouters(), Set.copyOf(options.interruptBefore()),
-        Set.copyOf(options.interruptAfter()), options.recursionLimit());
+        Set.copyOf(options.interruptAfter()), options.recursionLimit(),
+        new GraphDefinition.Schemas(inputKeys, outputKeys, Map.copyOf(nodeInputs)));
     GraphLoop loop = new GraphLoop(definition, options.name());
     EntrypointSpec spec = new EntrypointSpec(options.name(), stateType, stateType, stateType, false, loop.body(),
         options.checkpointer(), options.store(), options.cache(), List.of(), null, null, options.durability(),
@@ -239,14 +330,45 @@ public final class StateGraph<S> {
     return this;
   }
 
-  /** A node body that runs {@code child} nested, named after the node; its result becomes the update. */
+  /**
+   * A node body that runs {@code child} nested, named after the node; its result becomes the update. A nested graph
+   * gets the keys it has (an input schema's, or its state's) of the state's set keys, and its result updates only the
+   * keys this graph has (the reference's subgraph-as-node state passing); a nested entrypoint gets the state read as
+   * its input type, and its result is the update as it is.
+   */
   private GraphDefinition.NodeBody nested(String name, EntrypointSpec child) {
     TaskSpec call = TaskSpec.child(name, child);
+    GraphDefinition childGraph = child.graph();
+    Set<String> childKeys = childGraph == null ? Set.of()
+        : childGraph.schemas().inputKeys().isEmpty() ? childGraph.channels() : childGraph.schemas().inputKeys();
+    Set<String> shared = channels; // read at run time: schemas and node input types declared later count too
     return (state, scope) -> {
-      Object input = Json.fromTree(Json.toTree(state, () -> "the state passed to node '" + name + "'"), child.input(),
-          () -> "the state passed to node '" + name + "' as the input of '" + child.name() + "'");
-      return TaskCalls.call(call, input).map(result -> result instanceof Map<?, ?> || result instanceof Command
-          ? result : Json.toPlain(Json.toTree(result, () -> "the result of node '" + name + "'")));
+      JsonNode tree = Json.toTree(state, () -> "the state passed to node '" + name + "'");
+      Object input;
+      if (childGraph != null && tree instanceof ObjectNode object) {
+        ObjectNode passed = object.deepCopy();
+        // a record or POJO state's unset (null) keys are no values to pass; neither are keys the child does not have
+        passed.properties().removeIf(entry -> !childKeys.isEmpty() && !childKeys.contains(entry.getKey())
+            || !mapState && entry.getValue().isNull());
+        input = Json.toPlain(passed);
+      } else {
+        input = Json.fromTree(tree, child.input(),
+            () -> "the state passed to node '" + name + "' as the input of '" + child.name() + "'");
+      }
+      return TaskCalls.call(call, input).map(result -> {
+        if (result instanceof Command || childGraph == null && result instanceof Map<?, ?>) {
+          return result;
+        }
+        JsonNode update = Json.toTree(result, () -> "the result of node '" + name + "'");
+        if (childGraph != null && update instanceof ObjectNode object) {
+          ObjectNode kept = object.deepCopy();
+          boolean typed = !(result instanceof Map<?, ?>);
+          kept.properties().removeIf(entry -> !shared.isEmpty() && !shared.contains(entry.getKey())
+              || typed && entry.getValue().isNull());
+          update = kept;
+        }
+        return Json.toPlain(update);
+      });
     };
   }
 

@@ -184,8 +184,26 @@ public final class CheckpointFormat {
     }
     List<Interrupt> pending = new ArrayList<>();
     for (PendingWrite write : writes) {
-      if (write.channel().equals(PendingWrite.INTERRUPT) && !answered.contains(write.taskId())) {
+      if (write.channel().equals(PendingWrite.INTERRUPT) && !answered.contains(write.taskId())
+          && !isBreakpoint(write)) {
         pending.add(new Interrupt(write.taskId(), Json.toPlain(write.value().path("value"))));
+      }
+    }
+    return pending;
+  }
+
+  /** The ids of the unanswered breakpoints of nested graphs among the writes (not shown as interrupts). */
+  static List<String> pendingBreakpoints(List<PendingWrite> writes) {
+    Set<String> answered = new HashSet<>();
+    for (PendingWrite write : writes) {
+      if (write.channel().equals(PendingWrite.RESUME)) {
+        answered.add(write.taskId());
+      }
+    }
+    List<String> pending = new ArrayList<>();
+    for (PendingWrite write : writes) {
+      if (write.channel().equals(PendingWrite.INTERRUPT) && isBreakpoint(write) && answered.add(write.taskId())) {
+        pending.add(write.taskId());
       }
     }
     return pending;
@@ -195,7 +213,7 @@ public final class CheckpointFormat {
   static List<Interrupt> recordedInterrupts(List<PendingWrite> writes) {
     List<Interrupt> recorded = new ArrayList<>();
     for (PendingWrite write : writes) {
-      if (write.channel().equals(PendingWrite.INTERRUPT)) {
+      if (write.channel().equals(PendingWrite.INTERRUPT) && !isBreakpoint(write)) {
         recorded.add(new Interrupt(write.taskId(), Json.toPlain(write.value().path("value"))));
       }
     }
@@ -207,12 +225,20 @@ public final class CheckpointFormat {
    * the root down to it, and its namespace when it runs in a nested graph or entrypoint), so that state views attach
    * it to the node or nested run it was raised in.
    */
-  static JsonNode interruptValue(Scope scope, JsonNode value) {
+  static JsonNode interruptValue(Scope scope, JsonNode value, boolean breakpoint) {
     ObjectNode node = JsonNodeFactory.instance.objectNode();
     node.put("scope", scope.id());
     node.set("value", value);
+    if (breakpoint) {
+      node.put("breakpoint", true);
+    }
     located(node, scope.path(), scope.namespace());
     return node;
+  }
+
+  /** Whether an interrupt write is a nested graph's breakpoint (which {@code Command.proceed()} answers). */
+  static boolean isBreakpoint(PendingWrite write) {
+    return write.value().path("breakpoint").asBoolean(false);
   }
 
   static JsonNode errorValue(Throwable error) {
@@ -291,7 +317,7 @@ public final class CheckpointFormat {
     if (saved == null && spec.graph() != null) {
       saved = JsonNodeFactory.instance.objectNode();
     }
-    return saved == null ? null : Json.fromTree(saved, spec.output(),
+    return saved == null ? null : Json.fromTree(saved, spec.graph() == null ? spec.output() : spec.saved(),
         () -> "the value saved in checkpoint " + checkpoint.id() + " of thread '" + checkpoint.threadId() + "'");
   }
 

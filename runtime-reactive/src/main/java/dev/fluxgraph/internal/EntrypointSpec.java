@@ -26,4 +26,10 @@ public record EntrypointSpec(String name, JavaType input, JavaType output, JavaT
                              @Nullable Cache cache, List<RetryPolicy> retry, @Nullable CachePolicy cachePolicy,
                              @Nullable Duration timeout, Durability durability, Supplier<Scheduler> scheduler,
                              Clock clock, @Nullable GraphDefinition graph) {
+
+  /** The same entrypoint, taking {@code in} and returning {@code out} (a graph's view typed by its schemas). */
+  public EntrypointSpec withTypes(JavaType in, JavaType out) {
+    return new EntrypointSpec(name, in, out, saved, finalValue, body, checkpointer, store, cache, retry, cachePolicy,
+        timeout, durability, scheduler, clock, graph);
+  }
 }

@@ -25,11 +25,12 @@ import reactor.core.publisher.Mono;
  * @param interruptBefore nodes before which a run stops (a breakpoint)
  * @param interruptAfter  nodes after which a run stops
  * @param recursionLimit  the most supersteps one invocation may run
+ * @param schemas         what the graph takes as input and returns, and what state individual nodes read
  */
 public record GraphDefinition(JavaType state, Set<String> channels, Map<String, BinaryOperator<Object>> reducers,
                               Map<String, Node> nodes, Map<String, List<String>> edges, List<Join> joins,
                               Map<String, List<Router>> routers, Set<String> interruptBefore,
-                              Set<String> interruptAfter, int recursionLimit) {
+                              Set<String> interruptAfter, int recursionLimit, Schemas schemas) {
 
   /** Where a graph starts and ends; also reserved words for node names. */
   public static final String START = "__start__";
@@ -38,6 +39,20 @@ public record GraphDefinition(JavaType state, Set<String> channels, Map<String, 
   /** A node: its body, its own policies (empty/null: none), and whether it waits for the rest of the run. */
   public record Node(String name, NodeBody body, List<RetryPolicy> retry, @Nullable Duration timeout,
                      @Nullable CachePolicy cachePolicy, boolean deferred) {
+  }
+
+  /**
+   * The graph's input and output schemas and the nodes' own input types. Key sets are the schemas' properties; an
+   * empty {@code inputKeys} accepts any key (a map state without an input schema), an empty {@code outputKeys}
+   * returns every key.
+   *
+   * @param nodeInputs per node that declared one, the subset of the state it reads
+   */
+  public record Schemas(Set<String> inputKeys, Set<String> outputKeys, Map<String, NodeInput> nodeInputs) {
+  }
+
+  /** The state a node reads: its type and the keys it has. */
+  public record NodeInput(JavaType type, Set<String> keys) {
   }
 
   /** A fan-in edge. */

@@ -3,6 +3,7 @@ package dev.fluxgraph.internal;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxgraph.checkpoint.Checkpoint;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.errors.GraphRecursionException;
@@ -38,7 +39,8 @@ import reactor.core.publisher.Mono;
  * finished, conditional edges and {@code Command.goTo}, the last two decided inside the node's task so that they
  * replay with it) and, in a root run, saves a checkpoint holding the state and the next nodes. Breakpoints
  * ({@code interruptBefore/After}) end a root run where a continuation picks it up; in a nested graph they are
- * interrupts of the graph's scope.
+ * interrupts of the graph's scope that are not reported as interrupts and that every continuation answers
+ * ({@link RunLoop#breakpoint}).
  *
  * <p>{@code Send}s are tasks of their own (push tasks): the next superstep runs each pending Send beside the
  * scheduled nodes, with an id from the run, the step and the Send's index among the superstep's Sends; their updates
@@ -161,7 +163,7 @@ public final class GraphLoop {
       } else {
         Map<String, Object> state = root ? stateOf(run.writes().base()) : new LinkedHashMap<>();
         int step = root ? CheckpointFormat.step(run.writes().base()) + 1 : 0;
-        Map<String, Object> update = toUpdate(input, GraphDefinition.START, "the input of graph '" + name + "'");
+        Map<String, Object> update = inputUpdate(input);
         Map<String, Object> reduced = reduce(state, List.of(Map.entry(GraphDefinition.START, optional(update))));
         Map<String, List<String>> barriers = new LinkedHashMap<>();
         first = route(GraphDefinition.START, reduced)
@@ -180,7 +182,7 @@ public final class GraphLoop {
 
     private Mono<Cursor> superstep(Cursor c) {
       if (c.idle()) {
-        return Mono.just(c.finish(stateValue(c.state())));
+        return Mono.just(c.finish(outputValue(c.state(), scope)));
       }
       if (c.checkBefore() && intersects(c.names(), graph.interruptBefore())) {
         return breakpoint(c, "before", c.names()).map(ignored -> c.withCheckBefore(false));
@@ -192,6 +194,9 @@ public final class GraphLoop {
       }
       int remaining = graph.recursionLimit() - c.executed();
       Object view = stateValue(c.state());
+      if (root) { // should the step pause at a nested graph's breakpoint only, the run returns the state so far
+        run.pausedState(() -> outputValue(c.state(), scope));
+      }
       // the superstep's tasks in the order their updates apply: nodes in the order they were added, then the Sends
       List<String> ran = new ArrayList<>(c.next().size() + c.sends().size());
       List<String> writers = new ArrayList<>(ran.size());
@@ -199,7 +204,9 @@ public final class GraphLoop {
       for (String node : c.next()) {
         ran.add(node);
         writers.add(node);
-        calls.add(TaskCall.<NodeOutcome>call(scope, nodeSpec(graph.nodes().get(node), c.state(), remaining), view,
+        GraphDefinition.NodeInput reads = graph.schemas().nodeInputs().get(node);
+        Object input = reads == null ? view : nodeView(reads, c.state());
+        calls.add(TaskCall.<NodeOutcome>call(scope, nodeSpec(graph.nodes().get(node), c.state(), remaining), input,
             nodeId(scope.id(), node, c.step())));
       }
       for (int i = 0; i < c.sends().size(); i++) {
@@ -266,7 +273,7 @@ public final class GraphLoop {
      */
     private Mono<Object> breakpoint(Cursor c, String when, List<String> nodes) {
       if (root) {
-        return Mono.just(new Breakpoint(stateValue(c.state()))).flatMap(stop -> {
+        return Mono.just(new Breakpoint(outputValue(c.state(), scope))).flatMap(stop -> {
           run.stopAt(stop);
           return Mono.never();
         });
@@ -274,7 +281,7 @@ public final class GraphLoop {
       Map<String, Object> value = new LinkedHashMap<>();
       value.put("breakpoint", when);
       value.put("nodes", nodes);
-      return scope.interrupt(value, Json.type(Object.class)).defaultIfEmpty(Boolean.TRUE);
+      return run.breakpoint(scope, value);
     }
   }
 
@@ -447,9 +454,10 @@ public final class GraphLoop {
             + type.getRawClass().getSimpleName() + ", the node's input)");
   }
 
-  /** The type a node reads its input as: the state type. */
+  /** The type a node reads its input as: its declared input type, else the state type. */
   private JavaType inputType(String node) {
-    return graph.state();
+    GraphDefinition.NodeInput reads = graph.schemas().nodeInputs().get(node);
+    return reads == null ? graph.state() : reads.type();
   }
 
   /** The conditional edges of {@code from}, evaluated on {@code state}, in the order they were added. */
@@ -620,6 +628,73 @@ public final class GraphLoop {
       }
     }
     return update;
+  }
+
+  /**
+   * The run's input as an update: a map, or a record or POJO whose null properties are left out; with an input
+   * schema, only its keys. @throws InvalidUpdateException naming a key the input schema does not have
+   */
+  private @Nullable Map<String, Object> inputUpdate(@Nullable Object input) {
+    if (graph.schemas().inputKeys().isEmpty() || input == null) {
+      return toUpdate(input, GraphDefinition.START, "the input of graph '" + name + "'");
+    }
+    return schemaInput(graph, name, input);
+  }
+
+  private static Map<String, Object> schemaInput(GraphDefinition graph, String name, Object input) {
+    Set<String> allowed = graph.schemas().inputKeys();
+    JsonNode tree = Json.toTree(input, () -> "the input of graph '" + name + "'");
+    if (!tree.isObject()) {
+      throw new InvalidUpdateException("the input of graph '" + name + "' is a " + input.getClass().getName()
+          + "; pass a map or a record or POJO with keys of its input schema " + allowed);
+    }
+    Map<String, Object> update = plainOf(tree);
+    if (!(input instanceof Map<?, ?>)) {
+      update.values().removeIf(java.util.Objects::isNull);
+    }
+    for (String key : update.keySet()) {
+      if (!allowed.contains(key)) {
+        throw new InvalidUpdateException("the input of graph '" + name + "' has key '" + key + "', which is not in "
+            + "its input schema (keys: " + allowed + ")");
+      }
+    }
+    return update;
+  }
+
+  /** Refuses, before the run saves anything, an input that the input schema of {@code spec}'s graph refuses. */
+  static void checkInput(EntrypointSpec spec, Object input) {
+    GraphDefinition graph = java.util.Objects.requireNonNull(spec.graph(), "a graph spec");
+    if (!graph.schemas().inputKeys().isEmpty()) {
+      schemaInput(graph, spec.name(), input);
+    }
+  }
+
+  /** What a run returns: the output schema's keys of the state, as the type the running spec returns. */
+  private @Nullable Object outputValue(Map<String, Object> state, Scope scope) {
+    return Json.fromTree(output(graph, Json.toTree(state, () -> "the state of graph '" + name + "'")),
+        scope.owner().output(), () -> "the output of graph '" + name + "'");
+  }
+
+  /** The saved state of a finished graph as its output: the output schema's keys (all without one). */
+  static JsonNode output(GraphDefinition graph, JsonNode state) {
+    if (graph.schemas().outputKeys().isEmpty() || !(state instanceof ObjectNode object)) {
+      return state;
+    }
+    ObjectNode kept = object.deepCopy();
+    kept.properties().removeIf(entry -> !graph.schemas().outputKeys().contains(entry.getKey()));
+    return kept;
+  }
+
+  /** The state a node with its own input type reads: the values of that type's keys, as that type. */
+  private @Nullable Object nodeView(GraphDefinition.NodeInput reads, Map<String, Object> state) {
+    Map<String, Object> view = new LinkedHashMap<>();
+    for (String key : reads.keys()) {
+      if (state.containsKey(key)) {
+        view.put(key, state.get(key));
+      }
+    }
+    return Json.fromTree(Json.toTree(view, () -> "the state of graph '" + name + "'"), reads.type(),
+        () -> "the state read by a node of graph '" + name + "' as " + reads.type().getRawClass().getSimpleName());
   }
 
   private @Nullable Object stateValue(Map<String, Object> state) {

@@ -26,6 +26,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
@@ -64,6 +65,8 @@ public final class RunLoop {
   private volatile @Nullable Scope rootScope; // the current attempt's
   private volatile @Nullable String rootTaskId; // the root call's id (a graph's is not one of its tasks)
   private volatile @Nullable Object stoppedAt; // Graph API: the breakpoint a root run stopped at
+  /** Graph API: what a root graph run returns if it pauses at breakpoints of nested graphs only. */
+  private volatile @Nullable Supplier<@Nullable Object> pausedState;
   private volatile @Nullable Throwable failure;
 
   private RunLoop(EntrypointSpec spec, RunConfig config, Output output) {
@@ -104,6 +107,9 @@ public final class RunLoop {
     }
     if (input == null) {
       return resume(Command.proceed());
+    }
+    if (spec.graph() != null) {
+      GraphLoop.checkInput(spec, input); // refused before anything is saved
     }
     JsonNode inputJson = Json.toTree(input, () -> "the input of entrypoint '" + spec.name() + "'");
     if (saver == null) {
@@ -163,7 +169,9 @@ public final class RunLoop {
         Checkpoint steered = GraphLoop.steer(spec, checkpoint, command, config.metadata());
         return Mono.just(new Start(steered, List.of(steered), List.of(), List.of(), null, null, null));
       }
-      JsonNode end = checkpoint.values().get(spec.graph() == null ? CheckpointFormat.END : CheckpointFormat.STATE);
+      JsonNode end = spec.graph() == null ? checkpoint.values().get(CheckpointFormat.END)
+          : checkpoint.values().containsKey(CheckpointFormat.STATE)
+          ? GraphLoop.output(spec.graph(), checkpoint.values().get(CheckpointFormat.STATE)) : null;
       return Mono.just(new Start(checkpoint, List.of(), List.of(), List.of(), null, null,
           end == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : end));
     }
@@ -202,6 +210,10 @@ public final class RunLoop {
       case PROCEED -> {
         // continue as is: succeeded tasks replay, failed and cancelled ones run again
       }
+    }
+    // breakpoints of nested graphs are passed by any continuation, as a root graph's own are
+    for (String breakpoint : CheckpointFormat.pendingBreakpoints(tuple.writes())) {
+      answers.add(answer(tuple, breakpoint, Boolean.TRUE));
     }
     JsonNode savedInput = checkpoint.values().get(CheckpointFormat.START);
     Object input = savedInput == null ? null : Json.fromTree(savedInput, spec.input(),
@@ -350,6 +362,12 @@ public final class RunLoop {
     synchronized (lock) {
       byScope = List.copyOf(raised.values());
     }
+    if (byScope.isEmpty()) { // paused at breakpoints of nested graphs only: shown as a breakpoint of this run is
+      Supplier<@Nullable Object> state = pausedState;
+      return writes.flush()
+          .then(output.write(StreamMode.UPDATES, List.of(), Map.of("__interrupt__", List.of())))
+          .then(Mono.fromCallable(() -> new GraphOutput<>(state == null ? null : state.get(), List.<Interrupt>of())));
+    }
     Mono<Void> ends = Mono.empty();
     for (RaisedInterrupts scope : byScope) {
       interrupts.addAll(scope.interrupts());
@@ -387,6 +405,11 @@ public final class RunLoop {
     return writes.moveTo(checkpoint, List.of()).then(emitCheckpoint(checkpoint, state, next, tasks));
   }
 
+  /** What a root graph run returns should it pause at breakpoints of nested graphs only (its state so far). */
+  void pausedState(Supplier<@Nullable Object> state) {
+    pausedState = state;
+  }
+
   /** Ends a root graph run at a breakpoint, as a pause without interrupts. */
   void stopAt(GraphLoop.Breakpoint breakpoint) {
     stoppedAt = breakpoint;
@@ -399,6 +422,19 @@ public final class RunLoop {
   // ---------------------------------------------------------------- interrupts and pause detection
 
   <T> Mono<T> interrupt(Scope scope, @Nullable Object value, JavaType resumeType) {
+    return interrupt(scope, value, resumeType, false);
+  }
+
+  /**
+   * A breakpoint of a nested graph: an interrupt in its scope that every continuation of the run answers (see
+   * {@link #resumeFrom}), as a root graph continues past its own breakpoints. Like those it is not reported as an
+   * interrupt (the reference reports none either): a run paused at breakpoints only ends as stopped at one.
+   */
+  Mono<Object> breakpoint(Scope scope, Object value) {
+    return this.<Object>interrupt(scope, value, Json.type(Object.class), true).defaultIfEmpty(Boolean.TRUE);
+  }
+
+  private <T> Mono<T> interrupt(Scope scope, @Nullable Object value, JavaType resumeType, boolean breakpoint) {
     return Mono.defer(() -> {
       int index = scope.nextInterruptIndex();
       String id = Ids.derive(scope.id(), "interrupt", Integer.toString(index));
@@ -412,14 +448,16 @@ public final class RunLoop {
         if (stopping || scope.frozen || scope.closed) { // too late to ask (a retry after a user timeout, say)
           return Mono.never();
         }
-        RaisedInterrupts list = raised.computeIfAbsent(scope.id(),
-            key -> new RaisedInterrupts(scope.id(), scope.name(), scope.namespace(), new ArrayList<>()));
-        if (list.interrupts().stream().noneMatch(i -> i.id().equals(id))) {
-          list.interrupts().add(new Interrupt(id, value));
+        if (!breakpoint) { // a nested graph's breakpoint is no interrupt to report
+          RaisedInterrupts list = raised.computeIfAbsent(scope.id(),
+              key -> new RaisedInterrupts(scope.id(), scope.name(), scope.namespace(), new ArrayList<>()));
+          if (list.interrupts().stream().noneMatch(i -> i.id().equals(id))) {
+            list.interrupts().add(new Interrupt(id, value));
+          }
         }
       }
       return writes.record(new PendingWrite(id, scope.name(), PendingWrite.INTERRUPT,
-              CheckpointFormat.interruptValue(scope, json)))
+              CheckpointFormat.interruptValue(scope, json, breakpoint)))
           .then(Mono.fromRunnable(() -> selfPaused(scope)))
           .then(Mono.<T>never().doOnCancel(() -> abandoned(scope)));
     });

@@ -85,8 +85,11 @@ final class Snapshots {
     return Ids.derive(CheckpointFormat.runId(checkpoint), CheckpointFormat.ROOT_NAMESPACE, spec.name());
   }
 
-  /** An interrupt as recorded: where it was raised and its position among the writes. */
-  private record Raised(Interrupt interrupt, List<String> path, int position) {
+  /**
+   * An interrupt as recorded: where it was raised, its position among the writes, and whether it is a nested graph's
+   * breakpoint.
+   */
+  private record Raised(Interrupt interrupt, List<String> path, int position, boolean breakpoint) {
   }
 
   /**
@@ -136,7 +139,8 @@ final class Snapshots {
             found(strings(write.value().get("namespace")), path);
             if (pendingRun && !answered.contains(write.taskId())) {
               pending.add(new Raised(new Interrupt(write.taskId(), Json.toPlain(write.value().path("value"))),
-                  path.isEmpty() ? List.of(rootId, write.value().path("scope").asText()) : path, i));
+                  path.isEmpty() ? List.of(rootId, write.value().path("scope").asText()) : path, i,
+                  CheckpointFormat.isBreakpoint(write)));
             }
           }
           case PendingWrite.SUBGRAPH -> {
@@ -232,20 +236,31 @@ final class Snapshots {
       return error.value().path("message").asText();
     }
 
-    /** The pending interrupts raised under the scope {@code id} (null: all of them), in recorded order. */
+    /**
+     * The pending interrupts raised under the scope {@code id} (null: all of them), in recorded order; breakpoints
+     * of nested graphs are not interrupts to answer, so they are not among them (as the reference shows them).
+     */
     List<Interrupt> interruptsUnder(@Nullable String id) {
       List<Interrupt> under = new ArrayList<>();
       for (Raised raised : pending) {
-        if (id == null || raised.path().contains(id)) {
+        if ((id == null || raised.path().contains(id)) && !raised.breakpoint()) {
           under.add(raised.interrupt());
         }
       }
       return under;
     }
 
-    /** Whether the nested run is paused (an interrupt under it is pending) or failed (it has an error, no result). */
+    /**
+     * Whether the nested run is paused (an interrupt or a breakpoint under it is pending) or failed (it has an error,
+     * no result).
+     */
     private boolean stopped(Nested run) {
-      return !interruptsUnder(run.id()).isEmpty() || (errors.containsKey(run.id()) && !results.containsKey(run.id()));
+      for (Raised raised : pending) {
+        if (raised.path().contains(run.id())) {
+          return true;
+        }
+      }
+      return errors.containsKey(run.id()) && !results.containsKey(run.id());
     }
 
     /** The nested run's own snapshot: its state and next nodes (a graph) or itself as next (an entrypoint). */

@@ -16,7 +16,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class RunConfig {
 
-  private static final RunConfig NONE = new RunConfig(null, "", null, null, Map.of(), null);
+  private static final RunConfig NONE = new RunConfig(null, "", null, null, Map.of(), null, Map.of());
 
   private final @Nullable String threadId;
   private final String checkpointNamespace;
@@ -24,15 +24,18 @@ public final class RunConfig {
   private final @Nullable Object context;
   private final Map<String, Object> metadata;
   private final @Nullable Durability durability;
+  private final Map<String, Object> configurable;
 
   private RunConfig(@Nullable String threadId, String checkpointNamespace, @Nullable String checkpointId,
-                    @Nullable Object context, Map<String, Object> metadata, @Nullable Durability durability) {
+                    @Nullable Object context, Map<String, Object> metadata, @Nullable Durability durability,
+                    Map<String, Object> configurable) {
     this.threadId = threadId;
     this.checkpointNamespace = checkpointNamespace;
     this.checkpointId = checkpointId;
     this.context = context;
     this.metadata = metadata;
     this.durability = durability;
+    this.configurable = configurable;
   }
 
   /** A config for the given thread. @throws IllegalArgumentException if the id is blank */
@@ -41,7 +44,7 @@ public final class RunConfig {
     if (threadId.isBlank()) {
       throw new IllegalArgumentException("threadId must not be blank");
     }
-    return new RunConfig(threadId, "", null, null, Map.of(), null);
+    return new RunConfig(threadId, "", null, null, Map.of(), null, Map.of());
   }
 
   /** A config without a thread: for entrypoints that have no checkpointer. */
@@ -54,7 +57,7 @@ public final class RunConfig {
     if (id != null && id.isBlank()) {
       throw new IllegalArgumentException("checkpointId must not be blank");
     }
-    return new RunConfig(threadId, checkpointNamespace, id, context, metadata, durability);
+    return new RunConfig(threadId, checkpointNamespace, id, context, metadata, durability, configurable);
   }
 
   /**
@@ -74,25 +77,50 @@ public final class RunConfig {
         }
       }
     }
-    return new RunConfig(threadId, namespace, checkpointId, context, metadata, durability);
+    return new RunConfig(threadId, namespace, checkpointId, context, metadata, durability, configurable);
   }
 
   /** A copy carrying a run-scoped context object, read with {@code TaskContext.context(Class)}. */
   public RunConfig withContext(@Nullable Object context) {
-    return new RunConfig(threadId, checkpointNamespace, checkpointId, context, metadata, durability);
+    return new RunConfig(threadId, checkpointNamespace, checkpointId, context, metadata, durability, configurable);
   }
 
   /** A copy whose metadata (recorded on every checkpoint the run saves) is {@code metadata}. */
   public RunConfig withMetadata(Map<String, Object> metadata) {
     Objects.requireNonNull(metadata, "metadata must not be null");
     return new RunConfig(threadId, checkpointNamespace, checkpointId, context,
-        Collections.unmodifiableMap(new LinkedHashMap<>(metadata)), durability);
+        Collections.unmodifiableMap(new LinkedHashMap<>(metadata)), durability, configurable);
   }
 
   /** A copy that overrides the entrypoint's durability for this run. */
   public RunConfig withDurability(Durability durability) {
     Objects.requireNonNull(durability, "durability must not be null");
-    return new RunConfig(threadId, checkpointNamespace, checkpointId, context, metadata, durability);
+    return new RunConfig(threadId, checkpointNamespace, checkpointId, context, metadata, durability, configurable);
+  }
+
+  /**
+   * A copy carrying per-run configuration values (the reference's {@code config["configurable"]}, e.g. which model
+   * a graph uses), readable by nodes and tasks through {@code TaskContext.config()} and by graph factories. It never
+   * holds the thread or checkpoint id, which are {@link #threadId()} and {@link #checkpointId()}.
+   *
+   * @throws IllegalArgumentException if it has the key {@code thread_id}, {@code checkpoint_id} or
+   *                                  {@code checkpoint_ns}
+   */
+  public RunConfig withConfigurable(Map<String, Object> values) {
+    Objects.requireNonNull(values, "values must not be null");
+    for (String reserved : new String[] {"thread_id", "checkpoint_id", "checkpoint_ns"}) {
+      if (values.containsKey(reserved)) {
+        throw new IllegalArgumentException("configurable must not hold '" + reserved + "': use RunConfig.thread(..), "
+            + "withCheckpointId(..) or withCheckpointNamespace(..)");
+      }
+    }
+    return new RunConfig(threadId, checkpointNamespace, checkpointId, context, metadata, durability,
+        Collections.unmodifiableMap(new LinkedHashMap<>(values)));
+  }
+
+  /** The per-run configuration values; empty unless set with {@link #withConfigurable}. */
+  public Map<String, Object> configurable() {
+    return configurable;
   }
 
   public Optional<String> threadId() {
@@ -130,12 +158,13 @@ public final class RunConfig {
         && Objects.equals(checkpointId, that.checkpointId)
         && Objects.equals(context, that.context)
         && metadata.equals(that.metadata)
-        && durability == that.durability;
+        && durability == that.durability
+        && configurable.equals(that.configurable);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(threadId, checkpointNamespace, checkpointId, context, metadata, durability);
+    return Objects.hash(threadId, checkpointNamespace, checkpointId, context, metadata, durability, configurable);
   }
 
   @Override
@@ -143,6 +172,7 @@ public final class RunConfig {
     return "RunConfig{thread=" + threadId
         + (checkpointNamespace.isEmpty() ? "" : ", namespace=" + checkpointNamespace) + ", checkpoint=" + checkpointId
         + (metadata.isEmpty() ? "" : ", metadata=" + metadata)
-        + (durability == null ? "" : ", durability=" + durability) + "}";
+        + (durability == null ? "" : ", durability=" + durability)
+        + (configurable.isEmpty() ? "" : ", configurable=" + configurable) + "}";
   }
 }

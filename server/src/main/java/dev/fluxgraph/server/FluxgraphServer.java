@@ -4,6 +4,7 @@ import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.checkpoint.InMemorySaver;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.server.Durations;
+import dev.fluxgraph.internal.server.ServedGraphs;
 import dev.fluxgraph.internal.server.api.Cors;
 import dev.fluxgraph.internal.server.api.ServerApi;
 import dev.fluxgraph.internal.server.runs.FencedSaver;
@@ -56,6 +57,7 @@ public final class FluxgraphServer {
 
   private final Builder settings;
   private final Map<String, Entrypoint<?, ?>> graphs;
+  private final Map<String, GraphFactory> factories;
   private volatile @Nullable DisposableServer server;
   private volatile @Nullable Worker worker;
   private volatile @Nullable Sweeper sweeper;
@@ -64,9 +66,11 @@ public final class FluxgraphServer {
   /** The checkpointer given to the graphs of providers, fenced by this process's leases; null in memory. */
   private final @Nullable FencedSaver fenced;
 
-  private FluxgraphServer(Builder settings, Map<String, Entrypoint<?, ?>> graphs, @Nullable FencedSaver fenced) {
+  private FluxgraphServer(Builder settings, Map<String, Entrypoint<?, ?>> graphs, Map<String, GraphFactory> factories,
+                          @Nullable FencedSaver fenced) {
     this.settings = settings;
     this.graphs = graphs;
+    this.factories = factories;
     this.fenced = fenced;
   }
 
@@ -126,8 +130,8 @@ public final class FluxgraphServer {
       }
       Cors cors = settings.cors != null ? settings.cors
           : Cors.allowing(settings.apiKey == null ? List.of("*") : List.of());
-      ServerApi api = new ServerApi(graphs, threads, runs, settings.checkpointer, settings.apiKey, cors, ownership,
-          shared);
+      ServerApi api = new ServerApi(new ServedGraphs(graphs, factories), threads, runs, settings.checkpointer,
+          settings.apiKey, cors, ownership, shared);
       this.api = api;
       if (fenced != null) {
         fenced.guard(api::mayWrite, api::mayWriteThread);
@@ -208,6 +212,7 @@ public final class FluxgraphServer {
   /** Configures a server; graphs registered here and those of {@link GraphProvider}s on the class path. */
   public static final class Builder {
     private final Map<String, Entrypoint<?, ?>> graphs = new LinkedHashMap<>();
+    private final Map<String, GraphFactory> factories = new LinkedHashMap<>();
     private CheckpointSaver checkpointer = new InMemorySaver();
     private Store store = new InMemoryStore();
     private String host = "127.0.0.1";
@@ -324,6 +329,22 @@ public final class FluxgraphServer {
         throw new IllegalArgumentException("graphId must not be blank");
       }
       graphs.put(graphId, Objects.requireNonNull(graph, "graph must not be null"));
+      factories.remove(graphId);
+      return this;
+    }
+
+    /**
+     * Serves a graph built per run from the run's configurable values ({@code config.configurable} of the request),
+     * as the reference's graph-making functions: see {@link GraphFactory} for what it is called with and how its
+     * graphs are cached. Replaces a graph or factory registered under the same id.
+     */
+    public Builder graph(String graphId, GraphFactory factory) {
+      Objects.requireNonNull(graphId, "graphId must not be null");
+      if (graphId.isBlank()) {
+        throw new IllegalArgumentException("graphId must not be blank");
+      }
+      factories.put(graphId, Objects.requireNonNull(factory, "factory must not be null"));
+      graphs.remove(graphId);
       return this;
     }
 
@@ -401,19 +422,30 @@ public final class FluxgraphServer {
     public FluxgraphServer build() {
       checkLeases();
       Map<String, Entrypoint<?, ?>> all = new LinkedHashMap<>();
+      Map<String, GraphFactory> allFactories = new LinkedHashMap<>();
       // with a shared database, the graphs' checkpoints of runs this process lost are not saved (see FencedSaver)
       FencedSaver fenced = checkpointer instanceof PostgresSaver ? new FencedSaver(checkpointer) : null;
       if (serviceLoader) {
         for (GraphProvider provider : ServiceLoader.load(GraphProvider.class)) {
-          provider.graphs(fenced != null ? fenced : checkpointer, store).forEach(all::putIfAbsent);
+          CheckpointSaver saver = fenced != null ? fenced : checkpointer;
+          provider.graphs(saver, store).forEach(all::putIfAbsent);
+          provider.graphFactories(saver, store).forEach((id, factory) -> {
+            if (!all.containsKey(id)) {
+              allFactories.putIfAbsent(id, factory);
+            }
+          });
         }
       }
+      // the builder's registrations win over the providers'
+      graphs.keySet().forEach(allFactories::remove);
+      factories.keySet().forEach(all::remove);
       all.putAll(graphs);
-      if (all.isEmpty()) {
+      allFactories.putAll(factories);
+      if (all.isEmpty() && allFactories.isEmpty()) {
         throw new IllegalStateException("no graphs: register one with graph(id, entrypoint) or put a GraphProvider "
             + "on the class path");
       }
-      return new FluxgraphServer(this, Map.copyOf(all), fenced);
+      return new FluxgraphServer(this, Map.copyOf(all), Map.copyOf(allFactories), fenced);
     }
   }
 }

@@ -14,4 +14,12 @@ public interface GraphProvider {
 
   /** Graph id to entrypoint; the ids become assistants. */
   Map<String, Entrypoint<?, ?>> graphs(CheckpointSaver checkpointer, Store store);
+
+  /**
+   * Graph id to a factory that builds the graph per run from the run's configuration (see {@link GraphFactory});
+   * the ids become assistants as well. Called once at start, like {@link #graphs}. Default: none.
+   */
+  default Map<String, GraphFactory> graphFactories(CheckpointSaver checkpointer, Store store) {
+    return Map.of();
+  }
 }

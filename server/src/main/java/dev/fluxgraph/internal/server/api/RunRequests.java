@@ -44,8 +44,15 @@ final class RunRequests {
     if (!body.path("assistant_id").isTextual()) {
       throw HttpProblem.invalid("assistant_id is required");
     }
+    Map<String, Object> configurable;
+    try {
+      configurable = RunRequest.configurableOf(body);
+    } catch (IllegalArgumentException e) {
+      throw HttpProblem.invalid(e.getMessage());
+    }
+    // a graph factory's graph for these values: before the input, which is read as that graph's input type
     Entrypoint<Object, Object> graph =
-        (Entrypoint<Object, Object>) graphs.byAssistant(body.get("assistant_id").asText());
+        (Entrypoint<Object, Object>) graphs.byAssistant(body.get("assistant_id").asText(), configurable);
     List<StreamMode> modes = new ArrayList<>();
     JsonNode streamMode = body.path("stream_mode");
     List<String> names = new ArrayList<>();

@@ -54,7 +54,13 @@ public final class ServerApi {
   public ServerApi(Map<String, Entrypoint<?, ?>> graphs, ThreadStore threads, RunStore runStore,
                    CheckpointSaver checkpointer, @Nullable String apiKey, Cors cors, Ownership ownership,
                    @Nullable SharedRuns shared) {
-    ServedGraphs served = new ServedGraphs(graphs);
+    this(new ServedGraphs(graphs), threads, runStore, checkpointer, apiKey, cors, ownership, shared);
+  }
+
+  /** With graph factories among the graphs ({@link ServedGraphs}). */
+  public ServerApi(ServedGraphs served, ThreadStore threads, RunStore runStore,
+                   CheckpointSaver checkpointer, @Nullable String apiKey, Cors cors, Ownership ownership,
+                   @Nullable SharedRuns shared) {
     RunLifecycle lifecycle = new RunLifecycle(served, threads, runStore, checkpointer, ownership);
     RunRequests requests = new RunRequests(served);
     if (shared != null) {

@@ -626,7 +626,8 @@ public final class RunLifecycle {
   private static RunConfig configOf(Run registered, RunRequest run) {
     Map<String, Object> metadata = new LinkedHashMap<>(run.metadata());
     metadata.put(RUN_ID, registered.runId); // which run wrote a checkpoint: a run taken over continues its own
-    RunConfig config = RunConfig.thread(registered.threadId).withMetadata(metadata);
+    RunConfig config = RunConfig.thread(registered.threadId).withMetadata(metadata)
+        .withConfigurable(run.configurable());
     if (run.checkpointId() != null) {
       config = config.withCheckpointId(run.checkpointId());
     }

@@ -5,8 +5,11 @@ import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.types.Command;
 import dev.fluxgraph.types.Durability;
 import dev.fluxgraph.types.StreamOptions;
+import dev.fluxgraph.types.FluxgraphJson;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -29,6 +32,39 @@ public record RunRequest(Entrypoint<Object, Object> graph, String graphId, @Null
                          @Nullable Durability durability, @Nullable String checkpointId,
                          Duration delay, boolean deleteThread, String multitaskStrategy, boolean createThread,
                          boolean cancelOnDisconnect, boolean freshThread, JsonNode body) {
+
+  /** Keys of {@code config.configurable} the server sets itself, or that name the thread and checkpoint. */
+  private static final Set<String> RESERVED = Set.of("thread_id", "checkpoint_id", "checkpoint_ns", "checkpoint_map",
+      "run_id", "assistant_id", "graph_id", "user_id");
+
+  /** The run's configurable values: the request's {@code config.configurable} without the keys the server sets. */
+  public Map<String, Object> configurable() {
+    return configurableOf(body);
+  }
+
+  /**
+   * The configurable values of a run request body ({@code config.configurable}), without {@code thread_id},
+   * {@code checkpoint_id} and the other keys the server sets (or {@code __x}/{@code langgraph_x} keys).
+   *
+   * @throws IllegalArgumentException if {@code config.configurable} is there but not an object
+   */
+  public static Map<String, Object> configurableOf(JsonNode body) {
+    JsonNode node = body.path("config").path("configurable");
+    if (node.isMissingNode() || node.isNull()) {
+      return Map.of();
+    }
+    if (!node.isObject()) {
+      throw new IllegalArgumentException("config.configurable must be an object");
+    }
+    Map<String, Object> values = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> entry : node.properties()) {
+      String key = entry.getKey();
+      if (!RESERVED.contains(key) && !key.startsWith("__") && !key.startsWith("langgraph_")) {
+        values.put(key, FluxgraphJson.mapper().convertValue(entry.getValue(), Object.class));
+      }
+    }
+    return values;
+  }
 
   /**
    * The request that continues this run from its own latest checkpoint (another process took it over): the thread's
