@@ -156,7 +156,8 @@ public final class FluxgraphAutoConfiguration {
   @ConditionalOnMissingBean
   FluxgraphLifecycle fluxgraphLifecycle(FluxgraphApi api, FluxgraphProperties properties,
                                         ObjectProvider<CheckpointSaver> checkpointer, ObjectProvider<Store> store) {
-    return new FluxgraphLifecycle(api, properties.setupSchema(), checkpointer.getIfUnique(), store.getIfUnique());
+    return new FluxgraphLifecycle(api, properties.setupSchema(), checkpointer.getIfUnique(), store.getIfUnique(),
+        properties.retention().checkpoints());
   }
 
   /** There is at least one graph bean: an Entrypoint or a CompiledGraph. */

@@ -97,9 +97,37 @@ public record FluxgraphProperties(@DefaultValue("auto") Persistence persistence,
   /**
    * How long what runs leave behind is kept.
    *
-   * @param events how long a finished run's events are kept in the database, for joinStream from any process and
-   *               after a restart (PostgreSQL); at least 1s
+   * @param events      how long a finished run's events are kept in the database, for joinStream from any process and
+   *                    after a restart (PostgreSQL); at least 1s
+   * @param checkpoints which checkpoints are pruned, and how often (PostgreSQL)
    */
-  public record Retention(@DefaultValue("1h") Duration events) {
+  public record Retention(@DefaultValue("1h") Duration events, @DefaultValue Checkpoints checkpoints) {
+  }
+
+  /**
+   * Pruning of old checkpoints (PostgreSQL): the newest checkpoint of every thread is always kept, so paused and
+   * failed runs can still continue; what goes is history (time travel, {@code getHistory}). Off unless one of
+   * {@code keep-latest} and {@code older-than} is set.
+   *
+   * @param keepLatest how many checkpoints to keep per thread (at least 1)
+   * @param olderThan  the age beyond which checkpoints are deleted
+   * @param interval   how often the pruning runs, from the start on
+   */
+  public record Checkpoints(@Nullable Integer keepLatest, @Nullable Duration olderThan,
+                            @DefaultValue("1h") Duration interval) {
+    public Checkpoints {
+      if (keepLatest != null && olderThan != null) {
+        throw new IllegalArgumentException("set one of fluxgraph.retention.checkpoints.keep-latest and"
+            + " fluxgraph.retention.checkpoints.older-than, not both");
+      }
+      if (keepLatest != null && keepLatest < 1) {
+        throw new IllegalArgumentException("fluxgraph.retention.checkpoints.keep-latest must be at least 1, was "
+            + keepLatest);
+      }
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("fluxgraph.retention.checkpoints.interval must be positive, was "
+            + interval);
+      }
+    }
   }
 }

@@ -147,12 +147,14 @@ class FluxgraphAutoConfigurationTest {
       assertThat(properties.workers().leaseTtl()).isEqualTo(Duration.ofSeconds(30));
       assertThat(properties.workers().maxAttempts()).isEqualTo(3);
       assertThat(properties.retention().events()).isEqualTo(Duration.ofHours(1));
+      assertThat(properties.retention().checkpoints().keepLatest()).isNull();
+      assertThat(properties.retention().checkpoints().olderThan()).isNull();
     });
     contexts.withPropertyValues("fluxgraph.persistence=memory", "fluxgraph.persistence.setup-schema=false",
         "fluxgraph.durability=sync", "fluxgraph.server.base-path=/agents",
         "fluxgraph.server.cors.allowed-origins=http://localhost:3000", "fluxgraph.workers.lease-ttl=12s",
         "fluxgraph.workers.heartbeat-interval=2s", "fluxgraph.workers.id-prefix=app",
-        "fluxgraph.retention.events=10m").run(context -> {
+        "fluxgraph.retention.events=10m", "fluxgraph.retention.checkpoints.keep-latest=5").run(context -> {
           FluxgraphProperties properties = context.getBean(FluxgraphProperties.class);
           assertThat(properties.persistence()).isEqualTo(FluxgraphProperties.Persistence.MEMORY);
           assertThat(properties.setupSchema()).isFalse();
@@ -163,6 +165,8 @@ class FluxgraphAutoConfigurationTest {
           assertThat(properties.workers().heartbeatInterval()).isEqualTo(Duration.ofSeconds(2));
           assertThat(properties.workers().idPrefix()).isEqualTo("app");
           assertThat(properties.retention().events()).isEqualTo(Duration.ofMinutes(10));
+          assertThat(properties.retention().checkpoints().keepLatest()).isEqualTo(5);
+          assertThat(properties.retention().checkpoints().interval()).isEqualTo(Duration.ofHours(1));
         });
   }
 
@@ -170,6 +174,9 @@ class FluxgraphAutoConfigurationTest {
   void badSettingsFailNamingTheProperty() {
     contexts.withPropertyValues("fluxgraph.server.base-path=fluxgraph/").run(context ->
         assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("fluxgraph.server.base-path"));
+    contexts.withPropertyValues("fluxgraph.retention.checkpoints.keep-latest=2",
+        "fluxgraph.retention.checkpoints.older-than=1d").run(context ->
+        assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("not both"));
     contexts.withUserConfiguration(OneGraph.class).withPropertyValues("fluxgraph.workers.lease-ttl=6s",
         "fluxgraph.workers.heartbeat-interval=5s").run(context ->
         assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("a third of the lease TTL"));

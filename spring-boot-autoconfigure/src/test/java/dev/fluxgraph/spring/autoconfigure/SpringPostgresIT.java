@@ -1,6 +1,7 @@
 package dev.fluxgraph.spring.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxgraph.func.Entrypoint;
@@ -10,6 +11,7 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -47,7 +49,7 @@ class SpringPostgresIT {
   void aPausedRunResumesInTheNextApplicationAndHealthFollowsTheDatabase() throws Exception {
     String url = "r2dbc:postgresql://postgres@localhost:" + database.getPort() + "/postgres";
     String threadId;
-    try (ConfigurableApplicationContext first = start(url)) {
+    try (ConfigurableApplicationContext first = start(url, "--fluxgraph.workers.id-prefix=first")) {
       Http http = http(first);
       JsonNode health = http.get("/actuator/health").json();
       assertThat(health.at("/components/fluxgraph/status").asText()).isEqualTo("UP");
@@ -67,7 +69,9 @@ class SpringPostgresIT {
     assertThat(sql("SELECT status FROM fluxgraph_threads WHERE thread_id = '" + threadId + "'"))
         .containsExactly("interrupted");
 
-    try (ConfigurableApplicationContext second = start(url)) {
+    // the second application prunes all but the newest checkpoint of each thread, often: the paused run continues
+    try (ConfigurableApplicationContext second = start(url, "--fluxgraph.retention.checkpoints.keep-latest=1",
+        "--fluxgraph.retention.checkpoints.interval=100ms")) {
       Http http = http(second);
       assertThat(http.get("/fluxgraph/threads/" + threadId + "/state").json().at("/next/0").asText())
           .isEqualTo("review");
@@ -82,6 +86,10 @@ class SpringPostgresIT {
           .containsExactly("success", "success");
       assertThat(sql("SELECT status FROM fluxgraph_threads WHERE thread_id = '" + threadId + "'"))
           .containsExactly("idle");
+      await().atMost(Duration.ofSeconds(10)).until(() -> sql("SELECT count(*) FROM fluxgraph_checkpoints"
+          + " WHERE thread_id = '" + threadId + "'"), rows -> rows.equals(List.of("1")));
+      assertThat(http.get("/fluxgraph/threads/" + threadId + "/state").json().get("values").asText())
+          .isEqualTo("foo drafted: yes, published");
 
       database.close();
       Http.Reply down = http.get("/actuator/health");
@@ -91,11 +99,13 @@ class SpringPostgresIT {
     }
   }
 
-  private static ConfigurableApplicationContext start(String url) {
-    return new SpringApplicationBuilder(ReviewApplication.class).run("--server.port=0",
-        "--spring.r2dbc.url=" + url, "--spring.main.banner-mode=off",
-        "--management.endpoints.web.exposure.include=health", "--management.endpoint.health.show-details=always",
-        "--fluxgraph.workers.shutdown-grace=1s", "--spring.lifecycle.timeout-per-shutdown-phase=10s");
+  private static ConfigurableApplicationContext start(String url, String... more) {
+    List<String> arguments = new ArrayList<>(List.of("--server.port=0", "--spring.r2dbc.url=" + url,
+        "--spring.main.banner-mode=off", "--management.endpoints.web.exposure.include=health",
+        "--management.endpoint.health.show-details=always", "--fluxgraph.workers.shutdown-grace=1s",
+        "--spring.lifecycle.timeout-per-shutdown-phase=10s"));
+    arguments.addAll(List.of(more));
+    return new SpringApplicationBuilder(ReviewApplication.class).run(arguments.toArray(String[]::new));
   }
 
   private static Http http(ConfigurableApplicationContext context) {
