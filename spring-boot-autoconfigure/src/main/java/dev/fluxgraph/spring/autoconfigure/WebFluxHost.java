@@ -9,6 +9,8 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferFactory;
 import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.core.Ordered;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.ServerHttpResponse;
@@ -17,6 +19,8 @@ import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -38,6 +42,36 @@ public final class WebFluxHost {
             .or(RequestPredicates.path(root + "/**")),
         request -> ServerResponse.ok().build((exchange, context) -> api.handle(request(exchange, root),
             response(exchange.getResponse()))));
+  }
+
+  /**
+   * Hands the CORS preflights under {@code basePath} to the API (its own CORS policy answers them, as in the standalone
+   * server): WebFlux's handler mappings answer every preflight themselves, so none would reach the routes. For
+   * {@code fluxgraph.server.cors.allowed-origins}; ordered before Spring Security's filters, as preflights carry no
+   * credentials.
+   */
+  public static WebFilter preflights(FluxgraphApi api, String basePath) {
+    String root = basePath.equals("/") ? "" : basePath;
+    return new PreflightFilter(api, root);
+  }
+
+  private record PreflightFilter(FluxgraphApi api, String root) implements WebFilter, Ordered {
+    @Override
+    public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+      ServerHttpRequest request = exchange.getRequest();
+      String path = request.getPath().pathWithinApplication().value();
+      boolean preflight = request.getMethod() == HttpMethod.OPTIONS && request.getHeaders().getFirst("Origin") != null
+          && request.getHeaders().getFirst("Access-Control-Request-Method") != null;
+      if (preflight && (root.isEmpty() || path.equals(root) || path.startsWith(root + "/"))) {
+        return api.handle(request(exchange, root), response(exchange.getResponse()));
+      }
+      return chain.filter(exchange);
+    }
+
+    @Override
+    public int getOrder() {
+      return Ordered.HIGHEST_PRECEDENCE + 100;
+    }
   }
 
   static ApiRequest request(ServerWebExchange exchange, String root) {
