@@ -32,4 +32,10 @@ public record EntrypointSpec(String name, JavaType input, JavaType output, JavaT
     return new EntrypointSpec(name, in, out, saved, finalValue, body, checkpointer, store, cache, retry, cachePolicy,
         timeout, durability, scheduler, clock, graph);
   }
+
+  /** The same entrypoint, saving its checkpoints in {@code saver} and using {@code memory} as its store. */
+  public EntrypointSpec withPersistence(@Nullable CheckpointSaver saver, @Nullable Store memory) {
+    return new EntrypointSpec(name, input, output, saved, finalValue, body, saver, memory, cache, retry, cachePolicy,
+        timeout, durability, scheduler, clock, graph);
+  }
 }

@@ -4,28 +4,15 @@ import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.checkpoint.InMemorySaver;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.server.Durations;
-import dev.fluxgraph.internal.server.ServedGraphs;
+import dev.fluxgraph.internal.server.GraphDefaults;
 import dev.fluxgraph.internal.server.api.Cors;
-import dev.fluxgraph.internal.server.api.ServerApi;
+import dev.fluxgraph.internal.server.api.ReactorNettyHost;
 import dev.fluxgraph.internal.server.runs.FencedSaver;
-import dev.fluxgraph.internal.server.runs.Ownership;
-import dev.fluxgraph.internal.server.runs.SharedRuns;
 import dev.fluxgraph.internal.server.runs.Sweeper;
-import dev.fluxgraph.internal.server.runs.Worker;
-import dev.fluxgraph.internal.server.storage.InMemoryRunStore;
-import dev.fluxgraph.internal.server.storage.InMemoryThreadStore;
-import dev.fluxgraph.internal.server.storage.PgListener;
-import dev.fluxgraph.internal.server.storage.PostgresEventStore;
-import dev.fluxgraph.internal.server.storage.PostgresRunQueue;
-import dev.fluxgraph.internal.server.storage.PostgresRunStore;
-import dev.fluxgraph.internal.server.storage.PostgresThreadStore;
-import dev.fluxgraph.internal.server.storage.PostgresWorkerStore;
-import dev.fluxgraph.internal.server.storage.RunStore;
-import dev.fluxgraph.internal.server.storage.ThreadStore;
 import dev.fluxgraph.postgres.PostgresSaver;
 import dev.fluxgraph.store.InMemoryStore;
 import dev.fluxgraph.store.Store;
-import io.r2dbc.spi.ConnectionFactory;
+import dev.fluxgraph.types.Durability;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -56,22 +43,12 @@ public final class FluxgraphServer {
   private static final Pattern WORKER_PREFIX = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   private final Builder settings;
-  private final Map<String, Entrypoint<?, ?>> graphs;
-  private final Map<String, GraphFactory> factories;
+  private final FluxgraphApi api;
   private volatile @Nullable DisposableServer server;
-  private volatile @Nullable Worker worker;
-  private volatile @Nullable Sweeper sweeper;
-  private volatile @Nullable SharedRuns sharedRuns;
-  private volatile @Nullable ServerApi api;
-  /** The checkpointer given to the graphs of providers, fenced by this process's leases; null in memory. */
-  private final @Nullable FencedSaver fenced;
 
-  private FluxgraphServer(Builder settings, Map<String, Entrypoint<?, ?>> graphs, Map<String, GraphFactory> factories,
-                          @Nullable FencedSaver fenced) {
+  private FluxgraphServer(Builder settings, FluxgraphApi api) {
     this.settings = settings;
-    this.graphs = graphs;
-    this.factories = factories;
-    this.fenced = fenced;
+    this.api = api;
   }
 
   public static Builder builder() {
@@ -95,57 +72,16 @@ public final class FluxgraphServer {
 
   /** Binds the port and serves; emits this server once it listens. Cold. */
   public Mono<FluxgraphServer> start() {
-    return Mono.defer(() -> {
-      ThreadStore threads;
-      RunStore runs;
-      Ownership ownership = Ownership.NONE;
-      SharedRuns shared = null;
-      Mono<Void> ready = Mono.empty();
-      if (settings.checkpointer instanceof PostgresSaver postgres) {
-        ConnectionFactory database = postgres.connectionFactory();
-        PostgresThreadStore threadStore = new PostgresThreadStore(database);
-        PostgresRunStore runStore = new PostgresRunStore(database);
-        PostgresWorkerStore workerStore = new PostgresWorkerStore(database);
-        PostgresEventStore events = new PostgresEventStore(database);
-        Worker self = new Worker(workerStore, settings.workerIdPrefix, settings.leaseTtl, settings.heartbeat());
-        Sweeper sweeps = new Sweeper(workerStore, settings.heartbeat(), settings.leaseTtl,
-            settings.leaseTtl.multipliedBy(10), settings.maxAttempts, events, settings.eventsRetention);
-        SharedRuns all = new SharedRuns(new PostgresRunQueue(database), events, runStore,
-            new PgListener(database, PostgresRunQueue.CHANNEL), self, settings.heartbeat());
-        threads = threadStore;
-        runs = runStore;
-        ownership = self;
-        shared = all;
-        // registered before the first pass of the sweeper, which leaves the runs of live workers alone; claims
-        // (what the sweeper queued again, too) once the routes are wired
-        ready = threadStore.setup().then(runStore.setup()).then(self.start())
-            .doOnSuccess(done -> worker = self)
-            .then(sweeps.start())
-            .doOnSuccess(done -> sweeper = sweeps)
-            .then(all.start())
-            .doOnSuccess(done -> sharedRuns = all);
-      } else {
-        threads = new InMemoryThreadStore();
-        runs = new InMemoryRunStore();
-      }
-      Cors cors = settings.cors != null ? settings.cors
-          : Cors.allowing(settings.apiKey == null ? List.of("*") : List.of());
-      ServerApi api = new ServerApi(new ServedGraphs(graphs, factories), threads, runs, settings.checkpointer,
-          settings.apiKey, cors, ownership, shared);
-      this.api = api;
-      if (fenced != null) {
-        fenced.guard(api::mayWrite, api::mayWriteThread);
-        if (ownership instanceof Worker self) {
-          fenced.guardWrites(() -> self.holds(self.id()));
-        }
-      }
-      return ready.then(HttpServer.create().host(settings.host).port(settings.port).handle(api.handler()).bind())
-          .map(bound -> {
-            server = bound;
-            return this;
-          })
-          .onErrorResume(error -> stopWorker().then(Mono.error(error)));
-    });
+    return Mono.defer(() -> api.start()
+        .then(HttpServer.create().host(settings.host).port(settings.port)
+            .handle((request, response) -> api.handle(ReactorNettyHost.request(request),
+                ReactorNettyHost.response(response)))
+            .bind())
+        .map(bound -> {
+          server = bound;
+          return this;
+        })
+        .onErrorResume(error -> api.release().then(Mono.error(error))));
   }
 
   /** The port the server listens on (useful with port 0). @throws IllegalStateException before start */
@@ -159,11 +95,8 @@ public final class FluxgraphServer {
 
   /** The worker id this process's runs are recorded with (PostgreSQL only). @throws IllegalStateException else */
   public String workerId() {
-    Worker self = worker;
-    if (self == null) {
-      throw new IllegalStateException("the server is not started, or keeps its runs in memory (no workers)");
-    }
-    return self.id();
+    return api.workerId().orElseThrow(() -> new IllegalStateException(
+        "the server is not started, or keeps its runs in memory (no workers)"));
   }
 
   /**
@@ -174,18 +107,14 @@ public final class FluxgraphServer {
    * taken from it) and removes its row.
    */
   public Mono<Void> stop() {
-    return Mono.defer(() -> {
-      ServerApi serving = api;
-      Mono<Integer> drained = serving == null ? Mono.just(0) : serving.drain(settings.shutdownGrace);
-      return drained.onErrorResume(error -> Mono.just(0)).then(Mono.defer(() -> {
-        DisposableServer bound = server;
-        if (bound == null) {
-          return stopWorker();
-        }
-        bound.dispose();
-        return bound.onDispose().then(stopWorker());
-      }));
-    });
+    return Mono.defer(() -> api.drain().then(Mono.defer(() -> {
+      DisposableServer bound = server;
+      if (bound == null) {
+        return api.release();
+      }
+      bound.dispose();
+      return bound.onDispose().then(api.release());
+    })));
   }
 
   /** How long {@link #stop} lets the runs executing here finish before it hands them over. */
@@ -193,39 +122,26 @@ public final class FluxgraphServer {
     return settings.shutdownGrace;
   }
 
-  private Mono<Void> stopWorker() {
-    return Mono.defer(() -> {
-      SharedRuns all = sharedRuns;
-      sharedRuns = null;
-      Mono<Void> signals = all == null ? Mono.empty() : all.stop().onErrorResume(error -> Mono.empty());
-      Sweeper sweeps = sweeper;
-      sweeper = null;
-      if (sweeps != null) {
-        sweeps.stop();
-      }
-      Worker self = worker;
-      worker = null;
-      return signals.then(self == null ? Mono.empty() : self.stop());
-    });
-  }
-
   /** Configures a server; graphs registered here and those of {@link GraphProvider}s on the class path. */
   public static final class Builder {
-    private final Map<String, Entrypoint<?, ?>> graphs = new LinkedHashMap<>();
-    private final Map<String, GraphFactory> factories = new LinkedHashMap<>();
-    private CheckpointSaver checkpointer = new InMemorySaver();
-    private Store store = new InMemoryStore();
-    private String host = "127.0.0.1";
-    private int port = 2024;
-    private @Nullable String apiKey;
-    private @Nullable Cors cors;
-    private boolean serviceLoader = true;
-    private Duration leaseTtl = DEFAULT_LEASE_TTL;
-    private @Nullable Duration heartbeatInterval;
-    private String workerIdPrefix = "fluxgraph-" + ProcessHandle.current().pid();
-    private int maxAttempts = Sweeper.DEFAULT_MAX_ATTEMPTS;
-    private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
-    private Duration eventsRetention = DEFAULT_EVENTS_RETENTION;
+    final Map<String, Entrypoint<?, ?>> graphs = new LinkedHashMap<>();
+    final Map<String, GraphFactory> factories = new LinkedHashMap<>();
+    CheckpointSaver checkpointer = new InMemorySaver();
+    Store store = new InMemoryStore();
+    String host = "127.0.0.1";
+    int port = 2024;
+    @Nullable String apiKey;
+    @Nullable Cors cors;
+    boolean serviceLoader = true;
+    Duration leaseTtl = DEFAULT_LEASE_TTL;
+    @Nullable Duration heartbeatInterval;
+    String workerIdPrefix = "fluxgraph-" + ProcessHandle.current().pid();
+    int maxAttempts = Sweeper.DEFAULT_MAX_ATTEMPTS;
+    Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
+    Duration eventsRetention = DEFAULT_EVENTS_RETENTION;
+    @Nullable Durability durability;
+    boolean setupSchema = true;
+    private final Map<String, Entrypoint<?, ?>> onServerPersistence = new LinkedHashMap<>();
 
     private Builder() {
     }
@@ -314,7 +230,7 @@ public final class FluxgraphServer {
       return this;
     }
 
-    private Duration heartbeat() {
+    Duration heartbeat() {
       Duration interval = heartbeatInterval;
       if (interval != null) {
         return interval;
@@ -345,6 +261,36 @@ public final class FluxgraphServer {
       }
       factories.put(graphId, Objects.requireNonNull(factory, "factory must not be null"));
       graphs.remove(graphId);
+      return this;
+    }
+
+    /**
+     * Registers a graph that runs on this server's checkpointer and store where it has none of its own: a graph
+     * without a checkpointer, or whose checkpointer is this builder's {@link #checkpointer}, gets the server's (with
+     * PostgreSQL, one that stops writing a run this process lost), and one without a store gets {@link #store}. The
+     * graph given is not changed: the server serves a copy.
+     */
+    public Builder graphOnServerPersistence(String graphId, Entrypoint<?, ?> graph) {
+      Objects.requireNonNull(graphId, "graphId must not be null");
+      if (graphId.isBlank()) {
+        throw new IllegalArgumentException("graphId must not be blank");
+      }
+      onServerPersistence.put(graphId, Objects.requireNonNull(graph, "graph must not be null"));
+      return this;
+    }
+
+    /**
+     * Whether {@link #start} creates or upgrades the server's tables (threads, runs, workers, events; PostgreSQL only,
+     * idempotent). Default true; off when the schema is managed elsewhere, and then the tables must exist.
+     */
+    public Builder setupSchema(boolean setup) {
+      this.setupSchema = setup;
+      return this;
+    }
+
+    /** The durability of runs whose request names none. Default: each graph's own ({@code async} unless set). */
+    public Builder durability(Durability durability) {
+      this.durability = Objects.requireNonNull(durability, "durability must not be null");
       return this;
     }
 
@@ -399,6 +345,16 @@ public final class FluxgraphServer {
       return this;
     }
 
+    /**
+     * No CORS policy of Fluxgraph's own: every request, preflights included, goes to the routes as it came, for a
+     * host that applies its own (a Spring WebFlux application's CORS configuration). Replaces
+     * {@link #corsAllowOrigins(List)}.
+     */
+    public Builder corsByHost() {
+      this.cors = Cors.HOST;
+      return this;
+    }
+
     /** See {@link #corsAllowOrigins(List)}. */
     public Builder corsAllowOrigins(String... origins) {
       return corsAllowOrigins(Arrays.asList(Objects.requireNonNull(origins, "origins must not be null")));
@@ -420,24 +376,38 @@ public final class FluxgraphServer {
     }
 
     public FluxgraphServer build() {
+      return new FluxgraphServer(this, buildApi());
+    }
+
+    /**
+     * The API these settings describe without a socket of its own (host and port are not used), for a host that
+     * serves it: see {@link FluxgraphApi}.
+     *
+     * @throws IllegalStateException when there is no graph
+     * @throws IllegalArgumentException when the heartbeat interval is more than a third of the lease TTL
+     */
+    public FluxgraphApi buildApi() {
       checkLeases();
       Map<String, Entrypoint<?, ?>> all = new LinkedHashMap<>();
       Map<String, GraphFactory> allFactories = new LinkedHashMap<>();
       // with a shared database, the graphs' checkpoints of runs this process lost are not saved (see FencedSaver)
       FencedSaver fenced = checkpointer instanceof PostgresSaver ? new FencedSaver(checkpointer) : null;
+      CheckpointSaver forGraphs = fenced != null ? fenced : checkpointer;
       if (serviceLoader) {
         for (GraphProvider provider : ServiceLoader.load(GraphProvider.class)) {
-          CheckpointSaver saver = fenced != null ? fenced : checkpointer;
-          provider.graphs(saver, store).forEach(all::putIfAbsent);
-          provider.graphFactories(saver, store).forEach((id, factory) -> {
+          provider.graphs(forGraphs, store).forEach(all::putIfAbsent);
+          provider.graphFactories(forGraphs, store).forEach((id, factory) -> {
             if (!all.containsKey(id)) {
               allFactories.putIfAbsent(id, factory);
             }
           });
         }
       }
+      onServerPersistence.forEach((id, graph) -> all.put(id, GraphDefaults.apply(graph, forGraphs, checkpointer,
+          store)));
       // the builder's registrations win over the providers'
       graphs.keySet().forEach(allFactories::remove);
+      onServerPersistence.keySet().forEach(allFactories::remove);
       factories.keySet().forEach(all::remove);
       all.putAll(graphs);
       allFactories.putAll(factories);
@@ -445,7 +415,7 @@ public final class FluxgraphServer {
         throw new IllegalStateException("no graphs: register one with graph(id, entrypoint) or put a GraphProvider "
             + "on the class path");
       }
-      return new FluxgraphServer(this, Map.copyOf(all), Map.copyOf(allFactories), fenced);
+      return new FluxgraphApi(this, Map.copyOf(all), Map.copyOf(allFactories), fenced);
     }
   }
 }

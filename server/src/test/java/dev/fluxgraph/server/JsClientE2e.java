@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -28,39 +29,48 @@ import reactor.core.publisher.Mono;
 
 /**
  * What {@code src/test/js/e2e.mjs} (the official {@code @langchain/langgraph-sdk}, installed by {@code ./test.sh} with
- * npm) needs: the graphs it drives, and running it against a server's URL.
+ * npm) needs: the graphs it drives, and running it against a server's URL. Public for the other hosts' tests (the
+ * Spring Boot autoconfigure module runs it against a WebFlux application), through the test jar.
  */
-final class JsClientE2e {
+public final class JsClientE2e {
 
-  static final Path DIRECTORY = Path.of("src/test/js");
+  /** {@code server/src/test/js}, from this module or from a sibling one. */
+  static final Path DIRECTORY = Files.isDirectory(Path.of("src/test/js")) ? Path.of("src/test/js")
+      : Path.of("../server/src/test/js");
 
   private JsClientE2e() {
   }
 
   /** Registers on {@code server} every graph e2e.mjs uses, their checkpoints in {@code saver}. */
   static FluxgraphServer.Builder graphs(FluxgraphServer.Builder server, CheckpointSaver saver) {
+    graphs(saver).forEach(server::graph);
+    return server;
+  }
+
+  /** Every graph e2e.mjs uses, by graph id, their checkpoints in {@code saver}. */
+  public static Map<String, Entrypoint<?, ?>> graphs(CheckpointSaver saver) {
     Task<String, String> step1 = Task.of("step_1", String.class, q -> Mono.just(q + " bar"));
     Task<String, String> feedback = Task.of("human_feedback", String.class,
         (String q, TaskContext context) -> context.interrupt("Please provide feedback: " + q, String.class)
             .map(answer -> q + " " + answer));
     Task<String, String> step3 = Task.of("step_3", String.class, q -> Mono.just(q + " qux"));
     Task<Integer, Boolean> isEven = Task.of("is_even", Boolean.class, n -> Mono.just(n % 2 == 0));
-    return server
-        .graph("human_in_the_loop", Entrypoint.named("graph").checkpointer(saver)
+    Map<String, Entrypoint<?, ?>> graphs = new LinkedHashMap<>();
+    graphs.put("human_in_the_loop", Entrypoint.named("graph").checkpointer(saver)
             .define(String.class, String.class, (q, context) -> step1.call(q).flatMap(feedback::call)
-                .flatMap(step3::call)))
+                .flatMap(step3::call)));
         // runs.wait in the JS client expects an object (it checks `"__error__" in result`)
-        .graph("simple_workflow", Entrypoint.named("workflow").checkpointer(saver)
+    graphs.put("simple_workflow", Entrypoint.named("workflow").checkpointer(saver)
             .define(new TypeRef<Map<String, Integer>>() { }, new TypeRef<Map<String, String>>() { }, (in, context) ->
                 isEven.call(in.get("number")).map(even -> Map.of("message",
-                    even ? "The number is even." : "The number is odd."))))
-        .graph("failing", Entrypoint.named("failing").checkpointer(saver)
+                    even ? "The number is even." : "The number is odd."))));
+    graphs.put("failing", Entrypoint.named("failing").checkpointer(saver)
             .define(String.class, String.class, (in, context) -> Task.of("explode", String.class,
-                (String s) -> Mono.<String>error(new IllegalStateException("boom: " + s))).call(in)))
-        .graph("sleepy", Entrypoint.named("sleepy").checkpointer(saver)
+                (String s) -> Mono.<String>error(new IllegalStateException("boom: " + s))).call(in)));
+    graphs.put("sleepy", Entrypoint.named("sleepy").checkpointer(saver)
             .define(String.class, String.class, (in, context) -> Task.of("nap", String.class,
-                (String s) -> Mono.delay(Duration.ofMinutes(5)).thenReturn(s)).call(in)))
-        .graph("review_graph", StateGraph.ofMap()
+                (String s) -> Mono.delay(Duration.ofMinutes(5)).thenReturn(s)).call(in)));
+    graphs.put("review_graph", StateGraph.ofMap()
             .reducer("log", Reducers.append())
             .addNode("draft", (state, context) -> Mono.just(Map.of("text", "draft about " + state.get("topic"),
                 "log", "draft")))
@@ -72,8 +82,8 @@ final class JsClientE2e {
             .addEdge("draft", "review")
             .addEdge("review", "publish")
             .compile(CompileOptions.defaults().withName("review_graph").withCheckpointer(saver))
-            .asEntrypoint())
-        .graph("desk", StateGraph.ofMap()
+            .asEntrypoint());
+    graphs.put("desk", StateGraph.ofMap()
             .addNode("write", StateGraph.ofMap()
                 .addNode("draft", (state, context) -> Mono.just(Map.of("text", "draft about " + state.get("topic"))))
                 .addNode("review", (state, context) -> context.interrupt("approve " + state.get("text") + "?",
@@ -83,8 +93,8 @@ final class JsClientE2e {
                 .compile(CompileOptions.defaults().withName("reviewer")))
             .setEntryPoint("write")
             .compile(CompileOptions.defaults().withName("desk").withCheckpointer(saver))
-            .asEntrypoint())
-        .graph("chat_tools", StateGraph.ofMap()
+            .asEntrypoint());
+    graphs.put("chat_tools", StateGraph.ofMap()
             .reducer("messages", Reducers.messages())
             .addNode("agent", (state, context) -> {
               List<?> messages = (List<?>) state.get("messages");
@@ -103,13 +113,14 @@ final class JsClientE2e {
             .addEdge("tools", "agent")
             .compile(CompileOptions.defaults().withName("chat_tools").withCheckpointer(saver))
             .asEntrypoint());
+    return graphs;
   }
 
   /**
    * Runs {@code node e2e.mjs apiUrl} and fails (with its output) unless every check passed within two minutes; the
    * client sends {@code apiKey} in {@code x-api-key} (through {@code LANGGRAPH_API_KEY}), or no key when null.
    */
-  static String run(String apiUrl, @Nullable String apiKey) throws IOException, InterruptedException {
+  public static String run(String apiUrl, @Nullable String apiKey) throws IOException, InterruptedException {
     assertTrue(Files.isDirectory(DIRECTORY.resolve("node_modules/@langchain/langgraph-sdk")),
         "run `npm ci` (./test.sh does) in server/src/test/js first");
     ProcessBuilder command = new ProcessBuilder("node", "e2e.mjs", apiUrl)

@@ -1,4 +1,4 @@
-/** How Fluxgraph fits a reactive Spring service: a workflow streamed as Server-Sent Events. */
+/** How Fluxgraph fits a reactive Spring service: a workflow bean, served by the starter. */
 @NullMarked
 package dev.fluxgraph.samples.spring;
 

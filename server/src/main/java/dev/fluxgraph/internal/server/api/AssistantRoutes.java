@@ -12,16 +12,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.server.Assistants;
 import dev.fluxgraph.internal.server.ServedGraphs;
+import dev.fluxgraph.server.ApiResponse;
 import dev.fluxgraph.types.FluxgraphJson;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
-import reactor.netty.http.server.HttpServerRequest;
-import reactor.netty.http.server.HttpServerResponse;
-import reactor.netty.http.server.HttpServerRoutes;
 
 /**
  * {@code /assistants}: one assistant per served graph, read-only ({@code uuid5} of the graph id, see
@@ -41,7 +38,7 @@ final class AssistantRoutes {
     this.started = started;
   }
 
-  void register(HttpServerRoutes routes) {
+  void register(Routes routes) {
     routes
         .post("/assistants/search", this::search)
         .get("/assistants/{id}", http.handle((request, body) -> Mono.just(assistant(graphs.byAssistant(
@@ -79,7 +76,7 @@ final class AssistantRoutes {
         .toList();
   }
 
-  private Publisher<Void> search(HttpServerRequest request, HttpServerResponse response) {
+  private Mono<Void> search(Request request, ApiResponse response) {
     return http.guarded(request, response, body -> {
       List<ObjectNode> all = assistants(body);
       int limit = nonNegative(body, "limit", 10);

@@ -1,8 +1,8 @@
 package dev.fluxgraph.internal.server.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.fluxgraph.server.ApiResponse;
 import dev.fluxgraph.types.FluxgraphJson;
-import io.netty.handler.codec.http.HttpMethod;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -11,13 +11,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.BiFunction;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
-import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
-import reactor.netty.http.server.HttpServerRequest;
-import reactor.netty.http.server.HttpServerResponse;
 
 /**
  * Which browser origins may call the server (CORS), checked before anything else, authentication included: a
@@ -48,12 +44,17 @@ public final class Cors {
   /** An HTTP header name (RFC 9110 token). */
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
 
+  /** No policy of the API's own: every request goes to the routes as it came, and the host's CORS handling applies. */
+  public static final Cors HOST = new Cors(false, Set.of(), true);
+
   private final boolean anyOrigin;
   private final Set<String> origins;
+  private final boolean byHost;
 
-  private Cors(boolean anyOrigin, Set<String> origins) {
+  private Cors(boolean anyOrigin, Set<String> origins, boolean byHost) {
     this.anyOrigin = anyOrigin;
     this.origins = origins;
+    this.byHost = byHost;
   }
 
   /**
@@ -78,7 +79,7 @@ public final class Cors {
             + "(e.g. http://localhost:3000)");
       }
     }
-    return new Cors(any, Collections.unmodifiableSet(exact)); // in the order given, for messages
+    return new Cors(any, Collections.unmodifiableSet(exact), false); // in the order given, for messages
   }
 
   private static String normalize(String origin) {
@@ -92,12 +93,14 @@ public final class Cors {
   }
 
   /** Applies the policy to a request, then hands it to {@code next} unless it was answered here. */
-  Publisher<Void> filter(HttpServerRequest request, HttpServerResponse response,
-                         BiFunction<? super HttpServerRequest, ? super HttpServerResponse, ? extends Publisher<Void>> next) {
-    String origin = request.requestHeaders().get("Origin");
-    boolean options = request.method().equals(HttpMethod.OPTIONS);
+  Mono<Void> filter(Request request, ApiResponse response, Routes.Handler next) {
+    if (byHost) {
+      return next.handle(request, response);
+    }
+    String origin = request.header("Origin");
+    boolean options = request.method().equals("OPTIONS");
     if (origin == null || sameOrigin(origin, request)) {
-      return options ? allow(request, response) : next.apply(request, response);
+      return options ? allow(request, response) : next.handle(request, response);
     }
     if (!anyOrigin) {
       response.addHeader("Vary", "Origin");
@@ -106,20 +109,19 @@ public final class Cors {
       return refuse(request, response, origin);
     }
     response.header("Access-Control-Allow-Origin", anyOrigin ? "*" : origin);
-    if (options && request.requestHeaders().contains("Access-Control-Request-Method")) {
+    if (options && request.header("Access-Control-Request-Method") != null) {
       response.header("Access-Control-Allow-Methods", ALLOWED_METHODS)
-          .header("Access-Control-Allow-Headers", allowedHeaders(request.requestHeaders()
-              .get("Access-Control-Request-Headers")))
+          .header("Access-Control-Allow-Headers", allowedHeaders(request.header("Access-Control-Request-Headers")))
           .addHeader("Vary", "Access-Control-Request-Headers")
           .header("Access-Control-Max-Age", String.valueOf(MAX_AGE_SECONDS));
       // Chrome asks before a public page may reach a private or local address (Private Network Access)
-      if ("true".equalsIgnoreCase(request.requestHeaders().get("Access-Control-Request-Private-Network"))) {
+      if ("true".equalsIgnoreCase(request.header("Access-Control-Request-Private-Network"))) {
         response.header("Access-Control-Allow-Private-Network", "true");
       }
-      return request.receive().then(response.status(204).send());
+      return request.discard().then(response.status(204).send());
     }
     response.header("Access-Control-Expose-Headers", EXPOSED_HEADERS);
-    return options ? allow(request, response) : next.apply(request, response);
+    return options ? allow(request, response) : next.handle(request, response);
   }
 
   /** {@link #ALLOWED_HEADERS} and the other header names the preflight asked for. */
@@ -137,28 +139,27 @@ public final class Cors {
   }
 
   /** A plain {@code OPTIONS} (not a preflight): the methods the server answers. */
-  private static Mono<Void> allow(HttpServerRequest request, HttpServerResponse response) {
+  private static Mono<Void> allow(Request request, ApiResponse response) {
     // every answer here reads the request to its end first: an unread request stalls the connection's next one
-    return request.receive().then(response.status(204).header("Allow", ALLOWED_METHODS).send());
+    return request.discard().then(response.status(204).header("Allow", ALLOWED_METHODS).send());
   }
 
   /** Whether the page is served by this server's own address (the {@code Host} it was reached at). */
-  private static boolean sameOrigin(String origin, HttpServerRequest request) {
-    String host = request.requestHeaders().get("Host");
+  private static boolean sameOrigin(String origin, Request request) {
+    String host = request.header("Host");
     int scheme = origin.indexOf("://");
     return host != null && scheme > 0 && origin.substring(scheme + 3).equalsIgnoreCase(host);
   }
 
-  private Mono<Void> refuse(HttpServerRequest request, HttpServerResponse response, String origin) {
+  private Mono<Void> refuse(Request request, ApiResponse response, String origin) {
     String detail = "origin " + origin + " is not allowed to call this server; "
         + (origins.isEmpty() ? "no origin is allowed; " : "allowed: " + String.join(", ", origins) + "; ")
         + "allow it with --cors-allow-origin (FluxgraphServer.Builder.corsAllowOrigins)";
     try {
       byte[] body = FluxgraphJson.mapper().writeValueAsBytes(Map.of("detail", detail));
-      return request.receive().then(response.status(403).header("Content-Type", "application/json")
-          .sendByteArray(Mono.just(body)).then());
+      return request.discard().then(response.status(403).header("Content-Type", "application/json").send(body));
     } catch (JsonProcessingException e) {
-      return request.receive().then(response.status(403).sendString(Mono.just(detail), StandardCharsets.UTF_8).then());
+      return request.discard().then(response.status(403).send(detail.getBytes(StandardCharsets.UTF_8)));
     }
   }
 }

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
-import reactor.netty.http.server.HttpServerRequest;
 
 /** The checks of request fields, in the body or the query, shared by the routes: a bad value is a 422 naming it. */
 final class Fields {
@@ -96,13 +95,13 @@ final class Fields {
   }
 
   /** The query parameter's first value, or null. */
-  static @Nullable String queryParam(HttpServerRequest request, String name) {
+  static @Nullable String queryParam(Request request, String name) {
     return new QueryStringDecoder(request.uri()).parameters()
         .getOrDefault(name, List.of()).stream().findFirst().orElse(null);
   }
 
   /** An integer query parameter, {@code fallback} when absent; 422 otherwise. */
-  static int intParam(HttpServerRequest request, String name, int fallback) {
+  static int intParam(Request request, String name, int fallback) {
     String value = queryParam(request, name);
     try {
       return value == null ? fallback : Integer.parseInt(value);
@@ -112,7 +111,7 @@ final class Fields {
   }
 
   /** A boolean query parameter: false when absent; 422 unless {@code true} or {@code false}. */
-  static boolean booleanParam(HttpServerRequest request, String name) {
+  static boolean booleanParam(Request request, String name) {
     String value = queryParam(request, name);
     if (value == null || value.equals("false")) {
       return false;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fluxgraph.errors.FluxgraphException;
 import dev.fluxgraph.internal.server.HttpProblem;
+import dev.fluxgraph.server.ApiResponse;
 import dev.fluxgraph.types.FluxgraphJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,13 +13,10 @@ import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
-import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 import reactor.netty.channel.AbortedException;
-import reactor.netty.http.server.HttpServerRequest;
-import reactor.netty.http.server.HttpServerResponse;
 
 /**
  * The request and response plumbing every route shares: the API key, the JSON body (bounded, an object), JSON
@@ -37,38 +35,36 @@ final class Http {
   }
 
   /** A JSON handler: checks the key, reads the body (bounded), answers 200 with the result or the problem. */
-  BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> handle(
-      BiFunction<HttpServerRequest, JsonNode, Mono<? extends JsonNode>> handler) {
+  Routes.Handler handle(BiFunction<Request, JsonNode, Mono<? extends JsonNode>> handler) {
     return (request, response) -> guarded(request, response, body -> handler.apply(request, body)
         .flatMap(result -> json(response, 200, result)));
   }
 
   /** Checks the key, reads the body (bounded) and hands it to {@code handler}; a failure is answered as a problem. */
-  Publisher<Void> guarded(HttpServerRequest request, HttpServerResponse response,
-                          Function<JsonNode, Mono<Void>> handler) {
+  Mono<Void> guarded(Request request, ApiResponse response, Function<JsonNode, Mono<Void>> handler) {
     return Mono.defer(() -> {
       try {
         authorize(request);
       } catch (HttpProblem refused) {
-        return request.receive().then(Mono.error(refused)); // the body is drained: the connection stays usable
+        return request.discard().then(Mono.error(refused)); // the body is drained: the connection stays usable
       }
       return body(request).flatMap(handler);
     }).onErrorResume(error -> problem(response, error));
   }
 
-  private void authorize(HttpServerRequest request) {
+  private void authorize(Request request) {
     if (apiKey == null) {
       return;
     }
-    String given = request.requestHeaders().get("x-api-key");
+    String given = request.header("x-api-key");
     if (given == null || !MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
         apiKey.getBytes(StandardCharsets.UTF_8))) {
       throw new HttpProblem(401, "missing or wrong x-api-key");
     }
   }
 
-  private static Mono<JsonNode> body(HttpServerRequest request) {
-    return request.receive().aggregate().asByteArray()
+  private static Mono<JsonNode> body(Request request) {
+    return request.body()
         .defaultIfEmpty(new byte[0])
         .map(bytes -> {
           if (bytes.length > MAX_BODY_BYTES) {
@@ -90,18 +86,17 @@ final class Http {
   }
 
   /** Answers {@code status} with {@code value} as JSON. */
-  static Mono<Void> json(HttpServerResponse response, int status, Object value) {
+  static Mono<Void> json(ApiResponse response, int status, Object value) {
     try {
       byte[] bytes = JSON.writeValueAsBytes(value);
-      return response.status(status).header("Content-Type", "application/json")
-          .sendByteArray(Mono.just(bytes)).then();
+      return response.status(status).header("Content-Type", "application/json").send(bytes);
     } catch (IOException e) {
       return Mono.error(e);
     }
   }
 
   /** Answers a refusal with its status and {@code {"detail"}}; anything unexpected is a 500 without its trace. */
-  static Mono<Void> problem(HttpServerResponse response, Throwable error) {
+  static Mono<Void> problem(ApiResponse response, Throwable error) {
     int status = error instanceof HttpProblem problem ? problem.status()
         : error instanceof IllegalArgumentException || error instanceof FluxgraphException ? 422 : 500;
     String detail = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();

@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import reactor.netty.http.server.HttpServerRoutes;
 
 /**
  * {@code GET /ok} and {@code GET /info}: health and capabilities, answered without the API key, as the reference
@@ -27,10 +26,10 @@ final class MetaRoutes {
   private MetaRoutes() {
   }
 
-  static void register(HttpServerRoutes routes) {
+  static void register(Routes routes) {
     routes
-        .get("/ok", (request, response) -> request.receive().then(Http.json(response, 200, Map.of("ok", true))))
-        .get("/info", (request, response) -> request.receive().then(Http.json(response, 200, INFO)));
+        .get("/ok", (request, response) -> request.discard().then(Http.json(response, 200, Map.of("ok", true))))
+        .get("/info", (request, response) -> request.discard().then(Http.json(response, 200, INFO)));
   }
 
   private static ObjectNode info() {

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.StreamSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The body of a run request (streamed, waited or background; on a thread or stateless) checked and parsed into a
@@ -34,8 +35,11 @@ final class RunRequests {
   private static final ObjectMapper JSON = FluxgraphJson.mapper();
 
   private final ServedGraphs graphs;
+  /** The durability of runs whose request names none; null: each graph's own. */
+  private final @Nullable Durability defaultDurability;
 
-  RunRequests(ServedGraphs graphs) {
+  RunRequests(ServedGraphs graphs, @Nullable Durability defaultDurability) {
+    this.defaultDurability = defaultDurability;
     this.graphs = graphs;
   }
 
@@ -146,7 +150,7 @@ final class RunRequests {
       throw HttpProblem.invalid("context must be an object");
     }
     Map<String, Object> metadata = optionalMap(body, "metadata");
-    Durability durability = null;
+    Durability durability = defaultDurability;
     if (body.path("durability").isTextual()) {
       try {
         durability = Durability.valueOf(body.get("durability").asText()

@@ -16,9 +16,9 @@ import dev.fluxgraph.internal.server.runs.RunStatus;
 import dev.fluxgraph.internal.server.sse.Sse;
 import dev.fluxgraph.internal.server.storage.RunStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
+import dev.fluxgraph.server.ApiResponse;
 import dev.fluxgraph.types.FluxgraphJson;
 import dev.fluxgraph.types.StreamMode;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -29,12 +29,8 @@ import java.util.UUID;
 import java.util.function.BiFunction;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
-import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.netty.http.server.HttpServerRequest;
-import reactor.netty.http.server.HttpServerResponse;
-import reactor.netty.http.server.HttpServerRoutes;
 
 /**
  * Runs: streamed ({@code POST .../runs/stream}), waited ({@code .../runs/wait}), in the background
@@ -62,7 +58,7 @@ final class RunRoutes {
     this.requests = requests;
   }
 
-  void register(HttpServerRoutes routes) {
+  void register(Routes routes) {
     routes
         .post("/threads/{tid}/runs/stream", (request, response) -> stream(request, response, request.param("tid")))
         .post("/threads/{tid}/runs/wait", (request, response) -> waitFor(request, response, request.param("tid")))
@@ -82,7 +78,7 @@ final class RunRoutes {
             runs.require(request.param("tid"), request.param("rid")).map(RunRoutes::run)))
         .delete("/threads/{tid}/runs/{rid}", (request, response) -> http.guarded(request, response, body ->
             runs.deleteRun(request.param("tid"), request.param("rid")).flatMap(existed -> existed
-                ? response.status(204).send().then()
+                ? response.status(204).send()
                 : Mono.error(HttpProblem.notFound("run " + request.param("rid"))))));
   }
 
@@ -102,12 +98,12 @@ final class RunRoutes {
   }
 
   /** The run's address, from which the JS client learns the run id ({@code onRunCreated}). */
-  private static HttpServerResponse withRunLocation(HttpServerResponse response, Run run) {
+  private static ApiResponse withRunLocation(ApiResponse response, Run run) {
     return response.header("Content-Location", "/threads/" + run.threadId() + "/runs/" + run.runId());
   }
 
   /** {@code GET /threads/{id}/runs}: the thread's runs, newest first; {@code status}, {@code limit}, {@code offset}. */
-  private Mono<JsonNode> list(HttpServerRequest request) {
+  private Mono<JsonNode> list(Request request) {
     String status = queryParam(request, "status");
     if (status != null && !RUN_STATUSES.contains(status)) {
       throw HttpProblem.invalid("status must be one of " + RUN_STATUSES + ", was '" + status + "'");
@@ -126,7 +122,7 @@ final class RunRoutes {
    * Streams the run as SSE ({@link RunLifecycle#streamed}): metadata first, one event per chunk, heartbeats, an error
    * event on failure.
    */
-  private Publisher<Void> stream(HttpServerRequest request, HttpServerResponse response, @Nullable String threadId) {
+  private Mono<Void> stream(Request request, ApiResponse response, @Nullable String threadId) {
     return runOn(request, response, threadId, (tid, run) -> runs.streamed(tid, run).flatMap(streamed -> {
       Run registered = streamed.run();
       withRunLocation(response, registered)
@@ -139,8 +135,8 @@ final class RunRoutes {
    * A run request on the thread, or stateless ({@code threadId} null) on a new thread the server names: parsed, then
    * handed to {@code answer} with the thread id.
    */
-  private Publisher<Void> runOn(HttpServerRequest request, HttpServerResponse response, @Nullable String threadId,
-                                BiFunction<String, RunRequest, Mono<Void>> answer) {
+  private Mono<Void> runOn(Request request, ApiResponse response, @Nullable String threadId,
+                           BiFunction<String, RunRequest, Mono<Void>> answer) {
     return http.guarded(request, response, body -> {
       boolean stateless = threadId == null;
       RunRequest run = requests.parse(body, stateless);
@@ -154,11 +150,11 @@ final class RunRoutes {
    * modes' events (with metadata and errors), and {@code cancel_on_disconnect=true} cancels the run when this client
    * leaves.
    */
-  private Publisher<Void> joinStream(HttpServerRequest request, HttpServerResponse response) {
+  private Mono<Void> joinStream(Request request, ApiResponse response) {
     return http.guarded(request, response, body -> {
       String threadId = request.param("tid");
       String runId = request.param("rid");
-      String header = request.requestHeaders().get("Last-Event-ID");
+      String header = request.header("Last-Event-ID");
       long after;
       try {
         after = header == null || header.isBlank() ? -1 : Long.parseLong(header.trim());
@@ -205,7 +201,7 @@ final class RunRoutes {
    * every heartbeat until the value (a failure is then an {@code __error__} body). A run cancelled meanwhile answers
    * an {@code __error__} body. The run goes on if the client leaves, unless {@code on_disconnect: cancel}.
    */
-  private Publisher<Void> waitFor(HttpServerRequest request, HttpServerResponse response, @Nullable String threadId) {
+  private Mono<Void> waitFor(Request request, ApiResponse response, @Nullable String threadId) {
     return runOn(request, response, threadId, (tid, run) -> runs.waited(tid, run).flatMap(waited -> {
       withRunLocation(response, waited.run());
       Mono<JsonNode> outcome = waited.outcome();
@@ -213,11 +209,10 @@ final class RunRoutes {
           .timeout(Sse.HEARTBEAT, Mono.just(Optional.empty()))
           .flatMap(quick -> quick.isPresent() ? Http.json(response, 200, quick.get())
               : response.status(200).header("Content-Type", "application/json")
-                  .sendString(Flux.interval(Sse.HEARTBEAT).map(tick -> "\n").startWith("\n")
+                  .sendEach(Flux.interval(Sse.HEARTBEAT).map(tick -> "\n").startWith("\n")
                       .takeUntilOther(outcome.onErrorResume(error -> Mono.empty()))
                       .concatWith(outcome.onErrorResume(error -> Mono.just(RunLifecycle.errorValue(error)))
-                          .map(JsonNode::toString)), StandardCharsets.UTF_8)
-                  .then());
+                          .map(JsonNode::toString))));
       return runs.cancelOnLeave(answer, waited.run(), run);
     }));
   }

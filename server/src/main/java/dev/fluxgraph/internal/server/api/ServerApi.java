@@ -9,7 +9,9 @@ import dev.fluxgraph.internal.server.runs.RunLifecycle;
 import dev.fluxgraph.internal.server.runs.SharedRuns;
 import dev.fluxgraph.internal.server.storage.RunStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
-import io.netty.handler.codec.http.QueryStringDecoder;
+import dev.fluxgraph.server.ApiRequest;
+import dev.fluxgraph.server.ApiResponse;
+import dev.fluxgraph.types.Durability;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -19,7 +21,6 @@ import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
-import reactor.netty.http.server.HttpServerRoutes;
 
 /**
  * The HTTP endpoints of the LangGraph Server API (../shared/SERVER.md), one route class per resource: assistants,
@@ -35,6 +36,7 @@ public final class ServerApi {
   private final StateRoutes state;
   private final RunRoutes runs;
   private final RunLifecycle lifecycle;
+  private final Routes routes;
 
   public ServerApi(Map<String, Entrypoint<?, ?>> graphs, ThreadStore threads, RunStore runStore,
                    CheckpointSaver checkpointer, @Nullable String apiKey, Cors cors) {
@@ -54,15 +56,18 @@ public final class ServerApi {
   public ServerApi(Map<String, Entrypoint<?, ?>> graphs, ThreadStore threads, RunStore runStore,
                    CheckpointSaver checkpointer, @Nullable String apiKey, Cors cors, Ownership ownership,
                    @Nullable SharedRuns shared) {
-    this(new ServedGraphs(graphs), threads, runStore, checkpointer, apiKey, cors, ownership, shared);
+    this(new ServedGraphs(graphs), threads, runStore, checkpointer, apiKey, cors, ownership, shared, null);
   }
 
-  /** With graph factories among the graphs ({@link ServedGraphs}). */
+  /**
+   * With graph factories among the graphs ({@link ServedGraphs}) and {@code durability}: that of runs whose request
+   * names none (null: each graph's own).
+   */
   public ServerApi(ServedGraphs served, ThreadStore threads, RunStore runStore,
                    CheckpointSaver checkpointer, @Nullable String apiKey, Cors cors, Ownership ownership,
-                   @Nullable SharedRuns shared) {
+                   @Nullable SharedRuns shared, @Nullable Durability durability) {
     RunLifecycle lifecycle = new RunLifecycle(served, threads, runStore, checkpointer, ownership);
-    RunRequests requests = new RunRequests(served);
+    RunRequests requests = new RunRequests(served, durability);
     if (shared != null) {
       lifecycle.share(shared, requests::parse);
     }
@@ -73,6 +78,7 @@ public final class ServerApi {
     this.threads = new ThreadRoutes(http, served, threads, lifecycle);
     this.state = new StateRoutes(http, served, threads);
     this.runs = new RunRoutes(http, threads, lifecycle, requests);
+    this.routes = routes();
   }
 
   /** Whether this process may still write the run with that id (its checkpoints): see {@link RunLifecycle#mayWrite}. */
@@ -90,19 +96,29 @@ public final class ServerApi {
     return lifecycle.drain(grace);
   }
 
-  /** Every request: the CORS policy first (it answers preflights, before authentication), then the routes. */
+  /**
+   * Answers one request, in any host: the CORS policy first (it answers preflights, before authentication), then the
+   * routes. {@code request.uri()} is relative to where the API is mounted.
+   */
+  public Mono<Void> handle(ApiRequest request, ApiResponse response) {
+    return cors.filter(new Request(request, Map.of()), response, (passed, answer) -> routes.handle(request, answer));
+  }
+
+  /** {@link #handle} on Reactor Netty: the handler of {@code FluxgraphServer}'s {@code HttpServer}. */
   public BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> handler() {
-    HttpServerRoutes routes = HttpServerRoutes.newRoutes();
+    return (request, response) -> handle(ReactorNettyHost.request(request), ReactorNettyHost.response(response));
+  }
+
+  private Routes routes() {
+    Routes routes = new Routes();
     // Routes are tried in order, each a whole-path template match (no two overlap): the hot ones first.
     runs.register(routes);
     threads.register(routes);
     state.register(routes);
     MetaRoutes.register(routes);
     assistants.register(routes);
-    // anything else: a JSON 404 rather than reactor-netty's empty one
-    routes.route(request -> true, (request, response) -> http.guarded(request, response, body -> Mono.error(
-        HttpProblem.notFound("route " + request.method().name() + " "
-            + new QueryStringDecoder(request.uri()).path()))));
-    return (request, response) -> cors.filter(request, response, routes);
+    // anything else: a JSON 404 rather than the host's empty one
+    return routes.route(request -> true, (request, response) -> http.guarded(request, response, body -> Mono.error(
+        HttpProblem.notFound("route " + request.method() + " " + request.path()))));
   }
 }

@@ -21,7 +21,6 @@ import dev.fluxgraph.types.TaskState;
 import java.util.Map;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.netty.http.server.HttpServerRoutes;
 
 /**
  * A thread's state: {@code GET /threads/{id}/state} (the latest), at a checkpoint ({@code POST .../state/checkpoint},
@@ -41,7 +40,7 @@ final class StateRoutes {
     this.threads = threads;
   }
 
-  void register(HttpServerRoutes routes) {
+  void register(Routes routes) {
     routes
         .get("/threads/{tid}/state", http.handle((request, body) -> threadState(request.param("tid"),
             booleanParam(request, "subgraphs"))))

@@ -20,8 +20,6 @@ import dev.fluxgraph.internal.server.storage.ThreadStore;
 import dev.fluxgraph.types.FluxgraphJson;
 import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.TaskState;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -34,8 +32,6 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.netty.http.server.HttpServerRequest;
-import reactor.netty.http.server.HttpServerRoutes;
 
 /**
  * {@code /threads}: create, get, patch (metadata), delete, copy, search and count threads. A thread's state and history
@@ -58,20 +54,20 @@ final class ThreadRoutes {
     this.runs = runs;
   }
 
-  void register(HttpServerRoutes routes) {
+  void register(Routes routes) {
     routes
         .post("/threads", http.handle((request, body) -> Mono.defer(() -> createThread(body))))
         .post("/threads/search", http.handle((request, body) -> Mono.defer(() -> searchThreads(body))))
         .post("/threads/count", http.handle((request, body) -> Mono.defer(() -> countThreads(body))))
-        // reactor-netty's routes have no patch(): match the method and the path here
-        .route(request -> request.method().equals(HttpMethod.PATCH) && threadOfPath(request) != null,
+        // PATCH /threads/{id}, a trailing slash allowed, the id decoded
+        .route(request -> request.method().equals("PATCH") && threadOfPath(request) != null,
             http.handle((request, body) -> Mono.defer(() -> patchThread(Objects.requireNonNull(threadOfPath(request)),
                 body))))
         .post("/threads/{tid}/copy", http.handle((request, body) -> copyThread(request.param("tid"))))
         .get("/threads/{tid}", http.handle((request, body) -> threads.require(request.param("tid"))
             .flatMap(this::thread)))
         .delete("/threads/{tid}", (request, response) -> http.guarded(request, response, body ->
-            runs.deleteThread(request.param("tid")).flatMap(existed -> existed ? response.status(204).send().then()
+            runs.deleteThread(request.param("tid")).flatMap(existed -> existed ? response.status(204).send()
                 : Mono.error(HttpProblem.notFound("thread " + request.param("tid"))))));
   }
 
@@ -92,9 +88,8 @@ final class ThreadRoutes {
   private static final Pattern THREAD_PATH = Pattern.compile("/threads/([^/]+)/?");
 
   /** The thread id of a {@code /threads/{id}} path, or null for another path. */
-  private static @Nullable String threadOfPath(HttpServerRequest request) {
-    Matcher matcher = THREAD_PATH.matcher(
-        new QueryStringDecoder(request.uri()).path());
+  private static @Nullable String threadOfPath(Request request) {
+    Matcher matcher = THREAD_PATH.matcher(request.path());
     return matcher.matches() ? matcher.group(1) : null;
   }
 

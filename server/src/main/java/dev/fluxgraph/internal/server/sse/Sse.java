@@ -1,11 +1,9 @@
 package dev.fluxgraph.internal.server.sse;
 
-import io.netty.handler.codec.http.HttpResponseStatus;
-import java.nio.charset.StandardCharsets;
+import dev.fluxgraph.server.ApiResponse;
 import java.time.Duration;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.netty.http.server.HttpServerResponse;
 
 /** Server-sent events as the LangGraph API frames them: one event, heartbeat comments, an event-stream answer. */
 public final class Sse {
@@ -24,13 +22,15 @@ public final class Sse {
     return "event: " + name + "\r\ndata: " + json + "\r\nid: " + id + "\r\n\r\n";
   }
 
-  /** Answers 200 with the framed events as an event stream, with a heartbeat every five seconds while they flow. */
-  public static Mono<Void> send(HttpServerResponse response, Flux<String> events) {
-    return response.status(HttpResponseStatus.OK)
+  /**
+   * Answers 200 with the framed events as an event stream, each flushed as it comes, with a heartbeat every five
+   * seconds while they flow.
+   */
+  public static Mono<Void> send(ApiResponse response, Flux<String> events) {
+    return response.status(200)
         .header("Content-Type", "text/event-stream")
         .header("Cache-Control", "no-store")
-        .sendString(withHeartbeats(events), StandardCharsets.UTF_8)
-        .then();
+        .sendEach(withHeartbeats(events));
   }
 
   /** Adds a heartbeat comment every five seconds while events flow. */
