@@ -39,6 +39,13 @@ final class EventWriter {
 
   /** How long the first event waits for others before it is written. */
   static final Duration LINGER = Duration.ofMillis(20);
+  /**
+   * At most this many events (of at most {@link #FINAL_CHARS} characters together) go with the run's final save
+   * (see {@link #rest}); more go out as a round of their own first. With the save's batch of at most 256 runs, the
+   * statement stays under PostgreSQL's 65,535 bind parameters.
+   */
+  static final int FINAL_EVENTS = 32;
+  static final int FINAL_CHARS = 32 * 1024;
 
   private record Waiter(long seq, MonoSink<Void> sink) {
   }
@@ -111,6 +118,31 @@ final class EventWriter {
     if (next != null) {
       send(next);
     }
+  }
+
+  /**
+   * The events not written yet, for the run's final save to keep in its own statement (once no round is in flight, so
+   * they commit after the earlier ones): a finished run's last events then cost no statement of their own. They count
+   * as written from now on. When they are too many for that, they go out as a round first and this emits what is
+   * left after it. Cold.
+   */
+  Mono<List<PostgresEventStore.StoredEvent>> rest() {
+    return Mono.defer(() -> {
+      List<PostgresEventStore.StoredEvent> taken = null;
+      synchronized (this) {
+        if (!writing && queued.size() <= FINAL_EVENTS
+            && queued.stream().mapToLong(event -> event.name().length() + event.data().length()).sum() <= FINAL_CHARS) {
+          if (lingering != null) {
+            lingering.dispose();
+            lingering = null;
+          }
+          taken = queued;
+          queued = new ArrayList<>();
+          lastWritten = Math.max(lastWritten, lastQueued);
+        }
+      }
+      return taken != null ? Mono.just(taken) : flushed().then(rest());
+    });
   }
 
   /**

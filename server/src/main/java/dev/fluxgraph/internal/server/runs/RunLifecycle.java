@@ -302,7 +302,8 @@ public final class RunLifecycle {
     Optional<Run> live = runs.live(threadId, runId);
     if (shared != null) {
       return live.filter(run -> !run.status.finished())
-          .map(run -> cancelHere(run, action).then(Mono.fromCallable(run::record)))
+          // answered once the end is committed: a read from any process then sees it
+          .map(run -> cancelHere(run, action).then(Mono.defer(run::saves)).then(Mono.fromCallable(run::record)))
           .orElseGet(() -> cancelElsewhere(threadId, runId, action));
     }
     if (live.isPresent()) {

@@ -1,6 +1,7 @@
 package dev.fluxgraph.internal.server.runs;
 
 import dev.fluxgraph.internal.server.HttpProblem;
+import dev.fluxgraph.internal.server.storage.PostgresEventStore;
 import dev.fluxgraph.internal.server.storage.RunStore;
 import dev.fluxgraph.postgres.Sql;
 import java.time.Duration;
@@ -182,11 +183,11 @@ final class RunRegistry {
       RunStore.RunRecord record = run.record();
       EventWriter log = run.eventLog;
       Mono<Void> prior = run.saved.onErrorResume(error -> Mono.empty());
-      if (log != null && run.status.finished()) {
-        prior = prior.then(log.flushed()); // joiners elsewhere read every event before they see the end
-      }
-      // an update on (run, owner, attempt) is idempotent: a connection lost mid-statement costs a retry
-      next = prior.then(store.save(record).retryWhen(Sql.transientRetry())).cache();
+      // joiners elsewhere read every event before they see the end: the last ones are kept with it
+      Mono<List<PostgresEventStore.StoredEvent>> last = log != null && run.status.finished() ? log.rest()
+          : Mono.just(List.of());
+      // an update on (run, owner, attempt) is idempotent, its events too: a connection lost mid-statement costs a retry
+      next = prior.then(last).flatMap(events -> store.save(record, events).retryWhen(Sql.transientRetry())).cache();
       run.saved = next;
     }
     next.subscribe(null, error -> LOG.warn("could not save run {} of thread {} ({}): {}", run.runId, run.threadId,

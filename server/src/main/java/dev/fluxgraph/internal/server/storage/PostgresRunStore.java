@@ -9,6 +9,7 @@ import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Readable;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +49,8 @@ public final class PostgresRunStore implements RunStore {
   }
 
   /** A queued save. */
-  private record Save(RunRecord run, MonoSink<Void> sink) implements GroupCommit.Request {
+  private record Save(RunRecord run, List<PostgresEventStore.StoredEvent> events, MonoSink<Void> sink)
+      implements GroupCommit.Request {
     @Override
     public void fail(Throwable error) {
       sink.error(error);
@@ -67,7 +69,12 @@ public final class PostgresRunStore implements RunStore {
 
   @Override
   public Mono<Void> save(RunRecord run) {
-    return Mono.create(sink -> saves.submit(new Save(run, sink)));
+    return save(run, List.of());
+  }
+
+  @Override
+  public Mono<Void> save(RunRecord run, List<PostgresEventStore.StoredEvent> events) {
+    return Mono.create(sink -> saves.submit(new Save(run, events, sink)));
   }
 
   /**
@@ -79,9 +86,11 @@ public final class PostgresRunStore implements RunStore {
    */
   private Mono<Void> saveBatch(List<Save> batch) {
     Map<String, RunRecord> newest = new LinkedHashMap<>();
+    List<Map.Entry<String, PostgresEventStore.StoredEvent>> events = new ArrayList<>();
     for (Save save : batch) {
       newest.merge(save.run().runId(), save.run(), (a, b) -> a.finished() && !b.finished()
           || a.updatedAt().isAfter(b.updatedAt()) ? a : b);
+      save.events().forEach(event -> events.add(Map.entry(save.run().runId(), event)));
     }
     List<RunRecord> rows = List.copyOf(newest.values());
     StringBuilder sql = new StringBuilder("WITH v (run_id, updated_at, status, owner, attempt) AS (VALUES ");
@@ -95,12 +104,25 @@ public final class PostgresRunStore implements RunStore {
         + " WHERE r.run_id = v.run_id AND r.status IN ('pending', 'running') AND r.updated_at <= v.updated_at"
         + " AND r.owner IS NOT DISTINCT FROM v.owner AND r.attempt = v.attempt AND (v.owner IS NULL OR EXISTS"
         + " (SELECT 1 FROM fluxgraph_workers w WHERE w.worker_id = v.owner AND w.lease_expires_at > now()))"
-        + " RETURNING r.run_id, r.thread_id, r.status)"
-        // the ends in one signal (per 150 runs), and a wake-up when runs are queued behind one that ended
-        + " SELECT " + PostgresRunQueue.signalEach("end", "SELECT run_id FROM saved WHERE status NOT IN ('pending',"
-        + " 'running')") + " AS ended, (SELECT count(*) FROM (SELECT pg_notify('" + PostgresRunQueue.CHANNEL
-        + "', 'queued') WHERE EXISTS (SELECT 1 FROM saved s JOIN fluxgraph_runs q ON q.thread_id = s.thread_id"
-        + " AND q.status = 'pending' WHERE s.status NOT IN ('pending', 'running'))) w) AS woken");
+        + " RETURNING r.run_id, r.thread_id, r.status)");
+    int first = rows.size() * 5;
+    if (!events.isEmpty()) { // kept with the record it comes with, or not at all
+      sql.append(", e (run_id, seq, name, data) AS (VALUES ");
+      for (int i = 0; i < events.size(); i++) {
+        int p = first + i * 4;
+        sql.append(i == 0 ? "" : ", ").append("($").append(p + 1).append("::text, $").append(p + 2)
+            .append("::bigint, $").append(p + 3).append("::text, $").append(p + 4).append("::text)");
+      }
+      sql.append("), kept AS (INSERT INTO fluxgraph_run_events (run_id, thread_id, seq, name, data)"
+          + " SELECT e.run_id, s.thread_id, e.seq, e.name, e.data FROM e JOIN saved s ON s.run_id = e.run_id"
+          + " ON CONFLICT (run_id, seq) DO NOTHING)");
+    }
+    // the ends in one signal (per 150 runs), and a wake-up when runs are queued behind one that ended
+    sql.append(" SELECT ").append(PostgresRunQueue.signalEach("end", "SELECT run_id FROM saved WHERE status NOT IN"
+        + " ('pending', 'running')")).append(" AS ended, (SELECT count(*) FROM (SELECT pg_notify('")
+        .append(PostgresRunQueue.CHANNEL).append("', 'queued') WHERE EXISTS (SELECT 1 FROM saved s JOIN"
+            + " fluxgraph_runs q ON q.thread_id = s.thread_id AND q.status = 'pending' WHERE s.status NOT IN"
+            + " ('pending', 'running'))) w) AS woken");
     return Sql.query(factory, sql.toString(), statement -> {
           for (int i = 0; i < rows.size(); i++) {
             RunRecord run = rows.get(i);
@@ -113,6 +135,12 @@ public final class PostgresRunStore implements RunStore {
             } else {
               statement.bind("$" + (p + 4), run.owner());
             }
+          }
+          for (int i = 0; i < events.size(); i++) {
+            int p = first + i * 4;
+            PostgresEventStore.StoredEvent event = events.get(i).getValue();
+            statement.bind("$" + (p + 1), events.get(i).getKey()).bind("$" + (p + 2), event.seq())
+                .bind("$" + (p + 3), event.name()).bind("$" + (p + 4), event.data());
           }
         }, row -> row.get("ended", Long.class))
         .then()

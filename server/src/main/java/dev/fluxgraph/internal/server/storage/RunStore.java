@@ -1,6 +1,7 @@
 package dev.fluxgraph.internal.server.storage;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
@@ -42,6 +43,20 @@ public interface RunStore {
    * sweeper re-queued it) changes nothing.
    */
   Mono<Void> save(RunRecord run);
+
+  /**
+   * Saves the record as {@link #save(RunRecord)} does, with the last events of the run in the same write: kept only if
+   * the record is (PostgreSQL: one statement, so a process that lost the run keeps neither). Stores that keep no events
+   * take none.
+   *
+   * @throws UnsupportedOperationException when {@code events} is not empty and this store keeps no events
+   */
+  default Mono<Void> save(RunRecord run, List<PostgresEventStore.StoredEvent> events) {
+    if (!events.isEmpty()) {
+      throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps no events");
+    }
+    return save(run);
+  }
 
   /** The run of that thread, or empty. */
   Mono<RunRecord> get(String threadId, String runId);

@@ -10,6 +10,7 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
@@ -85,6 +86,32 @@ class PostgresWorkerStoreIT {
     String unknown = UUID.randomUUID().toString();
     runs.save(record(unknown, otherThread, created, created, "running", live)).block(WAIT);
     assertEquals(null, status(unknown), "a save never records a run");
+  }
+
+  @Test
+  void aRunsLastEventsAreKeptWithItsEndAndOnlyWhenTheEndIs() {
+    String owner = worker(TTL);
+    String other = worker(TTL);
+    String thread = thread("busy");
+    String run = UUID.randomUUID().toString();
+    Instant created = Instant.now();
+    runs.insert(record(run, thread, created, created, "running", owner)).block(WAIT);
+    List<PostgresEventStore.StoredEvent> last = List.of(new PostgresEventStore.StoredEvent(1, "values", "{\"a\":1}"),
+        new PostgresEventStore.StoredEvent(2, "updates", "{\"b\":2}"));
+
+    runs.save(record(run, thread, created, created.plusMillis(1), "success", other), last).block(WAIT);
+    assertEquals("running", status(run));
+    assertEquals("0", sql("SELECT count(*) FROM fluxgraph_run_events WHERE run_id = '" + run + "'"),
+        "a save that changes nothing keeps none of its events");
+
+    runs.save(record(run, thread, created, created.plusMillis(2), "success", owner), last).block(WAIT);
+    assertEquals("success", status(run));
+    assertEquals("1 values " + thread + ",2 updates " + thread, sql("SELECT string_agg(seq || ' ' || name || ' ' ||"
+        + " thread_id, ',' ORDER BY seq) FROM fluxgraph_run_events WHERE run_id = '" + run + "'"),
+        "kept in order, on the run's thread");
+    runs.save(record(run, thread, created, created.plusMillis(2), "success", owner), last).block(WAIT);
+    assertEquals("2", sql("SELECT count(*) FROM fluxgraph_run_events WHERE run_id = '" + run + "'"),
+        "a save sent again keeps them once");
   }
 
   @Test
