@@ -409,7 +409,9 @@ public final class FluxgraphServer {
       graphs.keySet().forEach(allFactories::remove);
       onServerPersistence.keySet().forEach(allFactories::remove);
       factories.keySet().forEach(all::remove);
-      all.putAll(graphs);
+      // a graph registered with the server's own saver is fenced too
+      graphs.forEach((id, graph) -> all.put(id, fenced == null ? graph : GraphDefaults.fence(graph, fenced,
+          checkpointer)));
       allFactories.putAll(factories);
       if (all.isEmpty() && allFactories.isEmpty()) {
         throw new IllegalStateException("no graphs: register one with graph(id, entrypoint) or put a GraphProvider "

@@ -32,4 +32,14 @@ public final class GraphDefaults {
     }
     return EntrypointAccess.get().create(spec.withPersistence(saver, kept));
   }
+
+  /**
+   * {@code graph} saving through {@code fenced} when its checkpointer is {@code shared} (the server's own, which
+   * {@code fenced} wraps), so that a run this process lost saves nothing there either; {@code graph} itself otherwise.
+   */
+  public static Entrypoint<?, ?> fence(Entrypoint<?, ?> graph, CheckpointSaver fenced, CheckpointSaver shared) {
+    EntrypointSpec spec = EntrypointAccess.get().spec(graph);
+    return spec.checkpointer() != shared ? graph
+        : EntrypointAccess.get().create(spec.withPersistence(fenced, spec.store()));
+  }
 }
