@@ -78,6 +78,34 @@ public final class PostgresRunStore implements RunStore {
   }
 
   /**
+   * The batch's saves as arrays (one statement text whatever the batch's size, so it is parsed and planned once per
+   * connection): $1-$5 the runs (id, updated_at, status, owner, attempt), $6-$9 the events kept with them (run, seq,
+   * name, data), inserted only for runs this statement saved.
+   */
+  private static final String SAVE = """
+      WITH v AS (
+        SELECT * FROM unnest($1::text[], $2::text[]::timestamptz[], $3::text[], $4::text[], $5::integer[])
+          AS v (run_id, updated_at, status, owner, attempt)
+      ), saved AS (
+        UPDATE fluxgraph_runs r SET updated_at = v.updated_at, status = v.status FROM v
+         WHERE r.run_id = v.run_id AND r.status IN ('pending', 'running') AND r.updated_at <= v.updated_at
+           AND r.owner IS NOT DISTINCT FROM v.owner AND r.attempt = v.attempt AND (v.owner IS NULL OR EXISTS
+               (SELECT 1 FROM fluxgraph_workers w WHERE w.worker_id = v.owner AND w.lease_expires_at > now()))
+        RETURNING r.run_id, r.thread_id, r.status
+      ), kept AS (
+        INSERT INTO fluxgraph_run_events (run_id, thread_id, seq, name, data)
+        SELECT e.run_id, s.thread_id, e.seq, e.name, e.data
+          FROM unnest($6::text[], $7::bigint[], $8::text[], $9::text[]) AS e (run_id, seq, name, data)
+          JOIN saved s ON s.run_id = e.run_id
+        ON CONFLICT (run_id, seq) DO NOTHING
+      )
+      SELECT\s""" + PostgresRunQueue.signalEach("end", "SELECT run_id FROM saved WHERE status NOT IN ('pending',"
+      + " 'running')") + """
+       AS ended, (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', 'queued') WHERE EXISTS (SELECT 1 FROM saved s
+          JOIN fluxgraph_runs q ON q.thread_id = s.thread_id AND q.status = 'pending'
+         WHERE s.status NOT IN ('pending', 'running'))) w) AS woken""";
+
+  /**
    * One update for the batch, a compare-and-set per run on (run, owner, attempt) under the owner's lease, that never
    * moves a finished run back nor an {@code updated_at} backwards; a run that ended is announced on
    * {@value PostgresRunQueue#CHANNEL} ({@code end:<run id>}) in the same statement. A run appears once per statement
@@ -93,56 +121,32 @@ public final class PostgresRunStore implements RunStore {
       save.events().forEach(event -> events.add(Map.entry(save.run().runId(), event)));
     }
     List<RunRecord> rows = List.copyOf(newest.values());
-    StringBuilder sql = new StringBuilder("WITH v (run_id, updated_at, status, owner, attempt) AS (VALUES ");
+    String[] ids = new String[rows.size()];
+    String[] updated = new String[rows.size()];
+    String[] statuses = new String[rows.size()];
+    String[] owners = new String[rows.size()];
+    Integer[] attempts = new Integer[rows.size()];
     for (int i = 0; i < rows.size(); i++) {
-      int p = i * 5;
-      sql.append(i == 0 ? "" : ", ").append("($").append(p + 1).append("::text, $").append(p + 2)
-          .append("::timestamptz, $").append(p + 3).append("::text, $").append(p + 4).append("::text, $")
-          .append(p + 5).append("::integer)");
+      RunRecord run = rows.get(i);
+      ids[i] = run.runId();
+      updated[i] = run.updatedAt().toString();
+      statuses[i] = run.status();
+      owners[i] = run.owner();
+      attempts[i] = run.attempt();
     }
-    sql.append("), saved AS (UPDATE fluxgraph_runs r SET updated_at = v.updated_at, status = v.status FROM v"
-        + " WHERE r.run_id = v.run_id AND r.status IN ('pending', 'running') AND r.updated_at <= v.updated_at"
-        + " AND r.owner IS NOT DISTINCT FROM v.owner AND r.attempt = v.attempt AND (v.owner IS NULL OR EXISTS"
-        + " (SELECT 1 FROM fluxgraph_workers w WHERE w.worker_id = v.owner AND w.lease_expires_at > now()))"
-        + " RETURNING r.run_id, r.thread_id, r.status)");
-    int first = rows.size() * 5;
-    if (!events.isEmpty()) { // kept with the record it comes with, or not at all
-      sql.append(", e (run_id, seq, name, data) AS (VALUES ");
-      for (int i = 0; i < events.size(); i++) {
-        int p = first + i * 4;
-        sql.append(i == 0 ? "" : ", ").append("($").append(p + 1).append("::text, $").append(p + 2)
-            .append("::bigint, $").append(p + 3).append("::text, $").append(p + 4).append("::text)");
-      }
-      sql.append("), kept AS (INSERT INTO fluxgraph_run_events (run_id, thread_id, seq, name, data)"
-          + " SELECT e.run_id, s.thread_id, e.seq, e.name, e.data FROM e JOIN saved s ON s.run_id = e.run_id"
-          + " ON CONFLICT (run_id, seq) DO NOTHING)");
+    String[] eventRuns = new String[events.size()];
+    Long[] seqs = new Long[events.size()];
+    String[] names = new String[events.size()];
+    String[] data = new String[events.size()];
+    for (int i = 0; i < events.size(); i++) {
+      eventRuns[i] = events.get(i).getKey();
+      seqs[i] = events.get(i).getValue().seq();
+      names[i] = events.get(i).getValue().name();
+      data[i] = events.get(i).getValue().data();
     }
-    // the ends in one signal (per 150 runs), and a wake-up when runs are queued behind one that ended
-    sql.append(" SELECT ").append(PostgresRunQueue.signalEach("end", "SELECT run_id FROM saved WHERE status NOT IN"
-        + " ('pending', 'running')")).append(" AS ended, (SELECT count(*) FROM (SELECT pg_notify('")
-        .append(PostgresRunQueue.CHANNEL).append("', 'queued') WHERE EXISTS (SELECT 1 FROM saved s JOIN"
-            + " fluxgraph_runs q ON q.thread_id = s.thread_id AND q.status = 'pending' WHERE s.status NOT IN"
-            + " ('pending', 'running'))) w) AS woken");
-    return Sql.query(factory, sql.toString(), statement -> {
-          for (int i = 0; i < rows.size(); i++) {
-            RunRecord run = rows.get(i);
-            int p = i * 5;
-            statement.bind("$" + (p + 1), run.runId())
-                .bind("$" + (p + 2), OffsetDateTime.ofInstant(run.updatedAt(), ZoneOffset.UTC))
-                .bind("$" + (p + 3), run.status()).bind("$" + (p + 5), run.attempt());
-            if (run.owner() == null) {
-              statement.bindNull("$" + (p + 4), String.class);
-            } else {
-              statement.bind("$" + (p + 4), run.owner());
-            }
-          }
-          for (int i = 0; i < events.size(); i++) {
-            int p = first + i * 4;
-            PostgresEventStore.StoredEvent event = events.get(i).getValue();
-            statement.bind("$" + (p + 1), events.get(i).getKey()).bind("$" + (p + 2), event.seq())
-                .bind("$" + (p + 3), event.name()).bind("$" + (p + 4), event.data());
-          }
-        }, row -> row.get("ended", Long.class))
+    return Sql.query(factory, SAVE, statement -> statement.bind("$1", ids).bind("$2", updated)
+            .bind("$3", statuses).bind("$4", owners).bind("$5", attempts).bind("$6", eventRuns).bind("$7", seqs)
+            .bind("$8", names).bind("$9", data), row -> row.get("ended", Long.class))
         .then()
         .doOnSuccess(done -> batch.forEach(save -> save.sink().success()))
         .doOnError(error -> batch.forEach(save -> save.sink().error(error)))
