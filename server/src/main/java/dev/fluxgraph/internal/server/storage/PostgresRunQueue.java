@@ -70,24 +70,14 @@ public final class PostgresRunQueue {
    * {@code interrupt}/{@code rollback} record it {@code pending} and flag the runs ahead of it for cancelling. Two
    * processes enqueueing on one free thread at once both try {@code running}: the unique index fails one statement,
    * which is retried and then finds the thread busy. A run claimed here that names its graph also marks its thread
-   * {@code busy} with that graph in the same statement (one write less before the run's first step). Built by
-   * {@link #enqueueSql} for the batch's size.
+   * {@code busy} with that graph in the same statement (one write less before the run's first step). The batch comes
+   * as arrays ($1-$10, one per column), so the statement's text is the same whatever its size.
    */
-  private static final int ENQUEUE_COLUMNS = 10;
-
-  private static String enqueueSql(int rows) {
-    StringBuilder values = new StringBuilder();
-    for (int i = 0; i < rows; i++) {
-      int p = i * ENQUEUE_COLUMNS;
-      values.append(i == 0 ? "" : ", ").append("($").append(p + 1).append("::text, $").append(p + 2)
-          .append("::text, $").append(p + 3).append("::text, $").append(p + 4).append("::text, $").append(p + 5)
-          .append("::text, $").append(p + 6).append("::text, $").append(p + 7).append("::text, $").append(p + 8)
-          .append("::bigint, $").append(p + 9).append("::timestamptz, $").append(p + 10).append("::text)");
-    }
-    return """
-        WITH v (run_id, thread_id, assistant_id, metadata, strategy, owner, request, delay, created_at, graph_id)
-          AS (VALUES\s"""
-        + values + """
+  private static final String ENQUEUE = """
+        WITH v AS (
+          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                               $8::bigint[], $9::text[]::timestamptz[], $10::text[])
+            AS v (run_id, thread_id, assistant_id, metadata, strategy, owner, request, delay, created_at, graph_id)
         ), busy AS (
           SELECT r.run_id, r.thread_id, r.status, r.owner FROM fluxgraph_runs r
            WHERE r.thread_id IN (SELECT thread_id FROM v) AND r.status IN ('pending', 'running') FOR UPDATE OF r
@@ -124,7 +114,6 @@ public final class PostgresRunQueue {
                (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', 'queued')
                  WHERE EXISTS (SELECT 1 FROM recorded WHERE status = 'pending')) q) AS queued,\s"""
         + signalEach("cancel", "SELECT run_id FROM flagged") + " AS cancels FROM decided d";
-  }
 
   private static final String CLAIMED = "r.run_id, r.thread_id, r.assistant_id, r.created_at, r.updated_at,"
       + " r.status, r.metadata::text AS metadata, r.multitask_strategy, r.owner, r.error, r.attempt,"
@@ -238,21 +227,27 @@ public final class PostgresRunQueue {
 
   private Mono<Void> enqueueRound(List<Enqueue> round) {
     Map<String, Enqueued> answers = new HashMap<>();
-    return Sql.query(factory, enqueueSql(round.size()), statement -> {
-          for (int i = 0; i < round.size(); i++) {
-            NewRun run = round.get(i).run();
-            int p = i * ENQUEUE_COLUMNS;
-            statement.bind("$" + (p + 1), run.runId()).bind("$" + (p + 2), run.threadId())
-                .bind("$" + (p + 3), run.assistantId()).bind("$" + (p + 4), StoredMetadata.json(run.metadata()))
-                .bind("$" + (p + 5), run.multitaskStrategy()).bind("$" + (p + 6), run.owner())
-                .bind("$" + (p + 7), round.get(i).request()).bind("$" + (p + 8), run.delay().toMillis())
-                .bind("$" + (p + 9), OffsetDateTime.ofInstant(run.createdAt(), ZoneOffset.UTC));
-            if (run.graphId() == null) {
-              statement.bindNull("$" + (p + 10), String.class);
-            } else {
-              statement.bind("$" + (p + 10), run.graphId());
-            }
+    int size = round.size();
+    String[][] text = new String[9][size];
+    Long[] delays = new Long[size];
+    for (int i = 0; i < size; i++) {
+      NewRun run = round.get(i).run();
+      text[0][i] = run.runId();
+      text[1][i] = run.threadId();
+      text[2][i] = run.assistantId();
+      text[3][i] = StoredMetadata.json(run.metadata());
+      text[4][i] = run.multitaskStrategy();
+      text[5][i] = run.owner();
+      text[6][i] = round.get(i).request();
+      delays[i] = run.delay().toMillis();
+      text[7][i] = run.createdAt().toString();
+      text[8][i] = run.graphId();
+    }
+    return Sql.query(factory, ENQUEUE, statement -> {
+          for (int c = 0; c < 7; c++) {
+            statement.bind("$" + (c + 1), text[c]);
           }
+          statement.bind("$8", delays).bind("$9", text[7]).bind("$10", text[8]);
         }, row -> Map.entry(row.get("run_id", String.class),
             new Enqueued(row.get("status", String.class), ahead(row.get("ahead", String.class)),
                 Boolean.TRUE.equals(row.get("marked", Boolean.class)))))
