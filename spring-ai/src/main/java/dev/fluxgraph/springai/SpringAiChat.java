@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletionException;
 import org.jspecify.annotations.Nullable;
 import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.ai.chat.model.ChatResponse;
@@ -131,6 +132,8 @@ public final class SpringAiChat {
       StreamedReply reply = new StreamedReply();
       Flux<ChatResponse> responses = model.stream(prompt);
       return responses
+          // async clients (the OpenAI SDK's) deliver the HTTP error wrapped; the retry policy must see its status
+          .onErrorMap(CompletionException.class, error -> error.getCause() == null ? error : error.getCause())
           .concatMap(response -> write(context, reply.accept(response)))
           .then(Mono.defer(() -> write(context, reply.last())))
           .then(Mono.fromCallable(reply::message));

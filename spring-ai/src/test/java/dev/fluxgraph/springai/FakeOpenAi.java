@@ -17,8 +17,8 @@ import reactor.netty.http.server.HttpServer;
  * a finish reason, then a usage chunk without choices, then {@code [DONE]}. What it answers depends on the last
  * message: {@code "hi"} three tokens; {@code "weather?"} a {@code get_weather} call, and after the tool's answer
  * (a last message with role {@code tool}) a sentence quoting it; {@code "flaky"} HTTP 500 on its first request, then
- * a token; {@code "hang"} one token and then nothing, never ending (it completes {@link #hangClosed()} when the
- * client closes the connection). Every request body is recorded.
+ * a token; {@code "bad"} HTTP 400 always; {@code "hang"} one token and then nothing, never ending (it completes
+ * {@link #hangClosed()} when the client closes the connection). Every request body is recorded.
  */
 final class FakeOpenAi implements AutoCloseable {
 
@@ -60,6 +60,11 @@ final class FakeOpenAi implements AutoCloseable {
                         .then();
                   }
                   return sse(response, tokens("chatcmpl-4", "recovered")).then();
+                case "bad":
+                  return response.status(400).header("Content-Type", "application/json")
+                      .sendString(Mono.just("{\"error\":{\"message\":\"no such model\","
+                          + "\"type\":\"invalid_request_error\"}}"))
+                      .then();
                 case "hang":
                   request.withConnection(connection -> connection.onDispose(() -> hangClosed.complete(null)));
                   return sse(response, Flux.just(event(delta("chatcmpl-5", "{\"content\":\"wait\"}", null)))

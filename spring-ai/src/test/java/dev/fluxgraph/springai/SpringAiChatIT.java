@@ -23,6 +23,7 @@ import dev.fluxgraph.types.TypeRef;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -183,6 +184,19 @@ class SpringAiChatIT {
   }
 
   @Test
+  void aClientErrorIsNotRetriedByTheDefaultPolicy() {
+    SpringAiChat chat = SpringAiChat.of(model)
+        .withRetry(RetryPolicy.defaults().withInitialInterval(Duration.ofMillis(10)).withJitter(false));
+    StepVerifier.create(chat(chat).invoke("bad", RunConfig.none()))
+        .expectErrorSatisfies(error -> {
+          assertFalse(error instanceof CompletionException, "the SDK's exception, unwrapped: " + error);
+          assertTrue(String.valueOf(error.getMessage()).contains("400"), "the error names the status: " + error);
+        })
+        .verify(WAIT);
+    assertEquals(1, newRequests().size(), "a 400 is the request's fault: calling again would not help");
+  }
+
+  @Test
   void cancellingTheRunCancelsTheModelsStream() throws Exception {
     StreamChunk first = chat(SpringAiChat.of(model)).stream("hang", RunConfig.none(), StreamMode.MESSAGES)
         .next().block(WAIT); // the first token arrived; next() cancels the run
@@ -218,7 +232,8 @@ class SpringAiChatIT {
     SpringAiTools tools = SpringAiTools.of(WeatherTool.of(query -> "sunny"));
     AiMessage asking = AiMessage.of("", List.of(new ToolCall("get_time", Map.of(), "call_9")));
     Entrypoint<String, List<ToolMessage>> run = Entrypoint.named("tools")
-        .define(new TypeRef<String>() { }, new TypeRef<List<ToolMessage>>() { }, (input, context) -> tools.call(asking));
+        .define(new TypeRef<String>() { }, new TypeRef<List<ToolMessage>>() { },
+            (input, context) -> tools.call(asking));
     StepVerifier.create(run.invoke("x", RunConfig.none()))
         .assertNext(answers -> {
           assertEquals(1, answers.size());
