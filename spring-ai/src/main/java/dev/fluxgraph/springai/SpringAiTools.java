@@ -23,24 +23,30 @@ import reactor.core.scheduler.Schedulers;
  * named after the tool, so its result is checkpointed and a resumed run replays it instead of running the tool
  * again. Immutable and thread-safe; {@code withX} methods return copies.
  *
- * <p>A tool that throws {@link ToolExecutionException} answers an error {@link ToolMessage} (status {@code error},
- * the exception's message as content) for the model to read, as Spring AI's own tool calling does; any other
- * exception fails the task, so that its retry policy (or the entrypoint's default) applies. {@code ToolCallback.call}
- * blocks, so it runs on a {@link Scheduler}: {@link Schedulers#boundedElastic()} unless {@link #withScheduler} names
- * another.
+ * <p>A tool that throws {@link ToolExecutionException} (Spring AI's {@code FunctionToolCallback} and
+ * {@code MethodToolCallback} wrap every failure in one) answers an error {@link ToolMessage} (status {@code error},
+ * the exception's message as content) for the model to read, as Spring AI's own tool calling does by default; with
+ * {@link #withErrorsAnswered withErrorsAnswered(false)} it fails the task with the exception's cause instead, so
+ * that the task's retry policy (or the entrypoint's default) applies and, once it gives up, the run fails. Any other
+ * exception always fails the task. {@code ToolCallback.call} blocks, so it runs on a {@link Scheduler}:
+ * {@link Schedulers#boundedElastic()} unless {@link #withScheduler} names another.
  */
 public final class SpringAiTools {
 
-  private static final SpringAiTools NONE = new SpringAiTools(Map.of(), Schedulers.boundedElastic(), List.of());
+  private static final SpringAiTools NONE = new SpringAiTools(Map.of(), Schedulers.boundedElastic(), List.of(),
+      true);
 
   private final Map<String, ToolCallback> byName;
   private final Scheduler scheduler;
   private final List<RetryPolicy> retry;
+  private final boolean errorsAnswered;
 
-  private SpringAiTools(Map<String, ToolCallback> byName, Scheduler scheduler, List<RetryPolicy> retry) {
+  private SpringAiTools(Map<String, ToolCallback> byName, Scheduler scheduler, List<RetryPolicy> retry,
+                        boolean errorsAnswered) {
     this.byName = byName;
     this.scheduler = scheduler;
     this.retry = retry;
+    this.errorsAnswered = errorsAnswered;
   }
 
   /** No tools. */
@@ -65,18 +71,27 @@ public final class SpringAiTools {
         throw new IllegalArgumentException("two tools are named '" + name + "': the model calls tools by name");
       }
     }
-    return new SpringAiTools(Map.copyOf(byName), NONE.scheduler, List.of());
+    return new SpringAiTools(Map.copyOf(byName), NONE.scheduler, List.of(), true);
   }
 
   /** A copy whose tools run on {@code scheduler} ({@code ToolCallback.call} blocks). */
   public SpringAiTools withScheduler(Scheduler scheduler) {
-    return new SpringAiTools(byName, Objects.requireNonNull(scheduler, "scheduler must not be null"), retry);
+    return new SpringAiTools(byName, Objects.requireNonNull(scheduler, "scheduler must not be null"), retry,
+        errorsAnswered);
   }
 
   /** A copy whose tool tasks retry with these policies instead of the entrypoint's default. */
   public SpringAiTools withRetry(RetryPolicy... policies) {
     Objects.requireNonNull(policies, "policies must not be null");
-    return new SpringAiTools(byName, scheduler, List.of(policies));
+    return new SpringAiTools(byName, scheduler, List.of(policies), errorsAnswered);
+  }
+
+  /**
+   * A copy that answers a {@link ToolExecutionException} as an error message to the model ({@code true}, the
+   * default) or fails the tool's task with the exception's cause ({@code false}: retried by the task's policy).
+   */
+  public SpringAiTools withErrorsAnswered(boolean answered) {
+    return new SpringAiTools(byName, scheduler, retry, answered);
   }
 
   /** The tools, in the order given. */
@@ -133,7 +148,9 @@ public final class SpringAiTools {
     return Mono.fromCallable(() -> tool.call(Conversions.arguments(call.args())))
         .subscribeOn(scheduler)
         .map(result -> ToolMessage.of(id, result).withName(call.name()))
-        .onErrorResume(ToolExecutionException.class,
-            error -> Mono.just(ToolMessage.error(id, String.valueOf(error.getMessage())).withName(call.name())));
+        .onErrorResume(ToolExecutionException.class, error -> errorsAnswered
+            ? Mono.just(ToolMessage.error(id, String.valueOf(error.getMessage())).withName(call.name()))
+            // the tool's own exception, so that a retry policy's predicate sees what went wrong
+            : Mono.error(error.getCause() == null ? error : error.getCause()));
   }
 }
