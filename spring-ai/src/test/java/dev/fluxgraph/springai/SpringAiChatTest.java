@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.graph.CompiledGraph;
+import dev.fluxgraph.graph.Reducers;
+import dev.fluxgraph.graph.StateGraph;
 import dev.fluxgraph.messages.AiMessage;
 import dev.fluxgraph.messages.HumanMessage;
 import dev.fluxgraph.messages.Message;
@@ -133,6 +136,31 @@ class SpringAiChatTest {
     assertEquals(answer.id(), ids.get(0));
     assertTrue(answer.id().startsWith("run-"), answer.id());
     assertEquals(null, answer.usageMetadata(), "the model reported no usage");
+  }
+
+  @Test
+  void inAGraphNodeTheTokensAreShownAndTheReturnedMessageIsNotShownAgain() {
+    ScriptedChatModel model = new ScriptedChatModel().then(Flux.just(ScriptedChatModel.token("m1", "Hel"),
+        ScriptedChatModel.response("m1", "lo", List.of(), "STOP", new DefaultUsage(3, 2))));
+    SpringAiChat chat = SpringAiChat.of(model);
+    CompiledGraph<Map<String, Object>> graph = StateGraph.ofMap()
+        .reducer("messages", Reducers.messages())
+        .addNode("model", (state, context) -> chat.stream(
+                ((List<?>) state.get("messages")).stream().map(Message::of).toList(), context)
+            .map(answer -> Map.of("messages", answer)))
+        .setEntryPoint("model")
+        .compile();
+    List<StreamChunk> chunks = graph.stream(Map.of("messages", "hi"), RunConfig.none(), StreamMode.MESSAGES,
+        StreamMode.VALUES).collectList().block(WAIT);
+    List<Object> shown = chunks.stream().filter(chunk -> chunk.mode() == StreamMode.MESSAGES)
+        .<Object>map(chunk -> ((Map<?, ?>) ((List<?>) chunk.data()).get(0)).get("content")).toList();
+    assertEquals(List.of("Hel", "lo", ""), shown, "the tokens and the usage chunk, not the whole message again");
+    @SuppressWarnings("unchecked")
+    List<Object> state = (List<Object>) ((Map<String, Object>) chunks.get(chunks.size() - 1).data()).get("messages");
+    AiMessage kept = assertInstanceOf(AiMessage.class, Message.of(state.get(1)));
+    assertEquals("Hello", kept.content());
+    assertEquals("m1", kept.id());
+    assertEquals(UsageMetadata.of(3, 2), kept.usageMetadata());
   }
 
   @Test
