@@ -46,9 +46,7 @@ public final class PostgresEventStore {
       new Schema.Migration(206, "server run events by age", List.of(
           "CREATE INDEX IF NOT EXISTS fluxgraph_run_events_by_age ON fluxgraph_run_events USING brin (created_at)")));
 
-  /** Bind parameters per inserted row. */
-  private static final int COLUMNS = 5;
-  /** Rows per insert statement: 5,000 bind parameters, well under PostgreSQL's 65,535. */
+  /** Rows per insert statement (a batch of more is split into consecutive statements). */
   static final int MAX_ROWS = 1000;
   /** Characters of name and data per insert statement, so that a batch of large events is split (~8 MB). */
   static final long MAX_CHARS = 4L << 20;
@@ -78,6 +76,16 @@ public final class PostgresEventStore {
          AND (EXISTS (SELECT 1 FROM fluxgraph_runs r WHERE r.run_id = e.run_id)
               OR NOT EXISTS (SELECT 1 FROM fluxgraph_run_events y WHERE y.run_id = e.run_id
                               AND y.created_at >= cutoff.at))""";
+
+  /**
+   * The batch's events as arrays ($1-$5: run, thread, seq, name, data; one statement text whatever the batch's size),
+   * a stored (run, seq) left alone (duplicates inside one statement too: DO NOTHING, unlike DO UPDATE, allows them),
+   * and one signal per run of the statement for its followers in other processes (delivered on commit).
+   */
+  private static final String INSERT = "WITH kept AS (INSERT INTO fluxgraph_run_events (run_id, thread_id, seq, name,"
+      + " data) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[])"
+      + " ON CONFLICT (run_id, seq) DO NOTHING RETURNING run_id) SELECT "
+      + PostgresRunQueue.signalEach("events", "SELECT DISTINCT run_id FROM kept") + " AS sent";
 
   private final ConnectionFactory factory;
   private final int pageSize;
@@ -168,31 +176,24 @@ public final class PostgresEventStore {
   }
 
   private Mono<Void> insertStatement(List<Append> rows) {
-    StringBuilder sql = new StringBuilder("WITH kept AS (INSERT INTO fluxgraph_run_events (run_id, thread_id, seq,"
-        + " name, data) VALUES ");
+    String[] runs = new String[rows.size()];
+    String[] threads = new String[rows.size()];
+    Long[] seqs = new Long[rows.size()];
+    String[] names = new String[rows.size()];
+    String[] data = new String[rows.size()];
     for (int i = 0; i < rows.size(); i++) {
-      int p = i * COLUMNS;
-      sql.append(i == 0 ? "(" : ", (");
-      for (int c = 1; c <= COLUMNS; c++) {
-        sql.append(c == 1 ? "$" : ", $").append(p + c);
-      }
-      sql.append(')');
+      Append row = rows.get(i);
+      runs[i] = row.runId();
+      threads[i] = row.threadId();
+      seqs[i] = row.event().seq();
+      names[i] = row.event().name();
+      data[i] = row.event().data();
     }
-    // duplicates inside one statement are skipped too (DO NOTHING, unlike DO UPDATE, allows them)
-    // and one signal per run of the statement, for its followers in other processes (delivered on commit)
-    sql.append(" ON CONFLICT (run_id, seq) DO NOTHING RETURNING run_id) SELECT ")
-        .append(PostgresRunQueue.signalEach("events", "SELECT DISTINCT run_id FROM kept")).append(" AS sent");
     // not flushed at its own commit: the run's final status, saved after its events, is an ordinary commit whose flush
     // covers them (a database crash before it may lose the newest events of a run that had not ended yet)
-    return Sql.queryUnflushed(factory, sql.toString(), statement -> {
-          for (int i = 0; i < rows.size(); i++) {
-            Append row = rows.get(i);
-            int p = i * COLUMNS;
-            statement.bind("$" + (p + 1), row.runId()).bind("$" + (p + 2), row.threadId())
-                .bind("$" + (p + 3), row.event().seq()).bind("$" + (p + 4), row.event().name())
-                .bind("$" + (p + 5), row.event().data());
-          }
-        }, row -> row.get("sent", Long.class))
+    return Sql.queryUnflushed(factory, INSERT, statement -> statement.bind("$1", runs).bind("$2", threads)
+            .bind("$3", seqs).bind("$4", names).bind("$5", data),
+        row -> row.get("sent", Long.class))
         .then()
         .doOnSuccess(done -> rows.forEach(row -> row.sink().success()))
         .doOnError(error -> rows.forEach(row -> row.sink().error(error)))
