@@ -212,33 +212,35 @@ public final class PostgresThreadStore implements ThreadStore {
     return Flux.fromIterable(rounds).concatMap(this::updateRound).then();
   }
 
+  /**
+   * The round's updates as arrays ($1-$5: thread, time, metadata, status, graph; one statement text whatever the
+   * round's size). A run that ends leaves its thread busy while runs are queued behind it (see PostgresRunQueue).
+   */
+  private static final String UPDATE = """
+      UPDATE fluxgraph_threads AS t SET updated_at = v.at, metadata = t.metadata || v.metadata::jsonb,
+             graph_id = coalesce(v.graph_id, t.graph_id),
+             status = CASE WHEN v.status <> 'busy' AND EXISTS (SELECT 1 FROM fluxgraph_runs q
+               WHERE q.thread_id = t.thread_id AND q.status = 'pending' AND q.cancel_action IS NULL)
+               THEN 'busy' ELSE v.status END
+        FROM unnest($1::text[], $2::text[]::timestamptz[], $3::text[], $4::text[], $5::text[])
+          AS v (thread_id, at, metadata, status, graph_id)
+       WHERE t.thread_id = v.thread_id
+      RETURNING t.thread_id, t.created_at, t.updated_at, t.metadata::text AS metadata, t.status, t.graph_id""";
+
   /** One UPDATE for the round; a thread that does not exist is left out (its update emits nothing). */
   private Mono<Void> updateRound(List<Update> round) {
-    StringBuilder sql = new StringBuilder("UPDATE fluxgraph_threads AS t SET updated_at = v.at,"
-        + " metadata = t.metadata || v.metadata, graph_id = coalesce(v.graph_id, t.graph_id),"
-        // a run that ends leaves its thread busy while runs are queued behind it (see PostgresRunQueue)
-        + " status = CASE WHEN v.status <> 'busy' AND EXISTS (SELECT 1 FROM fluxgraph_runs q WHERE q.thread_id ="
-        + " t.thread_id AND q.status = 'pending' AND q.cancel_action IS NULL) THEN 'busy' ELSE v.status END"
-        + " FROM (VALUES ");
+    String[][] columns = new String[5][round.size()];
     for (int i = 0; i < round.size(); i++) {
-      int p = i * 5;
-      sql.append(i == 0 ? "" : ", ").append("($").append(p + 1).append("::text, $").append(p + 2)
-          .append("::timestamptz, $").append(p + 3).append("::jsonb, $").append(p + 4).append("::text, $")
-          .append(p + 5).append("::text)");
+      Update update = round.get(i);
+      columns[0][i] = update.threadId();
+      columns[1][i] = update.at().toInstant().toString();
+      columns[2][i] = update.metadata();
+      columns[3][i] = update.status();
+      columns[4][i] = update.graphId();
     }
-    sql.append(") AS v (thread_id, at, metadata, status, graph_id) WHERE t.thread_id = v.thread_id RETURNING ")
-        .append("t.thread_id, t.created_at, t.updated_at, t.metadata::text AS metadata, t.status, t.graph_id");
-    return answer(round, false, query(sql.toString(), statement -> {
-      for (int i = 0; i < round.size(); i++) {
-        Update update = round.get(i);
-        int p = i * 5;
-        statement.bind("$" + (p + 1), update.threadId()).bind("$" + (p + 2), update.at())
-            .bind("$" + (p + 3), update.metadata()).bind("$" + (p + 4), update.status());
-        if (update.graphId() == null) {
-          statement.bindNull("$" + (p + 5), String.class);
-        } else {
-          statement.bind("$" + (p + 5), update.graphId());
-        }
+    return answer(round, false, query(UPDATE, statement -> {
+      for (int c = 0; c < columns.length; c++) {
+        statement.bind("$" + (c + 1), columns[c]);
       }
     }), update -> known.remove(update.threadId())); // deleted, perhaps by another process
   }
