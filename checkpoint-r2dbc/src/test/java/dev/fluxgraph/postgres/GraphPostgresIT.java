@@ -51,16 +51,7 @@ class GraphPostgresIT {
 
   @BeforeAll
   static void setup() {
-    try (PostgresSaver saver = PostgresSaver.connect(EmbeddedPostgres.r2dbcUrl())) {
-      saver.setup().block(VERIFY);
-    }
-  }
-
-  /** Runs {@code action} with a fresh saver (its own pool), closing it afterwards: one "process lifetime". */
-  private static <T> T withSaver(Function<CheckpointSaver, T> action) {
-    try (PostgresSaver saver = PostgresSaver.connect(EmbeddedPostgres.r2dbcUrl())) {
-      return action.apply(saver);
-    }
+    EmbeddedPostgres.setUpSaver();
   }
 
   private long sql(String query) throws Exception {
@@ -90,8 +81,8 @@ class GraphPostgresIT {
         .addEdge("b", "c")
         .compile(CompileOptions.defaults().withCheckpointer(saver));
     assertEquals(Map.of("log", List.of("in", "a", "b", "c"), "done", true),
-        withSaver(saver -> graph.apply(saver).invoke(Map.of("log", "in"), config).block(VERIFY)));
-    List<StateSnapshot> history = withSaver(saver -> graph.apply(saver).getStateHistory(config).collectList()
+        EmbeddedPostgres.withSaver(saver -> graph.apply(saver).invoke(Map.of("log", "in"), config).block(VERIFY)));
+    List<StateSnapshot> history = EmbeddedPostgres.withSaver(saver -> graph.apply(saver).getStateHistory(config).collectList()
         .block(VERIFY));
     assertEquals(List.of(List.of(), List.of("c"), List.of("b"), List.of("a"), List.of("__start__")),
         history.stream().map(StateSnapshot::next).toList());
@@ -104,11 +95,11 @@ class GraphPostgresIT {
     }
     assertEquals(5, checkpointRows());
     // the latest state, read through yet another saver
-    assertEquals(history.get(0).values(), withSaver(saver -> graph.apply(saver).getState(config).block(VERIFY))
+    assertEquals(history.get(0).values(), EmbeddedPostgres.withSaver(saver -> graph.apply(saver).getState(config).block(VERIFY))
         .values());
     // a second run on the thread continues from the saved state
     assertEquals(Map.of("log", List.of("in", "a", "b", "c", "again", "a", "b", "c"), "done", true),
-        withSaver(saver -> graph.apply(saver).invoke(Map.of("log", "again"), config).block(VERIFY)));
+        EmbeddedPostgres.withSaver(saver -> graph.apply(saver).invoke(Map.of("log", "again"), config).block(VERIFY)));
     assertEquals(10, checkpointRows());
   }
 
@@ -130,26 +121,26 @@ class GraphPostgresIT {
         .addEdge("fetch", "approve")
         .addEdge("approve", "publish")
         .compile(CompileOptions.defaults().withCheckpointer(saver).withDurability(durability));
-    GraphOutput<Map<String, Object>> paused = withSaver(saver -> graph.apply(saver).run(Map.of(), config)
+    GraphOutput<Map<String, Object>> paused = EmbeddedPostgres.withSaver(saver -> graph.apply(saver).run(Map.of(), config)
         .block(VERIFY));
     assertTrue(paused.interrupted());
     assertEquals(Map.of("approve", "row#1"), paused.interrupts().get(0).value());
     assertTrue(sql("SELECT count(*) FROM fluxgraph_writes WHERE thread_id = ?") >= 2,
         "the fetch result and the interrupt are saved before the run reports the pause");
 
-    StateSnapshot state = withSaver(saver -> graph.apply(saver).getState(config).block(VERIFY));
+    StateSnapshot state = EmbeddedPostgres.withSaver(saver -> graph.apply(saver).getState(config).block(VERIFY));
     assertEquals(List.of("approve"), state.next());
     assertEquals(Map.of("data", "row#1"), state.values());
     assertEquals(paused.interrupts().stream().map(Interrupt::id).toList(),
         state.interrupts().stream().map(Interrupt::id).toList());
 
-    List<Object> resumed = withSaver(saver -> graph.apply(saver).stream(Command.resume(true), config,
+    List<Object> resumed = EmbeddedPostgres.withSaver(saver -> graph.apply(saver).stream(Command.resume(true), config,
         StreamMode.UPDATES).map(StreamChunk::data).collectList().block(VERIFY));
     assertEquals(List.of(Map.of("approve", Map.of("approved", true)), Map.of("publish", Map.of("published", true))),
         resumed);
     assertEquals(1, fetched.get());
     assertEquals(2, asked.get());
-    StateSnapshot done = withSaver(saver -> graph.apply(saver).getState(config).block(VERIFY));
+    StateSnapshot done = EmbeddedPostgres.withSaver(saver -> graph.apply(saver).getState(config).block(VERIFY));
     assertTrue(done.next().isEmpty());
     assertTrue(done.interrupts().isEmpty());
     assertEquals(Map.of("data", "row#1", "approved", true, "published", true), done.values());
@@ -165,13 +156,13 @@ class GraphPostgresIT {
         .addEdge(StateGraph.START, "legal")
         .addEdge(StateGraph.START, "finance")
         .compile(CompileOptions.defaults().withCheckpointer(saver));
-    GraphOutput<Map<String, Object>> paused = withSaver(saver -> graph.apply(saver).run(Map.of(), config)
+    GraphOutput<Map<String, Object>> paused = EmbeddedPostgres.withSaver(saver -> graph.apply(saver).run(Map.of(), config)
         .block(VERIFY));
     assertEquals(2, paused.interrupts().size());
     Map<String, Object> answers = new LinkedHashMap<>();
     paused.interrupts().forEach(i -> answers.put(i.id(), "legal ok?".equals(i.value()) ? "L" : "F"));
     assertEquals(Map.of("legal", "L", "finance", "F"),
-        withSaver(saver -> graph.apply(saver).invoke(Command.resumeById(answers), config).block(VERIFY)));
+        EmbeddedPostgres.withSaver(saver -> graph.apply(saver).invoke(Command.resumeById(answers), config).block(VERIFY)));
   }
 
   @Test
@@ -184,16 +175,16 @@ class GraphPostgresIT {
         .setEntryPoint("draft")
         .addEdge("draft", "send")
         .compile(CompileOptions.defaults().withCheckpointer(saver).withInterruptBefore("send"));
-    GraphOutput<Map<String, Object>> stopped = withSaver(saver -> graph.apply(saver).run(Map.of("topic", "bees"),
+    GraphOutput<Map<String, Object>> stopped = EmbeddedPostgres.withSaver(saver -> graph.apply(saver).run(Map.of("topic", "bees"),
         config).block(VERIFY));
     assertFalse(stopped.interrupted());
     assertEquals(Map.of("topic", "bees", "text", "draft of bees"), stopped.value());
-    assertEquals(List.of("send"), withSaver(saver -> graph.apply(saver).getState(config).block(VERIFY)).next());
+    assertEquals(List.of("send"), EmbeddedPostgres.withSaver(saver -> graph.apply(saver).getState(config).block(VERIFY)).next());
     assertEquals(0, sent.get());
 
-    RunConfig edited = withSaver(saver -> graph.apply(saver).updateState(config, Map.of("text", "better draft"),
+    RunConfig edited = EmbeddedPostgres.withSaver(saver -> graph.apply(saver).updateState(config, Map.of("text", "better draft"),
         "draft").block(VERIFY));
-    StateSnapshot afterEdit = withSaver(saver -> graph.apply(saver).getState(config).block(VERIFY));
+    StateSnapshot afterEdit = EmbeddedPostgres.withSaver(saver -> graph.apply(saver).getState(config).block(VERIFY));
     assertEquals(edited.checkpointId(), afterEdit.config().checkpointId());
     assertEquals("update", afterEdit.metadata().get("source"));
     assertEquals(List.of("send"), afterEdit.next());
@@ -201,9 +192,9 @@ class GraphPostgresIT {
         + "AND metadata->>'source' = 'update'"));
 
     assertEquals(Map.of("topic", "bees", "text", "better draft", "sent", "better draft #1"),
-        withSaver(saver -> graph.apply(saver).invoke(Command.proceed(), config).block(VERIFY)));
+        EmbeddedPostgres.withSaver(saver -> graph.apply(saver).invoke(Command.proceed(), config).block(VERIFY)));
     assertEquals(1, sent.get());
-    assertTrue(withSaver(saver -> graph.apply(saver).getState(config).block(VERIFY)).next().isEmpty());
+    assertTrue(EmbeddedPostgres.withSaver(saver -> graph.apply(saver).getState(config).block(VERIFY)).next().isEmpty());
   }
 
   @Test
@@ -216,15 +207,15 @@ class GraphPostgresIT {
         .addEdge("setup", "roll")
         .compile(CompileOptions.defaults().withCheckpointer(saver));
     assertEquals(Map.of("ready", true, "roll", 1),
-        withSaver(saver -> graph.apply(saver).invoke(Map.of(), config).block(VERIFY)));
-    StateSnapshot beforeRoll = withSaver(saver -> graph.apply(saver).getStateHistory(config)
+        EmbeddedPostgres.withSaver(saver -> graph.apply(saver).invoke(Map.of(), config).block(VERIFY)));
+    StateSnapshot beforeRoll = EmbeddedPostgres.withSaver(saver -> graph.apply(saver).getStateHistory(config)
         .filter(snapshot -> snapshot.next().equals(List.of("roll"))).blockFirst(VERIFY));
     long before = checkpointRows();
 
     assertEquals(Map.of("ready", true, "roll", 2),
-        withSaver(saver -> graph.apply(saver).invoke(Command.proceed(), beforeRoll.config()).block(VERIFY)));
+        EmbeddedPostgres.withSaver(saver -> graph.apply(saver).invoke(Command.proceed(), beforeRoll.config()).block(VERIFY)));
     assertEquals(2, rolled.get());
-    List<StateSnapshot> history = withSaver(saver -> graph.apply(saver).getStateHistory(config).collectList()
+    List<StateSnapshot> history = EmbeddedPostgres.withSaver(saver -> graph.apply(saver).getStateHistory(config).collectList()
         .block(VERIFY));
     assertEquals("fork", history.get(1).metadata().get("source"));
     assertEquals(beforeRoll.config().checkpointId(), history.get(1).parentConfig().checkpointId());
@@ -232,7 +223,7 @@ class GraphPostgresIT {
     assertEquals(before + 2, checkpointRows(), "a fork checkpoint and the checkpoint after roll");
     // the old branch is intact and readable by id
     assertTrue(history.stream().anyMatch(s -> Map.of("ready", true, "roll", 1).equals(s.values())));
-    assertEquals(Map.of("ready", true), withSaver(saver -> graph.apply(saver).getState(beforeRoll.config())
+    assertEquals(Map.of("ready", true), EmbeddedPostgres.withSaver(saver -> graph.apply(saver).getState(beforeRoll.config())
         .block(VERIFY)).values());
   }
 
@@ -258,14 +249,14 @@ class GraphPostgresIT {
         .addEdge("right1", "right2")
         .addEdge(List.of("left", "right2"), "join")
         .compile(CompileOptions.defaults().withCheckpointer(saver).withDurability(Durability.SYNC));
-    withSaver(saver -> StepVerifier.create(graph.apply(saver).invoke(Map.of(), config))
+    EmbeddedPostgres.withSaver(saver -> StepVerifier.create(graph.apply(saver).invoke(Map.of(), config))
         .expectErrorMessage("right2 crashed").verify(VERIFY));
-    StateSnapshot failed = withSaver(saver -> graph.apply(saver).getState(config).block(VERIFY));
+    StateSnapshot failed = EmbeddedPostgres.withSaver(saver -> graph.apply(saver).getState(config).block(VERIFY));
     assertEquals(List.of("right2"), failed.next());
     assertEquals(List.of("left#1", "right1"), ((Map<?, ?>) failed.values()).get("parts"));
 
     assertEquals(Map.of("parts", List.of("left#1", "right1", "right2"), "count", 3),
-        withSaver(saver -> graph.apply(saver).invoke(Command.proceed(), config).block(VERIFY)));
+        EmbeddedPostgres.withSaver(saver -> graph.apply(saver).invoke(Command.proceed(), config).block(VERIFY)));
     assertEquals(1, left.get());
     assertEquals(2, right.get());
     assertEquals(1, joined.get());
@@ -295,12 +286,12 @@ class GraphPostgresIT {
         .checkpointer(saver)
         .define(TypeRef.of(String.class), TypeRef.of(String.class),
             (topic, context) -> inner.invoke(Map.of("topic", topic)).flatMap(summarize::call));
-    GraphOutput<String> paused = withSaver(saver -> outer.apply(saver).run("owls", config).block(VERIFY));
+    GraphOutput<String> paused = EmbeddedPostgres.withSaver(saver -> outer.apply(saver).run("owls", config).block(VERIFY));
     assertTrue(paused.interrupted());
     assertEquals(Map.of("notes", List.of("facts about owls #1", "outline")), paused.interrupts().get(0).value());
-    assertEquals(List.of("desk"), withSaver(saver -> outer.apply(saver).getState(config).block(VERIFY)).next());
+    assertEquals(List.of("desk"), EmbeddedPostgres.withSaver(saver -> outer.apply(saver).getState(config).block(VERIFY)).next());
     // the paused nested graph's own state, read back by a new saver
-    StateSnapshot state = withSaver(saver -> outer.apply(saver).getState(config, true).block(VERIFY));
+    StateSnapshot state = EmbeddedPostgres.withSaver(saver -> outer.apply(saver).getState(config, true).block(VERIFY));
     TaskState desk = state.tasks().get(0);
     assertEquals("desk", desk.name());
     assertEquals(paused.interrupts(), desk.interrupts().stream().map(i -> new Interrupt(i.id(), i.value())).toList());
@@ -309,20 +300,20 @@ class GraphPostgresIT {
     assertEquals(Map.of("topic", "owls", "notes", List.of("facts about owls #1", "outline")), writer.values());
     assertEquals(desk.interrupts(), writer.tasks().get(0).interrupts());
     assertTrue(writer.config().checkpointNamespace().startsWith("writer:"), writer.config().toString());
-    assertEquals(writer.values(), withSaver(saver -> outer.apply(saver).getState(writer.config()).block(VERIFY))
+    assertEquals(writer.values(), EmbeddedPostgres.withSaver(saver -> outer.apply(saver).getState(writer.config()).block(VERIFY))
         .values());
 
     assertEquals("approved: [facts about owls #1, outline]",
-        withSaver(saver -> outer.apply(saver).invoke(Command.resume("approved"), config).block(VERIFY)));
+        EmbeddedPostgres.withSaver(saver -> outer.apply(saver).invoke(Command.resume("approved"), config).block(VERIFY)));
     assertEquals(1, researched.get());
     assertEquals(1, summarized.get());
     // the finished run replays its value; nothing runs again
     assertEquals("approved: [facts about owls #1, outline]",
-        withSaver(saver -> outer.apply(saver).invoke(Command.proceed(), config).block(VERIFY)));
+        EmbeddedPostgres.withSaver(saver -> outer.apply(saver).invoke(Command.proceed(), config).block(VERIFY)));
     assertEquals(1, summarized.get());
-    assertTrue(withSaver(saver -> outer.apply(saver).getState(config, true).block(VERIFY)).tasks().isEmpty());
+    assertTrue(EmbeddedPostgres.withSaver(saver -> outer.apply(saver).getState(config, true).block(VERIFY)).tasks().isEmpty());
     // the nested graph's state is part of the thread: deleting the thread deletes it
-    withSaver(saver -> saver.deleteThread(config.threadId().orElseThrow()).block(VERIFY));
+    EmbeddedPostgres.withSaver(saver -> saver.deleteThread(config.threadId().orElseThrow()).block(VERIFY));
     assertEquals(0, sql("SELECT count(*) FROM fluxgraph_writes WHERE thread_id = ?"));
     assertEquals(0, checkpointRows());
   }

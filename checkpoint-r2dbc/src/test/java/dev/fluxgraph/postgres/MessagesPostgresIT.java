@@ -23,7 +23,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.function.Function;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
@@ -44,15 +43,7 @@ class MessagesPostgresIT {
 
   @BeforeAll
   static void setup() {
-    try (PostgresSaver saver = PostgresSaver.connect(EmbeddedPostgres.r2dbcUrl())) {
-      saver.setup().block(VERIFY);
-    }
-  }
-
-  private static <T> T withSaver(Function<CheckpointSaver, T> action) {
-    try (PostgresSaver saver = PostgresSaver.connect(EmbeddedPostgres.r2dbcUrl())) {
-      return action.apply(saver);
-    }
+    EmbeddedPostgres.setUpSaver();
   }
 
   /** Drafts (and, in parallel, adds a note), then asks the human, whose answer becomes a message. */
@@ -72,21 +63,21 @@ class MessagesPostgresIT {
 
   @Test
   void assignedIdsSurviveARestartAndAResumedRunStreamsOnlyNewMessages() throws Exception {
-    List<StreamChunk> first = withSaver(saver -> graph(saver).stream(new Chat(List.of(HumanMessage.of("write"))),
+    List<StreamChunk> first = EmbeddedPostgres.withSaver(saver -> graph(saver).stream(new Chat(List.of(HumanMessage.of("write"))),
         config, StreamMode.MESSAGES).collectList().block(VERIFY));
     assertEquals(List.of("a draft", "a note"), first.stream().map(chunk -> content(chunk)).toList());
 
-    Chat paused = withSaver(saver -> (Chat) graph(saver).getState(config).block(VERIFY).values());
+    Chat paused = EmbeddedPostgres.withSaver(saver -> (Chat) graph(saver).getState(config).block(VERIFY).values());
     assertEquals(List.of("human", "ai", "ai"), paused.messages().stream().map(Message::type).toList());
     paused.messages().forEach(message -> assertNotNull(message.id(), message::toString));
     assertEquals(List.of(paused.messages().get(1).id(), paused.messages().get(2).id()),
         first.stream().map(chunk -> ((Map<?, ?>) ((List<?>) chunk.data()).get(0)).get("id")).toList());
 
-    List<StreamChunk> resumed = withSaver(saver -> graph(saver).stream(Command.resume("yes"), config,
+    List<StreamChunk> resumed = EmbeddedPostgres.withSaver(saver -> graph(saver).stream(Command.resume("yes"), config,
         StreamMode.MESSAGES).collectList().block(VERIFY));
     assertEquals(List.of("yes"), resumed.stream().map(chunk -> content(chunk)).toList());
 
-    Chat done = withSaver(saver -> (Chat) graph(saver).getState(config).block(VERIFY).values());
+    Chat done = EmbeddedPostgres.withSaver(saver -> (Chat) graph(saver).getState(config).block(VERIFY).values());
     assertEquals(paused.messages(), done.messages().subList(0, 3));
     assertEquals(HumanMessage.class, done.messages().get(3).getClass());
     assertEquals("additional_kwargs,content,id,invalid_tool_calls,name,response_metadata,tool_calls,type,"

@@ -44,15 +44,7 @@ class SendPostgresIT {
 
   @BeforeAll
   static void setup() {
-    try (PostgresSaver saver = PostgresSaver.connect(EmbeddedPostgres.r2dbcUrl())) {
-      saver.setup().block(VERIFY);
-    }
-  }
-
-  private static <T> T withSaver(Function<CheckpointSaver, T> action) {
-    try (PostgresSaver saver = PostgresSaver.connect(EmbeddedPostgres.r2dbcUrl())) {
-      return action.apply(saver);
-    }
+    EmbeddedPostgres.setUpSaver();
   }
 
   /** A text value of the thread's latest checkpoint, read with plain SQL. */
@@ -91,13 +83,13 @@ class SendPostgresIT {
 
   @Test
   void aResumeAfterAnInterruptInOneSendBranchRunsOnlyThatBranchOnANewSaver() throws Exception {
-    GraphOutput<Map<String, Object>> paused = withSaver(saver -> mapReduce(saver).run(Map.of(), config)
+    GraphOutput<Map<String, Object>> paused = EmbeddedPostgres.withSaver(saver -> mapReduce(saver).run(Map.of(), config)
         .block(VERIFY));
     assertTrue(paused.interrupted());
     assertEquals("3", latest("jsonb_array_length(channel_values -> '__sends__')"));
     assertEquals("{\"item\": \"b\"}", latest("channel_values -> '__sends__' -> 1 ->> 'arg'"));
 
-    StateSnapshot state = withSaver(saver -> mapReduce(saver).getState(config).block(VERIFY));
+    StateSnapshot state = EmbeddedPostgres.withSaver(saver -> mapReduce(saver).getState(config).block(VERIFY));
     assertEquals(List.of("work", "work", "work"), state.next());
     assertEquals(List.of(List.of(TaskState.PUSH, 0), List.of(TaskState.PUSH, 1), List.of(TaskState.PUSH, 2)),
         state.tasks().stream().map(TaskState::path).toList());
@@ -105,7 +97,7 @@ class SendPostgresIT {
     assertNull(state.tasks().get(1).result());
     assertEquals("approve b?", state.tasks().get(1).interrupts().get(0).value());
 
-    Map<String, Object> done = withSaver(saver -> mapReduce(saver).invoke(Command.resume("B!"), config)
+    Map<String, Object> done = EmbeddedPostgres.withSaver(saver -> mapReduce(saver).invoke(Command.resume("B!"), config)
         .block(VERIFY));
     assertEquals(List.of("A", "B!", "C"), done.get("results"));
     assertEquals(1, ran("a"));
@@ -133,11 +125,11 @@ class SendPostgresIT {
         .addEdge("long", "ask")
         .addEdge("ask", "end")
         .compile(CompileOptions.defaults().withCheckpointer(saver));
-    assertTrue(withSaver(saver -> graph.apply(saver).run(Map.of(), config).block(VERIFY)).interrupted());
+    assertTrue(EmbeddedPostgres.withSaver(saver -> graph.apply(saver).run(Map.of(), config).block(VERIFY)).interrupted());
     assertEquals("[\"end\"]", latest("channel_values ->> '__deferred__'"));
-    assertEquals(List.of("ask"), withSaver(saver -> graph.apply(saver).getState(config).block(VERIFY)).next());
+    assertEquals(List.of("ask"), EmbeddedPostgres.withSaver(saver -> graph.apply(saver).getState(config).block(VERIFY)).next());
     assertEquals(List.of("short", "long", "ask yes", "end"),
-        withSaver(saver -> graph.apply(saver).invoke(Command.resume("yes"), config).block(VERIFY)).get("log"));
+        EmbeddedPostgres.withSaver(saver -> graph.apply(saver).invoke(Command.resume("yes"), config).block(VERIFY)).get("log"));
     assertEquals(1, ended.get());
   }
 }
