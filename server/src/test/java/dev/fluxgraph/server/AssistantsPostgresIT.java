@@ -9,6 +9,9 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * {@link AssistantsContract} on PostgreSQL, and what only a database shows: assistants and their versions survive a
@@ -35,6 +38,18 @@ class AssistantsPostgresIT extends AssistantsContract {
   @Override
   FluxgraphServer.Builder server() {
     return graphs(FluxgraphServer.builder(), saver);
+  }
+
+  @Test
+  void concurrentPatchesEachGetAVersionOfTheirOwn() {
+    String id = create("{\"graph_id\":\"steps\"}");
+    List<Integer> versions = Flux.range(0, 8)
+        .flatMap(i -> Mono.fromCallable(() -> ok("PATCH", "/assistants/" + id, "{\"name\":\"n" + i + "\"}")
+            .get("version").asInt()).subscribeOn(Schedulers.boundedElastic()))
+        .collectSortedList().block(WAIT);
+    assertEquals(List.of(2, 3, 4, 5, 6, 7, 8, 9), versions);
+    assertEquals("9", TestSql.first(postgres, "SELECT count(*) FROM fluxgraph_assistant_versions WHERE assistant_id"
+        + " = '" + id + "'"));
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.fluxgraph.internal.server.storage;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.fluxgraph.internal.server.HttpProblem;
+import dev.fluxgraph.postgres.GroupCommit;
 import dev.fluxgraph.postgres.Schema;
 import dev.fluxgraph.postgres.Sql;
 import io.r2dbc.spi.ConnectionFactory;
@@ -17,6 +18,7 @@ import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
 
 /**
  * Assistants in PostgreSQL ({@code fluxgraph_assistants}, their versions in {@code fluxgraph_assistant_versions}),
@@ -61,6 +63,7 @@ public final class PostgresAssistantStore implements AssistantStore {
       + " created_at AS updated_at";
 
   private final ConnectionFactory factory;
+  private final GroupCommit<Read> reads = new GroupCommit<>(256, 2, this::readBatch);
 
   public PostgresAssistantStore(ConnectionFactory factory) {
     this.factory = factory;
@@ -101,10 +104,37 @@ public final class PostgresAssistantStore implements AssistantStore {
         : Mono.error(new HttpProblem(409, "assistant " + assistant.assistantId() + " already exists"))));
   }
 
+  /** Group-committed: every new run reads its assistant before its first event. */
   @Override
   public Mono<AssistantRecord> get(String assistantId) {
-    return query("SELECT " + COLUMNS + " FROM fluxgraph_assistants WHERE assistant_id = $1",
-        statement -> statement.bind("$1", assistantId)).next();
+    return Mono.create(sink -> reads.submit(new Read(assistantId, sink)));
+  }
+
+  /** A queued {@link #get}. */
+  private record Read(String assistantId, MonoSink<AssistantRecord> sink) implements GroupCommit.Request {
+    @Override
+    public void fail(Throwable error) {
+      sink.error(error);
+    }
+  }
+
+  /** One SELECT answers every read queued meanwhile; a read of an assistant that is not there gets nothing. */
+  private Mono<Void> readBatch(List<Read> batch) {
+    String[] ids = batch.stream().map(Read::assistantId).distinct().toArray(String[]::new);
+    return query("SELECT " + COLUMNS + " FROM fluxgraph_assistants WHERE assistant_id = ANY($1)",
+        statement -> statement.bind("$1", ids))
+        .collectMap(AssistantRecord::assistantId)
+        .doOnNext(found -> batch.forEach(read -> {
+          AssistantRecord assistant = found.get(read.assistantId());
+          if (assistant == null) {
+            read.sink().success();
+          } else {
+            read.sink().success(assistant);
+          }
+        }))
+        .doOnError(error -> batch.forEach(read -> read.fail(error)))
+        .onErrorResume(error -> Mono.empty())
+        .then();
   }
 
   @Override
