@@ -296,6 +296,9 @@ async function assistantChecks() {
   check(threadGone !== null && threadGone.status === 404, "assistants.delete with deleteThreads", String(threadGone));
   const own = await client.assistants.delete("configured").then(() => null, (error) => error);
   check(own !== null && own.status === 409, "a graph's own assistant stays", String(own));
+  // the last request answers 200 (JsClientTwoProcessesIT checks the last exchange)
+  const left = await client.assistants.search({ graphId: "configured" });
+  check(left.length === 1 && left[0].metadata.created_by === "system", "only the graph's own assistant is left", left);
 }
 await assistantChecks();
 
