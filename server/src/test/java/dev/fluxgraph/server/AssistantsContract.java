@@ -328,7 +328,14 @@ abstract class AssistantsContract {
         "{\"assistant_id\":\"configured\",\"input\":{},\"config\":{\"run_name\":5}}");
     refused(422, "graph_id is not a field", "POST", "/runs/wait",
         "{\"assistant_id\":\"configured\",\"graph_id\":\"loop\",\"input\":{}}");
-    refused(404, "assistant", "POST", "/runs/wait", "{\"assistant_id\":\"" + UUID.randomUUID() + "\",\"input\":{}}");
+    refused(404, "No assistant found for", "POST", "/runs/wait", "{\"assistant_id\":\"" + UUID.randomUUID()
+        + "\",\"input\":{}}");
+    refused(422, "unknown field colour", "POST", "/runs/wait",
+        "{\"assistant_id\":\"configured\",\"input\":{},\"colour\":1}");
+    refused(422, "feedback_keys is not supported", "POST", "/runs/wait",
+        "{\"assistant_id\":\"configured\",\"input\":{},\"feedback_keys\":[\"k\"]}");
+    refused(422, "checkpoint_during must be a boolean", "POST", "/runs/wait",
+        "{\"assistant_id\":\"configured\",\"input\":{},\"checkpoint_during\":1}");
   }
 
   @Test

@@ -45,6 +45,20 @@ final class RunRequests {
   static final List<String> CONFIG_FIELDS = List.of("configurable", "recursion_limit", "tags", "run_name",
       "metadata");
 
+  /**
+   * The fields of a run request Fluxgraph honours ({@code stream_resumable}: every run's events are kept anyway;
+   * {@code checkpoint_during}: the older name of {@code durability}, {@code false} being {@code exit}).
+   */
+  static final List<String> RUN_FIELDS = List.of("assistant_id", "input", "command", "config", "context", "metadata",
+      "stream_mode", "stream_subgraphs", "stream_resumable", "interrupt_before", "interrupt_after", "checkpoint",
+      "checkpoint_id", "checkpoint_during", "durability", "multitask_strategy", "on_completion", "on_disconnect",
+      "if_not_exists", "after_seconds", "webhook");
+
+  /** Fields of the reference's run requests that Fluxgraph refuses, and why. */
+  static final Map<String, String> REFUSED_FIELDS = Map.of(
+      "feedback_keys", "LangSmith feedback is not served here",
+      "langsmith_tracer", "LangSmith tracing is not served here");
+
   private final ServedGraphs graphs;
   private final @Nullable ServedAssistants assistants;
   /** The durability of runs whose request names none; null: each graph's own. */
@@ -74,6 +88,15 @@ final class RunRequests {
       if (body.has("graph_id")) {
         throw HttpProblem.invalid("graph_id is not a field of a run request; name the assistant (or the graph) with "
             + "assistant_id");
+      }
+      for (String field : (Iterable<String>) body::fieldNames) {
+        String refusal = REFUSED_FIELDS.get(field);
+        if (refusal != null && !body.get(field).isNull()) {
+          throw HttpProblem.invalid(field + " is not supported: " + refusal);
+        }
+        if (refusal == null && !RUN_FIELDS.contains(field)) {
+          throw HttpProblem.invalid("unknown field " + field + " of a run request; the fields: " + RUN_FIELDS);
+        }
       }
       if (assistants == null) {
         return Mono.just(parse(body, stateless));
@@ -209,6 +232,17 @@ final class RunRequests {
       metadata = merged;
     }
     Durability durability = defaultDurability;
+    JsonNode during = body.path("checkpoint_during");
+    if (!during.isMissingNode() && !during.isNull()) {
+      if (!during.isBoolean()) {
+        throw HttpProblem.invalid("checkpoint_during must be a boolean");
+      }
+      durability = during.booleanValue() ? Durability.ASYNC : Durability.EXIT;
+    }
+    if (!body.path("durability").isMissingNode() && !body.path("durability").isNull()
+        && !body.path("durability").isTextual()) {
+      throw HttpProblem.invalid("durability must be sync, async or exit, was " + body.get("durability"));
+    }
     if (body.path("durability").isTextual()) {
       try {
         durability = Durability.valueOf(body.get("durability").asText()

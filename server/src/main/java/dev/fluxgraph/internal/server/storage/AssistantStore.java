@@ -84,8 +84,9 @@ public interface AssistantStore {
   /** How many assistants the filter matches. */
   Mono<Long> count(Filter filter);
 
-  /** A 404 for an assistant that is not there. */
+  /** A 404 for an assistant that is not there (worded as the reference's, which clients match). */
   static HttpProblem notFound(String assistantId) {
-    return HttpProblem.notFound("assistant " + assistantId);
+    return new HttpProblem(404, "No assistant found for '" + assistantId + "': neither an assistant nor a served "
+        + "graph has that id");
   }
 }

@@ -43,6 +43,10 @@ class RunConfigRequestsTest {
     return new RunRequests(GRAPHS, null).parse(FluxgraphJson.mapper().readTree(json), false);
   }
 
+  private static JsonNode json(String text) throws Exception {
+    return FluxgraphJson.mapper().readTree(text);
+  }
+
   private static String refusal(String json) {
     return assertThrows(HttpProblem.class, () -> parse(json)).getMessage();
   }
@@ -87,10 +91,10 @@ class RunConfigRequestsTest {
     JsonNode body = FluxgraphJson.mapper().readTree("{\"assistant_id\":\"pirate\",\"config\":{\"configurable\":"
         + "{\"user\":\"bob\"},\"tags\":[\"b\"]},\"context\":{\"tone\":\"warm\"}}");
     JsonNode merged = ServedAssistants.runBody(body, assistant);
-    assertEquals("{\"model\":\"big\",\"user\":\"bob\"}", merged.at("/config/configurable").toString());
+    assertEquals(json("{\"model\":\"big\",\"user\":\"bob\"}"), merged.at("/config/configurable"));
     assertEquals(9, merged.at("/config/recursion_limit").asInt());
     assertEquals("[\"b\"]", merged.at("/config/tags").toString(), "a field the request has is the request's");
-    assertEquals("{\"lang\":\"en\",\"tone\":\"warm\"}", merged.get("context").toString());
+    assertEquals(json("{\"lang\":\"en\",\"tone\":\"warm\"}"), merged.get("context"));
     assertEquals(assistant.assistantId(), merged.get("assistant_id").asText());
     assertEquals("steps", merged.get("graph_id").asText());
     RunRequest run = new RunRequests(GRAPHS, null).parse(merged, false);
