@@ -246,4 +246,60 @@ check(chatState.values.messages.map(m => m.type).join() === "human,ai,tool,ai"
 const info = await (await fetch(`${apiUrl}/info`)).json();
 check(typeof info.version === "string" && info.flags.assistants === true && info.flags.crons === false, "GET /info",
   info);
+// Assistants (create / get / update / versions / setLatest / search / count / delete), per-run config and breakpoints
+async function assistantChecks() {
+  const created = await client.assistants.create({ graphId: "configured", name: "e2e assistant",
+    config: { configurable: { model: "big", user: "ann" } }, context: { lang: "en" }, metadata: { e2e: "yes" } });
+  check(created.graph_id === "configured" && created.version === 1 && created.name === "e2e assistant",
+    "assistants.create", created);
+  const got = await client.assistants.get(created.assistant_id);
+  check(got.assistant_id === created.assistant_id && got.config.configurable.model === "big", "assistants.get", got);
+  const updated = await client.assistants.update(created.assistant_id, { config: { configurable: { model: "small" } },
+    metadata: { round: 2 } });
+  check(updated.version === 2 && updated.metadata.e2e === "yes" && updated.metadata.round === 2,
+    "assistants.update makes a new version", updated);
+  const versions = await client.assistants.getVersions(created.assistant_id);
+  check(versions.map(v => v.version).join() === "2,1", "assistants.getVersions", versions);
+  const latest = await client.assistants.setLatest(created.assistant_id, 1);
+  check(latest.version === 1 && latest.config.configurable.model === "big", "assistants.setLatest", latest);
+  const found = await client.assistants.search({ metadata: { e2e: "yes" }, sortBy: "name", sortOrder: "asc",
+    select: ["assistant_id", "name"] });
+  check(found.length === 1 && found[0].assistant_id === created.assistant_id && found[0].graph_id === undefined,
+    "assistants.search with sortBy and select", found);
+  check(await client.assistants.count({ graphId: "configured" }) === 2, "assistants.count (own and created)", null);
+
+  // a run of the created assistant: its config and context as defaults, the request's values over them
+  const thread = await client.threads.create();
+  const seen = (await client.runs.wait(thread.thread_id, created.assistant_id, { input: {},
+    config: { configurable: { user: "bob" }, recursion_limit: 4 }, context: { tone: "dry" } })).seen;
+  check(seen.configurable.model === "big" && seen.configurable.user === "bob" && seen.remaining === 4
+    && seen.context.lang === "en" && seen.context.tone === "dry",
+    "a run reads configurable, recursion_limit and context", seen);
+  const loop = await client.runs.wait(null, "configured", { input: {}, config: { recursion_limit: 0 } })
+    .then(() => null, (error) => error);
+  check(loop !== null && loop.status === 422, "a bad recursion_limit is refused", String(loop));
+
+  // a per-run breakpoint
+  const paused = await client.threads.create();
+  await client.runs.wait(paused.thread_id, "review_graph", { input: { topic: "owls" }, interruptBefore: ["draft"] });
+  const pausedState = await client.threads.getState(paused.thread_id);
+  check(pausedState.next.join() === "draft" && pausedState.values.text === undefined,
+    "interruptBefore per run pauses before the node", pausedState);
+  const drafted = await client.runs.wait(paused.thread_id, "review_graph", { input: null, interruptAfter: ["draft"] });
+  check(drafted.text === "draft about owls", "interruptAfter per run", drafted);
+  check((await client.threads.getState(paused.thread_id)).next.join() === "review", "paused after draft", null);
+
+  await client.assistants.delete(created.assistant_id, { deleteThreads: true });
+  const gone = await client.assistants.get(created.assistant_id).then(() => null, (error) => error);
+  check(gone !== null && gone.status === 404, "assistants.delete", String(gone));
+  const threadGone = await client.threads.get(thread.thread_id).then(() => null, (error) => error);
+  check(threadGone !== null && threadGone.status === 404, "assistants.delete with deleteThreads", String(threadGone));
+  const own = await client.assistants.delete("configured").then(() => null, (error) => error);
+  check(own !== null && own.status === 409, "a graph's own assistant stays", String(own));
+  // the last request answers 200 (JsClientTwoProcessesIT checks the last exchange)
+  const left = await client.assistants.search({ graphId: "configured" });
+  check(left.length === 1 && left[0].metadata.created_by === "system", "only the graph's own assistant is left", left);
+}
+await assistantChecks();
+
 console.log("all checks passed");

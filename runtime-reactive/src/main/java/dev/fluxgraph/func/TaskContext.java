@@ -39,7 +39,8 @@ public interface TaskContext {
 
   /**
    * Graph API: how many supersteps the graph's invocation may still run, counting the one running this node, before
-   * the recursion limit ({@code CompileOptions.withRecursionLimit}, 25 by default) ends it with
+   * the recursion limit (the run's {@code RunConfig.withRecursionLimit}, else {@code CompileOptions.withRecursionLimit},
+   * 25 by default) ends it with
    * {@code GraphRecursionException}: the limit in the invocation's first superstep, 1 in its last allowed one (the
    * reference's {@code RemainingSteps}; {@code remainingSteps().getAsInt() == 1} is its {@code IsLastStep}). A node
    * near the limit can wind down instead, e.g. answer without calling a tool once fewer than 2 remain. The budget

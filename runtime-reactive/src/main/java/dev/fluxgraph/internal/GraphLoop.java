@@ -184,15 +184,17 @@ public final class GraphLoop {
       if (c.idle()) {
         return Mono.just(c.finish(outputValue(c.state(), scope)));
       }
-      if (c.checkBefore() && intersects(c.names(), graph.interruptBefore())) {
+      if (c.checkBefore() && intersects(c.names(), interruptBefore())) {
         return breakpoint(c, "before", c.names()).map(ignored -> c.withCheckBefore(false));
       }
-      if (c.executed() >= graph.recursionLimit()) {
-        return Mono.error(new GraphRecursionException("graph '" + name + "' ran " + graph.recursionLimit()
+      // the run's own limit (RunConfig.withRecursionLimit) over the graph's; nested graphs inherit it
+      int limit = run.config().recursionLimit().orElse(graph.recursionLimit());
+      if (c.executed() >= limit) {
+        return Mono.error(new GraphRecursionException("graph '" + name + "' ran " + limit
             + " supersteps without reaching END (next: " + c.names() + "); if it is meant to run longer, raise the "
-            + "limit with CompileOptions.withRecursionLimit(n)", graph.recursionLimit()));
+            + "limit with CompileOptions.withRecursionLimit(n) or RunConfig.withRecursionLimit(n)", limit));
       }
-      int remaining = graph.recursionLimit() - c.executed();
+      int remaining = limit - c.executed();
       Object view = stateValue(c.state());
       if (root) { // should the step pause at a nested graph's breakpoint only, the run returns the state so far
         run.pausedState(() -> outputValue(c.state(), scope));
@@ -234,11 +236,21 @@ public final class GraphLoop {
         return new Cursor(state, next.next(), next.sends(), next.deferred(), barriers, c.step() + 1,
             c.executed() + 1, true, false, null);
       }).flatMap(n -> saved(n).then(Mono.defer(() -> {
-        if (!n.idle() && intersects(c.names(), graph.interruptAfter())) {
+        if (!n.idle() && intersects(c.names(), interruptAfter())) {
           return breakpoint(n, "after", c.names()).thenReturn(n);
         }
         return Mono.just(n);
       })));
+    }
+
+    /** The breakpoints before nodes: a root run's own ({@code RunConfig.withInterruptBefore}), else the graph's. */
+    private Set<String> interruptBefore() {
+      return root ? run.config().interruptBefore().orElse(graph.interruptBefore()) : graph.interruptBefore();
+    }
+
+    /** The breakpoints after nodes: a root run's own ({@code RunConfig.withInterruptAfter}), else the graph's. */
+    private Set<String> interruptAfter() {
+      return root ? run.config().interruptAfter().orElse(graph.interruptAfter()) : graph.interruptAfter();
     }
 
     /**
@@ -742,6 +754,9 @@ public final class GraphLoop {
   }
 
   private static boolean intersects(Collection<String> nodes, Set<String> breakpoints) {
+    if (breakpoints.contains("*") && !nodes.isEmpty()) { // the reference's "*": every node
+      return true;
+    }
     for (String node : nodes) {
       if (breakpoints.contains(node)) {
         return true;

@@ -9,12 +9,15 @@ import dev.fluxgraph.internal.server.runs.Ownership;
 import dev.fluxgraph.internal.server.runs.SharedRuns;
 import dev.fluxgraph.internal.server.runs.Sweeper;
 import dev.fluxgraph.internal.server.runs.Worker;
+import dev.fluxgraph.internal.server.storage.AssistantStore;
+import dev.fluxgraph.internal.server.storage.InMemoryAssistantStore;
 import dev.fluxgraph.internal.server.storage.InMemoryRunStore;
 import dev.fluxgraph.internal.server.storage.InMemoryThreadStore;
 import dev.fluxgraph.internal.server.storage.PgListener;
 import dev.fluxgraph.internal.server.storage.PostgresEventStore;
 import dev.fluxgraph.internal.server.storage.PostgresProbe;
 import dev.fluxgraph.internal.server.storage.PostgresRunQueue;
+import dev.fluxgraph.internal.server.storage.PostgresAssistantStore;
 import dev.fluxgraph.internal.server.storage.PostgresRunStore;
 import dev.fluxgraph.internal.server.storage.PostgresThreadStore;
 import dev.fluxgraph.internal.server.storage.PostgresWorkerStore;
@@ -74,6 +77,7 @@ public final class FluxgraphApi {
     return Mono.defer(() -> {
       ThreadStore threads;
       RunStore runs;
+      AssistantStore assistants;
       Ownership ownership = Ownership.NONE;
       SharedRuns shared = null;
       Mono<Void> ready = Mono.empty();
@@ -81,6 +85,7 @@ public final class FluxgraphApi {
         ConnectionFactory database = postgres.connectionFactory();
         PostgresThreadStore threadStore = new PostgresThreadStore(database);
         PostgresRunStore runStore = new PostgresRunStore(database);
+        PostgresAssistantStore assistantStore = new PostgresAssistantStore(database);
         PostgresWorkerStore workerStore = new PostgresWorkerStore(database);
         PostgresEventStore events = new PostgresEventStore(database);
         Worker self = new Worker(workerStore, settings.workerIdPrefix, settings.leaseTtl, settings.heartbeat());
@@ -90,11 +95,13 @@ public final class FluxgraphApi {
             new PgListener(database, PostgresRunQueue.CHANNEL), self, settings.heartbeat());
         threads = threadStore;
         runs = runStore;
+        assistants = assistantStore;
         ownership = self;
         shared = all;
         // registered before the first pass of the sweeper, which leaves the runs of live workers alone; claims
         // (what the sweeper queued again, too) once the routes are wired
-        Mono<Void> schema = settings.setupSchema ? threadStore.setup().then(runStore.setup()) : Mono.empty();
+        Mono<Void> schema = settings.setupSchema ? threadStore.setup().then(runStore.setup())
+            .then(assistantStore.setup()) : Mono.empty();
         ready = schema.then(self.start())
             .doOnSuccess(done -> worker = self)
             .then(sweeps.start())
@@ -104,10 +111,12 @@ public final class FluxgraphApi {
       } else {
         threads = new InMemoryThreadStore();
         runs = new InMemoryRunStore();
+        assistants = new InMemoryAssistantStore();
       }
       Cors cors = settings.cors != null ? settings.cors
           : Cors.allowing(settings.apiKey == null ? List.of("*") : List.of());
-      ServerApi served = new ServerApi(new ServedGraphs(graphs, factories), threads, runs, settings.checkpointer, settings.apiKey, cors, ownership,
+      ServerApi served = new ServerApi(new ServedGraphs(graphs, factories), threads, runs, assistants,
+          settings.checkpointer, settings.apiKey, cors, ownership,
           shared, settings.durability);
       FencedSaver guarded = fenced;
       if (guarded != null) {

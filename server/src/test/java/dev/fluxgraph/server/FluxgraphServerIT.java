@@ -111,7 +111,7 @@ class FluxgraphServerIT {
 
   @Test
   void assistantsAreTheGraphs() {
-    Reply search = send("POST", "/assistants/search", "{}");
+    Reply search = send("POST", "/assistants/search", "{\"graph_id\":\"hitl\"}");
     assertEquals(200, search.status());
     assertEquals("hitl", search.json().get(0).get("graph_id").asText());
     String assistantId = search.json().get(0).get("assistant_id").asText();
@@ -741,7 +741,7 @@ class FluxgraphServerIT {
   void runBodiesAreChecked() {
     String threadId = newThread();
     String base = "/threads/" + threadId + "/runs";
-    for (String bad : List.of("\"interrupt_before\":[\"note\"]", "\"interrupt_after\":\"*\"", "\"config\":\"x\"",
+    for (String bad : List.of("\"interrupt_before\":[\"nope\"]", "\"interrupt_after\":\"note\"", "\"config\":\"x\"",
         "\"multitask_strategy\":7", "\"if_not_exists\":\"always\"", "\"on_disconnect\":\"explode\"")) {
       for (String endpoint : List.of("", "/wait", "/stream")) {
         Reply refused = send("POST", base + endpoint, "{\"assistant_id\":\"notes\",\"input\":{}," + bad + "}");

@@ -113,6 +113,18 @@ public final class JsClientE2e {
             .addEdge("tools", "agent")
             .compile(CompileOptions.defaults().withName("chat_tools").withCheckpointer(saver))
             .asEntrypoint());
+    // reads the run's config and context (assistants and per-run config checks)
+    graphs.put("configured", StateGraph.ofMap()
+            .addNode("read", (state, context) -> {
+              Map<String, Object> seen = new LinkedHashMap<>();
+              seen.put("configurable", context.config().configurable());
+              seen.put("remaining", context.remainingSteps().getAsInt());
+              seen.put("context", context.context(Map.class).orElse(Map.of()));
+              return Mono.just(Map.<String, Object>of("seen", seen));
+            })
+            .setEntryPoint("read")
+            .compile(CompileOptions.defaults().withName("configured").withCheckpointer(saver))
+            .asEntrypoint());
     return graphs;
   }
 

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -34,6 +35,13 @@ public final class ServedGraphs {
   private final Map<String, Factory> factories;
   /** The graph id of each graph a factory made; weak, so graphs dropped from the caches go. */
   private final Map<Entrypoint<?, ?>, String> made = Collections.synchronizedMap(new WeakHashMap<>());
+  /**
+   * The graph id of each created assistant a run of this process named (see {@link #rememberAssistant}), so that
+   * what reads a run's graph from its assistant id (a rollback) finds it without a lookup. Bounded: forgotten all at
+   * once past {@link #REMEMBERED_ASSISTANTS}.
+   */
+  private final Map<String, String> assistantGraphs = new ConcurrentHashMap<>();
+  private static final int REMEMBERED_ASSISTANTS = 10_000;
 
   public ServedGraphs(Map<String, Entrypoint<?, ?>> graphs) {
     this(graphs, Map.of());
@@ -76,6 +84,14 @@ public final class ServedGraphs {
     return factory == null ? null : factory.graph(configurable);
   }
 
+  /** Records that the created assistant {@code assistantId} runs graph {@code graphId} (see {@link #byAssistant}). */
+  public void rememberAssistant(String assistantId, String graphId) {
+    if (assistantGraphs.size() >= REMEMBERED_ASSISTANTS) {
+      assistantGraphs.clear();
+    }
+    assistantGraphs.put(assistantId, graphId);
+  }
+
   /** The graph named by a graph id or an assistant id; 404 when none is. */
   public Entrypoint<?, ?> byAssistant(String assistantOrGraphId) {
     return byAssistant(assistantOrGraphId, Map.of());
@@ -86,6 +102,10 @@ public final class ServedGraphs {
     Entrypoint<?, ?> graph = forRun(assistantOrGraphId, configurable);
     if (graph != null) {
       return graph;
+    }
+    String remembered = assistantGraphs.get(assistantOrGraphId);
+    if (remembered != null && forRun(remembered, configurable) != null) {
+      return Objects.requireNonNull(forRun(remembered, configurable));
     }
     for (Map<String, ?> served : List.of(graphs, factories)) {
       for (String id : served.keySet()) {

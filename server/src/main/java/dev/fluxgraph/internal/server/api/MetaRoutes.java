@@ -1,17 +1,20 @@
 package dev.fluxgraph.internal.server.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxgraph.server.ApiResponse;
 import dev.fluxgraph.types.FluxgraphJson;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Map;
 import java.util.Properties;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
 
 /**
- * {@code GET /ok} and {@code GET /info}: health and capabilities, answered without the API key, as the reference
- * servers do. Every answer reads the request to its end first: an unread request stalls the connection's next one.
+ * {@code GET /ok}, {@code GET /info} and {@code GET /openapi.json}: health, capabilities and the API's description,
+ * answered without the API key, as the reference servers do. Every answer reads the request to its end first: an unread request stalls the connection's next one.
  */
 final class MetaRoutes {
 
@@ -19,7 +22,8 @@ final class MetaRoutes {
 
   /**
    * {@code GET /info}: the server's version and which optional features it serves, as the reference servers answer
-   * (agent-chat-ui and Studio ask first): assistants yes (one per graph), crons and LangSmith tracing no.
+   * (agent-chat-ui and Studio ask first): assistants yes (each graph's own, and created ones with versions), per-run
+   * config and breakpoints, the OpenAPI document; crons and LangSmith tracing no.
    */
   private static final ObjectNode INFO = info();
 
@@ -28,8 +32,24 @@ final class MetaRoutes {
 
   static void register(Routes routes) {
     routes
-        .get("/ok", (request, response) -> request.discard().then(Http.json(response, 200, Map.of("ok", true))))
-        .get("/info", (request, response) -> request.discard().then(Http.json(response, 200, INFO)));
+        .get("/ok", Routes.Doc.of("System", "Health Check"),
+            (request, response) -> request.discard().then(Http.json(response, 200, Map.of("ok", true))))
+        .get("/info", Routes.Doc.of("System", "Server Information"),
+            (request, response) -> request.discard().then(Http.json(response, 200, INFO)))
+        // generated on first use, from every route declared by then (the routes are complete before serving)
+        .get("/openapi.json", Routes.Doc.of("System", "OpenAPI Document"), new Routes.Handler() {
+          private volatile @Nullable ObjectNode document;
+
+          @Override
+          public Mono<Void> handle(Request request, ApiResponse response) {
+            ObjectNode answer = document;
+            if (answer == null) {
+              answer = OpenApi.document(routes.operations(), INFO.path("version").asText());
+              document = answer;
+            }
+            return request.discard().then(Http.json(response, 200, answer));
+          }
+        });
   }
 
   private static ObjectNode info() {
@@ -46,6 +66,11 @@ final class MetaRoutes {
     node.put("version", properties.getProperty("version", "unknown"));
     node.putObject("flags")
         .put("assistants", true)
+        .put("assistants_crud", true) // create, patch (versions), delete, search, count
+        .put("assistants_versions", true)
+        .put("per_run_config", true) // config.configurable, recursion_limit, tags, run_name; context
+        .put("per_run_interrupts", true) // interrupt_before/after on graph runs
+        .put("openapi", true)
         .put("crons", false)
         .put("langsmith", false)
         .put("langsmith_tracing_replicas", false);

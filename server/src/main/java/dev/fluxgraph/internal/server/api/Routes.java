@@ -27,23 +27,79 @@ final class Routes {
 
   private static final Pattern VARIABLE = Pattern.compile("\\{([^/]+?)}");
 
+  /**
+   * What {@code GET /openapi.json} says of a route, declared with it ({@link OpenApi} renders every template route;
+   * a route without one is described from its method and template alone).
+   *
+   * @param tag      the resource group (the reference's tags: Assistants, Threads, Thread Runs, ...)
+   * @param query    the query parameters: name to JSON Schema
+   * @param body     the request body's JSON Schema, or null for none
+   * @param answer   the 200 answer's JSON Schema, or null for one without a body (204)
+   */
+  record Doc(String tag, String summary, Map<String, Map<String, Object>> query, @Nullable Map<String, Object> body,
+             @Nullable Map<String, Object> answer) {
+    static Doc of(String tag, String summary) {
+      return new Doc(tag, summary, Map.of(), null, Map.of("type", "object"));
+    }
+
+    Doc body(Map<String, Object> schema) {
+      return new Doc(tag, summary, query, schema, answer);
+    }
+
+    Doc answer(@Nullable Map<String, Object> schema) {
+      return new Doc(tag, summary, query, body, schema);
+    }
+
+    Doc query(String name, Map<String, Object> schema) {
+      Map<String, Map<String, Object>> all = new LinkedHashMap<>(query);
+      all.put(name, schema);
+      return new Doc(tag, summary, Map.copyOf(all), body, answer);
+    }
+  }
+
+  /** A declared route as {@code GET /openapi.json} lists it. */
+  record Operation(String method, String template, List<String> variables, @Nullable Doc doc) {
+  }
+
   /** A template route, or one of its own rule ({@code predicate}). */
   private record Route(String method, Pattern template, List<String> variables, @Nullable Predicate<Request> predicate,
                        Handler handler) {
   }
 
   private final List<Route> routes = new ArrayList<>();
+  private final List<Operation> operations = new ArrayList<>();
 
   Routes get(String template, Handler handler) {
-    return add("GET", template, handler);
+    return add("GET", template, handler, null);
   }
 
   Routes post(String template, Handler handler) {
-    return add("POST", template, handler);
+    return add("POST", template, handler, null);
   }
 
   Routes delete(String template, Handler handler) {
-    return add("DELETE", template, handler);
+    return add("DELETE", template, handler, null);
+  }
+
+  Routes get(String template, Doc doc, Handler handler) {
+    return add("GET", template, handler, doc);
+  }
+
+  Routes post(String template, Doc doc, Handler handler) {
+    return add("POST", template, handler, doc);
+  }
+
+  Routes patch(String template, Doc doc, Handler handler) {
+    return add("PATCH", template, handler, doc);
+  }
+
+  Routes delete(String template, Doc doc, Handler handler) {
+    return add("DELETE", template, handler, doc);
+  }
+
+  /** The template routes declared so far, in order: what {@code GET /openapi.json} is generated from. */
+  synchronized List<Operation> operations() {
+    return List.copyOf(operations);
   }
 
   /** A route of its own matching rule, with no path variables. */
@@ -52,7 +108,7 @@ final class Routes {
     return this;
   }
 
-  private Routes add(String method, String template, Handler handler) {
+  private synchronized Routes add(String method, String template, Handler handler, @Nullable Doc doc) {
     List<String> variables = new ArrayList<>();
     Matcher names = VARIABLE.matcher(template);
     StringBuilder regex = new StringBuilder("^");
@@ -64,6 +120,7 @@ final class Routes {
     }
     regex.append(Pattern.quote(template.substring(last))).append('$');
     routes.add(new Route(method, Pattern.compile(regex.toString()), List.copyOf(variables), null, handler));
+    operations.add(new Operation(method, template, List.copyOf(variables), doc));
     return this;
   }
 

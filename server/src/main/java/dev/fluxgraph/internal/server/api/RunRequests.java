@@ -9,7 +9,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.graph.Send;
+import dev.fluxgraph.internal.EntrypointAccess;
+import dev.fluxgraph.internal.GraphDefinition;
+import dev.fluxgraph.internal.server.Assistants;
 import dev.fluxgraph.internal.server.HttpProblem;
+import dev.fluxgraph.internal.server.ServedAssistants;
 import dev.fluxgraph.internal.server.ServedGraphs;
 import dev.fluxgraph.internal.server.runs.RunRequest;
 import dev.fluxgraph.types.Command;
@@ -19,30 +23,93 @@ import dev.fluxgraph.types.StreamMode;
 import dev.fluxgraph.types.StreamOptions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.StreamSupport;
 import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
 
 /**
  * The body of a run request (streamed, waited or background; on a thread or stateless) checked and parsed into a
- * {@link RunRequest}: the assistant, stream modes, command or input, context, metadata, durability, checkpoint,
- * delay and strategies. A bad field is a 422 naming it.
+ * {@link RunRequest}: the assistant, stream modes, command or input, config (configurable values, recursion limit,
+ * tags, run name), breakpoints, context, metadata, durability, checkpoint, delay and strategies. A bad field is a 422
+ * naming it.
  */
 final class RunRequests {
 
   private static final ObjectMapper JSON = FluxgraphJson.mapper();
 
+  /** The fields of a run's {@code config} that Fluxgraph honours; any other is refused. */
+  static final List<String> CONFIG_FIELDS = List.of("configurable", "recursion_limit", "tags", "run_name",
+      "metadata");
+
+  /**
+   * The fields of a run request Fluxgraph honours ({@code stream_resumable}: every run's events are kept anyway;
+   * {@code checkpoint_during}: the older name of {@code durability}, {@code false} being {@code exit}).
+   */
+  static final List<String> RUN_FIELDS = List.of("assistant_id", "input", "command", "config", "context", "metadata",
+      "stream_mode", "stream_subgraphs", "stream_resumable", "interrupt_before", "interrupt_after", "checkpoint",
+      "checkpoint_id", "checkpoint_during", "durability", "multitask_strategy", "on_completion", "on_disconnect",
+      "if_not_exists", "after_seconds", "webhook");
+
+  /** Fields of the reference's run requests that Fluxgraph refuses, and why. */
+  static final Map<String, String> REFUSED_FIELDS = Map.of(
+      "feedback_keys", "LangSmith feedback is not served here",
+      "langsmith_tracer", "LangSmith tracing is not served here");
+
   private final ServedGraphs graphs;
+  private final @Nullable ServedAssistants assistants;
   /** The durability of runs whose request names none; null: each graph's own. */
   private final @Nullable Durability defaultDurability;
 
   RunRequests(ServedGraphs graphs, @Nullable Durability defaultDurability) {
-    this.defaultDurability = defaultDurability;
-    this.graphs = graphs;
+    this(graphs, null, defaultDurability);
   }
 
+  /** With {@code assistants}: a new run's assistant is looked up and its defaults laid under the request. */
+  RunRequests(ServedGraphs graphs, @Nullable ServedAssistants assistants, @Nullable Durability defaultDurability) {
+    this.defaultDurability = defaultDurability;
+    this.graphs = graphs;
+    this.assistants = assistants;
+  }
+
+  /**
+   * A new run's request: its assistant resolved (an assistant id, or a graph id for the graph's own assistant; 404
+   * when unknown), its defaults merged under the request ({@link ServedAssistants#runBody}), then {@link #parse}d.
+   * The merged body is what the run's record keeps, so a process claiming it needs no lookup.
+   */
+  Mono<RunRequest> parseNew(JsonNode body, boolean stateless) {
+    return Mono.defer(() -> {
+      if (!body.path("assistant_id").isTextual()) {
+        throw HttpProblem.invalid("assistant_id is required (an assistant id or a graph id)");
+      }
+      if (body.has("graph_id")) {
+        throw HttpProblem.invalid("graph_id is not a field of a run request; name the assistant (or the graph) with "
+            + "assistant_id");
+      }
+      for (String field : (Iterable<String>) body::fieldNames) {
+        String refusal = REFUSED_FIELDS.get(field);
+        if (refusal != null && !body.get(field).isNull()) {
+          throw HttpProblem.invalid(field + " is not supported: " + refusal);
+        }
+        if (refusal == null && !RUN_FIELDS.contains(field)) {
+          throw HttpProblem.invalid("unknown field " + field + " of a run request; the fields: " + RUN_FIELDS);
+        }
+      }
+      if (assistants == null) {
+        return Mono.just(parse(body, stateless));
+      }
+      return assistants.resolve(body.get("assistant_id").asText())
+          .map(assistant -> parse(ServedAssistants.runBody(body, assistant), stateless));
+    });
+  }
+
+  /**
+   * A run's request as recorded: {@code graph_id}, when there, is the graph of the assistant {@code assistant_id}
+   * names (set by {@link #parseNew}); without it {@code assistant_id} names a graph or a graph's own assistant.
+   */
   @SuppressWarnings("unchecked")
   RunRequest parse(JsonNode body, boolean stateless) {
     if (!body.path("assistant_id").isTextual()) {
@@ -54,9 +121,18 @@ final class RunRequests {
     } catch (IllegalArgumentException e) {
       throw HttpProblem.invalid(e.getMessage());
     }
+    String named = body.get("assistant_id").asText();
+    String assistantGraph = body.path("graph_id").isTextual() ? body.get("graph_id").asText() : null;
     // a graph factory's graph for these values: before the input, which is read as that graph's input type
-    Entrypoint<Object, Object> graph =
-        (Entrypoint<Object, Object>) graphs.byAssistant(body.get("assistant_id").asText(), configurable);
+    Entrypoint<Object, Object> graph = (Entrypoint<Object, Object>) graphs.byAssistant(
+        assistantGraph != null ? assistantGraph : named, configurable);
+    String graphId = graphs.idOf(graph);
+    String assistantId = assistantGraph != null ? named : Assistants.idOf(graphId);
+    if (!assistantId.equals(Assistants.idOf(graphId))) {
+      graphs.rememberAssistant(assistantId, graphId);
+    }
+    JsonNode config = optionalObject(body, "config");
+    RunRequest.Settings settings = settings(config, "config");
     List<StreamMode> modes = new ArrayList<>();
     JsonNode streamMode = body.path("stream_mode");
     List<String> names = new ArrayList<>();
@@ -150,7 +226,23 @@ final class RunRequests {
       throw HttpProblem.invalid("context must be an object");
     }
     Map<String, Object> metadata = optionalMap(body, "metadata");
+    if (config != null && config.hasNonNull("metadata")) { // config.metadata under the run's own
+      Map<String, Object> merged = new LinkedHashMap<>(optionalMap(config, "metadata"));
+      merged.putAll(metadata);
+      metadata = merged;
+    }
     Durability durability = defaultDurability;
+    JsonNode during = body.path("checkpoint_during");
+    if (!during.isMissingNode() && !during.isNull()) {
+      if (!during.isBoolean()) {
+        throw HttpProblem.invalid("checkpoint_during must be a boolean");
+      }
+      durability = during.booleanValue() ? Durability.ASYNC : Durability.EXIT;
+    }
+    if (!body.path("durability").isMissingNode() && !body.path("durability").isNull()
+        && !body.path("durability").isTextual()) {
+      throw HttpProblem.invalid("durability must be sync, async or exit, was " + body.get("durability"));
+    }
     if (body.path("durability").isTextual()) {
       try {
         durability = Durability.valueOf(body.get("durability").asText()
@@ -160,7 +252,6 @@ final class RunRequests {
             + "'");
       }
     }
-    optionalObject(body, "config");
     // checkpoint_id, or checkpoint: {checkpoint_id} (the JS client's checkpoint option), or the config's
     JsonNode checkpoint = body.path("checkpoint_id").isTextual() ? body.get("checkpoint_id")
         : body.path("checkpoint").path("checkpoint_id").isTextual() ? body.get("checkpoint").get("checkpoint_id")
@@ -175,21 +266,102 @@ final class RunRequests {
     String onDisconnect = oneOf(body, "on_disconnect", "continue", "continue", "cancel");
     String multitaskStrategy = oneOf(body, "multitask_strategy", "reject", "reject", "interrupt", "rollback",
         "enqueue");
-    for (String breakpoints : List.of("interrupt_before", "interrupt_after")) {
-      // silently running without the breakpoints the caller asked for would be worse than refusing
-      if (body.hasNonNull(breakpoints)) {
-        throw HttpProblem.invalid(breakpoints + " per run is not supported; compile the graph with it "
-            + "(CompileOptions.withInterruptBefore/After)");
-      }
-    }
-    return new RunRequest(graph, graphs.idOf(graph), input, command,
+    settings = new RunRequest.Settings(settings.recursionLimit(), settings.tags(), settings.runName(),
+        breakpoints(body, "interrupt_before", graph, graphId), breakpoints(body, "interrupt_after", graph, graphId));
+    return new RunRequest(graph, graphId, input, command,
         new StreamOptions(modes, body.path("stream_subgraphs").asBoolean(false)), modes.contains(StreamMode.VALUES),
         context.isObject() ? JSON.convertValue(context, MAP) : null,
         metadata, durability,
         checkpoint.isTextual() ? checkpoint.asText() : null,
         Duration.ofMillis((long) (after.asDouble(0) * 1000)),
         onCompletion.equals("delete"), multitaskStrategy, ifNotExists.equals("create"), onDisconnect.equals("cancel"),
-        stateless, body);
+        stateless, body, assistantId, settings);
+  }
+
+  /**
+   * The settings of a run's (or an assistant's) {@code config}: {@code recursion_limit} (an integer, at least 1),
+   * {@code tags} (strings), {@code run_name} (a string); {@code configurable} and {@code metadata} must be objects.
+   * Any other field is refused with a 422 naming it ({@code where} is how the config is named).
+   */
+  static RunRequest.Settings settings(@Nullable JsonNode config, String where) {
+    if (config == null) {
+      return RunRequest.Settings.NONE;
+    }
+    for (String field : (Iterable<String>) config::fieldNames) {
+      if (!CONFIG_FIELDS.contains(field)) {
+        throw HttpProblem.invalid(where + "." + field + " is not supported: Fluxgraph honours " + where + "."
+            + String.join(", " + where + ".", CONFIG_FIELDS));
+      }
+    }
+    for (String object : List.of("configurable", "metadata")) {
+      JsonNode value = config.path(object);
+      if (!value.isMissingNode() && !value.isNull() && !value.isObject()) {
+        throw HttpProblem.invalid(where + "." + object + " must be an object");
+      }
+    }
+    Integer limit = null;
+    JsonNode recursion = config.path("recursion_limit");
+    if (!recursion.isMissingNode() && !recursion.isNull()) {
+      if (!recursion.isIntegralNumber() || !recursion.canConvertToInt() || recursion.asInt() < 1) {
+        throw HttpProblem.invalid(where + ".recursion_limit must be an integer of at least 1, was " + recursion);
+      }
+      limit = recursion.asInt();
+    }
+    List<String> tags = new ArrayList<>();
+    JsonNode tagNode = config.path("tags");
+    if (!tagNode.isMissingNode() && !tagNode.isNull()) {
+      if (!tagNode.isArray()) {
+        throw HttpProblem.invalid(where + ".tags must be a list of strings");
+      }
+      for (JsonNode tag : tagNode) {
+        if (!tag.isTextual() || tag.asText().isBlank()) {
+          throw HttpProblem.invalid(where + ".tags must be a list of non-blank strings, had " + tag);
+        }
+        tags.add(tag.asText());
+      }
+    }
+    JsonNode name = config.path("run_name");
+    if (!name.isMissingNode() && !name.isNull() && (!name.isTextual() || name.asText().isBlank())) {
+      throw HttpProblem.invalid(where + ".run_name must be a non-blank string");
+    }
+    return new RunRequest.Settings(limit, List.copyOf(tags), name.isTextual() ? name.asText() : null, null, null);
+  }
+
+  /**
+   * A run's {@code interrupt_before} or {@code interrupt_after}: {@code "*"} or a list of the graph's node names;
+   * null when absent. 422 for an entrypoint (it has no nodes) and for names that are not nodes of the graph.
+   */
+  private static @Nullable List<String> breakpoints(JsonNode body, String field, Entrypoint<?, ?> graph,
+                                                   String graphId) {
+    JsonNode value = body.path(field);
+    if (value.isMissingNode() || value.isNull()) {
+      return null;
+    }
+    List<String> nodes = new ArrayList<>();
+    if (value.isTextual() && value.asText().equals("*")) {
+      nodes.add("*");
+    } else if (value.isArray()) {
+      for (JsonNode node : value) {
+        if (!node.isTextual()) {
+          throw HttpProblem.invalid(field + " must be \"*\" or a list of node names, had " + node);
+        }
+        nodes.add(node.asText());
+      }
+    } else {
+      throw HttpProblem.invalid(field + " must be \"*\" or a list of node names, was " + value);
+    }
+    GraphDefinition definition = EntrypointAccess.get().spec(graph).graph();
+    if (definition == null) {
+      throw HttpProblem.invalid(field + " applies to a graph's nodes; " + graphId + " is an entrypoint, which has "
+          + "none (pause it with interrupt(..))");
+    }
+    List<String> unknown = nodes.stream().filter(node -> !node.equals("*") && !definition.nodes().containsKey(node))
+        .toList();
+    if (!unknown.isEmpty()) {
+      throw HttpProblem.invalid(field + " names no node of graph " + graphId + ": " + unknown + " (its nodes: "
+          + definition.nodes().keySet() + ")");
+    }
+    return List.copyOf(nodes);
   }
 
   private static boolean looksLikeId(String key) {

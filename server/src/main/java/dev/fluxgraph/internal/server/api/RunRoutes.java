@@ -65,7 +65,8 @@ final class RunRoutes {
         .post("/runs/stream", (request, response) -> stream(request, response, null))
         .post("/runs/wait", (request, response) -> waitFor(request, response, null))
         .post("/threads/{tid}/runs", (request, response) -> http.guarded(request, response, body ->
-            runs.background(request.param("tid"), requests.parse(body, false)).flatMap(run -> Http.json(
+            requests.parseNew(body, false).flatMap(parsed -> runs.background(request.param("tid"), parsed))
+                .flatMap(run -> Http.json(
                 withRunLocation(response, run), 200, run(run.record())))))
         .get("/threads/{tid}/runs", http.handle((request, body) -> Mono.defer(() -> list(request))))
         .get("/threads/{tid}/runs/{rid}/stream", this::joinStream)
@@ -139,8 +140,8 @@ final class RunRoutes {
                            BiFunction<String, RunRequest, Mono<Void>> answer) {
     return http.guarded(request, response, body -> {
       boolean stateless = threadId == null;
-      RunRequest run = requests.parse(body, stateless);
-      return answer.apply(stateless ? UUID.randomUUID().toString() : threadId, run);
+      return requests.parseNew(body, stateless)
+          .flatMap(run -> answer.apply(stateless ? UUID.randomUUID().toString() : threadId, run));
     });
   }
 

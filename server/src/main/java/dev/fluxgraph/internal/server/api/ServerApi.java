@@ -3,17 +3,20 @@ package dev.fluxgraph.internal.server.api;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.server.HttpProblem;
+import dev.fluxgraph.internal.server.ServedAssistants;
 import dev.fluxgraph.internal.server.ServedGraphs;
 import dev.fluxgraph.internal.server.runs.Ownership;
 import dev.fluxgraph.internal.server.runs.RunLifecycle;
 import dev.fluxgraph.internal.server.runs.SharedRuns;
+import dev.fluxgraph.internal.server.storage.AssistantStore;
+import dev.fluxgraph.internal.server.storage.InMemoryAssistantStore;
 import dev.fluxgraph.internal.server.storage.RunStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
 import dev.fluxgraph.server.ApiRequest;
 import dev.fluxgraph.server.ApiResponse;
 import dev.fluxgraph.types.Durability;
+import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 import java.util.function.BiFunction;
 import org.jspecify.annotations.Nullable;
@@ -24,7 +27,7 @@ import reactor.netty.http.server.HttpServerResponse;
 
 /**
  * The HTTP endpoints of the LangGraph Server API (../shared/SERVER.md), one route class per resource: assistants,
- * threads, thread state and history, runs, and health and capabilities. Every handler answers JSON; refused requests
+ * threads, thread state and history, runs, and health, capabilities and the OpenAPI document. Every handler answers JSON; refused requests
  * get {@code {"detail": ...}} with a 4xx status and never a stack trace (see {@link Http}).
  */
 public final class ServerApi {
@@ -66,15 +69,24 @@ public final class ServerApi {
   public ServerApi(ServedGraphs served, ThreadStore threads, RunStore runStore,
                    CheckpointSaver checkpointer, @Nullable String apiKey, Cors cors, Ownership ownership,
                    @Nullable SharedRuns shared, @Nullable Durability durability) {
+    this(served, threads, runStore, new InMemoryAssistantStore(), checkpointer, apiKey, cors, ownership, shared,
+        durability);
+  }
+
+  /** With {@code assistantStore}: where the assistants are kept (in memory, or in PostgreSQL). */
+  public ServerApi(ServedGraphs served, ThreadStore threads, RunStore runStore, AssistantStore assistantStore,
+                   CheckpointSaver checkpointer, @Nullable String apiKey, Cors cors, Ownership ownership,
+                   @Nullable SharedRuns shared, @Nullable Durability durability) {
     RunLifecycle lifecycle = new RunLifecycle(served, threads, runStore, checkpointer, ownership);
-    RunRequests requests = new RunRequests(served, durability);
+    ServedAssistants assistants = new ServedAssistants(assistantStore, served, Clock.systemUTC());
+    RunRequests requests = new RunRequests(served, assistants, durability);
     if (shared != null) {
       lifecycle.share(shared, requests::parse);
     }
     this.lifecycle = lifecycle;
     this.http = new Http(apiKey);
     this.cors = cors;
-    this.assistants = new AssistantRoutes(http, served, Instant.now());
+    this.assistants = new AssistantRoutes(http, assistants, threads, lifecycle, Clock.systemUTC());
     this.threads = new ThreadRoutes(http, served, threads, lifecycle);
     this.state = new StateRoutes(http, served, threads);
     this.runs = new RunRoutes(http, threads, lifecycle, requests);

@@ -10,7 +10,6 @@ import dev.fluxgraph.errors.EmptyInputException;
 import dev.fluxgraph.errors.InvalidCommandException;
 import dev.fluxgraph.errors.SerializationException;
 import dev.fluxgraph.func.Entrypoint;
-import dev.fluxgraph.internal.server.Assistants;
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.ServedGraphs;
 import dev.fluxgraph.internal.server.storage.RunStore;
@@ -455,7 +454,7 @@ public final class RunLifecycle {
     if (shared != null) {
       return beginShared(threadId, run, markBusy);
     }
-    return runs.start(UUID.randomUUID().toString(), threadId, Assistants.idOf(run.graphId()), run.metadata(),
+    return runs.start(UUID.randomUUID().toString(), threadId, run.assistantId(), run.metadata(),
             run.multitaskStrategy(), !run.delay().isZero())
         .flatMap(started -> {
           Mono<Void> prepare = started.rolledBack == null ? Mono.empty() : rollBack(threadId, started.rolledBack);
@@ -486,7 +485,7 @@ public final class RunLifecycle {
       String runId = UUID.randomUUID().toString();
       Instant now = Instant.now();
       String owner = all.owner();
-      String assistantId = Assistants.idOf(run.graphId());
+      String assistantId = run.assistantId();
       ObjectNode request = JSON.createObjectNode();
       request.set("body", run.body());
       request.put("stateless", run.freshThread());
@@ -576,7 +575,7 @@ public final class RunLifecycle {
    * the queue finds its stateless thread created already, unless it is the thread's first execution.
    */
   private Mono<Void> markBusy(String threadId, RunRequest run, boolean claimed) {
-    Map<String, Object> metadata = Map.of("graph_id", run.graphId(), "assistant_id", Assistants.idOf(run.graphId()));
+    Map<String, Object> metadata = Map.of("graph_id", run.graphId(), "assistant_id", run.assistantId());
     Mono<ThreadStore.ThreadRecord> marked = !run.freshThread() ? threads.update(threadId, "busy", run.graphId(),
         metadata) : !claimed ? threads.createBusy(threadId, run.graphId(), metadata)
         : threads.update(threadId, "busy", run.graphId(), metadata)
@@ -627,8 +626,8 @@ public final class RunLifecycle {
   private static RunConfig configOf(Run registered, RunRequest run) {
     Map<String, Object> metadata = new LinkedHashMap<>(run.metadata());
     metadata.put(RUN_ID, registered.runId); // which run wrote a checkpoint: a run taken over continues its own
-    RunConfig config = RunConfig.thread(registered.threadId).withMetadata(metadata)
-        .withConfigurable(run.configurable());
+    RunConfig config = run.settings().applyTo(RunConfig.thread(registered.threadId).withMetadata(metadata)
+        .withConfigurable(run.configurable()));
     if (run.checkpointId() != null) {
       config = config.withCheckpointId(run.checkpointId());
     }

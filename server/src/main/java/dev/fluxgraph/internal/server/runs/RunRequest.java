@@ -6,8 +6,10 @@ import dev.fluxgraph.types.Command;
 import dev.fluxgraph.types.Durability;
 import dev.fluxgraph.types.StreamOptions;
 import dev.fluxgraph.types.FluxgraphJson;
+import dev.fluxgraph.types.RunConfig;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -24,14 +26,47 @@ import org.jspecify.annotations.Nullable;
  * @param cancelOnDisconnect  whether the run is cancelled when its client leaves ({@code on_disconnect: cancel})
  * @param freshThread   whether the run goes on a new thread the server named (stateless runs): nobody else knows it
  *                      before the run's first answer, so it is created when the run is marked busy
- * @param body          the request as it came: what a run's record keeps, so that any process can execute it
+ * @param body          the request as it came, with its assistant's defaults merged in: what a run's record keeps, so
+ *                      that any process can execute it
+ * @param assistantId   the assistant the run is of (a graph's own, or one created through {@code /assistants})
+ * @param settings      the run's config beyond its configurable values: recursion limit, tags, name, breakpoints
  */
 public record RunRequest(Entrypoint<Object, Object> graph, String graphId, @Nullable Object input,
                          @Nullable Command command, StreamOptions options, boolean wantsValues,
                          @Nullable Object context, Map<String, Object> metadata,
                          @Nullable Durability durability, @Nullable String checkpointId,
                          Duration delay, boolean deleteThread, String multitaskStrategy, boolean createThread,
-                         boolean cancelOnDisconnect, boolean freshThread, JsonNode body) {
+                         boolean cancelOnDisconnect, boolean freshThread, JsonNode body, String assistantId,
+                         Settings settings) {
+
+  /**
+   * The request's {@code config} beyond {@code configurable}, and its breakpoints, as the run's {@link RunConfig}
+   * carries them.
+   *
+   * @param recursionLimit   {@code config.recursion_limit}, or null for the graph's own
+   * @param interruptBefore  {@code interrupt_before} (node names, or {@code "*"}), or null for the graph's own
+   * @param interruptAfter   {@code interrupt_after}, or null for the graph's own
+   */
+  public record Settings(@Nullable Integer recursionLimit, List<String> tags, @Nullable String runName,
+                         @Nullable List<String> interruptBefore, @Nullable List<String> interruptAfter) {
+
+    public static final Settings NONE = new Settings(null, List.of(), null, null, null);
+
+    /** {@code config} with these settings. */
+    public RunConfig applyTo(RunConfig config) {
+      RunConfig applied = config.withTags(tags);
+      if (recursionLimit != null) {
+        applied = applied.withRecursionLimit(recursionLimit);
+      }
+      if (runName != null) {
+        applied = applied.withRunName(runName);
+      }
+      if (interruptBefore != null) {
+        applied = applied.withInterruptBefore(interruptBefore);
+      }
+      return interruptAfter == null ? applied : applied.withInterruptAfter(interruptAfter);
+    }
+  }
 
   /** Keys of {@code config.configurable} the server sets itself, or that name the thread and checkpoint. */
   private static final Set<String> RESERVED = Set.of("thread_id", "checkpoint_id", "checkpoint_ns", "checkpoint_map",
@@ -73,6 +108,6 @@ public record RunRequest(Entrypoint<Object, Object> graph, String graphId, @Null
   public RunRequest resuming() {
     return new RunRequest(graph, graphId, null, Command.proceed(), options, wantsValues, context, metadata,
         durability, null, Duration.ZERO, deleteThread, multitaskStrategy, createThread, cancelOnDisconnect,
-        freshThread, body);
+        freshThread, body, assistantId, settings);
   }
 }

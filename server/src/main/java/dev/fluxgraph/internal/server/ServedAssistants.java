@@ -1,0 +1,110 @@
+package dev.fluxgraph.internal.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxgraph.internal.server.storage.AssistantStore;
+import dev.fluxgraph.internal.server.storage.AssistantStore.AssistantRecord;
+import dev.fluxgraph.types.FluxgraphJson;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import reactor.core.publisher.Mono;
+
+/**
+ * The assistants a server serves: those it created for its graphs ({@code created_by: system}, id {@code uuid5} of
+ * the graph id, see {@link Assistants}), registered in the {@link AssistantStore} before the first use, and those
+ * created through {@code POST /assistants}. Resolves what a request names (an assistant id, or a graph id for the
+ * graph's own assistant) and lays an assistant's defaults under a run's request.
+ */
+public final class ServedAssistants {
+
+  private static final ObjectMapper JSON = FluxgraphJson.mapper();
+
+  private final AssistantStore store;
+  private final ServedGraphs graphs;
+  private final Clock clock;
+  /** Whether the graphs' own assistants are registered: once per process, retried until it succeeds. */
+  private volatile boolean registered;
+
+  public ServedAssistants(AssistantStore store, ServedGraphs graphs, Clock clock) {
+    this.store = store;
+    this.graphs = graphs;
+    this.clock = clock;
+  }
+
+  public AssistantStore store() {
+    return store;
+  }
+
+  public ServedGraphs graphs() {
+    return graphs;
+  }
+
+  /** Registers the graphs' own assistants unless done already (idempotent: existing ones are kept). */
+  public Mono<Void> ready() {
+    if (registered) {
+      return Mono.empty();
+    }
+    return Mono.defer(() -> {
+      List<AssistantRecord> system = graphs.ids().stream().sorted().map(graphId -> new AssistantRecord(
+          Assistants.idOf(graphId), graphId, Map.of(), Map.of(), Map.of("created_by", "system"), graphId, null, 1,
+          clock.instant(), clock.instant())).toList();
+      return store.registerSystem(system).doOnSuccess(done -> registered = true);
+    });
+  }
+
+  /**
+   * The assistant a request names: a served graph's id names its own assistant. 404 when there is none, or when its
+   * graph is not served here.
+   */
+  public Mono<AssistantRecord> resolve(String assistantOrGraphId) {
+    String id = graphs.ids().contains(assistantOrGraphId) ? Assistants.idOf(assistantOrGraphId) : assistantOrGraphId;
+    return ready().then(store.get(id))
+        .switchIfEmpty(Mono.error(() -> AssistantStore.notFound(assistantOrGraphId)))
+        .doOnNext(assistant -> {
+          if (!graphs.ids().contains(assistant.graphId())) {
+            throw HttpProblem.notFound("graph " + assistant.graphId() + " of assistant " + assistant.assistantId()
+                + " (this server does not serve it)");
+          }
+        });
+  }
+
+  /**
+   * A run's request with its assistant's defaults under it: {@code config.configurable} and {@code context} merged
+   * key by key (the request's values win), the other {@code config} fields the request's when it has them; and the
+   * assistant named by its id, with its graph id ({@code graph_id}), so the request alone says what to run. A field
+   * of the wrong type is kept as it came, for the request's checks to name.
+   */
+  public static ObjectNode runBody(JsonNode body, AssistantRecord assistant) {
+    ObjectNode merged = ((ObjectNode) body).deepCopy();
+    JsonNode config = body.path("config");
+    if (config.isMissingNode() || config.isNull() || config.isObject()) {
+      ObjectNode effective = JSON.valueToTree(assistant.config());
+      if (config.isObject()) {
+        for (Map.Entry<String, JsonNode> field : config.properties()) {
+          JsonNode mine = effective.get(field.getKey());
+          effective.set(field.getKey(), field.getKey().equals("configurable") && mine != null && mine.isObject()
+              && field.getValue().isObject() ? overlay((ObjectNode) mine, field.getValue()) : field.getValue());
+        }
+      }
+      if (!effective.isEmpty() || config.isObject()) {
+        merged.set("config", effective);
+      }
+    }
+    JsonNode context = body.path("context");
+    if (!assistant.context().isEmpty() && (context.isMissingNode() || context.isNull() || context.isObject())) {
+      ObjectNode defaults = JSON.valueToTree(assistant.context());
+      merged.set("context", context.isObject() ? overlay(defaults, context) : defaults);
+    }
+    merged.put("assistant_id", assistant.assistantId());
+    merged.put("graph_id", assistant.graphId());
+    return merged;
+  }
+
+  private static ObjectNode overlay(ObjectNode base, JsonNode over) {
+    ObjectNode result = base.deepCopy();
+    over.properties().forEach(field -> result.set(field.getKey(), field.getValue()));
+    return result;
+  }
+}
