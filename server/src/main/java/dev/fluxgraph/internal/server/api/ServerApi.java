@@ -32,6 +32,7 @@ public final class ServerApi {
   private final Http http;
   private final Cors cors;
   private final AssistantRoutes assistants;
+  private final GraphRoutes drawings;
   private final ThreadRoutes threads;
   private final StateRoutes state;
   private final RunRoutes runs;
@@ -75,6 +76,7 @@ public final class ServerApi {
     this.http = new Http(apiKey);
     this.cors = cors;
     this.assistants = new AssistantRoutes(http, served, Instant.now());
+    this.drawings = new GraphRoutes(http, served);
     this.threads = new ThreadRoutes(http, served, threads, lifecycle);
     this.state = new StateRoutes(http, served, threads);
     this.runs = new RunRoutes(http, threads, lifecycle, requests);
@@ -117,6 +119,7 @@ public final class ServerApi {
     state.register(routes);
     MetaRoutes.register(routes);
     assistants.register(routes);
+    drawings.register(routes);
     // anything else: a JSON 404 rather than the host's empty one
     return routes.route(request -> true, (request, response) -> http.guarded(request, response, body -> Mono.error(
         HttpProblem.notFound("route " + request.method() + " " + request.path()))));
