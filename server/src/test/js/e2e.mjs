@@ -304,4 +304,15 @@ async function drawingsSchemasAndStreamModes() {
   const end = events.filter(c => c.event === "events").at(-1).data;
   check(end.data.output.answer === "It is 4." && typeof end.run_id === "string" && Array.isArray(end.parent_ids),
     "on_chain_end of the run carries its output", end);
+  const rejoined = [];
+  for await (const chunk of client.runs.joinStream(thread.thread_id, events[0].data.run_id, { streamMode: "events" })) {
+    rejoined.push(chunk);
+  }
+  check(JSON.stringify(rejoined) === JSON.stringify(events), "joinStream with streamMode events replays them", rejoined);
+  const first = messages[0].data.run_id;
+  const onlyPartials = [];
+  for await (const chunk of client.runs.joinStream(thread.thread_id, first, { streamMode: ["messages"] })) {
+    onlyPartials.push(chunk);
+  }
+  check(JSON.stringify(onlyPartials) === JSON.stringify(messages), "joinStream with streamMode messages", onlyPartials);
 }
