@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -81,9 +82,10 @@ final class DerivedModes {
 
   /**
    * The derived modes a run request asks for ({@code stream_mode} of its body: {@code "messages"} and
-   * {@code "events"}), for the run {@code runId} of graph {@code name}, its events carrying {@code metadata}.
+   * {@code "events"}), for the run {@code runId} of graph {@code name}, its events carrying {@code metadata} (asked
+   * for only when one of them is).
    */
-  static DerivedModes of(JsonNode body, String runId, String name, Map<String, Object> metadata) {
+  static DerivedModes of(JsonNode body, String runId, String name, Supplier<Map<String, Object>> metadata) {
     Set<String> names = requested(body);
     Set<StreamMode> asked = new LinkedHashSet<>();
     for (String mode : names.isEmpty() ? Set.of("values") : names) {
@@ -91,7 +93,10 @@ final class DerivedModes {
         asked.add(StreamMode.fromWireName(mode.equals("messages-tuple") ? "messages" : mode));
       }
     }
-    return new DerivedModes(names.contains("messages"), names.contains("events"), asked, runId, name, metadata);
+    boolean messages = names.contains("messages");
+    boolean events = names.contains("events");
+    // the metadata only when events carry it: a plain run pays for none of this
+    return new DerivedModes(messages, events, asked, runId, name, messages || events ? metadata.get() : Map.of());
   }
 
   /**
