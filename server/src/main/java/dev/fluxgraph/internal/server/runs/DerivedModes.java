@@ -81,22 +81,23 @@ final class DerivedModes {
   }
 
   /**
-   * The derived modes a run request asks for ({@code stream_mode} of its body: {@code "messages"} and
-   * {@code "events"}), for the run {@code runId} of graph {@code name}, its events carrying {@code metadata} (asked
-   * for only when one of them is).
+   * The derived modes a run asks for ({@code stream_mode} of its request's body: {@code "messages"} and
+   * {@code "events"}), for the run {@code runId}, its events carrying {@code metadata} (asked for only when one of
+   * them is).
    */
-  static DerivedModes of(JsonNode body, String runId, String name, Supplier<Map<String, Object>> metadata) {
-    Set<String> names = requested(body);
-    Set<StreamMode> asked = new LinkedHashSet<>();
-    for (String mode : names.isEmpty() ? Set.of("values") : names) {
-      if (!mode.equals("messages") && !mode.equals("events")) { // the others were checked when the run was parsed
-        asked.add(StreamMode.fromWireName(mode.equals("messages-tuple") ? "messages" : mode));
-      }
+  static DerivedModes of(RunRequest run, String runId, Supplier<Map<String, Object>> metadata) {
+    Set<String> names = requested(run.body());
+    // the runtime modes asked for: the run's, but values only when asked for by name (a run asking only for derived
+    // modes streams values for them)
+    Set<StreamMode> asked = new LinkedHashSet<>(run.options().modes());
+    if (!run.wantsValues()) {
+      asked.remove(StreamMode.VALUES);
     }
     boolean messages = names.contains("messages");
     boolean events = names.contains("events");
     // the metadata only when events carry it: a plain run pays for none of this
-    return new DerivedModes(messages, events, asked, runId, name, messages || events ? metadata.get() : Map.of());
+    return new DerivedModes(messages, events, asked, runId, run.graphId(),
+        messages || events ? metadata.get() : Map.of());
   }
 
   /**
@@ -108,7 +109,7 @@ final class DerivedModes {
   }
 
   /** The names in a request's {@code stream_mode} (a string or a list; anything else has been refused already). */
-  static Set<String> requested(JsonNode body) {
+  private static Set<String> requested(JsonNode body) {
     JsonNode streamMode = body.path("stream_mode");
     Set<String> names = new LinkedHashSet<>();
     if (streamMode.isTextual()) {

@@ -689,7 +689,7 @@ public final class RunLifecycle {
     // along, and their chunks are published only when asked for
     boolean wantsUpdates = run.options().modes().contains(StreamMode.UPDATES);
     // the server's own modes (messages, events) read more of the run than was asked for: published only through them
-    DerivedModes derived = DerivedModes.of(run.body(), registered.runId, run.graphId(), () -> Map.of("graph_id",
+    DerivedModes derived = DerivedModes.of(run, registered.runId, () -> Map.of("graph_id",
         run.graphId(), "assistant_id", Assistants.idOf(run.graphId()), "thread_id", tid, "run_attempt",
         registered.attempt));
     StreamOptions options = derived.options(run.wantsValues() && wantsUpdates ? run.options()
