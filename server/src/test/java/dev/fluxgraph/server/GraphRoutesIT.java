@@ -14,6 +14,7 @@ import dev.fluxgraph.graph.Reducers;
 import dev.fluxgraph.graph.StateGraph;
 import dev.fluxgraph.internal.server.Assistants;
 import dev.fluxgraph.messages.AiMessage;
+import dev.fluxgraph.types.TypeRef;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -70,8 +71,17 @@ class GraphRoutesIT {
         .setEntryPoint("model")
         .addConditionalEdges("model", state -> Mono.just(StateGraph.END), List.of("inner", StateGraph.END))
         .compile(CompileOptions.defaults().withName("chat").withCheckpointer(new InMemorySaver()));
+    Entrypoint<Map<String, Object>, Map<String, Object>> mark = Entrypoint.named("mark").define(
+        new TypeRef<Map<String, Object>>() { }, new TypeRef<Map<String, Object>>() { },
+        (state, context) -> Mono.just(Map.of("marked", state.get("text"))));
+    CompiledGraph<Map<String, Object>> middle = StateGraph.ofMap()
+        .addNode("look", (state, context) -> Mono.just(Map.of("seen", true)))
+        .addNode("loud", mark)
+        .setEntryPoint("look").addEdge("look", "loud").compile(CompileOptions.defaults().withName("inner"));
+    CompiledGraph<Map<String, Object>> outer = StateGraph.ofMap().addNode("inner", middle).setEntryPoint("inner")
+        .compile(CompileOptions.defaults().withName("outer").withCheckpointer(new InMemorySaver()));
     server = FluxgraphServer.builder().discoverGraphs(false).port(0).graph("chat", chat.asEntrypoint())
-        .graph("shout", shout).build().start().block(WAIT);
+        .graph("shout", shout).graph("outer", outer.asEntrypoint()).build().start().block(WAIT);
   }
 
   @AfterAll
@@ -189,12 +199,37 @@ class GraphRoutesIT {
     assertEquals(List.of("metadata", "events", "updates"), events.stream().map(event -> event[0]).distinct().toList());
   }
 
+  @Test
+  void eventsModeShowsTheTasksOfSubgraphsAtAnyDepth() throws Exception {
+    List<String[]> events = stream("outer", "{\"text\":\"hi\"}", "[\"events\",\"updates\"]");
+    List<JsonNode> stream = data(events, "events");
+    List<String> starts = stream.stream().filter(event -> event.get("event").asText().equals("on_chain_start"))
+        .map(event -> event.get("name").asText()).toList();
+    // a node that runs a graph or an entrypoint nested is two tasks, as the runtime's tasks mode shows them: the node,
+    // then the nested call inside it (the reference too shows the node's chain, then the subgraph's)
+    assertEquals(List.of("outer", "inner", "inner", "look", "loud", "loud"), starts, stream::toString);
+    JsonNode look = stream.stream().filter(event -> event.get("name").asText().equals("look")).findFirst()
+        .orElseThrow();
+    assertTrue(look.get("metadata").get("langgraph_checkpoint_ns").asText().startsWith("inner:"), look::toString);
+    assertEquals(starts.size(), stream.stream().filter(event -> event.get("event").asText().equals("on_chain_end"))
+        .count(), stream::toString);
+    JsonNode end = stream.get(stream.size() - 1);
+    assertEquals("outer", end.get("name").asText());
+    assertEquals("hi", end.get("data").get("output").get("marked").asText(), end::toString);
+    assertTrue(events.stream().noneMatch(event -> event[0].startsWith("updates|")),
+        "subgraph chunks only with stream_subgraphs");
+  }
+
   private List<String[]> stream(String modes) throws Exception {
+    return stream("chat", "{\"question\":\"2+2?\"}", modes);
+  }
+
+  private List<String[]> stream(String assistant, String input, String modes) throws Exception {
     String thread = post("/threads", "{}").get("thread_id").asText();
     return SseEvents.of(send(HttpRequest.newBuilder(uri("/threads/" + thread + "/runs/stream"))
         .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"assistant_id\":\"chat\",\"input\":{\"question\":\"2+2?\"},"
-            + "\"stream_mode\":" + modes + "}"))));
+        .POST(HttpRequest.BodyPublishers.ofString("{\"assistant_id\":\"" + assistant + "\",\"input\":" + input
+            + ",\"stream_mode\":" + modes + "}"))));
   }
 
   private static List<String> ids(JsonNode nodes) {
