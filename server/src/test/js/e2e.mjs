@@ -302,4 +302,73 @@ async function assistantChecks() {
 }
 await assistantChecks();
 
+await drawingsSchemasAndStreamModes();
 console.log("all checks passed");
+
+// Issue 14 items 4 and 6: what Studio draws and builds its forms from, and the server's own stream modes
+async function drawingsSchemasAndStreamModes() {
+  const graph = await client.assistants.getGraph("drawn_chat");
+  check(graph.nodes.map(n => n.id).join() === "__start__,model,polisher,__end__"
+    && graph.edges.some(e => e.source === "model" && e.target === "polisher" && e.conditional === true)
+    && graph.edges.some(e => e.source === "__start__" && e.target === "model" && !e.conditional),
+    "assistants.getGraph", graph);
+  const xray = await client.assistants.getGraph("drawn_chat", { xray: true });
+  check(xray.nodes.some(n => n.id === "polisher:polish") && !xray.nodes.some(n => n.id === "polisher"),
+    "assistants.getGraph with xray expands the subgraph", xray);
+  const schemas = await client.assistants.getSchemas("drawn_chat");
+  check(schemas.graph_id === "drawn_chat" && schemas.input_schema.properties.question.type === "string"
+    && schemas.output_schema.properties.answer.type === "string" && schemas.state_schema.type === "object",
+    "assistants.getSchemas", schemas);
+  const subgraphs = await client.assistants.getSubgraphs("drawn_chat");
+  check(Object.keys(subgraphs).join() === "polisher" && subgraphs.polisher.state_schema.type === "object",
+    "assistants.getSubgraphs", subgraphs);
+  const one = await client.assistants.getSubgraphs("drawn_chat", { namespace: "polisher", recurse: true });
+  check(Object.keys(one).join() === "polisher", "assistants.getSubgraphs of a namespace", one);
+  let refused;
+  try {
+    await client.assistants.getGraph("no_such_graph");
+  } catch (error) {
+    refused = error;
+  }
+  check(refused && refused.status === 404, "assistants.getGraph of an unknown assistant is a 404", String(refused));
+
+  const thread = await client.threads.create();
+  const messages = [];
+  for await (const chunk of client.runs.stream(thread.thread_id, "drawn_chat", {
+    input: { question: "2+2?" }, streamMode: "messages" })) {
+    messages.push(chunk);
+  }
+  const partials = messages.filter(c => c.event === "messages/partial").map(c => c.data[0].content);
+  const complete = messages.filter(c => c.event === "messages/complete");
+  const metadata = messages.find(c => c.event === "messages/metadata");
+  check(JSON.stringify(partials) === JSON.stringify(["It", "It is", "It is 4."])
+    && metadata && Object.values(metadata.data)[0].metadata.langgraph_node === "model"
+    && complete.length === 1 && complete[0].data[0].content === "It is 4." && complete[0].data[0].type === "ai",
+    "streamMode messages: metadata, accumulated partials, complete once", messages);
+
+  const events = [];
+  for await (const chunk of client.runs.stream(thread.thread_id, "drawn_chat", {
+    input: { question: "3+1?" }, streamMode: ["events"] })) {
+    events.push(chunk);
+  }
+  const kinds = events.filter(c => c.event === "events").map(c => `${c.data.event}:${c.data.name}`);
+  check(kinds[0] === "on_chain_start:drawn_chat" && kinds.at(-1) === "on_chain_end:drawn_chat"
+    && kinds.includes("on_chain_start:model") && kinds.includes("on_chain_end:model")
+    && kinds.filter(k => k.startsWith("on_chat_model_stream")).length === 3
+    && kinds.indexOf("on_chat_model_start:chat_model") < kinds.indexOf("on_chat_model_end:chat_model"),
+    "streamMode events: the run, its nodes and the model's stream", kinds);
+  const end = events.filter(c => c.event === "events").at(-1).data;
+  check(end.data.output.answer === "It is 4." && typeof end.run_id === "string" && Array.isArray(end.parent_ids),
+    "on_chain_end of the run carries its output", end);
+  const rejoined = [];
+  for await (const chunk of client.runs.joinStream(thread.thread_id, events[0].data.run_id, { streamMode: "events" })) {
+    rejoined.push(chunk);
+  }
+  check(JSON.stringify(rejoined) === JSON.stringify(events), "joinStream with streamMode events replays them", rejoined);
+  const first = messages[0].data.run_id;
+  const onlyPartials = [];
+  for await (const chunk of client.runs.joinStream(thread.thread_id, first, { streamMode: ["messages"] })) {
+    onlyPartials.push(chunk);
+  }
+  check(JSON.stringify(onlyPartials) === JSON.stringify(messages), "joinStream with streamMode messages", onlyPartials);
+}

@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JavaType;
 import dev.fluxgraph.cache.Cache;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.errors.GraphInterruptedException;
+import dev.fluxgraph.graph.GraphView;
 import dev.fluxgraph.internal.EntrypointAccess;
 import dev.fluxgraph.internal.EntrypointSpec;
+import dev.fluxgraph.internal.GraphDrawing;
 import dev.fluxgraph.internal.Json;
 import dev.fluxgraph.internal.Output;
 import dev.fluxgraph.internal.RunLoop;
@@ -87,6 +89,23 @@ public final class Entrypoint<I, O> {
 
   public String name() {
     return spec.name();
+  }
+
+  /**
+   * A drawing of this entrypoint: one node, named after it, between {@code __start__} and {@code __end__}, as the
+   * reference shows a functional-API entrypoint. For a graph's entrypoint ({@code CompiledGraph.asEntrypoint()}),
+   * the graph's drawing ({@code CompiledGraph.getGraph(false)}). Nothing runs.
+   */
+  public GraphView getGraph() {
+    return getGraph(0);
+  }
+
+  /**
+   * {@link #getGraph()}, for a graph's entrypoint with its subgraphs expanded {@code xray} levels deep
+   * ({@code CompiledGraph.getGraph(int)}). @throws IllegalArgumentException if {@code xray} is negative
+   */
+  public GraphView getGraph(int xray) {
+    return GraphDrawing.of(spec, xray);
   }
 
   /** The checkpointer this entrypoint runs with, if any (e.g. for a server to roll back a thread's runs). */

@@ -3,6 +3,7 @@ package dev.fluxgraph.graph;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.EntrypointAccess;
 import dev.fluxgraph.internal.EntrypointSpec;
+import dev.fluxgraph.internal.GraphDrawing;
 import dev.fluxgraph.internal.GraphLoop;
 import dev.fluxgraph.internal.Json;
 import dev.fluxgraph.types.Command;
@@ -137,6 +138,27 @@ public final class CompiledGraph<S> {
   /** {@link #updateState(RunConfig, Map, String)} with no node: the next nodes stay as they were. */
   public Mono<RunConfig> updateState(RunConfig config, Map<String, Object> values) {
     return updateState(config, values, null);
+  }
+
+  /**
+   * A drawing of this graph ({@link GraphView}: nodes, edges with conditional ones marked, {@link GraphView#toMermaid()}),
+   * made from its definition: nothing runs. With {@code xray}, the nodes that run a compiled graph or an entrypoint
+   * nested are replaced by that one's drawing, at every depth, their nodes' ids prefixed with the node's name and
+   * {@code ':'}. A conditional edge is drawn to each target declared with
+   * {@link StateGraph#addConditionalEdges(String, java.util.function.Function, java.util.List)}, or, when it declared
+   * none, to every other node and {@code __end__}; {@code Command.goTo} destinations declared with
+   * {@link NodeOptions#withDestinations} are conditional edges too.
+   */
+  public GraphView getGraph(boolean xray) {
+    return getGraph(xray ? Integer.MAX_VALUE : 0);
+  }
+
+  /**
+   * {@link #getGraph(boolean)} expanding subgraphs {@code xray} levels deep: 0 none, 1 this graph's subgraphs but not
+   * theirs, {@code Integer.MAX_VALUE} all. @throws IllegalArgumentException if {@code xray} is negative
+   */
+  public GraphView getGraph(int xray) {
+    return GraphDrawing.of(spec, xray);
   }
 
   /** This graph as an entrypoint, e.g. to serve it with {@code FluxgraphServer} or to nest it by that type. */

@@ -16,6 +16,8 @@ import dev.fluxgraph.internal.TaskSpec;
 import dev.fluxgraph.types.Command;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -26,7 +28,9 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.function.BinaryOperator;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -70,6 +74,8 @@ public final class StateGraph<S> {
   private final boolean mapState;
   private Set<String> inputKeys = Set.of();
   private Set<String> outputKeys = Set.of();
+  private @Nullable JavaType inputType;
+  private @Nullable JavaType outputType;
   private final Map<String, GraphDefinition.NodeInput> nodeInputs = new LinkedHashMap<>();
   private final Map<String, BinaryOperator<Object>> reducers = new LinkedHashMap<>();
   private final Map<String, GraphDefinition.Node> nodes = new LinkedHashMap<>();
@@ -77,6 +83,9 @@ public final class StateGraph<S> {
   private final List<String[]> edges = new ArrayList<>();
   private final List<GraphDefinition.Join> joins = new ArrayList<>();
   private final Map<String, List<GraphDefinition.Router>> routers = new LinkedHashMap<>();
+  /** Per source, the targets each conditional edge declared (empty: none declared), in the order of routers. */
+  private final Map<String, List<Map<String, String>>> routerTargets = new LinkedHashMap<>();
+  private final Map<String, EntrypointSpec> subgraphs = new LinkedHashMap<>();
 
   private StateGraph(JavaType stateType, Set<String> channels) {
     this.stateType = stateType;
@@ -111,6 +120,7 @@ public final class StateGraph<S> {
   public StateGraph<S> withInput(Class<?> inputSchema) {
     Objects.requireNonNull(inputSchema, "inputSchema must not be null");
     inputKeys = Set.copyOf(schema(inputSchema, "the input schema"));
+    inputType = Json.type(inputSchema);
     return this;
   }
 
@@ -125,6 +135,7 @@ public final class StateGraph<S> {
   public StateGraph<S> withOutput(Class<?> outputSchema) {
     Objects.requireNonNull(outputSchema, "outputSchema must not be null");
     outputKeys = Set.copyOf(schema(outputSchema, "the output schema"));
+    outputType = Json.type(outputSchema);
     return this;
   }
 
@@ -212,7 +223,10 @@ public final class StateGraph<S> {
    */
   public StateGraph<S> addNode(String name, Entrypoint<?, ?> subgraph) {
     Objects.requireNonNull(subgraph, "subgraph must not be null");
-    return add(name, nested(name, EntrypointAccess.get().spec(subgraph)), NodeOptions.defaults());
+    EntrypointSpec child = EntrypointAccess.get().spec(subgraph);
+    add(name, nested(name, child), NodeOptions.defaults());
+    subgraphs.put(name, child);
+    return this;
   }
 
   /**
@@ -233,7 +247,9 @@ public final class StateGraph<S> {
   public StateGraph<S> addNode(String name, CompiledGraph<?> subgraph, NodeOptions options) {
     Objects.requireNonNull(subgraph, "subgraph must not be null");
     Objects.requireNonNull(options, "options must not be null");
-    return add(name, nested(name, subgraph.spec()), options);
+    add(name, nested(name, subgraph.spec()), options);
+    subgraphs.put(name, subgraph.spec());
+    return this;
   }
 
   /** Runs {@code to} after {@code from} (either may be {@link #START} / {@link #END} respectively). */
@@ -270,7 +286,73 @@ public final class StateGraph<S> {
     Objects.requireNonNull(from, "from must not be null");
     Objects.requireNonNull(router, "router must not be null");
     routers.computeIfAbsent(from, key -> new ArrayList<>()).add(state -> route(router, state));
+    routerTargets.computeIfAbsent(from, key -> new ArrayList<>()).add(Map.of());
     return this;
+  }
+
+  /**
+   * {@link #addConditionalEdges(String, Function)} with the nodes the router may name (the reference's
+   * {@code path_map} as a list): compilation checks that they are nodes (or {@link #END}), only they count as
+   * reachable through this edge, {@link CompiledGraph#getGraph} draws an edge to each of them (without the list, a
+   * drawing shows an edge to every other node and to END, as the reference does for a router without a path map),
+   * and a run whose router names a node outside the list fails with an {@code IllegalArgumentException} naming it.
+   * {@link Send}s are not restricted by the list, as in the reference.
+   *
+   * @throws InvalidGraphException if {@code targets} is empty
+   */
+  public StateGraph<S> addConditionalEdges(String from, Function<S, ? extends Publisher<?>> router,
+                                           List<String> targets) {
+    Objects.requireNonNull(targets, "targets must not be null");
+    Map<String, String> pathMap = new LinkedHashMap<>();
+    targets.forEach(target -> pathMap.put(Objects.requireNonNull(target, "a target must not be null"), target));
+    return addConditionalEdges(from, router, pathMap);
+  }
+
+  /**
+   * {@link #addConditionalEdges(String, Function)} whose router names keys of {@code pathMap} instead of nodes (the
+   * reference's {@code path_map} as a dict): each key it emits runs the node (or {@link #END}) the map gives for it,
+   * and a drawing labels the edge with the key (when it differs from the node's name). Compilation checks the map's
+   * values as for a list of targets; a key the map does not have fails the run with an
+   * {@code IllegalArgumentException} naming it. {@link Send}s pass unchanged.
+   *
+   * @throws InvalidGraphException if {@code pathMap} is empty
+   */
+  public StateGraph<S> addConditionalEdges(String from, Function<S, ? extends Publisher<?>> router,
+                                           Map<String, String> pathMap) {
+    Objects.requireNonNull(from, "from must not be null");
+    Objects.requireNonNull(router, "router must not be null");
+    Objects.requireNonNull(pathMap, "pathMap must not be null");
+    if (pathMap.isEmpty()) {
+      throw new InvalidGraphException("conditional edge from '" + from + "': no targets are given; leave them out "
+          + "when they are not known");
+    }
+    Map<String, String> declared = Collections.unmodifiableMap(new LinkedHashMap<>(pathMap));
+    routers.computeIfAbsent(from, key -> new ArrayList<>())
+        .add(state -> Flux.from(route(router, state)).map(element -> mapTargets(from, declared, element)));
+    routerTargets.computeIfAbsent(from, key -> new ArrayList<>()).add(declared);
+    return this;
+  }
+
+  /** A router's element with each name mapped through the path map (a collection stays a collection). */
+  private static Object mapTargets(String from, Map<String, String> pathMap, Object element) {
+    if (element instanceof Collection<?> collection) {
+      List<Object> mapped = new ArrayList<>();
+      collection.forEach(target -> mapped.add(mapTarget(from, pathMap, target)));
+      return mapped;
+    }
+    return mapTarget(from, pathMap, element);
+  }
+
+  private static Object mapTarget(String from, Map<String, String> pathMap, Object target) {
+    if (!(target instanceof String name)) {
+      return target; // a Send, or something the graph loop refuses itself
+    }
+    String node = pathMap.get(name);
+    if (node == null) {
+      throw new IllegalArgumentException("the conditional edge from '" + from + "' named '" + name + "', which is "
+          + "not one of its declared targets " + pathMap.keySet());
+    }
+    return node;
   }
 
   /** Same as {@code addEdge(START, node)}. */
@@ -298,7 +380,9 @@ public final class StateGraph<S> {
     GraphDefinition definition = new GraphDefinition(stateType, Set.copyOf(channels), Map.copyOf(reducers),
         new LinkedHashMap<>(nodes), plain, List.copyOf(joins), copyRouters(), Set.copyOf(options.interruptBefore()),
         Set.copyOf(options.interruptAfter()), options.recursionLimit(),
-        new GraphDefinition.Schemas(inputKeys, outputKeys, Map.copyOf(nodeInputs)));
+        new GraphDefinition.Schemas(inputKeys, outputKeys, Map.copyOf(nodeInputs), inputType, outputType),
+        new GraphDefinition.Layout(new LinkedHashMap<>(subgraphs), new LinkedHashMap<>(destinations),
+            copyTargets()));
     GraphLoop loop = new GraphLoop(definition, options.name());
     EntrypointSpec spec = new EntrypointSpec(options.name(), stateType, stateType, stateType, false, loop.body(),
         options.checkpointer(), options.store(), options.cache(), List.of(), null, null, options.durability(),
@@ -379,6 +463,12 @@ public final class StateGraph<S> {
         + "Publisher of node names or Sends")) : targets;
   }
 
+  private Map<String, List<Map<String, String>>> copyTargets() {
+    Map<String, List<Map<String, String>>> copy = new LinkedHashMap<>();
+    routerTargets.forEach((from, list) -> copy.put(from, List.copyOf(list)));
+    return copy;
+  }
+
   private Map<String, List<GraphDefinition.Router>> copyRouters() {
     Map<String, List<GraphDefinition.Router>> copy = new LinkedHashMap<>();
     routers.forEach((from, list) -> copy.put(from, List.copyOf(list)));
@@ -411,6 +501,10 @@ public final class StateGraph<S> {
     }
     for (String from : routers.keySet()) {
       checkSource(from, "conditional edge from '" + from + "'");
+      for (Map<String, String> targets : routerTargets.get(from)) {
+        targets.values().forEach(target -> checkTarget(target, "the targets of the conditional edge from '" + from
+            + "'"));
+      }
     }
     destinations.forEach((node, targets) -> targets.forEach(target -> checkTarget(target,
         "the destinations of node '" + node + "'")));
@@ -429,8 +523,9 @@ public final class StateGraph<S> {
   }
 
   /**
-   * Every node must be reachable from START. Conditional edges may lead anywhere, so with one reachable, every
-   * node counts as reachable; {@code Command.goTo} targets count when declared in {@link NodeOptions}.
+   * Every node must be reachable from START. A conditional edge without declared targets may lead anywhere, so with
+   * one reachable, every node counts as reachable; declared targets and {@code Command.goTo} targets declared in
+   * {@link NodeOptions} count as edges.
    */
   private void checkReachable(Map<String, List<String>> plain) {
     Set<String> reached = new HashSet<>();
@@ -440,8 +535,11 @@ public final class StateGraph<S> {
       if (!reached.add(node)) {
         continue;
       }
-      if (routers.containsKey(node)) {
-        return;
+      for (Map<String, String> targets : routerTargets.getOrDefault(node, List.of())) {
+        if (targets.isEmpty()) {
+          return;
+        }
+        pending.addAll(targets.values());
       }
       pending.addAll(plain.getOrDefault(node, List.of()));
       pending.addAll(destinations.getOrDefault(node, List.of()));

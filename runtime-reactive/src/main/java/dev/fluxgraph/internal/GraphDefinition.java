@@ -26,11 +26,12 @@ import reactor.core.publisher.Mono;
  * @param interruptAfter  nodes after which a run stops
  * @param recursionLimit  the most supersteps one invocation may run
  * @param schemas         what the graph takes as input and returns, and what state individual nodes read
+ * @param layout          what only drawing the graph needs (see {@code GraphDrawing})
  */
 public record GraphDefinition(JavaType state, Set<String> channels, Map<String, BinaryOperator<Object>> reducers,
                               Map<String, Node> nodes, Map<String, List<String>> edges, List<Join> joins,
                               Map<String, List<Router>> routers, Set<String> interruptBefore,
-                              Set<String> interruptAfter, int recursionLimit, Schemas schemas) {
+                              Set<String> interruptAfter, int recursionLimit, Schemas schemas, Layout layout) {
 
   /** Where a graph starts and ends; also reserved words for node names. */
   public static final String START = "__start__";
@@ -48,7 +49,21 @@ public record GraphDefinition(JavaType state, Set<String> channels, Map<String, 
    *
    * @param nodeInputs per node that declared one, the subset of the state it reads
    */
-  public record Schemas(Set<String> inputKeys, Set<String> outputKeys, Map<String, NodeInput> nodeInputs) {
+  public record Schemas(Set<String> inputKeys, Set<String> outputKeys, Map<String, NodeInput> nodeInputs,
+                        @Nullable JavaType inputType, @Nullable JavaType outputType) {
+  }
+
+  /**
+   * What a drawing of the graph shows beyond its edges, in the order things were added.
+   *
+   * @param subgraphs     per node that runs a compiled graph or an entrypoint nested, that one's spec
+   * @param destinations  per node, the nodes it declared it may send the run to with {@code Command.goTo}
+   * @param routerTargets per source, the targets each of its conditional edges declared (in the order of
+   *                      {@code routers}), by the key its router names (the node's name for a list of targets); an
+   *                      empty map when that edge declared none
+   */
+  public record Layout(Map<String, EntrypointSpec> subgraphs, Map<String, List<String>> destinations,
+                       Map<String, List<Map<String, String>>> routerTargets) {
   }
 
   /** The state a node reads: its type and the keys it has. */

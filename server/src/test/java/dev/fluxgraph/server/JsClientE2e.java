@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -125,7 +126,38 @@ public final class JsClientE2e {
             .setEntryPoint("read")
             .compile(CompileOptions.defaults().withName("configured").withCheckpointer(saver))
             .asEntrypoint());
+    graphs.put("drawn_chat", drawnChat(saver));
     return graphs;
+  }
+
+  /**
+   * e2e.mjs's graph for drawings, schemas and the server's own stream modes: a model node that streams its answer
+   * token by token through {@code TaskContext.messages()}, a conditional edge with declared targets, a subgraph, and
+   * input and output schemas.
+   */
+  private static Entrypoint<?, ?> drawnChat(CheckpointSaver saver) {
+    var polish = StateGraph.ofMap()
+        .addNode("polish", (state, context) -> Mono.just(Map.of("polished", true)))
+        .setEntryPoint("polish").compile(CompileOptions.defaults().withName("polisher"));
+    return StateGraph.ofMap().withInput(Question.class).withOutput(Answer.class)
+        .reducer("messages", Reducers.messages())
+        .addNode("model", (state, context) -> Flux.just("It", " is", " 4.")
+            .concatMap(token -> context.messages().write(Map.of("type", "AIMessageChunk", "id", "answer-"
+                + state.get("question").hashCode(), "content", token)))
+            .then(Mono.just(Map.of("answer", "It is 4.", "messages", List.of(AiMessage.of("It is 4.")
+                .withId("answer-" + state.get("question").hashCode()))))))
+        .addNode("polisher", polish)
+        .setEntryPoint("model")
+        .addConditionalEdges("model", state -> Mono.just(StateGraph.END), List.of("polisher", StateGraph.END))
+        .compile(CompileOptions.defaults().withName("drawn_chat").withCheckpointer(saver)).asEntrypoint();
+  }
+
+  /** The input schema of {@code drawn_chat}. */
+  public record Question(@Nullable String question) {
+  }
+
+  /** The output schema of {@code drawn_chat}. */
+  public record Answer(@Nullable String answer) {
   }
 
   /**

@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.StreamSupport;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
@@ -63,6 +64,12 @@ final class RunRequests {
   private final @Nullable ServedAssistants assistants;
   /** The durability of runs whose request names none; null: each graph's own. */
   private final @Nullable Durability defaultDurability;
+
+  /**
+   * Modes the server makes itself: {@code messages} (the SDK's {@code messages/*} events; the runtime's
+   * {@code messages} chunks are {@code messages-tuple}) and {@code events}.
+   */
+  static final Set<String> DERIVED_MODES = Set.of("messages", "events");
 
   RunRequests(ServedGraphs graphs, @Nullable Durability defaultDurability) {
     this(graphs, null, defaultDurability);
@@ -147,11 +154,14 @@ final class RunRequests {
       names.add("values");
     }
     for (String name : names) {
+      if (DERIVED_MODES.contains(name)) {
+        continue; // the server's own modes, made from the runtime's chunks when the run executes
+      }
       StreamMode mode;
       try {
         mode = StreamMode.fromWireName(name.equals("messages-tuple") ? "messages" : name);
       } catch (IllegalArgumentException e) {
-        throw HttpProblem.invalid("invalid stream_mode: " + e.getMessage());
+        throw HttpProblem.invalid("invalid stream_mode: " + e.getMessage() + ", messages-tuple or events");
       }
       if (!modes.contains(mode)) {
         modes.add(mode);
@@ -269,7 +279,9 @@ final class RunRequests {
     settings = new RunRequest.Settings(settings.recursionLimit(), settings.tags(), settings.runName(),
         breakpoints(body, "interrupt_before", graph, graphId), breakpoints(body, "interrupt_after", graph, graphId));
     return new RunRequest(graph, graphId, input, command,
-        new StreamOptions(modes, body.path("stream_subgraphs").asBoolean(false)), modes.contains(StreamMode.VALUES),
+        // only derived modes asked for: the run streams values for them (published only through them)
+        new StreamOptions(modes.isEmpty() ? List.of(StreamMode.VALUES) : modes,
+            body.path("stream_subgraphs").asBoolean(false)), modes.contains(StreamMode.VALUES),
         context.isObject() ? JSON.convertValue(context, MAP) : null,
         metadata, durability,
         checkpoint.isTextual() ? checkpoint.asText() : null,

@@ -167,6 +167,7 @@ final class RunRoutes {
       boolean cancelOnDisconnect = "true".equals(cancel) || "1".equals(cancel);
       return runs.events(threadId, runId, after, cancelOnDisconnect).flatMap(events -> Sse.send(response, events
           .filter(event -> modes.isEmpty() || modes.contains(event.mode()) || event.name().equals("metadata")
+              || event.name().startsWith("messages/") && modes.contains("messages/")
               || event.name().equals("error"))
           .map(Run.Event::text)));
     });
@@ -185,11 +186,15 @@ final class RunRoutes {
       throw HttpProblem.invalid("stream_mode must be a mode or a JSON list of modes, was '" + value + "'");
     }
     for (JsonNode mode : parsed.isArray() ? parsed : List.of(parsed)) {
+      if (RunRequests.DERIVED_MODES.contains(mode.asText())) {
+        modes.add(mode.asText().equals("messages") ? "messages/" : mode.asText()); // messages/*: see joinStream
+        continue;
+      }
       String name = mode.asText().equals("messages-tuple") ? "messages" : mode.asText();
       try {
         StreamMode.fromWireName(name);
       } catch (IllegalArgumentException e) {
-        throw HttpProblem.invalid("invalid stream_mode: " + e.getMessage());
+        throw HttpProblem.invalid("invalid stream_mode: " + e.getMessage() + ", messages-tuple or events");
       }
       modes.add(name);
     }

@@ -35,6 +35,7 @@ public final class ServerApi {
   private final Http http;
   private final Cors cors;
   private final AssistantRoutes assistants;
+  private final GraphRoutes drawings;
   private final ThreadRoutes threads;
   private final StateRoutes state;
   private final RunRoutes runs;
@@ -87,6 +88,7 @@ public final class ServerApi {
     this.http = new Http(apiKey);
     this.cors = cors;
     this.assistants = new AssistantRoutes(http, assistants, threads, lifecycle, Clock.systemUTC());
+    this.drawings = new GraphRoutes(http, served, assistants);
     this.threads = new ThreadRoutes(http, served, threads, lifecycle);
     this.state = new StateRoutes(http, served, threads);
     this.runs = new RunRoutes(http, threads, lifecycle, requests);
@@ -129,6 +131,7 @@ public final class ServerApi {
     state.register(routes);
     MetaRoutes.register(routes);
     assistants.register(routes);
+    drawings.register(routes);
     // anything else: a JSON 404 rather than the host's empty one
     return routes.route(request -> true, (request, response) -> http.guarded(request, response, body -> Mono.error(
         HttpProblem.notFound("route " + request.method() + " " + request.path()))));

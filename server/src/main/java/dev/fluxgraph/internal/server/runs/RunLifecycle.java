@@ -688,9 +688,13 @@ public final class RunLifecycle {
     // the outcome is the last values chunk, and a pause shows in the updates (a breakpoint only there): both modes run
     // along, and their chunks are published only when asked for
     boolean wantsUpdates = run.options().modes().contains(StreamMode.UPDATES);
-    StreamOptions options = run.wantsValues() && wantsUpdates ? run.options() : new StreamOptions(Stream.concat(
-        run.options().modes().stream(), Stream.of(StreamMode.VALUES, StreamMode.UPDATES)).distinct().toList(),
-        run.options().subgraphs());
+    // the server's own modes (messages, events) read more of the run than was asked for: published only through them
+    DerivedModes derived = DerivedModes.of(run, registered.runId, () -> Map.of("graph_id",
+        run.graphId(), "assistant_id", run.assistantId(), "thread_id", tid, "run_attempt",
+        registered.attempt));
+    StreamOptions options = derived.options(run.wantsValues() && wantsUpdates ? run.options()
+        : new StreamOptions(Stream.concat(run.options().modes().stream(), Stream.of(StreamMode.VALUES,
+            StreamMode.UPDATES)).distinct().toList(), run.options().subgraphs()));
     Flux<StreamChunk> chunks = Flux.defer(() -> run.command() != null
         ? run.graph().stream(run.command(), config, options)
         : run.graph().stream(run.input(), config, options));
@@ -706,6 +710,8 @@ public final class RunLifecycle {
     return Mono.fromRunnable(() -> registered.publish("metadata", "{\"run_id\":\"" + registered.runId
             + "\",\"attempt\":" + registered.attempt + "}"))
         .then(due)
+        .then(Mono.fromRunnable(() -> derived.start(run.command() != null ? run.body().get("command")
+            : run.body().get("input"), registered::publish)))
         .thenMany(chunks)
         .doOnNext(chunk -> {
           if (chunk.data() instanceof Map<?, ?> map && map.containsKey("__interrupt__")) {
@@ -714,9 +720,9 @@ public final class RunLifecycle {
           if (chunk.mode() == StreamMode.VALUES && chunk.namespace().isEmpty()) {
             last[0] = chunk.data();
           }
-          if (chunk.mode() == StreamMode.VALUES && !run.wantsValues()
-              || chunk.mode() == StreamMode.UPDATES && !wantsUpdates) {
-            return;
+          derived.accept(chunk, run.options().subgraphs(), registered::publish);
+          if (!derived.asked(chunk, run.options().subgraphs())) {
+            return; // read for another mode only
           }
           String name = chunk.mode() == StreamMode.MESSAGES ? "messages" : chunk.mode().wireName();
           if (!chunk.namespace().isEmpty()) {
@@ -724,6 +730,7 @@ public final class RunLifecycle {
           }
           registered.publish(name, json(EventPayloads.of(chunk)));
         })
+        .then(Mono.fromRunnable(() -> derived.finish(last[0], registered::publish)))
         .then(Mono.defer(() -> finalThreadStatus(registered, paused[0] ? "interrupted" : "idle")))
         .then(Mono.fromCallable(() -> {
           JsonNode value = JSON.valueToTree(last[0]);
