@@ -3,6 +3,7 @@ package dev.fluxgraph.internal;
 import com.fasterxml.jackson.databind.JavaType;
 import dev.fluxgraph.func.EntrypointContext;
 import dev.fluxgraph.func.StreamWriter;
+import dev.fluxgraph.instrument.ScopeObserver;
 import dev.fluxgraph.messages.Message;
 import dev.fluxgraph.store.Store;
 import dev.fluxgraph.types.RunConfig;
@@ -127,7 +128,7 @@ public final class Scope implements EntrypointContext<Object> {
 
     AttemptSubscriber(CoreSubscriber<? super Object> actual) {
       this.actual = actual;
-      this.context = actual.currentContext().put(KEY, Scope.this);
+      this.context = observer().contextOf(actual.currentContext().put(KEY, Scope.this));
     }
 
     @Override
@@ -194,6 +195,11 @@ public final class Scope implements EntrypointContext<Object> {
   /** The call whose body runs in this scope, or null for the run's root scope. */
   @Nullable TaskCall call() {
     return call;
+  }
+
+  /** What code in this scope reports to: its call's observer, or the run's for the root scope. */
+  ScopeObserver observer() {
+    return call == null ? run.observer() : call.observer();
   }
 
   /** Whether this scope runs a graph's superstep loop (its calls are the graph's nodes). */
@@ -272,6 +278,13 @@ public final class Scope implements EntrypointContext<Object> {
   public <C> Optional<C> context(Class<C> type) {
     Objects.requireNonNull(type, "type must not be null");
     return run.config().context().filter(type::isInstance).map(type::cast);
+  }
+
+  @Override
+  public void attribute(String key, String value) {
+    Objects.requireNonNull(key, "key must not be null");
+    Objects.requireNonNull(value, "value must not be null");
+    observer().attribute(key, value);
   }
 
   @Override
