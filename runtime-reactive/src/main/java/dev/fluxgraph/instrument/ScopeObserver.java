@@ -20,6 +20,18 @@ public interface ScopeObserver {
   }
 
   /**
+   * Runs {@code signal}: the subscription of an attempt of the body, or a request for its value, during which the
+   * body's synchronous code runs (a {@code Mono.just} emits when requested) and its operators may schedule work on
+   * other threads. E.g. with this scope's observation current on the thread for the time of it (opened and closed
+   * there), so that thread-local based libraries, and Reactor's automatic context propagation capturing thread
+   * locals when work is scheduled, see it rather than the caller's. The default just runs it. Not called on
+   * {@link RunObserver#NOOP} and {@link TaskObserver#NOOP}.
+   */
+  default void inScope(Runnable signal) {
+    signal.run();
+  }
+
+  /**
    * A task (or graph node, or nested entrypoint) called from this scope starts executing: its first attempt is
    * about to run. Not called for a call answered from the checkpoint ({@link #taskReplayed}), nor for one that the
    * run stopped before it could start (it runs when the thread resumes).

@@ -3,7 +3,9 @@ package dev.fluxgraph.internal;
 import com.fasterxml.jackson.databind.JavaType;
 import dev.fluxgraph.func.EntrypointContext;
 import dev.fluxgraph.func.StreamWriter;
+import dev.fluxgraph.instrument.RunObserver;
 import dev.fluxgraph.instrument.ScopeObserver;
+import dev.fluxgraph.instrument.TaskObserver;
 import dev.fluxgraph.messages.Message;
 import dev.fluxgraph.store.Store;
 import dev.fluxgraph.types.RunConfig;
@@ -103,6 +105,15 @@ public final class Scope implements EntrypointContext<Object> {
 
     @Override
     public void subscribe(CoreSubscriber<? super Object> actual) {
+      ScopeObserver observer = observer();
+      if (noop(observer)) {
+        subscribeBody(actual);
+      } else {
+        observer.inScope(() -> subscribeBody(actual));
+      }
+    }
+
+    private void subscribeBody(CoreSubscriber<? super Object> actual) {
       AttemptSubscriber subscriber = new AttemptSubscriber(actual);
       run.busy(Scope.this);
       try {
@@ -169,7 +180,13 @@ public final class Scope implements EntrypointContext<Object> {
 
     @Override
     public void request(long n) {
-      Objects.requireNonNull(upstream).request(n);
+      Subscription subscription = Objects.requireNonNull(upstream);
+      ScopeObserver observer = observer();
+      if (noop(observer)) {
+        subscription.request(n);
+      } else {
+        observer.inScope(() -> subscription.request(n));
+      }
     }
 
     @Override
@@ -195,6 +212,10 @@ public final class Scope implements EntrypointContext<Object> {
   /** The call whose body runs in this scope, or null for the run's root scope. */
   @Nullable TaskCall call() {
     return call;
+  }
+
+  private static boolean noop(ScopeObserver observer) {
+    return observer == RunObserver.NOOP || observer == TaskObserver.NOOP;
   }
 
   /** What code in this scope reports to: its call's observer, or the run's for the root scope. */
