@@ -37,7 +37,11 @@ final class TaskCall {
   private final boolean push;
   /** What the call reports to once it started; {@link TaskObserver#NOOP} without instrumentation. */
   private TaskObserver observer = TaskObserver.NOOP;
-  private volatile int attempts; // attempts of the body so far (retries resubscribe one after the other)
+  /**
+   * Attempts of the body so far. Plain, not volatile: retries resubscribe one after the other, and the end that reads
+   * it comes after the last attempt's signals (a racing cancel may read one fewer; it is only reported).
+   */
+  private int attempts;
 
   private TaskCall(RunLoop run, Scope parent, TaskSpec spec, @Nullable Object input, String id, boolean push) {
     this.push = push;
