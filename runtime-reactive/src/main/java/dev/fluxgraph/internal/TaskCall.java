@@ -155,8 +155,10 @@ final class TaskCall {
 
     @Override
     public void onError(Throwable error) {
-      report(error instanceof ParentCommand ? TaskOutcome.COMPLETED : TaskOutcome.ERROR,
-          error instanceof ParentCommand ? null : error);
+      if (observer != TaskObserver.NOOP) {
+        report(error instanceof ParentCommand ? TaskOutcome.COMPLETED : TaskOutcome.ERROR,
+            error instanceof ParentCommand ? null : error);
+      }
       if (!detached) {
         actual.onError(error);
       }
