@@ -5,6 +5,7 @@ import dev.fluxgraph.cache.Cache;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.errors.GraphInterruptedException;
 import dev.fluxgraph.graph.GraphView;
+import dev.fluxgraph.instrument.Instrumentation;
 import dev.fluxgraph.internal.EntrypointAccess;
 import dev.fluxgraph.internal.EntrypointSpec;
 import dev.fluxgraph.internal.GraphDrawing;
@@ -111,6 +112,20 @@ public final class Entrypoint<I, O> {
   /** The checkpointer this entrypoint runs with, if any (e.g. for a server to roll back a thread's runs). */
   public java.util.Optional<CheckpointSaver> checkpointer() {
     return java.util.Optional.ofNullable(spec.checkpointer());
+  }
+
+  /** The instrumentation hook its runs report to; {@link Instrumentation#none()} unless one was installed. */
+  public Instrumentation instrumentation() {
+    return spec.instrumentation();
+  }
+
+  /**
+   * The same entrypoint (same body, checkpointer, threads), reporting its runs to {@code hook}; this one is
+   * unchanged. Nested in another run, an entrypoint reports to that run's hook instead.
+   */
+  public Entrypoint<I, O> withInstrumentation(Instrumentation hook) {
+    Objects.requireNonNull(hook, "hook must not be null");
+    return new Entrypoint<>(spec.withInstrumentation(hook));
   }
 
   /** The declared input type; what a JSON input (e.g. from an HTTP request) is read as. */
@@ -272,7 +287,9 @@ public final class Entrypoint<I, O> {
     }
     return Flux.create(sink -> {
       Output output = Output.stream(sink, options);
-      Disposable running = RunLoop.run(spec, input, config, output)
+      Mono<?> run = RunLoop.run(spec, input, config, output);
+      // the subscriber's context (its current observation, say) reaches the run as it does through run(..)
+      Disposable running = (sink.contextView().isEmpty() ? run : run.contextWrite(sink.contextView()))
           .subscribe(ignored -> { }, sink::error, sink::complete);
       sink.onDispose(running);
     }, FluxSink.OverflowStrategy.BUFFER);
@@ -306,6 +323,7 @@ public final class Entrypoint<I, O> {
     private Durability durability = Durability.ASYNC;
     private Supplier<Scheduler> scheduler = Schedulers::parallel;
     private Clock clock = Clock.systemUTC();
+    private Instrumentation instrumentation = Instrumentation.none();
 
     private Builder(String name) {
       this.name = name;
@@ -371,6 +389,15 @@ public final class Entrypoint<I, O> {
       return this;
     }
 
+    /**
+     * The hook the entrypoint's runs report to (e.g. the {@code fluxgraph-micrometer} observations);
+     * {@link Instrumentation#none()} by default.
+     */
+    public Builder instrumentation(Instrumentation hook) {
+      this.instrumentation = Objects.requireNonNull(hook, "instrumentation must not be null");
+      return this;
+    }
+
     public <I, O> Entrypoint<I, O> define(Class<I> input, Class<O> output, EntrypointFunction<I, O, O> body) {
       return build(Json.type(input), Json.type(output), Json.type(output), false, body);
     }
@@ -405,7 +432,7 @@ public final class Entrypoint<I, O> {
         return result;
       };
       return new Entrypoint<>(new EntrypointSpec(name, input, output, saved, finalValue, scopeBody, checkpointer,
-          store, cache, retry, cachePolicy, timeout, durability, scheduler, clock, null));
+          store, cache, retry, cachePolicy, timeout, durability, scheduler, clock, null, instrumentation));
     }
   }
 }

@@ -53,6 +53,13 @@ public interface TaskContext {
   }
 
   /**
+   * Attaches an attribute to the observation of this task (of the run, in an entrypoint body) when the workflow has
+   * an {@link dev.fluxgraph.instrument.Instrumentation}; does nothing otherwise. A span attribute, not a metric tag:
+   * e.g. a model call's {@code gen_ai.usage.input_tokens}. Setting a key again replaces its value.
+   */
+  void attribute(String key, String value);
+
+  /**
    * Pauses the run for human input, or emits the answer when resuming. The {@code i}-th interrupt of a scope
    * execution is answered by the resume value recorded for it; when there is none the run pauses: this
    * {@code Mono} never emits, the engine records the interrupt and ends the run once every running task has

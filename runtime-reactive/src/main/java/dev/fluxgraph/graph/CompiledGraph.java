@@ -15,6 +15,7 @@ import dev.fluxgraph.types.StreamMode;
 import dev.fluxgraph.types.StreamOptions;
 import java.util.Map;
 import java.util.Objects;
+import dev.fluxgraph.instrument.Instrumentation;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -176,6 +177,20 @@ public final class CompiledGraph<S> {
     Objects.requireNonNull(input, "input must not be null");
     Objects.requireNonNull(output, "output must not be null");
     return EntrypointAccess.get().create(spec.withTypes(Json.type(input), Json.type(output)));
+  }
+
+  /** The instrumentation hook the graph's runs report to; {@link Instrumentation#none()} unless one was installed. */
+  public Instrumentation instrumentation() {
+    return spec.instrumentation();
+  }
+
+  /**
+   * The same graph (same nodes, checkpointer, threads), reporting its runs to {@code hook}; this one is unchanged.
+   * A graph nested in another graph's run reports to that run's hook instead.
+   */
+  public CompiledGraph<S> withInstrumentation(Instrumentation hook) {
+    Objects.requireNonNull(hook, "hook must not be null");
+    return new CompiledGraph<>(spec.withInstrumentation(hook));
   }
 
   EntrypointSpec spec() {

@@ -386,7 +386,7 @@ public final class StateGraph<S> {
     GraphLoop loop = new GraphLoop(definition, options.name());
     EntrypointSpec spec = new EntrypointSpec(options.name(), stateType, stateType, stateType, false, loop.body(),
         options.checkpointer(), options.store(), options.cache(), List.of(), null, null, options.durability(),
-        options.scheduler(), options.clock(), definition);
+        options.scheduler(), options.clock(), definition, options.instrumentation());
     return new CompiledGraph<>(spec);
   }
 

@@ -1,6 +1,7 @@
 package dev.fluxgraph.internal;
 
 import dev.fluxgraph.errors.NodeTimeoutException;
+import dev.fluxgraph.instrument.ScopeObserver;
 import dev.fluxgraph.types.RetryPolicy;
 import java.time.Duration;
 import java.util.List;
@@ -31,9 +32,11 @@ final class Policies {
 
   /**
    * Resubscribes after a failure when the first policy whose {@code retryOn} accepts it allows another attempt,
-   * after that policy's backoff. The final failure is the original error, not a wrapper.
+   * after that policy's backoff, which it reports to {@code observer}. The final failure is the original error, not
+   * a wrapper.
    */
-  static <T> Mono<T> retry(Mono<T> attempts, List<RetryPolicy> policies, Scheduler scheduler) {
+  static <T> Mono<T> retry(Mono<T> attempts, List<RetryPolicy> policies, Scheduler scheduler,
+                           ScopeObserver observer) {
     if (policies.isEmpty()) {
       return attempts;
     }
@@ -57,6 +60,7 @@ final class Policies {
       if (policy.jitter()) {
         delay = delay.plusMillis(ThreadLocalRandom.current().nextLong(1000));
       }
+      observer.retrying(failed, error);
       return Mono.delay(delay, scheduler);
     })));
   }

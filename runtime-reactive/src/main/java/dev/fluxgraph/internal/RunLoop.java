@@ -10,6 +10,9 @@ import dev.fluxgraph.checkpoint.PendingWrite;
 import dev.fluxgraph.errors.EmptyInputException;
 import dev.fluxgraph.errors.InvalidCommandException;
 import dev.fluxgraph.func.Final;
+import dev.fluxgraph.instrument.CheckpointWrite;
+import dev.fluxgraph.instrument.RunObserver;
+import dev.fluxgraph.instrument.RunOutcome;
 import dev.fluxgraph.store.Store;
 import dev.fluxgraph.types.Command;
 import dev.fluxgraph.types.Durability;
@@ -26,12 +29,15 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
+import reactor.util.context.ContextView;
 
 /**
  * One run of an entrypoint on a thread: the engine. {@link #run} resolves where the run starts (new input, a
@@ -55,6 +61,8 @@ public final class RunLoop {
   private final Durability durability;
   private final Scheduler scheduler;
   private final @Nullable CheckpointSaver saver;
+  private final RunObserver observer; // RunObserver.NOOP unless an instrumentation is installed
+  private volatile boolean pausedRun; // the run ended as paused (for the observer's outcome)
   private final Object lock = new Object();
   private final Sinks.One<Object> halted = Sinks.one();
   private final Map<String, RaisedInterrupts> raised = new LinkedHashMap<>(); // guarded by lock
@@ -69,13 +77,15 @@ public final class RunLoop {
   private volatile @Nullable Supplier<@Nullable Object> pausedState;
   private volatile @Nullable Throwable failure;
 
-  private RunLoop(EntrypointSpec spec, RunConfig config, Output output) {
+  private RunLoop(EntrypointSpec spec, RunConfig config, Output output, ContextView context) {
     this.spec = spec;
     this.config = config;
     this.output = output;
     this.durability = config.durability().orElse(spec.durability());
     this.scheduler = spec.scheduler().get();
     this.saver = spec.checkpointer();
+    this.observer = Objects.requireNonNull(spec.instrumentation().runStarted(spec.name(), config, context),
+        "the instrumentation returned a null RunObserver");
   }
 
   /**
@@ -84,10 +94,32 @@ public final class RunLoop {
    */
   public static Mono<GraphOutput<Object>> run(EntrypointSpec spec, @Nullable Object input, RunConfig config,
                                               Output output) {
-    return Mono.defer(() -> {
-      RunLoop loop = new RunLoop(spec, config, output);
-      return loop.prepare(input).flatMap(loop::execute);
+    return Mono.deferContextual(context -> {
+      RunLoop loop = new RunLoop(spec, config, output, context);
+      Mono<GraphOutput<Object>> run = loop.prepare(input).flatMap(loop::execute);
+      return loop.observer == RunObserver.NOOP ? run : loop.observed(run);
     });
+  }
+
+  /** The run, reporting how it ended to the observer: once, whichever of success, error or cancel comes. */
+  private Mono<GraphOutput<Object>> observed(Mono<GraphOutput<Object>> run) {
+    AtomicBoolean ended = new AtomicBoolean();
+    return run
+        .doOnSuccess(result -> {
+          if (ended.compareAndSet(false, true)) {
+            observer.runEnded(pausedRun ? RunOutcome.INTERRUPTED : RunOutcome.COMPLETED, null);
+          }
+        })
+        .doOnError(error -> {
+          if (ended.compareAndSet(false, true)) {
+            observer.runEnded(RunOutcome.ERROR, error);
+          }
+        })
+        .doFinally(signal -> { // after the cancel reached the tasks, so that they end before the run
+          if (signal == SignalType.CANCEL && ended.compareAndSet(false, true)) {
+            observer.runEnded(RunOutcome.CANCELLED, null);
+          }
+        });
   }
 
   // ---------------------------------------------------------------- where the run starts
@@ -284,7 +316,7 @@ public final class RunLoop {
 
   private Mono<GraphOutput<Object>> execute(Start start) {
     Checkpoint base = start.base();
-    writes = new WriteLog(saver, durability, base, start.known());
+    writes = new WriteLog(saver, durability, base, start.known(), observer);
     if (start.completedValue() != null) {
       Object value = Json.fromTree(start.completedValue(), spec.output(), () -> "the value saved in checkpoint "
           + base.id() + " of thread '" + base.threadId() + "'");
@@ -305,7 +337,7 @@ public final class RunLoop {
       return root.enter(spec.body(), start.input());
     });
     Mono<Object> body = Policies.retry(Policies.timeout(attempt, spec.name(), spec.timeout(), scheduler,
-            () -> false), spec.retry(), scheduler)
+            () -> false), spec.retry(), scheduler, observer)
         .<Object>map(TaskCall.Result::new)
         .defaultIfEmpty(TaskCall.Result.EMPTY);
     Mono<Object> stopped = halted.asMono().flatMap(signal -> signal instanceof Throwable error
@@ -339,7 +371,8 @@ public final class RunLoop {
     Mono<Void> announced = Mono.empty();
     if (saver != null) {
       Checkpoint loop = CheckpointFormat.loop(writes.base(), valueJson, saveJson, config.metadata(), spec.clock());
-      saved = saver.put(loop); // after the flush: a completed run's writes are durable before its loop checkpoint
+      saved = writes.timed(saver.put(loop), CheckpointWrite.CHECKPOINT); // after the flush: a completed run's
+      // writes are durable before its loop checkpoint
       announced = emitCheckpoint(loop, finalValue, List.of(), List.of());
     }
     return writes.flush()
@@ -352,6 +385,7 @@ public final class RunLoop {
   }
 
   private Mono<GraphOutput<Object>> pause() {
+    pausedRun = true;
     if (stoppedAt instanceof GraphLoop.Breakpoint breakpoint) { // interruptBefore/After: no interrupt to answer
       return writes.flush()
           .then(output.write(StreamMode.UPDATES, List.of(), Map.of("__interrupt__", List.of())))
@@ -453,6 +487,7 @@ public final class RunLoop {
               key -> new RaisedInterrupts(scope.id(), scope.name(), scope.namespace(), new ArrayList<>()));
           if (list.interrupts().stream().noneMatch(i -> i.id().equals(id))) {
             list.interrupts().add(new Interrupt(id, value));
+            scope.observer().interrupted(id);
           }
         }
       }
@@ -611,6 +646,22 @@ public final class RunLoop {
   boolean paused(TaskCall call) {
     synchronized (lock) {
       return call.status() == TaskStatus.INTERRUPTED;
+    }
+  }
+
+  /**
+   * Whether a call being cancelled is paused rather than given up: it waits for answers to interrupts, or the run is
+   * stopping because everything paused (what the observer reports as interrupted rather than cancelled).
+   */
+  boolean pausedOrStopping(TaskCall call) {
+    synchronized (lock) {
+      return stopping || call.status() == TaskStatus.INTERRUPTED;
+    }
+  }
+
+  TaskStatus statusOf(TaskCall call) {
+    synchronized (lock) {
+      return call.status();
     }
   }
 
@@ -787,6 +838,11 @@ public final class RunLoop {
 
   Scheduler scheduler() {
     return scheduler;
+  }
+
+  /** What this run reports to; {@link RunObserver#NOOP} without instrumentation. */
+  RunObserver observer() {
+    return observer;
   }
 
   @Nullable Store store() {

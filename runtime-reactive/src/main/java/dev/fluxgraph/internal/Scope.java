@@ -3,6 +3,9 @@ package dev.fluxgraph.internal;
 import com.fasterxml.jackson.databind.JavaType;
 import dev.fluxgraph.func.EntrypointContext;
 import dev.fluxgraph.func.StreamWriter;
+import dev.fluxgraph.instrument.RunObserver;
+import dev.fluxgraph.instrument.ScopeObserver;
+import dev.fluxgraph.instrument.TaskObserver;
 import dev.fluxgraph.messages.Message;
 import dev.fluxgraph.store.Store;
 import dev.fluxgraph.types.RunConfig;
@@ -102,6 +105,15 @@ public final class Scope implements EntrypointContext<Object> {
 
     @Override
     public void subscribe(CoreSubscriber<? super Object> actual) {
+      ScopeObserver observer = observer();
+      if (noop(observer)) {
+        subscribeBody(actual);
+      } else {
+        observer.inScope(() -> subscribeBody(actual));
+      }
+    }
+
+    private void subscribeBody(CoreSubscriber<? super Object> actual) {
       AttemptSubscriber subscriber = new AttemptSubscriber(actual);
       run.busy(Scope.this);
       try {
@@ -127,7 +139,7 @@ public final class Scope implements EntrypointContext<Object> {
 
     AttemptSubscriber(CoreSubscriber<? super Object> actual) {
       this.actual = actual;
-      this.context = actual.currentContext().put(KEY, Scope.this);
+      this.context = observer().contextOf(actual.currentContext().put(KEY, Scope.this));
     }
 
     @Override
@@ -168,7 +180,13 @@ public final class Scope implements EntrypointContext<Object> {
 
     @Override
     public void request(long n) {
-      Objects.requireNonNull(upstream).request(n);
+      Subscription subscription = Objects.requireNonNull(upstream);
+      ScopeObserver observer = observer();
+      if (noop(observer)) {
+        subscription.request(n);
+      } else {
+        observer.inScope(() -> subscription.request(n));
+      }
     }
 
     @Override
@@ -194,6 +212,15 @@ public final class Scope implements EntrypointContext<Object> {
   /** The call whose body runs in this scope, or null for the run's root scope. */
   @Nullable TaskCall call() {
     return call;
+  }
+
+  private static boolean noop(ScopeObserver observer) {
+    return observer == RunObserver.NOOP || observer == TaskObserver.NOOP;
+  }
+
+  /** What code in this scope reports to: its call's observer, or the run's for the root scope. */
+  ScopeObserver observer() {
+    return call == null ? run.observer() : call.observer();
   }
 
   /** Whether this scope runs a graph's superstep loop (its calls are the graph's nodes). */
@@ -272,6 +299,13 @@ public final class Scope implements EntrypointContext<Object> {
   public <C> Optional<C> context(Class<C> type) {
     Objects.requireNonNull(type, "type must not be null");
     return run.config().context().filter(type::isInstance).map(type::cast);
+  }
+
+  @Override
+  public void attribute(String key, String value) {
+    Objects.requireNonNull(key, "key must not be null");
+    Objects.requireNonNull(value, "value must not be null");
+    observer().attribute(key, value);
   }
 
   @Override

@@ -3,11 +3,14 @@ package dev.fluxgraph.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxgraph.cache.Cache;
 import dev.fluxgraph.checkpoint.PendingWrite;
+import dev.fluxgraph.instrument.TaskObserver;
+import dev.fluxgraph.instrument.TaskOutcome;
 import dev.fluxgraph.types.CachePolicy;
 import dev.fluxgraph.types.RetryPolicy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
@@ -32,6 +35,13 @@ final class TaskCall {
   private boolean counted = true; // still counted as active work of the parent scope; guarded by run's lock
   /** Whether a graph runs this call for a {@code Send} (a push task) rather than as a node its edges triggered. */
   private final boolean push;
+  /** What the call reports to once it started; {@link TaskObserver#NOOP} without instrumentation. */
+  private TaskObserver observer = TaskObserver.NOOP;
+  /**
+   * Attempts of the body so far. Plain, not volatile: retries resubscribe one after the other, and the end that reads
+   * it comes after the last attempt's signals (a racing cancel may read one fewer; it is only reported).
+   */
+  private int attempts;
 
   private TaskCall(RunLoop run, Scope parent, TaskSpec spec, @Nullable Object input, String id, boolean push) {
     this.push = push;
@@ -66,6 +76,7 @@ final class TaskCall {
       if (saved != null) {
         Object replayed = Json.fromTree(saved.value(), spec.output(), () -> "the saved result of '"
             + spec.name() + "' (" + id + ")");
+        parent.observer().taskReplayed(spec.name(), id);
         return Mono.justOrEmpty(replayed);
       }
       return new TaskCall(run, parent, spec, input, id, push).execute();
@@ -80,6 +91,8 @@ final class TaskCall {
     if (!run.start(this)) {
       return Mono.never(); // the run stopped (or the scope froze) before this call could start: it runs on resume
     }
+    observer = Objects.requireNonNull(parent.observer().taskStarted(spec.name(), id, spec.child() != null),
+        "the instrumentation returned a null TaskObserver");
     return new Execution(run.emitTaskStart(parent.namespace(), id, spec.name(), input,
         parent.runsGraph() && !push)
         .then(fromCache())
@@ -105,11 +118,15 @@ final class TaskCall {
     }
   }
 
+  private static final AtomicIntegerFieldUpdater<ExecutionSubscriber> REPORTED =
+      AtomicIntegerFieldUpdater.newUpdater(ExecutionSubscriber.class, "reported");
+
   private final class ExecutionSubscriber implements CoreSubscriber<Object>, Subscription {
     private final CoreSubscriber<? super Object> actual;
     private @Nullable Subscription upstream;
     private volatile boolean detached;
     private final Runnable cancelDetached = this::stop;
+    volatile int reported; // 1 once the end was reported to the observer (REPORTED)
 
     ExecutionSubscriber(CoreSubscriber<? super Object> actual) {
       this.actual = actual;
@@ -128,6 +145,9 @@ final class TaskCall {
 
     @Override
     public void onNext(Object value) {
+      if (observer != TaskObserver.NOOP) { // the value is the outcome: the caller may go on before onComplete
+        reportCompleted();
+      }
       if (!detached) {
         actual.onNext(value);
       }
@@ -135,6 +155,10 @@ final class TaskCall {
 
     @Override
     public void onError(Throwable error) {
+      if (observer != TaskObserver.NOOP) {
+        report(error instanceof ParentCommand ? TaskOutcome.COMPLETED : TaskOutcome.ERROR,
+            error instanceof ParentCommand ? null : error);
+      }
       if (!detached) {
         actual.onError(error);
       }
@@ -143,10 +167,24 @@ final class TaskCall {
 
     @Override
     public void onComplete() {
+      if (observer != TaskObserver.NOOP) {
+        reportCompleted();
+      }
       if (!detached) {
         actual.onComplete();
       }
       ended();
+    }
+
+    private void reportCompleted() {
+      report(run.statusOf(TaskCall.this) == TaskStatus.CACHED ? TaskOutcome.CACHED : TaskOutcome.COMPLETED, null);
+    }
+
+    /** Tells the observer how the call ended, once (a cancel may race with the end). */
+    private void report(TaskOutcome outcome, @Nullable Throwable error) {
+      if (observer != TaskObserver.NOOP && REPORTED.compareAndSet(this, 0, 1)) {
+        observer.taskEnded(outcome, attempts, error);
+      }
     }
 
     private void ended() {
@@ -171,6 +209,9 @@ final class TaskCall {
     }
 
     private void stop() {
+      if (observer != TaskObserver.NOOP) { // a paused call's Mono never completes: its end is the run's stop
+        report(run.pausedOrStopping(TaskCall.this) ? TaskOutcome.INTERRUPTED : TaskOutcome.CANCELLED, null);
+      }
       Objects.requireNonNull(upstream).cancel();
       run.transition(TaskCall.this, TaskStatus.CANCELLED);
       run.childEnded(TaskCall.this);
@@ -193,13 +234,14 @@ final class TaskCall {
 
   private Mono<Result> invoke() {
     Mono<?> attempt = Mono.defer(() -> {
+      attempts++; // attempts are subscribed one after the other, never at once
       Scope scope = run.newScope(id, spec.name(), bodyNamespace, spec.child() == null ? parent.owner() : spec.child(),
           null, this);
       return scope.enter(spec.body(), input);
     });
     List<RetryPolicy> retry = spec.retry().isEmpty() && spec.child() == null ? parent.owner().retry() : spec.retry();
     return Policies.retry(Policies.timeout(attempt, spec.name(), spec.timeout(), run.scheduler(),
-            () -> run.paused(this)), retry, run.scheduler())
+            () -> run.paused(this)), retry, run.scheduler(), observer)
         .map(Result::new)
         .defaultIfEmpty(Result.EMPTY)
         .flatMap(result -> {
@@ -252,6 +294,11 @@ final class TaskCall {
 
   Scope parent() {
     return parent;
+  }
+
+  /** What the call's body reports to. */
+  TaskObserver observer() {
+    return observer;
   }
 
   /** Whether the call runs a nested entrypoint or graph (rather than a task or a node). */

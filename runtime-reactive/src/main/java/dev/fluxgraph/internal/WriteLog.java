@@ -3,6 +3,8 @@ package dev.fluxgraph.internal;
 import dev.fluxgraph.checkpoint.Checkpoint;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.checkpoint.PendingWrite;
+import dev.fluxgraph.instrument.CheckpointWrite;
+import dev.fluxgraph.instrument.RunObserver;
 import dev.fluxgraph.types.Durability;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,6 +31,7 @@ final class WriteLog {
 
   private final @Nullable CheckpointSaver saver;
   private final Durability durability;
+  private final RunObserver observer;
   private volatile Checkpoint base;
   private final ConcurrentHashMap<Key, PendingWrite> byKey = new ConcurrentHashMap<>(64);
   private final List<Checkpoint> deferredCheckpoints = new ArrayList<>();
@@ -42,9 +45,11 @@ final class WriteLog {
   private @Nullable Throwable failed; // the first ASYNC write that failed; guarded by this
   private Sinks.@Nullable Empty<Void> drained; // completes when inFlight drops to 0; guarded by this
 
-  WriteLog(@Nullable CheckpointSaver saver, Durability durability, Checkpoint base, List<PendingWrite> known) {
+  WriteLog(@Nullable CheckpointSaver saver, Durability durability, Checkpoint base, List<PendingWrite> known,
+           RunObserver observer) {
     this.saver = saver;
     this.durability = durability;
+    this.observer = observer;
     this.base = base;
     for (PendingWrite write : known) {
       byKey.putIfAbsent(key(write.taskId(), write.channel()), write);
@@ -75,11 +80,12 @@ final class WriteLog {
     }
     Mono<Void> saved = Mono.empty();
     for (Checkpoint checkpoint : checkpoints) {
-      saved = saved.then(saver.put(checkpoint));
+      saved = saved.then(timed(saver.put(checkpoint), CheckpointWrite.CHECKPOINT));
     }
     if (!fresh.isEmpty()) {
       Checkpoint target = base;
-      saved = saved.then(saver.putWrites(target.threadId(), target.namespace(), target.id(), fresh));
+      saved = saved.then(timed(saver.putWrites(target.threadId(), target.namespace(), target.id(), fresh),
+          CheckpointWrite.WRITES));
     }
     if (checkpoints.isEmpty() && fresh.isEmpty()) {
       return Mono.empty();
@@ -109,7 +115,7 @@ final class WriteLog {
     }
     // ASYNC: the previous base and its writes are already on their way; the new checkpoint only has to reach the
     // saver before the writes that reference it, so later writes wait for its save before they see it as the base.
-    Mono<Void> saved = saveBase(after(saver.put(next)));
+    Mono<Void> saved = saveBase(after(timed(saver.put(next), CheckpointWrite.CHECKPOINT)));
     base = next;
     return saved;
   }
@@ -171,7 +177,7 @@ final class WriteLog {
         deferredWrites.clear();
         Mono<Void> saved = Mono.empty();
         for (Checkpoint checkpoint : checkpoints) {
-          saved = saved.then(saver.put(checkpoint));
+          saved = saved.then(timed(saver.put(checkpoint), CheckpointWrite.CHECKPOINT));
         }
         // one putWrites per base checkpoint, in the order the bases were used
         Map<String, List<Deferred>> byBase = new LinkedHashMap<>();
@@ -181,7 +187,8 @@ final class WriteLog {
         for (List<Deferred> group : byBase.values()) {
           Checkpoint target = group.get(0).base();
           List<PendingWrite> toSave = group.stream().map(Deferred::write).toList();
-          saved = saved.then(saver.putWrites(target.threadId(), target.namespace(), target.id(), toSave));
+          saved = saved.then(timed(saver.putWrites(target.threadId(), target.namespace(), target.id(), toSave),
+              CheckpointWrite.WRITES));
         }
         return saved;
       }
@@ -226,7 +233,19 @@ final class WriteLog {
   private Mono<Void> persist(PendingWrite write) {
     Checkpoint target = base;
     return saver == null ? Mono.empty()
-        : after(saver.putWrites(target.threadId(), target.namespace(), target.id(), List.of(write)));
+        : after(timed(saver.putWrites(target.threadId(), target.namespace(), target.id(), List.of(write)),
+            CheckpointWrite.WRITES));
+  }
+
+  /** {@code write}, reported to the run's observer when it has one: started on subscription, ended on its end. */
+  Mono<Void> timed(Mono<Void> write, CheckpointWrite kind) {
+    if (observer == RunObserver.NOOP) {
+      return write;
+    }
+    return Mono.defer(() -> {
+      RunObserver.Completion completion = observer.checkpointWriteStarted(kind);
+      return write.doOnSuccess(done -> completion.ended(null)).doOnError(completion::ended);
+    });
   }
 
   /** An EXIT-mode write with the base it was recorded against. */

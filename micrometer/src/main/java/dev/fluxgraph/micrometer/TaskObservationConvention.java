@@ -1,0 +1,13 @@
+package dev.fluxgraph.micrometer;
+
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationConvention;
+
+/** A convention for {@code fluxgraph.task} observations; register one on the registry to change names or keys. */
+public interface TaskObservationConvention extends ObservationConvention<TaskObservationContext> {
+
+  @Override
+  default boolean supportsContext(Observation.Context context) {
+    return context instanceof TaskObservationContext;
+  }
+}
