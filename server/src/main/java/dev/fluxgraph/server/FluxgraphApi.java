@@ -9,9 +9,12 @@ import dev.fluxgraph.internal.server.runs.Ownership;
 import dev.fluxgraph.internal.server.runs.SharedRuns;
 import dev.fluxgraph.internal.server.runs.Sweeper;
 import dev.fluxgraph.internal.server.runs.Worker;
+import dev.fluxgraph.internal.server.storage.CronStore;
+import dev.fluxgraph.internal.server.storage.InMemoryCronStore;
 import dev.fluxgraph.internal.server.storage.InMemoryRunStore;
 import dev.fluxgraph.internal.server.storage.InMemoryThreadStore;
 import dev.fluxgraph.internal.server.storage.PgListener;
+import dev.fluxgraph.internal.server.storage.PostgresCronStore;
 import dev.fluxgraph.internal.server.storage.PostgresEventStore;
 import dev.fluxgraph.internal.server.storage.PostgresProbe;
 import dev.fluxgraph.internal.server.storage.PostgresRunQueue;
@@ -74,6 +77,7 @@ public final class FluxgraphApi {
     return Mono.defer(() -> {
       ThreadStore threads;
       RunStore runs;
+      CronStore crons;
       Ownership ownership = Ownership.NONE;
       SharedRuns shared = null;
       Mono<Void> ready = Mono.empty();
@@ -83,6 +87,7 @@ public final class FluxgraphApi {
         PostgresRunStore runStore = new PostgresRunStore(database);
         PostgresWorkerStore workerStore = new PostgresWorkerStore(database);
         PostgresEventStore events = new PostgresEventStore(database);
+        PostgresCronStore cronStore = new PostgresCronStore(database);
         Worker self = new Worker(workerStore, settings.workerIdPrefix, settings.leaseTtl, settings.heartbeat());
         Sweeper sweeps = new Sweeper(workerStore, settings.heartbeat(), settings.leaseTtl,
             settings.leaseTtl.multipliedBy(10), settings.maxAttempts, events, settings.eventsRetention);
@@ -90,11 +95,13 @@ public final class FluxgraphApi {
             new PgListener(database, PostgresRunQueue.CHANNEL), self, settings.heartbeat());
         threads = threadStore;
         runs = runStore;
+        crons = cronStore;
         ownership = self;
         shared = all;
         // registered before the first pass of the sweeper, which leaves the runs of live workers alone; claims
         // (what the sweeper queued again, too) once the routes are wired
-        Mono<Void> schema = settings.setupSchema ? threadStore.setup().then(runStore.setup()) : Mono.empty();
+        Mono<Void> schema = settings.setupSchema ? threadStore.setup().then(runStore.setup()).then(cronStore.setup())
+            : Mono.empty();
         ready = schema.then(self.start())
             .doOnSuccess(done -> worker = self)
             .then(sweeps.start())
@@ -104,11 +111,12 @@ public final class FluxgraphApi {
       } else {
         threads = new InMemoryThreadStore();
         runs = new InMemoryRunStore();
+        crons = new InMemoryCronStore();
       }
       Cors cors = settings.cors != null ? settings.cors
           : Cors.allowing(settings.apiKey == null ? List.of("*") : List.of());
-      ServerApi served = new ServerApi(new ServedGraphs(graphs, factories), threads, runs, settings.checkpointer, settings.apiKey, cors, ownership,
-          shared, settings.durability);
+      ServerApi served = new ServerApi(new ServedGraphs(graphs, factories), threads, runs, settings.checkpointer,
+          settings.apiKey, cors, ownership, shared, settings.durability, settings.store, crons);
       FencedSaver guarded = fenced;
       if (guarded != null) {
         guarded.guard(served::mayWrite, served::mayWriteThread);
@@ -116,7 +124,10 @@ public final class FluxgraphApi {
           guarded.guardWrites(() -> self.holds(self.id()));
         }
       }
-      return ready.doOnSuccess(done -> api = served).thenReturn(this)
+      return ready.doOnSuccess(done -> {
+        api = served;
+        served.startCrons();
+      }).thenReturn(this)
           .onErrorResume(error -> release().then(Mono.error(error)));
     });
   }
@@ -222,6 +233,9 @@ public final class FluxgraphApi {
   Mono<Integer> drain() {
     return Mono.defer(() -> {
       ServerApi serving = api;
+      if (serving != null) {
+        serving.stopCrons(); // a stopping process fires no more ticks: the others do
+      }
       return serving == null ? Mono.just(0) : serving.drain(settings.shutdownGrace).onErrorResume(error -> Mono.just(0));
     });
   }
@@ -229,6 +243,10 @@ public final class FluxgraphApi {
   /** Stops the shared runs' signals, the sweeper, then the worker (its lease ends, its row is removed). */
   Mono<Void> release() {
     return Mono.defer(() -> {
+      ServerApi serving = api;
+      if (serving != null) {
+        serving.stopCrons();
+      }
       SharedRuns all = sharedRuns;
       sharedRuns = null;
       Mono<Void> signals = all == null ? Mono.empty() : all.stop().onErrorResume(error -> Mono.empty());

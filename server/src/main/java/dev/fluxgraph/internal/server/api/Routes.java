@@ -46,6 +46,14 @@ final class Routes {
     return add("DELETE", template, handler);
   }
 
+  Routes put(String template, Handler handler) {
+    return add("PUT", template, handler);
+  }
+
+  Routes patch(String template, Handler handler) {
+    return add("PATCH", template, handler);
+  }
+
   /** A route of its own matching rule, with no path variables. */
   Routes route(Predicate<Request> predicate, Handler handler) {
     routes.add(new Route("", Pattern.compile(""), List.of(), predicate, handler));

@@ -16,6 +16,7 @@ import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.ServedGraphs;
 import dev.fluxgraph.internal.server.runs.RunLifecycle;
+import dev.fluxgraph.internal.server.storage.CronStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
 import dev.fluxgraph.types.FluxgraphJson;
 import dev.fluxgraph.types.RunConfig;
@@ -46,12 +47,14 @@ final class ThreadRoutes {
   private final ServedGraphs graphs;
   private final ThreadStore threads;
   private final RunLifecycle runs;
+  private final CronStore crons;
 
-  ThreadRoutes(Http http, ServedGraphs graphs, ThreadStore threads, RunLifecycle runs) {
+  ThreadRoutes(Http http, ServedGraphs graphs, ThreadStore threads, RunLifecycle runs, CronStore crons) {
     this.http = http;
     this.graphs = graphs;
     this.threads = threads;
     this.runs = runs;
+    this.crons = crons;
   }
 
   void register(Routes routes) {
@@ -67,7 +70,8 @@ final class ThreadRoutes {
         .get("/threads/{tid}", http.handle((request, body) -> threads.require(request.param("tid"))
             .flatMap(this::thread)))
         .delete("/threads/{tid}", (request, response) -> http.guarded(request, response, body ->
-            runs.deleteThread(request.param("tid")).flatMap(existed -> existed ? response.status(204).send()
+            runs.deleteThread(request.param("tid")).flatMap(existed -> crons.deleteThread(request.param("tid"))
+                .thenReturn(existed)).flatMap(existed -> existed ? response.status(204).send()
                 : Mono.error(HttpProblem.notFound("thread " + request.param("tid"))))));
   }
 
