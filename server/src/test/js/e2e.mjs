@@ -244,6 +244,6 @@ check(chatState.values.messages.map(m => m.type).join() === "human,ai,tool,ai"
 
 // What a browser app asks first: /info (no SDK method for it)
 const info = await (await fetch(`${apiUrl}/info`)).json();
-check(typeof info.version === "string" && info.flags.assistants === true && info.flags.crons === false, "GET /info",
+check(typeof info.version === "string" && info.flags.assistants === true && info.flags.crons === true, "GET /info",
   info);
 console.log("all checks passed");

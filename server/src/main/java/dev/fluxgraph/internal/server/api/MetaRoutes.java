@@ -19,7 +19,7 @@ final class MetaRoutes {
 
   /**
    * {@code GET /info}: the server's version and which optional features it serves, as the reference servers answer
-   * (agent-chat-ui and Studio ask first): assistants yes (one per graph), crons and LangSmith tracing no.
+   * (agent-chat-ui and Studio ask first): assistants and crons yes, LangSmith tracing no.
    */
   private static final ObjectNode INFO = info();
 
@@ -46,7 +46,7 @@ final class MetaRoutes {
     node.put("version", properties.getProperty("version", "unknown"));
     node.putObject("flags")
         .put("assistants", true)
-        .put("crons", false)
+        .put("crons", true)
         .put("langsmith", false)
         .put("langsmith_tracing_replicas", false);
     return node;
