@@ -85,7 +85,7 @@ let rejected = false;
 try {
   await client.runs.create(napping.thread_id, "sleepy", { input: "again" });
 } catch (error) {
-  rejected = String(error).includes("422");
+  rejected = String(error).includes("409");
 }
 check(rejected, "a second run on a busy thread is rejected", long);
 await client.runs.cancel(napping.thread_id, long.run_id);

@@ -214,7 +214,7 @@ class FluxgraphServerIT {
     String base = "/threads/" + threadId + "/runs";
     String first = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"a\"}").json().get("run_id").asText();
     Reply rejected = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"b\"}");
-    assertEquals(422, rejected.status());
+    assertEquals(409, rejected.status());
     assertTrue(rejected.json().get("detail").asText().contains(first), rejected.body());
 
     String queued = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"c\",\"multitask_strategy\":\"enqueue\"}")
@@ -392,7 +392,7 @@ class FluxgraphServerIT {
     assertEquals("pending", queued.get("status").asText(), "answered at once, not when the first run ended");
     JsonNode dropped = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"c\",\"multitask_strategy\":\"enqueue\"}")
         .json();
-    assertEquals(422, send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"d\"}").status(),
+    assertEquals(409, send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"d\"}").status(),
         "reject counts pending runs too");
     JsonNode listed = send("GET", base, "").json();
     assertEquals(3, listed.size(), listed.toString());

@@ -383,7 +383,7 @@ class MultiProcessIT {
         .header("Content-Type", "application/json").timeout(WAIT).POST(HttpRequest.BodyPublishers.ofString(
             "{\"assistant_id\":\"effects\",\"input\":\"rejected:1:1\",\"multitask_strategy\":\"reject\"}")).build(),
         HttpResponse.BodyHandlers.ofString());
-    assertEquals(422, refused.statusCode(), refused.body());
+    assertEquals(409, refused.statusCode(), refused.body());
     assertTrue(refused.body().contains("busy"), refused.body());
     assertEquals(JSON.writeValueAsString(answer(a, third)), JSON.writeValueAsString(get(a, "/threads/"
         + first.thread + "/runs/" + third.run + "/join")));

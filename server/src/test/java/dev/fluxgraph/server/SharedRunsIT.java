@@ -162,7 +162,7 @@ class SharedRunsIT {
     HttpResponse<String> refused = send(b, HttpRequest.newBuilder(uri(b, "/threads/" + thread + "/runs"))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
             "{\"assistant_id\":\"sleep\",\"input\":1,\"multitask_strategy\":\"reject\"}")));
-    assertEquals(422, refused.statusCode(), refused.body());
+    assertEquals(409, refused.statusCode(), refused.body());
     assertTrue(refused.body().contains("busy"), refused.body());
     assertEquals(100, get(b, "/threads/" + thread + "/runs/" + third + "/join").asInt());
     for (String run : List.of(first, second, third)) {

@@ -493,8 +493,7 @@ public final class RunLifecycle {
           run.multitaskStrategy(), owner, request, run.delay(), run.freshThread() ? null : run.graphId()))
           .flatMap(enqueued -> {
         if (enqueued.status() == null) {
-          return Mono.error(new HttpProblem(422, "thread " + threadId + " is busy with run "
-              + enqueued.ahead().get(0).runId() + " (multitask_strategy reject)"));
+          return Mono.error(HttpProblem.busy(threadId, enqueued.ahead().get(0).runId()));
         }
         if (!run.multitaskStrategy().equals("enqueue")) {
           for (PostgresRunQueue.Ahead ahead : enqueued.ahead()) {

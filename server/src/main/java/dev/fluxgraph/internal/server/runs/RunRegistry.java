@@ -131,8 +131,7 @@ final class RunRegistry {
               multitaskStrategy, delayed)))
           : Mono.defer(() -> start(runId, threadId, assistantId, metadata, multitaskStrategy, delayed));
       return switch (multitaskStrategy) {
-        case "reject" -> Mono.error(new HttpProblem(422, "thread " + threadId
-            + " is busy with run " + executing.runId + " (multitask_strategy reject)"));
+        case "reject" -> Mono.error(HttpProblem.busy(threadId, executing.runId));
         case "interrupt" -> Mono.fromRunnable(cancelAll).then(again);
         case "rollback" -> Mono.fromRunnable(cancelAll)
             .then(Flux.fromIterable(ahead).concatMap(run -> delete(threadId, run.runId)).then())
