@@ -88,7 +88,7 @@ try {
   rejected = String(error).includes("409");
 }
 check(rejected, "a second run on a busy thread is rejected", long);
-await client.runs.cancel(napping.thread_id, long.run_id);
+await client.runs.cancel(napping.thread_id, long.run_id, true);
 const cancelled = await client.runs.get(napping.thread_id, long.run_id);
 check(cancelled.status === "interrupted", "runs.cancel", cancelled);
 const idle = await client.threads.get(napping.thread_id);

@@ -12,6 +12,7 @@ import dev.fluxgraph.graph.Send;
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.ServedGraphs;
 import dev.fluxgraph.internal.server.runs.RunRequest;
+import dev.fluxgraph.internal.server.runs.Webhooks;
 import dev.fluxgraph.types.Command;
 import dev.fluxgraph.types.Durability;
 import dev.fluxgraph.types.FluxgraphJson;
@@ -175,6 +176,11 @@ final class RunRequests {
     String onDisconnect = oneOf(body, "on_disconnect", "continue", "continue", "cancel");
     String multitaskStrategy = oneOf(body, "multitask_strategy", "reject", "reject", "interrupt", "rollback",
         "enqueue");
+    try {
+      Webhooks.of(body);
+    } catch (IllegalArgumentException e) {
+      throw HttpProblem.invalid(e.getMessage());
+    }
     for (String breakpoints : List.of("interrupt_before", "interrupt_after")) {
       // silently running without the breakpoints the caller asked for would be worse than refusing
       if (body.hasNonNull(breakpoints)) {

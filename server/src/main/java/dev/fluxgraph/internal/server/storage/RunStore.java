@@ -1,6 +1,7 @@
 package dev.fluxgraph.internal.server.storage;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
@@ -48,6 +49,12 @@ public interface RunStore {
 
   /** The thread's runs with the status when given, newest first. */
   Flux<RunRecord> list(String threadId, @Nullable String status, int limit, int offset);
+
+  /**
+   * The runs whose status is one of {@code statuses}, of {@code threadId} or of every thread when null, oldest first
+   * (for a bulk cancel).
+   */
+  Flux<RunRecord> withStatus(@Nullable String threadId, List<String> statuses);
 
   /** Deletes the run; emits whether it existed. */
   Mono<Boolean> delete(String threadId, String runId);
