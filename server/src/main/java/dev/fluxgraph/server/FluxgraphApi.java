@@ -24,6 +24,8 @@ import dev.fluxgraph.internal.server.storage.PostgresWorkerStore;
 import dev.fluxgraph.internal.server.storage.RunStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
 import dev.fluxgraph.postgres.PostgresSaver;
+import dev.fluxgraph.postgres.PostgresStore;
+import dev.fluxgraph.store.Store;
 import io.r2dbc.spi.ConnectionFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -54,14 +56,20 @@ public final class FluxgraphApi {
   /** The checkpointer given to the graphs, fenced by this process's leases; null in memory. */
   private final @Nullable FencedSaver fenced;
   private final @Nullable PostgresProbe probe;
+  /** The store of the graphs and of the store API. */
+  private final Store store;
+  /** Whether {@link #start} sets up the store's table (the default store on the checkpointer's database). */
+  private final boolean setupStore;
   private volatile @Nullable Worker worker;
   private volatile @Nullable Sweeper sweeper;
   private volatile @Nullable SharedRuns sharedRuns;
   private volatile @Nullable ServerApi api;
 
   FluxgraphApi(FluxgraphServer.Builder settings, Map<String, Entrypoint<?, ?>> graphs,
-               Map<String, GraphFactory> factories, @Nullable FencedSaver fenced) {
+               Map<String, GraphFactory> factories, @Nullable FencedSaver fenced, Store store, boolean setupStore) {
     this.settings = settings;
+    this.store = store;
+    this.setupStore = setupStore;
     this.graphs = graphs;
     this.factories = factories;
     this.fenced = fenced;
@@ -101,7 +109,7 @@ public final class FluxgraphApi {
         // registered before the first pass of the sweeper, which leaves the runs of live workers alone; claims
         // (what the sweeper queued again, too) once the routes are wired
         Mono<Void> schema = settings.setupSchema ? threadStore.setup().then(runStore.setup()).then(cronStore.setup())
-            : Mono.empty();
+            .then(setupStore && store instanceof PostgresStore tables ? tables.setup() : Mono.empty()) : Mono.empty();
         ready = schema.then(self.start())
             .doOnSuccess(done -> worker = self)
             .then(sweeps.start())
@@ -116,7 +124,7 @@ public final class FluxgraphApi {
       Cors cors = settings.cors != null ? settings.cors
           : Cors.allowing(settings.apiKey == null ? List.of("*") : List.of());
       ServerApi served = new ServerApi(new ServedGraphs(graphs, factories), threads, runs, settings.checkpointer,
-          settings.apiKey, cors, ownership, shared, settings.durability, settings.store, crons);
+          settings.apiKey, cors, ownership, shared, settings.durability, store, crons);
       FencedSaver guarded = fenced;
       if (guarded != null) {
         guarded.guard(served::mayWrite, served::mayWriteThread);

@@ -46,6 +46,8 @@ public final class CronScheduler {
   private final Duration period;
   private final Scheduler scheduler = Schedulers.newSingle("fluxgraph-crons", true);
   private volatile @Nullable Disposable ticks;
+  /** Whether the last look failed (its failure was logged). */
+  private volatile boolean failing;
 
   /**
    * @param requests parses a run body (and whether it is stateless) as a run request would be, for the ticks' runs
@@ -63,8 +65,13 @@ public final class CronScheduler {
   /** Looks for due crons every period until {@link #stop}. */
   public void start() {
     ticks = Mono.defer(() -> Mono.delay(Durations.jittered(period), scheduler))
-        .then(Mono.defer(this::fireDue).onErrorResume(error -> {
-          LOG.warn("could not fire the due crons: {}", error.toString());
+        .then(Mono.defer(this::fireDue).doOnNext(fired -> failing = false).onErrorResume(error -> {
+          // once per outage (a database that is away fails every look), then quietly until a look succeeds
+          if (!failing) {
+            LOG.warn("could not fire the due crons (trying again every {}): {}", Durations.format(period),
+                error.toString());
+          }
+          failing = true;
           return Mono.empty();
         }))
         .repeat()
