@@ -30,7 +30,7 @@ import reactor.netty.http.server.HttpServer;
  * The runs API beyond streaming and waiting, over a real socket, in memory and on PostgreSQL: webhooks on a run's
  * end (retried, never failing the run), cancel's {@code wait} (202 / 204), bulk cancel ({@code POST /runs/cancel}),
  * stateless background runs ({@code POST /runs}, {@code Content-Location: /runs/{id}}) and batches
- * ({@code POST /runs/batch}).
+ * ({@code POST /runs/batch}); and for threads, {@code POST /threads/prune} and {@code supersteps} at creation.
  */
 class RunExtrasIT {
 
@@ -286,6 +286,68 @@ class RunExtrasIT {
       assertEquals(404, api.post("/runs/batch", "[{\"assistant_id\":\"nope\",\"input\":\"x\"}]").status());
       Mono.delay(Duration.ofMillis(300)).block();
       assertTrue(!COUNTED.containsKey(never), "a refused batch starts none of its runs");
+    });
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"memory", "postgres"})
+  void pruneDeletesTheThreadsNamedAndSkipsUnknownOnes(String persistence) {
+    withServers(persistence, 1, apis -> {
+      ApiClient api = apis.get(0);
+      String[] done = started(api, "{\"assistant_id\":\"count\",\"input\":\"pruned\"}");
+      await("the run", () -> status(api, done[0], done[1]).equals("success"));
+      String[] busy = started(api, "{\"assistant_id\":\"sleep\",\"input\":60000}");
+      String cron = api.post("/threads/" + done[0] + "/runs/crons", "{\"assistant_id\":\"count\","
+          + "\"schedule\":\"0 0 1 1 *\"}").json().get("cron_id").asText();
+      ApiClient.Reply pruned = api.post("/threads/prune", "{\"thread_ids\":[\"" + done[0] + "\",\"" + busy[0]
+          + "\",\"" + UUID.randomUUID() + "\",\"" + done[0] + "\"]}");
+      assertEquals(200, pruned.status(), pruned.body());
+      assertEquals(2, pruned.json().get("pruned_count").asInt(), pruned.body());
+      assertEquals(404, api.get("/threads/" + done[0]).status());
+      assertEquals(404, api.get("/threads/" + busy[0]).status(), "a busy thread's run is cancelled, then it goes");
+      assertEquals(404, api.get("/runs/crons/" + cron).status(), "a pruned thread's crons go with it");
+      if (persistence.equals("postgres")) {
+        assertEquals("0", TestSql.first(postgres, "SELECT count(*) FROM fluxgraph_runs WHERE thread_id IN ('"
+            + done[0] + "', '" + busy[0] + "')"));
+      }
+      assertEquals(0, api.post("/threads/prune", "{\"thread_ids\":[]}").json().get("pruned_count").asInt());
+      assertEquals(422, api.post("/threads/prune", "{\"thread_ids\":[\"x\"],\"strategy\":\"keep_latest\"}")
+          .status());
+      assertEquals(422, api.post("/threads/prune", "{\"thread_ids\":[\"x\"],\"strategy\":\"all\"}").status());
+      assertEquals(422, api.post("/threads/prune", "{\"thread_ids\":\"x\"}").status());
+      assertEquals(422, api.post("/threads/prune", "{\"thread_ids\":[1]}").status());
+      assertEquals(422, api.post("/threads/prune", "{\"ids\":[\"x\"]}").status());
+    });
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"memory", "postgres"})
+  void aThreadCreatedWithSuperstepsStartsFromThoseUpdates(String persistence) {
+    withServers(persistence, 1, apis -> {
+      ApiClient api = apis.get(0);
+      ApiClient.Reply created = api.post("/threads", "{\"metadata\":{\"graph_id\":\"count\"},\"supersteps\":["
+          + "{\"updates\":[{\"values\":\"first\",\"as_node\":\"count\"}]},"
+          + "{\"updates\":[{\"values\":\"second\"}]}]}");
+      assertEquals(200, created.status(), created.body());
+      String thread = created.json().get("thread_id").asText();
+      assertEquals("idle", created.json().get("status").asText());
+      JsonNode state = api.get("/threads/" + thread + "/state").json();
+      assertEquals("second", state.get("values").asText(), state.toString());
+      JsonNode history = api.post("/threads/" + thread + "/history", "{}").json();
+      assertEquals(2, history.size(), "one checkpoint per superstep: " + history);
+      assertEquals("first", history.get(1).get("values").asText());
+
+      assertEquals(422, api.post("/threads", "{\"supersteps\":[{\"updates\":[{\"values\":\"x\"}]}]}").status(),
+          "no graph_id");
+      assertEquals(422, api.post("/threads", "{\"metadata\":{\"graph_id\":\"count\"},\"supersteps\":["
+          + "{\"updates\":[{\"values\":\"a\"},{\"values\":\"b\"}]}]}").status(), "two writers");
+      assertEquals(422, api.post("/threads", "{\"metadata\":{\"graph_id\":\"count\"},\"supersteps\":["
+          + "{\"updates\":[{\"values\":\"a\",\"command\":{\"resume\":1}}]}]}").status());
+      assertEquals(422, api.post("/threads", "{\"metadata\":{\"graph_id\":\"count\"},\"supersteps\":3}")
+          .status());
+      ApiClient.Reply ttl = api.post("/threads", "{\"ttl\":{\"strategy\":\"delete\",\"ttl\":5}}");
+      assertEquals(422, ttl.status());
+      assertTrue(ttl.detail().contains("ttl"), ttl.body());
     });
   }
 }
