@@ -799,6 +799,16 @@ class FluxgraphServerIT {
     }
 
     @Override
+    public Mono<Boolean> setTtl(String threadId, @org.jspecify.annotations.Nullable Duration ttl) {
+      return threads.setTtl(threadId, ttl);
+    }
+
+    @Override
+    public reactor.core.publisher.Flux<String> expired(java.time.Instant now, int limit) {
+      return threads.expired(now, limit);
+    }
+
+    @Override
     public Mono<Long> count(java.util.Map<String, Object> metadata, @org.jspecify.annotations.Nullable String status) {
       return threads.count(metadata, status);
     }

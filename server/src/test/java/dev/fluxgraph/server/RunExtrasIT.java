@@ -345,9 +345,37 @@ class RunExtrasIT {
           + "{\"updates\":[{\"values\":\"a\",\"command\":{\"resume\":1}}]}]}").status());
       assertEquals(422, api.post("/threads", "{\"metadata\":{\"graph_id\":\"count\"},\"supersteps\":3}")
           .status());
-      ApiClient.Reply ttl = api.post("/threads", "{\"ttl\":{\"strategy\":\"delete\",\"ttl\":5}}");
-      assertEquals(422, ttl.status());
-      assertTrue(ttl.detail().contains("ttl"), ttl.body());
+    });
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"memory", "postgres"})
+  void aThreadWithATtlIsDeletedThatLongAfterItsLastUpdate(String persistence) {
+    withServers(persistence, 1, apis -> {
+      ApiClient api = apis.get(0);
+      // 0.01 minutes: 600 ms
+      String short1 = api.post("/threads", "{\"ttl\":{\"strategy\":\"delete\",\"ttl\":0.01}}").json()
+          .get("thread_id").asText();
+      String kept = api.post("/threads", "{}").json().get("thread_id").asText();
+      String patched = api.post("/threads", "{}").json().get("thread_id").asText();
+      String[] run = started(api, "{\"assistant_id\":\"count\",\"input\":\"expiring\"}");
+      await("the run", () -> status(api, run[0], run[1]).equals("success"));
+      assertEquals(200, api.send("PATCH", "/threads/" + patched, "{\"ttl\":0.01}").status());
+      assertEquals(200, api.send("PATCH", "/threads/" + run[0], "{\"ttl\":{\"ttl\":0.01}}").status());
+      await("the threads with a ttl deleted", () -> api.get("/threads/" + short1).status() == 404
+          && api.get("/threads/" + patched).status() == 404 && api.get("/threads/" + run[0]).status() == 404);
+      assertEquals(200, api.get("/threads/" + kept).status(), "a thread without a ttl stays");
+      if (persistence.equals("postgres")) {
+        assertEquals("0", TestSql.first(postgres, "SELECT count(*) FROM fluxgraph_runs WHERE thread_id = '"
+            + run[0] + "'"), "its runs went with it");
+      }
+      for (String bad : List.of("{\"ttl\":{\"strategy\":\"keep\",\"ttl\":5}}", "{\"ttl\":-1}", "{\"ttl\":\"5\"}",
+          "{\"ttl\":{\"ttl\":5,\"when\":1}}")) {
+        ApiClient.Reply refused = api.post("/threads", bad);
+        assertEquals(422, refused.status(), bad + " -> " + refused.body());
+        assertTrue(refused.detail().contains("ttl") || refused.detail().contains("when"), refused.body());
+      }
+      assertEquals(422, api.send("PATCH", "/threads/" + kept, "{\"ttl\":0}").status());
     });
   }
 }

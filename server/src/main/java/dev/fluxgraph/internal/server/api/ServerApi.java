@@ -8,6 +8,7 @@ import dev.fluxgraph.internal.server.runs.CronScheduler;
 import dev.fluxgraph.internal.server.runs.Ownership;
 import dev.fluxgraph.internal.server.runs.RunLifecycle;
 import dev.fluxgraph.internal.server.runs.SharedRuns;
+import dev.fluxgraph.internal.server.runs.ThreadReaper;
 import dev.fluxgraph.internal.server.storage.CronStore;
 import dev.fluxgraph.internal.server.storage.InMemoryCronStore;
 import dev.fluxgraph.internal.server.storage.RunStore;
@@ -44,6 +45,7 @@ public final class ServerApi {
   private final StoreRoutes store;
   private final CronRoutes crons;
   private final CronScheduler cronScheduler;
+  private final ThreadReaper reaper;
   private final RunLifecycle lifecycle;
   private final Routes routes;
 
@@ -102,17 +104,23 @@ public final class ServerApi {
     this.crons = new CronRoutes(http, crons, threads, requests::parse, Clock.systemUTC());
     this.cronScheduler = new CronScheduler(crons, threads, requests::parse, lifecycle, Clock.systemUTC(),
         CronScheduler.DEFAULT_PERIOD);
+    this.reaper = new ThreadReaper(threads, crons, lifecycle, Clock.systemUTC(), ThreadReaper.DEFAULT_PERIOD);
     this.routes = routes();
   }
 
-  /** Starts firing the crons that are due (see {@link CronScheduler}); once, after the run machinery started. */
+  /**
+   * Starts firing the crons that are due ({@link CronScheduler}) and deleting the threads whose time to live passed
+   * ({@link ThreadReaper}); once, after the run machinery started.
+   */
   public void startCrons() {
     cronScheduler.start();
+    reaper.start();
   }
 
-  /** Stops firing crons. */
+  /** Stops firing crons and deleting expired threads. */
   public void stopCrons() {
     cronScheduler.stop();
+    reaper.stop();
   }
 
   /** Whether this process may still write the run with that id (its checkpoints): see {@link RunLifecycle#mayWrite}. */

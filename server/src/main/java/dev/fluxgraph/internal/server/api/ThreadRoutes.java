@@ -22,6 +22,7 @@ import dev.fluxgraph.internal.server.storage.ThreadStore.ThreadRecord;
 import dev.fluxgraph.types.FluxgraphJson;
 import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.TaskState;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -89,12 +90,12 @@ final class ThreadRoutes {
     if (!ifExists.equals("raise") && !ifExists.equals("do_nothing")) {
       throw HttpProblem.invalid("if_exists must be raise or do_nothing, was '" + ifExists + "'");
     }
-    if (body.hasNonNull("ttl")) {
-      throw HttpProblem.invalid("ttl is not supported: threads are kept until deleted (POST /threads/prune or "
-          + "DELETE /threads/{id} deletes them)");
-    }
+    Duration ttl = ttl(body.path("ttl"));
     List<Superstep> supersteps = supersteps(body.path("supersteps"), metadata);
     Mono<ThreadRecord> created = threads.create(threadId, metadata, ifExists);
+    if (ttl != null) {
+      created = created.flatMap(thread -> threads.setTtl(thread.threadId(), ttl).thenReturn(thread));
+    }
     if (!supersteps.isEmpty()) {
       created = created.flatMap(thread -> applySupersteps(thread, supersteps));
     }
@@ -230,13 +231,34 @@ final class ThreadRoutes {
     });
   }
 
-  /** {@code PATCH /threads/{id}}: merges {@code metadata} into the thread's. */
-  private Mono<JsonNode> patchThread(String threadId, JsonNode body) {
-    if (body.hasNonNull("ttl")) {
-      throw HttpProblem.invalid("ttl is not supported: threads are kept until deleted");
+  /**
+   * A thread's {@code ttl}: {@code {"strategy": "delete", "ttl": minutes}} (the JS client's shape for a number), or
+   * null for none; the thread is deleted that long after its last update.
+   */
+  private static @Nullable Duration ttl(JsonNode ttl) {
+    if (ttl.isMissingNode() || ttl.isNull()) {
+      return null;
     }
+    JsonNode minutes = ttl.isObject() ? ttl.path("ttl") : ttl;
+    if (ttl.isObject()) {
+      Fields.onlyKnown(ttl, "strategy", "ttl");
+      String strategy = ttl.path("strategy").isMissingNode() ? "delete" : ttl.path("strategy").asText("");
+      if (!strategy.equals("delete")) {
+        throw HttpProblem.invalid("ttl.strategy must be delete, was " + ttl.get("strategy"));
+      }
+    }
+    if (!minutes.isNumber() || !(minutes.asDouble() > 0) || Double.isInfinite(minutes.asDouble())) {
+      throw HttpProblem.invalid("ttl.ttl must be a positive number of minutes, was " + minutes);
+    }
+    return Duration.ofMillis(Math.max(1, Math.round(minutes.asDouble() * 60_000)));
+  }
+
+  /** {@code PATCH /threads/{id}}: merges {@code metadata} into the thread's; {@code ttl} sets its time to live. */
+  private Mono<JsonNode> patchThread(String threadId, JsonNode body) {
+    Duration ttl = ttl(body.path("ttl"));
     Map<String, Object> metadata = optionalMap(body, "metadata");
-    return threads.patchMetadata(threadId, metadata)
+    Mono<Boolean> ttlSet = ttl == null ? Mono.just(true) : threads.setTtl(threadId, ttl);
+    return ttlSet.then(threads.patchMetadata(threadId, metadata))
         .switchIfEmpty(Mono.error(() -> HttpProblem.notFound("thread " + threadId)))
         .flatMap(this::thread);
   }
