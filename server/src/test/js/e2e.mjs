@@ -329,6 +329,29 @@ async function storeCronAndRunChecks() {
   const nap3Joined = await client.runs.join(napThread.thread_id, nap3.run_id);
   check(nap3Joined && nap3Joined.__error__, "a bulk-cancelled run ends cancelled", nap3Joined);
 
+  // threads: supersteps, ttl, prune
+  const seeded = await client.threads.create({ graphId: "simple_workflow",
+    supersteps: [{ updates: [{ values: { message: "seeded" }, asNode: "simple_workflow" }] }] });
+  const seededState = await client.threads.getState(seeded.thread_id);
+  check(seededState.values.message === "seeded", "threads.create supersteps", seededState);
+  const expiring = await client.threads.create({ ttl: 0.01 });
+  let gone = false;
+  for (let i = 0; i < 100 && !gone; i++) {
+    await new Promise(resolve => setTimeout(resolve, 100));
+    try {
+      await client.threads.get(expiring.thread_id);
+    } catch (error) {
+      gone = String(error).includes("404");
+    }
+  }
+  check(gone, "threads.create ttl: the thread is deleted once it expired", expiring);
+  const prunable = await client.threads.create();
+  const prunedAnswer = await fetch(`${apiUrl}/threads/prune`, { method: "POST",
+    headers: { "content-type": "application/json", ...keyed },
+    body: JSON.stringify({ thread_ids: [prunable.thread_id, seeded.thread_id] }) });
+  const prunedBody = await prunedAnswer.json();
+  check(prunedBody.pruned_count === 2, "POST /threads/prune", prunedBody);
+
   const deliveries = [];
   const receiver = createServer((request, response) => {
     let body = "";
