@@ -571,7 +571,8 @@ class FluxgraphServerIT {
     assertEquals("notes", afterRun.get("metadata").get("graph_id").asText());
 
     assertEquals(404, send("PATCH", "/threads/" + java.util.UUID.randomUUID(), "{\"metadata\":{}}").status());
-    for (String bad : List.of("{\"metadata\":\"x\"}", "{\"ttl\":5}", "[]")) {
+    for (String bad : List.of("{\"metadata\":\"x\"}", "{\"ttl\":0}", "{\"ttl\":{\"strategy\":\"keep\",\"ttl\":5}}",
+        "[]")) {
       Reply refused = send("PATCH", "/threads/" + threadId, bad);
       assertEquals(422, refused.status(), bad + " -> " + refused.body());
       assertTrue(refused.json().has("detail"), refused.body());
