@@ -85,10 +85,10 @@ let rejected = false;
 try {
   await client.runs.create(napping.thread_id, "sleepy", { input: "again" });
 } catch (error) {
-  rejected = String(error).includes("422");
+  rejected = String(error).includes("409");
 }
 check(rejected, "a second run on a busy thread is rejected", long);
-await client.runs.cancel(napping.thread_id, long.run_id);
+await client.runs.cancel(napping.thread_id, long.run_id, true);
 const cancelled = await client.runs.get(napping.thread_id, long.run_id);
 check(cancelled.status === "interrupted", "runs.cancel", cancelled);
 const idle = await client.threads.get(napping.thread_id);
@@ -244,7 +244,7 @@ check(chatState.values.messages.map(m => m.type).join() === "human,ai,tool,ai"
 
 // What a browser app asks first: /info (no SDK method for it)
 const info = await (await fetch(`${apiUrl}/info`)).json();
-check(typeof info.version === "string" && info.flags.assistants === true && info.flags.crons === false, "GET /info",
+check(typeof info.version === "string" && info.flags.assistants === true && info.flags.crons === true, "GET /info",
   info);
 // Assistants (create / get / update / versions / setLatest / search / count / delete), per-run config and breakpoints
 async function assistantChecks() {
@@ -303,6 +303,7 @@ async function assistantChecks() {
 await assistantChecks();
 
 await drawingsSchemasAndStreamModes();
+await storeCronAndRunChecks();
 console.log("all checks passed");
 
 // Issue 14 items 4 and 6: what Studio draws and builds its forms from, and the server's own stream modes
@@ -371,4 +372,131 @@ async function drawingsSchemasAndStreamModes() {
     onlyPartials.push(chunk);
   }
   check(JSON.stringify(onlyPartials) === JSON.stringify(messages), "joinStream with streamMode messages", onlyPartials);
+}
+
+// Store, crons, and the runs API beyond streaming (issue 14 items 5, 7, 8): one check per SDK method.
+async function storeCronAndRunChecks() {
+  const { createServer } = await import("node:http");
+  const root = `e2e${Date.now()}`;
+  await client.store.putItem([root, "prefs"], "theme", { colour: "teal", size: 2 });
+  await client.store.putItem([root, "notes"], "n1", { text: "hello", size: 1 }, { ttl: 60 });
+  const item = await client.store.getItem([root, "prefs"], "theme");
+  check(item && item.value.colour === "teal" && JSON.stringify(item.namespace) === JSON.stringify([root, "prefs"])
+    && typeof item.createdAt === "string", "store.putItem / store.getItem", item);
+  const refreshed = await client.store.getItem([root, "notes"], "n1", { refreshTtl: true });
+  check(refreshed && refreshed.value.text === "hello", "store.getItem refreshTtl", refreshed);
+  const found = await client.store.searchItems([root], { filter: { size: 2 }, limit: 5 });
+  check(found.items.length === 1 && found.items[0].key === "theme", "store.searchItems filter", found);
+  const everything = await client.store.searchItems([root]);
+  check(everything.items.length === 2, "store.searchItems prefix", everything);
+  const namespaces = await client.store.listNamespaces({ prefix: [root], maxDepth: 2 });
+  check(JSON.stringify(namespaces.namespaces.map(n => n.join(".")).sort())
+    === JSON.stringify([`${root}.notes`, `${root}.prefs`]), "store.listNamespaces", namespaces);
+  await client.store.deleteItem([root, "prefs"], "theme");
+  check(await client.store.getItem([root, "prefs"], "theme") === null, "store.deleteItem", null);
+  let refusedQuery = false;
+  try {
+    await client.store.searchItems([root], { query: "teal things" });
+  } catch (error) {
+    refusedQuery = String(error).includes("422");
+  }
+  check(refusedQuery, "store.searchItems query refused without a search index", null);
+
+  // crons
+  const cronThread = await client.threads.create();
+  const yearly = await client.crons.create("simple_workflow", { schedule: "0 0 1 1 *", input: { number: 1 },
+    metadata: { e2e: root } });
+  check(typeof yearly.cron_id === "string" && yearly.thread_id === null && typeof yearly.next_run_date === "string",
+    "crons.create", yearly);
+  const ticking = await client.crons.createForThread(cronThread.thread_id, "simple_workflow", {
+    schedule: "* * * * * *", input: { number: 2 }, multitaskStrategy: "enqueue" });
+  check(ticking.thread_id === cronThread.thread_id, "crons.createForThread", ticking);
+  const byThread = await client.crons.search({ threadId: cronThread.thread_id });
+  check(byThread.length === 1 && byThread[0].cron_id === ticking.cron_id, "crons.search", byThread);
+  const counted = await client.crons.count({ threadId: cronThread.thread_id });
+  check(counted === 1, "crons.count", counted);
+  const updated = await client.crons.update(yearly.cron_id, { schedule: "0 12 * * *", enabled: false });
+  check(updated.schedule === "0 12 * * *" && updated.enabled === false, "crons.update", updated);
+  let fired = [];
+  for (let i = 0; i < 100 && fired.length === 0; i++) {
+    await new Promise(resolve => setTimeout(resolve, 100));
+    fired = await client.runs.list(cronThread.thread_id);
+  }
+  check(fired.length >= 1, "a thread cron fires runs on its thread", fired);
+  await client.crons.delete(ticking.cron_id);
+  await client.crons.delete(yearly.cron_id);
+  check((await client.crons.count({ threadId: cronThread.thread_id })) === 0, "crons.delete", null);
+
+  // runs: stateless background, batch, cancel with and without wait, bulk cancel, webhook
+  const stateless = await client.runs.create(null, "simple_workflow", { input: { number: 3 } });
+  check(typeof stateless.run_id === "string", "runs.create stateless (background)", stateless);
+  const batch = await client.runs.createBatch([
+    { assistantId: "simple_workflow", input: { number: 4 } },
+    { assistantId: "simple_workflow", input: { number: 5 } }]);
+  check(Array.isArray(batch) && batch.length === 2 && batch.every(run => typeof run.run_id === "string"),
+    "runs.createBatch", batch);
+  const napThread = await client.threads.create();
+  const nap = await client.runs.create(napThread.thread_id, "sleepy", { input: "zzz" });
+  await client.runs.cancel(napThread.thread_id, nap.run_id, false);
+  const napJoined = await client.runs.join(napThread.thread_id, nap.run_id);
+  check(napJoined && napJoined.__error__ && napJoined.__error__.error === "RunCancelled",
+    "runs.cancel without wait, then join", napJoined);
+  const nap2 = await client.runs.create(napThread.thread_id, "sleepy", { input: "zzz" });
+  await client.runs.cancel(napThread.thread_id, nap2.run_id, true, "rollback");
+  const afterRollback = await client.runs.list(napThread.thread_id);
+  check(afterRollback.every(run => run.run_id !== nap2.run_id), "runs.cancel wait rollback",
+    { rolledBack: nap2.run_id, runs: afterRollback });
+  const nap3 = await client.runs.create(napThread.thread_id, "sleepy", { input: "zzz" });
+  const keyed = process.env.LANGGRAPH_API_KEY ? { "x-api-key": process.env.LANGGRAPH_API_KEY } : {};
+  const bulk = await fetch(`${apiUrl}/runs/cancel`, { method: "POST",
+    headers: { "content-type": "application/json", ...keyed }, body: JSON.stringify({ thread_id: napThread.thread_id, run_ids: [nap3.run_id] }) });
+  check(bulk.status === 204, "POST /runs/cancel", bulk.status);
+  const nap3Joined = await client.runs.join(napThread.thread_id, nap3.run_id);
+  check(nap3Joined && nap3Joined.__error__, "a bulk-cancelled run ends cancelled", nap3Joined);
+
+  // threads: supersteps, ttl, prune
+  const seeded = await client.threads.create({ graphId: "simple_workflow",
+    supersteps: [{ updates: [{ values: { message: "seeded" }, asNode: "simple_workflow" }] }] });
+  const seededState = await client.threads.getState(seeded.thread_id);
+  check(seededState.values.message === "seeded", "threads.create supersteps", seededState);
+  const expiring = await client.threads.create({ ttl: 0.01 });
+  let gone = false;
+  for (let i = 0; i < 100 && !gone; i++) {
+    await new Promise(resolve => setTimeout(resolve, 100));
+    try {
+      await client.threads.get(expiring.thread_id);
+    } catch (error) {
+      gone = String(error).includes("404");
+    }
+  }
+  check(gone, "threads.create ttl: the thread is deleted once it expired", expiring);
+  const prunable = await client.threads.create();
+  const prunedAnswer = await fetch(`${apiUrl}/threads/prune`, { method: "POST",
+    headers: { "content-type": "application/json", ...keyed },
+    body: JSON.stringify({ thread_ids: [prunable.thread_id, seeded.thread_id] }) });
+  const prunedBody = await prunedAnswer.json();
+  check(prunedBody.pruned_count === 2, "POST /threads/prune", prunedBody);
+
+  const deliveries = [];
+  const receiver = createServer((request, response) => {
+    let body = "";
+    request.on("data", chunk => { body += chunk; });
+    request.on("end", () => {
+      deliveries.push(JSON.parse(body));
+      response.writeHead(200).end();
+    });
+  });
+  await new Promise(resolve => receiver.listen(0, "127.0.0.1", resolve));
+  try {
+    const hookThread = await client.threads.create();
+    const hooked = await client.runs.create(hookThread.thread_id, "simple_workflow", { input: { number: 6 },
+      webhook: `http://127.0.0.1:${receiver.address().port}/done` });
+    for (let i = 0; i < 100 && deliveries.length === 0; i++) {
+      await new Promise(resolve => setTimeout(resolve, 100));
+    }
+    check(deliveries.length === 1 && deliveries[0].run_id === hooked.run_id && deliveries[0].status === "success"
+      && deliveries[0].values.message === "The number is even.", "runs.create webhook", deliveries);
+  } finally {
+    receiver.close();
+  }
 }

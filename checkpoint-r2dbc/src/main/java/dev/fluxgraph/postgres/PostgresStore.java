@@ -32,6 +32,9 @@ import reactor.core.publisher.Mono;
  */
 public final class PostgresStore implements Store, AutoCloseable {
 
+  /** Most recently updated first, then by namespace and key (byte order, as the in-memory store compares). */
+  private static final String SEARCH_ORDER = "updated_at DESC, prefix COLLATE \"C\", key COLLATE \"C\"";
+
   private final ConnectionFactory factory;
   private final @Nullable ConnectionPool ownedPool;
   private final Clock clock;
@@ -75,36 +78,50 @@ public final class PostgresStore implements Store, AutoCloseable {
       JsonNode json = StoreKeys.toJson(namespace, key, value);
       OffsetDateTime now = now();
       return update("""
-          INSERT INTO fluxgraph_store (prefix, key, value, created_at, updated_at, expires_at)
-          VALUES ($1, $2, $3::jsonb, $4, $4, $5)
+          INSERT INTO fluxgraph_store (prefix, key, value, created_at, updated_at, expires_at, ttl_millis)
+          VALUES ($1, $2, $3::jsonb, $4, $4, $5, $6)
           ON CONFLICT (prefix, key) DO UPDATE SET
             value = excluded.value,
             updated_at = excluded.updated_at,
             expires_at = excluded.expires_at,
+            ttl_millis = excluded.ttl_millis,
             created_at = CASE WHEN fluxgraph_store.expires_at IS NOT NULL AND fluxgraph_store.expires_at <= $4
                               THEN excluded.created_at ELSE fluxgraph_store.created_at END""", statement -> {
         statement.bind("$1", String.join(".", namespace)).bind("$2", key).bind("$3", json.toString())
             .bind("$4", now);
         if (ttl == null) {
-          statement.bindNull("$5", OffsetDateTime.class);
+          statement.bindNull("$5", OffsetDateTime.class).bindNull("$6", Long.class);
         } else {
-          statement.bind("$5", now.plus(ttl));
+          statement.bind("$5", now.plus(ttl)).bind("$6", ttl.toMillis());
         }
       });
     });
   }
 
   @Override
-  public Mono<Item> get(List<String> namespace, String key) {
+  public Mono<Item> get(List<String> namespace, String key, boolean refreshTtl) {
     Objects.requireNonNull(namespace, "namespace must not be null");
     Objects.requireNonNull(key, "key must not be null");
     return Mono.defer(() -> {
       StoreKeys.validate(namespace, key);
-      return query("SELECT prefix, key, value::text AS value, created_at, updated_at FROM fluxgraph_store"
-              + " WHERE prefix = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > $3)",
+      String found = "SELECT prefix, key, value::text AS value, created_at, updated_at FROM fluxgraph_store"
+          + " WHERE prefix = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > $3)";
+      return query(refreshTtl ? refreshing(found, "$3") : found,
           statement -> statement.bind("$1", String.join(".", namespace)).bind("$2", key).bind("$3", now()))
           .next();
     });
+  }
+
+  /**
+   * The items {@code select} finds, in {@link #SEARCH_ORDER}, their expiry moved to their ttl from the time bound to
+   * {@code now} in the same statement; items without a ttl keep none.
+   */
+  private static String refreshing(String select, String now) {
+    return "WITH found AS (" + select + "),"
+        + " refreshed AS (UPDATE fluxgraph_store s SET expires_at = " + now + "::timestamptz + s.ttl_millis"
+        + " * interval '1 millisecond' FROM found WHERE s.prefix = found.prefix AND s.key = found.key"
+        + " AND s.ttl_millis IS NOT NULL)"
+        + " SELECT prefix, key, value, created_at, updated_at FROM found ORDER BY " + SEARCH_ORDER;
   }
 
   @Override
@@ -134,9 +151,11 @@ public final class PostgresStore implements Store, AutoCloseable {
         sql.append(" AND value -> $").append(parameters.size() - 1).append(" = $").append(parameters.size())
             .append("::jsonb");
       });
-      sql.append(" ORDER BY updated_at DESC, prefix COLLATE \"C\", key COLLATE \"C\" OFFSET ").append(options.offset())
+      sql.append(" ORDER BY ").append(SEARCH_ORDER).append(" OFFSET ").append(options.offset())
           .append(" LIMIT ").append(options.limit());
-      return query(sql.toString(), statement -> bindAll(statement, parameters));
+      String select = sql.toString();
+      return query(options.refreshTtl() ? refreshing(select, "$1") : select,
+          statement -> bindAll(statement, parameters));
     });
   }
 

@@ -63,7 +63,10 @@ public final class Schema {
             PRIMARY KEY (prefix, key)
           )""",
           "CREATE INDEX IF NOT EXISTS fluxgraph_store_prefix ON fluxgraph_store (prefix text_pattern_ops)",
-          "CREATE INDEX IF NOT EXISTS fluxgraph_store_expires_at ON fluxgraph_store (expires_at)")));
+          "CREATE INDEX IF NOT EXISTS fluxgraph_store_expires_at ON fluxgraph_store (expires_at)")),
+      // the ttl an item was put with, so that a read can refresh its expiry
+      new Migration(102, "store item ttl", List.of(
+          "ALTER TABLE fluxgraph_store ADD COLUMN IF NOT EXISTS ttl_millis bigint")));
 
   private Schema() {
   }

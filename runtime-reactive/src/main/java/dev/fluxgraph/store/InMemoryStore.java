@@ -88,13 +88,13 @@ public final class InMemoryStore implements Store {
       Instant expiresAt = ttl == null ? null : now.plus(ttl);
       items.compute(id, (k, old) -> {
         Instant createdAt = old == null || old.expired(now) ? now : old.item().createdAt();
-        return new Stored(new Item(k.namespace(), key, plain, createdAt, now), json, k.path(), expiresAt);
+        return new Stored(new Item(k.namespace(), key, plain, createdAt, now), json, k.path(), ttl, expiresAt);
       });
     });
   }
 
   @Override
-  public Mono<Item> get(List<String> namespace, String key) {
+  public Mono<Item> get(List<String> namespace, String key, boolean refreshTtl) {
     Objects.requireNonNull(namespace, "namespace must not be null");
     Objects.requireNonNull(key, "key must not be null");
     return Mono.fromCallable(() -> {
@@ -104,12 +104,24 @@ public final class InMemoryStore implements Store {
       if (stored == null) {
         return null;
       }
-      if (stored.expired(clock.instant())) {
+      Instant now = clock.instant();
+      if (stored.expired(now)) {
         items.remove(id, stored);
         return null;
       }
+      if (refreshTtl) {
+        refresh(id, stored, now);
+      }
       return stored.item();
     });
+  }
+
+  /** Moves the item's expiry to its ttl from {@code now}, unless it was replaced meanwhile or has no ttl. */
+  private void refresh(Key id, Stored stored, Instant now) {
+    Duration ttl = stored.ttl();
+    if (ttl != null) {
+      items.replace(id, stored, new Stored(stored.item(), stored.json(), stored.path(), ttl, now.plus(ttl)));
+    }
   }
 
   @Override
@@ -140,9 +152,14 @@ public final class InMemoryStore implements Store {
         }
       }
       matches.sort(SEARCH_ORDER);
+      Instant now = clock.instant();
       List<Item> page = new ArrayList<>();
       for (int i = options.offset(); i < matches.size() && page.size() < options.limit(); i++) {
-        page.add(matches.get(i).item());
+        Stored stored = matches.get(i);
+        if (options.refreshTtl()) {
+          refresh(new Key(stored.item().namespace(), stored.item().key()), stored, now);
+        }
+        page.add(stored.item());
       }
       return Flux.fromIterable(page);
     });
@@ -242,8 +259,11 @@ public final class InMemoryStore implements Store {
     }
   }
 
-  /** An item with its JSON tree (for filters), its joined namespace (for ordering) and its expiry. */
-  private record Stored(Item item, JsonNode json, String path, @Nullable Instant expiresAt) {
+  /**
+   * An item with its JSON tree (for filters), its joined namespace (for ordering), the ttl it was put with (for
+   * refreshes) and its expiry.
+   */
+  private record Stored(Item item, JsonNode json, String path, @Nullable Duration ttl, @Nullable Instant expiresAt) {
     boolean expired(Instant now) {
       return expiresAt != null && !now.isBefore(expiresAt);
     }

@@ -23,15 +23,24 @@ public interface Store {
   /** Creates or replaces the value; it expires after {@code ttl} (positive), or never when null. */
   Mono<Void> put(List<String> namespace, String key, Map<String, Object> value, @Nullable Duration ttl);
 
-  /** The item, or empty when absent or expired. */
-  Mono<Item> get(List<String> namespace, String key);
+  /** The item, or empty when absent or expired; its expiry is left as it is. */
+  default Mono<Item> get(List<String> namespace, String key) {
+    return get(namespace, key, false);
+  }
+
+  /**
+   * The item, or empty when absent or expired; with {@code refreshTtl}, an item put with a ttl expires that ttl after
+   * this read (one without a ttl stays without).
+   */
+  Mono<Item> get(List<String> namespace, String key, boolean refreshTtl);
 
   /** Deletes the item; deleting an absent item is not an error. */
   Mono<Void> delete(List<String> namespace, String key);
 
   /**
    * Items whose namespace starts with {@code namespacePrefix} and whose value matches every filter, most
-   * recently updated first (ties by namespace, then key), paged by the options' offset and limit.
+   * recently updated first (ties by namespace, then key), paged by the options' offset and limit. With the options'
+   * {@code refreshTtl}, the items returned that were put with a ttl expire that ttl after this search.
    */
   Flux<Item> search(List<String> namespacePrefix, SearchOptions options);
 

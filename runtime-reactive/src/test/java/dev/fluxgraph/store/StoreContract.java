@@ -472,6 +472,42 @@ public abstract class StoreContract {
     assertValue(ns("ttl"), "k", Map.of("v", 3));
   }
 
+  @Test
+  void aReadWithRefreshTtlMovesTheExpiryAndOneWithoutLeavesIt() {
+    Assumptions.assumeTrue(supportsTtl(), "this store does not expire items");
+    put(ns("refresh"), "got", Map.of("v", 1), Duration.ofSeconds(10));
+    put(ns("refresh"), "plain", Map.of("v", 2), Duration.ofSeconds(10));
+    put(ns("refresh"), "forever", Map.of("v", 3));
+    advanceClock(Duration.ofSeconds(8));
+    StepVerifier.create(subject().get(ns("refresh"), "got", true).map(Item::value))
+        .expectNext(Map.of("v", 1)).expectComplete().verify(TIMEOUT);
+    StepVerifier.create(subject().get(ns("refresh"), "forever", true).map(Item::value))
+        .expectNext(Map.of("v", 3)).expectComplete().verify(TIMEOUT);
+    assertValue(ns("refresh"), "plain", Map.of("v", 2)); // read without refresh
+    advanceClock(Duration.ofSeconds(4)); // 12 s after the puts, 4 s after the refresh
+    assertValue(ns("refresh"), "got", Map.of("v", 1));
+    assertAbsent(ns("refresh"), "plain");
+    advanceClock(Duration.ofSeconds(7)); // 11 s after the refresh
+    assertAbsent(ns("refresh"), "got");
+    advanceClock(Duration.ofDays(365));
+    assertValue(ns("refresh"), "forever", Map.of("v", 3)); // a refresh gave it no ttl
+  }
+
+  @Test
+  void aSearchWithRefreshTtlMovesTheExpiryOfTheItemsItReturns() {
+    Assumptions.assumeTrue(supportsTtl(), "this store does not expire items");
+    put(ns("found", "a"), "k", Map.of("v", 1), Duration.ofSeconds(10));
+    put(ns("other"), "k", Map.of("v", 2), Duration.ofSeconds(10));
+    advanceClock(Duration.ofSeconds(8));
+    StepVerifier.create(subject().search(ns("found"), SearchOptions.defaults().withRefreshTtl(true)).map(Item::key))
+        .expectNext("k").expectComplete().verify(TIMEOUT);
+    StepVerifier.create(subject().search(ns("other"), SearchOptions.defaults()).map(Item::key))
+        .expectNext("k").expectComplete().verify(TIMEOUT);
+    advanceClock(Duration.ofSeconds(4));
+    assertValue(ns("found", "a"), "k", Map.of("v", 1));
+    assertAbsent(ns("other"), "k");
+  }
+
   // laziness
 
   @Test

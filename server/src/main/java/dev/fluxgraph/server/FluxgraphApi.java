@@ -11,9 +11,12 @@ import dev.fluxgraph.internal.server.runs.Sweeper;
 import dev.fluxgraph.internal.server.runs.Worker;
 import dev.fluxgraph.internal.server.storage.AssistantStore;
 import dev.fluxgraph.internal.server.storage.InMemoryAssistantStore;
+import dev.fluxgraph.internal.server.storage.CronStore;
+import dev.fluxgraph.internal.server.storage.InMemoryCronStore;
 import dev.fluxgraph.internal.server.storage.InMemoryRunStore;
 import dev.fluxgraph.internal.server.storage.InMemoryThreadStore;
 import dev.fluxgraph.internal.server.storage.PgListener;
+import dev.fluxgraph.internal.server.storage.PostgresCronStore;
 import dev.fluxgraph.internal.server.storage.PostgresEventStore;
 import dev.fluxgraph.internal.server.storage.PostgresProbe;
 import dev.fluxgraph.internal.server.storage.PostgresRunQueue;
@@ -24,6 +27,8 @@ import dev.fluxgraph.internal.server.storage.PostgresWorkerStore;
 import dev.fluxgraph.internal.server.storage.RunStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
 import dev.fluxgraph.postgres.PostgresSaver;
+import dev.fluxgraph.postgres.PostgresStore;
+import dev.fluxgraph.store.Store;
 import io.r2dbc.spi.ConnectionFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -54,14 +59,20 @@ public final class FluxgraphApi {
   /** The checkpointer given to the graphs, fenced by this process's leases; null in memory. */
   private final @Nullable FencedSaver fenced;
   private final @Nullable PostgresProbe probe;
+  /** The store of the graphs and of the store API. */
+  private final Store store;
+  /** Whether {@link #start} sets up the store's table (the default store on the checkpointer's database). */
+  private final boolean setupStore;
   private volatile @Nullable Worker worker;
   private volatile @Nullable Sweeper sweeper;
   private volatile @Nullable SharedRuns sharedRuns;
   private volatile @Nullable ServerApi api;
 
   FluxgraphApi(FluxgraphServer.Builder settings, Map<String, Entrypoint<?, ?>> graphs,
-               Map<String, GraphFactory> factories, @Nullable FencedSaver fenced) {
+               Map<String, GraphFactory> factories, @Nullable FencedSaver fenced, Store store, boolean setupStore) {
     this.settings = settings;
+    this.store = store;
+    this.setupStore = setupStore;
     this.graphs = graphs;
     this.factories = factories;
     this.fenced = fenced;
@@ -78,6 +89,7 @@ public final class FluxgraphApi {
       ThreadStore threads;
       RunStore runs;
       AssistantStore assistants;
+      CronStore crons;
       Ownership ownership = Ownership.NONE;
       SharedRuns shared = null;
       Mono<Void> ready = Mono.empty();
@@ -88,6 +100,7 @@ public final class FluxgraphApi {
         PostgresAssistantStore assistantStore = new PostgresAssistantStore(database);
         PostgresWorkerStore workerStore = new PostgresWorkerStore(database);
         PostgresEventStore events = new PostgresEventStore(database);
+        PostgresCronStore cronStore = new PostgresCronStore(database);
         Worker self = new Worker(workerStore, settings.workerIdPrefix, settings.leaseTtl, settings.heartbeat());
         Sweeper sweeps = new Sweeper(workerStore, settings.heartbeat(), settings.leaseTtl,
             settings.leaseTtl.multipliedBy(10), settings.maxAttempts, events, settings.eventsRetention);
@@ -96,12 +109,14 @@ public final class FluxgraphApi {
         threads = threadStore;
         runs = runStore;
         assistants = assistantStore;
+        crons = cronStore;
         ownership = self;
         shared = all;
         // registered before the first pass of the sweeper, which leaves the runs of live workers alone; claims
         // (what the sweeper queued again, too) once the routes are wired
         Mono<Void> schema = settings.setupSchema ? threadStore.setup().then(runStore.setup())
-            .then(assistantStore.setup()) : Mono.empty();
+            .then(assistantStore.setup()).then(cronStore.setup())
+            .then(setupStore && store instanceof PostgresStore tables ? tables.setup() : Mono.empty()) : Mono.empty();
         ready = schema.then(self.start())
             .doOnSuccess(done -> worker = self)
             .then(sweeps.start())
@@ -112,12 +127,12 @@ public final class FluxgraphApi {
         threads = new InMemoryThreadStore();
         runs = new InMemoryRunStore();
         assistants = new InMemoryAssistantStore();
+        crons = new InMemoryCronStore();
       }
       Cors cors = settings.cors != null ? settings.cors
           : Cors.allowing(settings.apiKey == null ? List.of("*") : List.of());
       ServerApi served = new ServerApi(new ServedGraphs(graphs, factories), threads, runs, assistants,
-          settings.checkpointer, settings.apiKey, cors, ownership,
-          shared, settings.durability);
+          settings.checkpointer, settings.apiKey, cors, ownership, shared, settings.durability, store, crons);
       FencedSaver guarded = fenced;
       if (guarded != null) {
         guarded.guard(served::mayWrite, served::mayWriteThread);
@@ -125,7 +140,10 @@ public final class FluxgraphApi {
           guarded.guardWrites(() -> self.holds(self.id()));
         }
       }
-      return ready.doOnSuccess(done -> api = served).thenReturn(this)
+      return ready.doOnSuccess(done -> {
+        api = served;
+        served.startCrons();
+      }).thenReturn(this)
           .onErrorResume(error -> release().then(Mono.error(error)));
     });
   }
@@ -231,6 +249,9 @@ public final class FluxgraphApi {
   Mono<Integer> drain() {
     return Mono.defer(() -> {
       ServerApi serving = api;
+      if (serving != null) {
+        serving.stopCrons(); // a stopping process fires no more ticks: the others do
+      }
       return serving == null ? Mono.just(0) : serving.drain(settings.shutdownGrace).onErrorResume(error -> Mono.just(0));
     });
   }
@@ -238,6 +259,10 @@ public final class FluxgraphApi {
   /** Stops the shared runs' signals, the sweeper, then the worker (its lease ends, its row is removed). */
   Mono<Void> release() {
     return Mono.defer(() -> {
+      ServerApi serving = api;
+      if (serving != null) {
+        serving.stopCrons();
+      }
       SharedRuns all = sharedRuns;
       sharedRuns = null;
       Mono<Void> signals = all == null ? Mono.empty() : all.stop().onErrorResume(error -> Mono.empty());

@@ -10,6 +10,7 @@ import dev.fluxgraph.internal.server.api.ReactorNettyHost;
 import dev.fluxgraph.internal.server.runs.FencedSaver;
 import dev.fluxgraph.internal.server.runs.Sweeper;
 import dev.fluxgraph.postgres.PostgresSaver;
+import dev.fluxgraph.postgres.PostgresStore;
 import dev.fluxgraph.store.InMemoryStore;
 import dev.fluxgraph.store.Store;
 import dev.fluxgraph.types.Durability;
@@ -127,7 +128,8 @@ public final class FluxgraphServer {
     final Map<String, Entrypoint<?, ?>> graphs = new LinkedHashMap<>();
     final Map<String, GraphFactory> factories = new LinkedHashMap<>();
     CheckpointSaver checkpointer = new InMemorySaver();
-    Store store = new InMemoryStore();
+    /** Null: in memory, or with a {@link PostgresSaver} a {@link PostgresStore} on its database. */
+    @Nullable Store store;
     String host = "127.0.0.1";
     int port = 2024;
     @Nullable String apiKey;
@@ -303,7 +305,11 @@ public final class FluxgraphServer {
       return this;
     }
 
-    /** The store given to {@link GraphProvider}s. Default: in memory. */
+    /**
+     * The store given to {@link GraphProvider}s and served by the store API ({@code /store/...}). Default: with a
+     * {@code PostgresSaver} checkpointer, a {@code PostgresStore} on its database (its table set up at start, unless
+     * {@link #setupSchema} is off), shared by every server process of the database; otherwise in memory.
+     */
     public Builder store(Store store) {
       this.store = Objects.requireNonNull(store, "store must not be null");
       return this;
@@ -392,6 +398,9 @@ public final class FluxgraphServer {
       Map<String, GraphFactory> allFactories = new LinkedHashMap<>();
       // with a shared database, the graphs' checkpoints of runs this process lost are not saved (see FencedSaver)
       FencedSaver fenced = checkpointer instanceof PostgresSaver ? new FencedSaver(checkpointer) : null;
+      Store store = this.store != null ? this.store : checkpointer instanceof PostgresSaver postgres
+          ? PostgresStore.using(postgres.connectionFactory()) : new InMemoryStore();
+      boolean setupStore = this.store == null && store instanceof PostgresStore;
       CheckpointSaver forGraphs = fenced != null ? fenced : checkpointer;
       if (serviceLoader) {
         for (GraphProvider provider : ServiceLoader.load(GraphProvider.class)) {
@@ -417,7 +426,7 @@ public final class FluxgraphServer {
         throw new IllegalStateException("no graphs: register one with graph(id, entrypoint) or put a GraphProvider "
             + "on the class path");
       }
-      return new FluxgraphApi(this, Map.copyOf(all), Map.copyOf(allFactories), fenced);
+      return new FluxgraphApi(this, Map.copyOf(all), Map.copyOf(allFactories), fenced, store, setupStore);
     }
   }
 }

@@ -262,7 +262,7 @@ class CorsIT {
       assertEquals("0.1.0-SNAPSHOT", info.json().get("version").asText(), "the project version (Maven filtering)");
       JsonNode flags = info.json().get("flags");
       assertTrue(flags.get("assistants").asBoolean());
-      assertFalse(flags.get("crons").asBoolean());
+      assertTrue(flags.get("crons").asBoolean());
       assertFalse(flags.get("langsmith").asBoolean());
       assertFalse(flags.get("langsmith_tracing_replicas").asBoolean());
       assertEquals(200, send(server, "GET", "/ok", "").status());

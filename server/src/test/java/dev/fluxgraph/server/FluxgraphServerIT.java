@@ -214,7 +214,7 @@ class FluxgraphServerIT {
     String base = "/threads/" + threadId + "/runs";
     String first = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"a\"}").json().get("run_id").asText();
     Reply rejected = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"b\"}");
-    assertEquals(422, rejected.status());
+    assertEquals(409, rejected.status());
     assertTrue(rejected.json().get("detail").asText().contains(first), rejected.body());
 
     String queued = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"c\",\"multitask_strategy\":\"enqueue\"}")
@@ -270,7 +270,7 @@ class FluxgraphServerIT {
         .get("run_id").asText();
     awaitNotes(threadId, "[\"x\",\"noted\",\"a\"]");
     assertEquals(422, send("POST", base + "/" + run + "/cancel?action=explode", "").status());
-    assertEquals(200, send("POST", base + "/" + run + "/cancel?action=rollback&wait=1", "").status());
+    assertEquals(204, send("POST", base + "/" + run + "/cancel?action=rollback&wait=1", "").status());
     assertEquals("[\"x\",\"noted\"]", send("GET", "/threads/" + threadId + "/state", "").json().get("values")
         .get("notes").toString());
     assertEquals(404, send("GET", base + "/" + run, "").status());
@@ -392,7 +392,7 @@ class FluxgraphServerIT {
     assertEquals("pending", queued.get("status").asText(), "answered at once, not when the first run ended");
     JsonNode dropped = send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"c\",\"multitask_strategy\":\"enqueue\"}")
         .json();
-    assertEquals(422, send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"d\"}").status(),
+    assertEquals(409, send("POST", base, "{\"assistant_id\":\"slow\",\"input\":\"d\"}").status(),
         "reject counts pending runs too");
     JsonNode listed = send("GET", base, "").json();
     assertEquals(3, listed.size(), listed.toString());
@@ -401,7 +401,8 @@ class FluxgraphServerIT {
 
     // a pending run is cancelled without running; the runs around it are not disturbed
     String droppedId = dropped.get("run_id").asText();
-    assertEquals("interrupted", send("POST", base + "/" + droppedId + "/cancel", "").json().get("status").asText());
+    assertEquals(202, send("POST", base + "/" + droppedId + "/cancel", "").status(), "wait=0: accepted");
+    assertEquals("interrupted", send("GET", base + "/" + droppedId, "").json().get("status").asText());
     assertEquals("a!", send("GET", base + "/" + first + "/join", "").json().asText());
     assertEquals("b!", send("GET", base + "/" + queued.get("run_id").asText() + "/join", "").json().asText());
     assertEquals("RunCancelled", send("GET", base + "/" + droppedId + "/join", "").json().get("__error__")
@@ -501,8 +502,8 @@ class FluxgraphServerIT {
     String runId = send("GET", base, "").json().get(0).get("run_id").asText();
     for (String action : List.of("interrupt", "rollback")) {
       Reply cancelled = send("POST", base + "/" + runId + "/cancel?wait=1&action=" + action, "");
-      assertEquals(200, cancelled.status(), cancelled.body());
-      assertEquals("success", cancelled.json().get("status").asText());
+      assertEquals(204, cancelled.status(), cancelled.body());
+      assertEquals("success", send("GET", base + "/" + runId, "").json().get("status").asText());
     }
     assertEquals("interrupted", send("GET", "/threads/" + threadId, "").json().get("status").asText(),
         "the thread still waits for its resume");
@@ -536,13 +537,13 @@ class FluxgraphServerIT {
   }
 
   @Test
-  void statelessRunsLeaveNoThreadNorRuns() {
+  void statelessRunsLeaveNoThreadNorRuns() throws Exception {
     Reply streamed = send("POST", "/runs/stream", "{\"assistant_id\":\"slow\",\"input\":\"s\"}");
     assertEquals(200, streamed.status());
     assertEquals("\"s!\"", streamed.events().get(streamed.events().size() - 1)[1]);
-    String threadPath = streamed.contentLocation().substring(0, streamed.contentLocation().indexOf("/runs/"));
-    assertEquals(404, send("GET", threadPath, "").status());
-    assertEquals(404, send("GET", streamed.contentLocation(), "").status());
+    String runId = JSON.readTree(streamed.events().get(0)[1]).get("run_id").asText();
+    assertEquals("/runs/" + runId, streamed.contentLocation(), "a stateless run's address, as the reference's");
+    assertEquals(404, send("GET", "/runs/" + runId + "/stream", "").status(), "it ended: nothing to join");
     assertEquals(422, send("POST", "/runs/wait", "{\"assistant_id\":\"slow\",\"input\":\"s\","
         + "\"on_completion\":\"later\"}").status());
   }
@@ -570,7 +571,8 @@ class FluxgraphServerIT {
     assertEquals("notes", afterRun.get("metadata").get("graph_id").asText());
 
     assertEquals(404, send("PATCH", "/threads/" + java.util.UUID.randomUUID(), "{\"metadata\":{}}").status());
-    for (String bad : List.of("{\"metadata\":\"x\"}", "{\"ttl\":5}", "[]")) {
+    for (String bad : List.of("{\"metadata\":\"x\"}", "{\"ttl\":0}", "{\"ttl\":{\"strategy\":\"keep\",\"ttl\":5}}",
+        "[]")) {
       Reply refused = send("PATCH", "/threads/" + threadId, bad);
       assertEquals(422, refused.status(), bad + " -> " + refused.body());
       assertTrue(refused.json().has("detail"), refused.body());
@@ -795,6 +797,16 @@ class FluxgraphServerIT {
     @Override
     public Mono<ThreadRecord> patchMetadata(String threadId, java.util.Map<String, Object> metadata) {
       return threads.patchMetadata(threadId, metadata);
+    }
+
+    @Override
+    public Mono<Boolean> setTtl(String threadId, @org.jspecify.annotations.Nullable Duration ttl) {
+      return threads.setTtl(threadId, ttl);
+    }
+
+    @Override
+    public reactor.core.publisher.Flux<String> expired(java.time.Instant now, int limit) {
+      return threads.expired(now, limit);
     }
 
     @Override

@@ -114,12 +114,18 @@ final class RoundRobinProxy implements AutoCloseable {
             // a stream (SSE): chunked, each chunk flushed as it arrives
             response.chunkedTransfer(true);
           }
-          return response.send(body.retain(), chunk -> true).then();
+          // complete once the response is through: the upstream client may cancel sending a request body the
+          // server did not wait for (reactor-netty does, for a DELETE with a body), which is no failure
+          return response.send(body.retain(), chunk -> true).then()
+              .doOnSuccess(done -> exchange.outcome = "complete");
         })
         .then()
-        .doOnSuccess(done -> exchange.outcome = "complete")
         .doOnError(error -> exchange.outcome = "failed: " + error)
-        .doOnCancel(() -> exchange.outcome = "cancelled");
+        .doOnCancel(() -> {
+          if (exchange.outcome.equals("open")) {
+            exchange.outcome = "cancelled";
+          }
+        });
   }
 
   private static void copyEndToEnd(HttpHeaders from, HttpHeaders to) {

@@ -137,9 +137,11 @@ class SharedRunsIT {
     String run = post(a, "/threads/" + thread + "/runs", "{\"assistant_id\":\"sleep\",\"input\":60000}")
         .get("run_id").asText();
     awaitStatus(b, thread, run, "running");
-    JsonNode cancelled = post(b, "/threads/" + thread + "/runs/" + run + "/cancel?wait=1&action=interrupt", "");
+    HttpResponse<String> cancelled = send(b, HttpRequest.newBuilder(uri(b, "/threads/" + thread + "/runs/" + run
+        + "/cancel?wait=1&action=interrupt")).POST(HttpRequest.BodyPublishers.noBody()));
+    assertEquals(204, cancelled.statusCode(), cancelled.body());
     assertEquals("interrupted", get(b, "/threads/" + thread + "/runs/" + run).get("status").asText(),
-        cancelled.toString());
+        "wait=1 answers once the run on the other process ended");
     assertEquals("interrupted", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + run + "'"));
     await(() -> "idle".equals(sql("SELECT status FROM fluxgraph_threads WHERE thread_id = '" + thread + "'")),
         "the thread is idle again");
@@ -162,7 +164,7 @@ class SharedRunsIT {
     HttpResponse<String> refused = send(b, HttpRequest.newBuilder(uri(b, "/threads/" + thread + "/runs"))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
             "{\"assistant_id\":\"sleep\",\"input\":1,\"multitask_strategy\":\"reject\"}")));
-    assertEquals(422, refused.statusCode(), refused.body());
+    assertEquals(409, refused.statusCode(), refused.body());
     assertTrue(refused.body().contains("busy"), refused.body());
     assertEquals(100, get(b, "/threads/" + thread + "/runs/" + third + "/join").asInt());
     for (String run : List.of(first, second, third)) {

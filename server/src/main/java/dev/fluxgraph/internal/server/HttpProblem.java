@@ -21,4 +21,13 @@ public final class HttpProblem extends RuntimeException {
   public static HttpProblem invalid(String message) {
     return new HttpProblem(422, message);
   }
+
+  /**
+   * A run refused on a busy thread ({@code multitask_strategy: reject}): 409, as the Agent Server OpenAPI document
+   * gives, with the reference server's sentence and which run holds the thread.
+   */
+  public static HttpProblem busy(String threadId, String runId) {
+    return new HttpProblem(409, "Thread is already running a task. Wait for it to finish or choose a different "
+        + "multitask strategy. (thread " + threadId + " is busy with run " + runId + ", multitask_strategy reject)");
+  }
 }

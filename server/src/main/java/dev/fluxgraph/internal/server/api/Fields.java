@@ -84,6 +84,16 @@ final class Fields {
     return value;
   }
 
+  /** 422 naming the first field of {@code body} that is none of {@code known}: nothing sent is silently dropped. */
+  static void onlyKnown(JsonNode body, String... known) {
+    List<String> fields = List.of(known);
+    for (Map.Entry<String, JsonNode> field : body.properties()) {
+      if (!fields.contains(field.getKey())) {
+        throw HttpProblem.invalid("unknown field " + field.getKey() + " (known: " + String.join(", ", known) + ")");
+      }
+    }
+  }
+
   /** Whether every entry of {@code filter} is in {@code metadata} (JSON equality). */
   static boolean contains(JsonNode metadata, JsonNode filter) {
     for (Map.Entry<String, JsonNode> entry : filter.properties()) {

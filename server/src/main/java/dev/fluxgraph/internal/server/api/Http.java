@@ -42,13 +42,23 @@ final class Http {
 
   /** Checks the key, reads the body (bounded) and hands it to {@code handler}; a failure is answered as a problem. */
   Mono<Void> guarded(Request request, ApiResponse response, Function<JsonNode, Mono<Void>> handler) {
+    return guarded(request, response, false, handler);
+  }
+
+  /** {@link #guarded} for a body that is a JSON array (a batch), not an object. */
+  Mono<Void> guardedList(Request request, ApiResponse response, Function<JsonNode, Mono<Void>> handler) {
+    return guarded(request, response, true, handler);
+  }
+
+  private Mono<Void> guarded(Request request, ApiResponse response, boolean list,
+                             Function<JsonNode, Mono<Void>> handler) {
     return Mono.defer(() -> {
       try {
         authorize(request);
       } catch (HttpProblem refused) {
         return request.discard().then(Mono.error(refused)); // the body is drained: the connection stays usable
       }
-      return body(request).flatMap(handler);
+      return body(request, list).flatMap(handler);
     }).onErrorResume(error -> problem(response, error));
   }
 
@@ -63,7 +73,7 @@ final class Http {
     }
   }
 
-  private static Mono<JsonNode> body(Request request) {
+  private static Mono<JsonNode> body(Request request, boolean list) {
     return request.body()
         .defaultIfEmpty(new byte[0])
         .map(bytes -> {
@@ -71,12 +81,15 @@ final class Http {
             throw new HttpProblem(413, "request body larger than " + MAX_BODY_BYTES + " bytes");
           }
           if (bytes.length == 0) {
+            if (list) {
+              throw HttpProblem.invalid("the request body must be a JSON array");
+            }
             return (JsonNode) JSON.createObjectNode();
           }
           try {
             JsonNode node = JSON.readTree(bytes);
-            if (!node.isObject()) {
-              throw HttpProblem.invalid("the request body must be a JSON object");
+            if (list ? !node.isArray() : !node.isObject()) {
+              throw HttpProblem.invalid("the request body must be a JSON " + (list ? "array" : "object"));
             }
             return node;
           } catch (IOException e) {

@@ -23,7 +23,7 @@ final class MetaRoutes {
   /**
    * {@code GET /info}: the server's version and which optional features it serves, as the reference servers answer
    * (agent-chat-ui and Studio ask first): assistants yes (each graph's own, and created ones with versions), per-run
-   * config and breakpoints, the OpenAPI document; crons and LangSmith tracing no.
+   * config and breakpoints, the OpenAPI document, crons; LangSmith tracing no.
    */
   private static final ObjectNode INFO = info();
 
@@ -71,7 +71,7 @@ final class MetaRoutes {
         .put("per_run_config", true) // config.configurable, recursion_limit, tags, run_name; context
         .put("per_run_interrupts", true) // interrupt_before/after on graph runs
         .put("openapi", true)
-        .put("crons", false)
+        .put("crons", true)
         .put("langsmith", false)
         .put("langsmith_tracing_replicas", false);
     return node;

@@ -102,6 +102,14 @@ final class Routes {
     return List.copyOf(operations);
   }
 
+  Routes put(String template, Handler handler) {
+    return add("PUT", template, handler, null);
+  }
+
+  Routes patch(String template, Handler handler) {
+    return add("PATCH", template, handler, null);
+  }
+
   /** A route of its own matching rule, with no path variables. */
   Routes route(Predicate<Request> predicate, Handler handler) {
     routes.add(new Route("", Pattern.compile(""), List.of(), predicate, handler));

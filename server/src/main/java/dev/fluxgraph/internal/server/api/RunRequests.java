@@ -16,6 +16,7 @@ import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.ServedAssistants;
 import dev.fluxgraph.internal.server.ServedGraphs;
 import dev.fluxgraph.internal.server.runs.RunRequest;
+import dev.fluxgraph.internal.server.runs.Webhooks;
 import dev.fluxgraph.types.Command;
 import dev.fluxgraph.types.Durability;
 import dev.fluxgraph.types.FluxgraphJson;
@@ -276,6 +277,11 @@ final class RunRequests {
     String onDisconnect = oneOf(body, "on_disconnect", "continue", "continue", "cancel");
     String multitaskStrategy = oneOf(body, "multitask_strategy", "reject", "reject", "interrupt", "rollback",
         "enqueue");
+    try {
+      Webhooks.of(body);
+    } catch (IllegalArgumentException e) {
+      throw HttpProblem.invalid(e.getMessage());
+    }
     settings = new RunRequest.Settings(settings.recursionLimit(), settings.tags(), settings.runName(),
         breakpoints(body, "interrupt_before", graph, graphId), breakpoints(body, "interrupt_after", graph, graphId));
     return new RunRequest(graph, graphId, input, command,

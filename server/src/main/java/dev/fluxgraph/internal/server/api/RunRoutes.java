@@ -19,6 +19,7 @@ import dev.fluxgraph.internal.server.storage.ThreadStore;
 import dev.fluxgraph.server.ApiResponse;
 import dev.fluxgraph.types.FluxgraphJson;
 import dev.fluxgraph.types.StreamMode;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -41,6 +42,8 @@ import reactor.core.publisher.Mono;
 final class RunRoutes {
 
   private static final ObjectMapper JSON = FluxgraphJson.mapper();
+  /** The most runs one {@code POST /runs/batch} starts. */
+  private static final int MAX_BATCH = 100;
 
   /** The run statuses of the protocol: Fluxgraph's own, and {@code timeout}, which no Fluxgraph run reaches. */
   static final List<String> RUN_STATUSES = Stream.concat(Arrays.stream(RunStatus.values()).map(RunStatus::wire),
@@ -66,15 +69,23 @@ final class RunRoutes {
         .post("/runs/wait", (request, response) -> waitFor(request, response, null))
         .post("/threads/{tid}/runs", (request, response) -> http.guarded(request, response, body ->
             requests.parseNew(body, false).flatMap(parsed -> runs.background(request.param("tid"), parsed))
-                .flatMap(run -> Http.json(
-                withRunLocation(response, run), 200, run(run.record())))))
+                .flatMap(run -> Http.json(withRunLocation(response, run, false), 200, run(run.record())))))
+        .post("/runs", (request, response) -> runOn(request, response, null, (tid, run) -> runs.background(tid, run)
+            .flatMap(started -> Http.json(withRunLocation(response, started, true), 200, run(started.record())))))
+        .post("/runs/batch", (request, response) -> http.guardedList(request, response, body -> batch(body)
+            .flatMap(started -> Http.json(response, 200, started))))
+        .post("/runs/cancel", (request, response) -> http.guarded(request, response, body -> cancelMany(request, body)
+            .then(response.status(204).send())))
+        .get("/runs/{rid}/stream", this::joinStatelessStream)
         .get("/threads/{tid}/runs", http.handle((request, body) -> Mono.defer(() -> list(request))))
         .get("/threads/{tid}/runs/{rid}/stream", this::joinStream)
         .get("/threads/{tid}/runs/{rid}/join", http.handle((request, body) -> runs.join(request.param("tid"),
             request.param("rid"))))
-        .post("/threads/{tid}/runs/{rid}/cancel", http.handle((request, body) -> runs.cancel(request.param("tid"),
-            request.param("rid"), Objects.requireNonNullElse(queryParam(request, "action"), "interrupt"))
-            .map(RunRoutes::run)))
+        .post("/threads/{tid}/runs/{rid}/cancel", (request, response) -> http.guarded(request, response, body -> {
+          boolean wait = waitParam(request);
+          return runs.cancel(request.param("tid"), request.param("rid"), action(request), wait)
+              .then(response.status(wait ? 204 : 202).send());
+        }))
         .get("/threads/{tid}/runs/{rid}", http.handle((request, body) ->
             runs.require(request.param("tid"), request.param("rid")).map(RunRoutes::run)))
         .delete("/threads/{tid}/runs/{rid}", (request, response) -> http.guarded(request, response, body ->
@@ -98,9 +109,134 @@ final class RunRoutes {
     return node;
   }
 
-  /** The run's address, from which the JS client learns the run id ({@code onRunCreated}). */
-  private static ApiResponse withRunLocation(ApiResponse response, Run run) {
-    return response.header("Content-Location", "/threads/" + run.threadId() + "/runs/" + run.runId());
+  /**
+   * The run's address, from which the JS client learns the run id ({@code onRunCreated}): {@code /runs/{id}} for a
+   * stateless run (its thread is the server's own), as the reference servers answer.
+   */
+  private static ApiResponse withRunLocation(ApiResponse response, Run run, boolean stateless) {
+    return response.header("Content-Location", runPath(run, stateless));
+  }
+
+  private static String runPath(Run run, boolean stateless) {
+    return stateless ? "/runs/" + run.runId() : "/threads/" + run.threadId() + "/runs/" + run.runId();
+  }
+
+  /** The {@code action} query parameter of a cancel: {@code interrupt} (default) or {@code rollback}. */
+  private static String action(Request request) {
+    String action = Objects.requireNonNullElse(queryParam(request, "action"), "interrupt");
+    if (!action.equals("interrupt") && !action.equals("rollback")) {
+      throw HttpProblem.invalid("action must be interrupt or rollback, was '" + action + "'");
+    }
+    return action;
+  }
+
+  /** The {@code wait} query parameter of a cancel: false when absent; 1/0 (the JS client's) or true/false. */
+  private static boolean waitParam(Request request) {
+    String wait = queryParam(request, "wait");
+    if (wait == null || wait.equals("0") || wait.equals("false")) {
+      return false;
+    }
+    if (wait.equals("1") || wait.equals("true")) {
+      return true;
+    }
+    throw HttpProblem.invalid("wait must be 1, 0, true or false, was '" + wait + "'");
+  }
+
+  /**
+   * {@code POST /runs/batch}: stateless background runs, each body checked before any starts (one refused body
+   * starts none); emits the runs, in the order of the bodies.
+   */
+  private Mono<JsonNode> batch(JsonNode bodies) {
+    return Mono.defer(() -> {
+      if (bodies.isEmpty()) {
+        throw HttpProblem.invalid("the batch is empty: send a list of run requests");
+      }
+      if (bodies.size() > MAX_BATCH) {
+        throw HttpProblem.invalid("a batch holds at most " + MAX_BATCH + " runs, was " + bodies.size());
+      }
+      for (int i = 0; i < bodies.size(); i++) {
+        if (!bodies.get(i).isObject()) {
+          throw HttpProblem.invalid("batch[" + i + "] must be a run request (an object)");
+        }
+      }
+      // every request checked (with its assistant's defaults) before any run starts
+      return Flux.range(0, bodies.size())
+          .concatMap(i -> requests.parseNew(bodies.get(i), true).onErrorMap(HttpProblem.class,
+              problem -> new HttpProblem(problem.status(), "batch[" + i + "]: " + problem.getMessage())))
+          .collectList()
+          .flatMapMany(Flux::fromIterable)
+          .concatMap(run -> runs.background(UUID.randomUUID().toString(), run))
+          .map(started -> (JsonNode) run(started.record()))
+          .collectList()
+          .map(started -> {
+            ArrayNode array = JSON.createArrayNode();
+            started.forEach(array::add);
+            return array;
+          });
+    });
+  }
+
+  /**
+   * {@code POST /runs/cancel}: the runs named by {@code thread_id} and {@code run_ids}, or every run of a
+   * {@code status} ({@code pending}, {@code running} or {@code all} of both), of {@code thread_id} when given; each is
+   * cancelled as by its own cancel ({@code action} in the query), without waiting for runs of other processes to end.
+   * Named runs must all exist (404 naming the first missing, before anything is cancelled).
+   */
+  private Mono<Void> cancelMany(Request request, JsonNode body) {
+    return Mono.defer(() -> {
+      Fields.onlyKnown(body, "thread_id", "run_ids", "status");
+      String action = action(request);
+      String threadId = Fields.optionalText(body, "thread_id");
+      String status = Fields.optionalText(body, "status");
+      JsonNode ids = body.path("run_ids");
+      boolean named = !ids.isMissingNode() && !ids.isNull();
+      if (named == (status != null)) {
+        throw HttpProblem.invalid("send either run_ids (with thread_id) or status (pending, running or all)");
+      }
+      Flux<RunStore.RunRecord> targets;
+      if (named) {
+        if (threadId == null) {
+          throw HttpProblem.invalid("run_ids need thread_id: the thread of the runs");
+        }
+        if (!ids.isArray() || ids.isEmpty()) {
+          throw HttpProblem.invalid("run_ids must be a non-empty list of run ids");
+        }
+        List<String> runIds = new ArrayList<>();
+        ids.forEach(id -> {
+          if (!id.isTextual()) {
+            throw HttpProblem.invalid("run_ids must be a list of strings, has " + id);
+          }
+          runIds.add(id.asText());
+        });
+        targets = Flux.fromIterable(runIds).concatMap(id -> runs.require(threadId, id)).collectList()
+            .flatMapMany(Flux::fromIterable);
+      } else {
+        List<String> statuses = switch (status) {
+          case "pending" -> List.of("pending");
+          case "running" -> List.of("running");
+          case "all" -> List.of("pending", "running");
+          default -> throw HttpProblem.invalid("status must be pending, running or all, was '" + status + "'");
+        };
+        targets = runs.withStatus(threadId, statuses);
+      }
+      return targets.filter(run -> !run.finished())
+          .concatMap(run -> runs.cancel(run.threadId(), run.runId(), action, false)
+              .onErrorResume(HttpProblem.class, gone -> Mono.empty())) // ended and deleted meanwhile
+          .then();
+    });
+  }
+
+  /**
+   * {@code GET /runs/{id}/stream}: joinStream of a stateless run, while it executes in this process (its thread is
+   * the server's own and goes at its end).
+   */
+  private Mono<Void> joinStatelessStream(Request request, ApiResponse response) {
+    return http.guarded(request, response, body -> {
+      String runId = request.param("rid");
+      String threadId = runs.threadOfLive(runId).orElseThrow(() -> HttpProblem.notFound("run " + runId
+          + " (a stateless run is joined while it executes, on the server process executing it)"));
+      return joinStream(request, response, threadId, runId);
+    });
   }
 
   /** {@code GET /threads/{id}/runs}: the thread's runs, newest first; {@code status}, {@code limit}, {@code offset}. */
@@ -126,8 +262,8 @@ final class RunRoutes {
   private Mono<Void> stream(Request request, ApiResponse response, @Nullable String threadId) {
     return runOn(request, response, threadId, (tid, run) -> runs.streamed(tid, run).flatMap(streamed -> {
       Run registered = streamed.run();
-      withRunLocation(response, registered)
-          .header("Location", "/threads/" + registered.threadId() + "/runs/" + registered.runId() + "/stream");
+      withRunLocation(response, registered, threadId == null)
+          .header("Location", runPath(registered, threadId == null) + "/stream");
       return Sse.send(response, streamed.events());
     }));
   }
@@ -152,9 +288,12 @@ final class RunRoutes {
    * leaves.
    */
   private Mono<Void> joinStream(Request request, ApiResponse response) {
-    return http.guarded(request, response, body -> {
-      String threadId = request.param("tid");
-      String runId = request.param("rid");
+    return http.guarded(request, response, body -> joinStream(request, response, request.param("tid"),
+        request.param("rid")));
+  }
+
+  private Mono<Void> joinStream(Request request, ApiResponse response, String threadId, String runId) {
+    return Mono.defer(() -> {
       String header = request.header("Last-Event-ID");
       long after;
       try {
@@ -209,7 +348,7 @@ final class RunRoutes {
    */
   private Mono<Void> waitFor(Request request, ApiResponse response, @Nullable String threadId) {
     return runOn(request, response, threadId, (tid, run) -> runs.waited(tid, run).flatMap(waited -> {
-      withRunLocation(response, waited.run());
+      withRunLocation(response, waited.run(), threadId == null);
       Mono<JsonNode> outcome = waited.outcome();
       Mono<Void> answer = outcome.map(Optional::of)
           .timeout(Sse.HEARTBEAT, Mono.just(Optional.empty()))

@@ -5,15 +5,21 @@ import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.ServedAssistants;
 import dev.fluxgraph.internal.server.ServedGraphs;
+import dev.fluxgraph.internal.server.runs.CronScheduler;
 import dev.fluxgraph.internal.server.runs.Ownership;
 import dev.fluxgraph.internal.server.runs.RunLifecycle;
 import dev.fluxgraph.internal.server.runs.SharedRuns;
 import dev.fluxgraph.internal.server.storage.AssistantStore;
 import dev.fluxgraph.internal.server.storage.InMemoryAssistantStore;
+import dev.fluxgraph.internal.server.runs.ThreadReaper;
+import dev.fluxgraph.internal.server.storage.CronStore;
+import dev.fluxgraph.internal.server.storage.InMemoryCronStore;
 import dev.fluxgraph.internal.server.storage.RunStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
 import dev.fluxgraph.server.ApiRequest;
 import dev.fluxgraph.server.ApiResponse;
+import dev.fluxgraph.store.InMemoryStore;
+import dev.fluxgraph.store.Store;
 import dev.fluxgraph.types.Durability;
 import java.time.Clock;
 import java.time.Duration;
@@ -27,8 +33,9 @@ import reactor.netty.http.server.HttpServerResponse;
 
 /**
  * The HTTP endpoints of the LangGraph Server API (../shared/SERVER.md), one route class per resource: assistants,
- * threads, thread state and history, runs, and health, capabilities and the OpenAPI document. Every handler answers JSON; refused requests
- * get {@code {"detail": ...}} with a 4xx status and never a stack trace (see {@link Http}).
+ * threads, thread state and history, runs, the store, crons, and health, capabilities and the OpenAPI document. Every
+ * handler answers JSON; refused requests get {@code {"detail": ...}} with a 4xx status and never a stack trace (see
+ * {@link Http}).
  */
 public final class ServerApi {
 
@@ -39,6 +46,10 @@ public final class ServerApi {
   private final ThreadRoutes threads;
   private final StateRoutes state;
   private final RunRoutes runs;
+  private final StoreRoutes store;
+  private final CronRoutes crons;
+  private final CronScheduler cronScheduler;
+  private final ThreadReaper reaper;
   private final RunLifecycle lifecycle;
   private final Routes routes;
 
@@ -71,13 +82,17 @@ public final class ServerApi {
                    CheckpointSaver checkpointer, @Nullable String apiKey, Cors cors, Ownership ownership,
                    @Nullable SharedRuns shared, @Nullable Durability durability) {
     this(served, threads, runStore, new InMemoryAssistantStore(), checkpointer, apiKey, cors, ownership, shared,
-        durability);
+        durability, new InMemoryStore(), new InMemoryCronStore());
   }
 
-  /** With {@code assistantStore}: where the assistants are kept (in memory, or in PostgreSQL). */
+  /**
+   * With {@code assistantStore}, where the assistants are kept (in memory, or in PostgreSQL); {@code store}, the store
+   * of the store API (the one the graphs get); and {@code crons}, where the crons are kept (in PostgreSQL: fired
+   * through the run queue, see {@link CronScheduler}).
+   */
   public ServerApi(ServedGraphs served, ThreadStore threads, RunStore runStore, AssistantStore assistantStore,
                    CheckpointSaver checkpointer, @Nullable String apiKey, Cors cors, Ownership ownership,
-                   @Nullable SharedRuns shared, @Nullable Durability durability) {
+                   @Nullable SharedRuns shared, @Nullable Durability durability, Store store, CronStore crons) {
     RunLifecycle lifecycle = new RunLifecycle(served, threads, runStore, checkpointer, ownership);
     ServedAssistants assistants = new ServedAssistants(assistantStore, served, Clock.systemUTC());
     RunRequests requests = new RunRequests(served, assistants, durability);
@@ -89,10 +104,30 @@ public final class ServerApi {
     this.cors = cors;
     this.assistants = new AssistantRoutes(http, assistants, threads, lifecycle, Clock.systemUTC());
     this.drawings = new GraphRoutes(http, served, assistants);
-    this.threads = new ThreadRoutes(http, served, threads, lifecycle);
+    this.threads = new ThreadRoutes(http, served, threads, lifecycle, crons);
     this.state = new StateRoutes(http, served, threads);
     this.runs = new RunRoutes(http, threads, lifecycle, requests);
+    this.store = new StoreRoutes(http, store);
+    this.crons = new CronRoutes(http, crons, threads, requests::parse, Clock.systemUTC());
+    this.cronScheduler = new CronScheduler(crons, threads, requests::parse, lifecycle, Clock.systemUTC(),
+        CronScheduler.DEFAULT_PERIOD);
+    this.reaper = new ThreadReaper(threads, crons, lifecycle, Clock.systemUTC(), ThreadReaper.DEFAULT_PERIOD);
     this.routes = routes();
+  }
+
+  /**
+   * Starts firing the crons that are due ({@link CronScheduler}) and deleting the threads whose time to live passed
+   * ({@link ThreadReaper}); once, after the run machinery started.
+   */
+  public void startCrons() {
+    cronScheduler.start();
+    reaper.start();
+  }
+
+  /** Stops firing crons and deleting expired threads. */
+  public void stopCrons() {
+    cronScheduler.stop();
+    reaper.stop();
   }
 
   /** Whether this process may still write the run with that id (its checkpoints): see {@link RunLifecycle#mayWrite}. */
@@ -132,6 +167,8 @@ public final class ServerApi {
     MetaRoutes.register(routes);
     assistants.register(routes);
     drawings.register(routes);
+    store.register(routes);
+    crons.register(routes);
     // anything else: a JSON 404 rather than the host's empty one
     return routes.route(request -> true, (request, response) -> http.guarded(request, response, body -> Mono.error(
         HttpProblem.notFound("route " + request.method() + " " + request.path()))));

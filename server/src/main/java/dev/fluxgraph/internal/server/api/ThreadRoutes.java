@@ -16,13 +16,17 @@ import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.ServedGraphs;
 import dev.fluxgraph.internal.server.runs.RunLifecycle;
+import dev.fluxgraph.internal.server.storage.CronStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
+import dev.fluxgraph.internal.server.storage.ThreadStore.ThreadRecord;
 import dev.fluxgraph.types.FluxgraphJson;
 import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.TaskState;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -46,12 +50,14 @@ final class ThreadRoutes {
   private final ServedGraphs graphs;
   private final ThreadStore threads;
   private final RunLifecycle runs;
+  private final CronStore crons;
 
-  ThreadRoutes(Http http, ServedGraphs graphs, ThreadStore threads, RunLifecycle runs) {
+  ThreadRoutes(Http http, ServedGraphs graphs, ThreadStore threads, RunLifecycle runs, CronStore crons) {
     this.http = http;
     this.graphs = graphs;
     this.threads = threads;
     this.runs = runs;
+    this.crons = crons;
   }
 
   void register(Routes routes) {
@@ -59,6 +65,7 @@ final class ThreadRoutes {
         .post("/threads", http.handle((request, body) -> Mono.defer(() -> createThread(body))))
         .post("/threads/search", http.handle((request, body) -> Mono.defer(() -> searchThreads(body))))
         .post("/threads/count", http.handle((request, body) -> Mono.defer(() -> countThreads(body))))
+        .post("/threads/prune", http.handle((request, body) -> Mono.defer(() -> pruneThreads(body))))
         // PATCH /threads/{id}, a trailing slash allowed, the id decoded
         .route(request -> request.method().equals("PATCH") && threadOfPath(request) != null,
             http.handle((request, body) -> Mono.defer(() -> patchThread(Objects.requireNonNull(threadOfPath(request)),
@@ -67,7 +74,8 @@ final class ThreadRoutes {
         .get("/threads/{tid}", http.handle((request, body) -> threads.require(request.param("tid"))
             .flatMap(this::thread)))
         .delete("/threads/{tid}", (request, response) -> http.guarded(request, response, body ->
-            runs.deleteThread(request.param("tid")).flatMap(existed -> existed ? response.status(204).send()
+            runs.deleteThread(request.param("tid")).flatMap(existed -> crons.deleteThread(request.param("tid"))
+                .thenReturn(existed)).flatMap(existed -> existed ? response.status(204).send()
                 : Mono.error(HttpProblem.notFound("thread " + request.param("tid"))))));
   }
 
@@ -82,7 +90,107 @@ final class ThreadRoutes {
     if (!ifExists.equals("raise") && !ifExists.equals("do_nothing")) {
       throw HttpProblem.invalid("if_exists must be raise or do_nothing, was '" + ifExists + "'");
     }
-    return threads.create(threadId, metadata, ifExists).flatMap(this::thread);
+    Duration ttl = ttl(body.path("ttl"));
+    List<Superstep> supersteps = supersteps(body.path("supersteps"), metadata);
+    Mono<ThreadRecord> created = threads.create(threadId, metadata, ifExists);
+    if (ttl != null) {
+      created = created.flatMap(thread -> threads.setTtl(thread.threadId(), ttl).thenReturn(thread));
+    }
+    if (!supersteps.isEmpty()) {
+      created = created.flatMap(thread -> applySupersteps(thread, supersteps));
+    }
+    return created.flatMap(this::thread);
+  }
+
+  /** One update of a thread's state, made as if by {@code asNode} (null: the graph's own input). */
+  private record Superstep(Entrypoint<?, ?> graph, String graphId, Object values, @Nullable String asNode) {
+  }
+
+  /**
+   * {@code threads.create}'s {@code supersteps}: the state updates a new thread starts with, each applied as
+   * {@code POST /threads/{id}/state} would, in order, by the graph {@code metadata.graph_id} names. One update per
+   * superstep: several writers in one step are refused (422) rather than applied one after another.
+   */
+  private List<Superstep> supersteps(JsonNode supersteps, Map<String, Object> metadata) {
+    List<Superstep> parsed = new ArrayList<>();
+    if (supersteps.isMissingNode() || supersteps.isNull()) {
+      return parsed;
+    }
+    if (!supersteps.isArray()) {
+      throw HttpProblem.invalid("supersteps must be a list of {updates: [{values, as_node}]}");
+    }
+    if (supersteps.isEmpty()) {
+      return parsed;
+    }
+    Object graphId = metadata.get("graph_id");
+    if (!(graphId instanceof String id) || graphs.get(id) == null) {
+      throw HttpProblem.invalid("supersteps need metadata.graph_id naming a served graph, was " + graphId);
+    }
+    Entrypoint<?, ?> graph = graphs.ofThread("", id);
+    for (int i = 0; i < supersteps.size(); i++) {
+      JsonNode updates = supersteps.get(i).path("updates");
+      if (!updates.isArray() || updates.size() != 1) {
+        throw HttpProblem.invalid("supersteps[" + i + "].updates must hold one update (several writers in one "
+            + "superstep are not supported), has " + (updates.isArray() ? updates.size() : updates));
+      }
+      JsonNode update = updates.get(0);
+      if (update.hasNonNull("command")) {
+        throw HttpProblem.invalid("supersteps[" + i + "].updates[0].command is not supported; send values and "
+            + "as_node");
+      }
+      Object values;
+      try {
+        values = JSON.convertValue(update.path("values"), JSON.constructType(graph.outputType()));
+      } catch (IllegalArgumentException e) {
+        throw HttpProblem.invalid("supersteps[" + i + "].updates[0].values: " + e.getMessage());
+      }
+      String asNode = update.path("as_node").isTextual() ? update.get("as_node").asText() : null;
+      if (asNode != null && (asNode.equals(id) || asNode.equals(graph.name()))) {
+        asNode = null;
+      }
+      parsed.add(new Superstep(graph, id, values, asNode));
+    }
+    return parsed;
+  }
+
+  private Mono<ThreadRecord> applySupersteps(ThreadRecord thread, List<Superstep> supersteps) {
+    String threadId = thread.threadId();
+    return Flux.fromIterable(supersteps)
+        .concatMap(step -> step.graph().updateState(RunConfig.thread(threadId), step.values(), step.asNode())
+            .onErrorMap(IllegalArgumentException.class, error -> HttpProblem.invalid("supersteps: "
+                + error.getMessage())))
+        .then(threads.update(threadId, "idle", supersteps.get(0).graphId(), Map.of()))
+        .onErrorResume(error -> runs.deleteThread(threadId).then(Mono.error(error))); // all or nothing
+  }
+
+  /**
+   * {@code POST /threads/prune}: deletes the threads named ({@code strategy: delete}, the default) as
+   * {@code DELETE /threads/{id}} does, skipping those that do not exist; emits {@code {"pruned_count": n}}.
+   * {@code keep_latest} (keeping each thread with only its latest checkpoint) is refused: checkpointers here delete a
+   * thread's checkpoints whole or after a checkpoint, not before one.
+   */
+  private Mono<JsonNode> pruneThreads(JsonNode body) {
+    Fields.onlyKnown(body, "thread_ids", "strategy");
+    String strategy = oneOf(body, "strategy", "delete", "delete", "keep_latest");
+    if (strategy.equals("keep_latest")) {
+      throw HttpProblem.invalid("strategy keep_latest is not supported: delete the threads (strategy delete), or "
+          + "copy a thread's latest state to a new one (POST /threads/{id}/copy)");
+    }
+    JsonNode ids = body.path("thread_ids");
+    if (!ids.isArray()) {
+      throw HttpProblem.invalid("thread_ids must be a list of thread ids");
+    }
+    List<String> threadIds = new ArrayList<>();
+    for (JsonNode id : ids) {
+      if (!id.isTextual()) {
+        throw HttpProblem.invalid("thread_ids must be a list of strings, has " + id);
+      }
+      threadIds.add(id.asText());
+    }
+    return Flux.fromIterable(new LinkedHashSet<>(threadIds))
+        .concatMap(id -> runs.deleteThread(id).flatMap(existed -> crons.deleteThread(id).thenReturn(existed)))
+        .filter(existed -> existed).count()
+        .map(pruned -> (JsonNode) JSON.createObjectNode().put("pruned_count", pruned));
   }
 
   private static final Pattern THREAD_PATH = Pattern.compile("/threads/([^/]+)/?");
@@ -123,13 +231,34 @@ final class ThreadRoutes {
     });
   }
 
-  /** {@code PATCH /threads/{id}}: merges {@code metadata} into the thread's. */
-  private Mono<JsonNode> patchThread(String threadId, JsonNode body) {
-    if (body.hasNonNull("ttl")) {
-      throw HttpProblem.invalid("ttl is not supported: threads are kept until deleted");
+  /**
+   * A thread's {@code ttl}: {@code {"strategy": "delete", "ttl": minutes}} (the JS client's shape for a number), or
+   * null for none; the thread is deleted that long after its last update.
+   */
+  private static @Nullable Duration ttl(JsonNode ttl) {
+    if (ttl.isMissingNode() || ttl.isNull()) {
+      return null;
     }
+    JsonNode minutes = ttl.isObject() ? ttl.path("ttl") : ttl;
+    if (ttl.isObject()) {
+      Fields.onlyKnown(ttl, "strategy", "ttl");
+      String strategy = ttl.path("strategy").isMissingNode() ? "delete" : ttl.path("strategy").asText("");
+      if (!strategy.equals("delete")) {
+        throw HttpProblem.invalid("ttl.strategy must be delete, was " + ttl.get("strategy"));
+      }
+    }
+    if (!minutes.isNumber() || !(minutes.asDouble() > 0) || Double.isInfinite(minutes.asDouble())) {
+      throw HttpProblem.invalid("ttl.ttl must be a positive number of minutes, was " + minutes);
+    }
+    return Duration.ofMillis(Math.max(1, Math.round(minutes.asDouble() * 60_000)));
+  }
+
+  /** {@code PATCH /threads/{id}}: merges {@code metadata} into the thread's; {@code ttl} sets its time to live. */
+  private Mono<JsonNode> patchThread(String threadId, JsonNode body) {
+    Duration ttl = ttl(body.path("ttl"));
     Map<String, Object> metadata = optionalMap(body, "metadata");
-    return threads.patchMetadata(threadId, metadata)
+    Mono<Boolean> ttlSet = ttl == null ? Mono.just(true) : threads.setTtl(threadId, ttl);
+    return ttlSet.then(threads.patchMetadata(threadId, metadata))
         .switchIfEmpty(Mono.error(() -> HttpProblem.notFound("thread " + threadId)))
         .flatMap(this::thread);
   }

@@ -22,6 +22,7 @@ import dev.fluxgraph.types.StreamMode;
 import dev.fluxgraph.types.StreamOptions;
 import dev.fluxgraph.internal.server.storage.PostgresRunQueue;
 import dev.fluxgraph.postgres.Sql;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -52,8 +53,6 @@ public final class RunLifecycle {
   private static final ObjectMapper JSON = FluxgraphJson.mapper();
   /** The checkpoint metadata key naming the run that wrote the checkpoint. */
   static final String RUN_ID = "run_id";
-  /** How long a cancel of a run executing in another process waits for its end before it answers. */
-  static final Duration CANCEL_WAIT = Duration.ofSeconds(10);
   /** How often a draining process looks whether its runs have finished. */
   private static final Duration DRAIN_POLL = Duration.ofMillis(100);
 
@@ -61,6 +60,7 @@ public final class RunLifecycle {
   private final ThreadStore threads;
   private final RunRegistry runs;
   private final CheckpointSaver checkpointer;
+  private final Webhooks webhooks = new Webhooks();
   /** The runs of every process of the database (PostgreSQL), or null in memory. */
   private @Nullable SharedRuns shared;
   /** Set by {@link #drain}: new runs are refused. */
@@ -191,7 +191,7 @@ public final class RunLifecycle {
           if (shared != null) { // kept in the database: replayed, then followed until it ends
             Flux<Run.Event> kept = followed(threadId, runId, afterId);
             return Mono.just(cancelOnDisconnect && !record.finished()
-                ? kept.doOnCancel(() -> cancelElsewhere(threadId, runId, "interrupt").subscribe()) : kept);
+                ? kept.doOnCancel(() -> cancelElsewhere(threadId, runId, "interrupt", false).subscribe()) : kept);
           }
           return record.finished() ? Mono.just(Flux.<Run.Event>empty())
               : Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process; "
@@ -245,6 +245,16 @@ public final class RunLifecycle {
     return runs.require(threadId, runId);
   }
 
+  /** The runs of that status (see {@link RunRegistry#withStatus}), of the thread or of every thread (null). */
+  public Flux<RunStore.RunRecord> withStatus(@Nullable String threadId, List<String> statuses) {
+    return runs.withStatus(threadId, statuses);
+  }
+
+  /** The thread of a run executing (or recently executed) in this process, if it is one. */
+  public Optional<String> threadOfLive(String runId) {
+    return runs.live(runId).map(run -> run.threadId);
+  }
+
   /** The thread's runs, newest first, with the status when given. */
   public Flux<RunStore.RunRecord> list(String threadId, @Nullable String status, int limit, int offset) {
     return runs.list(threadId, status, limit, offset);
@@ -288,22 +298,29 @@ public final class RunLifecycle {
         }));
   }
 
+  /** {@link #cancel(String, String, String, boolean)} that waits for the run's end. */
+  public Mono<RunStore.RunRecord> cancel(String threadId, String runId, String action) {
+    return cancel(threadId, runId, action, true);
+  }
+
   /**
    * cancel: a pending or running run of this process is cancelled ({@code action=interrupt}: its finished work stays;
    * {@code rollback}: its checkpoints and its record are deleted too) and the thread is idle again (busy when runs
-   * are enqueued behind it); a finished one is returned as it is, untouched. Cancelling takes effect at once, so
-   * {@code wait=1} answers the same.
+   * are enqueued behind it); a finished one is returned as it is, untouched. Cancelling a run of this process takes
+   * effect at once; one executing in another process (PostgreSQL) is flagged, and with {@code wait} the answer comes
+   * once it ended, else at once, its record as it was.
    */
-  public Mono<RunStore.RunRecord> cancel(String threadId, String runId, String action) {
+  public Mono<RunStore.RunRecord> cancel(String threadId, String runId, String action, boolean wait) {
     if (!action.equals("interrupt") && !action.equals("rollback")) {
       return Mono.error(HttpProblem.invalid("action must be interrupt or rollback, was '" + action + "'"));
     }
     Optional<Run> live = runs.live(threadId, runId);
     if (shared != null) {
+      // with wait, the answer comes once the end is committed (the client's next run then finds the thread free)
       return live.filter(run -> !run.status.finished())
-          // answered once the end is committed: a read from any process then sees it
+          // a run cancelled here ends at once: answered once its end is committed (a read from any process sees it)
           .map(run -> cancelHere(run, action).then(Mono.defer(run::saves)).then(Mono.fromCallable(run::record)))
-          .orElseGet(() -> cancelElsewhere(threadId, runId, action));
+          .orElseGet(() -> cancelElsewhere(threadId, runId, action, wait));
     }
     if (live.isPresent()) {
       Run run = live.get();
@@ -346,13 +363,15 @@ public final class RunLifecycle {
   /**
    * Cancels a run this process does not execute (PostgreSQL): a queued one ends at once, a running one is flagged
    * and its owner cancels it (at once when signalled, else at its next tick; the sweeper hands the run of a dead owner
-   * to a process that ends it). Emits the run's record once it ended, or as it is after a while (its owner is slow).
+   * to a process that ends it). With {@code wait}, emits the run's record once it ended; without, once the cancel is
+   * recorded (the run's record as it is then).
    */
-  private Mono<RunStore.RunRecord> cancelElsewhere(String threadId, String runId, String action) {
+  private Mono<RunStore.RunRecord> cancelElsewhere(String threadId, String runId, String action, boolean wait) {
     SharedRuns all = Objects.requireNonNull(shared);
     return runs.require(threadId, runId).flatMap(before -> before.finished() ? Mono.just(before)
         : all.queue.requestCancel(threadId, runId, action, Instant.now())
-            .then(all.awaitEnd(threadId, runId).timeout(CANCEL_WAIT, Mono.defer(() -> runs.require(threadId, runId))))
+            .then(wait ? all.awaitEnd(threadId, runId)
+                : runs.require(threadId, runId).onErrorResume(HttpProblem.class, gone -> Mono.empty()))
             .defaultIfEmpty(new RunStore.RunRecord(runId, threadId, before.assistantId(), before.createdAt(),
                 Instant.now(), "interrupted", before.metadata(), before.multitaskStrategy(), null, null,
                 before.attempt())));
@@ -371,9 +390,11 @@ public final class RunLifecycle {
       if (shared != null) {
         shared.drain();
       }
+      // the ends of runs that finished just before are saved before the database connections go
       return Flux.interval(Duration.ZERO, DRAIN_POLL).filter(tick -> runs.unfinished().isEmpty()).next().then()
           .timeout(grace, Mono.empty())
-          .then(Mono.defer(this::handOver));
+          .then(Mono.defer(this::handOver))
+          .flatMap(handedOver -> runs.saved().thenReturn(handedOver));
     });
   }
 
@@ -410,7 +431,7 @@ public final class RunLifecycle {
   /** Cancels the run for a client that left (on_disconnect, cancel_on_disconnect); a stateless run's thread goes. */
   void cancelForLeavingClient(Run run, boolean deleteThread) {
     if (shared != null) {
-      (run.queued ? cancelElsewhere(run.threadId, run.runId, "interrupt").then()
+      (run.queued ? cancelElsewhere(run.threadId, run.runId, "interrupt", false).then()
           : cancelHere(run, "interrupt"))
           .then(deleteThread ? deleteThread(run.threadId, false).then() : Mono.empty())
           .subscribe(null, error -> LOG.warn("could not cancel run {} of thread {} after its client left: {}",
@@ -430,7 +451,7 @@ public final class RunLifecycle {
       SharedRuns all = shared;
       Mono<Void> cancelled = runs.live(threadId, runId).filter(run -> !run.status.finished())
           .map(run -> cancelHere(run, "interrupt"))
-          .orElseGet(() -> cancelElsewhere(threadId, runId, "interrupt").then()
+          .orElseGet(() -> cancelElsewhere(threadId, runId, "interrupt", true).then()
               .onErrorResume(HttpProblem.class, unknown -> Mono.empty()));
       return cancelled.then(runs.delete(threadId, runId))
           .flatMap(existed -> all.events.deleteRun(runId).thenReturn(existed));
@@ -493,8 +514,7 @@ public final class RunLifecycle {
           run.multitaskStrategy(), owner, request, run.delay(), run.freshThread() ? null : run.graphId()))
           .flatMap(enqueued -> {
         if (enqueued.status() == null) {
-          return Mono.error(new HttpProblem(422, "thread " + threadId + " is busy with run "
-              + enqueued.ahead().get(0).runId() + " (multitask_strategy reject)"));
+          return Mono.error(HttpProblem.busy(threadId, enqueued.ahead().get(0).runId()));
         }
         if (!run.multitaskStrategy().equals("enqueue")) {
           for (PostgresRunQueue.Ahead ahead : enqueued.ahead()) {
@@ -672,6 +692,14 @@ public final class RunLifecycle {
       registered.publishEnd();
       outcome.tryEmitError(error);
     }));
+    URI webhook = Webhooks.of(run.body());
+    if (webhook != null) { // once the run ended, however (a cancel too), and its end is committed
+      registered.result.asMono()
+          .flatMap(value -> (shared != null ? registered.saves() : Mono.<Void>empty())
+              .onErrorResume(error -> Mono.empty())
+              .then(Mono.defer(() -> webhooks.send(webhook, registered.record(), value))))
+          .subscribe();
+    }
     return outcome.asMono();
   }
 

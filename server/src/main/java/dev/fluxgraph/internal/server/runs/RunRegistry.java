@@ -132,8 +132,7 @@ final class RunRegistry {
               multitaskStrategy, delayed)))
           : Mono.defer(() -> start(runId, threadId, assistantId, metadata, multitaskStrategy, delayed));
       return switch (multitaskStrategy) {
-        case "reject" -> Mono.error(new HttpProblem(422, "thread " + threadId
-            + " is busy with run " + executing.runId + " (multitask_strategy reject)"));
+        case "reject" -> Mono.error(HttpProblem.busy(threadId, executing.runId));
         case "interrupt" -> Mono.fromRunnable(cancelAll).then(again);
         case "rollback" -> Mono.fromRunnable(cancelAll)
             .then(Flux.fromIterable(ahead).concatMap(run -> delete(threadId, run.runId)).then())
@@ -218,6 +217,11 @@ final class RunRegistry {
   /** This process's unfinished runs. */
   List<Run> unfinished() {
     return runs.values().stream().filter(run -> !run.status.finished()).toList();
+  }
+
+  /** Completes when the record saves sent so far of every run kept here are done (failed ones included). */
+  Mono<Void> saved() {
+    return Flux.fromIterable(List.copyOf(runs.values())).concatMap(Run::saves).then();
   }
 
   /** Stops saving the run and drops its live part (it was handed over to another process, or erased). */
@@ -307,6 +311,22 @@ final class RunRegistry {
   }
 
   /** The thread's runs, newest first: stored records, with this process's live runs overriding them. */
+  /**
+   * The runs whose status is one of {@code statuses}, of the thread (every thread when null): this process's live ones
+   * as they are here, the others as stored; oldest first.
+   */
+  Flux<RunStore.RunRecord> withStatus(@Nullable String threadId, List<String> statuses) {
+    List<RunStore.RunRecord> local = runs.values().stream()
+        .filter(run -> threadId == null || run.threadId.equals(threadId)).map(Run::record).toList();
+    return store.withStatus(threadId, statuses).collectList().flatMapMany(stored -> {
+      Map<String, RunStore.RunRecord> merged = new LinkedHashMap<>();
+      stored.forEach(record -> merged.put(record.runId(), record));
+      local.forEach(record -> merged.put(record.runId(), record));
+      return Flux.fromStream(merged.values().stream().filter(record -> statuses.contains(record.status()))
+          .sorted(Comparator.comparing(RunStore.RunRecord::createdAt)));
+    });
+  }
+
   Flux<RunStore.RunRecord> list(String threadId, @Nullable String status, int limit, int offset) {
     List<Run> local = runs.values().stream().filter(run -> run.threadId.equals(threadId)).toList();
     return store.list(threadId, null, Math.max(0, offset) + Math.max(0, limit) + local.size(), 0).collectList()

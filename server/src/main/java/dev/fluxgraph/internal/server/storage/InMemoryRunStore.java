@@ -59,6 +59,13 @@ public final class InMemoryRunStore implements RunStore {
   }
 
   @Override
+  public Flux<RunRecord> withStatus(@Nullable String threadId, List<String> statuses) {
+    return Flux.defer(() -> Flux.fromIterable(runs.values().stream()
+        .filter(run -> (threadId == null || run.threadId().equals(threadId)) && statuses.contains(run.status()))
+        .sorted(Comparator.comparing(RunRecord::createdAt)).toList()));
+  }
+
+  @Override
   public Mono<Boolean> delete(String threadId, String runId) {
     return get(threadId, runId).map(run -> runs.remove(runId, run)).defaultIfEmpty(false);
   }

@@ -1,6 +1,7 @@
 package dev.fluxgraph.internal.server.storage;
 
 import dev.fluxgraph.internal.server.HttpProblem;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -18,6 +19,35 @@ import reactor.core.publisher.Mono;
 public final class InMemoryThreadStore implements ThreadStore {
 
   private final ConcurrentHashMap<String, ThreadRecord> threads = new ConcurrentHashMap<>();
+  /** The time to live of the threads that have one. */
+  private final ConcurrentHashMap<String, Duration> ttls = new ConcurrentHashMap<>();
+
+  @Override
+  public Mono<Boolean> setTtl(String threadId, @Nullable Duration ttl) {
+    return Mono.fromCallable(() -> {
+      if (!threads.containsKey(threadId)) {
+        return false;
+      }
+      if (ttl == null) {
+        ttls.remove(threadId);
+      } else {
+        ttls.put(threadId, ttl);
+      }
+      return true;
+    });
+  }
+
+  @Override
+  public Flux<String> expired(Instant now, int limit) {
+    return Flux.defer(() -> Flux.fromStream(ttls.entrySet().stream().filter(entry -> {
+      ThreadRecord thread = threads.get(entry.getKey());
+      if (thread == null) {
+        ttls.remove(entry.getKey(), entry.getValue());
+        return false;
+      }
+      return !thread.status().equals("busy") && !thread.updatedAt().plus(entry.getValue()).isAfter(now);
+    }).map(Map.Entry::getKey).limit(limit).toList().stream()));
+  }
 
   @Override
   public Mono<ThreadRecord> create(String threadId, Map<String, Object> metadata, String ifExists) {

@@ -194,6 +194,18 @@ public final class PostgresRunStore implements RunStore {
   }
 
   @Override
+  public Flux<RunRecord> withStatus(@Nullable String threadId, List<String> statuses) {
+    String sql = "SELECT " + COLUMNS + " FROM fluxgraph_runs WHERE status = ANY($1)"
+        + (threadId == null ? "" : " AND thread_id = $2") + " ORDER BY created_at";
+    return Sql.query(factory, sql, statement -> {
+      statement.bind("$1", statuses.toArray(String[]::new));
+      if (threadId != null) {
+        statement.bind("$2", threadId);
+      }
+    }, PostgresRunStore::record);
+  }
+
+  @Override
   public Mono<Boolean> delete(String threadId, String runId) {
     return Sql.update(factory, "DELETE FROM fluxgraph_runs WHERE run_id = $1 AND thread_id = $2",
         statement -> statement.bind("$1", runId).bind("$2", threadId)).map(count -> count > 0);

@@ -9,6 +9,8 @@ import dev.fluxgraph.postgres.Sql;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Readable;
 import io.r2dbc.spi.Statement;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -34,7 +36,12 @@ public final class PostgresThreadStore implements ThreadStore {
         metadata   jsonb       NOT NULL,
         status     text        NOT NULL,
         graph_id   text
-      )""")));
+      )""")),
+      // 209 (207 and 208 are the assistants' and the crons'): a thread's time to live, from its last update
+      new Schema.Migration(209, "server thread ttl", List.of(
+          "ALTER TABLE fluxgraph_threads ADD COLUMN IF NOT EXISTS ttl_millis bigint",
+          "CREATE INDEX IF NOT EXISTS fluxgraph_threads_with_ttl ON fluxgraph_threads (updated_at)"
+              + " WHERE ttl_millis IS NOT NULL")));
 
   private static final String COLUMNS = "thread_id, created_at, updated_at, metadata::text AS metadata, status, graph_id";
 
@@ -261,6 +268,26 @@ public final class PostgresThreadStore implements ThreadStore {
         statement -> statement.bind("$1", threadId).bind("$2", StoredMetadata.json(metadata))
             .bind("$3", OffsetDateTime.now(ZoneOffset.UTC)))
         .next();
+  }
+
+  @Override
+  public Mono<Boolean> setTtl(String threadId, @Nullable Duration ttl) {
+    return Sql.update(factory, "UPDATE fluxgraph_threads SET ttl_millis = $2 WHERE thread_id = $1", statement -> {
+      statement.bind("$1", threadId);
+      if (ttl == null) {
+        statement.bindNull("$2", Long.class);
+      } else {
+        statement.bind("$2", ttl.toMillis());
+      }
+    }).map(updated -> updated > 0);
+  }
+
+  @Override
+  public Flux<String> expired(Instant now, int limit) {
+    return Sql.query(factory, "SELECT thread_id FROM fluxgraph_threads WHERE ttl_millis IS NOT NULL"
+            + " AND status <> 'busy' AND updated_at + ttl_millis * interval '1 millisecond' <= $1 LIMIT " + limit,
+        statement -> statement.bind("$1", OffsetDateTime.ofInstant(now, ZoneOffset.UTC)),
+        row -> row.get("thread_id", String.class));
   }
 
   @Override

@@ -64,6 +64,12 @@ public interface RunStore {
   /** The thread's runs with the status when given, newest first. */
   Flux<RunRecord> list(String threadId, @Nullable String status, int limit, int offset);
 
+  /**
+   * The runs whose status is one of {@code statuses}, of {@code threadId} or of every thread when null, oldest first
+   * (for a bulk cancel).
+   */
+  Flux<RunRecord> withStatus(@Nullable String threadId, List<String> statuses);
+
   /** Deletes the run; emits whether it existed. */
   Mono<Boolean> delete(String threadId, String runId);
 

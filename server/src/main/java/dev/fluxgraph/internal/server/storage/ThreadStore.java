@@ -1,6 +1,7 @@
 package dev.fluxgraph.internal.server.storage;
 
 import dev.fluxgraph.internal.server.HttpProblem;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
@@ -43,6 +44,15 @@ public interface ThreadStore {
 
   /** Merges metadata into the thread's, leaving its status alone; emits the thread, or nothing when it does not exist. */
   Mono<ThreadRecord> patchMetadata(String threadId, Map<String, Object> metadata);
+
+  /**
+   * Gives the thread a time to live (null: none): it is deleted once {@code ttl} passed since its last update (a run,
+   * a state or metadata change) while it is not busy, by {@code ThreadReaper}. Emits whether the thread exists.
+   */
+  Mono<Boolean> setTtl(String threadId, @Nullable Duration ttl);
+
+  /** Threads whose time to live passed at {@code now} and that are not busy, at most {@code limit}. */
+  Flux<String> expired(Instant now, int limit);
 
   /** How many threads {@link #search} would find without ids, limit and offset. */
   Mono<Long> count(Map<String, Object> metadata, @Nullable String status);
