@@ -136,8 +136,27 @@ public final class SpringAiChat {
           .onErrorMap(CompletionException.class, error -> error.getCause() == null ? error : error.getCause())
           .concatMap(response -> write(context, reply.accept(response)))
           .then(Mono.defer(() -> write(context, reply.last())))
-          .then(Mono.fromCallable(reply::message));
+          .then(Mono.fromCallable(reply::message))
+          .doOnNext(answer -> observe(context, answer));
     });
+  }
+
+  /**
+   * Puts the call's token usage and model on the observation of the task it runs in (OpenTelemetry's GenAI attribute
+   * names), through {@link TaskContext#attribute}: nothing when the run has no instrumentation hook.
+   */
+  private static void observe(@Nullable TaskContext context, AiMessage answer) {
+    if (context == null) {
+      return;
+    }
+    if (answer.usageMetadata() != null) {
+      context.attribute("gen_ai.usage.input_tokens", Integer.toString(answer.usageMetadata().inputTokens()));
+      context.attribute("gen_ai.usage.output_tokens", Integer.toString(answer.usageMetadata().outputTokens()));
+    }
+    Object model = answer.responseMetadata().get("model_name");
+    if (model != null) {
+      context.attribute("gen_ai.response.model", model.toString());
+    }
   }
 
   /**

@@ -121,6 +121,65 @@ class SpringAiChatTest {
   }
 
   @Test
+  void theTokenUsageAndTheModelGoOnTheObservationOfTheTaskThatCalledTheModel() {
+    ScriptedChatModel model = new ScriptedChatModel().then(Flux.just(ScriptedChatModel.token("m1", "Hi"),
+        ScriptedChatModel.response("m1", "", List.of(), "STOP", new DefaultUsage(12, 5))));
+    SpringAiChat chat = SpringAiChat.of(model);
+    Map<String, Map<String, String>> attributes = new java.util.concurrent.ConcurrentHashMap<>();
+    Entrypoint<String, AiMessage> run = Entrypoint.named("chat").instrumentation(recording(attributes))
+        .define(String.class, AiMessage.class, (text, context) -> chat.task().call(List.of(HumanMessage.of(text))));
+    run.invoke("x", RunConfig.none()).block(WAIT);
+    assertEquals(Map.of("gen_ai.usage.input_tokens", "12", "gen_ai.usage.output_tokens", "5",
+        "gen_ai.response.model", "scripted-1"), attributes.get("call_model"), attributes.toString());
+    assertEquals(null, attributes.get("chat"), "the entrypoint's own observation gets none");
+  }
+
+  /** A hook that keeps the attributes each scope's observation gets, by task (or workflow) name. */
+  private static dev.fluxgraph.instrument.Instrumentation recording(Map<String, Map<String, String>> attributes) {
+    return (workflow, config, context) -> new Recorder(workflow, attributes);
+  }
+
+  /** Observes a run and every task in it, recording attributes under the scope's name. */
+  private record Recorder(String name, Map<String, Map<String, String>> attributes)
+      implements dev.fluxgraph.instrument.RunObserver, dev.fluxgraph.instrument.TaskObserver {
+    @Override
+    public dev.fluxgraph.instrument.TaskObserver taskStarted(String task, String callId, boolean nested) {
+      return new Recorder(task, attributes);
+    }
+
+    @Override
+    public void taskReplayed(String task, String callId) {
+    }
+
+    @Override
+    public void interrupted(String interruptId) {
+    }
+
+    @Override
+    public void retrying(int failedAttempts, Throwable error) {
+    }
+
+    @Override
+    public void attribute(String key, String value) {
+      attributes.computeIfAbsent(name, scope -> new java.util.concurrent.ConcurrentHashMap<>()).put(key, value);
+    }
+
+    @Override
+    public Completion checkpointWriteStarted(dev.fluxgraph.instrument.CheckpointWrite kind) {
+      return Completion.NOOP;
+    }
+
+    @Override
+    public void runEnded(dev.fluxgraph.instrument.RunOutcome outcome, @org.jspecify.annotations.Nullable Throwable error) {
+    }
+
+    @Override
+    public void taskEnded(dev.fluxgraph.instrument.TaskOutcome outcome, int attempts,
+                          @org.jspecify.annotations.Nullable Throwable error) {
+    }
+  }
+
+  @Test
   void withoutAnIdFromTheModelTheTokensAndTheAnswerShareAGeneratedOne() {
     ScriptedChatModel model = new ScriptedChatModel().then(Flux.just(ScriptedChatModel.token("", "a"),
         ScriptedChatModel.token("", "b")));

@@ -161,7 +161,7 @@ final class RunRoutes {
       }
       // every request checked (with its assistant's defaults) before any run starts
       return Flux.range(0, bodies.size())
-          .concatMap(i -> requests.parseNew(bodies.get(i), true).onErrorMap(HttpProblem.class,
+          .concatMap(i -> requests.parseNew(withoutSdkCopy(bodies.get(i)), true).onErrorMap(HttpProblem.class,
               problem -> new HttpProblem(problem.status(), "batch[" + i + "]: " + problem.getMessage())))
           .collectList()
           .flatMapMany(Flux::fromIterable)
@@ -174,6 +174,20 @@ final class RunRoutes {
             return array;
           });
     });
+  }
+
+  /**
+   * A batch entry without the {@code assistantId} the JS SDK's {@code createBatch} leaves beside the
+   * {@code assistant_id} it adds (the same value); any other camelCase field is refused by the request's checks.
+   */
+  private static JsonNode withoutSdkCopy(JsonNode body) {
+    if (body instanceof ObjectNode object && object.has("assistantId")
+        && object.get("assistantId").equals(object.get("assistant_id"))) {
+      ObjectNode copy = object.deepCopy();
+      copy.remove("assistantId");
+      return copy;
+    }
+    return body;
   }
 
   /**
