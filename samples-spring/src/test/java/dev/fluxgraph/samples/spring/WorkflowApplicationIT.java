@@ -69,6 +69,7 @@ class WorkflowApplicationIT {
     Map<String, Object> refused = client.post().uri("/runs/wait").contentType(MediaType.APPLICATION_JSON)
         .bodyValue(Map.of("assistant_id", "nope", "input", "x")).exchange()
         .expectStatus().isNotFound().expectBody(JSON).returnResult().getResponseBody();
-    assertEquals(Map.of("detail", "assistant nope not found"), refused);
+    assertEquals(Map.of("detail", "No assistant found for 'nope': neither an assistant nor a served graph has that id"),
+        refused);
   }
 }
