@@ -12,7 +12,12 @@ import dev.fluxgraph.server.GraphProvider;
 import dev.fluxgraph.spring.autoconfigure.FluxgraphProperties.Persistence;
 import dev.fluxgraph.store.InMemoryStore;
 import dev.fluxgraph.store.Store;
+import io.r2dbc.pool.ConnectionPool;
+import io.r2dbc.pool.ConnectionPoolConfiguration;
+import io.r2dbc.postgresql.PostgresqlConnectionFactoryProvider;
+import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.ConnectionFactoryOptions;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -25,9 +30,11 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.AnyNestedCondition;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
+import org.springframework.core.env.Environment;
 
 /**
  * Fluxgraph's beans: a {@link CheckpointSaver} and a {@link Store} (PostgreSQL on the application's R2DBC
@@ -41,6 +48,35 @@ import org.springframework.context.annotation.Conditional;
 public final class FluxgraphAutoConfiguration {
 
   private static final Logger LOG = LoggerFactory.getLogger(FluxgraphAutoConfiguration.class);
+
+  /**
+   * A pooled PostgreSQL {@link ConnectionFactory} on {@code spring.r2dbc.url} (with {@code spring.r2dbc.username} and
+   * {@code password}) when the application has none, so the starter and that one property keep everything in
+   * PostgreSQL without Spring Boot's R2DBC starter; with it, Boot makes the factory and this backs off. Results come in
+   * binary format, as {@code PostgresSaver.connect} sets up its own pools.
+   */
+  @Bean(destroyMethod = "dispose")
+  @ConditionalOnMissingBean(ConnectionFactory.class)
+  @ConditionalOnProperty("spring.r2dbc.url")
+  ConnectionPool fluxgraphConnectionFactory(Environment environment) {
+    ConnectionFactoryOptions.Builder options = ConnectionFactoryOptions.parse(
+        environment.getRequiredProperty("spring.r2dbc.url")).mutate();
+    String user = environment.getProperty("spring.r2dbc.username");
+    if (user != null) {
+      options.option(ConnectionFactoryOptions.USER, user);
+    }
+    String password = environment.getProperty("spring.r2dbc.password");
+    if (password != null) {
+      options.option(ConnectionFactoryOptions.PASSWORD, password);
+    }
+    ConnectionFactoryOptions built = options.build();
+    if (!built.hasOption(PostgresqlConnectionFactoryProvider.FORCE_BINARY)) {
+      built = built.mutate().option(PostgresqlConnectionFactoryProvider.FORCE_BINARY, true).build();
+    }
+    ConnectionFactory factory = ConnectionFactories.get(built);
+    return factory instanceof ConnectionPool pool ? pool
+        : new ConnectionPool(ConnectionPoolConfiguration.builder(factory).initialSize(2).maxSize(16).build());
+  }
 
   @Bean
   @ConditionalOnMissingBean

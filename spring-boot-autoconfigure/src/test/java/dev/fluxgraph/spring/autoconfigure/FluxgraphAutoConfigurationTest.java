@@ -68,6 +68,21 @@ class FluxgraphAutoConfigurationTest {
   }
 
   @Test
+  void springR2dbcUrlAloneIsEnoughWithoutBootsR2dbcStarter() {
+    contexts.withPropertyValues("spring.r2dbc.url=r2dbc:postgresql://localhost:1/app", "spring.r2dbc.username=app",
+        "spring.r2dbc.password=secret").run(context -> {
+          assertThat(context).hasSingleBean(ConnectionFactory.class);
+          ConnectionFactory made = context.getBean(ConnectionFactory.class);
+          assertThat(made).isInstanceOf(io.r2dbc.pool.ConnectionPool.class);
+          assertThat(made.getMetadata().getName()).isEqualTo("PostgreSQL");
+          assertThat(context.getBean(PostgresSaver.class).connectionFactory()).isSameAs(made);
+          assertThat(context.getBean(Store.class)).isInstanceOf(PostgresStore.class);
+        });
+    contexts.withUserConfiguration(PostgresFactory.class).withPropertyValues("spring.r2dbc.url=r2dbc:postgresql://x/y")
+        .run(context -> assertThat(context).doesNotHaveBean("fluxgraphConnectionFactory"));
+  }
+
+  @Test
   void persistenceMemoryLeavesTheConnectionFactoryAlone() {
     contexts.withUserConfiguration(PostgresFactory.class).withPropertyValues("fluxgraph.persistence=memory")
         .run(context -> {
