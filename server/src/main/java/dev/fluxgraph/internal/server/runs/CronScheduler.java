@@ -3,7 +3,6 @@ package dev.fluxgraph.internal.server.runs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxgraph.internal.server.Assistants;
-import dev.fluxgraph.internal.server.Durations;
 import dev.fluxgraph.internal.server.storage.CronStore;
 import dev.fluxgraph.internal.server.storage.CronStore.CronRecord;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
@@ -47,7 +46,6 @@ public final class CronScheduler {
   private final Scheduler scheduler = Schedulers.newSingle("fluxgraph-crons", true);
   private volatile @Nullable Disposable ticks;
   /** Whether the last look failed (its failure was logged). */
-  private volatile boolean failing;
 
   /**
    * @param requests parses a run body (and whether it is stateless) as a run request would be, for the ticks' runs
@@ -64,18 +62,7 @@ public final class CronScheduler {
 
   /** Looks for due crons every period until {@link #stop}. */
   public void start() {
-    ticks = Mono.defer(() -> Mono.delay(Durations.jittered(period), scheduler))
-        .then(Mono.defer(this::fireDue).doOnNext(fired -> failing = false).onErrorResume(error -> {
-          // once per outage (a database that is away fails every look), then quietly until a look succeeds
-          if (!failing) {
-            LOG.warn("could not fire the due crons (trying again every {}): {}", Durations.format(period),
-                error.toString());
-          }
-          failing = true;
-          return Mono.empty();
-        }))
-        .repeat()
-        .subscribe();
+    ticks = Periodic.every(period, scheduler, this::fireDue, LOG, "fire the due crons");
   }
 
   public void stop() {

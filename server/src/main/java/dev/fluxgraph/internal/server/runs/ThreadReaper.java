@@ -1,6 +1,5 @@
 package dev.fluxgraph.internal.server.runs;
 
-import dev.fluxgraph.internal.server.Durations;
 import dev.fluxgraph.internal.server.storage.CronStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
 import java.time.Clock;
@@ -33,7 +32,6 @@ public final class ThreadReaper {
   private final Duration period;
   private final Scheduler scheduler = Schedulers.newSingle("fluxgraph-thread-ttl", true);
   private volatile @Nullable Disposable passes;
-  private volatile boolean failing;
 
   public ThreadReaper(ThreadStore threads, CronStore crons, RunLifecycle lifecycle, Clock clock, Duration period) {
     this.threads = threads;
@@ -45,17 +43,7 @@ public final class ThreadReaper {
 
   /** Looks for expired threads every period until {@link #stop}. */
   public void start() {
-    passes = Mono.defer(() -> Mono.delay(Durations.jittered(period), scheduler))
-        .then(Mono.defer(this::reap).doOnNext(deleted -> failing = false).onErrorResume(error -> {
-          if (!failing) { // once per outage
-            LOG.warn("could not delete the expired threads (trying again every {}): {}", Durations.format(period),
-                error.toString());
-          }
-          failing = true;
-          return Mono.empty();
-        }))
-        .repeat()
-        .subscribe();
+    passes = Periodic.every(period, scheduler, this::reap, LOG, "delete the expired threads");
   }
 
   public void stop() {
