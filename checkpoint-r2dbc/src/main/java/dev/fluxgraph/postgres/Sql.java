@@ -54,24 +54,14 @@ public final class Sql {
   }
 
   /**
-   * The rows of a statement committed without waiting for its WAL to reach the disk ({@code synchronous_commit = off}
-   * for its transaction only): for writes made durable by a later ordinary commit of the same database (WAL is
-   * flushed in order, so that commit's flush covers them), which a crash before it may lose, newest first. Cold.
+   * A select-list expression that makes the statement containing it commit without waiting for its WAL to reach the
+   * disk: {@code set_config('synchronous_commit', 'off', true)} lasts until the end of the statement's own (implicit)
+   * transaction, and PostgreSQL reads the setting when it commits that transaction. For writes made durable by a
+   * later ordinary commit of the same database (WAL is flushed in order, so that commit's flush covers them), which
+   * a crash before it may lose, newest first. One statement, where {@code BEGIN}, {@code SET LOCAL} and
+   * {@code COMMIT} around it would be three more round trips.
    */
-  public static <T> Flux<T> queryUnflushed(ConnectionFactory factory, String sql, Consumer<Statement> binder,
-                                          Function<Readable, T> row) {
-    return Flux.usingWhen(factory.create(), connection -> {
-      Statement statement = connection.createStatement(sql);
-      binder.accept(statement);
-      return Mono.from(connection.beginTransaction())
-          .thenMany(Flux.from(connection.createStatement("SET LOCAL synchronous_commit TO off").execute())
-              .flatMap(result -> result.getRowsUpdated()))
-          .thenMany(Flux.from(statement.execute()).flatMap(result -> result.map(row::apply)))
-          .concatWith(Mono.from(connection.commitTransaction()).then(Mono.empty()));
-    }, Connection::close, (connection, error) -> Mono.from(connection.rollbackTransaction())
-        .onErrorResume(rollback -> Mono.empty()).then(Mono.from(connection.close())),
-        connection -> Mono.from(connection.close()));
-  }
+  public static final String UNFLUSHED = "(SELECT set_config('synchronous_commit', 'off', true))";
 
   /** The number of rows a statement changed. Cold. */
   public static Mono<Long> update(ConnectionFactory factory, String sql, Consumer<Statement> binder) {

@@ -8,6 +8,7 @@ import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.R2dbcDataIntegrityViolationException;
 import io.r2dbc.spi.Statement;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,28 +21,35 @@ import reactor.util.retry.Retry;
 /**
  * Group commit for checkpoints and task writes. Requests from any number of concurrent runs queue up; at most
  * {@code maxConcurrent} batches are in flight, and each takes everything queued so far (up to {@code maxBatch}
- * requests) into two multi-row {@code INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING} statements. So
+ * requests) into one statement of two multi-row {@code INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING}. So
  * an idle saver writes at once and a busy one coalesces many runs' writes into few round trips, without a timer.
  * A request's {@code Mono} completes when its batch has been committed. Inserts are write-once, so a batch that
  * failed on a lost connection is simply sent again.
  */
 final class WriteBatcher {
 
-  private static final String INSERT_CHECKPOINTS = """
-      INSERT INTO fluxgraph_checkpoints
-        (thread_id, checkpoint_ns, checkpoint_id, parent_id, created_at, metadata, channel_values)
-      SELECT t, n, i, p, c, m::jsonb, v::jsonb
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[])
-        AS batch(t, n, i, p, c, m, v)
-      ON CONFLICT DO NOTHING""";
-
-  private static final String INSERT_WRITES = """
-      INSERT INTO fluxgraph_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, channel, task_name, value)
-      SELECT t, n, i, k, c, a, v::jsonb
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-        WITH ORDINALITY AS batch(t, n, i, k, c, a, v, o)
-      ORDER BY o
-      ON CONFLICT DO NOTHING""";
+  /**
+   * Both inserts in one statement, so a batch costs one round trip and one commit: checkpoints ($1-$7) and writes
+   * ($8-$14, kept in their order). The writes' foreign key is checked at the statement's end, when the checkpoints of
+   * the same statement are there. Either side may be empty; the text is the same for every batch.
+   */
+  private static final String INSERT = """
+      WITH checkpoints AS (
+        INSERT INTO fluxgraph_checkpoints
+          (thread_id, checkpoint_ns, checkpoint_id, parent_id, created_at, metadata, channel_values)
+        SELECT t, n, i, p, c, m::jsonb, v::jsonb
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[])
+          AS batch(t, n, i, p, c, m, v)
+        ON CONFLICT DO NOTHING
+      ), writes AS (
+        INSERT INTO fluxgraph_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, channel, task_name, value)
+        SELECT t, n, i, k, c, a, v::jsonb
+        FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+          WITH ORDINALITY AS batch(t, n, i, k, c, a, v, o)
+        ORDER BY o
+        ON CONFLICT DO NOTHING
+      )
+      SELECT 1""";
 
   private static final String FOREIGN_KEY_VIOLATION = "23503";
 
@@ -74,45 +82,51 @@ final class WriteBatcher {
   }
 
   /**
-   * Both inserts of a batch, completing its requests; a foreign-key failure falls back to one request at a time
-   * to find the culprit.
+   * The batch's one statement, completing its requests; a foreign-key failure (a write against a checkpoint that is
+   * not saved) rolls the statement back, and the batch is sent again as its checkpoints, then each request of writes
+   * alone, to fail only the culprit.
    */
   private Mono<Void> execute(List<Request> batch) {
     List<Request> checkpoints = batch.stream().filter(r -> r.checkpoint != null).toList();
     List<Request> writes = batch.stream().filter(r -> r.checkpoint == null).toList();
-    return Mono.usingWhen(factory.create(),
-            connection -> insertCheckpoints(connection, checkpoints).then(insertWrites(connection, writes)),
-            Connection::close)
-        .retryWhen(Retry.backoff(3, Duration.ofMillis(20)).filter(Sql::isTransient))
+    return insert(checkpoints, writes)
         .doOnSuccess(done -> batch.forEach(Request::succeed))
         .onErrorResume(error -> isForeignKeyViolation(error) && writes.size() + checkpoints.size() > 1,
             error -> isolate(checkpoints, writes));
   }
 
   private Mono<Void> isolate(List<Request> checkpoints, List<Request> writes) {
-    // the checkpoints were saved by the failed attempt (they commit on their own); only writes can fail here
-    return Flux.fromIterable(writes)
-        .concatMap(request -> Mono.usingWhen(factory.create(),
-                connection -> insertWrites(connection, List.of(request)), Connection::close)
+    return insert(checkpoints, List.of())
+        .doOnSuccess(done -> checkpoints.forEach(Request::succeed))
+        .doOnError(error -> checkpoints.forEach(request -> request.fail(error)))
+        .onErrorResume(error -> Mono.empty())
+        .thenMany(Flux.fromIterable(writes).concatMap(request -> insert(List.of(), List.of(request))
             .doOnSuccess(done -> request.succeed())
             .onErrorResume(error -> {
               request.fail(error);
               return Mono.empty();
-            }))
-        .then(Mono.fromRunnable(() -> checkpoints.forEach(Request::succeed)))
+            })))
         .then();
   }
 
-  private static Mono<Void> insertCheckpoints(Connection connection, List<Request> requests) {
-    if (requests.isEmpty()) {
-      return Mono.empty();
-    }
+  /** One statement for the checkpoints and the writes; sent again when it failed on a lost connection. */
+  private Mono<Void> insert(List<Request> checkpoints, List<Request> writes) {
+    return Mono.usingWhen(factory.create(), connection -> {
+          Statement statement = connection.createStatement(INSERT);
+          bindCheckpoints(statement, checkpoints);
+          bindWrites(statement, writes);
+          return Flux.from(statement.execute()).flatMap(result -> result.getRowsUpdated()).then();
+        }, Connection::close)
+        .retryWhen(Retry.backoff(3, Duration.ofMillis(20)).filter(Sql::isTransient));
+  }
+
+  private static void bindCheckpoints(Statement statement, List<Request> requests) {
     int size = requests.size();
     String[] threads = new String[size];
     String[] namespaces = new String[size];
     String[] ids = new String[size];
     String[] parents = new String[size];
-    java.time.OffsetDateTime[] created = new java.time.OffsetDateTime[size];
+    OffsetDateTime[] created = new OffsetDateTime[size];
     String[] metadata = new String[size];
     String[] values = new String[size];
     for (int i = 0; i < size; i++) {
@@ -125,16 +139,11 @@ final class WriteBatcher {
       metadata[i] = PostgresJson.write(checkpoint.metadata());
       values[i] = PostgresJson.write(checkpoint.values());
     }
-    Statement statement = connection.createStatement(INSERT_CHECKPOINTS)
-        .bind("$1", threads).bind("$2", namespaces).bind("$3", ids).bind("$4", parents).bind("$5", created)
+    statement.bind("$1", threads).bind("$2", namespaces).bind("$3", ids).bind("$4", parents).bind("$5", created)
         .bind("$6", metadata).bind("$7", values);
-    return Flux.from(statement.execute()).flatMap(result -> result.getRowsUpdated()).then();
   }
 
-  private static Mono<Void> insertWrites(Connection connection, List<Request> requests) {
-    if (requests.isEmpty()) {
-      return Mono.empty();
-    }
+  private static void bindWrites(Statement statement, List<Request> requests) {
     List<String[]> rows = new ArrayList<>();
     for (Request request : requests) {
       int separator = request.threadAndNamespace.indexOf('\u0000');
@@ -145,15 +154,13 @@ final class WriteBatcher {
             write.taskName(), Json.mapper().valueToTree(write.value()).toString()});
       }
     }
-    Statement statement = connection.createStatement(INSERT_WRITES);
     for (int column = 0; column < 7; column++) {
       String[] values = new String[rows.size()];
       for (int row = 0; row < values.length; row++) {
         values[row] = rows.get(row)[column];
       }
-      statement.bind("$" + (column + 1), values);
+      statement.bind("$" + (column + 8), values);
     }
-    return Flux.from(statement.execute()).flatMap(result -> result.getRowsUpdated()).then();
   }
 
   private static boolean isForeignKeyViolation(Throwable error) {

@@ -282,6 +282,32 @@ public abstract class CheckpointSaverContract {
   }
 
   @Test
+  void aWriteToAMissingCheckpointFailsAloneAmongConcurrentOnes() {
+    String saved = nextId();
+    String missing = nextId();
+    String fresh = nextId();
+    save(checkpoint(saved, null, ""));
+    PendingWrite good = write("a", PendingWrite.RESULT, TextNode.valueOf("kept"));
+    // issued together, so a batching saver carries them in one batch: only the write to the missing one fails
+    Mono<String> goodWrites = subject().putWrites(thread, "", saved, List.of(good)).thenReturn("good");
+    Mono<String> badWrites = subject().putWrites(thread, "", missing, List.of(good)).thenReturn("bad")
+        .onErrorResume(IllegalArgumentException.class, error -> Mono.just("refused: " + error.getMessage()));
+    Mono<String> put = subject().put(checkpoint(fresh, saved, "")).thenReturn("put");
+    StepVerifier.create(Flux.merge(goodWrites, badWrites, put).collectList())
+        .assertNext(outcomes -> {
+          assertEquals(3, outcomes.size(), outcomes::toString);
+          assertTrue(outcomes.contains("good") && outcomes.contains("put"), outcomes::toString);
+          assertTrue(outcomes.stream().anyMatch(o -> o.startsWith("refused: ") && o.contains(missing)),
+              outcomes::toString);
+        })
+        .expectComplete().verify(TIMEOUT);
+    StepVerifier.create(subject().get(thread, "", saved))
+        .assertNext(tuple -> assertEquals(List.of(good), tuple.writes()))
+        .expectComplete().verify(TIMEOUT);
+    assertListed("", null, 10, List.of(fresh, saved));
+  }
+
+  @Test
   void writesToACheckpointOfAnotherNamespaceFail() {
     String id = nextId();
     save(checkpoint(id, null, "child"));

@@ -85,7 +85,8 @@ public final class PostgresEventStore {
   private static final String INSERT = "WITH kept AS (INSERT INTO fluxgraph_run_events (run_id, thread_id, seq, name,"
       + " data) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[])"
       + " ON CONFLICT (run_id, seq) DO NOTHING RETURNING run_id) SELECT "
-      + PostgresRunQueue.signalEach("events", "SELECT DISTINCT run_id FROM kept") + " AS sent";
+      + PostgresRunQueue.signalEach("events", "SELECT DISTINCT run_id FROM kept") + " AS sent, " + Sql.UNFLUSHED
+      + " AS unflushed";
 
   private final ConnectionFactory factory;
   private final int pageSize;
@@ -189,9 +190,9 @@ public final class PostgresEventStore {
       names[i] = row.event().name();
       data[i] = row.event().data();
     }
-    // not flushed at its own commit: the run's final status, saved after its events, is an ordinary commit whose flush
-    // covers them (a database crash before it may lose the newest events of a run that had not ended yet)
-    return Sql.queryUnflushed(factory, INSERT, statement -> statement.bind("$1", runs).bind("$2", threads)
+    // not flushed at its own commit (Sql.UNFLUSHED): the run's final status, saved after its events, is an ordinary
+    // commit whose flush covers them (a database crash before it may lose the newest events of a run not ended yet)
+    return Sql.query(factory, INSERT, statement -> statement.bind("$1", runs).bind("$2", threads)
             .bind("$3", seqs).bind("$4", names).bind("$5", data),
         row -> row.get("sent", Long.class))
         .then()
