@@ -344,6 +344,41 @@ class PostgresServerIT {
   }
 
   @Test
+  void concurrentThreadCreationsAreBatchedAndEachGetsItsOwnAnswer() {
+    try (PostgresSaver saver = PostgresSaver.connect(url)) {
+      saver.setup().block(Duration.ofSeconds(30));
+      PostgresThreadStore store = new PostgresThreadStore(saver.connectionFactory());
+      store.setup().block(Duration.ofSeconds(30));
+      String prefix = java.util.UUID.randomUUID().toString();
+      store.create(prefix + "-old", java.util.Map.of("v", "first"), "raise").block(Duration.ofSeconds(10));
+      java.util.List<Mono<String>> calls = new java.util.ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        calls.add(store.create(prefix + "-" + i, java.util.Map.of("i", i), "raise").map(thread -> "created "
+            + thread.threadId().substring(prefix.length()) + " " + thread.metadata().get("i") + " "
+            + thread.status()));
+      }
+      for (int i = 0; i < 2; i++) { // one thread asked for twice at once: one creates it, the other is refused
+        calls.add(store.create(prefix + "-twice", java.util.Map.of(), "raise").map(thread -> "twice created")
+            .onErrorResume(HttpProblem.class, problem -> Mono.just("twice " + problem.status())));
+      }
+      calls.add(store.create(prefix + "-old", java.util.Map.of("v", "second"), "raise").map(thread -> "old created")
+          .onErrorResume(HttpProblem.class, problem -> Mono.just("old " + problem.status())));
+      calls.add(store.create(prefix + "-old", java.util.Map.of("v", "second"), "do_nothing")
+          .map(thread -> "old kept " + thread.metadata().get("v")));
+      java.util.List<String> answers = reactor.core.publisher.Flux.merge(calls).collectList()
+          .block(Duration.ofSeconds(30));
+      java.util.List<String> expected = new java.util.ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        expected.add("created -" + i + " " + i + " idle");
+      }
+      expected.addAll(java.util.List.of("twice created", "twice 409", "old 409", "old kept first"));
+      assertEquals(expected.stream().sorted().toList(), answers.stream().sorted().toList());
+      assertEquals("41", sql("SELECT count(*) FROM fluxgraph_threads WHERE thread_id LIKE '" + prefix
+          + "-%' AND status = 'idle' AND thread_id <> '" + prefix + "-old'"));
+    }
+  }
+
+  @Test
   void threadsArePatchedAndCountedInPostgres() {
     withServer(http -> {
       String team = java.util.UUID.randomUUID().toString();

@@ -73,23 +73,16 @@ public final class PostgresThreadStore implements ThreadStore {
   }
 
   /**
-   * One statement either way: the new thread, or for {@code do_nothing} the existing one (a run with
-   * {@code if_not_exists: create} reads its thread in this single round trip). When the insert conflicts with a
-   * thread committed after the statement's snapshot, the statement finds nothing and a second read does.
+   * Group-committed with the creations of the same moment ({@link #createBatch}): one statement either way, the new
+   * thread, or for {@code do_nothing} the existing one (a run with {@code if_not_exists: create} reads its thread in
+   * the same round trip). When the insert conflicts with a thread committed after the statement's snapshot, the
+   * statement finds nothing and a second read does.
    */
   @Override
   public Mono<ThreadRecord> create(String threadId, Map<String, Object> metadata, String ifExists) {
     boolean existingWanted = ifExists.equals("do_nothing");
-    String insert = "INSERT INTO fluxgraph_threads (thread_id, created_at, updated_at, metadata, status)"
-        + " VALUES ($1, $2, $2, $3::jsonb, 'idle') ON CONFLICT DO NOTHING RETURNING " + COLUMNS;
-    String sql = !existingWanted ? insert : "WITH created AS (" + insert + ") SELECT * FROM created"
-        + " UNION ALL SELECT " + COLUMNS + " FROM fluxgraph_threads"
-        + " WHERE thread_id = $1 AND NOT EXISTS (SELECT 1 FROM created)";
-    return query(sql,
-        statement -> statement.bind("$1", threadId).bind("$2", OffsetDateTime.now(ZoneOffset.UTC))
-            .bind("$3", StoredMetadata.json(metadata)))
-        .next()
-        .doOnNext(this::remember)
+    return Mono.<ThreadRecord>create(sink -> creates.submit(new Create(threadId, "idle", null,
+            StoredMetadata.json(metadata), OffsetDateTime.now(ZoneOffset.UTC), existingWanted, sink)))
         .switchIfEmpty(Mono.defer(() -> existingWanted ? require(threadId)
             : Mono.error(new HttpProblem(409, "thread " + threadId + " already exists"))));
   }
@@ -97,34 +90,75 @@ public final class PostgresThreadStore implements ThreadStore {
   /** Group-committed: this is on every stateless run's path, before its first step. */
   @Override
   public Mono<ThreadRecord> createBusy(String threadId, String graphId, Map<String, Object> metadata) {
-    return Mono.<ThreadRecord>create(sink -> creates.submit(new Create(threadId, graphId, StoredMetadata.json(metadata),
-            OffsetDateTime.now(ZoneOffset.UTC), sink)))
+    return Mono.<ThreadRecord>create(sink -> creates.submit(new Create(threadId, "busy", graphId,
+            StoredMetadata.json(metadata), OffsetDateTime.now(ZoneOffset.UTC), false, sink)))
         .switchIfEmpty(Mono.error(() -> new HttpProblem(409, "thread " + threadId + " already exists")));
   }
 
-  /** A queued {@link #createBusy}. */
-  private record Create(String threadId, String graphId, String metadata, OffsetDateTime at,
-                        MonoSink<ThreadRecord> sink) implements Queued {
+  /** A queued creation: answered with the new thread, or the existing one when {@code existingWanted}, or nothing. */
+  private record Create(String threadId, String status, @Nullable String graphId, String metadata, OffsetDateTime at,
+                        boolean existingWanted, MonoSink<ThreadRecord> sink) implements Queued {
   }
 
-  /** One multi-row INSERT; a thread that exists already (or twice in the batch) is not inserted and emits nothing. */
+  /**
+   * The threads of a batch inserted by one statement whose text is the same for every batch, which also returns the
+   * existing threads it did not insert (flagged {@code created = false}).
+   */
+  private static final String CREATE = """
+      WITH v AS (
+        SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[])
+          AS v (thread_id, at, metadata, status, graph_id)
+      ), created AS (
+        INSERT INTO fluxgraph_threads (thread_id, created_at, updated_at, metadata, status, graph_id)
+        SELECT thread_id, at, at, metadata::jsonb, status, graph_id FROM v
+        ON CONFLICT DO NOTHING
+        RETURNING\s""" + COLUMNS + """
+
+      )
+      SELECT true AS created, * FROM created
+      UNION ALL
+      SELECT false,\s""" + COLUMNS + " FROM fluxgraph_threads"
+      + " WHERE thread_id IN (SELECT thread_id FROM v) AND thread_id NOT IN (SELECT thread_id FROM created)";
+
+  /** The batch in rounds in which a thread appears once (a second creation of it then finds the first's thread). */
   private Mono<Void> createBatch(List<Create> batch) {
-    StringBuilder sql = new StringBuilder("INSERT INTO fluxgraph_threads (thread_id, created_at, updated_at,"
-        + " metadata, status, graph_id) VALUES ");
-    for (int i = 0; i < batch.size(); i++) {
-      int p = i * 4;
-      sql.append(i == 0 ? "" : ", ").append("($").append(p + 1).append(", $").append(p + 2).append(", $")
-          .append(p + 2).append(", $").append(p + 3).append("::jsonb, 'busy', $").append(p + 4).append(")");
+    return Flux.fromIterable(GroupCommit.rounds(batch, Create::threadId)).concatMap(this::createRound).then();
+  }
+
+  private Mono<Void> createRound(List<Create> round) {
+    int size = round.size();
+    String[] ids = new String[size];
+    OffsetDateTime[] at = new OffsetDateTime[size];
+    String[] metadata = new String[size];
+    String[] status = new String[size];
+    String[] graphs = new String[size];
+    Map<String, Create> byThread = new HashMap<>();
+    for (int i = 0; i < size; i++) {
+      Create create = round.get(i);
+      ids[i] = create.threadId();
+      at[i] = create.at();
+      metadata[i] = create.metadata();
+      status[i] = create.status();
+      graphs[i] = create.graphId();
+      byThread.put(create.threadId(), create);
     }
-    sql.append(" ON CONFLICT DO NOTHING RETURNING ").append(COLUMNS);
-    return answer(batch, true, query(sql.toString(), statement -> {
-      for (int i = 0; i < batch.size(); i++) {
-        Create create = batch.get(i);
-        int p = i * 4;
-        statement.bind("$" + (p + 1), create.threadId()).bind("$" + (p + 2), create.at())
-            .bind("$" + (p + 3), create.metadata()).bind("$" + (p + 4), create.graphId());
-      }
-    }), create -> { });
+    return Sql.query(factory, CREATE, statement -> statement.bind("$1", ids).bind("$2", at).bind("$3", metadata)
+            .bind("$4", status).bind("$5", graphs),
+        row -> Map.entry(Boolean.TRUE.equals(row.get("created", Boolean.class)), record(row)))
+        .doOnNext(answer -> {
+          ThreadRecord thread = answer.getValue();
+          remember(thread);
+          Create create = byThread.remove(thread.threadId());
+          if (create != null && (answer.getKey() || create.existingWanted())) {
+            create.sink().success(thread);
+          }
+        })
+        .then(Mono.fromRunnable(() -> round.forEach(create -> create.sink().success()))) // answered ones: no effect
+        .onErrorResume(error -> {
+          round.forEach(create -> create.fail(error)); // answered ones: no effect
+          return Mono.empty();
+        })
+        .then();
   }
 
   /** A queued request about one thread, answered with its row or nothing. */
