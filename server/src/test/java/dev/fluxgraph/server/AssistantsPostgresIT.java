@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
+import reactor.netty.ByteBufFlux;
+import reactor.netty.http.client.HttpClient;
 
 /**
  * {@link AssistantsContract} on PostgreSQL, and what only a database shows: assistants and their versions survive a
@@ -50,6 +52,30 @@ class AssistantsPostgresIT extends AssistantsContract {
     assertEquals(List.of(2, 3, 4, 5, 6, 7, 8, 9), versions);
     assertEquals("9", TestSql.first(postgres, "SELECT count(*) FROM fluxgraph_assistant_versions WHERE assistant_id"
         + " = '" + id + "'"));
+  }
+
+  @Test
+  void aRunOnOneProcessHasTheDefaultsAnotherProcessJustPatchedOrItsDeletion() {
+    String id = create("{\"graph_id\":\"configured\",\"config\":{\"configurable\":{\"model\":\"big\"}}}");
+    String run = "{\"assistant_id\":\"" + id + "\",\"input\":{}}";
+    assertEquals("big", ok("POST", "/runs/wait", run).at("/seen/configurable/model").asText());
+    FluxgraphServer other = server().build().start().block(WAIT);
+    try {
+      HttpClient otherHttp = HttpClient.create().baseUrl("http://127.0.0.1:" + other.port());
+      // this process read the assistant for its last run; the other one patches it, then this one runs it again
+      assertEquals(200, otherHttp.patch().uri("/assistants/" + id).send(ByteBufFlux.fromString(Mono.just(
+          "{\"config\":{\"configurable\":{\"model\":\"huge\"}}}"))).response().block(WAIT).status().code());
+      assertEquals("huge", ok("POST", "/runs/wait", run).at("/seen/configurable/model").asText());
+      assertEquals("huge", ok("POST", "/runs/wait", run).at("/seen/configurable/model").asText());
+      assertEquals(200, otherHttp.post().uri("/assistants/" + id + "/latest").send(ByteBufFlux.fromString(Mono.just(
+          "{\"version\":1}"))).response().block(WAIT).status().code());
+      assertEquals("big", ok("POST", "/runs/wait", run).at("/seen/configurable/model").asText(),
+          "the version set latest elsewhere");
+      assertEquals(200, otherHttp.delete().uri("/assistants/" + id).response().block(WAIT).status().code());
+      refused(404, id, "POST", "/runs/wait", run);
+    } finally {
+      other.stop().block(WAIT);
+    }
   }
 
   @Test

@@ -7,8 +7,11 @@ import dev.fluxgraph.internal.server.storage.AssistantStore;
 import dev.fluxgraph.internal.server.storage.AssistantStore.AssistantRecord;
 import dev.fluxgraph.types.FluxgraphJson;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 /**
@@ -26,6 +29,14 @@ public final class ServedAssistants {
   private final Clock clock;
   /** Whether the graphs' own assistants are registered: once per process, retried until it succeeds. */
   private volatile boolean registered;
+  /**
+   * Assistants read for runs, when the run queue checks the version a run was made from ({@link #cacheForRuns}):
+   * a new run then needs no read before its record. Forgotten all at once past its bound, and one by one when a
+   * run's record found it {@linkplain StaleAssistantException stale}.
+   */
+  private final Map<String, AssistantRecord> forRuns = new ConcurrentHashMap<>();
+  private static final int CACHED = 10_000;
+  private volatile boolean cacheForRuns;
 
   public ServedAssistants(AssistantStore store, ServedGraphs graphs, Clock clock) {
     this.store = store;
@@ -68,6 +79,66 @@ public final class ServedAssistants {
                 + " (this server does not serve it)");
           }
         });
+  }
+
+  /**
+   * Lets {@link #resolveForRun} answer from assistants read earlier: only for a run queue that records a run only
+   * while the version it was made from is current (PostgreSQL's, see {@code PostgresRunQueue.NewRun}), and that
+   * fails the run's start with {@link StaleAssistantException} otherwise.
+   */
+  public void cacheForRuns() {
+    cacheForRuns = true;
+  }
+
+  /**
+   * The assistant a new run names (as {@link #resolve}), with the {@code updated_at} the run's record must check when
+   * it came from an earlier read (null when read now, or when nothing is cached).
+   */
+  public Mono<Resolved> resolveForRun(String assistantOrGraphId) {
+    if (!cacheForRuns) {
+      return resolve(assistantOrGraphId).map(assistant -> new Resolved(assistant, null));
+    }
+    String id = graphs.ids().contains(assistantOrGraphId) ? Assistants.idOf(assistantOrGraphId) : assistantOrGraphId;
+    AssistantRecord cached = forRuns.get(id);
+    if (cached != null && graphs.ids().contains(cached.graphId())) {
+      return Mono.just(new Resolved(cached, cached.updatedAt()));
+    }
+    return resolve(assistantOrGraphId).map(assistant -> {
+      if (forRuns.size() >= CACHED) {
+        forRuns.clear();
+      }
+      forRuns.put(assistant.assistantId(), assistant);
+      return new Resolved(assistant, assistant.updatedAt());
+    });
+  }
+
+  /** Forgets what {@link #resolveForRun} read of the assistant (a run's record found it changed). */
+  public void forget(String assistantId) {
+    forRuns.remove(assistantId);
+  }
+
+  /**
+   * An assistant for a new run, and the {@code updated_at} its record must check ({@link #resolveForRun}).
+   */
+  public record Resolved(AssistantRecord assistant, @Nullable Instant checkedAt) {
+  }
+
+  /**
+   * A run was not recorded because its assistant changed (patched, its latest version set, deleted) after the read
+   * its request was made from: the request is made again from a fresh read.
+   */
+  public static final class StaleAssistantException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final String assistantId;
+
+    public StaleAssistantException(String assistantId) {
+      super("assistant " + assistantId + " changed while the run was being recorded", null, false, false);
+      this.assistantId = assistantId;
+    }
+
+    public String assistantId() {
+      return assistantId;
+    }
   }
 
   /**

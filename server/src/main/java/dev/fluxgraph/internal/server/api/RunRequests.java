@@ -23,15 +23,19 @@ import dev.fluxgraph.types.FluxgraphJson;
 import dev.fluxgraph.types.StreamMode;
 import dev.fluxgraph.types.StreamOptions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.StreamSupport;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
 
 /**
  * The body of a run request (streamed, waited or background; on a thread or stateless) checked and parsed into a
@@ -89,6 +93,27 @@ final class RunRequests {
    * The merged body is what the run's record keeps, so a process claiming it needs no lookup.
    */
   Mono<RunRequest> parseNew(JsonNode body, boolean stateless) {
+    return parseNew(body, stateless, false);
+  }
+
+  /**
+   * Starts a new run with {@code start} from its request, made (as {@link #parseNew}) from its assistant as read
+   * earlier when the run queue checks it at the run's record ({@link ServedAssistants#resolveForRun}): a new run then
+   * costs no read before its record. When the record found that assistant changed meanwhile, the request is made again
+   * from a fresh read (a few times, then a 409).
+   */
+  <T> Mono<T> startNew(JsonNode body, boolean stateless, Function<RunRequest, Mono<T>> start) {
+    return Mono.defer(() -> parseNew(body, stateless, true).flatMap(start))
+        .retryWhen(Retry.max(STALE_TRIES).filter(ServedAssistants.StaleAssistantException.class::isInstance)
+            .doBeforeRetry(signal -> Objects.requireNonNull(assistants)
+                .forget(((ServedAssistants.StaleAssistantException) signal.failure()).assistantId()))
+            .onRetryExhaustedThrow((spec, signal) -> new HttpProblem(409, signal.failure().getMessage()
+                + " again and again; try again")));
+  }
+
+  private static final int STALE_TRIES = 3;
+
+  private Mono<RunRequest> parseNew(JsonNode body, boolean stateless, boolean cached) {
     return Mono.defer(() -> {
       if (!body.path("assistant_id").isTextual()) {
         throw HttpProblem.invalid("assistant_id is required (an assistant id or a graph id)");
@@ -109,8 +134,13 @@ final class RunRequests {
       if (assistants == null) {
         return Mono.just(parse(body, stateless));
       }
-      return assistants.resolve(body.get("assistant_id").asText())
-          .map(assistant -> parse(ServedAssistants.runBody(body, assistant), stateless));
+      String named = body.get("assistant_id").asText();
+      if (!cached) {
+        return assistants.resolve(named)
+            .map(assistant -> parse(ServedAssistants.runBody(body, assistant), stateless, null));
+      }
+      return assistants.resolveForRun(named).map(resolved -> parse(
+          ServedAssistants.runBody(body, resolved.assistant()), stateless, resolved.checkedAt()));
     });
   }
 
@@ -118,8 +148,12 @@ final class RunRequests {
    * A run's request as recorded: {@code graph_id}, when there, is the graph of the assistant {@code assistant_id}
    * names (set by {@link #parseNew}); without it {@code assistant_id} names a graph or a graph's own assistant.
    */
-  @SuppressWarnings("unchecked")
   RunRequest parse(JsonNode body, boolean stateless) {
+    return parse(body, stateless, null);
+  }
+
+  @SuppressWarnings("unchecked")
+  private RunRequest parse(JsonNode body, boolean stateless, @Nullable Instant assistantAt) {
     if (!body.path("assistant_id").isTextual()) {
       throw HttpProblem.invalid("assistant_id is required");
     }
@@ -293,7 +327,7 @@ final class RunRequests {
         checkpoint.isTextual() ? checkpoint.asText() : null,
         Duration.ofMillis((long) (after.asDouble(0) * 1000)),
         onCompletion.equals("delete"), multitaskStrategy, ifNotExists.equals("create"), onDisconnect.equals("cancel"),
-        stateless, body, assistantId, settings);
+        stateless, body, assistantId, settings, assistantAt);
   }
 
   /**

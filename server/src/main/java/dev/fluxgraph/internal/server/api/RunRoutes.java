@@ -68,7 +68,7 @@ final class RunRoutes {
         .post("/runs/stream", (request, response) -> stream(request, response, null))
         .post("/runs/wait", (request, response) -> waitFor(request, response, null))
         .post("/threads/{tid}/runs", (request, response) -> http.guarded(request, response, body ->
-            requests.parseNew(body, false).flatMap(parsed -> runs.background(request.param("tid"), parsed))
+            requests.startNew(body, false, parsed -> runs.background(request.param("tid"), parsed))
                 .flatMap(run -> Http.json(withRunLocation(response, run, false), 200, run(run.record())))))
         .post("/runs", (request, response) -> runOn(request, response, null, (tid, run) -> runs.background(tid, run)
             .flatMap(started -> Http.json(withRunLocation(response, started, true), 200, run(started.record())))))
@@ -290,8 +290,8 @@ final class RunRoutes {
                            BiFunction<String, RunRequest, Mono<Void>> answer) {
     return http.guarded(request, response, body -> {
       boolean stateless = threadId == null;
-      return requests.parseNew(body, stateless)
-          .flatMap(run -> answer.apply(stateless ? UUID.randomUUID().toString() : threadId, run));
+      String runThread = stateless ? UUID.randomUUID().toString() : threadId;
+      return requests.startNew(body, stateless, run -> answer.apply(runThread, run));
     });
   }
 

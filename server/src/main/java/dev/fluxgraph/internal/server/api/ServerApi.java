@@ -11,6 +11,7 @@ import dev.fluxgraph.internal.server.runs.RunLifecycle;
 import dev.fluxgraph.internal.server.runs.SharedRuns;
 import dev.fluxgraph.internal.server.storage.AssistantStore;
 import dev.fluxgraph.internal.server.storage.InMemoryAssistantStore;
+import dev.fluxgraph.internal.server.storage.PostgresAssistantStore;
 import dev.fluxgraph.internal.server.runs.ThreadReaper;
 import dev.fluxgraph.internal.server.storage.CronStore;
 import dev.fluxgraph.internal.server.storage.InMemoryCronStore;
@@ -98,6 +99,9 @@ public final class ServerApi {
     RunRequests requests = new RunRequests(served, assistants, durability);
     if (shared != null) {
       lifecycle.share(shared, requests::parse);
+      if (assistantStore instanceof PostgresAssistantStore) {
+        assistants.cacheForRuns(); // the shared queue's record checks the assistant's version in the same database
+      }
     }
     this.lifecycle = lifecycle;
     this.http = new Http(apiKey);

@@ -11,6 +11,7 @@ import dev.fluxgraph.errors.InvalidCommandException;
 import dev.fluxgraph.errors.SerializationException;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.server.HttpProblem;
+import dev.fluxgraph.internal.server.ServedAssistants;
 import dev.fluxgraph.internal.server.ServedGraphs;
 import dev.fluxgraph.internal.server.storage.RunStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
@@ -511,8 +512,12 @@ public final class RunLifecycle {
       request.set("body", run.body());
       request.put("stateless", run.freshThread());
       return all.queue.enqueue(new PostgresRunQueue.NewRun(runId, threadId, assistantId, now, run.metadata(),
-          run.multitaskStrategy(), owner, request, run.delay(), run.freshThread() ? null : run.graphId()))
+          run.multitaskStrategy(), owner, request, run.delay(), run.freshThread() ? null : run.graphId(),
+          run.assistantAt()))
           .flatMap(enqueued -> {
+        if (enqueued.stale()) {
+          return Mono.error(new ServedAssistants.StaleAssistantException(assistantId));
+        }
         if (enqueued.status() == null) {
           return Mono.error(HttpProblem.busy(threadId, enqueued.ahead().get(0).runId()));
         }

@@ -8,6 +8,7 @@ import dev.fluxgraph.types.StreamOptions;
 import dev.fluxgraph.types.FluxgraphJson;
 import dev.fluxgraph.types.RunConfig;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,9 @@ import org.jspecify.annotations.Nullable;
  *                      that any process can execute it
  * @param assistantId   the assistant the run is of (a graph's own, or one created through {@code /assistants})
  * @param settings      the run's config beyond its configurable values: recursion limit, tags, name, breakpoints
+ * @param assistantAt   the {@code updated_at} of the assistant version whose defaults {@code body} holds, when that
+ *                      version may have been read before this request (a cached read): the run's record is then only
+ *                      written while the version is current; null when it was read for this request, or none
  */
 public record RunRequest(Entrypoint<Object, Object> graph, String graphId, @Nullable Object input,
                          @Nullable Command command, StreamOptions options, boolean wantsValues,
@@ -37,7 +41,7 @@ public record RunRequest(Entrypoint<Object, Object> graph, String graphId, @Null
                          @Nullable Durability durability, @Nullable String checkpointId,
                          Duration delay, boolean deleteThread, String multitaskStrategy, boolean createThread,
                          boolean cancelOnDisconnect, boolean freshThread, JsonNode body, String assistantId,
-                         Settings settings) {
+                         Settings settings, @Nullable Instant assistantAt) {
 
   /**
    * The request's {@code config} beyond {@code configurable}, and its breakpoints, as the run's {@link RunConfig}
@@ -108,6 +112,6 @@ public record RunRequest(Entrypoint<Object, Object> graph, String graphId, @Null
   public RunRequest resuming() {
     return new RunRequest(graph, graphId, null, Command.proceed(), options, wantsValues, context, metadata,
         durability, null, Duration.ZERO, deleteThread, multitaskStrategy, createThread, cancelOnDisconnect,
-        freshThread, body, assistantId, settings);
+        freshThread, body, assistantId, settings, assistantAt);
   }
 }

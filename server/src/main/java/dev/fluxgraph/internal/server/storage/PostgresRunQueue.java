@@ -76,17 +76,22 @@ public final class PostgresRunQueue {
   private static final String ENQUEUE = """
         WITH v AS (
           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                               $8::bigint[], $9::text[]::timestamptz[], $10::text[])
-            AS v (run_id, thread_id, assistant_id, metadata, strategy, owner, request, delay, created_at, graph_id)
+                               $8::bigint[], $9::text[]::timestamptz[], $10::text[], $11::text[]::timestamptz[])
+            AS v (run_id, thread_id, assistant_id, metadata, strategy, owner, request, delay, created_at, graph_id,
+                  assistant_at)
+        ), checked AS (
+          SELECT v.*, v.assistant_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fluxgraph_assistants a
+                 WHERE a.assistant_id = v.assistant_id AND a.updated_at = v.assistant_at) AS stale
+            FROM v
         ), busy AS (
           SELECT r.run_id, r.thread_id, r.status, r.owner FROM fluxgraph_runs r
            WHERE r.thread_id IN (SELECT thread_id FROM v) AND r.status IN ('pending', 'running') FOR UPDATE OF r
         ), decided AS (
-          SELECT v.*, NOT EXISTS (SELECT 1 FROM busy b WHERE b.thread_id = v.thread_id) AND v.delay = 0
-                 AND EXISTS (SELECT 1 FROM fluxgraph_workers w WHERE w.worker_id = v.owner
+          SELECT v.*, NOT v.stale AND NOT EXISTS (SELECT 1 FROM busy b WHERE b.thread_id = v.thread_id)
+                 AND v.delay = 0 AND EXISTS (SELECT 1 FROM fluxgraph_workers w WHERE w.worker_id = v.owner
                    AND w.lease_expires_at > now()) AS claims,
                  NOT EXISTS (SELECT 1 FROM busy b WHERE b.thread_id = v.thread_id) AS free
-            FROM v
+            FROM checked v
         ), recorded AS (
           INSERT INTO fluxgraph_runs (run_id, thread_id, assistant_id, created_at, updated_at, status, metadata,
                                       multitask_strategy, owner, attempt, request, available_at, started_at)
@@ -95,11 +100,11 @@ public final class PostgresRunQueue {
                  CASE WHEN d.claims THEN d.owner END, 1, d.request::jsonb, now() + d.delay * interval '1 millisecond',
                  CASE WHEN d.claims THEN d.created_at END
             FROM decided d
-           WHERE d.strategy <> 'reject' OR d.free
+           WHERE NOT d.stale AND (d.strategy <> 'reject' OR d.free)
           RETURNING run_id, status
         ), flagged AS (
           UPDATE fluxgraph_runs r SET cancel_action = d.strategy FROM busy b JOIN decided d ON d.thread_id = b.thread_id
-           WHERE r.run_id = b.run_id AND d.strategy IN ('interrupt', 'rollback')
+           WHERE r.run_id = b.run_id AND d.strategy IN ('interrupt', 'rollback') AND NOT d.stale
           RETURNING r.run_id
         ), marked AS (
           UPDATE fluxgraph_threads t SET status = 'busy', updated_at = d.created_at, graph_id = d.graph_id,
@@ -107,7 +112,7 @@ public final class PostgresRunQueue {
             FROM decided d WHERE t.thread_id = d.thread_id AND d.claims AND d.graph_id IS NOT NULL
           RETURNING t.thread_id
         )
-        SELECT d.run_id, (SELECT x.status FROM recorded x WHERE x.run_id = d.run_id) AS status,
+        SELECT d.run_id, d.stale, (SELECT x.status FROM recorded x WHERE x.run_id = d.run_id) AS status,
                EXISTS (SELECT 1 FROM marked m WHERE m.thread_id = d.thread_id) AS marked,
                (SELECT string_agg(b.run_id || ' ' || b.status || ' ' || coalesce(b.owner, '-'), ',' ORDER BY b.run_id)
                   FROM busy b WHERE b.thread_id = d.thread_id) AS ahead,
@@ -166,16 +171,19 @@ public final class PostgresRunQueue {
 
   /**
    * A run to record: its request is everything a process needs to execute it (see {@code RunLifecycle}). With a
-   * {@code graphId}, a run claimed at once marks its thread busy with that graph, if the thread exists.
+   * {@code graphId}, a run claimed at once marks its thread busy with that graph, if the thread exists. With an
+   * {@code assistantAt}, the request was made from the assistant's version of that {@code updated_at}: the run is
+   * recorded only while it is still the assistant's current one (else {@link Enqueued#stale}), so a process may
+   * build requests from assistants it read earlier.
    */
   public record NewRun(String runId, String threadId, String assistantId, Instant createdAt,
                        Map<String, Object> metadata, String multitaskStrategy, String owner, JsonNode request,
-                       Duration delay, @Nullable String graphId) {
+                       Duration delay, @Nullable String graphId, @Nullable Instant assistantAt) {
 
-    /** A run that leaves its thread's status alone. */
+    /** A run that leaves its thread's status alone, whatever its assistant. */
     public NewRun(String runId, String threadId, String assistantId, Instant createdAt, Map<String, Object> metadata,
                   String multitaskStrategy, String owner, JsonNode request, Duration delay) {
-      this(runId, threadId, assistantId, createdAt, metadata, multitaskStrategy, owner, request, delay, null);
+      this(runId, threadId, assistantId, createdAt, metadata, multitaskStrategy, owner, request, delay, null, null);
     }
   }
 
@@ -185,10 +193,11 @@ public final class PostgresRunQueue {
 
   /**
    * What {@link #enqueue} did: {@code status} {@code running} (claimed by the caller), {@code pending} (queued), or
-   * null (refused: multitask_strategy reject on a busy thread); the thread's unfinished runs before it; whether the
-   * thread was marked busy (see {@link NewRun}).
+   * null (refused: multitask_strategy reject on a busy thread, or {@code stale}); the thread's unfinished runs before
+   * it; whether the thread was marked busy (see {@link NewRun}); whether nothing was recorded because the assistant
+   * changed since the request was made from it (see {@link NewRun}).
    */
-  public record Enqueued(@Nullable String status, List<Ahead> ahead, boolean threadMarked) {
+  public record Enqueued(@Nullable String status, List<Ahead> ahead, boolean threadMarked, boolean stale) {
   }
 
   /** A claimed run: its record (owner: the claimer), request, cancel flag and when it first got its thread. */
@@ -228,7 +237,7 @@ public final class PostgresRunQueue {
   private Mono<Void> enqueueRound(List<Enqueue> round) {
     Map<String, Enqueued> answers = new HashMap<>();
     int size = round.size();
-    String[][] text = new String[9][size];
+    String[][] text = new String[10][size];
     Long[] delays = new Long[size];
     for (int i = 0; i < size; i++) {
       NewRun run = round.get(i).run();
@@ -242,15 +251,17 @@ public final class PostgresRunQueue {
       delays[i] = run.delay().toMillis();
       text[7][i] = run.createdAt().toString();
       text[8][i] = run.graphId();
+      text[9][i] = run.assistantAt() == null ? null : run.assistantAt().toString();
     }
     return Sql.query(factory, ENQUEUE, statement -> {
           for (int c = 0; c < 7; c++) {
             statement.bind("$" + (c + 1), text[c]);
           }
-          statement.bind("$8", delays).bind("$9", text[7]).bind("$10", text[8]);
+          statement.bind("$8", delays).bind("$9", text[7]).bind("$10", text[8]).bind("$11", text[9]);
         }, row -> Map.entry(row.get("run_id", String.class),
             new Enqueued(row.get("status", String.class), ahead(row.get("ahead", String.class)),
-                Boolean.TRUE.equals(row.get("marked", Boolean.class)))))
+                Boolean.TRUE.equals(row.get("marked", Boolean.class)),
+                Boolean.TRUE.equals(row.get("stale", Boolean.class)))))
         .collectList()
         // two processes enqueueing on one free thread at once: the unique index over running runs failed this one
         // (or their locks met in a deadlock): retried, the thread is then busy

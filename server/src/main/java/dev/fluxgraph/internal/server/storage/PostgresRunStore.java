@@ -59,11 +59,12 @@ public final class PostgresRunStore implements RunStore {
 
   /**
    * Creates the runs' table, the workers' one that every owner write checks (see {@link PostgresWorkerStore}), the
-   * queue's columns ({@link PostgresRunQueue}) and the runs' events ({@link PostgresEventStore}).
+   * queue's columns ({@link PostgresRunQueue}), the runs' events ({@link PostgresEventStore}) and the assistants'
+   * tables, which a run's record checks ({@link PostgresRunQueue.NewRun}).
    */
   public Mono<Void> setup() {
     return Schema.migrate(factory, Stream.of(MIGRATIONS, PostgresWorkerStore.MIGRATIONS, PostgresRunQueue.MIGRATIONS,
-        PostgresEventStore.MIGRATIONS)
+        PostgresEventStore.MIGRATIONS, PostgresAssistantStore.MIGRATIONS)
         .flatMap(List::stream).toList());
   }
 

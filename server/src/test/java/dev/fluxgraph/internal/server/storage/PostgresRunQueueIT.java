@@ -232,7 +232,52 @@ class PostgresRunQueueIT {
 
   private static PostgresRunQueue.NewRun marking(PostgresRunQueue.NewRun run) {
     return new PostgresRunQueue.NewRun(run.runId(), run.threadId(), run.assistantId(), run.createdAt(),
-        run.metadata(), run.multitaskStrategy(), run.owner(), run.request(), run.delay(), "notes");
+        run.metadata(), run.multitaskStrategy(), run.owner(), run.request(), run.delay(), "notes", null);
+  }
+
+  private static PostgresRunQueue.NewRun madeFrom(PostgresRunQueue.NewRun run, String assistantId, Instant at) {
+    return new PostgresRunQueue.NewRun(run.runId(), run.threadId(), assistantId, run.createdAt(), run.metadata(),
+        run.multitaskStrategy(), run.owner(), run.request(), run.delay(), "notes", at);
+  }
+
+  @Test
+  void aRunMadeFromAnAssistantVersionIsRecordedOnlyWhileThatVersionIsCurrent() {
+    PostgresAssistantStore assistants = new PostgresAssistantStore(saver.connectionFactory());
+    assistants.setup().block(WAIT);
+    String me = worker();
+    String assistantId = UUID.randomUUID().toString();
+    Instant created = Instant.parse("2026-01-01T00:00:00.123456Z");
+    AssistantStore.AssistantRecord first = assistants.create(new AssistantStore.AssistantRecord(assistantId, "notes",
+        Map.of(), Map.of(), Map.of(), "a", null, 1, created, created), false).block(WAIT);
+    String thread = UUID.randomUUID().toString();
+    sql("INSERT INTO fluxgraph_threads (thread_id, created_at, updated_at, metadata, status) VALUES ('" + thread
+        + "', now(), now(), '{}', 'idle') RETURNING thread_id");
+
+    PostgresRunQueue.Enqueued current = queue.enqueue(madeFrom(run(thread, "enqueue", me, Duration.ZERO),
+        assistantId, first.updatedAt())).block(WAIT);
+    assertFalse(current.stale());
+    assertEquals("running", current.status());
+    finishRunning(thread);
+    sql("UPDATE fluxgraph_threads SET status = 'idle' WHERE thread_id = '" + thread + "' RETURNING thread_id");
+
+    sql("UPDATE fluxgraph_assistants SET updated_at = updated_at + interval '1 second', version = 2 WHERE"
+        + " assistant_id = '" + assistantId + "' RETURNING assistant_id"); // as a patch does
+    PostgresRunQueue.NewRun late = madeFrom(run(thread, "interrupt", me, Duration.ZERO), assistantId,
+        first.updatedAt());
+    PostgresRunQueue.Enqueued stale = queue.enqueue(late).block(WAIT);
+    assertTrue(stale.stale(), "made from a version that is no longer the assistant's");
+    assertNull(stale.status());
+    assertNull(only("SELECT run_id FROM fluxgraph_runs WHERE run_id = '" + late.runId() + "'"), "nothing recorded");
+    assertEquals("idle", only("SELECT status FROM fluxgraph_threads WHERE thread_id = '" + thread + "'"),
+        "the thread is not marked");
+
+    sql("DELETE FROM fluxgraph_assistants WHERE assistant_id = '" + assistantId + "' RETURNING assistant_id");
+    assertTrue(queue.enqueue(madeFrom(run(thread, "enqueue", me, Duration.ZERO), assistantId, first.updatedAt()))
+        .block(WAIT).stale(), "a deleted assistant");
+    PostgresRunQueue.Enqueued unchecked = queue.enqueue(marking(run(thread, "enqueue", me, Duration.ZERO)))
+        .block(WAIT);
+    assertFalse(unchecked.stale(), "a run made from a fresh read is not checked");
+    assertEquals("running", unchecked.status());
   }
 
   private static Flux<PostgresRunQueue.Claimed> claimAll(String worker) {
