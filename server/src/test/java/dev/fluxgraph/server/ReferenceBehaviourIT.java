@@ -1,6 +1,8 @@
 package dev.fluxgraph.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -41,6 +43,9 @@ class ReferenceBehaviourIT {
         .compile(CompileOptions.defaults().withName("reader").withCheckpointer(saver));
     server = FluxgraphServer.builder().discoverGraphs(false).port(0).checkpointer(saver).store(new InMemoryStore())
         .graph("reader", reader.asEntrypoint())
+        .graphConfig("reader", Map.of("configurable", Map.of("model", "small", "k", 1), "context",
+            Map.of("who", "system")))
+        .truncateEndpoint(true)
         .build().start().block(WAIT);
     api = new ApiClient(server.port());
   }
@@ -63,6 +68,69 @@ class ReferenceBehaviourIT {
         "{\"assistant_id\":\"reader\",\"input\":{},\"config\":{\"configurable\":{\"user_id\":\"u-1\",\"k\":2}}}");
     assertEquals(200, reply.status(), reply.body());
     JsonNode configurable = reply.json().path("seen").path("configurable");
-    assertEquals(JSON.readTree("{\"user_id\":\"u-1\",\"k\":2}"), configurable);
+    assertEquals(JSON.readTree("{\"model\":\"small\",\"k\":2,\"user_id\":\"u-1\"}"), configurable);
+  }
+
+  /**
+   * A graph's own assistant carries the server's config for that graph (the reference's per-graph config), and its
+   * runs get it as defaults under their own values; a config for a graph not served is refused at build.
+   */
+  @Test
+  void graphConfigIsTheGraphsAssistantsDefaults() throws Exception {
+    JsonNode system = api.post("/assistants/search", "{\"graph_id\":\"reader\",\"metadata\":{\"created_by\":"
+        + "\"system\"}}").json();
+    assertEquals(1, system.size(), system.toString());
+    assertEquals(JSON.readTree("{\"configurable\":{\"model\":\"small\",\"k\":1}}"), system.get(0).get("config"));
+    assertEquals(JSON.readTree("{\"who\":\"system\"}"), system.get(0).get("context"));
+    JsonNode seen = api.post("/runs/wait", "{\"assistant_id\":\"reader\",\"input\":{},\"config\":"
+        + "{\"configurable\":{\"k\":3}}}").json().path("seen");
+    assertEquals(JSON.readTree("{\"model\":\"small\",\"k\":3}"), seen.get("configurable"));
+    assertEquals(JSON.readTree("{\"who\":\"system\"}"), seen.get("context"));
+    FluxgraphServer.Builder wrong = FluxgraphServer.builder().discoverGraphs(false).port(0)
+        .graph("reader", StateGraph.ofMap().addNode("n", (state, context) -> Mono.just(Map.of()))
+            .setEntryPoint("n").compile().asEntrypoint())
+        .graphConfig("writer", Map.of());
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, wrong::build);
+    assertTrue(refused.getMessage().contains("'writer'"), refused.getMessage());
+  }
+
+  /**
+   * {@code POST /internal/truncate} (served when enabled) deletes the threads, the assistants created through the
+   * API and the store's items, keeping the graphs' own assistants; {@code runs} alone is refused; a server without
+   * it answers 404.
+   */
+  @Test
+  void truncateDeletesWhatItIsAskedTo() {
+    String thread = thread();
+    assertEquals(200, api.post("/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"reader\",\"input\":{}}")
+        .status());
+    String created = api.post("/assistants", "{\"graph_id\":\"reader\",\"name\":\"mine\"}").json()
+        .get("assistant_id").asText();
+    assertEquals(204, api.send("PUT", "/store/items", "{\"namespace\":[\"a\",\"b\"],\"key\":\"k\","
+        + "\"value\":{\"v\":1}}").status());
+    assertEquals(422, api.post("/internal/truncate", "{\"runs\":true}").status());
+    assertEquals(422, api.post("/internal/truncate", "{\"threads\":\"yes\"}").status());
+    assertEquals(422, api.post("/internal/truncate", "{\"everything\":true}").status());
+    ApiClient.Reply store = api.post("/internal/truncate", "{\"store\":true}");
+    assertEquals(200, store.status(), store.body());
+    assertEquals(0, api.post("/store/items/search", "{\"namespace_prefix\":[\"a\"]}").json().get("items").size());
+    assertEquals(200, api.get("/threads/" + thread).status()); // not asked for
+    ApiClient.Reply all = api.post("/internal/truncate",
+        "{\"threads\":true,\"runs\":true,\"checkpointer\":true,\"assistants\":true}");
+    assertEquals(200, all.status(), all.body());
+    assertEquals(true, all.json().get("ok").asBoolean());
+    assertEquals(404, api.get("/threads/" + thread).status());
+    assertEquals(0, api.post("/threads/search", "{}").json().size());
+    assertEquals(404, api.get("/assistants/" + created).status());
+    assertEquals(200, api.get("/assistants/reader").status());
+    FluxgraphServer plain = FluxgraphServer.builder().discoverGraphs(false).port(0)
+        .graph("reader", StateGraph.ofMap().addNode("n", (state, context) -> Mono.just(Map.of()))
+            .setEntryPoint("n").compile().asEntrypoint())
+        .build().start().block(WAIT);
+    try {
+      assertEquals(404, new ApiClient(plain.port()).post("/internal/truncate", "{\"threads\":true}").status());
+    } finally {
+      plain.stop().block(WAIT);
+    }
   }
 }
