@@ -1,6 +1,7 @@
 package dev.fluxgraph.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,11 +9,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fluxgraph.checkpoint.InMemorySaver;
 import dev.fluxgraph.graph.CompileOptions;
+import dev.fluxgraph.graph.Reducers;
 import dev.fluxgraph.graph.StateGraph;
+import dev.fluxgraph.messages.Message;
 import dev.fluxgraph.store.InMemoryStore;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,8 +46,21 @@ class ReferenceBehaviourIT {
         })
         .setEntryPoint("read")
         .compile(CompileOptions.defaults().withName("reader").withCheckpointer(saver));
+    var chat = StateGraph.of(Chat.class)
+        .reducer("messages", Reducers.messages())
+        .addNode("reply", (state, context) -> Mono.just(Map.of("count", 1)))
+        .setEntryPoint("reply")
+        .compile(CompileOptions.defaults().withName("chat").withCheckpointer(saver));
+    var mapChat = StateGraph.ofMap()
+        .reducer("messages", Reducers.messages())
+        .reducer("notes", Reducers.append())
+        .addNode("reply", (state, context) -> Mono.just(Map.of()))
+        .setEntryPoint("reply")
+        .compile(CompileOptions.defaults().withName("map_chat").withCheckpointer(saver));
     server = FluxgraphServer.builder().discoverGraphs(false).port(0).checkpointer(saver).store(new InMemoryStore())
         .graph("reader", reader.asEntrypoint())
+        .graph("chat", chat.asEntrypoint())
+        .graph("map_chat", mapChat.asEntrypoint())
         .graphConfig("reader", Map.of("configurable", Map.of("model", "small", "k", 1), "context",
             Map.of("who", "system")))
         .truncateEndpoint(true)
@@ -55,6 +73,10 @@ class ReferenceBehaviourIT {
     if (server != null) {
       server.stop().block(WAIT);
     }
+  }
+
+  /** A state typed with a messages key. */
+  record Chat(@Nullable List<Message> messages, @Nullable Integer count) {
   }
 
   private static String thread() {
@@ -92,6 +114,24 @@ class ReferenceBehaviourIT {
         .graphConfig("writer", Map.of());
     IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, wrong::build);
     assertTrue(refused.getMessage().contains("'writer'"), refused.getMessage());
+  }
+
+  /**
+   * A key whose reducer is {@code Reducers.messages()} is marked {@code "langgraph_type": "messages"} in the schemas
+   * that have it (a record state's three), and listed so in a map state's state schema; other keys are not marked.
+   */
+  @Test
+  void messagesKeysAreMarkedInTheSchemas() {
+    JsonNode typed = api.get("/assistants/chat/schemas").json();
+    for (String name : List.of("input_schema", "output_schema", "state_schema")) {
+      assertEquals("messages", typed.path(name).path("properties").path("messages").path("langgraph_type").asText(),
+          name + ": " + typed.path(name));
+      assertFalse(typed.path(name).path("properties").path("count").has("langgraph_type"), typed.toString());
+    }
+    JsonNode map = api.get("/assistants/map_chat/schemas").json().path("state_schema").path("properties");
+    assertEquals("messages", map.path("messages").path("langgraph_type").asText(), map.toString());
+    assertEquals("array", map.path("messages").path("type").asText(), map.toString());
+    assertFalse(map.has("notes"), map.toString());
   }
 
   /**
