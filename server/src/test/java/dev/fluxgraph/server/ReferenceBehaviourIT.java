@@ -11,8 +11,13 @@ import dev.fluxgraph.checkpoint.InMemorySaver;
 import dev.fluxgraph.graph.CompileOptions;
 import dev.fluxgraph.graph.Reducers;
 import dev.fluxgraph.graph.StateGraph;
+import dev.fluxgraph.messages.AiMessage;
 import dev.fluxgraph.messages.Message;
 import dev.fluxgraph.store.InMemoryStore;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,6 +26,7 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -57,7 +63,22 @@ class ReferenceBehaviourIT {
         .addNode("reply", (state, context) -> Mono.just(Map.of()))
         .setEntryPoint("reply")
         .compile(CompileOptions.defaults().withName("map_chat").withCheckpointer(saver));
+    var pause = StateGraph.ofMap()
+        .addNode("first", (state, context) -> Mono.just(Map.of("first", true)))
+        .addNode("second", (state, context) -> Mono.just(Map.of("second", true)))
+        .setEntryPoint("first").addEdge("first", "second")
+        .compile(CompileOptions.defaults().withName("pause").withCheckpointer(saver).withInterruptBefore("second"));
+    var talker = StateGraph.ofMap()
+        .reducer("messages", Reducers.messages())
+        .addNode("model", (state, context) -> Flux.just("Hel", "lo")
+            .concatMap(token -> context.messages().write(Map.of("type", "AIMessageChunk", "id", "said-1",
+                "content", token)))
+            .then(Mono.just(Map.of("messages", List.of(AiMessage.of("Hello").withId("said-1"))))))
+        .setEntryPoint("model")
+        .compile(CompileOptions.defaults().withName("talker").withCheckpointer(saver));
     server = FluxgraphServer.builder().discoverGraphs(false).port(0).checkpointer(saver).store(new InMemoryStore())
+        .graph("pause", pause.asEntrypoint())
+        .graph("talker", talker.asEntrypoint())
         .graph("reader", reader.asEntrypoint())
         .graph("chat", chat.asEntrypoint())
         .graph("map_chat", mapChat.asEntrypoint())
@@ -132,6 +153,61 @@ class ReferenceBehaviourIT {
     assertEquals("messages", map.path("messages").path("langgraph_type").asText(), map.toString());
     assertEquals("array", map.path("messages").path("type").asText(), map.toString());
     assertFalse(map.has("notes"), map.toString());
+  }
+
+  /** A copied thread's checkpoints name the copy in their metadata's {@code thread_id}, as the reference's copy. */
+  @Test
+  void copyNamesTheCopyInItsCheckpoints() {
+    String original = thread();
+    assertEquals(200, api.post("/threads/" + original + "/runs/wait", "{\"assistant_id\":\"reader\",\"input\":{}}")
+        .status());
+    String copy = api.post("/threads/" + original + "/copy", "{}").json().get("thread_id").asText();
+    JsonNode history = api.post("/threads/" + copy + "/history", "{}").json();
+    assertTrue(history.size() > 1, history.toString());
+    for (JsonNode state : history) {
+      assertEquals(copy, state.path("metadata").path("thread_id").asText(), state.toString());
+    }
+    for (JsonNode state : api.post("/threads/" + original + "/history", "{}").json()) {
+      assertEquals(original, state.path("metadata").path("thread_id").asText(), state.toString());
+    }
+  }
+
+  /**
+   * After {@code POST /threads/{id}/state} the thread's status follows its new state: still {@code interrupted} while
+   * a node is next (the reference leaves a paused thread paused), {@code idle} once nothing is.
+   */
+  @Test
+  void updatingAPausedThreadKeepsItInterrupted() {
+    String thread = thread();
+    assertEquals(200, api.post("/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"pause\",\"input\":{}}")
+        .status());
+    assertEquals("interrupted", api.get("/threads/" + thread).json().get("status").asText());
+    ApiClient.Reply update = api.post("/threads/" + thread + "/state", "{\"values\":{\"note\":1}}");
+    assertEquals(200, update.status(), update.body());
+    assertEquals("interrupted", api.get("/threads/" + thread).json().get("status").asText());
+    assertEquals("second", api.get("/threads/" + thread + "/state").json().get("next").get(0).asText());
+    ApiClient.Reply asSecond = api.post("/threads/" + thread + "/state",
+        "{\"values\":{\"second\":false},\"as_node\":\"second\"}");
+    assertEquals(200, asSecond.status(), asSecond.body());
+    assertEquals("idle", api.get("/threads/" + thread).json().get("status").asText());
+  }
+
+  /**
+   * In {@code messages} mode with {@code values}, a values event's {@code messages/complete} comes right after it (the
+   * reference derives it from that event), so a run ends with it.
+   */
+  @Test
+  void messagesCompleteFollowsItsValues() throws Exception {
+    HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + server.port() + "/runs/stream"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"assistant_id\":\"talker\",\"input\":{\"messages\":"
+            + "[{\"type\":\"human\",\"content\":\"hi\",\"id\":\"h-1\"}]},\"stream_mode\":[\"messages\","
+            + "\"values\"]}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    List<String> names = SseEvents.of(response).stream().map(event -> event[0]).toList();
+    assertEquals(List.of("metadata", "values", "messages/complete", "messages/metadata", "messages/partial",
+        "messages/partial", "values", "messages/complete"), names);
   }
 
   /**
