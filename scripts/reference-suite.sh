@@ -77,8 +77,8 @@ measure() {
   local port="${REFSUITE_PORT:-$(free_port)}"
   local log="$work/server-$name.log"
   echo "== $name: server on 127.0.0.1:$port"
-  (cd "$work" && exec java -cp "$classpath" dev.fluxgraph.server.FluxgraphServer --port "$port" --dev-truncate \
-    --assistant-defaults-json "$(assistant_defaults)" "$@") > "$log" 2>&1 &
+  (cd "$work" && exec java -cp "$classpath" dev.fluxgraph.server.FluxgraphServer --port "$port" --enable-truncate \
+    --graph-config "$(graph_config)" "$@") > "$log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 300); do
     grep -q "listening on" "$log" && break
@@ -97,9 +97,9 @@ measure() {
   ' "$report" "$name" | tee -a "$work/summary.txt"
 }
 
-# the suite's langgraph.json gives these defaults to two graphs' own assistants through its env
-assistant_defaults() {
-  printf '%s' '{"agent": {"config": {"configurable": {"model_name": "openai"}}}, "simple_runtime": {"context": {"model": "unknown"}}}'
+# the suite's langgraph.json gives these defaults to two graphs' own assistants (its env's LANGGRAPH_CONFIG)
+graph_config() {
+  printf '%s' '{"agent": {"configurable": {"model_name": "openai"}}, "simple_runtime": {"context": {"model": "unknown"}}}'
 }
 
 if [[ "$storage" == memory || "$storage" == both ]]; then measure memory --in-memory; fi
