@@ -133,6 +133,10 @@ public final class FluxgraphApi {
           : Cors.allowing(settings.apiKey == null ? List.of("*") : List.of());
       ServerApi served = new ServerApi(new ServedGraphs(graphs, factories), threads, runs, assistants,
           settings.checkpointer, settings.apiKey, cors, ownership, shared, settings.durability, store, crons);
+      served.graphConfigs(settings.graphConfigs);
+      if (settings.truncate) {
+        served.enableTruncate();
+      }
       FencedSaver guarded = fenced;
       if (guarded != null) {
         guarded.guard(served::mayWrite, served::mayWriteThread);

@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
@@ -143,6 +145,8 @@ public final class FluxgraphServer {
     Duration eventsRetention = DEFAULT_EVENTS_RETENTION;
     @Nullable Durability durability;
     boolean setupSchema = true;
+    boolean truncate;
+    final Map<String, Map<String, Object>> graphConfigs = new LinkedHashMap<>();
     private final Map<String, Entrypoint<?, ?>> onServerPersistence = new LinkedHashMap<>();
 
     private Builder() {
@@ -366,6 +370,32 @@ public final class FluxgraphServer {
       return corsAllowOrigins(Arrays.asList(Objects.requireNonNull(origins, "origins must not be null")));
     }
 
+    /**
+     * Whether {@code POST /internal/truncate} is served (default false): the reference dev server's reset between
+     * test suites, which deletes every thread (with its runs and checkpoints), the assistants created through the
+     * API and every store item, as its body's booleans {@code threads}, {@code assistants}, {@code store} ask. For
+     * test suites against a throwaway server only: it needs no more than the API key, if any.
+     */
+    public Builder truncateEndpoint(boolean enabled) {
+      this.truncate = enabled;
+      return this;
+    }
+
+    /**
+     * The config of a graph's own assistant (the one whose id is the graph's), as the reference's per-graph config
+     * ({@code LANGGRAPH_CONFIG}): a run config ({@code configurable}, {@code recursion_limit}, {@code tags},
+     * {@code run_name}, {@code metadata}) whose {@code context} entry, if any, becomes the assistant's context. Runs
+     * of that assistant get them as defaults under their own values. Applied when the assistant is first registered:
+     * one already kept in PostgreSQL keeps its config (patch it through the API). {@link #build} fails for a graph
+     * that is not served, {@code start} for a config an assistant could not have (naming the graph and the field).
+     */
+    public Builder graphConfig(String graphId, Map<String, Object> config) {
+      Objects.requireNonNull(graphId, "graphId must not be null");
+      Objects.requireNonNull(config, "config must not be null");
+      graphConfigs.put(graphId, new LinkedHashMap<>(config));
+      return this;
+    }
+
     /** Whether graphs of {@link GraphProvider}s on the class path are added (default true). */
     public Builder discoverGraphs(boolean discover) {
       this.serviceLoader = discover;
@@ -425,6 +455,14 @@ public final class FluxgraphServer {
       if (all.isEmpty() && allFactories.isEmpty()) {
         throw new IllegalStateException("no graphs: register one with graph(id, entrypoint) or put a GraphProvider "
             + "on the class path");
+      }
+      for (String graphId : graphConfigs.keySet()) {
+        if (!all.containsKey(graphId) && !allFactories.containsKey(graphId)) {
+          Set<String> served = new TreeSet<>(all.keySet());
+          served.addAll(allFactories.keySet());
+          throw new IllegalArgumentException("the graph config names graph '" + graphId + "', which is not served "
+              + "(served: " + served + ")");
+        }
       }
       return new FluxgraphApi(this, Map.copyOf(all), Map.copyOf(allFactories), fenced, store, setupStore);
     }

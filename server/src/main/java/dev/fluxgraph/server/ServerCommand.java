@@ -1,6 +1,9 @@
 package dev.fluxgraph.server;
 
 import ch.qos.logback.classic.Level;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import ch.qos.logback.classic.LoggerContext;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.checkpoint.InMemorySaver;
@@ -10,6 +13,7 @@ import dev.fluxgraph.postgres.PostgresSaver;
 import dev.fluxgraph.postgres.PostgresStore;
 import dev.fluxgraph.store.InMemoryStore;
 import dev.fluxgraph.store.Store;
+import dev.fluxgraph.types.FluxgraphJson;
 import io.r2dbc.spi.ConnectionFactoryOptions;
 import io.r2dbc.spi.R2dbcException;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -24,8 +28,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
@@ -122,6 +128,17 @@ final class ServerCommand implements Callable<Integer> {
           + "restart, e.g. 1h (the default), 10m. PostgreSQL only.")
   @Nullable String eventsRetention;
 
+  @Option(names = "--graph-config", defaultValue = "${env:FLUXGRAPH_GRAPH_CONFIG}", paramLabel = "<json>",
+      description = "Config of the graphs' own assistants, as a JSON object of graph id to run config, e.g. "
+          + "'{\"agent\": {\"configurable\": {\"model\": \"small\"}, \"context\": {\"user\": \"a\"}}}' "
+          + "(default: env FLUXGRAPH_GRAPH_CONFIG): runs of that assistant get them as defaults.")
+  @Nullable String graphConfig;
+
+  @Option(names = "--enable-truncate",
+      description = "Serve POST /internal/truncate, which deletes all threads, created assistants and store items "
+          + "(the reference dev server's reset between test suites). For throwaway test servers only.")
+  boolean enableTruncate;
+
   private final CountDownLatch stopped = new CountDownLatch(1);
 
   /** Runs the command line on the process's standard streams: {@link #run(String[], PrintWriter, PrintWriter)}. */
@@ -174,6 +191,8 @@ final class ServerCommand implements Callable<Integer> {
       if (corsAllowOrigins != null) {
         builder.corsAllowOrigins(corsAllowOrigins);
       }
+      graphConfigs(line).forEach(builder::graphConfig);
+      builder.truncateEndpoint(enableTruncate);
       leases(line, builder);
       FluxgraphServer built = builder.build();
       try {
@@ -245,6 +264,35 @@ final class ServerCommand implements Callable<Integer> {
     return new Storage(saver, store, description, url);
   }
 
+  /** --graph-config (or FLUXGRAPH_GRAPH_CONFIG) by graph id; empty without either. */
+  private Map<String, Map<String, Object>> graphConfigs(CommandLine line) {
+    if (graphConfig == null || graphConfig.isBlank()) {
+      return Map.of();
+    }
+    String source = line.getParseResult().hasMatchedOption("--graph-config") ? "--graph-config"
+        : "FLUXGRAPH_GRAPH_CONFIG";
+    JsonNode parsed;
+    try {
+      parsed = FluxgraphJson.mapper().readTree(graphConfig);
+    } catch (JsonProcessingException e) {
+      throw new ParameterException(line, source + " is not JSON (" + e.getOriginalMessage() + "); give an object "
+          + "of graph id to config");
+    }
+    if (parsed == null || !parsed.isObject()) {
+      throw new ParameterException(line, source + " must be a JSON object of graph id to config");
+    }
+    Map<String, Map<String, Object>> configs = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> entry : parsed.properties()) {
+      if (!entry.getValue().isObject()) {
+        throw new ParameterException(line, source + ": the config of graph '" + entry.getKey() + "' must be an "
+            + "object");
+      }
+      configs.put(entry.getKey(), FluxgraphJson.mapper().convertValue(entry.getValue(),
+          new TypeReference<Map<String, Object>>() { }));
+    }
+    return configs;
+  }
+
   /** --log-level (or FLUXGRAPH_LOG_LEVEL) sets Logback's root level; without either the configuration's stays. */
   private void applyLogLevel(CommandLine line) {
     if (logLevel == null || logLevel.isBlank()) {
@@ -283,6 +331,7 @@ final class ServerCommand implements Callable<Integer> {
       }
     }
     leases(line, FluxgraphServer.builder().discoverGraphs(false)); // bad values refused before any storage starts
+    graphConfigs(line);
     if ((inMemory || databaseUrl != null) && line.getParseResult().hasMatchedOption("--data-dir")) {
       throw new ParameterException(line, "--data-dir is the embedded PostgreSQL's directory and has no effect with "
           + (inMemory ? "--in-memory" : "--database-url") + "; leave it out");

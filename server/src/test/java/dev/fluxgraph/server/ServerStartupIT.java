@@ -352,6 +352,8 @@ class ServerStartupIT {
       "--events-retention 10ms | --events-retention: the events retention must be at least 1s, was 10ms",
       "--in-memory --events-retention 1h | --events-retention is for several server processes on one PostgreSQL and "
           + "has no effect with --in-memory; leave it out",
+      "--in-memory --graph-config [1] | --graph-config must be a JSON object of graph id to config",
+      "--in-memory --graph-config {\"echo\":1} | --graph-config: the config of graph 'echo' must be an object",
   })
   void badOptions(String args, String problem) throws Exception {
     assertProblem(run(args.split(" ")), 2, "fluxgraph: " + problem + " (--help lists the options)");

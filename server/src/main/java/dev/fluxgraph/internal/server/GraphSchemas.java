@@ -10,7 +10,9 @@ import com.github.victools.jsonschema.generator.SchemaGeneratorConfigBuilder;
 import com.github.victools.jsonschema.generator.SchemaVersion;
 import com.github.victools.jsonschema.module.jackson.JacksonModule;
 import com.github.victools.jsonschema.module.jackson.JacksonOption;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.graph.Reducers;
 import dev.fluxgraph.internal.EntrypointAccess;
 import dev.fluxgraph.internal.EntrypointSpec;
 import dev.fluxgraph.internal.GraphDefinition;
@@ -18,6 +20,7 @@ import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -64,7 +67,34 @@ public final class GraphSchemas {
     schemas.set("input_schema", schema(input));
     schemas.set("output_schema", schema(output));
     schemas.set("state_schema", schema(state));
+    if (graph != null) {
+      markMessages(graph, schemas);
+    }
     return schemas;
+  }
+
+  /**
+   * Marks the keys whose reducer is {@link Reducers#messages()} with {@code "langgraph_type": "messages"}, as the
+   * reference's schemas mark its messages channels (Studio shows such a key as a chat): in each schema that has the
+   * key as a property, and in the state schema of a map state (which has no properties) as an array property.
+   */
+  private static void markMessages(GraphDefinition graph, ObjectNode schemas) {
+    graph.reducers().forEach((key, reducer) -> {
+      if (!reducer.equals(Reducers.messages())) {
+        return;
+      }
+      for (String name : List.of("input_schema", "output_schema", "state_schema")) {
+        ObjectNode schema = (ObjectNode) schemas.get(name);
+        JsonNode property = schema.path("properties").path(key);
+        if (property.isObject()) {
+          ((ObjectNode) property).put("langgraph_type", "messages");
+        } else if (name.equals("state_schema") && Map.class.isAssignableFrom(graph.state().getRawClass())) {
+          ObjectNode properties = schema.has("properties") ? (ObjectNode) schema.get("properties")
+              : schema.putObject("properties");
+          properties.putObject(key).put("type", "array").put("langgraph_type", "messages");
+        }
+      }
+    });
   }
 
   /**

@@ -37,6 +37,16 @@ public final class ServedAssistants {
   private final Map<String, AssistantRecord> forRuns = new ConcurrentHashMap<>();
   private static final int CACHED = 10_000;
   private volatile boolean cacheForRuns;
+  /** The config and context of the graphs' own assistants, by graph id (none: empty). */
+  private volatile Map<String, Defaults> defaults = Map.of();
+
+  /** What a graph's own assistant starts with: its run config defaults and its context defaults. */
+  public record Defaults(Map<String, Object> config, Map<String, Object> context) {
+    public Defaults {
+      config = Map.copyOf(config);
+      context = Map.copyOf(context);
+    }
+  }
 
   public ServedAssistants(AssistantStore store, ServedGraphs graphs, Clock clock) {
     this.store = store;
@@ -52,14 +62,31 @@ public final class ServedAssistants {
     return graphs;
   }
 
+  /**
+   * Sets the config and context the graphs' own assistants are registered with (graph ids of served graphs), as the
+   * reference's per-graph config does; before the first request. A graph's assistant already kept in the database
+   * keeps its own (patch it through the API).
+   */
+  public void defaults(Map<String, Defaults> byGraph) {
+    for (String graphId : byGraph.keySet()) {
+      if (!graphs.ids().contains(graphId)) {
+        throw new IllegalArgumentException("the graph config names graph '" + graphId + "', which is not served "
+            + "(served: " + graphs.ids().stream().sorted().toList() + ")");
+      }
+    }
+    defaults = Map.copyOf(byGraph);
+  }
+
   /** Registers the graphs' own assistants unless done already (idempotent: existing ones are kept). */
   public Mono<Void> ready() {
     if (registered) {
       return Mono.empty();
     }
     return Mono.defer(() -> {
+      Defaults none = new Defaults(Map.of(), Map.of());
       List<AssistantRecord> system = graphs.ids().stream().sorted().map(graphId -> new AssistantRecord(
-          Assistants.idOf(graphId), graphId, Map.of(), Map.of(), Map.of("created_by", "system"), graphId, null, 1,
+          Assistants.idOf(graphId), graphId, defaults.getOrDefault(graphId, none).config(),
+          defaults.getOrDefault(graphId, none).context(), Map.of("created_by", "system"), graphId, null, 1,
           clock.instant(), clock.instant())).toList();
       return store.registerSystem(system).doOnSuccess(done -> registered = true);
     });

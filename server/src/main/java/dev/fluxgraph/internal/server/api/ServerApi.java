@@ -1,5 +1,6 @@
 package dev.fluxgraph.internal.server.api;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.server.HttpProblem;
@@ -22,8 +23,10 @@ import dev.fluxgraph.server.ApiResponse;
 import dev.fluxgraph.store.InMemoryStore;
 import dev.fluxgraph.store.Store;
 import dev.fluxgraph.types.Durability;
+import dev.fluxgraph.types.FluxgraphJson;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.BiFunction;
 import org.jspecify.annotations.Nullable;
@@ -40,6 +43,8 @@ import reactor.netty.http.server.HttpServerResponse;
  */
 public final class ServerApi {
 
+  private static final ObjectMapper JSON = FluxgraphJson.mapper();
+
   private final Http http;
   private final Cors cors;
   private final AssistantRoutes assistants;
@@ -52,6 +57,8 @@ public final class ServerApi {
   private final CronScheduler cronScheduler;
   private final ThreadReaper reaper;
   private final RunLifecycle lifecycle;
+  private final ServedAssistants served;
+  private final TruncateRoutes truncate;
   private final Routes routes;
 
   public ServerApi(Map<String, Entrypoint<?, ?>> graphs, ThreadStore threads, RunStore runStore,
@@ -116,6 +123,8 @@ public final class ServerApi {
     this.cronScheduler = new CronScheduler(crons, threads, requests::parse, lifecycle, Clock.systemUTC(),
         CronScheduler.DEFAULT_PERIOD);
     this.reaper = new ThreadReaper(threads, crons, lifecycle, Clock.systemUTC(), ThreadReaper.DEFAULT_PERIOD);
+    this.served = assistants;
+    this.truncate = new TruncateRoutes(http, threads, lifecycle, crons, assistantStore, store);
     this.routes = routes();
   }
 
@@ -126,6 +135,41 @@ public final class ServerApi {
   public void startCrons() {
     cronScheduler.start();
     reaper.start();
+  }
+
+  /** Serves {@code POST /internal/truncate} (see {@link TruncateRoutes}); before the first request. */
+  public void enableTruncate() {
+    truncate.enable();
+  }
+
+  /**
+   * The config of the graphs' own assistants, by graph id, as the reference's per-graph config: a run config
+   * ({@code configurable}, {@code recursion_limit}, {@code tags}, {@code run_name}, {@code metadata}) whose
+   * {@code context} field, if any, is the assistant's context. Before the first request.
+   *
+   * @throws IllegalArgumentException naming the graph and the problem, for a graph not served here or a config an
+   *                                  assistant could not have
+   */
+  public void graphConfigs(Map<String, Map<String, Object>> byGraph) {
+    Map<String, ServedAssistants.Defaults> defaults = new LinkedHashMap<>();
+    byGraph.forEach((graphId, given) -> {
+      Map<String, Object> config = new LinkedHashMap<>(given);
+      Object context = config.remove("context");
+      if (context != null && !(context instanceof Map<?, ?>)) {
+        throw new IllegalArgumentException("the config of graph '" + graphId + "': context must be an object");
+      }
+      try {
+        RunRequests.settings(JSON.valueToTree(config), "config");
+      } catch (HttpProblem problem) {
+        throw new IllegalArgumentException("the config of graph '" + graphId + "': " + problem.getMessage(), problem);
+      }
+      Map<String, Object> contextValues = new LinkedHashMap<>();
+      if (context != null) {
+        ((Map<?, ?>) context).forEach((key, value) -> contextValues.put(String.valueOf(key), value));
+      }
+      defaults.put(graphId, new ServedAssistants.Defaults(config, contextValues));
+    });
+    served.defaults(defaults);
   }
 
   /** Stops firing crons and deleting expired threads. */
@@ -173,6 +217,7 @@ public final class ServerApi {
     drawings.register(routes);
     store.register(routes);
     crons.register(routes);
+    truncate.register(routes);
     // anything else: a JSON 404 rather than the host's empty one
     return routes.route(request -> true, (request, response) -> http.guarded(request, response, body -> Mono.error(
         HttpProblem.notFound("route " + request.method() + " " + request.path()))));

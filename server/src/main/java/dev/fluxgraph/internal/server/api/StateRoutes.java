@@ -125,7 +125,11 @@ final class StateRoutes {
       }
       return graph.updateState(config, value, asNode)
           .onErrorMap(IllegalArgumentException.class, error -> HttpProblem.invalid(error.getMessage()))
-          .flatMap(updated -> threads.update(threadId, "idle", graphId, Map.of()).thenReturn(updated))
+          // the thread's status follows its new state, as after a run: paused while something is next
+          .flatMap(updated -> graph.getState(RunConfig.thread(threadId))
+              .map(state -> state.next().isEmpty() && state.interrupts().isEmpty() ? "idle" : "interrupted")
+              .defaultIfEmpty("idle")
+              .flatMap(status -> threads.update(threadId, status, graphId, Map.of())).thenReturn(updated))
           .map(updated -> {
             ObjectNode node = JSON.createObjectNode();
             node.set("checkpoint", checkpoint(updated));

@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -216,9 +217,12 @@ final class ThreadRoutes {
             Collections.reverse(oldestFirst);
             return Flux.fromIterable(oldestFirst).concatMap(tuple -> {
               Checkpoint original = tuple.checkpoint();
+              // the run metadata names the thread: the copy's, as the reference's copy says
+              Map<String, Object> metadata = new LinkedHashMap<>(original.metadata());
+              metadata.computeIfPresent("thread_id", (key, value) -> copyId);
               Checkpoint copy = new Checkpoint(copyId,
                   original.namespace(), original.id(), original.parentId(), original.createdAt(),
-                  original.metadata(), original.values());
+                  metadata, original.values());
               return saver.put(copy).then(tuple.writes().isEmpty() ? Mono.empty()
                   : saver.putWrites(copyId, original.namespace(), original.id(), tuple.writes()));
             }).then();

@@ -753,15 +753,21 @@ public final class RunLifecycle {
           if (chunk.mode() == StreamMode.VALUES && chunk.namespace().isEmpty()) {
             last[0] = chunk.data();
           }
-          derived.accept(chunk, run.options().subgraphs(), registered::publish);
-          if (!derived.asked(chunk, run.options().subgraphs())) {
-            return; // read for another mode only
+          // a values chunk's messages/complete follows it, as the reference's; the other derived events come first
+          boolean derivedAfter = chunk.mode() == StreamMode.VALUES;
+          if (!derivedAfter) {
+            derived.accept(chunk, run.options().subgraphs(), registered::publish);
           }
-          String name = chunk.mode() == StreamMode.MESSAGES ? "messages" : chunk.mode().wireName();
-          if (!chunk.namespace().isEmpty()) {
-            name = name + "|" + String.join("|", chunk.namespace());
+          if (derived.asked(chunk, run.options().subgraphs())) {
+            String name = chunk.mode() == StreamMode.MESSAGES ? "messages" : chunk.mode().wireName();
+            if (!chunk.namespace().isEmpty()) {
+              name = name + "|" + String.join("|", chunk.namespace());
+            }
+            registered.publish(name, json(EventPayloads.of(chunk)));
           }
-          registered.publish(name, json(EventPayloads.of(chunk)));
+          if (derivedAfter) {
+            derived.accept(chunk, run.options().subgraphs(), registered::publish);
+          }
         })
         .then(Mono.fromRunnable(() -> derived.finish(last[0], registered::publish)))
         .then(Mono.defer(() -> finalThreadStatus(registered, paused[0] ? "interrupted" : "idle")))

@@ -72,9 +72,13 @@ public record RunRequest(Entrypoint<Object, Object> graph, String graphId, @Null
     }
   }
 
-  /** Keys of {@code config.configurable} the server sets itself, or that name the thread and checkpoint. */
+  /**
+   * Keys of {@code config.configurable} the server sets itself, or that name the thread and checkpoint. Not
+   * {@code user_id}: the reference keeps the request's (before the thread's, the assistant's and the
+   * authenticated user's), and this server has no users of its own to set it from.
+   */
   private static final Set<String> RESERVED = Set.of("thread_id", "checkpoint_id", "checkpoint_ns", "checkpoint_map",
-      "run_id", "assistant_id", "graph_id", "user_id");
+      "run_id", "assistant_id", "graph_id");
 
   /** The run's configurable values: the request's {@code config.configurable} without the keys the server sets. */
   public Map<String, Object> configurable() {
