@@ -192,8 +192,9 @@ final class StateRoutes {
   /**
    * The wire ThreadState of a snapshot. Each task: {@code path ["__pregel_pull", name]} (an entrypoint or a node) or
    * {@code ["__pregel_push", index]} (a graph's {@code Send});
-   * {@code checkpoint} addresses the nested graph or entrypoint it ran that is paused or failed (its
-   * {@code checkpoint_ns}), and with {@code subgraphs} {@code state} is that one's ThreadState, recursively.
+   * {@code checkpoint} addresses the nested graph or entrypoint it runs ({@code thread_id} and {@code checkpoint_ns},
+   * from before it starts; {@code checkpoint_id} too once it has recorded a state), and with {@code subgraphs}
+   * {@code state} is the ThreadState of that one when it is paused or failed, recursively.
    */
   private ObjectNode state(StateSnapshot snapshot, boolean subgraphs) {
     ObjectNode node = JSON.createObjectNode();
@@ -207,11 +208,14 @@ final class StateRoutes {
       wire.put("error", task.error());
       wire.set("interrupts", JSON.valueToTree(task.interrupts()));
       StateSnapshot nested = task.state();
-      if (nested == null) {
+      if (task.checkpoint() == null) {
         wire.putNull("checkpoint");
-      } else {
-        ObjectNode checkpoint = checkpoint(nested.config());
+      } else { // as the reference: {thread_id, checkpoint_ns} before the nested run has recorded a state
+        ObjectNode checkpoint = checkpoint(task.checkpoint());
         checkpoint.remove("checkpoint_map");
+        if (task.checkpoint().checkpointId().isEmpty()) {
+          checkpoint.remove("checkpoint_id");
+        }
         wire.set("checkpoint", checkpoint);
       }
       wire.set("state", subgraphs && nested != null ? state(nested, true) : NullNode.getInstance());
