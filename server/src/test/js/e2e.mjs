@@ -590,8 +590,47 @@ async function remoteGraphChecks() {
     && deskDeep.tasks[0].state.config.configurable.checkpoint_ns === nestedChunk[0][0],
     "RemoteGraph.getState subgraphs: the subgraph's snapshot", deskDeep.tasks[0]);
   const deskDone = await desk.invoke(new Command({ resume: "yes" }), deskConfig);
-  check(deskDone.verdict === "yes" && deskDone.published === "draft about owls", "RemoteGraph.invoke resumes a subgraph",
+  check(deskDone.verdict === "yes" && deskDone.text === "draft about owls", "RemoteGraph.invoke resumes a subgraph",
     deskDone);
+
+  // the other stream modes: tasks, checkpoints, debug, and messages (sent as messages-tuple)
+  const modesConfig = { configurable: { thread_id: crypto.randomUUID() } };
+  const modes = [];
+  await (async () => {
+    for await (const chunk of await review.stream({ topic: "seals" },
+      { ...modesConfig, streamMode: ["tasks", "checkpoints", "debug"] })) {
+      modes.push(chunk);
+    }
+  })().catch(error => check(error instanceof GraphInterrupt, "RemoteGraph.stream: the pause", String(error)));
+  const seen = new Set(modes.map(([mode]) => mode));
+  check(seen.has("tasks") && seen.has("checkpoints") && seen.has("debug")
+    && modes.some(([mode, data]) => mode === "tasks" && data.name === "draft" && data.triggers[0] === "branch:to:draft")
+    && modes.some(([mode, data]) => mode === "checkpoints" && data.next[0] === "review"
+      && data.config.configurable.thread_id === modesConfig.configurable.thread_id),
+    "RemoteGraph.stream tasks, checkpoints, debug", modes);
+  const chatted = [];
+  for await (const chunk of await remote("chat_tools").stream(
+    { messages: [{ role: "user", content: "Weather in Paris?" }] },
+    { configurable: { thread_id: crypto.randomUUID() }, streamMode: ["messages", "values"] })) {
+    chatted.push(chunk);
+  }
+  const chattedMessages = chatted.filter(([mode]) => mode === "messages").map(([, data]) => data[0]);
+  check(chattedMessages.map(m => m.type).join() === "ai,tool,ai"
+    && chatted[chatted.length - 1][1].messages.length === 4, "RemoteGraph.stream messages", chatted);
+
+  // the run's config and context reach the graph; breakpoints given to the RemoteGraph
+  const configured = await remote("configured").invoke({},
+    { configurable: { model: "tiny" }, context: { tone: "dry" }, recursionLimit: 5 });
+  check(configured.seen.configurable.model === "tiny" && configured.seen.context.tone === "dry"
+    && configured.seen.remaining === 5, "RemoteGraph.invoke passes configurable, context and recursionLimit",
+    configured);
+  const gated = new RemoteGraph({ graphId: "review_graph", url: apiUrl, apiKey: process.env.LANGGRAPH_API_KEY,
+    interruptBefore: ["draft"] });
+  const gateConfig = { configurable: { thread_id: crypto.randomUUID() } };
+  await gated.invoke({ topic: "gulls" }, gateConfig).catch(error => error);
+  const gatedState = await gated.getState(gateConfig);
+  check(gatedState.next.join() === "draft" && gatedState.values.text === undefined,
+    "RemoteGraph interruptBefore", gatedState);
 
   // a node of a local graph
   const local = new StateGraph(Annotation.Root({ number: Annotation(), message: Annotation() }))
