@@ -27,7 +27,8 @@ import reactor.netty.http.client.HttpClient;
 /**
  * Issue 13 item 7 over a socket: a ThreadState task whose node is a subgraph carries {@code checkpoint:
  * {thread_id, checkpoint_ns}} before the subgraph has run (as the reference servers answer), the checkpoint events'
- * tasks carry it as {@code state: {configurable: ...}}, and it is the namespace the subgraph then records under.
+ * tasks carry it as {@code state: {configurable: ...}}, and it is the namespace the subgraph then records under. And
+ * what RemoteGraph's {@code getState} sends: {@code POST .../state/checkpoint} with a checkpoint without an id.
  */
 class SubgraphAddressServerIT {
 
@@ -178,5 +179,39 @@ class SubgraphAddressServerIT {
     assertEquals(announced, debugged);
     assertEquals(announced, send("GET", "/threads/" + thread + "/state", "", 200).get("tasks").get(0)
         .get("checkpoint").get("checkpoint_ns").asText());
+  }
+
+  @Test
+  void aCheckpointWithoutAnIdAddressesTheLatestState() {
+    String thread = send("POST", "/threads", "{}", 200).get("thread_id").asText();
+    String path = "/threads/" + thread + "/state/checkpoint";
+    JsonNode none = send("POST", path, "{\"checkpoint\":{\"thread_id\":\"" + thread + "\"}}", 200);
+    assertTrue(none.get("values").isNull() && none.get("checkpoint").get("checkpoint_id").isNull(), none.toString());
+    send("POST", "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"desk\",\"input\":{\"topic\":\"otters\"}}",
+        200);
+    JsonNode latest = send("GET", "/threads/" + thread + "/state", "", 200);
+
+    // RemoteGraph.getState(config) sends the config's thread id only (and checkpoint_map when it has one)
+    JsonNode remote = send("POST", path, "{\"checkpoint\":{\"thread_id\":\"" + thread + "\",\"checkpoint_map\":{}}}",
+        200);
+    assertEquals(latest, remote);
+    assertEquals(latest, send("POST", path, "{}", 200));
+    assertEquals(latest, send("POST", path, "{\"checkpoint\":null}", 200));
+    JsonNode deep = send("POST", path, "{\"checkpoint\":{\"thread_id\":\"" + thread + "\"},\"subgraphs\":true}", 200);
+    assertEquals("[\"review\"]", deep.get("tasks").get(0).get("state").get("next").toString(), deep.toString());
+
+    // a nested namespace without an id: that graph's latest state
+    String namespace = latest.get("tasks").get(0).get("checkpoint").get("checkpoint_ns").asText();
+    JsonNode nested = send("POST", path, "{\"checkpoint\":{\"thread_id\":\"" + thread + "\",\"checkpoint_ns\":\""
+        + namespace + "\"}}", 200);
+    assertEquals(namespace, nested.get("checkpoint").get("checkpoint_ns").asText());
+    assertEquals("[\"review\"]", nested.get("next").toString());
+    assertTrue(send("POST", path, "{\"checkpoint\":{\"checkpoint_ns\":\"write:nope\"}}", 404).get("detail")
+        .asText().contains("write:nope"));
+
+    JsonNode other = send("POST", path, "{\"checkpoint\":{\"thread_id\":\"someone-else\"}}", 422);
+    assertTrue(other.get("detail").asText().contains("checkpoint.thread_id"), other.toString());
+    send("POST", path, "{\"checkpoint\":{\"checkpoint_id\":5}}", 422);
+    send("POST", path, "{\"checkpoint\":\"latest\"}", 422);
   }
 }
