@@ -508,6 +508,17 @@ async function remoteGraphChecks() {
   const { RemoteGraph } = await import("@langchain/langgraph/remote");
   const { Command, StateGraph, Annotation, GraphInterrupt, START, END } = await import("@langchain/langgraph");
   const remote = graphId => new RemoteGraph({ graphId, url: apiUrl, apiKey: process.env.LANGGRAPH_API_KEY });
+  // RemoteGraph stops reading a run's stream at its interrupt, a moment before the server has recorded the run's
+  // end; the next run on the thread waits for that (with two processes it would otherwise find the thread busy)
+  const settled = async config => {
+    for (let i = 0; i < 100; i++) {
+      if ((await client.threads.get(config.configurable.thread_id)).status !== "busy") {
+        return;
+      }
+      await new Promise(resolve => setTimeout(resolve, 50));
+    }
+    check(false, "the paused run's end is recorded", config);
+  };
 
   // stateless: no thread id in the config
   const workflow = remote("simple_workflow");
@@ -520,6 +531,7 @@ async function remoteGraphChecks() {
   const paused = await review.invoke({ topic: "otters" }, config).then(() => null, error => error);
   check(paused instanceof GraphInterrupt && paused.interrupts[0].value === "approve draft about otters?",
     "RemoteGraph.invoke raises the pause as GraphInterrupt", String(paused));
+  await settled(config);
   const state = await review.getState(config);
   check(state.next.length === 1 && state.next[0] === "review" && state.values.text === "draft about otters"
     && state.tasks[0].interrupts[0].value === "approve draft about otters?"
@@ -579,6 +591,7 @@ async function remoteGraphChecks() {
     }
   })().then(() => null, error => error);
   check(deskPause instanceof GraphInterrupt, "RemoteGraph.stream subgraphs: the subgraph's pause", String(deskPause));
+  await settled(deskConfig);
   const nestedChunk = deskChunks.find(([namespace]) => namespace.length === 1);
   check(nestedChunk && nestedChunk[0][0].startsWith("write:") && nestedChunk[1].draft,
     "RemoteGraph.stream subgraphs: [namespace, chunk]", deskChunks);
@@ -628,6 +641,7 @@ async function remoteGraphChecks() {
     interruptBefore: ["draft"] });
   const gateConfig = { configurable: { thread_id: crypto.randomUUID() } };
   await gated.invoke({ topic: "gulls" }, gateConfig).catch(error => error);
+  await settled(gateConfig);
   const gatedState = await gated.getState(gateConfig);
   check(gatedState.next.join() === "draft" && gatedState.values.text === undefined,
     "RemoteGraph interruptBefore", gatedState);
