@@ -304,6 +304,7 @@ await assistantChecks();
 
 await drawingsSchemasAndStreamModes();
 await storeCronAndRunChecks();
+await remoteGraphChecks();
 console.log("all checks passed");
 
 // Issue 14 items 4 and 6: what Studio draws and builds its forms from, and the server's own stream modes
@@ -499,4 +500,161 @@ async function storeCronAndRunChecks() {
   } finally {
     receiver.close();
   }
+}
+
+// Issue 14 item 9: the SDK's RemoteGraph (@langchain/langgraph/remote, on its own copy of the client) uses a
+// Fluxgraph assistant as a graph, on its own and as a node of a local LangGraph.js graph
+async function remoteGraphChecks() {
+  const { RemoteGraph } = await import("@langchain/langgraph/remote");
+  const { Command, StateGraph, Annotation, GraphInterrupt, START, END } = await import("@langchain/langgraph");
+  const remote = graphId => new RemoteGraph({ graphId, url: apiUrl, apiKey: process.env.LANGGRAPH_API_KEY });
+  // RemoteGraph stops reading a run's stream at its interrupt, a moment before the server has recorded the run's
+  // end; the next run on the thread waits for that (with two processes it would otherwise find the thread busy)
+  const settled = async config => {
+    for (let i = 0; i < 100; i++) {
+      if ((await client.threads.get(config.configurable.thread_id)).status !== "busy") {
+        return;
+      }
+      await new Promise(resolve => setTimeout(resolve, 50));
+    }
+    check(false, "the paused run's end is recorded", config);
+  };
+
+  // stateless: no thread id in the config
+  const workflow = remote("simple_workflow");
+  const stateless = await workflow.invoke({ number: 4 });
+  check(stateless && stateless.message === "The number is even.", "RemoteGraph.invoke stateless", stateless);
+
+  // on a thread the server creates (if_not_exists: create): invoke pauses, getState shows the interrupt
+  const config = { configurable: { thread_id: crypto.randomUUID() } };
+  const review = remote("review_graph");
+  const paused = await review.invoke({ topic: "otters" }, config).then(() => null, error => error);
+  check(paused instanceof GraphInterrupt && paused.interrupts[0].value === "approve draft about otters?",
+    "RemoteGraph.invoke raises the pause as GraphInterrupt", String(paused));
+  await settled(config);
+  const state = await review.getState(config);
+  check(state.next.length === 1 && state.next[0] === "review" && state.values.text === "draft about otters"
+    && state.tasks[0].interrupts[0].value === "approve draft about otters?"
+    && state.config.configurable.thread_id === config.configurable.thread_id
+    && typeof state.config.configurable.checkpoint_id === "string", "RemoteGraph.getState", state);
+
+  // resume with a Command, streaming several modes: [mode, chunk] pairs
+  const resumed = [];
+  for await (const chunk of await review.stream(new Command({ resume: "yes" }),
+    { ...config, streamMode: ["updates", "values"] })) {
+    resumed.push(chunk);
+  }
+  check(resumed.some(([mode, data]) => mode === "updates" && data.publish && data.publish.published === "draft about otters")
+    && resumed.some(([mode, data]) => mode === "values" && data.verdict === "yes" && data.published),
+    "RemoteGraph.stream with a Command and several modes", resumed);
+  const single = [];
+  for await (const chunk of await workflow.stream({ number: 5 }, { streamMode: "values" })) {
+    single.push(chunk);
+  }
+  check(single.length > 0 && single[single.length - 1].message === "The number is odd.",
+    "RemoteGraph.stream one mode: bare chunks", single);
+
+  const history = [];
+  for await (const snapshot of review.getStateHistory(config)) {
+    history.push(snapshot);
+  }
+  check(history.length >= 4 && history[0].next.length === 0 && history[0].values.published === "draft about otters"
+    && history.some(s => s.next[0] === "review")
+    && history.every(s => typeof s.config.configurable.checkpoint_id === "string"), "RemoteGraph.getStateHistory",
+    history.map(s => s.next));
+  const limited = [];
+  for await (const snapshot of review.getStateHistory(config, { limit: 2 })) {
+    limited.push(snapshot);
+  }
+  check(limited.length === 2 && limited[0].config.configurable.checkpoint_id === history[0].config.configurable.checkpoint_id,
+    "RemoteGraph.getStateHistory limit", limited.map(s => s.config));
+
+  const updated = await review.updateState(config, { text: "edited" }, "review");
+  check(updated.configurable.thread_id === config.configurable.thread_id
+    && typeof updated.configurable.checkpoint_id === "string", "RemoteGraph.updateState", updated);
+  const edited = await review.getState(config);
+  check(edited.next[0] === "publish" && edited.values.text === "edited"
+    && edited.config.configurable.checkpoint_id === updated.configurable.checkpoint_id,
+    "RemoteGraph.getState after updateState", edited);
+  const older = await review.getState(history[1].config);
+  check(older.config.configurable.checkpoint_id === history[1].config.configurable.checkpoint_id,
+    "RemoteGraph.getState at a checkpoint", older.config);
+
+  // subgraphs: chunks with their namespace, which the paused task's config names
+  const deskConfig = { configurable: { thread_id: crypto.randomUUID() } };
+  const desk = remote("desk");
+  const deskChunks = [];
+  const deskPause = await (async () => {
+    for await (const chunk of await desk.stream({ topic: "owls" }, { ...deskConfig, streamMode: "updates",
+      subgraphs: true })) {
+      deskChunks.push(chunk);
+    }
+  })().then(() => null, error => error);
+  check(deskPause instanceof GraphInterrupt, "RemoteGraph.stream subgraphs: the subgraph's pause", String(deskPause));
+  await settled(deskConfig);
+  const nestedChunk = deskChunks.find(([namespace]) => namespace.length === 1);
+  check(nestedChunk && nestedChunk[0][0].startsWith("write:") && nestedChunk[1].draft,
+    "RemoteGraph.stream subgraphs: [namespace, chunk]", deskChunks);
+  const deskState = await desk.getState(deskConfig);
+  check(deskState.tasks[0].state.configurable.checkpoint_ns === nestedChunk[0][0],
+    "RemoteGraph.getState: the subgraph task's config names its namespace", deskState.tasks[0]);
+  const deskDeep = await desk.getState(deskConfig, { subgraphs: true });
+  check(deskDeep.tasks[0].state.next[0] === "review"
+    && deskDeep.tasks[0].state.config.configurable.checkpoint_ns === nestedChunk[0][0],
+    "RemoteGraph.getState subgraphs: the subgraph's snapshot", deskDeep.tasks[0]);
+  const deskDone = await desk.invoke(new Command({ resume: "yes" }), deskConfig);
+  check(deskDone.verdict === "yes" && deskDone.text === "draft about owls", "RemoteGraph.invoke resumes a subgraph",
+    deskDone);
+
+  // the other stream modes: tasks, checkpoints, debug, and messages (sent as messages-tuple)
+  const modesConfig = { configurable: { thread_id: crypto.randomUUID() } };
+  const modes = [];
+  await (async () => {
+    for await (const chunk of await review.stream({ topic: "seals" },
+      { ...modesConfig, streamMode: ["tasks", "checkpoints", "debug"] })) {
+      modes.push(chunk);
+    }
+  })().catch(error => check(error instanceof GraphInterrupt, "RemoteGraph.stream: the pause", String(error)));
+  const seen = new Set(modes.map(([mode]) => mode));
+  check(seen.has("tasks") && seen.has("checkpoints") && seen.has("debug")
+    && modes.some(([mode, data]) => mode === "tasks" && data.name === "draft" && data.triggers[0] === "branch:to:draft")
+    && modes.some(([mode, data]) => mode === "checkpoints" && data.next[0] === "review"
+      && data.config.configurable.thread_id === modesConfig.configurable.thread_id),
+    "RemoteGraph.stream tasks, checkpoints, debug", modes);
+  const chatted = [];
+  for await (const chunk of await remote("chat_tools").stream(
+    { messages: [{ role: "user", content: "Weather in Paris?" }] },
+    { configurable: { thread_id: crypto.randomUUID() }, streamMode: ["messages", "values"] })) {
+    chatted.push(chunk);
+  }
+  const chattedMessages = chatted.filter(([mode]) => mode === "messages").map(([, data]) => data[0]);
+  check(chattedMessages.map(m => m.type).join() === "ai,tool,ai"
+    && chatted[chatted.length - 1][1].messages.length === 4, "RemoteGraph.stream messages", chatted);
+
+  // the run's config and context reach the graph; breakpoints given to the RemoteGraph
+  const configured = await remote("configured").invoke({},
+    { configurable: { model: "tiny" }, context: { tone: "dry" }, recursionLimit: 5 });
+  check(configured.seen.configurable.model === "tiny" && configured.seen.context.tone === "dry"
+    && configured.seen.remaining === 5, "RemoteGraph.invoke passes configurable, context and recursionLimit",
+    configured);
+  const gated = new RemoteGraph({ graphId: "review_graph", url: apiUrl, apiKey: process.env.LANGGRAPH_API_KEY,
+    interruptBefore: ["draft"] });
+  const gateConfig = { configurable: { thread_id: crypto.randomUUID() } };
+  await gated.invoke({ topic: "gulls" }, gateConfig).catch(error => error);
+  await settled(gateConfig);
+  const gatedState = await gated.getState(gateConfig);
+  check(gatedState.next.join() === "draft" && gatedState.values.text === undefined,
+    "RemoteGraph interruptBefore", gatedState);
+
+  // a node of a local graph
+  const local = new StateGraph(Annotation.Root({ number: Annotation(), message: Annotation() }))
+    .addNode("remote", workflow)
+    .addEdge(START, "remote")
+    .addEdge("remote", END)
+    .compile();
+  const composed = await local.invoke({ number: 3 });
+  check(composed.message === "The number is odd.", "RemoteGraph as a node of a local graph", composed);
+  // the last request answers 200 (JsClientTwoProcessesIT checks the last exchange)
+  const last = await review.getState(config);
+  check(last.next[0] === "publish", "RemoteGraph: the thread's state at the end", last.next);
 }

@@ -439,7 +439,7 @@ public final class StateGraph<S> {
         input = Json.fromTree(tree, child.input(),
             () -> "the state passed to node '" + name + "' as the input of '" + child.name() + "'");
       }
-      return TaskCalls.call(call, input).map(result -> {
+      return TaskCalls.callSubgraph(call, input).map(result -> {
         if (result instanceof Command || childGraph == null && result instanceof Map<?, ?>) {
           return result;
         }

@@ -270,7 +270,8 @@ public final class GraphLoop {
             Json.toTree(c.state(),
                 () -> "the state of graph '" + name + "'"), c.next(), c.sends(), c.deferred(),
             Json.toTree(c.barriers(), () -> "barriers"), run.config().metadata(), scope.owner().clock());
-        checkpoint = run.advance(next, state, c.names(), tasks(scope.id(), c.next(), c.sends(), c.step()));
+        checkpoint = run.advance(next, state, c.names(), tasks(base.threadId(), scope.id(), c.next(), c.sends(),
+            c.step()));
       } else { // a nested graph's state is a write of the calling run: what getState shows of it while it is paused
         checkpoint = run.writes().record(CheckpointFormat.subgraphWrite(scope, name, c.step(),
             Json.toTree(c.state(), () -> "the state of graph '" + name + "'"), c.next(), c.sends(),
@@ -789,23 +790,46 @@ public final class GraphLoop {
     return List.copyOf(names);
   }
 
-  private static List<Map<String, Object>> tasks(String graphScopeId, List<String> next, List<Packet> sends,
-                                                 int step) {
+  /**
+   * The id of the call of the nested graph or entrypoint that a subgraph node (one added with
+   * {@code addNode(name, subgraph)}) makes in its task {@code nodeTaskId}. It depends only on the node's task id, not
+   * on the state passed, so the nested run's checkpoint namespace ({@link #subgraphNamespace}) is known before it runs:
+   * the task's {@code checkpoint} in a snapshot and in a checkpoint event names it (as the reference's do).
+   */
+  static String subgraphId(String nodeTaskId, String node) {
+    return Ids.derive(nodeTaskId, node, "subgraph");
+  }
+
+  /** The checkpoint namespace of the nested run of subgraph node {@code node} in task {@code nodeTaskId}. */
+  static String subgraphNamespace(List<String> parentNamespace, String nodeTaskId, String node) {
+    String segment = node + ":" + subgraphId(nodeTaskId, node);
+    return parentNamespace.isEmpty() ? segment : String.join("|", parentNamespace) + "|" + segment;
+  }
+
+  /**
+   * A root graph's checkpoint event tasks: {@code id}, {@code name}, {@code interrupts} and {@code state}, for a
+   * subgraph node the config addressing its nested run (thread id and checkpoint namespace, as the reference's
+   * {@code map_debug_checkpoint} gives), null otherwise.
+   */
+  private List<Map<String, Object>> tasks(String threadId, String graphScopeId, List<String> next,
+                                          List<Packet> sends, int step) {
     List<Map<String, Object>> tasks = new ArrayList<>(next.size() + sends.size());
     for (int i = 0; i < sends.size(); i++) {
-      tasks.add(task(pushId(graphScopeId, sends.get(i).node(), step, i), sends.get(i).node()));
+      tasks.add(task(threadId, pushId(graphScopeId, sends.get(i).node(), step, i), sends.get(i).node()));
     }
     for (String node : next) {
-      tasks.add(task(nodeId(graphScopeId, node, step), node));
+      tasks.add(task(threadId, nodeId(graphScopeId, node, step), node));
     }
     return tasks;
   }
 
-  private static Map<String, Object> task(String id, String node) {
+  private Map<String, Object> task(String threadId, String id, String node) {
     Map<String, Object> task = new LinkedHashMap<>();
     task.put("id", id);
     task.put("name", node);
     task.put("interrupts", List.of());
+    task.put("state", !threadId.isBlank() && graph.layout().subgraphs().containsKey(node) // blank: no checkpointer
+        ? RunConfig.thread(threadId).withCheckpointNamespace(subgraphNamespace(List.of(), id, node)) : null);
     return task;
   }
 

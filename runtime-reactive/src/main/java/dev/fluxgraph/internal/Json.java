@@ -178,7 +178,7 @@ public final class Json {
     public void serialize(RunConfig config, JsonGenerator gen, SerializerProvider provider) throws IOException {
       Map<String, Object> configurable = new LinkedHashMap<>();
       config.threadId().ifPresent(id -> configurable.put("thread_id", id));
-      configurable.put("checkpoint_ns", "");
+      configurable.put("checkpoint_ns", config.checkpointNamespace());
       config.checkpointId().ifPresent(id -> configurable.put("checkpoint_id", id));
       Map<String, Object> wire = new LinkedHashMap<>();
       wire.put("configurable", configurable);

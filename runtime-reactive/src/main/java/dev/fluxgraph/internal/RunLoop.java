@@ -784,6 +784,7 @@ public final class RunLoop {
         task.put("id", rootId);
         task.put("name", next.get(0));
         task.put("interrupts", List.of());
+        task.put("state", null); // the entrypoint, or a graph's start: no nested run to address
         emitted = emitted.then(emitCheckpoint(checkpoint, CheckpointFormat.values(checkpoint, spec), next,
             List.of(task)));
       }

@@ -42,13 +42,13 @@ final class Snapshots {
     Checkpoint checkpoint = tuple.checkpoint();
     boolean pending = CheckpointFormat.pending(checkpoint);
     String rootId = rootId(checkpoint, spec);
-    Writes writes = new Writes(tuple, pending, rootId);
+    Writes writes = new Writes(tuple, pending, rootId, spec);
     List<String> next = CheckpointFormat.nextOf(checkpoint, spec);
     List<TaskState> tasks = new ArrayList<>(next.size());
     if (spec.graph() == null || checkpoint.values().containsKey(CheckpointFormat.START)) {
       // the entrypoint itself, or the input step of a graph: the run's root call holds everything pending
       for (String name : next) {
-        tasks.add(writes.task(rootId, name, List.of(), false, subgraphs));
+        tasks.add(writes.task(rootId, name, List.of(), false, subgraphs, List.of(TaskState.PULL, name), null));
       }
     } else {
       int superstep = CheckpointFormat.superstep(checkpoint);
@@ -56,10 +56,11 @@ final class Snapshots {
       for (int i = 0; i < sends.size(); i++) {
         String node = sends.get(i).node();
         tasks.add(writes.task(GraphLoop.pushId(rootId, node, superstep, i), node, List.of(), true, subgraphs,
-            List.of(TaskState.PUSH, i)));
+            List.of(TaskState.PUSH, i), spec));
       }
       for (String node : CheckpointFormat.next(checkpoint)) {
-        tasks.add(writes.task(GraphLoop.nodeId(rootId, node, superstep), node, List.of(), true, subgraphs));
+        tasks.add(writes.task(GraphLoop.nodeId(rootId, node, superstep), node, List.of(), true, subgraphs,
+            List.of(TaskState.PULL, node), spec));
       }
     }
     return new StateSnapshot(CheckpointFormat.values(checkpoint, spec), next, CheckpointFormat.config(checkpoint),
@@ -75,7 +76,7 @@ final class Snapshots {
   static Optional<StateSnapshot> nested(CheckpointTuple tuple, EntrypointSpec spec, String namespace,
                                         boolean subgraphs) {
     Checkpoint checkpoint = tuple.checkpoint();
-    Writes writes = new Writes(tuple, CheckpointFormat.pending(checkpoint), rootId(checkpoint, spec));
+    Writes writes = new Writes(tuple, CheckpointFormat.pending(checkpoint), rootId(checkpoint, spec), spec);
     Nested run = writes.nested.get(namespace);
     return run == null ? Optional.empty() : Optional.of(writes.snapshot(run, subgraphs));
   }
@@ -106,6 +107,7 @@ final class Snapshots {
   /** A checkpoint's writes, indexed once for the views above. */
   private static final class Writes {
     private final Checkpoint checkpoint;
+    private final EntrypointSpec rootSpec;
     private final Map<String, PendingWrite> results = new HashMap<>();
     private final Map<String, PendingWrite> errors = new HashMap<>();
     private final Map<String, Integer> errorPositions = new HashMap<>();
@@ -113,8 +115,9 @@ final class Snapshots {
     private final Map<String, Nested> nested = new LinkedHashMap<>(); // by checkpoint namespace
 
     /** {@code rootId}: where interrupts recorded without a path (by earlier versions) are attributed from. */
-    Writes(CheckpointTuple tuple, boolean pendingRun, String rootId) {
+    Writes(CheckpointTuple tuple, boolean pendingRun, String rootId, EntrypointSpec rootSpec) {
       this.checkpoint = tuple.checkpoint();
+      this.rootSpec = rootSpec;
       List<PendingWrite> all = tuple.writes();
       Set<String> answered = new HashSet<>();
       for (PendingWrite write : all) {
@@ -187,16 +190,13 @@ final class Snapshots {
 
     /**
      * The task {@code id} (an entrypoint's or nested entrypoint's call, or a node's call) whose work runs in
-     * {@code namespace}: its pending interrupts, its error, its result (nodes: the update they recorded) and, when
-     * asked, the snapshot of a nested run of its that is paused or failed.
+     * {@code namespace}, with its path: its pending interrupts, its error, its result (nodes: the update they
+     * recorded), the config addressing the nested run it makes (one it recorded, or the one a subgraph node of
+     * {@code graph} will make) and, when asked, the snapshot of a nested run of its that is paused or failed.
+     * {@code graph}: the graph whose node it is, when known (null for an entrypoint's task, or a graph nested by code).
      */
-    TaskState task(String id, String name, List<String> namespace, boolean node, boolean subgraphs) {
-      return task(id, name, namespace, node, subgraphs, List.of(TaskState.PULL, name));
-    }
-
-    /** {@link #task(String, String, List, boolean, boolean)} with the task's path. */
     TaskState task(String id, String name, List<String> namespace, boolean node, boolean subgraphs,
-                   List<Object> taskPath) {
+                   List<Object> taskPath, @Nullable EntrypointSpec graph) {
       List<Interrupt> interrupts = interruptsUnder(id);
       Object result = null;
       PendingWrite recorded = results.get(id);
@@ -205,17 +205,52 @@ final class Snapshots {
         // a node records its update and where it sent the run
         result = outcome instanceof Map<?, ?> map && map.containsKey("goTo") ? map.get("update") : outcome;
       }
-      StateSnapshot state = null;
-      if (subgraphs) {
-        for (Nested run : nested.values()) {
-          if (run.namespace().size() == namespace.size() + 1 && run.namespace().subList(0, namespace.size())
-              .equals(namespace) && run.path().contains(id) && stopped(run)) {
-            state = snapshot(run, true);
+      Nested ran = null;
+      for (Nested run : nested.values()) {
+        if (run.namespace().size() == namespace.size() + 1 && run.namespace().subList(0, namespace.size())
+            .equals(namespace) && run.path().contains(id)) {
+          if (stopped(run)) {
+            ran = run;
             break;
           }
+          ran = ran == null ? run : ran;
         }
       }
-      return new TaskState(id, name, recorded == null ? error(id) : null, interrupts, result, state, taskPath);
+      RunConfig address = null;
+      if (ran != null) {
+        address = config(ran);
+      } else if (node && graph != null && graph.graph() != null
+          && graph.graph().layout().subgraphs().containsKey(name)) {
+        // not run yet: the namespace is known before (GraphLoop.subgraphId), the checkpoint id is not
+        address = RunConfig.thread(checkpoint.threadId())
+            .withCheckpointNamespace(GraphLoop.subgraphNamespace(namespace, id, name));
+      }
+      StateSnapshot state = subgraphs && ran != null && stopped(ran) ? snapshot(ran, true) : null;
+      return new TaskState(id, name, recorded == null ? error(id) : null, interrupts, result, state, taskPath,
+          address);
+    }
+
+    /** The config addressing a nested run's state as of this checkpoint. */
+    private RunConfig config(Nested run) {
+      return RunConfig.thread(checkpoint.threadId())
+          .withCheckpointNamespace(String.join("|", run.namespace())).withCheckpointId(checkpoint.id());
+    }
+
+    /**
+     * The spec of the nested run: found by following its namespace's node names through the subgraphs of the root
+     * graph; null for a run nested by code (an entrypoint or graph a node's body invokes).
+     */
+    private @Nullable EntrypointSpec specOf(Nested run) {
+      EntrypointSpec current = rootSpec;
+      for (String segment : run.namespace()) {
+        GraphDefinition graph = current.graph();
+        int colon = segment.lastIndexOf(':');
+        current = graph == null || colon < 0 ? null : graph.layout().subgraphs().get(segment.substring(0, colon));
+        if (current == null) {
+          return null;
+        }
+      }
+      return current;
     }
 
     /**
@@ -265,8 +300,8 @@ final class Snapshots {
 
     /** The nested run's own snapshot: its state and next nodes (a graph) or itself as next (an entrypoint). */
     StateSnapshot snapshot(Nested run, boolean subgraphs) {
-      RunConfig config = RunConfig.thread(checkpoint.threadId())
-          .withCheckpointNamespace(String.join("|", run.namespace())).withCheckpointId(checkpoint.id());
+      RunConfig config = config(run);
+      EntrypointSpec spec = specOf(run);
       Map<String, Object> metadata = new LinkedHashMap<>();
       List<TaskState> tasks = new ArrayList<>();
       JsonNode graph = run.graphState();
@@ -280,10 +315,11 @@ final class Snapshots {
         List<String> pushed = strings(graph.get("sends"));
         for (int i = 0; i < pushed.size(); i++) {
           tasks.add(task(GraphLoop.pushId(run.id(), pushed.get(i), superstep, i), pushed.get(i), run.namespace(), true,
-              subgraphs, List.of(TaskState.PUSH, i)));
+              subgraphs, List.of(TaskState.PUSH, i), spec));
         }
         for (String node : pulled) {
-          tasks.add(task(GraphLoop.nodeId(run.id(), node, superstep), node, run.namespace(), true, subgraphs));
+          tasks.add(task(GraphLoop.nodeId(run.id(), node, superstep), node, run.namespace(), true, subgraphs,
+              List.of(TaskState.PULL, node), spec));
         }
         next = new ArrayList<>(pushed);
         next.addAll(pulled);
@@ -294,7 +330,8 @@ final class Snapshots {
         PendingWrite result = results.get(run.id());
         next = result == null ? List.of(run.name()) : List.of();
         if (result == null) {
-          tasks.add(task(run.id(), run.name(), run.namespace(), false, subgraphs));
+          tasks.add(task(run.id(), run.name(), run.namespace(), false, subgraphs, List.of(TaskState.PULL, run.name()),
+              null));
         } else {
           values = Json.toPlain(result.value());
         }

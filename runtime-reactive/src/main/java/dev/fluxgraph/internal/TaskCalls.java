@@ -42,18 +42,33 @@ public final class TaskCalls {
     return Call.of(spec, input);
   }
 
+  /**
+   * A subgraph node's call of its nested graph or entrypoint {@code spec} (named after the node), from the node's
+   * body: its id derives from the node's task id alone ({@link GraphLoop#subgraphId}), so the nested run's checkpoint
+   * namespace is known before it runs. Errors with {@link IllegalStateException} outside a run.
+   */
+  public static <O> Mono<O> callSubgraph(TaskSpec spec, @Nullable Object input) {
+    return Call.of(spec, input, true);
+  }
+
   /** The call as a {@code Mono}: one subscription is one call. */
   private static final class Call<O> extends Mono<O> {
     private final TaskSpec spec;
     private final @Nullable Object input;
+    private final boolean subgraph;
 
-    private Call(TaskSpec spec, @Nullable Object input) {
+    private Call(TaskSpec spec, @Nullable Object input, boolean subgraph) {
       this.spec = spec;
       this.input = input;
+      this.subgraph = subgraph;
     }
 
     static <O> Mono<O> of(TaskSpec spec, @Nullable Object input) {
-      return onAssembly(new Call<>(spec, input));
+      return of(spec, input, false);
+    }
+
+    static <O> Mono<O> of(TaskSpec spec, @Nullable Object input, boolean subgraph) {
+      return onAssembly(new Call<>(spec, input, subgraph));
     }
 
     @Override
@@ -66,7 +81,9 @@ public final class TaskCalls {
             + "detach it with subscribe()"));
         return;
       }
-      TaskCall.<O>call(parent, spec, input).subscribe(new Delivery<>(actual, context, parent));
+      Mono<O> call = subgraph ? TaskCall.call(parent, spec, input, GraphLoop.subgraphId(parent.id(), spec.name()))
+          : TaskCall.call(parent, spec, input);
+      call.subscribe(new Delivery<>(actual, context, parent));
     }
   }
 

@@ -20,9 +20,16 @@ import org.jspecify.annotations.Nullable;
  * @param path       where the task comes from, as the reference names it: {@code ["__pregel_pull", name]} for an
  *                   entrypoint or a node that edges (or {@code Command.goTo(node)}) scheduled,
  *                   {@code ["__pregel_push", index]} for the {@code index}-th pending {@code Send} of the superstep
+ * @param checkpoint for a node whose work is a nested graph or entrypoint (a node added as a subgraph, or one whose
+ *                   nested run has recorded a state): the config addressing that nested run, as the reference's
+ *                   {@code PregelTask.state} config: the thread id and the checkpoint namespace
+ *                   {@code "<parent namespace>|<node>:<id>"}, known before the nested run starts; with the
+ *                   checkpoint id once the nested run has recorded a state (then {@code getState} with that config
+ *                   reads it). Null for a task that runs no nested graph or entrypoint
  */
 public record TaskState(String id, String name, @Nullable String error, List<Interrupt> interrupts,
-                        @Nullable Object result, @Nullable StateSnapshot state, List<Object> path) {
+                        @Nullable Object result, @Nullable StateSnapshot state, List<Object> path,
+                        @Nullable RunConfig checkpoint) {
 
   /** The first element of the {@link #path} of a task that edges scheduled. */
   public static final String PULL = "__pregel_pull";
@@ -34,6 +41,12 @@ public record TaskState(String id, String name, @Nullable String error, List<Int
     Objects.requireNonNull(name, "name must not be null");
     interrupts = List.copyOf(interrupts);
     path = List.copyOf(Objects.requireNonNull(path, "path must not be null"));
+  }
+
+  /** A task whose {@link #checkpoint} is its nested state's config, if it has one. */
+  public TaskState(String id, String name, @Nullable String error, List<Interrupt> interrupts,
+                   @Nullable Object result, @Nullable StateSnapshot state, List<Object> path) {
+    this(id, name, error, interrupts, result, state, path, state == null ? null : state.config());
   }
 
   /** A task that edges scheduled (path {@code ["__pregel_pull", name]}). */

@@ -45,9 +45,8 @@ final class StateRoutes {
         .get("/threads/{tid}/state", http.handle((request, body) -> threadState(request.param("tid"),
             booleanParam(request, "subgraphs"))))
         .post("/threads/{tid}/history", http.handle((request, body) -> history(request.param("tid"), body)))
-        .post("/threads/{tid}/state/checkpoint", http.handle((request, body) -> stateAt(request.param("tid"),
-            body.path("checkpoint").path("checkpoint_id"), namespaceOf(body.path("checkpoint")),
-            booleanField(body, "subgraphs"))))
+        .post("/threads/{tid}/state/checkpoint", http.handle((request, body) -> stateAtCheckpoint(request.param("tid"),
+            body)))
         .get("/threads/{tid}/state/{cid}", http.handle((request, body) -> stateAt(request.param("tid"),
             JSON.getNodeFactory().textNode(request.param("cid")), "", booleanParam(request, "subgraphs"))))
         .post("/threads/{tid}/state", http.handle((request, body) -> updateState(request.param("tid"), body)));
@@ -61,12 +60,46 @@ final class StateRoutes {
   }
 
   /**
+   * {@code POST .../state/checkpoint}: the state at {@code checkpoint.checkpoint_id}, or the latest without one (as
+   * the reference, whose schema has it optional: RemoteGraph's {@code getState} sends only the thread id); with a
+   * {@code checkpoint_ns}, that nested graph's or entrypoint's state. A {@code checkpoint.thread_id} must be the
+   * path's.
+   */
+  private Mono<JsonNode> stateAtCheckpoint(String threadId, JsonNode body) {
+    JsonNode checkpoint = body.path("checkpoint");
+    if (!checkpoint.isMissingNode() && !checkpoint.isNull() && !checkpoint.isObject()) {
+      return Mono.error(HttpProblem.invalid("checkpoint must be an object"));
+    }
+    JsonNode thread = checkpoint.path("thread_id");
+    if (!thread.isMissingNode() && !thread.isNull() && !(thread.isTextual() && thread.asText().equals(threadId))) {
+      return Mono.error(HttpProblem.invalid("checkpoint.thread_id " + thread + " is not the thread of the path ("
+          + threadId + ")"));
+    }
+    JsonNode id = checkpoint.path("checkpoint_id");
+    String namespace = namespaceOf(checkpoint);
+    boolean subgraphs = booleanField(body, "subgraphs");
+    if (!id.isMissingNode() && !id.isNull()) {
+      return stateAt(threadId, id, namespace, subgraphs);
+    }
+    if (namespace.isEmpty()) {
+      return threadState(threadId, subgraphs);
+    }
+    String what = "checkpoint_ns '" + namespace + "'";
+    return threads.require(threadId).flatMap(found -> found.graphId() == null
+        ? Mono.error(HttpProblem.notFound(what))
+        : graphOf(found).getState(RunConfig.thread(threadId).withCheckpointNamespace(namespace), true)
+            .<JsonNode>map(snapshot -> state(snapshot, subgraphs))
+            .onErrorMap(IllegalArgumentException.class, error -> HttpProblem.notFound(error.getMessage()))
+            .switchIfEmpty(Mono.error(() -> HttpProblem.notFound(what))));
+  }
+
+  /**
    * The thread's state at a checkpoint ({@code POST .../state/checkpoint} and {@code GET .../state/{id}}); with a
    * {@code checkpoint_ns}, that nested graph's or entrypoint's state as of the checkpoint.
    */
   private Mono<JsonNode> stateAt(String threadId, JsonNode id, String namespace, boolean subgraphs) {
     if (!id.isTextual()) {
-      return Mono.error(HttpProblem.invalid("checkpoint.checkpoint_id is required"));
+      return Mono.error(HttpProblem.invalid("checkpoint.checkpoint_id must be a string"));
     }
     String what = "checkpoint " + id.asText() + (namespace.isEmpty() ? "" : " in checkpoint_ns '" + namespace + "'");
     return threads.require(threadId).flatMap(thread -> thread.graphId() == null
@@ -196,8 +229,9 @@ final class StateRoutes {
   /**
    * The wire ThreadState of a snapshot. Each task: {@code path ["__pregel_pull", name]} (an entrypoint or a node) or
    * {@code ["__pregel_push", index]} (a graph's {@code Send});
-   * {@code checkpoint} addresses the nested graph or entrypoint it ran that is paused or failed (its
-   * {@code checkpoint_ns}), and with {@code subgraphs} {@code state} is that one's ThreadState, recursively.
+   * {@code checkpoint} addresses the nested graph or entrypoint it runs ({@code thread_id} and {@code checkpoint_ns},
+   * from before it starts; {@code checkpoint_id} too once it has recorded a state), and with {@code subgraphs}
+   * {@code state} is the ThreadState of that one when it is paused or failed, recursively.
    */
   private ObjectNode state(StateSnapshot snapshot, boolean subgraphs) {
     ObjectNode node = JSON.createObjectNode();
@@ -211,11 +245,14 @@ final class StateRoutes {
       wire.put("error", task.error());
       wire.set("interrupts", JSON.valueToTree(task.interrupts()));
       StateSnapshot nested = task.state();
-      if (nested == null) {
+      if (task.checkpoint() == null) {
         wire.putNull("checkpoint");
-      } else {
-        ObjectNode checkpoint = checkpoint(nested.config());
+      } else { // as the reference: {thread_id, checkpoint_ns} before the nested run has recorded a state
+        ObjectNode checkpoint = checkpoint(task.checkpoint());
         checkpoint.remove("checkpoint_map");
+        if (task.checkpoint().checkpointId().isEmpty()) {
+          checkpoint.remove("checkpoint_id");
+        }
         wire.set("checkpoint", checkpoint);
       }
       wire.set("state", subgraphs && nested != null ? state(nested, true) : NullNode.getInstance());
