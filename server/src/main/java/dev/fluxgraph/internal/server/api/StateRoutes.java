@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.ServedGraphs;
@@ -24,7 +25,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * A thread's state: {@code GET /threads/{id}/state} (the latest), at a checkpoint ({@code POST .../state/checkpoint},
- * {@code GET .../state/{checkpoint_id}}), {@code POST .../state} (update) and {@code POST .../history}.
+ * {@code GET .../state/{checkpoint_id}}), {@code POST .../state} (update), {@code PATCH .../state} (its metadata) and
+ * {@code POST .../history}.
  */
 final class StateRoutes {
 
@@ -50,7 +52,51 @@ final class StateRoutes {
             booleanField(body, "subgraphs"))))
         .get("/threads/{tid}/state/{cid}", http.handle((request, body) -> stateAt(request.param("tid"),
             JSON.getNodeFactory().textNode(request.param("cid")), "", booleanParam(request, "subgraphs"))))
-        .post("/threads/{tid}/state", http.handle((request, body) -> updateState(request.param("tid"), body)));
+        .post("/threads/{tid}/state", http.handle((request, body) -> updateState(request.param("tid"), body)))
+        .patch("/threads/{tid}/state", (request, response) -> http.guarded(request, response, body ->
+            patchState(request.param("tid"), body).then(response.status(204).send())));
+  }
+
+  /**
+   * {@code PATCH /threads/{id}/state}: merges {@code metadata} into the metadata of the thread's latest checkpoint, or
+   * of the one {@code checkpoint} ({@code {checkpoint_id, checkpoint_ns}}) or {@code checkpoint_id} names, through
+   * the graph's checkpointer ({@link CheckpointSaver#updateMetadata}); no new checkpoint is made. 404 for an unknown
+   * thread or checkpoint, 422 when the checkpointer cannot change metadata.
+   */
+  private Mono<Void> patchState(String threadId, JsonNode body) {
+    return Mono.defer(() -> {
+      Fields.onlyKnown(body, "metadata", "checkpoint", "checkpoint_id");
+      if (!body.path("metadata").isObject()) {
+        throw HttpProblem.invalid("metadata is required: an object of the entries to merge into the checkpoint's "
+            + "metadata");
+      }
+      Map<String, Object> metadata = optionalMap(body, "metadata");
+      JsonNode checkpoint = body.path("checkpoint");
+      if (!checkpoint.isMissingNode() && !checkpoint.isNull() && !checkpoint.isObject()) {
+        throw HttpProblem.invalid("checkpoint must be an object {checkpoint_id, checkpoint_ns}");
+      }
+      JsonNode id = body.hasNonNull("checkpoint_id") ? body.get("checkpoint_id") : checkpoint.path("checkpoint_id");
+      if (!id.isMissingNode() && !id.isNull() && !id.isTextual()) {
+        throw HttpProblem.invalid("checkpoint_id must be a string, was " + id);
+      }
+      String checkpointId = id.isTextual() ? id.asText() : null;
+      String namespace = namespaceOf(checkpoint);
+      String what = checkpointId == null ? "checkpoint of thread " + threadId
+          : "checkpoint " + checkpointId + " of thread " + threadId;
+      return threads.require(threadId).flatMap(thread -> {
+        if (thread.graphId() == null) {
+          return Mono.error(HttpProblem.notFound(what + " (no graph has run on it yet)"));
+        }
+        CheckpointSaver saver = graphOf(thread).checkpointer().orElseThrow(() -> HttpProblem.invalid("graph "
+            + thread.graphId() + " keeps no checkpoints: there is no state metadata to patch"));
+        return saver.updateMetadata(threadId, namespace, checkpointId, metadata)
+            .onErrorMap(UnsupportedOperationException.class, error -> HttpProblem.invalid("the state's metadata "
+                + "cannot be patched: " + error.getMessage()))
+            .switchIfEmpty(Mono.error(() -> HttpProblem.notFound(what
+                + (namespace.isEmpty() ? "" : " in checkpoint_ns '" + namespace + "'"))))
+            .then();
+      });
+    });
   }
 
   private Mono<JsonNode> threadState(String threadId, boolean subgraphs) {

@@ -164,18 +164,15 @@ final class ThreadRoutes {
   }
 
   /**
-   * {@code POST /threads/prune}: deletes the threads named ({@code strategy: delete}, the default) as
-   * {@code DELETE /threads/{id}} does, skipping those that do not exist; emits {@code {"pruned_count": n}}.
-   * {@code keep_latest} (keeping each thread with only its latest checkpoint) is refused: checkpointers here delete a
-   * thread's checkpoints whole or after a checkpoint, not before one.
+   * {@code POST /threads/prune}: with {@code strategy: delete} (the default) deletes the threads named as
+   * {@code DELETE /threads/{id}} does; with {@code keep_latest} keeps each thread with its latest state only, deleting
+   * its older checkpoints ({@link CheckpointSaver#pruneToLatest}: the newest of each namespace stays, so a paused run
+   * can still be resumed). Threads that do not exist are skipped; emits {@code {"pruned_count": n}}, the threads
+   * pruned.
    */
   private Mono<JsonNode> pruneThreads(JsonNode body) {
     Fields.onlyKnown(body, "thread_ids", "strategy");
     String strategy = oneOf(body, "strategy", "delete", "delete", "keep_latest");
-    if (strategy.equals("keep_latest")) {
-      throw HttpProblem.invalid("strategy keep_latest is not supported: delete the threads (strategy delete), or "
-          + "copy a thread's latest state to a new one (POST /threads/{id}/copy)");
-    }
     JsonNode ids = body.path("thread_ids");
     if (!ids.isArray()) {
       throw HttpProblem.invalid("thread_ids must be a list of thread ids");
@@ -187,10 +184,26 @@ final class ThreadRoutes {
       }
       threadIds.add(id.asText());
     }
-    return Flux.fromIterable(new LinkedHashSet<>(threadIds))
-        .concatMap(id -> runs.deleteThread(id).flatMap(existed -> crons.deleteThread(id).thenReturn(existed)))
-        .filter(existed -> existed).count()
-        .map(pruned -> (JsonNode) JSON.createObjectNode().put("pruned_count", pruned));
+    Flux<String> unique = Flux.fromIterable(new LinkedHashSet<>(threadIds));
+    Flux<Boolean> pruned = strategy.equals("keep_latest") ? unique.concatMap(this::keepLatest)
+        : unique.concatMap(id -> runs.deleteThread(id).flatMap(existed -> crons.deleteThread(id).thenReturn(existed)));
+    return pruned.filter(existed -> existed).count()
+        .map(count -> (JsonNode) JSON.createObjectNode().put("pruned_count", count));
+  }
+
+  /** Deletes the thread's checkpoints but its latest; emits whether the thread exists. */
+  private Mono<Boolean> keepLatest(String threadId) {
+    return threads.get(threadId).flatMap(thread -> {
+      // a graph this server does not serve is a 409 (graphOf), as for the thread's state
+      CheckpointSaver saver = thread.graphId() == null ? null : graphOf(thread).checkpointer().orElse(null);
+      if (saver == null) {
+        return Mono.just(true); // no graph ran on it, or one that keeps no checkpoints: nothing older to delete
+      }
+      return saver.pruneToLatest(threadId)
+          .onErrorMap(UnsupportedOperationException.class, error -> HttpProblem.invalid("strategy keep_latest: "
+              + error.getMessage()))
+          .thenReturn(true);
+    }).defaultIfEmpty(false);
   }
 
   private static final Pattern THREAD_PATH = Pattern.compile("/threads/([^/]+)/?");
