@@ -5,6 +5,7 @@ import static dev.fluxgraph.internal.server.api.Fields.oneOf;
 import static dev.fluxgraph.internal.server.api.Fields.optionalMap;
 import static dev.fluxgraph.internal.server.api.Fields.optionalText;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -15,21 +16,27 @@ import dev.fluxgraph.checkpoint.CheckpointTuple;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.ServedGraphs;
+import dev.fluxgraph.internal.server.runs.Run;
 import dev.fluxgraph.internal.server.runs.RunLifecycle;
+import dev.fluxgraph.internal.server.runs.ThreadStream;
+import dev.fluxgraph.internal.server.sse.Sse;
 import dev.fluxgraph.internal.server.storage.CronStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore.ThreadRecord;
 import dev.fluxgraph.types.FluxgraphJson;
 import dev.fluxgraph.types.RunConfig;
+import dev.fluxgraph.server.ApiResponse;
 import dev.fluxgraph.types.TaskState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -38,7 +45,8 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * {@code /threads}: create, get, patch (metadata), delete, copy, search and count threads. A thread's state and history
+ * {@code /threads}: create, get, patch (metadata), delete, copy, prune, search and count threads, and the thread's
+ * stream. A thread's state and history
  * are {@link StateRoutes}; its runs {@link RunRoutes}.
  */
 final class ThreadRoutes {
@@ -71,6 +79,8 @@ final class ThreadRoutes {
             http.handle((request, body) -> Mono.defer(() -> patchThread(Objects.requireNonNull(threadOfPath(request)),
                 body))))
         .post("/threads/{tid}/copy", http.handle((request, body) -> copyThread(request.param("tid"))))
+        .get("/threads/{tid}/stream", (request, response) -> http.guarded(request, response, body ->
+            joinThreadStream(request, response)))
         .get("/threads/{tid}", http.handle((request, body) -> threads.require(request.param("tid"))
             .flatMap(this::thread)))
         .delete("/threads/{tid}", (request, response) -> http.guarded(request, response, body ->
@@ -204,6 +214,81 @@ final class ThreadRoutes {
               + error.getMessage()))
           .thenReturn(true);
     }).defaultIfEmpty(false);
+  }
+
+  /** The thread stream's modes: {@code run_modes} (every event of the runs) and {@code lifecycle} (their starts and ends). */
+  static final List<String> THREAD_STREAM_MODES = List.of("run_modes", "lifecycle", "state_update");
+
+  /**
+   * {@code GET /threads/{id}/stream} (the SDK's {@code threads.joinStream}): the thread's runs as SSE, one after the
+   * other, live, open until the client leaves ({@link RunLifecycle#threadEvents}). Without {@code Last-Event-ID} it
+   * starts with the runs pending or running now; {@code -} replays the thread's kept runs from the oldest; an id it
+   * sent ({@code <run_id>:<seq>}) goes on after that event. {@code stream_mode} (or {@code stream_modes}: a name or a
+   * JSON list) is {@code run_modes} (the default: every event), or {@code lifecycle} (only each run's {@code metadata}
+   * events, its start and its {@code run_done} end); {@code state_update} is refused, as state updates are not
+   * published as events here.
+   */
+  private Mono<Void> joinThreadStream(Request request, ApiResponse response) {
+    return Mono.defer(() -> {
+      String threadId = request.param("tid");
+      boolean lifecycleOnly = threadStreamModes(request).equals(Set.of("lifecycle"));
+      String header = request.header("Last-Event-ID");
+      Flux<Run.Event> events;
+      if (header == null || header.isBlank()) {
+        events = runs.threadEvents(threadId, ThreadStream.Start.NOW, null, -1);
+      } else if (header.trim().equals("-")) {
+        events = runs.threadEvents(threadId, ThreadStream.Start.FIRST, null, -1);
+      } else {
+        String id = header.trim();
+        int colon = id.lastIndexOf(':');
+        long after;
+        try {
+          after = colon < 1 ? -2 : id.substring(colon + 1).equals("done") ? Long.MAX_VALUE
+              : Long.parseLong(id.substring(colon + 1));
+        } catch (NumberFormatException e) {
+          after = -2;
+        }
+        if (after < -1) {
+          throw HttpProblem.invalid("Last-Event-ID must be an id this thread stream sent (<run_id>:<n>), or - for "
+              + "the thread's runs from the oldest, was '" + header + "'");
+        }
+        events = runs.threadEvents(threadId, ThreadStream.Start.AFTER, id.substring(0, colon), after);
+      }
+      // the thread checked before the answer starts: an unknown thread is a 404, not an empty stream
+      // a comment first, so that the answer's headers go out before the thread's next run (an idle thread is quiet)
+      Flux<String> framed = events.filter(event -> !lifecycleOnly || event.name().equals("metadata"))
+          .map(Run.Event::text).startWith(": joined\r\n\r\n");
+      return threads.require(threadId).then(Mono.defer(() -> Sse.send(response, framed)));
+    });
+  }
+
+  /** The thread stream's {@code stream_mode} (or {@code stream_modes}) query value; {@code run_modes} when absent. */
+  private static Set<String> threadStreamModes(Request request) {
+    String value = Fields.queryParam(request, "stream_mode");
+    if (value == null) {
+      value = Fields.queryParam(request, "stream_modes");
+    }
+    if (value == null || value.isBlank()) {
+      return Set.of("run_modes");
+    }
+    JsonNode parsed;
+    try {
+      parsed = value.trim().startsWith("[") ? JSON.readTree(value) : JSON.getNodeFactory().textNode(value.trim());
+    } catch (JsonProcessingException e) {
+      throw HttpProblem.invalid("stream_mode must be a mode or a JSON list of modes, was '" + value + "'");
+    }
+    Set<String> modes = new HashSet<>();
+    for (JsonNode mode : parsed.isArray() ? parsed : List.of(parsed)) {
+      if (!mode.isTextual() || !THREAD_STREAM_MODES.contains(mode.asText())) {
+        throw HttpProblem.invalid("stream_mode of a thread stream must be run_modes or lifecycle, was " + mode);
+      }
+      if (mode.asText().equals("state_update")) {
+        throw HttpProblem.invalid("stream_mode state_update is not supported: state updates are not published as "
+            + "events; read GET /threads/{thread_id}/state after a run");
+      }
+      modes.add(mode.asText());
+    }
+    return modes.isEmpty() ? Set.of("run_modes") : modes;
   }
 
   private static final Pattern THREAD_PATH = Pattern.compile("/threads/([^/]+)/?");
