@@ -37,6 +37,8 @@ class CronServerIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Runs of the {@code tick} graph, by the input it was given (shared by every server of the test JVM). */
   private static final Map<String, AtomicInteger> TICKS = new ConcurrentHashMap<>();
+  /** What runs of the {@code seer} graph saw of their config and context, by input. */
+  private static final Map<String, Map<String, Object>> SEEN = new ConcurrentHashMap<>();
   private static final ServerFixture.Database DB = ServerFixture.database(CronServerIT.class);
 
   /** {@code processes} servers serving the {@code tick} graph on one storage (PostgreSQL, or one in-memory server). */
@@ -44,8 +46,14 @@ class CronServerIT {
     Entrypoint<String, String> tick = Entrypoint.named("tick").define(String.class, String.class, (input, context) ->
         Mono.fromCallable(() -> input + ":" + TICKS.computeIfAbsent(input, key -> new AtomicInteger())
             .incrementAndGet()));
+    Entrypoint<String, String> seer = Entrypoint.named("seer").define(String.class, String.class, (input, context) ->
+        Mono.fromCallable(() -> {
+          SEEN.put(input, Map.of("configurable", context.config().configurable(),
+              "context", context.context(Map.class).orElse(Map.of())));
+          return input;
+        }));
     ServerFixture.withServers(DB.urlFor(persistence), processes, builder -> builder
-        .graphOnServerPersistence("tick", tick), scenario);
+        .graphOnServerPersistence("tick", tick).graphOnServerPersistence("seer", seer), scenario);
   }
 
   private static void await(String what, BooleanSupplier condition) {
@@ -55,6 +63,42 @@ class CronServerIT {
   private static int ticks(String input) {
     AtomicInteger count = TICKS.get(input);
     return count == null ? 0 : count.get();
+  }
+
+  /**
+   * A cron of an assistant made through {@code /assistants} keeps that assistant, and each tick's run gets its
+   * defaults (config, context) as a run request of it would, the cron's own config over them.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"memory", "postgres"})
+  void aCronsRunsGetTheirAssistantsDefaults(String persistence) {
+    withServers(persistence, 1, apis -> {
+      ApiClient api = apis.get(0);
+      ApiClient.Reply assistant = api.post("/assistants", "{\"graph_id\":\"seer\",\"config\":{\"configurable\":"
+          + "{\"model\":\"big\",\"user\":\"ann\"}},\"context\":{\"tone\":\"dry\"}}");
+      assertEquals(200, assistant.status(), assistant.body());
+      String assistantId = assistant.json().get("assistant_id").asText();
+      String input = "seen-" + UUID.randomUUID();
+      ApiClient.Reply created = api.post("/runs/crons", "{\"assistant_id\":\"" + assistantId + "\",\"schedule\":"
+          + "\"* * * * * *\",\"input\":\"" + input + "\",\"config\":{\"configurable\":{\"user\":\"bob\"}}}");
+      assertEquals(200, created.status(), created.body());
+      assertEquals(assistantId, created.json().get("assistant_id").asText(), "the cron keeps its assistant");
+      String thread = api.post("/threads", "{}").json().get("thread_id").asText();
+      ApiClient.Reply onThread = api.post("/threads/" + thread + "/runs/crons", "{\"assistant_id\":\"" + assistantId
+          + "\",\"schedule\":\"* * * * * *\",\"input\":\"" + input + "-thread\"}");
+      assertEquals(200, onThread.status(), onThread.body());
+      await("a tick of each cron", () -> SEEN.containsKey(input) && SEEN.containsKey(input + "-thread"));
+      api.send("DELETE", "/runs/crons/" + created.json().get("cron_id").asText(), "");
+      api.send("DELETE", "/runs/crons/" + onThread.json().get("cron_id").asText(), "");
+      Map<?, ?> configurable = (Map<?, ?>) SEEN.get(input).get("configurable");
+      assertEquals("big", configurable.get("model"), "the assistant's config: " + configurable);
+      assertEquals("bob", configurable.get("user"), "the cron's config over the assistant's: " + configurable);
+      assertEquals(Map.of("tone", "dry"), SEEN.get(input).get("context"), SEEN.get(input).toString());
+      Map<?, ?> onItsThread = (Map<?, ?>) SEEN.get(input + "-thread").get("configurable");
+      assertEquals("big", onItsThread.get("model"), onItsThread.toString());
+      assertEquals("ann", onItsThread.get("user"), onItsThread.toString());
+      assertEquals(Map.of("tone", "dry"), SEEN.get(input + "-thread").get("context"));
+    });
   }
 
   @ParameterizedTest
