@@ -503,7 +503,7 @@ async function storeCronAndRunChecks() {
 }
 
 // The thread's stream, its state's metadata and prune keep_latest (issue 14 item 7): threads.joinStream,
-// threads.patchState, threads.prune.
+// threads.patchState, POST /threads/prune.
 async function threadStreamStateAndPruneChecks() {
   const thread = await client.threads.create();
   await client.runs.wait(thread.thread_id, "simple_workflow", { input: { number: 2 } });
@@ -559,9 +559,12 @@ async function threadStreamStateAndPruneChecks() {
   check(patched.metadata.reviewed === "yes" && patched.metadata.score === 5
     && patched.checkpoint.checkpoint_id === before.checkpoint.checkpoint_id, "threads.patchState", patched);
 
-  // prune keep_latest: the thread keeps its latest state only
+  // prune keep_latest: the thread keeps its latest state only (this SDK has no threads.prune yet)
   const history = await client.threads.getHistory(thread.thread_id, { limit: 100 });
-  const pruned = await client.threads.prune([thread.thread_id], { strategy: "keep_latest" });
+  const keyed = process.env.LANGGRAPH_API_KEY ? { "x-api-key": process.env.LANGGRAPH_API_KEY } : {};
+  const pruned = await (await fetch(`${apiUrl}/threads/prune`, { method: "POST",
+    headers: { "content-type": "application/json", ...keyed },
+    body: JSON.stringify({ thread_ids: [thread.thread_id], strategy: "keep_latest" }) })).json();
   const kept = await client.threads.getHistory(thread.thread_id, { limit: 100 });
   const after = await client.threads.getState(thread.thread_id);
   check(pruned.pruned_count === 1 && history.length > 1 && kept.length === 1
