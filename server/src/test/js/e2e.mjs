@@ -303,8 +303,8 @@ async function assistantChecks() {
 await assistantChecks();
 
 await drawingsSchemasAndStreamModes();
-await storeCronAndRunChecks();
 await threadStreamStateAndPruneChecks();
+await storeCronAndRunChecks();
 console.log("all checks passed");
 
 // Issue 14 items 4 and 6: what Studio draws and builds its forms from, and the server's own stream modes
