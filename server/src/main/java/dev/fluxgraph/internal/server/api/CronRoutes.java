@@ -60,6 +60,8 @@ final class CronRoutes {
     Mono<RunRequest> parse(JsonNode body, boolean stateless);
   }
 
+  private static final String TAG = "Crons";
+
   private final Http http;
   private final CronStore crons;
   private final ThreadStore threads;
@@ -76,14 +78,21 @@ final class CronRoutes {
 
   void register(Routes routes) {
     routes
-        .post("/runs/crons", http.handle((request, body) -> create(body, null)))
-        .post("/threads/{tid}/runs/crons", http.handle((request, body) -> threads.require(request.param("tid"))
+        .post("/runs/crons", Routes.Doc.of(TAG, "Create Cron").body(Schemas.CRON_CREATE).answer(Schemas.CRON),
+            http.handle((request, body) -> create(body, null)))
+        .post("/threads/{tid}/runs/crons", Routes.Doc.of(TAG, "Create Thread Cron").body(Schemas.CRON_CREATE)
+            .answer(Schemas.CRON), http.handle((request, body) -> threads.require(request.param("tid"))
             .then(create(body, request.param("tid")))))
-        .post("/runs/crons/search", http.handle((request, body) -> search(body)))
-        .post("/runs/crons/count", http.handle((request, body) -> count(body)))
-        .get("/runs/crons/{cid}", http.handle((request, body) -> require(request.param("cid")).map(CronRoutes::cron)))
-        .patch("/runs/crons/{cid}", http.handle((request, body) -> update(request.param("cid"), body)))
-        .delete("/runs/crons/{cid}", (request, response) -> http.guarded(request, response, body ->
+        .post("/runs/crons/search", Routes.Doc.of(TAG, "Search Crons").body(Schemas.CRON_SEARCH)
+            .answer(Schemas.CRONS), http.handle((request, body) -> search(body)))
+        .post("/runs/crons/count", Routes.Doc.of(TAG, "Count Crons").body(Schemas.CRON_COUNT)
+            .answer(Schemas.INTEGER), http.handle((request, body) -> count(body)))
+        .get("/runs/crons/{cid}", Routes.Doc.of(TAG, "Get Cron").answer(Schemas.CRON),
+            http.handle((request, body) -> require(request.param("cid")).map(CronRoutes::cron)))
+        .patch("/runs/crons/{cid}", Routes.Doc.of(TAG, "Patch Cron").body(Schemas.CRON_PATCH).answer(Schemas.CRON),
+            http.handle((request, body) -> update(request.param("cid"), body)))
+        .delete("/runs/crons/{cid}", Routes.Doc.of(TAG, "Delete Cron").answer(null),
+            (request, response) -> http.guarded(request, response, body ->
             crons.delete(request.param("cid")).flatMap(existed -> existed ? response.status(204).send()
                 : Mono.error(HttpProblem.notFound("cron " + request.param("cid"))))));
   }
@@ -188,7 +197,8 @@ final class CronRoutes {
         Map<String, Object> metadata = body.has("metadata") ? Fields.optionalMap(body, "metadata") : old.metadata();
         CronRecord changed = new CronRecord(cronId, old.assistantId(), old.threadId(), schedule, payload, metadata,
             endTime, next, onRunCompleted, enabled, old.createdAt(), now);
-        return checked(changed, old.assistantId()).then(crons.update(changed)).switchIfEmpty(Mono.error(() -> HttpProblem.notFound("cron " + cronId)))
+        return checked(changed, old.assistantId()).then(crons.update(changed))
+            .switchIfEmpty(Mono.error(() -> HttpProblem.notFound("cron " + cronId)))
             .map(CronRoutes::cron);
       });
     });

@@ -31,6 +31,7 @@ import reactor.core.publisher.Mono;
 final class StateRoutes {
 
   private static final ObjectMapper JSON = FluxgraphJson.mapper();
+  private static final String TAG = "Threads";
 
   private final Http http;
   private final ServedGraphs graphs;
@@ -44,16 +45,24 @@ final class StateRoutes {
 
   void register(Routes routes) {
     routes
-        .get("/threads/{tid}/state", http.handle((request, body) -> threadState(request.param("tid"),
+        .get("/threads/{tid}/state", Routes.Doc.of(TAG, "Get Thread State").query("subgraphs", Schemas.BOOLEAN)
+            .answer(Schemas.THREAD_STATE), http.handle((request, body) -> threadState(request.param("tid"),
             booleanParam(request, "subgraphs"))))
-        .post("/threads/{tid}/history", http.handle((request, body) -> history(request.param("tid"), body)))
-        .post("/threads/{tid}/state/checkpoint", http.handle((request, body) -> stateAt(request.param("tid"),
+        .post("/threads/{tid}/history", Routes.Doc.of(TAG, "Get Thread History").body(Schemas.HISTORY)
+            .answer(Schemas.THREAD_STATES), http.handle((request, body) -> history(request.param("tid"), body)))
+        .post("/threads/{tid}/state/checkpoint", Routes.Doc.of(TAG, "Get Thread State At Checkpoint")
+            .body(Schemas.CHECKPOINT_REQUEST).answer(Schemas.THREAD_STATE),
+            http.handle((request, body) -> stateAt(request.param("tid"),
             body.path("checkpoint").path("checkpoint_id"), namespaceOf(body.path("checkpoint")),
             booleanField(body, "subgraphs"))))
-        .get("/threads/{tid}/state/{cid}", http.handle((request, body) -> stateAt(request.param("tid"),
+        .get("/threads/{tid}/state/{cid}", Routes.Doc.of(TAG, "Get Thread State At Checkpoint")
+            .query("subgraphs", Schemas.BOOLEAN).answer(Schemas.THREAD_STATE),
+            http.handle((request, body) -> stateAt(request.param("tid"),
             JSON.getNodeFactory().textNode(request.param("cid")), "", booleanParam(request, "subgraphs"))))
-        .post("/threads/{tid}/state", http.handle((request, body) -> updateState(request.param("tid"), body)))
-        .patch("/threads/{tid}/state", (request, response) -> http.guarded(request, response, body ->
+        .post("/threads/{tid}/state", Routes.Doc.of(TAG, "Update Thread State").body(Schemas.STATE_UPDATE)
+            .answer(Schemas.STATE_UPDATED), http.handle((request, body) -> updateState(request.param("tid"), body)))
+        .patch("/threads/{tid}/state", Routes.Doc.of(TAG, "Patch Thread State").body(Schemas.STATE_PATCH)
+            .answer(null), (request, response) -> http.guarded(request, response, body ->
             patchState(request.param("tid"), body).then(response.status(204).send())));
   }
 

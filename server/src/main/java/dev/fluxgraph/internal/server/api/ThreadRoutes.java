@@ -52,6 +52,7 @@ import reactor.core.publisher.Mono;
 final class ThreadRoutes {
 
   private static final ObjectMapper JSON = FluxgraphJson.mapper();
+  private static final String TAG = "Threads";
   static final List<String> THREAD_STATUSES = List.of("idle", "busy", "interrupted", "error");
 
   private final Http http;
@@ -70,20 +71,35 @@ final class ThreadRoutes {
 
   void register(Routes routes) {
     routes
-        .post("/threads", http.handle((request, body) -> Mono.defer(() -> createThread(body))))
-        .post("/threads/search", http.handle((request, body) -> Mono.defer(() -> searchThreads(body))))
-        .post("/threads/count", http.handle((request, body) -> Mono.defer(() -> countThreads(body))))
-        .post("/threads/prune", http.handle((request, body) -> Mono.defer(() -> pruneThreads(body))))
+        .post("/threads", Routes.Doc.of(TAG, "Create Thread").body(Schemas.THREAD_CREATE).answer(Schemas.THREAD),
+            http.handle((request, body) -> Mono.defer(() -> createThread(body))))
+        .post("/threads/search", Routes.Doc.of(TAG, "Search Threads").body(Schemas.THREAD_SEARCH)
+            .answer(Schemas.THREADS), http.handle((request, body) -> Mono.defer(() -> searchThreads(body))))
+        .post("/threads/count", Routes.Doc.of(TAG, "Count Threads").body(Schemas.THREAD_COUNT)
+            .answer(Schemas.INTEGER), http.handle((request, body) -> Mono.defer(() -> countThreads(body))))
+        .post("/threads/prune", Routes.Doc.of(TAG, "Prune Threads").body(Schemas.THREAD_PRUNE)
+            .answer(Schemas.PRUNED), http.handle((request, body) -> Mono.defer(() -> pruneThreads(body))))
         // PATCH /threads/{id}, a trailing slash allowed, the id decoded
         .route(request -> request.method().equals("PATCH") && threadOfPath(request) != null,
             http.handle((request, body) -> Mono.defer(() -> patchThread(Objects.requireNonNull(threadOfPath(request)),
                 body))))
-        .post("/threads/{tid}/copy", http.handle((request, body) -> copyThread(request.param("tid"))))
-        .get("/threads/{tid}/stream", (request, response) -> http.guarded(request, response, body ->
+        .post("/threads/{tid}/copy", Routes.Doc.of(TAG, "Copy Thread").answer(Schemas.THREAD),
+            http.handle((request, body) -> copyThread(request.param("tid"))))
+        .get("/threads/{tid}/stream", Routes.Doc.of(TAG, "Join Thread Stream")
+            .query("stream_mode", Map.of("anyOf", List.of(Map.of("type", "string", "enum", List.of("run_modes",
+                "lifecycle")), Map.of("type", "string", "description", "a JSON list of modes"))))
+            .query("stream_modes", Map.of("type", "string", "description", "stream_mode's other name"))
+            .header("Last-Event-ID", Map.of("type", "string", "description", "an id this stream sent "
+                + "(<run_id>:<n>), or - for the thread's runs from the oldest kept"))
+            .events("Server-sent events of the thread's runs, one after the other, each followed by a metadata "
+                + "event {run_id, status: run_done}; ids <run_id>:<n>; open until the client leaves"),
+            (request, response) -> http.guarded(request, response, body ->
             joinThreadStream(request, response)))
-        .get("/threads/{tid}", http.handle((request, body) -> threads.require(request.param("tid"))
+        .get("/threads/{tid}", Routes.Doc.of(TAG, "Get Thread").answer(Schemas.THREAD),
+            http.handle((request, body) -> threads.require(request.param("tid"))
             .flatMap(this::thread)))
-        .delete("/threads/{tid}", (request, response) -> http.guarded(request, response, body ->
+        .delete("/threads/{tid}", Routes.Doc.of(TAG, "Delete Thread").answer(null),
+            (request, response) -> http.guarded(request, response, body ->
             runs.deleteThread(request.param("tid")).flatMap(existed -> crons.deleteThread(request.param("tid"))
                 .thenReturn(existed)).flatMap(existed -> existed ? response.status(204).send()
                 : Mono.error(HttpProblem.notFound("thread " + request.param("tid"))))));
@@ -216,7 +232,7 @@ final class ThreadRoutes {
     }).defaultIfEmpty(false);
   }
 
-  /** The thread stream's modes: {@code run_modes} (every event of the runs) and {@code lifecycle} (their starts and ends). */
+  /** The thread stream's modes: {@code run_modes} (every event of its runs), {@code lifecycle} (starts and ends). */
   static final List<String> THREAD_STREAM_MODES = List.of("run_modes", "lifecycle", "state_update");
 
   /**
