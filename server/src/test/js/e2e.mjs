@@ -303,6 +303,7 @@ async function assistantChecks() {
 await assistantChecks();
 
 await drawingsSchemasAndStreamModes();
+await threadStreamStateAndPruneChecks();
 await storeCronAndRunChecks();
 await remoteGraphChecks();
 console.log("all checks passed");
@@ -657,4 +658,75 @@ async function remoteGraphChecks() {
   // the last request answers 200 (JsClientTwoProcessesIT checks the last exchange)
   const last = await review.getState(config);
   check(last.next[0] === "publish", "RemoteGraph: the thread's state at the end", last.next);
+}
+
+// The thread's stream, its state's metadata and prune keep_latest (issue 14 item 7): threads.joinStream,
+// threads.patchState, POST /threads/prune.
+async function threadStreamStateAndPruneChecks() {
+  const thread = await client.threads.create();
+  await client.runs.wait(thread.thread_id, "simple_workflow", { input: { number: 2 } });
+  const [earlier] = await client.runs.list(thread.thread_id);
+
+  // a run started while the stream is open, seen live (lifecycle: its start and end only)
+  const watching = new AbortController();
+  const lifecycle = [];
+  const watched = (async () => {
+    for await (const chunk of client.threads.joinStream(thread.thread_id, { streamMode: "lifecycle",
+      signal: watching.signal })) {
+      lifecycle.push(chunk);
+      if (chunk.event === "metadata" && chunk.data.status === "run_done") break;
+    }
+  })();
+  await new Promise(resolve => setTimeout(resolve, 300));
+  const later = await client.runs.create(thread.thread_id, "simple_workflow", { input: { number: 3 } });
+  await watched;
+  watching.abort();
+  check(lifecycle.length === 2 && lifecycle[0].event === "metadata" && lifecycle[0].data.run_id === later.run_id
+    && lifecycle[1].data.status === "run_done" && lifecycle[1].data.run_id === later.run_id
+    && lifecycle[1].id === `${later.run_id}:done`, "threads.joinStream live, streamMode lifecycle", lifecycle);
+
+  // replayed from the thread's first run ("-"), then resumed after the first run's end
+  const replaying = new AbortController();
+  const replayed = [];
+  for await (const chunk of client.threads.joinStream(thread.thread_id, { lastEventId: "-", signal: replaying.signal })) {
+    replayed.push(chunk);
+    if (chunk.event === "metadata" && chunk.data.status === "run_done" && chunk.data.run_id === later.run_id) break;
+  }
+  replaying.abort();
+  const firstEnd = replayed.findIndex(c => c.data.status === "run_done");
+  check(replayed[0].event === "metadata" && replayed[0].data.run_id === earlier.run_id
+    && replayed.slice(0, firstEnd).some(c => c.event === "values" && c.data.message === "The number is even.")
+    && replayed.slice(firstEnd).some(c => c.event === "values" && c.data.message === "The number is odd."),
+    "threads.joinStream from the start replays the thread's runs in order", replayed);
+  const resuming = new AbortController();
+  const resumed = [];
+  for await (const chunk of client.threads.joinStream(thread.thread_id, { lastEventId: replayed[firstEnd].id,
+    streamMode: ["run_modes"], signal: resuming.signal })) {
+    resumed.push(chunk);
+    if (chunk.event === "metadata" && chunk.data.status === "run_done") break;
+  }
+  resuming.abort();
+  check(JSON.stringify(resumed) === JSON.stringify(replayed.slice(firstEnd + 1)),
+    "threads.joinStream with lastEventId goes on after it", resumed);
+
+  // patchState: the latest checkpoint's metadata, by thread id or by config; no new checkpoint
+  const before = await client.threads.getState(thread.thread_id);
+  await client.threads.patchState(thread.thread_id, { reviewed: "yes" });
+  await client.threads.patchState({ configurable: { thread_id: thread.thread_id } }, { score: 5 });
+  const patched = await client.threads.getState(thread.thread_id);
+  check(patched.metadata.reviewed === "yes" && patched.metadata.score === 5
+    && patched.checkpoint.checkpoint_id === before.checkpoint.checkpoint_id, "threads.patchState", patched);
+
+  // prune keep_latest: the thread keeps its latest state only (this SDK has no threads.prune yet)
+  const history = await client.threads.getHistory(thread.thread_id, { limit: 100 });
+  const keyed = process.env.LANGGRAPH_API_KEY ? { "x-api-key": process.env.LANGGRAPH_API_KEY } : {};
+  const pruned = await (await fetch(`${apiUrl}/threads/prune`, { method: "POST",
+    headers: { "content-type": "application/json", ...keyed },
+    body: JSON.stringify({ thread_ids: [thread.thread_id], strategy: "keep_latest" }) })).json();
+  const kept = await client.threads.getHistory(thread.thread_id, { limit: 100 });
+  const after = await client.threads.getState(thread.thread_id);
+  check(pruned.pruned_count === 1 && history.length > 1 && kept.length === 1
+    && JSON.stringify(after.values) === JSON.stringify(before.values) && after.metadata.reviewed === "yes",
+    "threads.prune keep_latest", { pruned, history: history.length, kept: kept.length });
+  await client.threads.delete(thread.thread_id);
 }

@@ -231,6 +231,39 @@ public final class PostgresSaver implements CheckpointSaver, AutoCloseable {
   }
 
   /**
+   * {@inheritDoc} One statement: {@code metadata || $patch} on the row, the newest of the namespace when
+   * {@code checkpointId} is null.
+   */
+  @Override
+  public Mono<Checkpoint> updateMetadata(String threadId, String namespace, @Nullable String checkpointId,
+                                         Map<String, Object> metadata) {
+    Objects.requireNonNull(threadId, "threadId must not be null");
+    Objects.requireNonNull(namespace, "namespace must not be null");
+    Objects.requireNonNull(metadata, "metadata must not be null");
+    return Mono.defer(() -> {
+      String patch = PostgresJson.write(metadata);
+      String target = checkpointId != null ? "$4"
+          : "(SELECT max(l.checkpoint_id) FROM fluxgraph_checkpoints l WHERE l.thread_id = $1"
+              + " AND l.checkpoint_ns = $2)";
+      String sql = "UPDATE fluxgraph_checkpoints c SET metadata = c.metadata || $3::jsonb"
+          + " WHERE c.thread_id = $1 AND c.checkpoint_ns = $2 AND c.checkpoint_id = " + target
+          + " RETURNING " + COLUMNS;
+      return query(sql, statement -> {
+        statement.bind("$1", threadId).bind("$2", namespace).bind("$3", patch);
+        if (checkpointId != null) {
+          statement.bind("$4", checkpointId);
+        }
+      }).next().map(CheckpointTuple::checkpoint);
+    });
+  }
+
+  @Override
+  public Mono<Long> pruneToLatest(String threadId) {
+    Objects.requireNonNull(threadId, "threadId must not be null");
+    return pruneCounting(Retention.keepLatest(1).forThread(threadId));
+  }
+
+  /**
    * Deletes old checkpoints (and their writes) by the retention rule; the newest checkpoint of every thread and
    * namespace is always kept, so pending runs can still continue.
    */

@@ -1,6 +1,7 @@
 package dev.fluxgraph.checkpoint;
 
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -45,5 +46,28 @@ public interface CheckpointSaver {
   default Mono<Void> deleteAfter(String threadId, String namespace, String checkpointId) {
     return Mono.error(new UnsupportedOperationException(getClass().getSimpleName()
         + " cannot delete the checkpoints after a given one (needed to roll back a run)"));
+  }
+
+  /**
+   * Merges {@code metadata} into a saved checkpoint's metadata (an entry of {@code metadata} replaces the one of its
+   * key; the others stay): the one with {@code checkpointId}, or the newest of the thread and namespace when it is
+   * null. Neither its values nor its writes change, nor its id: it is no new checkpoint. Emits the checkpoint as it
+   * now is, or completes empty when there is no such checkpoint. Savers whose checkpoints cannot change fail with
+   * {@link UnsupportedOperationException}.
+   */
+  default Mono<Checkpoint> updateMetadata(String threadId, String namespace, @Nullable String checkpointId,
+                                          Map<String, Object> metadata) {
+    return Mono.error(new UnsupportedOperationException(getClass().getSimpleName()
+        + " cannot change the metadata of a saved checkpoint"));
+  }
+
+  /**
+   * Deletes every checkpoint of the thread but the newest of each namespace, with their writes: the thread keeps its
+   * latest state (and what a paused run needs to continue), not its history. Emits how many checkpoints were
+   * deleted. Savers that cannot do this fail with {@link UnsupportedOperationException}.
+   */
+  default Mono<Long> pruneToLatest(String threadId) {
+    return Mono.error(new UnsupportedOperationException(getClass().getSimpleName()
+        + " cannot delete a thread's checkpoints older than its latest"));
   }
 }

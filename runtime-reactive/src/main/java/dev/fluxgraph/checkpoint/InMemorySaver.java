@@ -131,6 +131,48 @@ public final class InMemorySaver implements CheckpointSaver {
     });
   }
 
+  @Override
+  public Mono<Checkpoint> updateMetadata(String threadId, String namespace, @Nullable String checkpointId,
+                                         Map<String, Object> metadata) {
+    Objects.requireNonNull(threadId, "threadId must not be null");
+    Objects.requireNonNull(namespace, "namespace must not be null");
+    Map<String, Object> merged = new LinkedHashMap<>(Objects.requireNonNull(metadata, "metadata must not be null"));
+    return Mono.fromCallable(() -> {
+      ConcurrentSkipListMap<String, Entry> checkpoints = find(threadId, namespace);
+      if (checkpoints == null) {
+        return null;
+      }
+      Entry entry;
+      if (checkpointId == null) {
+        Map.Entry<String, Entry> newest = checkpoints.lastEntry();
+        entry = newest == null ? null : newest.getValue();
+      } else {
+        entry = checkpoints.get(checkpointId);
+      }
+      return entry == null ? null : entry.mergeMetadata(merged);
+    });
+  }
+
+  @Override
+  public Mono<Long> pruneToLatest(String threadId) {
+    Objects.requireNonNull(threadId, "threadId must not be null");
+    return Mono.fromCallable(() -> {
+      ConcurrentHashMap<String, ConcurrentSkipListMap<String, Entry>> namespaces = threads.get(threadId);
+      long deleted = 0;
+      if (namespaces != null) {
+        for (ConcurrentSkipListMap<String, Entry> checkpoints : namespaces.values()) {
+          String newest = checkpoints.isEmpty() ? null : checkpoints.lastKey();
+          if (newest != null) {
+            ConcurrentNavigableMap<String, Entry> older = checkpoints.headMap(newest, false);
+            deleted += older.size();
+            older.clear();
+          }
+        }
+      }
+      return deleted;
+    });
+  }
+
   private @Nullable ConcurrentSkipListMap<String, Entry> find(String threadId, String namespace) {
     ConcurrentHashMap<String, ConcurrentSkipListMap<String, Entry>> namespaces = threads.get(threadId);
     return namespaces == null ? null : namespaces.get(namespace);
@@ -142,7 +184,7 @@ public final class InMemorySaver implements CheckpointSaver {
 
   /** A checkpoint and its write-once writes, in first-written order. */
   private static final class Entry {
-    private final Checkpoint checkpoint;
+    private Checkpoint checkpoint;
     private final LinkedHashMap<WriteId, PendingWrite> writes = new LinkedHashMap<>();
     /** The last tuple read, until a new write arrives: repeated reads allocate nothing. */
     private @Nullable CheckpointTuple snapshot;
@@ -158,6 +200,16 @@ public final class InMemorySaver implements CheckpointSaver {
           snapshot = null;
         }
       }
+    }
+
+    /** The checkpoint with {@code entries} merged into its metadata, kept from now on. */
+    synchronized Checkpoint mergeMetadata(Map<String, Object> entries) {
+      Map<String, Object> metadata = new LinkedHashMap<>(checkpoint.metadata());
+      metadata.putAll(entries);
+      checkpoint = new Checkpoint(checkpoint.threadId(), checkpoint.namespace(), checkpoint.id(),
+          checkpoint.parentId(), checkpoint.createdAt(), metadata, checkpoint.values());
+      snapshot = null;
+      return checkpoint;
     }
 
     synchronized CheckpointTuple tuple() {

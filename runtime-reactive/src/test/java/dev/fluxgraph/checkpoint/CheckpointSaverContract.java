@@ -422,6 +422,91 @@ public abstract class CheckpointSaverContract {
   }
 
   @Test
+  void updateMetadataMergesIntoTheNewestOrTheNamedCheckpointOnly() {
+    String first = nextId();
+    String second = nextId();
+    save(checkpoint(first, null, ""));
+    save(checkpoint(second, first, ""));
+    saveWrites(second, write("a", PendingWrite.RESULT, JSON.numberNode(2)));
+    Map<String, Object> patch = new java.util.LinkedHashMap<>();
+    patch.put("tag", "reviewed");
+    patch.put("source", "patched");
+    patch.put("cleared", null);
+
+    StepVerifier.create(subject().updateMetadata(thread, "", null, patch))
+        .assertNext(updated -> {
+          assertEquals(second, updated.id(), "the newest checkpoint without an id");
+          assertEquals("reviewed", updated.metadata().get("tag"));
+          assertEquals("patched", updated.metadata().get("source"), "an entry of the patch replaces its key");
+          assertEquals(Map.of("k", "v", "list", List.of(1, "two")), updated.metadata().get("nested"),
+              "the other entries stay");
+          assertTrue(updated.metadata().containsKey("cleared"), "a null entry is kept as null");
+        })
+        .expectComplete().verify(TIMEOUT);
+    StepVerifier.create(subject().get(thread, "", second))
+        .assertNext(tuple -> {
+          assertEquals("reviewed", tuple.checkpoint().metadata().get("tag"), "the change is saved");
+          assertEquals(1, tuple.writes().size(), "the writes stay");
+          assertEquals(TextNode.valueOf(second), tuple.checkpoint().values().get("__run__"), "the values stay");
+        })
+        .expectComplete().verify(TIMEOUT);
+    StepVerifier.create(subject().get(thread, "", first))
+        .assertNext(tuple -> assertNull(tuple.checkpoint().metadata().get("tag"), "an older one is unchanged"))
+        .expectComplete().verify(TIMEOUT);
+
+    StepVerifier.create(subject().updateMetadata(thread, "", first, Map.of("tag", "old")))
+        .assertNext(updated -> assertEquals(first, updated.id()))
+        .expectComplete().verify(TIMEOUT);
+    StepVerifier.create(subject().get(thread, "", first))
+        .assertNext(tuple -> assertEquals("old", tuple.checkpoint().metadata().get("tag")))
+        .expectComplete().verify(TIMEOUT);
+    assertListed("", null, 10, List.of(second, first)); // no new checkpoint
+  }
+
+  @Test
+  void updateMetadataOfAMissingCheckpointIsEmpty() {
+    StepVerifier.create(subject().updateMetadata("no-such-" + thread, "", null, Map.of("a", 1)))
+        .expectComplete().verify(TIMEOUT);
+    save(checkpoint(nextId(), null, ""));
+    StepVerifier.create(subject().updateMetadata(thread, "", nextId(), Map.of("a", 1)))
+        .expectComplete().verify(TIMEOUT);
+    StepVerifier.create(subject().updateMetadata(thread, "other-namespace", null, Map.of("a", 1)))
+        .expectComplete().verify(TIMEOUT);
+  }
+
+  @Test
+  void pruneToLatestKeepsTheNewestCheckpointOfEachNamespaceWithItsWrites() {
+    String first = nextId();
+    String second = nextId();
+    String third = nextId();
+    save(checkpoint(first, null, ""));
+    save(checkpoint(second, first, ""));
+    saveWrites(second, write("a", PendingWrite.RESULT, JSON.numberNode(2)));
+    save(checkpoint(third, second, ""));
+    saveWrites(third, write("b", PendingWrite.RESULT, JSON.numberNode(3)));
+    String childOld = nextId();
+    String childNew = nextId();
+    save(checkpoint(childOld, null, "child"));
+    save(checkpoint(childNew, childOld, "child"));
+    String other = "other-" + thread;
+    save(checkpoint(other, "", nextId(), null));
+    save(checkpoint(other, "", nextId(), null));
+
+    StepVerifier.create(subject().pruneToLatest(thread)).expectNext(3L).expectComplete().verify(TIMEOUT);
+
+    assertListed("", null, 10, List.of(third));
+    assertListed("child", null, 10, List.of(childNew));
+    StepVerifier.create(subject().get(thread, "", null))
+        .assertNext(tuple -> assertEquals(1, tuple.writes().size(), "the newest keeps its writes"))
+        .expectComplete().verify(TIMEOUT);
+    StepVerifier.create(subject().list(other, "", null, 10)).expectNextCount(2).expectComplete().verify(TIMEOUT);
+    StepVerifier.create(subject().pruneToLatest(thread)).expectNext(0L).expectComplete().verify(TIMEOUT);
+    StepVerifier.create(subject().pruneToLatest("no-such-" + thread)).expectNext(0L).expectComplete()
+        .verify(TIMEOUT);
+    StepVerifier.create(subject().deleteThread(other)).expectComplete().verify(TIMEOUT);
+  }
+
+  @Test
   void aDeletedThreadStartsAfresh() {
     String old = nextId();
     save(checkpoint(old, null, ""));

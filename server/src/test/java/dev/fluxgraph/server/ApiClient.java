@@ -32,9 +32,16 @@ final class ApiClient {
   }
 
   private final HttpClient http;
+  private final int port;
 
   ApiClient(int port) {
     this.http = HttpClient.create().baseUrl("http://127.0.0.1:" + port);
+    this.port = port;
+  }
+
+  /** The server's port. */
+  int port() {
+    return port;
   }
 
   Reply send(String method, String path, String body) {

@@ -11,7 +11,6 @@ import dev.fluxgraph.internal.server.Assistants;
 import dev.fluxgraph.internal.server.storage.CronStore;
 import dev.fluxgraph.internal.server.storage.PostgresCronStore;
 import dev.fluxgraph.postgres.PostgresSaver;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -22,8 +21,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -40,67 +37,68 @@ class CronServerIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Runs of the {@code tick} graph, by the input it was given (shared by every server of the test JVM). */
   private static final Map<String, AtomicInteger> TICKS = new ConcurrentHashMap<>();
-  private static EmbeddedPostgres postgres;
-  private static String url;
+  /** What runs of the {@code seer} graph saw of their config and context, by input. */
+  private static final Map<String, Map<String, Object>> SEEN = new ConcurrentHashMap<>();
+  private static final ServerFixture.Database DB = ServerFixture.database(CronServerIT.class);
 
-  @BeforeAll
-  static void database() throws Exception {
-    postgres = EmbeddedPostgres.builder().start();
-    url = "r2dbc:postgresql://postgres@localhost:" + postgres.getPort() + "/postgres";
-  }
-
-  @AfterAll
-  static void close() throws Exception {
-    postgres.close();
-  }
-
-  private interface Scenario {
-    void run(List<ApiClient> apis);
-  }
-
-  /** {@code processes} servers on one storage (PostgreSQL, or one in-memory server). */
-  private static void withServers(String persistence, int processes, Scenario scenario) {
+  /** {@code processes} servers serving the {@code tick} graph on one storage (PostgreSQL, or one in-memory server). */
+  private static void withServers(String persistence, int processes, ServerFixture.Scenario scenario) {
     Entrypoint<String, String> tick = Entrypoint.named("tick").define(String.class, String.class, (input, context) ->
         Mono.fromCallable(() -> input + ":" + TICKS.computeIfAbsent(input, key -> new AtomicInteger())
             .incrementAndGet()));
-    List<FluxgraphServer> servers = new ArrayList<>();
-    List<AutoCloseable> resources = new ArrayList<>();
-    try {
-      for (int i = 0; i < processes; i++) {
-        FluxgraphServer.Builder builder = FluxgraphServer.builder().discoverGraphs(false).port(0)
-            .graphOnServerPersistence("tick", tick);
-        if (persistence.equals("postgres")) {
-          PostgresSaver saver = PostgresSaver.connect(url);
-          resources.add(saver);
-          saver.setup().block(Duration.ofSeconds(30));
-          builder.checkpointer(saver).leaseTtl(Duration.ofSeconds(3)).heartbeatInterval(Duration.ofMillis(500));
-        }
-        servers.add(builder.build().start().block(Duration.ofSeconds(30)));
-      }
-      scenario.run(servers.stream().map(server -> new ApiClient(server.port())).toList());
-    } finally {
-      servers.forEach(server -> server.stop().block(Duration.ofSeconds(20)));
-      for (AutoCloseable resource : resources) {
-        try {
-          resource.close();
-        } catch (Exception e) {
-          throw new AssertionError(e);
-        }
-      }
-    }
+    Entrypoint<String, String> seer = Entrypoint.named("seer").define(String.class, String.class, (input, context) ->
+        Mono.fromCallable(() -> {
+          SEEN.put(input, Map.of("configurable", context.config().configurable(),
+              "context", context.context(Map.class).orElse(Map.of())));
+          return input;
+        }));
+    ServerFixture.withServers(DB.urlFor(persistence), processes, builder -> builder
+        .graphOnServerPersistence("tick", tick).graphOnServerPersistence("seer", seer), scenario);
   }
 
   private static void await(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (!condition.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
-      Mono.delay(Duration.ofMillis(100)).block();
-    }
+    ServerFixture.await(what, condition);
   }
 
   private static int ticks(String input) {
     AtomicInteger count = TICKS.get(input);
     return count == null ? 0 : count.get();
+  }
+
+  /**
+   * A cron of an assistant made through {@code /assistants} keeps that assistant, and each tick's run gets its
+   * defaults (config, context) as a run request of it would, the cron's own config over them.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"memory", "postgres"})
+  void aCronsRunsGetTheirAssistantsDefaults(String persistence) {
+    withServers(persistence, 1, apis -> {
+      ApiClient api = apis.get(0);
+      ApiClient.Reply assistant = api.post("/assistants", "{\"graph_id\":\"seer\",\"config\":{\"configurable\":"
+          + "{\"model\":\"big\",\"user\":\"ann\"}},\"context\":{\"tone\":\"dry\"}}");
+      assertEquals(200, assistant.status(), assistant.body());
+      String assistantId = assistant.json().get("assistant_id").asText();
+      String input = "seen-" + UUID.randomUUID();
+      ApiClient.Reply created = api.post("/runs/crons", "{\"assistant_id\":\"" + assistantId + "\",\"schedule\":"
+          + "\"* * * * * *\",\"input\":\"" + input + "\",\"config\":{\"configurable\":{\"user\":\"bob\"}}}");
+      assertEquals(200, created.status(), created.body());
+      assertEquals(assistantId, created.json().get("assistant_id").asText(), "the cron keeps its assistant");
+      String thread = api.post("/threads", "{}").json().get("thread_id").asText();
+      ApiClient.Reply onThread = api.post("/threads/" + thread + "/runs/crons", "{\"assistant_id\":\"" + assistantId
+          + "\",\"schedule\":\"* * * * * *\",\"input\":\"" + input + "-thread\"}");
+      assertEquals(200, onThread.status(), onThread.body());
+      await("a tick of each cron", () -> SEEN.containsKey(input) && SEEN.containsKey(input + "-thread"));
+      api.send("DELETE", "/runs/crons/" + created.json().get("cron_id").asText(), "");
+      api.send("DELETE", "/runs/crons/" + onThread.json().get("cron_id").asText(), "");
+      Map<?, ?> configurable = (Map<?, ?>) SEEN.get(input).get("configurable");
+      assertEquals("big", configurable.get("model"), "the assistant's config: " + configurable);
+      assertEquals("bob", configurable.get("user"), "the cron's config over the assistant's: " + configurable);
+      assertEquals(Map.of("tone", "dry"), SEEN.get(input).get("context"), SEEN.get(input).toString());
+      Map<?, ?> onItsThread = (Map<?, ?>) SEEN.get(input + "-thread").get("configurable");
+      assertEquals("big", onItsThread.get("model"), onItsThread.toString());
+      assertEquals("ann", onItsThread.get("user"), onItsThread.toString());
+      assertEquals(Map.of("tone", "dry"), SEEN.get(input + "-thread").get("context"));
+    });
   }
 
   @ParameterizedTest
@@ -167,7 +165,7 @@ class CronServerIT {
       assertEquals(204, api.send("DELETE", "/threads/" + other, "").status());
       assertEquals(0, api.post("/runs/crons/count", "{\"thread_id\":\"" + other + "\"}").json().asInt());
       if (persistence.equals("postgres")) {
-        assertEquals("weekly", TestSql.first(postgres, "SELECT payload->>'input' FROM fluxgraph_crons WHERE cron_id = '"
+        assertEquals("weekly", DB.first("SELECT payload->>'input' FROM fluxgraph_crons WHERE cron_id = '"
             + stateless.get("cron_id").asText() + "'"));
       }
     });
@@ -233,10 +231,10 @@ class CronServerIT {
       await("four ticks", () -> ticks(input) >= 4);
       apis.get(0).send("DELETE", "/runs/crons/" + cronId, "");
       Instant end = Instant.now();
-      await("the runs to finish", () -> "0".equals(TestSql.first(postgres, "SELECT count(*) FROM fluxgraph_runs"
+      await("the runs to finish", () -> "0".equals(DB.first("SELECT count(*) FROM fluxgraph_runs"
           + " WHERE thread_id = '" + thread + "' AND status IN ('pending', 'running')")));
       long seconds = Duration.between(start, end).toSeconds() + 1;
-      int runs = Integer.parseInt(TestSql.first(postgres, "SELECT count(*) FROM fluxgraph_runs WHERE thread_id = '"
+      int runs = Integer.parseInt(DB.first("SELECT count(*) FROM fluxgraph_runs WHERE thread_id = '"
           + thread + "'"));
       assertTrue(runs <= seconds + 1, runs + " runs in " + seconds + " s: a tick fired twice");
       assertEquals(runs, ticks(input), "every recorded run executed once");
@@ -245,7 +243,7 @@ class CronServerIT {
 
   @Test
   void aTickIsFiredByOneOfManyConcurrentFirers() {
-    try (PostgresSaver saver = PostgresSaver.connect(url)) {
+    try (PostgresSaver saver = PostgresSaver.connect(DB.url())) {
       saver.setup().block(Duration.ofSeconds(30));
       withServers("postgres", 1, apis -> { }); // the server's tables
       PostgresCronStore first = new PostgresCronStore(saver.connectionFactory());
@@ -267,11 +265,11 @@ class CronServerIT {
       List<Boolean> fired = Flux.merge(firings).collectList().block(Duration.ofSeconds(30));
       assertNotNull(fired);
       assertEquals(1, fired.stream().filter(Boolean::booleanValue).count(), fired.toString());
-      assertEquals("1", TestSql.first(postgres, "SELECT count(*) FROM fluxgraph_runs WHERE run_id IN ("
+      assertEquals("1", DB.first("SELECT count(*) FROM fluxgraph_runs WHERE run_id IN ("
           + String.join(", ", runIds) + ")"));
       assertEquals(due.plusSeconds(1), first.get(cron.cronId()).block(Duration.ofSeconds(10)).nextRunAt());
       // the run waits in the queue for its thread; nobody claims a run of a thread that does not exist
-      TestSql.first(postgres, "DELETE FROM fluxgraph_runs WHERE thread_id = '" + thread + "' RETURNING 1");
+      DB.first("DELETE FROM fluxgraph_runs WHERE thread_id = '" + thread + "' RETURNING 1");
     }
   }
 

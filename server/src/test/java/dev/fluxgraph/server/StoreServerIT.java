@@ -5,20 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxgraph.func.Entrypoint;
-import dev.fluxgraph.postgres.PostgresSaver;
 import dev.fluxgraph.postgres.PostgresStore;
 import dev.fluxgraph.store.InMemoryStore;
 import dev.fluxgraph.store.Item;
 import dev.fluxgraph.store.Store;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import reactor.core.publisher.Mono;
 
 /**
  * The store API over a real socket, on the server's {@link Store} (what a graph reads is what the API wrote), in
@@ -26,19 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class StoreServerIT {
 
-  private static EmbeddedPostgres postgres;
-  private static String url;
-
-  @BeforeAll
-  static void database() throws Exception {
-    postgres = EmbeddedPostgres.builder().start();
-    url = "r2dbc:postgresql://postgres@localhost:" + postgres.getPort() + "/postgres";
-  }
-
-  @AfterAll
-  static void close() throws Exception {
-    postgres.close();
-  }
+  private static final ServerFixture.Database DB = ServerFixture.database(StoreServerIT.class);
 
   /** A server on the store of {@code persistence}; the test gets a client of it and the store. */
   private interface Scenario {
@@ -47,27 +32,18 @@ class StoreServerIT {
 
   private static void withServer(String persistence, Scenario scenario) {
     Entrypoint<String, String> echo = Entrypoint.named("echo").define(String.class, String.class,
-        (input, context) -> reactor.core.publisher.Mono.just(input));
-    if (persistence.equals("memory")) {
+        (input, context) -> Mono.just(input));
+    String url = DB.urlFor(persistence);
+    if (url == null) {
       Store store = new InMemoryStore();
-      FluxgraphServer server = FluxgraphServer.builder().discoverGraphs(false).port(0).store(store)
-          .graph("echo", echo).build().start().block(Duration.ofSeconds(30));
-      try {
-        scenario.run(new ApiClient(server.port()), store);
-      } finally {
-        server.stop().block(Duration.ofSeconds(10));
-      }
+      ServerFixture.withServers(null, 1, builder -> builder.store(store).graph("echo", echo),
+          apis -> scenario.run(apis.get(0), store));
       return;
     }
-    try (PostgresSaver saver = PostgresSaver.connect(url); PostgresStore store = PostgresStore.connect(url)) {
-      saver.setup().then(store.setup()).block(Duration.ofSeconds(30));
-      FluxgraphServer server = FluxgraphServer.builder().discoverGraphs(false).port(0).checkpointer(saver)
-          .store(store).graph("echo", echo).build().start().block(Duration.ofSeconds(30));
-      try {
-        scenario.run(new ApiClient(server.port()), store);
-      } finally {
-        server.stop().block(Duration.ofSeconds(10));
-      }
+    try (PostgresStore store = PostgresStore.connect(url)) {
+      store.setup().block(Duration.ofSeconds(30));
+      ServerFixture.withServers(url, 1, builder -> builder.store(store).graph("echo", echo),
+          apis -> scenario.run(apis.get(0), store));
     }
   }
 
@@ -129,7 +105,7 @@ class StoreServerIT {
       assertEquals(204, api.send("DELETE", "/store/items", "{\"namespace\":[\"" + root + "\",\"a\"],\"key\":\"k1\"}")
           .status(), "deleting an absent item is not an error");
       if (persistence.equals("postgres")) {
-        assertEquals("1", TestSql.first(postgres, "SELECT count(*) FROM fluxgraph_store WHERE prefix LIKE '"
+        assertEquals("1", DB.first("SELECT count(*) FROM fluxgraph_store WHERE prefix LIKE '"
             + root + "%'"));
       }
     });
@@ -146,24 +122,24 @@ class StoreServerIT {
       assertEquals(204, api.send("PUT", "/store/items", "{\"namespace\":[\"" + root + "\"],\"key\":\"hour\","
           + "\"value\":{\"v\":2},\"ttl\":60}").status());
       if (persistence.equals("postgres")) {
-        assertEquals("120", TestSql.first(postgres, "SELECT ttl_millis FROM fluxgraph_store WHERE prefix = '" + root
+        assertEquals("120", DB.first("SELECT ttl_millis FROM fluxgraph_store WHERE prefix = '" + root
             + "' AND key = 'short'"));
-        String before = TestSql.first(postgres, "SELECT expires_at FROM fluxgraph_store WHERE prefix = '" + root
+        String before = DB.first("SELECT expires_at FROM fluxgraph_store WHERE prefix = '" + root
             + "' AND key = 'hour'");
         assertEquals(200, api.get("/store/items?namespace=" + root + "&key=hour&refresh_ttl=true").status());
-        String after = TestSql.first(postgres, "SELECT expires_at FROM fluxgraph_store WHERE prefix = '" + root
+        String after = DB.first("SELECT expires_at FROM fluxgraph_store WHERE prefix = '" + root
             + "' AND key = 'hour'");
         assertTrue(after.compareTo(before) > 0, before + " then " + after);
-        String searched = TestSql.first(postgres, "SELECT expires_at FROM fluxgraph_store WHERE prefix = '" + root
+        String searched = DB.first("SELECT expires_at FROM fluxgraph_store WHERE prefix = '" + root
             + "' AND key = 'hour'");
         api.post("/store/items/search", "{\"namespace_prefix\":[\"" + root + "\"],\"refresh_ttl\":true}");
-        assertTrue(TestSql.first(postgres, "SELECT expires_at FROM fluxgraph_store WHERE prefix = '" + root
+        assertTrue(DB.first("SELECT expires_at FROM fluxgraph_store WHERE prefix = '" + root
             + "' AND key = 'hour'").compareTo(searched) > 0, "a refreshing search moves the expiry");
       }
       long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
       while (!api.get("/store/items?namespace=" + root + "&key=short").body().equals("null")) {
         assertTrue(System.nanoTime() < deadline, "the item with a 120 ms ttl did not expire");
-        reactor.core.publisher.Mono.delay(Duration.ofMillis(50)).block();
+        Mono.delay(Duration.ofMillis(50)).block();
       }
       assertEquals(2, api.get("/store/items?namespace=" + root + "&key=hour").json().get("value").get("v").asInt());
     });

@@ -52,10 +52,15 @@ final class CronRoutes {
       "end_time", "schedule", "created_at", "updated_at", "user_id", "payload", "next_run_date", "metadata", "enabled",
       "now");
 
-  /** Parses a run body the way a run request is parsed: {@code (body, stateless)}. */
+  /**
+   * Parses a new run's body the way a run request is parsed, its assistant's defaults merged in
+   * ({@link RunRequests#parseNew}): {@code (body, stateless)}.
+   */
   interface RunParser {
-    RunRequest parse(JsonNode body, boolean stateless);
+    Mono<RunRequest> parse(JsonNode body, boolean stateless);
   }
+
+  private static final String TAG = "Crons";
 
   private final Http http;
   private final CronStore crons;
@@ -73,14 +78,21 @@ final class CronRoutes {
 
   void register(Routes routes) {
     routes
-        .post("/runs/crons", http.handle((request, body) -> create(body, null)))
-        .post("/threads/{tid}/runs/crons", http.handle((request, body) -> threads.require(request.param("tid"))
+        .post("/runs/crons", Routes.Doc.of(TAG, "Create Cron").body(Schemas.CRON_CREATE).answer(Schemas.CRON),
+            http.handle((request, body) -> create(body, null)))
+        .post("/threads/{tid}/runs/crons", Routes.Doc.of(TAG, "Create Thread Cron").body(Schemas.CRON_CREATE)
+            .answer(Schemas.CRON), http.handle((request, body) -> threads.require(request.param("tid"))
             .then(create(body, request.param("tid")))))
-        .post("/runs/crons/search", http.handle((request, body) -> search(body)))
-        .post("/runs/crons/count", http.handle((request, body) -> count(body)))
-        .get("/runs/crons/{cid}", http.handle((request, body) -> require(request.param("cid")).map(CronRoutes::cron)))
-        .patch("/runs/crons/{cid}", http.handle((request, body) -> update(request.param("cid"), body)))
-        .delete("/runs/crons/{cid}", (request, response) -> http.guarded(request, response, body ->
+        .post("/runs/crons/search", Routes.Doc.of(TAG, "Search Crons").body(Schemas.CRON_SEARCH)
+            .answer(Schemas.CRONS), http.handle((request, body) -> search(body)))
+        .post("/runs/crons/count", Routes.Doc.of(TAG, "Count Crons").body(Schemas.CRON_COUNT)
+            .answer(Schemas.INTEGER), http.handle((request, body) -> count(body)))
+        .get("/runs/crons/{cid}", Routes.Doc.of(TAG, "Get Cron").answer(Schemas.CRON),
+            http.handle((request, body) -> require(request.param("cid")).map(CronRoutes::cron)))
+        .patch("/runs/crons/{cid}", Routes.Doc.of(TAG, "Patch Cron").body(Schemas.CRON_PATCH).answer(Schemas.CRON),
+            http.handle((request, body) -> update(request.param("cid"), body)))
+        .delete("/runs/crons/{cid}", Routes.Doc.of(TAG, "Delete Cron").answer(null),
+            (request, response) -> http.guarded(request, response, body ->
             crons.delete(request.param("cid")).flatMap(existed -> existed ? response.status(204).send()
                 : Mono.error(HttpProblem.notFound("cron " + request.param("cid"))))));
   }
@@ -116,17 +128,18 @@ final class CronRoutes {
       CronRecord cron = new CronRecord(UUID.randomUUID().toString(), "", threadId, schedule, payload,
           Fields.optionalMap(body, "metadata"), endTime, CronSchedule.parse(schedule).nextAfter(now, endTime),
           threadId == null ? Objects.requireNonNullElse(onRunCompleted, "delete") : null, enabled, now, now);
-      String assistantId = checked(cron, Fields.optionalText(body, "assistant_id"));
-      CronRecord created = withAssistant(cron, assistantId);
-      return crons.create(created).thenReturn((JsonNode) cron(created));
+      return checked(cron, Fields.optionalText(body, "assistant_id")).flatMap(assistantId -> {
+        CronRecord created = withAssistant(cron, assistantId);
+        return crons.create(created).thenReturn((JsonNode) cron(created));
+      });
     });
   }
 
   /**
-   * Checks the cron's run request as its ticks' runs will be parsed (422 or 404 naming the problem); emits the
-   * assistant id it runs.
+   * Checks the cron's run request as its ticks' runs will be parsed, with the assistant's defaults (422 or 404 naming
+   * the problem); emits the id of the assistant it runs.
    */
-  private String checked(CronRecord cron, @Nullable String assistantId) {
+  private Mono<String> checked(CronRecord cron, @Nullable String assistantId) {
     if (assistantId == null) {
       throw HttpProblem.invalid("assistant_id is required");
     }
@@ -135,13 +148,14 @@ final class CronRoutes {
     if (cron.threadId() == null) {
       body.put("on_completion", Objects.requireNonNullElse(cron.onRunCompleted(), "delete"));
     }
-    RunRequest run = requests.parse(body, cron.threadId() == null);
-    String strategy = run.multitaskStrategy();
-    if (!strategy.equals("reject") && !strategy.equals("enqueue")) {
-      throw HttpProblem.invalid("multitask_strategy " + strategy + " is not supported for crons: a tick on a busy "
-          + "thread is skipped (reject) or waits its turn (enqueue)");
-    }
-    return Assistants.idOf(run.graphId());
+    return requests.parse(body, cron.threadId() == null).map(run -> {
+      String strategy = run.multitaskStrategy();
+      if (!strategy.equals("reject") && !strategy.equals("enqueue")) {
+        throw HttpProblem.invalid("multitask_strategy " + strategy + " is not supported for crons: a tick on a busy "
+            + "thread is skipped (reject) or waits its turn (enqueue)");
+      }
+      return run.assistantId();
+    });
   }
 
   private static CronRecord withAssistant(CronRecord cron, String assistantId) {
@@ -183,8 +197,8 @@ final class CronRoutes {
         Map<String, Object> metadata = body.has("metadata") ? Fields.optionalMap(body, "metadata") : old.metadata();
         CronRecord changed = new CronRecord(cronId, old.assistantId(), old.threadId(), schedule, payload, metadata,
             endTime, next, onRunCompleted, enabled, old.createdAt(), now);
-        checked(changed, old.assistantId());
-        return crons.update(changed).switchIfEmpty(Mono.error(() -> HttpProblem.notFound("cron " + cronId)))
+        return checked(changed, old.assistantId()).then(crons.update(changed))
+            .switchIfEmpty(Mono.error(() -> HttpProblem.notFound("cron " + cronId)))
             .map(CronRoutes::cron);
       });
     });

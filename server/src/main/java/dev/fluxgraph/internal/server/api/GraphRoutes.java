@@ -15,6 +15,7 @@ import dev.fluxgraph.types.FluxgraphJson;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -29,6 +30,8 @@ import reactor.core.publisher.Mono;
 final class GraphRoutes {
 
   private static final ObjectMapper JSON = FluxgraphJson.mapper();
+
+  private static final String TAG = "Assistants";
 
   private final Http http;
   private final ServedGraphs graphs;
@@ -52,7 +55,9 @@ final class GraphRoutes {
 
   void register(Routes routes) {
     routes
-        .get("/assistants/{id}/graph", http.handle((request, body) -> Mono.fromRunnable(() ->
+        .get("/assistants/{id}/graph", Routes.Doc.of(TAG, "Get Assistant Graph").query("xray",
+            Map.of("anyOf", List.of(Schemas.BOOLEAN, Schemas.INTEGER))).answer(Schemas.GRAPH),
+            http.handle((request, body) -> Mono.fromRunnable(() ->
             only(request, body, Set.of("xray"))).then(graphOf(request)).map(graph -> {
           try {
             return JSON.valueToTree(graph.getGraph(xray(queryParam(request, "xray"))).toJson());
@@ -60,11 +65,15 @@ final class GraphRoutes {
             throw HttpProblem.invalid(e.getMessage());
           }
         })))
-        .get("/assistants/{id}/schemas", http.handle((request, body) -> Mono.fromRunnable(() ->
+        .get("/assistants/{id}/schemas", Routes.Doc.of(TAG, "Get Assistant Schemas").answer(Schemas.GRAPH_SCHEMAS),
+            http.handle((request, body) -> Mono.fromRunnable(() ->
             only(request, body, Set.of())).then(graphOf(request)).map(graph -> GraphSchemas.of(graphs.idOf(graph),
             graph))))
-        .get("/assistants/{id}/subgraphs", http.handle((request, body) -> subgraphs(request, body, null)))
-        .get("/assistants/{id}/subgraphs/{namespace}", http.handle((request, body) -> subgraphs(request, body,
+        .get("/assistants/{id}/subgraphs", Routes.Doc.of(TAG, "Get Assistant Subgraphs").query("recurse",
+            Schemas.BOOLEAN).answer(Schemas.SUBGRAPHS), http.handle((request, body) -> subgraphs(request, body, null)))
+        .get("/assistants/{id}/subgraphs/{namespace}", Routes.Doc.of(TAG, "Get Assistant Subgraphs by Namespace")
+            .query("recurse", Schemas.BOOLEAN).answer(Schemas.SUBGRAPHS),
+            http.handle((request, body) -> subgraphs(request, body,
             URLDecoder.decode(request.param("namespace"), StandardCharsets.UTF_8))));
   }
 

@@ -11,8 +11,8 @@ import java.util.Map;
 /**
  * The OpenAPI 3.1 document of what this server serves, generated from its route declarations
  * ({@link Routes#operations}): every template route is a path and operation, its path variables are path
- * parameters, and a route declared with a {@link Routes.Doc} adds its tag, summary, query parameters, request body
- * and answer schemas. Nothing is listed that no route serves.
+ * parameters, and a route declared with a {@link Routes.Doc} adds its tag, summary, query and header parameters,
+ * request body and answer schemas (JSON, or an event stream). Nothing is listed that no route serves.
  */
 final class OpenApi {
 
@@ -56,6 +56,8 @@ final class OpenApi {
     if (doc != null) {
       doc.query().forEach((name, schema) -> parameters.addObject().put("name", name).put("in", "query")
           .put("required", false).set("schema", JSON.valueToTree(schema)));
+      doc.headers().forEach((name, schema) -> parameters.addObject().put("name", name).put("in", "header")
+          .put("required", false).set("schema", JSON.valueToTree(schema)));
       if (doc.body() != null) {
         operation.putObject("requestBody").put("required", false).putObject("content")
             .putObject("application/json").set("schema", JSON.valueToTree(doc.body()));
@@ -70,7 +72,7 @@ final class OpenApi {
     } else {
       ObjectNode ok = responses.putObject("200").put("description", "Success");
       if (doc != null) {
-        ok.putObject("content").putObject("application/json").set("schema", JSON.valueToTree(doc.answer()));
+        ok.putObject("content").putObject(doc.media()).set("schema", JSON.valueToTree(doc.answer()));
       }
     }
     for (String status : List.of("404", "409", "422")) {

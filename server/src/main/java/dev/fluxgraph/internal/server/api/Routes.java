@@ -3,6 +3,7 @@ package dev.fluxgraph.internal.server.api;
 import dev.fluxgraph.server.ApiRequest;
 import dev.fluxgraph.server.ApiResponse;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,27 +34,48 @@ final class Routes {
    *
    * @param tag      the resource group (the reference's tags: Assistants, Threads, Thread Runs, ...)
    * @param query    the query parameters: name to JSON Schema
+   * @param headers  the request headers it reads: name to JSON Schema
    * @param body     the request body's JSON Schema, or null for none
    * @param answer   the 200 answer's JSON Schema, or null for one without a body (204)
+   * @param media    the 200 answer's media type: {@code application/json}, or {@code text/event-stream} for SSE
    */
-  record Doc(String tag, String summary, Map<String, Map<String, Object>> query, @Nullable Map<String, Object> body,
-             @Nullable Map<String, Object> answer) {
+  record Doc(String tag, String summary, Map<String, Map<String, Object>> query,
+             Map<String, Map<String, Object>> headers, @Nullable Map<String, Object> body,
+             @Nullable Map<String, Object> answer, String media) {
+    static final String JSON = "application/json";
+    static final String EVENTS = "text/event-stream";
+
     static Doc of(String tag, String summary) {
-      return new Doc(tag, summary, Map.of(), null, Map.of("type", "object"));
+      return new Doc(tag, summary, Map.of(), Map.of(), null, Map.of("type", "object"), JSON);
     }
 
     Doc body(Map<String, Object> schema) {
-      return new Doc(tag, summary, query, schema, answer);
+      return new Doc(tag, summary, query, headers, schema, answer, media);
     }
 
     Doc answer(@Nullable Map<String, Object> schema) {
-      return new Doc(tag, summary, query, body, schema);
+      return new Doc(tag, summary, query, headers, body, schema, JSON);
+    }
+
+    /** An answer of server-sent events (their framing described in words: OpenAPI has no schema for a stream). */
+    Doc events(String description) {
+      return new Doc(tag, summary, query, headers, body, Map.of("type", "string", "description", description),
+          EVENTS);
     }
 
     Doc query(String name, Map<String, Object> schema) {
-      Map<String, Map<String, Object>> all = new LinkedHashMap<>(query);
+      return new Doc(tag, summary, with(query, name, schema), headers, body, answer, media);
+    }
+
+    Doc header(String name, Map<String, Object> schema) {
+      return new Doc(tag, summary, query, with(headers, name, schema), body, answer, media);
+    }
+
+    private static Map<String, Map<String, Object>> with(Map<String, Map<String, Object>> parameters, String name,
+                                                         Map<String, Object> schema) {
+      Map<String, Map<String, Object>> all = new LinkedHashMap<>(parameters);
       all.put(name, schema);
-      return new Doc(tag, summary, Map.copyOf(all), body, answer);
+      return Collections.unmodifiableMap(all);
     }
   }
 
@@ -104,6 +126,10 @@ final class Routes {
 
   Routes put(String template, Handler handler) {
     return add("PUT", template, handler, null);
+  }
+
+  Routes put(String template, Doc doc, Handler handler) {
+    return add("PUT", template, handler, doc);
   }
 
   Routes patch(String template, Handler handler) {

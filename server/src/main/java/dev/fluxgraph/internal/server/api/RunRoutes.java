@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -63,35 +64,68 @@ final class RunRoutes {
 
   void register(Routes routes) {
     routes
-        .post("/threads/{tid}/runs/stream", (request, response) -> stream(request, response, request.param("tid")))
-        .post("/threads/{tid}/runs/wait", (request, response) -> waitFor(request, response, request.param("tid")))
-        .post("/runs/stream", (request, response) -> stream(request, response, null))
-        .post("/runs/wait", (request, response) -> waitFor(request, response, null))
-        .post("/threads/{tid}/runs", (request, response) -> http.guarded(request, response, body ->
+        .post("/threads/{tid}/runs/stream", doc(THREAD_RUNS, "Create Run, Stream Output").body(Schemas.RUN_CREATE)
+            .events(Schemas.RUN_EVENTS), (request, response) -> stream(request, response, request.param("tid")))
+        .post("/threads/{tid}/runs/wait", doc(THREAD_RUNS, "Create Run, Wait for Output").body(Schemas.RUN_CREATE)
+            .answer(Schemas.ANY), (request, response) -> waitFor(request, response, request.param("tid")))
+        .post("/runs/stream", doc(STATELESS, "Create Run, Stream Output").body(Schemas.RUN_CREATE)
+            .events(Schemas.RUN_EVENTS), (request, response) -> stream(request, response, null))
+        .post("/runs/wait", doc(STATELESS, "Create Run, Wait for Output").body(Schemas.RUN_CREATE)
+            .answer(Schemas.ANY), (request, response) -> waitFor(request, response, null))
+        .post("/threads/{tid}/runs", doc(THREAD_RUNS, "Create Background Run").body(Schemas.RUN_CREATE)
+            .answer(Schemas.RUN), (request, response) -> http.guarded(request, response, body ->
             requests.startNew(body, false, parsed -> runs.background(request.param("tid"), parsed))
                 .flatMap(run -> Http.json(withRunLocation(response, run, false), 200, run(run.record())))))
-        .post("/runs", (request, response) -> runOn(request, response, null, (tid, run) -> runs.background(tid, run)
+        .post("/runs", doc(STATELESS, "Create Background Run").body(Schemas.RUN_CREATE).answer(Schemas.RUN),
+            (request, response) -> runOn(request, response, null, (tid, run) -> runs.background(tid, run)
             .flatMap(started -> Http.json(withRunLocation(response, started, true), 200, run(started.record())))))
-        .post("/runs/batch", (request, response) -> http.guardedList(request, response, body -> batch(body)
+        .post("/runs/batch", doc(STATELESS, "Create Run Batch").body(Schemas.RUN_BATCH).answer(Schemas.RUNS),
+            (request, response) -> http.guardedList(request, response, body -> batch(body)
             .flatMap(started -> Http.json(response, 200, started))))
-        .post("/runs/cancel", (request, response) -> http.guarded(request, response, body -> cancelMany(request, body)
+        .post("/runs/cancel", doc(THREAD_RUNS, "Cancel Runs").query("action", ACTION).body(Schemas.RUN_CANCEL)
+            .answer(null), (request, response) -> http.guarded(request, response, body -> cancelMany(request, body)
             .then(response.status(204).send())))
-        .get("/runs/{rid}/stream", this::joinStatelessStream)
-        .get("/threads/{tid}/runs", http.handle((request, body) -> Mono.defer(() -> list(request))))
-        .get("/threads/{tid}/runs/{rid}/stream", this::joinStream)
-        .get("/threads/{tid}/runs/{rid}/join", http.handle((request, body) -> runs.join(request.param("tid"),
+        .get("/runs/{rid}/stream", joinDoc(STATELESS, "Join Run Stream"), this::joinStatelessStream)
+        .get("/threads/{tid}/runs", doc(THREAD_RUNS, "List Runs").query("limit", Schemas.LIMIT)
+            .query("offset", Schemas.OFFSET).query("status", Map.of("type", "string", "enum", RUN_STATUSES))
+            .answer(Schemas.RUNS), http.handle((request, body) -> Mono.defer(() -> list(request))))
+        .get("/threads/{tid}/runs/{rid}/stream", joinDoc(THREAD_RUNS, "Join Run Stream"), this::joinStream)
+        .get("/threads/{tid}/runs/{rid}/join", doc(THREAD_RUNS, "Join Run").answer(Schemas.ANY),
+            http.handle((request, body) -> runs.join(request.param("tid"),
             request.param("rid"))))
-        .post("/threads/{tid}/runs/{rid}/cancel", (request, response) -> http.guarded(request, response, body -> {
+        .post("/threads/{tid}/runs/{rid}/cancel", doc(THREAD_RUNS, "Cancel Run").query("action", ACTION)
+            .query("wait", Map.of("anyOf", List.of(Schemas.BOOLEAN, Map.of("type", "integer", "enum", List.of(0, 1)))))
+            .answer(null), (request, response) -> http.guarded(request, response, body -> {
           boolean wait = waitParam(request);
           return runs.cancel(request.param("tid"), request.param("rid"), action(request), wait)
               .then(response.status(wait ? 204 : 202).send());
         }))
-        .get("/threads/{tid}/runs/{rid}", http.handle((request, body) ->
+        .get("/threads/{tid}/runs/{rid}", doc(THREAD_RUNS, "Get Run").answer(Schemas.RUN),
+            http.handle((request, body) ->
             runs.require(request.param("tid"), request.param("rid")).map(RunRoutes::run)))
-        .delete("/threads/{tid}/runs/{rid}", (request, response) -> http.guarded(request, response, body ->
+        .delete("/threads/{tid}/runs/{rid}", doc(THREAD_RUNS, "Delete Run").answer(null),
+            (request, response) -> http.guarded(request, response, body ->
             runs.deleteRun(request.param("tid"), request.param("rid")).flatMap(existed -> existed
                 ? response.status(204).send()
                 : Mono.error(HttpProblem.notFound("run " + request.param("rid"))))));
+  }
+
+  private static final String THREAD_RUNS = "Thread Runs";
+  private static final String STATELESS = "Stateless Runs";
+  private static final Map<String, Object> ACTION = Map.of("type", "string", "enum", List.of("interrupt", "rollback"),
+      "default", "interrupt");
+
+  private static Routes.Doc doc(String tag, String summary) {
+    return Routes.Doc.of(tag, summary);
+  }
+
+  /** A joinStream's doc: its query parameters, {@code Last-Event-ID}, the events. */
+  private static Routes.Doc joinDoc(String tag, String summary) {
+    return doc(tag, summary)
+        .query("stream_mode", Map.of("type", "string", "description", "a mode, or a JSON list of modes"))
+        .query("cancel_on_disconnect", Schemas.BOOLEAN)
+        .header("Last-Event-ID", Map.of("type", "string", "description", "the id of the last event received"))
+        .events(Schemas.RUN_EVENTS);
   }
 
   /** The wire Run of a record. */

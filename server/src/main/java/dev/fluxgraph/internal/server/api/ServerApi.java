@@ -119,8 +119,8 @@ public final class ServerApi {
     this.state = new StateRoutes(http, served, threads);
     this.runs = new RunRoutes(http, threads, lifecycle, requests);
     this.store = new StoreRoutes(http, store);
-    this.crons = new CronRoutes(http, crons, threads, requests::parse, Clock.systemUTC());
-    this.cronScheduler = new CronScheduler(crons, threads, requests::parse, lifecycle, Clock.systemUTC(),
+    this.crons = new CronRoutes(http, crons, threads, requests::parseNew, Clock.systemUTC());
+    this.cronScheduler = new CronScheduler(crons, threads, requests::parseNew, lifecycle, Clock.systemUTC(),
         CronScheduler.DEFAULT_PERIOD);
     this.reaper = new ThreadReaper(threads, crons, lifecycle, Clock.systemUTC(), ThreadReaper.DEFAULT_PERIOD);
     this.served = assistants;

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.ServedGraphs;
@@ -24,11 +25,13 @@ import reactor.core.publisher.Mono;
 
 /**
  * A thread's state: {@code GET /threads/{id}/state} (the latest), at a checkpoint ({@code POST .../state/checkpoint},
- * {@code GET .../state/{checkpoint_id}}), {@code POST .../state} (update) and {@code POST .../history}.
+ * {@code GET .../state/{checkpoint_id}}), {@code POST .../state} (update), {@code PATCH .../state} (its metadata) and
+ * {@code POST .../history}.
  */
 final class StateRoutes {
 
   private static final ObjectMapper JSON = FluxgraphJson.mapper();
+  private static final String TAG = "Threads";
 
   private final Http http;
   private final ServedGraphs graphs;
@@ -42,14 +45,65 @@ final class StateRoutes {
 
   void register(Routes routes) {
     routes
-        .get("/threads/{tid}/state", http.handle((request, body) -> threadState(request.param("tid"),
+        .get("/threads/{tid}/state", Routes.Doc.of(TAG, "Get Thread State").query("subgraphs", Schemas.BOOLEAN)
+            .answer(Schemas.THREAD_STATE), http.handle((request, body) -> threadState(request.param("tid"),
             booleanParam(request, "subgraphs"))))
-        .post("/threads/{tid}/history", http.handle((request, body) -> history(request.param("tid"), body)))
-        .post("/threads/{tid}/state/checkpoint", http.handle((request, body) -> stateAtCheckpoint(request.param("tid"),
-            body)))
-        .get("/threads/{tid}/state/{cid}", http.handle((request, body) -> stateAt(request.param("tid"),
+        .post("/threads/{tid}/history", Routes.Doc.of(TAG, "Get Thread History").body(Schemas.HISTORY)
+            .answer(Schemas.THREAD_STATES), http.handle((request, body) -> history(request.param("tid"), body)))
+        .post("/threads/{tid}/state/checkpoint", Routes.Doc.of(TAG, "Get Thread State At Checkpoint")
+            .body(Schemas.CHECKPOINT_REQUEST).answer(Schemas.THREAD_STATE),
+            http.handle((request, body) -> stateAtCheckpoint(request.param("tid"), body)))
+        .get("/threads/{tid}/state/{cid}", Routes.Doc.of(TAG, "Get Thread State At Checkpoint")
+            .query("subgraphs", Schemas.BOOLEAN).answer(Schemas.THREAD_STATE),
+            http.handle((request, body) -> stateAt(request.param("tid"),
             JSON.getNodeFactory().textNode(request.param("cid")), "", booleanParam(request, "subgraphs"))))
-        .post("/threads/{tid}/state", http.handle((request, body) -> updateState(request.param("tid"), body)));
+        .post("/threads/{tid}/state", Routes.Doc.of(TAG, "Update Thread State").body(Schemas.STATE_UPDATE)
+            .answer(Schemas.STATE_UPDATED), http.handle((request, body) -> updateState(request.param("tid"), body)))
+        .patch("/threads/{tid}/state", Routes.Doc.of(TAG, "Patch Thread State").body(Schemas.STATE_PATCH)
+            .answer(null), (request, response) -> http.guarded(request, response, body ->
+            patchState(request.param("tid"), body).then(response.status(204).send())));
+  }
+
+  /**
+   * {@code PATCH /threads/{id}/state}: merges {@code metadata} into the metadata of the thread's latest checkpoint, or
+   * of the one {@code checkpoint} ({@code {checkpoint_id, checkpoint_ns}}) or {@code checkpoint_id} names, through
+   * the graph's checkpointer ({@link CheckpointSaver#updateMetadata}); no new checkpoint is made. 404 for an unknown
+   * thread or checkpoint, 422 when the checkpointer cannot change metadata.
+   */
+  private Mono<Void> patchState(String threadId, JsonNode body) {
+    return Mono.defer(() -> {
+      Fields.onlyKnown(body, "metadata", "checkpoint", "checkpoint_id");
+      if (!body.path("metadata").isObject()) {
+        throw HttpProblem.invalid("metadata is required: an object of the entries to merge into the checkpoint's "
+            + "metadata");
+      }
+      Map<String, Object> metadata = optionalMap(body, "metadata");
+      JsonNode checkpoint = body.path("checkpoint");
+      if (!checkpoint.isMissingNode() && !checkpoint.isNull() && !checkpoint.isObject()) {
+        throw HttpProblem.invalid("checkpoint must be an object {checkpoint_id, checkpoint_ns}");
+      }
+      JsonNode id = body.hasNonNull("checkpoint_id") ? body.get("checkpoint_id") : checkpoint.path("checkpoint_id");
+      if (!id.isMissingNode() && !id.isNull() && !id.isTextual()) {
+        throw HttpProblem.invalid("checkpoint_id must be a string, was " + id);
+      }
+      String checkpointId = id.isTextual() ? id.asText() : null;
+      String namespace = namespaceOf(checkpoint);
+      String what = checkpointId == null ? "checkpoint of thread " + threadId
+          : "checkpoint " + checkpointId + " of thread " + threadId;
+      return threads.require(threadId).flatMap(thread -> {
+        if (thread.graphId() == null) {
+          return Mono.error(HttpProblem.notFound(what + " (no graph has run on it yet)"));
+        }
+        CheckpointSaver saver = graphOf(thread).checkpointer().orElseThrow(() -> HttpProblem.invalid("graph "
+            + thread.graphId() + " keeps no checkpoints: there is no state metadata to patch"));
+        return saver.updateMetadata(threadId, namespace, checkpointId, metadata)
+            .onErrorMap(UnsupportedOperationException.class, error -> HttpProblem.invalid("the state's metadata "
+                + "cannot be patched: " + error.getMessage()))
+            .switchIfEmpty(Mono.error(() -> HttpProblem.notFound(what
+                + (namespace.isEmpty() ? "" : " in checkpoint_ns '" + namespace + "'"))))
+            .then();
+      });
+    });
   }
 
   private Mono<JsonNode> threadState(String threadId, boolean subgraphs) {

@@ -33,6 +33,8 @@ final class StoreRoutes {
   private static final ObjectMapper JSON = FluxgraphJson.mapper();
   private static final int MAX_LIMIT = 1000;
 
+  private static final String TAG = "Store";
+
   private final Http http;
   private final Store store;
 
@@ -43,13 +45,19 @@ final class StoreRoutes {
 
   void register(Routes routes) {
     routes
-        .put("/store/items", (request, response) -> http.guarded(request, response, body -> put(body)
+        .put("/store/items", Routes.Doc.of(TAG, "Store Or Update Item").body(Schemas.ITEM_PUT).answer(null),
+            (request, response) -> http.guarded(request, response, body -> put(body)
             .then(response.status(204).send())))
-        .get("/store/items", http.handle((request, body) -> get(request)))
-        .delete("/store/items", (request, response) -> http.guarded(request, response, body -> delete(body)
+        .get("/store/items", Routes.Doc.of(TAG, "Retrieve Item").query("namespace", Map.of("type", "string",
+            "description", "the namespace's labels joined with dots")).query("key", Schemas.TEXT)
+            .query("refresh_ttl", Schemas.BOOLEAN).answer(Schemas.ITEM), http.handle((request, body) -> get(request)))
+        .delete("/store/items", Routes.Doc.of(TAG, "Delete Store Item").body(Schemas.ITEM_DELETE).answer(null),
+            (request, response) -> http.guarded(request, response, body -> delete(body)
             .then(response.status(204).send())))
-        .post("/store/items/search", http.handle((request, body) -> search(body)))
-        .post("/store/namespaces", http.handle((request, body) -> namespaces(body)));
+        .post("/store/items/search", Routes.Doc.of(TAG, "Search Store Items").body(Schemas.ITEM_SEARCH)
+            .answer(Schemas.ITEMS), http.handle((request, body) -> search(body)))
+        .post("/store/namespaces", Routes.Doc.of(TAG, "List Namespaces").body(Schemas.NAMESPACE_SEARCH)
+            .answer(Schemas.NAMESPACES), http.handle((request, body) -> namespaces(body)));
   }
 
   private Mono<Void> put(JsonNode body) {

@@ -5,6 +5,7 @@ import static dev.fluxgraph.internal.server.api.Fields.oneOf;
 import static dev.fluxgraph.internal.server.api.Fields.optionalMap;
 import static dev.fluxgraph.internal.server.api.Fields.optionalText;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -15,22 +16,28 @@ import dev.fluxgraph.checkpoint.CheckpointTuple;
 import dev.fluxgraph.func.Entrypoint;
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.ServedGraphs;
+import dev.fluxgraph.internal.server.runs.Run;
 import dev.fluxgraph.internal.server.runs.RunLifecycle;
+import dev.fluxgraph.internal.server.runs.ThreadStream;
+import dev.fluxgraph.internal.server.sse.Sse;
 import dev.fluxgraph.internal.server.storage.CronStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
 import dev.fluxgraph.internal.server.storage.ThreadStore.ThreadRecord;
 import dev.fluxgraph.types.FluxgraphJson;
 import dev.fluxgraph.types.RunConfig;
+import dev.fluxgraph.server.ApiResponse;
 import dev.fluxgraph.types.TaskState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,12 +46,14 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * {@code /threads}: create, get, patch (metadata), delete, copy, search and count threads. A thread's state and history
+ * {@code /threads}: create, get, patch (metadata), delete, copy, prune, search and count threads, and the thread's
+ * stream. A thread's state and history
  * are {@link StateRoutes}; its runs {@link RunRoutes}.
  */
 final class ThreadRoutes {
 
   private static final ObjectMapper JSON = FluxgraphJson.mapper();
+  private static final String TAG = "Threads";
   static final List<String> THREAD_STATUSES = List.of("idle", "busy", "interrupted", "error");
 
   private final Http http;
@@ -63,18 +72,35 @@ final class ThreadRoutes {
 
   void register(Routes routes) {
     routes
-        .post("/threads", http.handle((request, body) -> Mono.defer(() -> createThread(body))))
-        .post("/threads/search", http.handle((request, body) -> Mono.defer(() -> searchThreads(body))))
-        .post("/threads/count", http.handle((request, body) -> Mono.defer(() -> countThreads(body))))
-        .post("/threads/prune", http.handle((request, body) -> Mono.defer(() -> pruneThreads(body))))
+        .post("/threads", Routes.Doc.of(TAG, "Create Thread").body(Schemas.THREAD_CREATE).answer(Schemas.THREAD),
+            http.handle((request, body) -> Mono.defer(() -> createThread(body))))
+        .post("/threads/search", Routes.Doc.of(TAG, "Search Threads").body(Schemas.THREAD_SEARCH)
+            .answer(Schemas.THREADS), http.handle((request, body) -> Mono.defer(() -> searchThreads(body))))
+        .post("/threads/count", Routes.Doc.of(TAG, "Count Threads").body(Schemas.THREAD_COUNT)
+            .answer(Schemas.INTEGER), http.handle((request, body) -> Mono.defer(() -> countThreads(body))))
+        .post("/threads/prune", Routes.Doc.of(TAG, "Prune Threads").body(Schemas.THREAD_PRUNE)
+            .answer(Schemas.PRUNED), http.handle((request, body) -> Mono.defer(() -> pruneThreads(body))))
         // PATCH /threads/{id}, a trailing slash allowed, the id decoded
         .route(request -> request.method().equals("PATCH") && threadOfPath(request) != null,
             http.handle((request, body) -> Mono.defer(() -> patchThread(Objects.requireNonNull(threadOfPath(request)),
                 body))))
-        .post("/threads/{tid}/copy", http.handle((request, body) -> copyThread(request.param("tid"))))
-        .get("/threads/{tid}", http.handle((request, body) -> threads.require(request.param("tid"))
+        .post("/threads/{tid}/copy", Routes.Doc.of(TAG, "Copy Thread").answer(Schemas.THREAD),
+            http.handle((request, body) -> copyThread(request.param("tid"))))
+        .get("/threads/{tid}/stream", Routes.Doc.of(TAG, "Join Thread Stream")
+            .query("stream_mode", Map.of("anyOf", List.of(Map.of("type", "string", "enum", List.of("run_modes",
+                "lifecycle")), Map.of("type", "string", "description", "a JSON list of modes"))))
+            .query("stream_modes", Map.of("type", "string", "description", "stream_mode's other name"))
+            .header("Last-Event-ID", Map.of("type", "string", "description", "an id this stream sent "
+                + "(<run_id>:<n>), or - for the thread's runs from the oldest kept"))
+            .events("Server-sent events of the thread's runs, one after the other, each followed by a metadata "
+                + "event {run_id, status: run_done}; ids <run_id>:<n>; open until the client leaves"),
+            (request, response) -> http.guarded(request, response, body ->
+            joinThreadStream(request, response)))
+        .get("/threads/{tid}", Routes.Doc.of(TAG, "Get Thread").answer(Schemas.THREAD),
+            http.handle((request, body) -> threads.require(request.param("tid"))
             .flatMap(this::thread)))
-        .delete("/threads/{tid}", (request, response) -> http.guarded(request, response, body ->
+        .delete("/threads/{tid}", Routes.Doc.of(TAG, "Delete Thread").answer(null),
+            (request, response) -> http.guarded(request, response, body ->
             runs.deleteThread(request.param("tid")).flatMap(existed -> crons.deleteThread(request.param("tid"))
                 .thenReturn(existed)).flatMap(existed -> existed ? response.status(204).send()
                 : Mono.error(HttpProblem.notFound("thread " + request.param("tid"))))));
@@ -165,18 +191,15 @@ final class ThreadRoutes {
   }
 
   /**
-   * {@code POST /threads/prune}: deletes the threads named ({@code strategy: delete}, the default) as
-   * {@code DELETE /threads/{id}} does, skipping those that do not exist; emits {@code {"pruned_count": n}}.
-   * {@code keep_latest} (keeping each thread with only its latest checkpoint) is refused: checkpointers here delete a
-   * thread's checkpoints whole or after a checkpoint, not before one.
+   * {@code POST /threads/prune}: with {@code strategy: delete} (the default) deletes the threads named as
+   * {@code DELETE /threads/{id}} does; with {@code keep_latest} keeps each thread with its latest state only, deleting
+   * its older checkpoints ({@link CheckpointSaver#pruneToLatest}: the newest of each namespace stays, so a paused run
+   * can still be resumed). Threads that do not exist are skipped; emits {@code {"pruned_count": n}}, the threads
+   * pruned.
    */
   private Mono<JsonNode> pruneThreads(JsonNode body) {
     Fields.onlyKnown(body, "thread_ids", "strategy");
     String strategy = oneOf(body, "strategy", "delete", "delete", "keep_latest");
-    if (strategy.equals("keep_latest")) {
-      throw HttpProblem.invalid("strategy keep_latest is not supported: delete the threads (strategy delete), or "
-          + "copy a thread's latest state to a new one (POST /threads/{id}/copy)");
-    }
     JsonNode ids = body.path("thread_ids");
     if (!ids.isArray()) {
       throw HttpProblem.invalid("thread_ids must be a list of thread ids");
@@ -188,10 +211,101 @@ final class ThreadRoutes {
       }
       threadIds.add(id.asText());
     }
-    return Flux.fromIterable(new LinkedHashSet<>(threadIds))
-        .concatMap(id -> runs.deleteThread(id).flatMap(existed -> crons.deleteThread(id).thenReturn(existed)))
-        .filter(existed -> existed).count()
-        .map(pruned -> (JsonNode) JSON.createObjectNode().put("pruned_count", pruned));
+    Flux<String> unique = Flux.fromIterable(new LinkedHashSet<>(threadIds));
+    Flux<Boolean> pruned = strategy.equals("keep_latest") ? unique.concatMap(this::keepLatest)
+        : unique.concatMap(id -> runs.deleteThread(id).flatMap(existed -> crons.deleteThread(id).thenReturn(existed)));
+    return pruned.filter(existed -> existed).count()
+        .map(count -> (JsonNode) JSON.createObjectNode().put("pruned_count", count));
+  }
+
+  /** Deletes the thread's checkpoints but its latest; emits whether the thread exists. */
+  private Mono<Boolean> keepLatest(String threadId) {
+    return threads.get(threadId).flatMap(thread -> {
+      // a graph this server does not serve is a 409 (graphOf), as for the thread's state
+      CheckpointSaver saver = thread.graphId() == null ? null : graphOf(thread).checkpointer().orElse(null);
+      if (saver == null) {
+        return Mono.just(true); // no graph ran on it, or one that keeps no checkpoints: nothing older to delete
+      }
+      return saver.pruneToLatest(threadId)
+          .onErrorMap(UnsupportedOperationException.class, error -> HttpProblem.invalid("strategy keep_latest: "
+              + error.getMessage()))
+          .thenReturn(true);
+    }).defaultIfEmpty(false);
+  }
+
+  /** The thread stream's modes: {@code run_modes} (every event of its runs), {@code lifecycle} (starts and ends). */
+  static final List<String> THREAD_STREAM_MODES = List.of("run_modes", "lifecycle", "state_update");
+
+  /**
+   * {@code GET /threads/{id}/stream} (the SDK's {@code threads.joinStream}): the thread's runs as SSE, one after the
+   * other, live, open until the client leaves ({@link RunLifecycle#threadEvents}). Without {@code Last-Event-ID} it
+   * starts with the runs pending or running now; {@code -} replays the thread's kept runs from the oldest; an id it
+   * sent ({@code <run_id>:<seq>}) goes on after that event. {@code stream_mode} (or {@code stream_modes}: a name or a
+   * JSON list) is {@code run_modes} (the default: every event), or {@code lifecycle} (only each run's {@code metadata}
+   * events, its start and its {@code run_done} end); {@code state_update} is refused, as state updates are not
+   * published as events here.
+   */
+  private Mono<Void> joinThreadStream(Request request, ApiResponse response) {
+    return Mono.defer(() -> {
+      String threadId = request.param("tid");
+      boolean lifecycleOnly = threadStreamModes(request).equals(Set.of("lifecycle"));
+      String header = request.header("Last-Event-ID");
+      Flux<Run.Event> events;
+      if (header == null || header.isBlank()) {
+        events = runs.threadEvents(threadId, ThreadStream.Start.NOW, null, -1);
+      } else if (header.trim().equals("-")) {
+        events = runs.threadEvents(threadId, ThreadStream.Start.FIRST, null, -1);
+      } else {
+        String id = header.trim();
+        int colon = id.lastIndexOf(':');
+        long after;
+        try {
+          after = colon < 1 ? -2 : id.substring(colon + 1).equals("done") ? Long.MAX_VALUE
+              : Long.parseLong(id.substring(colon + 1));
+        } catch (NumberFormatException e) {
+          after = -2;
+        }
+        if (after < -1) {
+          throw HttpProblem.invalid("Last-Event-ID must be an id this thread stream sent (<run_id>:<n>), or - for "
+              + "the thread's runs from the oldest, was '" + header + "'");
+        }
+        events = runs.threadEvents(threadId, ThreadStream.Start.AFTER, id.substring(0, colon), after);
+      }
+      // the thread checked before the answer starts: an unknown thread is a 404, not an empty stream
+      // a comment first, so that the answer's headers go out before the thread's next run (an idle thread is quiet)
+      Flux<String> framed = events.filter(event -> !lifecycleOnly || event.name().equals("metadata"))
+          .map(Run.Event::text).startWith(": joined\r\n\r\n");
+      return threads.require(threadId).then(Mono.defer(() -> Sse.send(response, framed)));
+    });
+  }
+
+  /** The thread stream's {@code stream_mode} (or {@code stream_modes}) query value; {@code run_modes} when absent. */
+  private static Set<String> threadStreamModes(Request request) {
+    String value = Fields.queryParam(request, "stream_mode");
+    if (value == null) {
+      value = Fields.queryParam(request, "stream_modes");
+    }
+    if (value == null || value.isBlank()) {
+      return Set.of("run_modes");
+    }
+    JsonNode parsed;
+    try {
+      parsed = value.trim().startsWith("[") ? JSON.readTree(value) : JSON.getNodeFactory().textNode(value.trim());
+    } catch (JsonProcessingException e) {
+      throw HttpProblem.invalid("stream_mode must be a mode or a JSON list of modes, was '" + value + "'");
+    }
+    Set<String> modes = new HashSet<>();
+    for (JsonNode mode : parsed.isArray() ? parsed : List.of(parsed)) {
+      if (!mode.isTextual() || !THREAD_STREAM_MODES.contains(mode.asText())) {
+        throw HttpProblem.invalid("stream_mode of a thread stream must be run_modes or lifecycle, was " + mode);
+      }
+      if (mode.asText().equals("state_update")) {
+        throw HttpProblem.invalid("stream_mode state_update is not supported: state updates are not published as "
+            + "events; read GET /threads/{thread_id}/state after a run");
+      }
+      modes.add(mode.asText());
+    }
+    return modes.isEmpty() ? Set.of("run_modes") : modes;
   }
 
   private static final Pattern THREAD_PATH = Pattern.compile("/threads/([^/]+)/?");

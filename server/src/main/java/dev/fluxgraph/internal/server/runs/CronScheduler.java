@@ -2,7 +2,7 @@ package dev.fluxgraph.internal.server.runs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.fluxgraph.internal.server.Assistants;
+import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.storage.CronStore;
 import dev.fluxgraph.internal.server.storage.CronStore.CronRecord;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BiFunction;
 import org.jspecify.annotations.Nullable;
@@ -39,7 +40,7 @@ public final class CronScheduler {
 
   private final CronStore store;
   private final ThreadStore threads;
-  private final BiFunction<JsonNode, Boolean, RunRequest> requests;
+  private final BiFunction<JsonNode, Boolean, Mono<RunRequest>> requests;
   private final RunLifecycle lifecycle;
   private final Clock clock;
   private final Duration period;
@@ -48,9 +49,10 @@ public final class CronScheduler {
   /** Whether the last look failed (its failure was logged). */
 
   /**
-   * @param requests parses a run body (and whether it is stateless) as a run request would be, for the ticks' runs
+   * @param requests parses a run body (and whether it is stateless) as a new run's request is, its assistant's
+   *                 defaults merged in, for the ticks' runs
    */
-  public CronScheduler(CronStore store, ThreadStore threads, BiFunction<JsonNode, Boolean, RunRequest> requests,
+  public CronScheduler(CronStore store, ThreadStore threads, BiFunction<JsonNode, Boolean, Mono<RunRequest>> requests,
                        RunLifecycle lifecycle, Clock clock, Duration period) {
     this.store = store;
     this.threads = threads;
@@ -95,25 +97,34 @@ public final class CronScheduler {
             cron.cronId(), onThread)).thenReturn(false));
   }
 
+  /**
+   * Fires one tick: its run's request is parsed as a new run's is, so the run gets its assistant's current defaults
+   * (config, context, metadata) merged under the cron's; a request refused (422/404) uses the tick up without a run,
+   * any other failure (the database) leaves the tick due for the next look.
+   */
   private Mono<Boolean> fireTick(CronRecord cron, Instant now) {
     Instant next = CronSchedule.parse(cron.schedule()).nextAfter(now, cron.endTime());
     boolean stateless = cron.threadId() == null;
     JsonNode body = body(cron);
     String threadId = stateless ? UUID.randomUUID().toString() : Objects.requireNonNull(cron.threadId());
-    RunRequest request;
-    try {
-      request = requests.apply(body, stateless);
-    } catch (RuntimeException refused) {
-      // the tick is used up all the same: a cron whose request no longer parses must not fire again every second
-      LOG.warn("cron {} skipped its run at {}: its request is refused: {}", cron.cronId(), cron.nextRunAt(),
-          refused.getMessage());
-      return store.fire(cron, next, null).thenReturn(false);
-    }
+    return Mono.defer(() -> requests.apply(body, stateless)).map(Optional::of)
+        .onErrorResume(HttpProblem.class, refused -> {
+          // the tick is used up all the same: a cron whose request no longer parses must not fire again every second
+          LOG.warn("cron {} skipped its run at {}: its request is refused: {}", cron.cronId(), cron.nextRunAt(),
+              refused.getMessage());
+          return Mono.just(Optional.empty());
+        })
+        .flatMap(parsed -> parsed.isEmpty() ? store.fire(cron, next, null).thenReturn(false)
+            : fireRun(cron, next, threadId, stateless, parsed.get()));
+  }
+
+  private Mono<Boolean> fireRun(CronRecord cron, Instant next, String threadId, boolean stateless,
+                                RunRequest request) {
     ObjectNode recorded = FluxgraphJson.mapper().createObjectNode();
-    recorded.set("body", body);
+    recorded.set("body", request.body()); // with the assistant's defaults, as a run request's record keeps it
     recorded.put("stateless", stateless);
-    CronStore.TickRun run = new CronStore.TickRun(UUID.randomUUID().toString(), threadId,
-        Assistants.idOf(request.graphId()), request.metadata(), request.multitaskStrategy(), recorded);
+    CronStore.TickRun run = new CronStore.TickRun(UUID.randomUUID().toString(), threadId, request.assistantId(),
+        request.metadata(), request.multitaskStrategy(), recorded);
     return store.fire(cron, next, run).flatMap(fired -> {
       if (!fired || store.recordsRuns()) {
         return Mono.just(fired);

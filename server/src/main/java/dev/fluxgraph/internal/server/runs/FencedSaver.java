@@ -5,6 +5,7 @@ import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.checkpoint.CheckpointTuple;
 import dev.fluxgraph.checkpoint.PendingWrite;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
@@ -100,5 +101,16 @@ public final class FencedSaver implements CheckpointSaver {
   @Override
   public Mono<Void> deleteAfter(String threadId, String namespace, String checkpointId) {
     return delegate.deleteAfter(threadId, namespace, checkpointId);
+  }
+
+  @Override
+  public Mono<Checkpoint> updateMetadata(String threadId, String namespace, @Nullable String checkpointId,
+                                         Map<String, Object> metadata) {
+    return delegate.updateMetadata(threadId, namespace, checkpointId, metadata);
+  }
+
+  @Override
+  public Mono<Long> pruneToLatest(String threadId) {
+    return delegate.pruneToLatest(threadId);
   }
 }

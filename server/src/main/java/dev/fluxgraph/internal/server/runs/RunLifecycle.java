@@ -62,6 +62,7 @@ public final class RunLifecycle {
   private final RunRegistry runs;
   private final CheckpointSaver checkpointer;
   private final Webhooks webhooks = new Webhooks();
+  private final ThreadStream threadStreams;
   /** The runs of every process of the database (PostgreSQL), or null in memory. */
   private @Nullable SharedRuns shared;
   /** Set by {@link #drain}: new runs are refused. */
@@ -89,6 +90,7 @@ public final class RunLifecycle {
       worker.onFenced(runs::fence);
     }
     this.checkpointer = checkpointer;
+    this.threadStreams = new ThreadStream(this, threads, runs);
   }
 
   /**
@@ -198,6 +200,16 @@ public final class RunLifecycle {
               : Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process; "
                   + "join it there"));
         }));
+  }
+
+  /**
+   * The thread's stream ({@link ThreadStream}): its runs' events one run after the other, live, from {@code start}
+   * ({@code runId} and {@code afterId} for {@link ThreadStream.Start#AFTER}), until the listener leaves or the thread
+   * is deleted. Cold; 404 when the thread does not exist.
+   */
+  public Flux<Run.Event> threadEvents(String threadId, ThreadStream.Start start, @Nullable String runId,
+                                      long afterId) {
+    return threadStreams.events(threadId, start, runId, afterId);
   }
 
   /** The events of a run that this process does not execute, from the database (PostgreSQL only). */
@@ -826,7 +838,7 @@ public final class RunLifecycle {
   private Mono<Run> ready(String threadId, RunRequest run, boolean markBusy) {
     Mono<?> thread = run.freshThread() ? Mono.empty() // created by markBusy
         : run.createThread() ? threads.create(threadId, Map.of(), "do_nothing") : threads.requireExists(threadId);
-    return thread.then(begin(threadId, run, markBusy));
+    return thread.then(begin(threadId, run, markBusy)).doOnNext(registered -> threadStreams.started(threadId));
   }
 
   /** After the run ({@code outcome}): deletes the thread when the run asked for it (stateless runs by default). */

@@ -22,6 +22,20 @@ public final class Sse {
     return "event: " + name + "\r\ndata: " + json + "\r\nid: " + id + "\r\n\r\n";
   }
 
+  /** One framed event as {@link #frame(String, String, long)} makes it, with an id that is not a number. */
+  public static String frame(String name, String json, String id) {
+    return "event: " + name + "\r\ndata: " + json + "\r\nid: " + id + "\r\n\r\n";
+  }
+
+  /** An event {@link #frame} made, with another id. */
+  public static String withId(String framed, String id) {
+    int line = framed.lastIndexOf("\r\nid: ");
+    if (line < 0) {
+      throw new IllegalArgumentException("not a framed event with an id: " + framed);
+    }
+    return framed.substring(0, line) + "\r\nid: " + id + "\r\n\r\n";
+  }
+
   /**
    * Answers 200 with the framed events as an event stream, each flushed as it comes, with a heartbeat every five
    * seconds while they flow.
