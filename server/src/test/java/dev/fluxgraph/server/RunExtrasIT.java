@@ -132,6 +132,31 @@ class RunExtrasIT {
 
   @ParameterizedTest
   @ValueSource(strings = {"memory", "postgres"})
+  void cancellingADelayedRunFreesItsThreadOnOneProcessOrAnother(String persistence) {
+    withServers(persistence, persistence.equals("memory") ? 1 : 2, apis -> {
+      for (ApiClient canceller : apis) { // the process that recorded the run, then (PostgreSQL) another one
+        ApiClient api = apis.get(0);
+        String[] run = started(api, "{\"assistant_id\":\"count\",\"input\":\"late\",\"after_seconds\":30}");
+        assertEquals("pending", status(api, run[0], run[1]));
+        assertEquals("busy", api.get("/threads/" + run[0]).json().path("status").asText(),
+            "a thread with a pending run is busy");
+        ApiClient.Reply cancelled = canceller.post("/threads/" + run[0] + "/runs/" + run[1] + "/cancel?wait=1", "");
+        assertTrue(cancelled.status() / 100 == 2, cancelled.body());
+        assertEquals("interrupted", status(canceller, run[0], run[1]));
+        for (ApiClient reader : apis) {
+          assertEquals("idle", reader.get("/threads/" + run[0]).json().path("status").asText(),
+              "the thread is free once its only run was cancelled");
+        }
+        ApiClient.Reply next = canceller.post("/threads/" + run[0] + "/runs/wait",
+            "{\"assistant_id\":\"count\",\"input\":\"next-" + UUID.randomUUID() + "\"}");
+        assertEquals(200, next.status(), next.body());
+        assertEquals("idle", api.get("/threads/" + run[0]).json().path("status").asText());
+      }
+    });
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"memory", "postgres"})
   void cancelAnswers202WithoutWaitAnd204AfterTheEnd(String persistence) {
     withServers(persistence, 1, apis -> {
       ApiClient api = apis.get(0);

@@ -244,6 +244,21 @@ class ThreadExtrasIT {
     assertTrue(reply.detail().contains(detail), body + " -> " + reply.body());
   }
 
+  @Test
+  void pruneKeepLatestOnAnotherProcessThanTheThreadsOwn() {
+    withServers("postgres", 2, apis -> {
+      for (int i = 0; i < 5; i++) {
+        String thread = thread(apis.get(0));
+        waited(apis.get(0), thread, "echo", "\"one\"");
+        waited(apis.get(1), thread, "echo", "\"two\"");
+        ApiClient.Reply pruned = apis.get(i % 2).post("/threads/prune", "{\"thread_ids\":[\"" + thread
+            + "\"],\"strategy\":\"keep_latest\"}");
+        assertEquals(1, pruned.json().path("pruned_count").asInt(), pruned.body());
+        assertEquals(1, apis.get(1 - i % 2).post("/threads/" + thread + "/history", "{\"limit\":100}").json().size());
+      }
+    });
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"memory", "postgres"})
   void pruneKeepLatestKeepsEachThreadWithItsLatestStateOnly(String persistence) {

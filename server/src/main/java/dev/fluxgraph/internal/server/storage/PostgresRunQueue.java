@@ -324,7 +324,8 @@ public final class PostgresRunQueue {
   /**
    * Flags the unfinished run for cancelling with {@code action} ({@code interrupt} or {@code rollback}) and announces
    * it to its owner; a queued run is ended here at once ({@code interrupted}; deleted for rollback, as it saved
-   * nothing). Empty when the run is finished or unknown.
+   * nothing), and its thread, marked busy when the run was recorded, is idle again in the same statement unless
+   * other runs of it are unfinished. Empty when the run is finished or unknown.
    */
   public Mono<CancelRequested> requestCancel(String threadId, String runId, String action, Instant now) {
     return Sql.query(factory, """
@@ -343,6 +344,13 @@ public final class PostgresRunQueue {
               SELECT run_id, CASE WHEN status = 'interrupted' THEN 'pending' ELSE status END AS status, owner
                 FROM flagged
               UNION ALL SELECT run_id, status, owner FROM deleted
+            ), freed AS (
+              UPDATE fluxgraph_threads th SET status = 'idle', updated_at = $4
+               WHERE th.thread_id = $2 AND th.status = 'busy'
+                 AND EXISTS (SELECT 1 FROM touched WHERE status = 'pending')
+                 AND NOT EXISTS (SELECT 1 FROM fluxgraph_runs o WHERE o.thread_id = $2 AND o.run_id <> $1
+                   AND o.status IN ('pending', 'running'))
+              RETURNING th.thread_id
             )
             SELECT t.status, t.owner,
                    (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', CASE WHEN status = 'running'
