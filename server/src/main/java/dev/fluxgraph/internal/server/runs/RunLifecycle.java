@@ -330,8 +330,8 @@ public final class RunLifecycle {
     Optional<Run> live = runs.live(threadId, runId);
     if (shared != null) {
       // with wait, the answer comes once the end is committed (the client's next run then finds the thread free)
-      // a queued run (delayed, or behind another) ends in the database, which also frees its thread
-      return live.filter(run -> !run.status.finished() && !run.queued)
+      // a queued run (delayed, or behind another) is not live here: it ends in the database, which frees its thread
+      return live.filter(run -> !run.status.finished())
           // a run cancelled here ends at once: answered once its end is committed (a read from any process sees it)
           .map(run -> cancelHere(run, action).then(Mono.defer(run::saves)).then(Mono.fromCallable(run::record)))
           .orElseGet(() -> cancelElsewhere(threadId, runId, action, wait));
