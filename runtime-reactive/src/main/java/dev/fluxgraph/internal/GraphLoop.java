@@ -157,11 +157,16 @@ public final class GraphLoop {
       Mono<Cursor> first;
       if (root && !run.writes().base().values().containsKey(CheckpointFormat.START)) {
         Checkpoint base = run.writes().base(); // continuing a pending superstep: no breakpoint before it
-        first = Mono.just(new Cursor(stateOf(base), CheckpointFormat.next(base), CheckpointFormat.sends(base),
-            CheckpointFormat.deferred(base), barriersOf(base), CheckpointFormat.superstep(base), 0, false, false,
-            null));
+        Cursor resumed = new Cursor(graph.initialized(stateOf(base)), CheckpointFormat.next(base),
+            CheckpointFormat.sends(base), CheckpointFormat.deferred(base), barriersOf(base),
+            CheckpointFormat.superstep(base), 0, false, false, null);
+        Output output = run.output();
+        Object shown = output.wants(StreamMode.CHECKPOINTS, List.of()) || output.wants(StreamMode.DEBUG, List.of())
+            ? stateValue(resumed.state()) : null;
+        first = run.announceResumed(base, shown, resumed.names(), tasks(base.threadId(), scope.id(), resumed.next(),
+            resumed.sends(), resumed.step())).thenReturn(resumed);
       } else {
-        Map<String, Object> state = root ? stateOf(run.writes().base()) : new LinkedHashMap<>();
+        Map<String, Object> state = graph.initialized(root ? stateOf(run.writes().base()) : new LinkedHashMap<>());
         int step = root ? CheckpointFormat.step(run.writes().base()) + 1 : 0;
         Map<String, Object> update = inputUpdate(input);
         Map<String, Object> reduced = reduce(state, List.of(Map.entry(GraphDefinition.START, optional(update))));
@@ -869,7 +874,8 @@ public final class GraphLoop {
     }
     Map<String, Object> update = loop.toUpdate(command.update().isEmpty() ? null : command.update(), "Command",
         "the update of the Command");
-    Map<String, Object> state = loop.reduce(stateOf(from), List.of(Map.entry("Command", optional(update))));
+    Map<String, Object> state = loop.reduce(graph.initialized(stateOf(from)),
+        List.of(Map.entry("Command", optional(update))));
     return CheckpointFormat.graph(from.threadId(), from, "input", CheckpointFormat.runId(from),
         CheckpointFormat.superstep(from), Json.toTree(state, () -> "the state"), next, sends,
         CheckpointFormat.deferred(from), Json.toTree(barriersOf(from), () -> "barriers"), userMetadata, spec.clock());
@@ -904,7 +910,7 @@ public final class GraphLoop {
       }
       return parent.defaultIfEmpty(Optional.empty()).flatMap(found -> {
         Checkpoint previous = found.orElse(null);
-        Map<String, Object> state = previous == null ? new LinkedHashMap<>() : stateOf(previous);
+        Map<String, Object> state = graph.initialized(previous == null ? new LinkedHashMap<>() : stateOf(previous));
         String writer = asNode == null ? "updateState" : asNode;
         Map<String, Object> update = loop.toUpdate(values, writer, "the values passed to updateState");
         Map<String, Object> reduced = loop.reduce(state, List.of(Map.entry(writer, optional(update))));
