@@ -883,11 +883,16 @@ public final class GraphLoop {
 
   // ---------------------------------------------------------------- updateState
 
+  /** {@code updateState}'s {@code asNode} for an input: the reference's name for the input writer. */
+  public static final String INPUT = "__input__";
+
   /**
    * Saves an {@code update} checkpoint after the config's checkpoint (or the latest): {@code values} applied as
    * if node {@code asNode} had written them, and the next nodes (and Sends) those of {@code asNode}'s edges; with no
    * {@code asNode}, the next nodes and Sends stay as they were. Deferred nodes still waiting keep waiting. A run
    * pending at the old checkpoint is abandoned (its continuation from the new checkpoint runs the next nodes afresh).
+   * With {@code asNode} {@link #INPUT}, saves an {@code input} checkpoint instead: the state as it was, next
+   * {@code __start__}, {@code values} the pending input (checked as a run's input) that a continuation applies.
    */
   public static Mono<RunConfig> update(EntrypointSpec spec, RunConfig config, @Nullable Object values,
                                        @Nullable String asNode) {
@@ -895,9 +900,11 @@ public final class GraphLoop {
     GraphLoop loop = new GraphLoop(graph, spec.name());
     return Mono.defer(() -> {
       ThreadState.refuseNested(spec, config);
-      if (asNode != null && !asNode.equals(GraphDefinition.START) && !graph.nodes().containsKey(asNode)) {
+      boolean input = INPUT.equals(asNode);
+      if (asNode != null && !input && !asNode.equals(GraphDefinition.START) && !graph.nodes().containsKey(asNode)) {
         return Mono.error(new IllegalArgumentException("updateState asNode '" + asNode + "' is not a node of graph '"
-            + spec.name() + "' (nodes: " + graph.nodes().keySet() + ")"));
+            + spec.name() + "' (nodes: " + graph.nodes().keySet() + ", or " + GraphDefinition.START + ", or " + INPUT
+            + " for an input)"));
       }
       CheckpointSaver saver = ThreadState.saver(spec, "updateState");
       String threadId = ThreadState.threadOf(spec, config, "updateState");
@@ -910,6 +917,12 @@ public final class GraphLoop {
       }
       return parent.defaultIfEmpty(Optional.empty()).flatMap(found -> {
         Checkpoint previous = found.orElse(null);
+        if (input) { // the checkpoint a run with this input starts from: the state as it was, the input pending
+          loop.inputUpdate(values);
+          Checkpoint saved = CheckpointFormat.input(threadId, previous,
+              Json.toTree(values, () -> "the input passed to updateState"), config.metadata(), spec.clock());
+          return saver.put(saved).thenReturn(CheckpointFormat.config(saved));
+        }
         Map<String, Object> state = graph.initialized(previous == null ? new LinkedHashMap<>() : stateOf(previous));
         String writer = asNode == null ? "updateState" : asNode;
         Map<String, Object> update = loop.toUpdate(values, writer, "the values passed to updateState");

@@ -75,6 +75,30 @@ class InitialValueTest {
   }
 
   @Test
+  void anInputUpdateSavesAnInputCheckpointThatAContinuationApplies() {
+    RunConfig config = RunConfig.thread(UUID.randomUUID().toString());
+    CompiledGraph<Map<String, Object>> graph = graph();
+    graph.updateState(config, Map.of("items", List.of("a")), "__input__").block(VERIFY);
+    StateSnapshot input = graph.getState(config).block(VERIFY);
+    assertEquals(List.of(StateGraph.START), input.next());
+    assertEquals(Map.of("items", List.of()), input.values(), "the input is pending, not applied");
+    assertEquals("input", input.metadata().get("source"));
+    assertEquals(-1, input.metadata().get("step"));
+
+    graph.updateState(config, Map.of("items", List.of("b")), StateGraph.START).block(VERIFY);
+    StateSnapshot started = graph.getState(config).block(VERIFY);
+    assertEquals(List.of("note"), started.next());
+    assertEquals(Map.of("items", List.of("b")), started.values());
+    assertEquals(Map.of("items", List.of("b", "n"), "seen", 1),
+        graph.invoke(dev.fluxgraph.types.Command.proceed(), config).block(VERIFY));
+
+    RunConfig other = RunConfig.thread(UUID.randomUUID().toString());
+    graph.updateState(other, Map.of("items", List.of("a")), "__input__").block(VERIFY);
+    assertEquals(Map.of("items", List.of("a", "n"), "seen", 1),
+        graph.invoke(dev.fluxgraph.types.Command.proceed(), other).block(VERIFY), "a continuation applies the input");
+  }
+
+  @Test
   void aRecordStateStartsWithIt() {
     CompiledGraph<Notes> graph = StateGraph.of(Notes.class)
         .reducer("items", Reducers.append(), List.of())
