@@ -76,8 +76,14 @@ class ReferenceBehaviourIT {
             .then(Mono.just(Map.of("messages", List.of(AiMessage.of("Hello").withId("said-1"))))))
         .setEntryPoint("model")
         .compile(CompileOptions.defaults().withName("talker").withCheckpointer(saver));
+    var notes = StateGraph.ofMap()
+        .reducer("items", Reducers.append(), List.of())
+        .addNode("note", (state, context) -> Mono.just(Map.of("items", List.of("n"))))
+        .setEntryPoint("note")
+        .compile(CompileOptions.defaults().withName("notes").withCheckpointer(saver));
     server = FluxgraphServer.builder().discoverGraphs(false).port(0).checkpointer(saver).store(new InMemoryStore())
         .graph("pause", pause.asEntrypoint())
+        .graph("notes", notes.asEntrypoint())
         .graph("talker", talker.asEntrypoint())
         .graph("reader", reader.asEntrypoint())
         .graph("chat", chat.asEntrypoint())
@@ -248,5 +254,81 @@ class ReferenceBehaviourIT {
     } finally {
       plain.stop().block(WAIT);
     }
+  }
+
+  private static List<String[]> stream(String path, String body) throws Exception {
+    HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + server.port() + path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, response.statusCode(), response.body());
+    return SseEvents.of(response);
+  }
+
+  /**
+   * A key's initial value shows from the thread's first checkpoint on, and a task's start event carries
+   * {@code interrupts: []} as its end does, in {@code tasks} and in {@code debug}.
+   */
+  @Test
+  void initialValuesAndTaskStartsOverTheWire() throws Exception {
+    List<String[]> events = stream("/threads/" + thread() + "/runs/stream",
+        "{\"assistant_id\":\"notes\",\"input\":{\"items\":[\"a\"]},\"stream_mode\":[\"tasks\",\"checkpoints\","
+            + "\"debug\"]}");
+    List<JsonNode> checkpoints = new java.util.ArrayList<>();
+    int starts = 0;
+    for (String[] event : events) {
+      JsonNode data = JSON.readTree(event[2]);
+      if (event[0].equals("checkpoints")) {
+        checkpoints.add(data);
+      } else if (event[0].equals("tasks") && data.has("triggers")) {
+        starts++;
+        assertEquals(JSON.readTree("[]"), data.get("interrupts"), data.toString());
+      } else if (event[0].equals("debug") && data.path("type").asText().equals("task")) {
+        assertEquals(JSON.readTree("[]"), data.path("payload").get("interrupts"), data.toString());
+      }
+    }
+    assertEquals(1, starts, events.stream().map(e -> e[0]).toList().toString());
+    assertEquals(JSON.readTree("{\"items\":[]}"), checkpoints.get(0).get("values"), checkpoints.toString());
+    assertEquals(JSON.readTree("{\"items\":[\"a\"]}"), checkpoints.get(1).get("values"));
+    assertEquals(JSON.readTree("{\"items\":[\"a\",\"n\"]}"), checkpoints.get(2).get("values"));
+  }
+
+  /**
+   * {@code threads.create}'s {@code supersteps} take the reference's input step: {@code as_node: "__input__"} saves
+   * the input checkpoint (state unchanged, next {@code __start__}), {@code "__start__"} applies the input.
+   */
+  @Test
+  void superstepsTakeTheInputStep() {
+    ApiClient.Reply created = api.post("/threads", "{\"metadata\":{\"graph_id\":\"notes\"},\"supersteps\":["
+        + "{\"updates\":[{\"as_node\":\"__input__\",\"values\":{\"items\":[\"a\"]}}]},"
+        + "{\"updates\":[{\"as_node\":\"__start__\",\"values\":{\"items\":[\"a\"]}}]}]}");
+    assertEquals(200, created.status(), created.body());
+    JsonNode history = api.post("/threads/" + created.json().get("thread_id").asText() + "/history", "{}").json();
+    assertEquals(2, history.size(), history.toString());
+    assertEquals("[\"__start__\"]", history.get(1).get("next").toString());
+    assertEquals("{\"items\":[]}", history.get(1).get("values").toString());
+    assertEquals("input", history.get(1).path("metadata").path("source").asText());
+    assertEquals("[\"note\"]", history.get(0).get("next").toString());
+    assertEquals("{\"items\":[\"a\"]}", history.get(0).get("values").toString());
+  }
+
+  /** A run continuing a paused thread's checkpoint shows that checkpoint first in {@code debug}. */
+  @Test
+  void aContinuedRunShowsItsCheckpointFirst() throws Exception {
+    String thread = thread();
+    stream("/threads/" + thread + "/runs/stream", "{\"assistant_id\":\"pause\",\"input\":{},\"stream_mode\":"
+        + "\"debug\"}");
+    JsonNode latest = api.get("/threads/" + thread + "/state").json().get("checkpoint");
+    List<String> ids = new java.util.ArrayList<>();
+    for (String[] event : stream("/threads/" + thread + "/runs/stream", "{\"assistant_id\":\"pause\","
+        + "\"stream_mode\":\"debug\",\"checkpoint\":" + latest + "}")) {
+      JsonNode data = JSON.readTree(event[2]);
+      if (event[0].equals("debug") && data.path("type").asText().equals("checkpoint")) {
+        ids.add(data.at("/payload/checkpoint/checkpoint_id").asText());
+      }
+    }
+    assertEquals(2, ids.size(), ids.toString());
+    assertEquals(latest.get("checkpoint_id").asText(), ids.get(0));
   }
 }

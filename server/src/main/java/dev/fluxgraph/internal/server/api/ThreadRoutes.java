@@ -81,7 +81,8 @@ final class ThreadRoutes {
         .post("/threads/prune", Routes.Doc.of(TAG, "Prune Threads").body(Schemas.THREAD_PRUNE)
             .answer(Schemas.PRUNED), http.handle((request, body) -> Mono.defer(() -> pruneThreads(body))))
         // PATCH /threads/{id}, a trailing slash allowed, the id decoded
-        .route(request -> request.method().equals("PATCH") && threadOfPath(request) != null,
+        .route(request -> request.method().equals("PATCH") && threadOfPath(request) != null, "PATCH",
+            "/threads/{tid}", Routes.Doc.of(TAG, "Patch Thread").body(Schemas.THREAD_PATCH).answer(Schemas.THREAD),
             http.handle((request, body) -> Mono.defer(() -> patchThread(Objects.requireNonNull(threadOfPath(request)),
                 body))))
         .post("/threads/{tid}/copy", Routes.Doc.of(TAG, "Copy Thread").answer(Schemas.THREAD),
