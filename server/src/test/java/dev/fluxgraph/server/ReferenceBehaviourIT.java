@@ -81,9 +81,15 @@ class ReferenceBehaviourIT {
         .addNode("note", (state, context) -> Mono.just(Map.of("items", List.of("n"))))
         .setEntryPoint("note")
         .compile(CompileOptions.defaults().withName("notes").withCheckpointer(saver));
+    var stepper = StateGraph.ofMap() // a node named as the graph's id, as the reference's agent graph has
+        .addNode("stepper", (state, context) -> Mono.just(Map.of("s", 1)))
+        .addNode("after", (state, context) -> Mono.just(Map.of("a", 1)))
+        .setEntryPoint("stepper").addEdge("stepper", "after")
+        .compile(CompileOptions.defaults().withName("stepper").withCheckpointer(saver));
     server = FluxgraphServer.builder().discoverGraphs(false).port(0).checkpointer(saver).store(new InMemoryStore())
         .graph("pause", pause.asEntrypoint())
         .graph("notes", notes.asEntrypoint())
+        .graph("stepper", stepper.asEntrypoint())
         .graph("talker", talker.asEntrypoint())
         .graph("reader", reader.asEntrypoint())
         .graph("chat", chat.asEntrypoint())
@@ -311,6 +317,22 @@ class ReferenceBehaviourIT {
     assertEquals("input", history.get(1).path("metadata").path("source").asText());
     assertEquals("[\"note\"]", history.get(0).get("next").toString());
     assertEquals("{\"items\":[\"a\"]}", history.get(0).get("values").toString());
+  }
+
+  /** An update's {@code as_node} naming the graph's id is the node of that name when the graph has one. */
+  @Test
+  void asNodeNamingAGraphsOwnNodeIsThatNode() {
+    ApiClient.Reply created = api.post("/threads", "{\"metadata\":{\"graph_id\":\"stepper\"},\"supersteps\":["
+        + "{\"updates\":[{\"as_node\":\"stepper\",\"values\":{\"s\":2}}]}]}");
+    assertEquals(200, created.status(), created.body());
+    String thread = created.json().get("thread_id").asText();
+    assertEquals("[\"after\"]", api.get("/threads/" + thread + "/state").json().get("next").toString());
+    ApiClient.Reply update = api.post("/threads/" + thread + "/state", "{\"values\":{\"s\":3},\"as_node\":"
+        + "\"stepper\"}");
+    assertEquals(200, update.status(), update.body());
+    JsonNode state = api.get("/threads/" + thread + "/state").json();
+    assertEquals("[\"after\"]", state.get("next").toString());
+    assertEquals(3, state.path("values").path("s").asInt(), state.toString());
   }
 
   /** A run continuing a paused thread's checkpoint shows that checkpoint first in {@code debug}. */

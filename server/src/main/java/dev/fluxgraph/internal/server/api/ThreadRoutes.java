@@ -172,10 +172,8 @@ final class ThreadRoutes {
       } catch (IllegalArgumentException e) {
         throw HttpProblem.invalid("supersteps[" + i + "].updates[0].values: " + e.getMessage());
       }
-      String asNode = update.path("as_node").isTextual() ? update.get("as_node").asText() : null;
-      if (asNode != null && (asNode.equals(id) || asNode.equals(graph.name()))) {
-        asNode = null;
-      }
+      String asNode = StateRoutes.asNode(graph, id, update.path("as_node").isTextual()
+          ? update.get("as_node").asText() : null);
       parsed.add(new Superstep(graph, id, values, asNode));
     }
     return parsed;
