@@ -197,7 +197,7 @@ final class StateRoutes {
       if (graphId == null) {
         return Mono.error(HttpProblem.invalid("no graph has run on thread " + threadId + " yet; run one first"));
       }
-      Entrypoint<?, ?> graph = graphs.ofThread(threadId, graphId);
+      Entrypoint<?, ?> graph = thread.graphId() != null ? graphs.ofThread(thread) : graphs.ofThread(threadId, graphId);
       RunConfig config = RunConfig.thread(threadId);
       // the JS client sends checkpoint_id, or checkpoint: {checkpoint_id}
       JsonNode checkpointId = body.path("checkpoint_id").isTextual() ? body.get("checkpoint_id")
@@ -349,6 +349,6 @@ final class StateRoutes {
 
   /** The graph that ran on the thread; 409 when this server does not serve it (see {@link ServedGraphs#ofThread}). */
   private Entrypoint<?, ?> graphOf(ThreadStore.ThreadRecord thread) {
-    return graphs.ofThread(thread.threadId(), thread.graphId());
+    return graphs.ofThread(thread);
   }
 }

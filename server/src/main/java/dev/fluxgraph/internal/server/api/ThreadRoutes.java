@@ -343,7 +343,7 @@ final class ThreadRoutes {
       String status = thread.status().equals("busy") ? "idle" : thread.status();
       return threads.create(copyId, thread.metadata(), "raise")
           .then(checkpoints)
-          .then(threads.update(copyId, status, thread.graphId(), Map.of()))
+          .then(threads.update(copyId, status, thread.graphId(), Map.of(), thread.configurable()))
           .flatMap(this::thread);
     });
   }
@@ -467,7 +467,10 @@ final class ThreadRoutes {
     node.put("updated_at", thread.updatedAt().toString());
     node.set("metadata", JSON.valueToTree(thread.metadata()));
     node.put("status", thread.status());
-    node.putObject("config");
+    ObjectNode config = node.putObject("config");
+    if (!thread.configurable().isEmpty()) { // the last run's, which the thread's graph is built from
+      config.set("configurable", JSON.valueToTree(thread.configurable()));
+    }
     node.putNull("values");
     ObjectNode interrupts = node.putObject("interrupts");
     if (thread.graphId() == null || graphs.get(thread.graphId()) == null) {
@@ -488,6 +491,6 @@ final class ThreadRoutes {
 
   /** The graph that ran on the thread; 409 when this server does not serve it (see {@link ServedGraphs#ofThread}). */
   private Entrypoint<?, ?> graphOf(ThreadStore.ThreadRecord thread) {
-    return graphs.ofThread(thread.threadId(), thread.graphId());
+    return graphs.ofThread(thread);
   }
 }
