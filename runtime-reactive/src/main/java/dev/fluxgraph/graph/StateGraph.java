@@ -76,6 +76,7 @@ public final class StateGraph<S> {
   private Set<String> outputKeys = Set.of();
   private @Nullable JavaType inputType;
   private @Nullable JavaType outputType;
+  private @Nullable JavaType contextType;
   private final Map<String, GraphDefinition.NodeInput> nodeInputs = new LinkedHashMap<>();
   private final Map<String, BinaryOperator<Object>> reducers = new LinkedHashMap<>();
   private final Map<String, Object> initial = new LinkedHashMap<>();
@@ -137,6 +138,18 @@ public final class StateGraph<S> {
     Objects.requireNonNull(outputSchema, "outputSchema must not be null");
     outputKeys = Set.copyOf(schema(outputSchema, "the output schema"));
     outputType = Json.type(outputSchema);
+    return this;
+  }
+
+  /**
+   * Declares the type of the run context ({@code RunConfig.withContext}) that nodes read with
+   * {@code TaskContext.context(contextType)}, as the reference's {@code context_schema}: the server describes it in
+   * the graph's schemas ({@code context_schema}), for clients such as Studio to build the context from. A declaration:
+   * a run's context is read as this type only where a node asks for it.
+   */
+  public StateGraph<S> withContext(Class<?> contextType) {
+    Objects.requireNonNull(contextType, "contextType must not be null");
+    this.contextType = Json.type(contextType);
     return this;
   }
 
@@ -402,7 +415,8 @@ public final class StateGraph<S> {
     GraphDefinition definition = new GraphDefinition(stateType, Set.copyOf(channels), Map.copyOf(reducers),
         Map.copyOf(initial), new LinkedHashMap<>(nodes), plain, List.copyOf(joins), copyRouters(), Set.copyOf(options.interruptBefore()),
         Set.copyOf(options.interruptAfter()), options.recursionLimit(),
-        new GraphDefinition.Schemas(inputKeys, outputKeys, Map.copyOf(nodeInputs), inputType, outputType),
+        new GraphDefinition.Schemas(inputKeys, outputKeys, Map.copyOf(nodeInputs), inputType, outputType,
+            contextType),
         new GraphDefinition.Layout(new LinkedHashMap<>(subgraphs), new LinkedHashMap<>(destinations),
             copyTargets()));
     GraphLoop loop = new GraphLoop(definition, options.name());

@@ -66,10 +66,11 @@ public record GraphDefinition(JavaType state, Set<String> channels, Map<String, 
    * empty {@code inputKeys} accepts any key (a map state without an input schema), an empty {@code outputKeys}
    * returns every key.
    *
-   * @param nodeInputs per node that declared one, the subset of the state it reads
+   * @param nodeInputs  per node that declared one, the subset of the state it reads
+   * @param contextType the run context's declared type ({@code StateGraph.withContext}), or null
    */
   public record Schemas(Set<String> inputKeys, Set<String> outputKeys, Map<String, NodeInput> nodeInputs,
-                        @Nullable JavaType inputType, @Nullable JavaType outputType) {
+                        @Nullable JavaType inputType, @Nullable JavaType outputType, @Nullable JavaType contextType) {
   }
 
   /**

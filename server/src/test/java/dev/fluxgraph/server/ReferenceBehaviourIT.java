@@ -44,6 +44,7 @@ class ReferenceBehaviourIT {
   static void start() {
     InMemorySaver saver = new InMemorySaver();
     var reader = StateGraph.ofMap()
+        .withContext(Who.class)
         .addNode("read", (state, context) -> {
           Map<String, Object> seen = new LinkedHashMap<>();
           seen.put("configurable", context.config().configurable());
@@ -108,6 +109,10 @@ class ReferenceBehaviourIT {
     }
   }
 
+  /** The reader graph's declared run context. */
+  record Who(@Nullable String who, int level) {
+  }
+
   /** A state typed with a messages key. */
   record Chat(@Nullable List<Message> messages, @Nullable Integer count) {
   }
@@ -165,6 +170,22 @@ class ReferenceBehaviourIT {
     assertEquals("messages", map.path("messages").path("langgraph_type").asText(), map.toString());
     assertEquals("array", map.path("messages").path("type").asText(), map.toString());
     assertFalse(map.has("notes"), map.toString());
+  }
+
+  /**
+   * A graph that declares its run context's type ({@code StateGraph.withContext}) has a {@code context_schema},
+   * generated from it; one that declares none has none (and no {@code config_schema}: Fluxgraph declares no type for
+   * {@code configurable}).
+   */
+  @Test
+  void aDeclaredContextTypeIsTheContextSchema() {
+    JsonNode schemas = api.get("/assistants/reader/schemas").json();
+    JsonNode context = schemas.path("context_schema");
+    assertEquals("object", context.path("type").asText(), schemas.toString());
+    assertEquals("string", context.at("/properties/who/type").asText(), context.toString());
+    assertEquals("integer", context.at("/properties/level/type").asText(), context.toString());
+    assertFalse(schemas.has("config_schema"), schemas.toString());
+    assertFalse(api.get("/assistants/chat/schemas").json().has("context_schema"));
   }
 
   /** A copied thread's checkpoints name the copy in their metadata's {@code thread_id}, as the reference's copy. */

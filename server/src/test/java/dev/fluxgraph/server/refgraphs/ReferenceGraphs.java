@@ -355,10 +355,31 @@ public final class ReferenceGraphs implements GraphProvider {
 
   // --- simple_runtime and the schema graphs ------------------------------------------------------------------
 
+  /** {@code simple_runtime}'s model names. */
+  public enum Model {
+    ANTHROPIC("anthropic"), OPENAI("openai"), UNKNOWN("unknown");
+
+    private final String wire;
+
+    Model(String wire) {
+      this.wire = wire;
+    }
+
+    @JsonValue
+    public String wire() {
+      return wire;
+    }
+  }
+
+  /** {@code simple_runtime}'s run context: the model to use. */
+  public record ModelContext(@Nullable Model model) {
+  }
+
   private static Entrypoint<?, ?> simpleRuntime(CompileOptions options) {
     return StateGraph.ofMap()
+        .withContext(ModelContext.class)
         .addNode("use_context", (state, context) -> {
-          Object model = context.context(Map.class).map(values -> values.get("model")).orElse(null);
+          Object model = context.context(ModelContext.class).map(ModelContext::model).orElse(null);
           return Mono.just(nullable("model", model));
         })
         .addEdge(StateGraph.START, "use_context")
