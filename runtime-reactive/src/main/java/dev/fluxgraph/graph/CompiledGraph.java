@@ -128,7 +128,10 @@ public final class CompiledGraph<S> {
    * {@code asNode} leads to ({@code null}: they stay as they were). Continue with {@code Command.proceed()}; with
    * the returned config, from exactly this checkpoint. Emits the new checkpoint's config. A config with a checkpoint
    * namespace (a nested graph's state) is refused with {@code InvalidUpdateException}: a nested graph's state belongs
-   * to the run that called it, so edit the parent's state or resume with a {@code Command}.
+   * to the run that called it, so edit the parent's state or resume with a {@code Command}. {@code asNode}
+   * {@code "__start__"} applies {@code values} as the input does (next: the nodes START leads to); {@code "__input__"}
+   * saves an {@code input} checkpoint instead ({@code source=input}, the state unchanged, next {@code __start__}),
+   * with {@code values} as the input a continuation applies, as the reference's bulk updates do.
    */
   public Mono<RunConfig> updateState(RunConfig config, Map<String, Object> values, @Nullable String asNode) {
     Objects.requireNonNull(config, "config must not be null");

@@ -76,8 +76,10 @@ public final class StateGraph<S> {
   private Set<String> outputKeys = Set.of();
   private @Nullable JavaType inputType;
   private @Nullable JavaType outputType;
+  private @Nullable JavaType contextType;
   private final Map<String, GraphDefinition.NodeInput> nodeInputs = new LinkedHashMap<>();
   private final Map<String, BinaryOperator<Object>> reducers = new LinkedHashMap<>();
+  private final Map<String, Object> initial = new LinkedHashMap<>();
   private final Map<String, GraphDefinition.Node> nodes = new LinkedHashMap<>();
   private final Map<String, List<String>> destinations = new LinkedHashMap<>();
   private final List<String[]> edges = new ArrayList<>();
@@ -139,6 +141,18 @@ public final class StateGraph<S> {
     return this;
   }
 
+  /**
+   * Declares the type of the run context ({@code RunConfig.withContext}) that nodes read with
+   * {@code TaskContext.context(contextType)}, as the reference's {@code context_schema}: the server describes it in
+   * the graph's schemas ({@code context_schema}), for clients such as Studio to build the context from. A declaration:
+   * a run's context is read as this type only where a node asks for it.
+   */
+  public StateGraph<S> withContext(Class<?> contextType) {
+    Objects.requireNonNull(contextType, "contextType must not be null");
+    this.contextType = Json.type(contextType);
+    return this;
+  }
+
   /** The properties of a schema type, added to the state's keys. */
   private Set<String> schema(Class<?> type, String what) {
     if (Map.class.isAssignableFrom(type)) {
@@ -175,6 +189,27 @@ public final class StateGraph<S> {
           + "input type can have a reducer once that is declared");
     }
     reducers.put(key, reducer);
+    return this;
+  }
+
+  /**
+   * As {@link #reducer(String, BinaryOperator)}, and {@code key} starts as {@code initial} (e.g. {@code List.of()}
+   * for a list of messages): nodes, snapshots and streams see that value until something writes the key, from the
+   * thread's first checkpoint on, as the reference's channel {@code default} does. The value is stored as JSON.
+   *
+   * @throws InvalidGraphException if {@code initial} cannot be written as JSON
+   */
+  public StateGraph<S> reducer(String key, BinaryOperator<Object> reducer, Object initial) {
+    Objects.requireNonNull(initial, "initial must not be null");
+    reducer(key, reducer);
+    Object plain;
+    try {
+      plain = Json.toPlain(Json.toTree(initial, () -> "the initial value of '" + key + "'"));
+    } catch (RuntimeException e) {
+      throw new InvalidGraphException("the initial value of '" + key + "' cannot be stored as JSON: "
+          + e.getMessage());
+    }
+    this.initial.put(key, Objects.requireNonNull(plain, "initial"));
     return this;
   }
 
@@ -378,9 +413,10 @@ public final class StateGraph<S> {
     Objects.requireNonNull(options, "options must not be null");
     Map<String, List<String>> plain = validate(options);
     GraphDefinition definition = new GraphDefinition(stateType, Set.copyOf(channels), Map.copyOf(reducers),
-        new LinkedHashMap<>(nodes), plain, List.copyOf(joins), copyRouters(), Set.copyOf(options.interruptBefore()),
+        Map.copyOf(initial), new LinkedHashMap<>(nodes), plain, List.copyOf(joins), copyRouters(), Set.copyOf(options.interruptBefore()),
         Set.copyOf(options.interruptAfter()), options.recursionLimit(),
-        new GraphDefinition.Schemas(inputKeys, outputKeys, Map.copyOf(nodeInputs), inputType, outputType),
+        new GraphDefinition.Schemas(inputKeys, outputKeys, Map.copyOf(nodeInputs), inputType, outputType,
+            contextType),
         new GraphDefinition.Layout(new LinkedHashMap<>(subgraphs), new LinkedHashMap<>(destinations),
             copyTargets()));
     GraphLoop loop = new GraphLoop(definition, options.name());

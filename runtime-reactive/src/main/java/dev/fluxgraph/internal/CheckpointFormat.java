@@ -310,12 +310,22 @@ public final class CheckpointFormat {
 
   /**
    * What a checkpoint shows as values: the last returned value (entrypoints), or the state (graphs; the input
-   * checkpoint of a thread's first run shows the state before the input: empty, the state type's defaults).
+   * checkpoint of a thread's first run shows the state before the input: empty, the state type's defaults, the
+   * keys' initial values).
    */
   static @Nullable Object values(Checkpoint checkpoint, EntrypointSpec spec) {
     JsonNode saved = checkpoint.values().get(spec.graph() == null ? END : STATE);
     if (saved == null && spec.graph() != null) {
       saved = JsonNodeFactory.instance.objectNode();
+    }
+    if (spec.graph() != null && !spec.graph().initial().isEmpty() && saved instanceof ObjectNode state) {
+      ObjectNode shown = state.deepCopy(); // keys with an initial value that nothing wrote yet show that value
+      spec.graph().initial().forEach((key, value) -> {
+        if (!shown.has(key)) {
+          shown.set(key, Json.toTree(value, () -> "the initial value of '" + key + "'"));
+        }
+      });
+      saved = shown;
     }
     return saved == null ? null : Json.fromTree(saved, spec.graph() == null ? spec.output() : spec.saved(),
         () -> "the value saved in checkpoint " + checkpoint.id() + " of thread '" + checkpoint.threadId() + "'");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JavaType;
 import dev.fluxgraph.types.CachePolicy;
 import dev.fluxgraph.types.RetryPolicy;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,6 +19,7 @@ import reactor.core.publisher.Mono;
  * @param state           the state type nodes receive and runs return
  * @param channels        the state's keys, or empty when any key is allowed (map state)
  * @param reducers        per key; keys without one keep the last value written
+ * @param initial         per key that has one, its value before anything wrote it (plain JSON data)
  * @param nodes           by name, in the order they were added (which orders each superstep)
  * @param edges           plain edges: from a node (or START) to the nodes it triggers
  * @param joins           fan-in edges: the target runs once every source has finished
@@ -29,13 +31,30 @@ import reactor.core.publisher.Mono;
  * @param layout          what only drawing the graph needs (see {@code GraphDrawing})
  */
 public record GraphDefinition(JavaType state, Set<String> channels, Map<String, BinaryOperator<Object>> reducers,
-                              Map<String, Node> nodes, Map<String, List<String>> edges, List<Join> joins,
+                              Map<String, Object> initial, Map<String, Node> nodes, Map<String, List<String>> edges, List<Join> joins,
                               Map<String, List<Router>> routers, Set<String> interruptBefore,
                               Set<String> interruptAfter, int recursionLimit, Schemas schemas, Layout layout) {
 
   /** Where a graph starts and ends; also reserved words for node names. */
   public static final String START = "__start__";
   public static final String END = "__end__";
+
+  /**
+   * {@code state} (the saved state's plain JSON data) with every key that has an initial value and is absent set to
+   * that value, as the state nodes, snapshots and streams see it.
+   */
+  public Map<String, Object> initialized(Map<String, Object> state) {
+    if (initial.isEmpty()) {
+      return state;
+    }
+    Map<String, Object> result = new LinkedHashMap<>(state);
+    initial.forEach((key, value) -> {
+      if (!result.containsKey(key)) {
+        result.put(key, Json.toPlain(Json.toTree(value, () -> "the initial value of '" + key + "'")));
+      }
+    });
+    return result;
+  }
 
   /** A node: its body, its own policies (empty/null: none), and whether it waits for the rest of the run. */
   public record Node(String name, NodeBody body, List<RetryPolicy> retry, @Nullable Duration timeout,
@@ -47,10 +66,11 @@ public record GraphDefinition(JavaType state, Set<String> channels, Map<String, 
    * empty {@code inputKeys} accepts any key (a map state without an input schema), an empty {@code outputKeys}
    * returns every key.
    *
-   * @param nodeInputs per node that declared one, the subset of the state it reads
+   * @param nodeInputs  per node that declared one, the subset of the state it reads
+   * @param contextType the run context's declared type ({@code StateGraph.withContext}), or null
    */
   public record Schemas(Set<String> inputKeys, Set<String> outputKeys, Map<String, NodeInput> nodeInputs,
-                        @Nullable JavaType inputType, @Nullable JavaType outputType) {
+                        @Nullable JavaType inputType, @Nullable JavaType outputType, @Nullable JavaType contextType) {
   }
 
   /**

@@ -157,11 +157,16 @@ public final class GraphLoop {
       Mono<Cursor> first;
       if (root && !run.writes().base().values().containsKey(CheckpointFormat.START)) {
         Checkpoint base = run.writes().base(); // continuing a pending superstep: no breakpoint before it
-        first = Mono.just(new Cursor(stateOf(base), CheckpointFormat.next(base), CheckpointFormat.sends(base),
-            CheckpointFormat.deferred(base), barriersOf(base), CheckpointFormat.superstep(base), 0, false, false,
-            null));
+        Cursor resumed = new Cursor(graph.initialized(stateOf(base)), CheckpointFormat.next(base),
+            CheckpointFormat.sends(base), CheckpointFormat.deferred(base), barriersOf(base),
+            CheckpointFormat.superstep(base), 0, false, false, null);
+        Output output = run.output();
+        Object shown = output.wants(StreamMode.CHECKPOINTS, List.of()) || output.wants(StreamMode.DEBUG, List.of())
+            ? stateValue(resumed.state()) : null;
+        first = run.announceResumed(base, shown, resumed.names(), tasks(base.threadId(), scope.id(), resumed.next(),
+            resumed.sends(), resumed.step())).thenReturn(resumed);
       } else {
-        Map<String, Object> state = root ? stateOf(run.writes().base()) : new LinkedHashMap<>();
+        Map<String, Object> state = graph.initialized(root ? stateOf(run.writes().base()) : new LinkedHashMap<>());
         int step = root ? CheckpointFormat.step(run.writes().base()) + 1 : 0;
         Map<String, Object> update = inputUpdate(input);
         Map<String, Object> reduced = reduce(state, List.of(Map.entry(GraphDefinition.START, optional(update))));
@@ -869,7 +874,8 @@ public final class GraphLoop {
     }
     Map<String, Object> update = loop.toUpdate(command.update().isEmpty() ? null : command.update(), "Command",
         "the update of the Command");
-    Map<String, Object> state = loop.reduce(stateOf(from), List.of(Map.entry("Command", optional(update))));
+    Map<String, Object> state = loop.reduce(graph.initialized(stateOf(from)),
+        List.of(Map.entry("Command", optional(update))));
     return CheckpointFormat.graph(from.threadId(), from, "input", CheckpointFormat.runId(from),
         CheckpointFormat.superstep(from), Json.toTree(state, () -> "the state"), next, sends,
         CheckpointFormat.deferred(from), Json.toTree(barriersOf(from), () -> "barriers"), userMetadata, spec.clock());
@@ -877,11 +883,16 @@ public final class GraphLoop {
 
   // ---------------------------------------------------------------- updateState
 
+  /** {@code updateState}'s {@code asNode} for an input: the reference's name for the input writer. */
+  public static final String INPUT = "__input__";
+
   /**
    * Saves an {@code update} checkpoint after the config's checkpoint (or the latest): {@code values} applied as
    * if node {@code asNode} had written them, and the next nodes (and Sends) those of {@code asNode}'s edges; with no
    * {@code asNode}, the next nodes and Sends stay as they were. Deferred nodes still waiting keep waiting. A run
    * pending at the old checkpoint is abandoned (its continuation from the new checkpoint runs the next nodes afresh).
+   * With {@code asNode} {@link #INPUT}, saves an {@code input} checkpoint instead: the state as it was, next
+   * {@code __start__}, {@code values} the pending input (checked as a run's input) that a continuation applies.
    */
   public static Mono<RunConfig> update(EntrypointSpec spec, RunConfig config, @Nullable Object values,
                                        @Nullable String asNode) {
@@ -889,9 +900,11 @@ public final class GraphLoop {
     GraphLoop loop = new GraphLoop(graph, spec.name());
     return Mono.defer(() -> {
       ThreadState.refuseNested(spec, config);
-      if (asNode != null && !asNode.equals(GraphDefinition.START) && !graph.nodes().containsKey(asNode)) {
+      boolean input = INPUT.equals(asNode);
+      if (asNode != null && !input && !asNode.equals(GraphDefinition.START) && !graph.nodes().containsKey(asNode)) {
         return Mono.error(new IllegalArgumentException("updateState asNode '" + asNode + "' is not a node of graph '"
-            + spec.name() + "' (nodes: " + graph.nodes().keySet() + ")"));
+            + spec.name() + "' (nodes: " + graph.nodes().keySet() + ", or " + GraphDefinition.START + ", or " + INPUT
+            + " for an input)"));
       }
       CheckpointSaver saver = ThreadState.saver(spec, "updateState");
       String threadId = ThreadState.threadOf(spec, config, "updateState");
@@ -904,7 +917,13 @@ public final class GraphLoop {
       }
       return parent.defaultIfEmpty(Optional.empty()).flatMap(found -> {
         Checkpoint previous = found.orElse(null);
-        Map<String, Object> state = previous == null ? new LinkedHashMap<>() : stateOf(previous);
+        if (input) { // the checkpoint a run with this input starts from: the state as it was, the input pending
+          loop.inputUpdate(values);
+          Checkpoint saved = CheckpointFormat.input(threadId, previous,
+              Json.toTree(values, () -> "the input passed to updateState"), config.metadata(), spec.clock());
+          return saver.put(saved).thenReturn(CheckpointFormat.config(saved));
+        }
+        Map<String, Object> state = graph.initialized(previous == null ? new LinkedHashMap<>() : stateOf(previous));
         String writer = asNode == null ? "updateState" : asNode;
         Map<String, Object> update = loop.toUpdate(values, writer, "the values passed to updateState");
         Map<String, Object> reduced = loop.reduce(state, List.of(Map.entry(writer, optional(update))));

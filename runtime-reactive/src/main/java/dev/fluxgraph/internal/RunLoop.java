@@ -72,6 +72,7 @@ public final class RunLoop {
   private WriteLog writes;
   private volatile @Nullable Scope rootScope; // the current attempt's
   private volatile @Nullable String rootTaskId; // the root call's id (a graph's is not one of its tasks)
+  private volatile boolean resumedInPlace; // the run continues its thread's checkpoint as it is, saving none first
   private volatile @Nullable Object stoppedAt; // Graph API: the breakpoint a root run stopped at
   /** Graph API: what a root graph run returns if it pauses at breakpoints of nested graphs only. */
   private volatile @Nullable Supplier<@Nullable Object> pausedState;
@@ -324,6 +325,7 @@ public final class RunLoop {
     }
     String rootId = Ids.derive(CheckpointFormat.runId(base), CheckpointFormat.ROOT_NAMESPACE, spec.name());
     rootTaskId = rootId;
+    resumedInPlace = start.toSave().isEmpty();
     output.onOverflow(error -> {
       failure = error;
       halted.tryEmitValue(error);
@@ -437,6 +439,15 @@ public final class RunLoop {
   Mono<Void> advance(Checkpoint checkpoint, @Nullable Object state, List<String> next,
                      List<Map<String, Object>> tasks) {
     return writes.moveTo(checkpoint, List.of()).then(emitCheckpoint(checkpoint, state, next, tasks));
+  }
+
+  /**
+   * A root graph run that continues its thread's checkpoint in place (no input, fork or update saved first) shows
+   * that checkpoint first in the {@code checkpoints} and {@code debug} streams, as the reference's first step does.
+   */
+  Mono<Void> announceResumed(Checkpoint checkpoint, @Nullable Object state, List<String> next,
+                             List<Map<String, Object>> tasks) {
+    return resumedInPlace ? emitCheckpoint(checkpoint, state, next, tasks) : Mono.empty();
   }
 
   /** What a root graph run returns should it pause at breakpoints of nested graphs only (its state so far). */

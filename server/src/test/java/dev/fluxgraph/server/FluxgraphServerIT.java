@@ -778,9 +778,10 @@ class FluxgraphServerIT {
 
     @Override
     public Mono<ThreadRecord> update(String threadId, String status, @org.jspecify.annotations.Nullable String graphId,
-                                     java.util.Map<String, Object> metadata) {
+                                     java.util.Map<String, Object> metadata,
+                                     java.util.@org.jspecify.annotations.Nullable Map<String, Object> configurable) {
       return broken && status.equals("busy") ? Mono.error(new IllegalStateException("database down"))
-          : threads.update(threadId, status, graphId, metadata);
+          : threads.update(threadId, status, graphId, metadata, configurable);
     }
 
     @Override

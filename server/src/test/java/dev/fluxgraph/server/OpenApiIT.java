@@ -68,6 +68,10 @@ class OpenApiIT {
       assertTrue(hasParameter(stream, "Last-Event-ID", "header"), stream.toString());
       assertTrue(hasParameter(stream, "stream_mode", "query"), stream.toString());
       assertTrue(stream.at("/responses/200/content").has("text/event-stream"), stream.toString());
+      JsonNode patchThread = paths.at("/~1threads~1{tid}/patch");
+      assertEquals("Patch Thread", patchThread.path("summary").asText(), paths.path("/threads/{tid}").toString());
+      assertTrue(patchThread.at("/requestBody/content/application~1json/schema/properties").has("metadata"),
+          patchThread.toString());
       JsonNode patch = paths.at("/~1threads~1{tid}~1state/patch");
       assertEquals("Patch Thread State", patch.get("summary").asText());
       assertEquals("metadata", patch.at("/requestBody/content/application~1json/schema/required/0").asText());

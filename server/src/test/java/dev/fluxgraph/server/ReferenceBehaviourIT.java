@@ -44,6 +44,7 @@ class ReferenceBehaviourIT {
   static void start() {
     InMemorySaver saver = new InMemorySaver();
     var reader = StateGraph.ofMap()
+        .withContext(Who.class)
         .addNode("read", (state, context) -> {
           Map<String, Object> seen = new LinkedHashMap<>();
           seen.put("configurable", context.config().configurable());
@@ -76,8 +77,20 @@ class ReferenceBehaviourIT {
             .then(Mono.just(Map.of("messages", List.of(AiMessage.of("Hello").withId("said-1"))))))
         .setEntryPoint("model")
         .compile(CompileOptions.defaults().withName("talker").withCheckpointer(saver));
+    var notes = StateGraph.ofMap()
+        .reducer("items", Reducers.append(), List.of())
+        .addNode("note", (state, context) -> Mono.just(Map.of("items", List.of("n"))))
+        .setEntryPoint("note")
+        .compile(CompileOptions.defaults().withName("notes").withCheckpointer(saver));
+    var stepper = StateGraph.ofMap() // a node named as the graph's id, as the reference's agent graph has
+        .addNode("stepper", (state, context) -> Mono.just(Map.of("s", 1)))
+        .addNode("after", (state, context) -> Mono.just(Map.of("a", 1)))
+        .setEntryPoint("stepper").addEdge("stepper", "after")
+        .compile(CompileOptions.defaults().withName("stepper").withCheckpointer(saver));
     server = FluxgraphServer.builder().discoverGraphs(false).port(0).checkpointer(saver).store(new InMemoryStore())
         .graph("pause", pause.asEntrypoint())
+        .graph("notes", notes.asEntrypoint())
+        .graph("stepper", stepper.asEntrypoint())
         .graph("talker", talker.asEntrypoint())
         .graph("reader", reader.asEntrypoint())
         .graph("chat", chat.asEntrypoint())
@@ -94,6 +107,10 @@ class ReferenceBehaviourIT {
     if (server != null) {
       server.stop().block(WAIT);
     }
+  }
+
+  /** The reader graph's declared run context. */
+  record Who(@Nullable String who, int level) {
   }
 
   /** A state typed with a messages key. */
@@ -153,6 +170,22 @@ class ReferenceBehaviourIT {
     assertEquals("messages", map.path("messages").path("langgraph_type").asText(), map.toString());
     assertEquals("array", map.path("messages").path("type").asText(), map.toString());
     assertFalse(map.has("notes"), map.toString());
+  }
+
+  /**
+   * A graph that declares its run context's type ({@code StateGraph.withContext}) has a {@code context_schema},
+   * generated from it; one that declares none has none (and no {@code config_schema}: Fluxgraph declares no type for
+   * {@code configurable}).
+   */
+  @Test
+  void aDeclaredContextTypeIsTheContextSchema() {
+    JsonNode schemas = api.get("/assistants/reader/schemas").json();
+    JsonNode context = schemas.path("context_schema");
+    assertEquals("object", context.path("type").asText(), schemas.toString());
+    assertEquals("string", context.at("/properties/who/type").asText(), context.toString());
+    assertEquals("integer", context.at("/properties/level/type").asText(), context.toString());
+    assertFalse(schemas.has("config_schema"), schemas.toString());
+    assertFalse(api.get("/assistants/chat/schemas").json().has("context_schema"));
   }
 
   /** A copied thread's checkpoints name the copy in their metadata's {@code thread_id}, as the reference's copy. */
@@ -248,5 +281,97 @@ class ReferenceBehaviourIT {
     } finally {
       plain.stop().block(WAIT);
     }
+  }
+
+  private static List<String[]> stream(String path, String body) throws Exception {
+    HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + server.port() + path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, response.statusCode(), response.body());
+    return SseEvents.of(response);
+  }
+
+  /**
+   * A key's initial value shows from the thread's first checkpoint on, and a task's start event carries
+   * {@code interrupts: []} as its end does, in {@code tasks} and in {@code debug}.
+   */
+  @Test
+  void initialValuesAndTaskStartsOverTheWire() throws Exception {
+    List<String[]> events = stream("/threads/" + thread() + "/runs/stream",
+        "{\"assistant_id\":\"notes\",\"input\":{\"items\":[\"a\"]},\"stream_mode\":[\"tasks\",\"checkpoints\","
+            + "\"debug\"]}");
+    List<JsonNode> checkpoints = new java.util.ArrayList<>();
+    int starts = 0;
+    for (String[] event : events) {
+      JsonNode data = JSON.readTree(event[2]);
+      if (event[0].equals("checkpoints")) {
+        checkpoints.add(data);
+      } else if (event[0].equals("tasks") && data.has("triggers")) {
+        starts++;
+        assertEquals(JSON.readTree("[]"), data.get("interrupts"), data.toString());
+      } else if (event[0].equals("debug") && data.path("type").asText().equals("task")) {
+        assertEquals(JSON.readTree("[]"), data.path("payload").get("interrupts"), data.toString());
+      }
+    }
+    assertEquals(1, starts, events.stream().map(e -> e[0]).toList().toString());
+    assertEquals(JSON.readTree("{\"items\":[]}"), checkpoints.get(0).get("values"), checkpoints.toString());
+    assertEquals(JSON.readTree("{\"items\":[\"a\"]}"), checkpoints.get(1).get("values"));
+    assertEquals(JSON.readTree("{\"items\":[\"a\",\"n\"]}"), checkpoints.get(2).get("values"));
+  }
+
+  /**
+   * {@code threads.create}'s {@code supersteps} take the reference's input step: {@code as_node: "__input__"} saves
+   * the input checkpoint (state unchanged, next {@code __start__}), {@code "__start__"} applies the input.
+   */
+  @Test
+  void superstepsTakeTheInputStep() {
+    ApiClient.Reply created = api.post("/threads", "{\"metadata\":{\"graph_id\":\"notes\"},\"supersteps\":["
+        + "{\"updates\":[{\"as_node\":\"__input__\",\"values\":{\"items\":[\"a\"]}}]},"
+        + "{\"updates\":[{\"as_node\":\"__start__\",\"values\":{\"items\":[\"a\"]}}]}]}");
+    assertEquals(200, created.status(), created.body());
+    JsonNode history = api.post("/threads/" + created.json().get("thread_id").asText() + "/history", "{}").json();
+    assertEquals(2, history.size(), history.toString());
+    assertEquals("[\"__start__\"]", history.get(1).get("next").toString());
+    assertEquals("{\"items\":[]}", history.get(1).get("values").toString());
+    assertEquals("input", history.get(1).path("metadata").path("source").asText());
+    assertEquals("[\"note\"]", history.get(0).get("next").toString());
+    assertEquals("{\"items\":[\"a\"]}", history.get(0).get("values").toString());
+  }
+
+  /** An update's {@code as_node} naming the graph's id is the node of that name when the graph has one. */
+  @Test
+  void asNodeNamingAGraphsOwnNodeIsThatNode() {
+    ApiClient.Reply created = api.post("/threads", "{\"metadata\":{\"graph_id\":\"stepper\"},\"supersteps\":["
+        + "{\"updates\":[{\"as_node\":\"stepper\",\"values\":{\"s\":2}}]}]}");
+    assertEquals(200, created.status(), created.body());
+    String thread = created.json().get("thread_id").asText();
+    assertEquals("[\"after\"]", api.get("/threads/" + thread + "/state").json().get("next").toString());
+    ApiClient.Reply update = api.post("/threads/" + thread + "/state", "{\"values\":{\"s\":3},\"as_node\":"
+        + "\"stepper\"}");
+    assertEquals(200, update.status(), update.body());
+    JsonNode state = api.get("/threads/" + thread + "/state").json();
+    assertEquals("[\"after\"]", state.get("next").toString());
+    assertEquals(3, state.path("values").path("s").asInt(), state.toString());
+  }
+
+  /** A run continuing a paused thread's checkpoint shows that checkpoint first in {@code debug}. */
+  @Test
+  void aContinuedRunShowsItsCheckpointFirst() throws Exception {
+    String thread = thread();
+    stream("/threads/" + thread + "/runs/stream", "{\"assistant_id\":\"pause\",\"input\":{},\"stream_mode\":"
+        + "\"debug\"}");
+    JsonNode latest = api.get("/threads/" + thread + "/state").json().get("checkpoint");
+    List<String> ids = new java.util.ArrayList<>();
+    for (String[] event : stream("/threads/" + thread + "/runs/stream", "{\"assistant_id\":\"pause\","
+        + "\"stream_mode\":\"debug\",\"checkpoint\":" + latest + "}")) {
+      JsonNode data = JSON.readTree(event[2]);
+      if (event[0].equals("debug") && data.path("type").asText().equals("checkpoint")) {
+        ids.add(data.at("/payload/checkpoint/checkpoint_id").asText());
+      }
+    }
+    assertEquals(2, ids.size(), ids.toString());
+    assertEquals(latest.get("checkpoint_id").asText(), ids.get(0));
   }
 }

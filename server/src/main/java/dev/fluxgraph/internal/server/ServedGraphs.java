@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.internal.server.storage.ThreadStore;
 import dev.fluxgraph.server.GraphFactory;
 import dev.fluxgraph.types.FluxgraphJson;
 import dev.fluxgraph.types.RunConfig;
@@ -137,6 +138,15 @@ public final class ServedGraphs {
       throw new HttpProblem(409, "thread " + threadId + " ran graph " + graphId + ", which this server does not serve");
     }
     return graph;
+  }
+
+  /**
+   * {@link #ofThread(String, String)} for a thread record: a factory's graph for the configurable values of the
+   * thread's last run, as the reference builds a thread's graph from the thread's config.
+   */
+  public Entrypoint<?, ?> ofThread(ThreadStore.ThreadRecord thread) {
+    Entrypoint<?, ?> graph = thread.graphId() == null ? null : forRun(thread.graphId(), thread.configurable());
+    return graph != null ? graph : ofThread(thread.threadId(), thread.graphId());
   }
 
   /** A factory and its graphs, by the canonical JSON of the configurable values they were built from. */

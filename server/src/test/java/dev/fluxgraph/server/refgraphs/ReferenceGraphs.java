@@ -82,7 +82,7 @@ public final class ReferenceGraphs implements GraphProvider {
 
   private static Entrypoint<?, ?> agent(CompileOptions options) {
     return StateGraph.ofMap()
-        .reducer("messages", Reducers.messages())
+        .reducer("messages", Reducers.messages(), List.of())
         .addNode("agent", ReferenceGraphs::agentNode)
         .addNode("tool", ReferenceGraphs::toolNode)
         .addNode("checkSharedState", ReferenceGraphs::checkSharedState)
@@ -168,7 +168,7 @@ public final class ReferenceGraphs implements GraphProvider {
 
   private static Entrypoint<?, ?> agentSimple(CompileOptions options) {
     return StateGraph.ofMap()
-        .reducer("messages", Reducers.messages())
+        .reducer("messages", Reducers.messages(), List.of())
         .addNode("agent", (state, context) -> {
           Object header = context.config().configurable().get("x-configurable-header");
           if (header != null) {
@@ -276,7 +276,7 @@ public final class ReferenceGraphs implements GraphProvider {
 
   private static Entrypoint<?, ?> weather(CompileOptions options) {
     CompiledGraph<Map<String, Object>> weather = StateGraph.ofMap()
-        .reducer("messages", Reducers.messages())
+        .reducer("messages", Reducers.messages(), List.of())
         .addNode("model_node", (state, context) -> Mono.just(Map.of("city", "San Francisco")))
         .addNode("weather_node", (state, context) -> Mono.just(Map.of("messages",
             List.of(AiMessage.of("It's sunny in " + state.get("city") + "!")))))
@@ -284,7 +284,7 @@ public final class ReferenceGraphs implements GraphProvider {
         .addEdge("weather_node", StateGraph.END)
         .compile(CompileOptions.defaults().withName("weather_graph").withInterruptBefore("weather_node"));
     return StateGraph.ofMap()
-        .reducer("messages", Reducers.messages())
+        .reducer("messages", Reducers.messages(), List.of())
         .addNode("router_node", (state, context) -> Mono.just(Map.of("route", "weather")))
         .addNode("normal_llm_node", (state, context) -> Mono.just(Map.of("messages", List.of(AiMessage.of("Hello")))))
         .addNode("weather_graph", weather)
@@ -310,7 +310,7 @@ public final class ReferenceGraphs implements GraphProvider {
 
   private static Entrypoint<?, ?> error(CompileOptions options) {
     return StateGraph.ofMap()
-        .reducer("messages", Reducers.messages())
+        .reducer("messages", Reducers.messages(), List.of())
         .addNode("error_node", (state, context) -> Mono.delay(Duration.ofSeconds(1))
             .then(Mono.error(new CustomError("Boo!"))))
         .addEdge(StateGraph.START, "error_node")
@@ -319,7 +319,7 @@ public final class ReferenceGraphs implements GraphProvider {
 
   private static Entrypoint<?, ?> delay(CompileOptions options) {
     return StateGraph.ofMap()
-        .reducer("messages", Reducers.messages())
+        .reducer("messages", Reducers.messages(), List.of())
         .addNode("long_running", (state, context) -> {
           long millis = state.get("delay") instanceof Number number ? number.longValue() : 0;
           return Mono.delay(Duration.ofMillis(millis))
@@ -347,7 +347,7 @@ public final class ReferenceGraphs implements GraphProvider {
 
   private static Entrypoint<?, ?> dynamic(CompileOptions options, String node) {
     return StateGraph.ofMap()
-        .reducer("messages", APPEND_ONE_OR_MANY)
+        .reducer("messages", APPEND_ONE_OR_MANY, List.of())
         .addNode(node, (state, context) -> Mono.just(Map.of("node", node, "messages", List.of(node))))
         .addEdge(StateGraph.START, node).addEdge(node, StateGraph.END)
         .compile(options).asEntrypoint();
@@ -355,10 +355,31 @@ public final class ReferenceGraphs implements GraphProvider {
 
   // --- simple_runtime and the schema graphs ------------------------------------------------------------------
 
+  /** {@code simple_runtime}'s model names. */
+  public enum Model {
+    ANTHROPIC("anthropic"), OPENAI("openai"), UNKNOWN("unknown");
+
+    private final String wire;
+
+    Model(String wire) {
+      this.wire = wire;
+    }
+
+    @JsonValue
+    public String wire() {
+      return wire;
+    }
+  }
+
+  /** {@code simple_runtime}'s run context: the model to use. */
+  public record ModelContext(@Nullable Model model) {
+  }
+
   private static Entrypoint<?, ?> simpleRuntime(CompileOptions options) {
     return StateGraph.ofMap()
+        .withContext(ModelContext.class)
         .addNode("use_context", (state, context) -> {
-          Object model = context.context(Map.class).map(values -> values.get("model")).orElse(null);
+          Object model = context.context(ModelContext.class).map(ModelContext::model).orElse(null);
           return Mono.just(nullable("model", model));
         })
         .addEdge(StateGraph.START, "use_context")
@@ -371,7 +392,7 @@ public final class ReferenceGraphs implements GraphProvider {
 
   private static Entrypoint<?, ?> stateSchemaGraph(CompileOptions options) {
     return StateGraph.of(CountedMessages.class)
-        .reducer("messages", Reducers.messages())
+        .reducer("messages", Reducers.messages(), List.of())
         .addNode("process", (state, context) -> {
           int count = state.count() == null ? 0 : state.count();
           return Mono.just(Map.of("messages", List.of(AiMessage.of("Response " + (count + 1))), "count", count + 1));
@@ -402,7 +423,7 @@ public final class ReferenceGraphs implements GraphProvider {
 
   private static Entrypoint<?, ?> zodRegistryGraph(CompileOptions options) {
     return StateGraph.of(RegistryState.class)
-        .reducer("messages", Reducers.messages())
+        .reducer("messages", Reducers.messages(), List.of())
         .addNode("process", (state, context) -> {
           int count = state.count() == null ? 0 : state.count();
           return Mono.just(Map.of("messages", List.of("Message " + (count + 1)), "count", count + 1,

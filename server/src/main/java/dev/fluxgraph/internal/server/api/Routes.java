@@ -142,6 +142,22 @@ final class Routes {
     return this;
   }
 
+  /**
+   * A route of its own matching rule, listed in the OpenAPI document as {@code method template} (the template's
+   * variables its path parameters) with {@code doc}.
+   */
+  synchronized Routes route(Predicate<Request> predicate, String method, String template, Doc doc,
+                            Handler handler) {
+    route(predicate, handler);
+    List<String> variables = new ArrayList<>();
+    Matcher names = VARIABLE.matcher(template);
+    while (names.find()) {
+      variables.add(names.group(1));
+    }
+    operations.add(new Operation(method, template, List.copyOf(variables), doc));
+    return this;
+  }
+
   private synchronized Routes add(String method, String template, Handler handler, @Nullable Doc doc) {
     List<String> variables = new ArrayList<>();
     Matcher names = VARIABLE.matcher(template);

@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.func.Entrypoint;
+import dev.fluxgraph.internal.EntrypointAccess;
+import dev.fluxgraph.internal.GraphDefinition;
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.ServedGraphs;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
@@ -20,6 +22,7 @@ import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.StateSnapshot;
 import dev.fluxgraph.types.TaskState;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -194,7 +197,7 @@ final class StateRoutes {
       if (graphId == null) {
         return Mono.error(HttpProblem.invalid("no graph has run on thread " + threadId + " yet; run one first"));
       }
-      Entrypoint<?, ?> graph = graphs.ofThread(threadId, graphId);
+      Entrypoint<?, ?> graph = thread.graphId() != null ? graphs.ofThread(thread) : graphs.ofThread(threadId, graphId);
       RunConfig config = RunConfig.thread(threadId);
       // the JS client sends checkpoint_id, or checkpoint: {checkpoint_id}
       JsonNode checkpointId = body.path("checkpoint_id").isTextual() ? body.get("checkpoint_id")
@@ -206,10 +209,7 @@ final class StateRoutes {
       config = config.withCheckpointNamespace(namespaceOf(body.path("checkpoint")));
       Object value = JSON.convertValue(body.path("values"), JSON.constructType(graph.outputType()));
       // as_node names a node of a served StateGraph; for an entrypoint it may name the graph (or be absent)
-      String asNode = body.path("as_node").isTextual() ? body.get("as_node").asText() : null;
-      if (asNode != null && (asNode.equals(graphId) || asNode.equals(graph.name()))) {
-        asNode = null;
-      }
+      String asNode = asNode(graph, graphId, body.path("as_node").isTextual() ? body.get("as_node").asText() : null);
       return graph.updateState(config, value, asNode)
           .onErrorMap(IllegalArgumentException.class, error -> HttpProblem.invalid(error.getMessage()))
           // the thread's status follows its new state, as after a run: paused while something is next
@@ -224,6 +224,18 @@ final class StateRoutes {
             return (JsonNode) node;
           });
     });
+  }
+
+  /**
+   * The node an update names ({@code as_node}) as the engine takes it: null for the graph's own id or name, unless
+   * that is also one of its nodes (a graph served as {@code agent} with a node {@code agent}).
+   */
+  static @Nullable String asNode(Entrypoint<?, ?> graph, String graphId, @Nullable String asNode) {
+    if (asNode == null || !asNode.equals(graphId) && !asNode.equals(graph.name())) {
+      return asNode;
+    }
+    GraphDefinition definition = EntrypointAccess.get().spec(graph).graph();
+    return definition != null && definition.nodes().containsKey(asNode) ? asNode : null;
   }
 
   /**
@@ -337,6 +349,6 @@ final class StateRoutes {
 
   /** The graph that ran on the thread; 409 when this server does not serve it (see {@link ServedGraphs#ofThread}). */
   private Entrypoint<?, ?> graphOf(ThreadStore.ThreadRecord thread) {
-    return graphs.ofThread(thread.threadId(), thread.graphId());
+    return graphs.ofThread(thread);
   }
 }

@@ -81,7 +81,8 @@ final class ThreadRoutes {
         .post("/threads/prune", Routes.Doc.of(TAG, "Prune Threads").body(Schemas.THREAD_PRUNE)
             .answer(Schemas.PRUNED), http.handle((request, body) -> Mono.defer(() -> pruneThreads(body))))
         // PATCH /threads/{id}, a trailing slash allowed, the id decoded
-        .route(request -> request.method().equals("PATCH") && threadOfPath(request) != null,
+        .route(request -> request.method().equals("PATCH") && threadOfPath(request) != null, "PATCH",
+            "/threads/{tid}", Routes.Doc.of(TAG, "Patch Thread").body(Schemas.THREAD_PATCH).answer(Schemas.THREAD),
             http.handle((request, body) -> Mono.defer(() -> patchThread(Objects.requireNonNull(threadOfPath(request)),
                 body))))
         .post("/threads/{tid}/copy", Routes.Doc.of(TAG, "Copy Thread").answer(Schemas.THREAD),
@@ -171,10 +172,8 @@ final class ThreadRoutes {
       } catch (IllegalArgumentException e) {
         throw HttpProblem.invalid("supersteps[" + i + "].updates[0].values: " + e.getMessage());
       }
-      String asNode = update.path("as_node").isTextual() ? update.get("as_node").asText() : null;
-      if (asNode != null && (asNode.equals(id) || asNode.equals(graph.name()))) {
-        asNode = null;
-      }
+      String asNode = StateRoutes.asNode(graph, id, update.path("as_node").isTextual()
+          ? update.get("as_node").asText() : null);
       parsed.add(new Superstep(graph, id, values, asNode));
     }
     return parsed;
@@ -344,7 +343,7 @@ final class ThreadRoutes {
       String status = thread.status().equals("busy") ? "idle" : thread.status();
       return threads.create(copyId, thread.metadata(), "raise")
           .then(checkpoints)
-          .then(threads.update(copyId, status, thread.graphId(), Map.of()))
+          .then(threads.update(copyId, status, thread.graphId(), Map.of(), thread.configurable()))
           .flatMap(this::thread);
     });
   }
@@ -468,7 +467,10 @@ final class ThreadRoutes {
     node.put("updated_at", thread.updatedAt().toString());
     node.set("metadata", JSON.valueToTree(thread.metadata()));
     node.put("status", thread.status());
-    node.putObject("config");
+    ObjectNode config = node.putObject("config");
+    if (!thread.configurable().isEmpty()) { // the last run's, which the thread's graph is built from
+      config.set("configurable", JSON.valueToTree(thread.configurable()));
+    }
     node.putNull("values");
     ObjectNode interrupts = node.putObject("interrupts");
     if (thread.graphId() == null || graphs.get(thread.graphId()) == null) {
@@ -489,6 +491,6 @@ final class ThreadRoutes {
 
   /** The graph that ran on the thread; 409 when this server does not serve it (see {@link ServedGraphs#ofThread}). */
   private Entrypoint<?, ?> graphOf(ThreadStore.ThreadRecord thread) {
-    return graphs.ofThread(thread.threadId(), thread.graphId());
+    return graphs.ofThread(thread);
   }
 }

@@ -4,6 +4,7 @@ import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.StreamChunk;
 import dev.fluxgraph.types.StreamMode;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -11,7 +12,8 @@ import org.jspecify.annotations.Nullable;
  * What an event's data holds beyond its chunk, as the reference servers shape it: a checkpoint (the
  * {@code checkpoints} events, and the {@code checkpoint} payloads of {@code debug} events) also carries its config and
  * its parent's as {@code checkpoint} / {@code parent_checkpoint} objects ({@code {thread_id, checkpoint_ns,
- * checkpoint_id, checkpoint_map}}), which the SDK's clients read instead of the configs.
+ * checkpoint_id, checkpoint_map}}), which the SDK's clients read instead of the configs; a task's start event
+ * ({@code tasks}, and {@code debug}'s {@code task}) carries {@code interrupts} as a task's end does.
  */
 final class EventPayloads {
 
@@ -29,7 +31,29 @@ final class EventPayloads {
       wire.put("payload", withCheckpoints(checkpoint));
       return wire;
     }
+    if (chunk.mode() == StreamMode.TASKS && chunk.data() instanceof Map<?, ?> task) {
+      return withStartInterrupts(task);
+    }
+    if (chunk.mode() == StreamMode.DEBUG && chunk.data() instanceof Map<?, ?> event
+        && "task".equals(event.get("type")) && event.get("payload") instanceof Map<?, ?> task) {
+      Map<Object, Object> wire = new LinkedHashMap<>(event);
+      wire.put("payload", withStartInterrupts(task));
+      return wire;
+    }
     return chunk.data();
+  }
+
+  /**
+   * A task's start ({@code {id, name, input, triggers}}) with {@code interrupts}, which the reference's start events
+   * carry too: empty, since a task that starts has raised none (a resumed one's earlier interrupts are answered).
+   */
+  private static Map<?, ?> withStartInterrupts(Map<?, ?> task) {
+    if (!task.containsKey("triggers") || task.containsKey("interrupts")) {
+      return task;
+    }
+    Map<Object, Object> wire = new LinkedHashMap<>(task);
+    wire.put("interrupts", List.of());
+    return wire;
   }
 
   private static Map<Object, Object> withCheckpoints(Map<?, ?> checkpoint) {

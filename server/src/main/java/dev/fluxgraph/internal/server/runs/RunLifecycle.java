@@ -305,7 +305,7 @@ public final class RunLifecycle {
           }
           return threads.require(threadId).flatMap(thread -> thread.graphId() == null
               ? Mono.just((JsonNode) NullNode.getInstance())
-              : graphs.ofThread(thread.threadId(), thread.graphId()).getState(RunConfig.thread(threadId))
+              : graphs.ofThread(thread).getState(RunConfig.thread(threadId))
                   .<JsonNode>map(state -> JSON.valueToTree(state.values()))
                   .defaultIfEmpty(NullNode.getInstance()));
         }));
@@ -526,7 +526,7 @@ public final class RunLifecycle {
       request.put("stateless", run.freshThread());
       return all.queue.enqueue(new PostgresRunQueue.NewRun(runId, threadId, assistantId, now, run.metadata(),
           run.multitaskStrategy(), owner, request, run.delay(), run.freshThread() ? null : run.graphId(),
-          run.assistantAt()))
+          run.assistantAt(), run.configurable()))
           .flatMap(enqueued -> {
         if (enqueued.stale()) {
           return Mono.error(new ServedAssistants.StaleAssistantException(assistantId));
@@ -615,7 +615,7 @@ public final class RunLifecycle {
   private Mono<Void> markBusy(String threadId, RunRequest run, boolean claimed) {
     Map<String, Object> metadata = Map.of("graph_id", run.graphId(), "assistant_id", run.assistantId());
     Mono<ThreadStore.ThreadRecord> marked = !run.freshThread() ? threads.update(threadId, "busy", run.graphId(),
-        metadata) : !claimed ? threads.createBusy(threadId, run.graphId(), metadata)
+        metadata, run.configurable()) : !claimed ? threads.createBusy(threadId, run.graphId(), metadata)
         : threads.update(threadId, "busy", run.graphId(), metadata)
             .switchIfEmpty(Mono.defer(() -> threads.createBusy(threadId, run.graphId(), metadata)));
     return marked.switchIfEmpty(Mono.error(() -> HttpProblem.notFound("thread " + threadId + " (deleted)"))).then();

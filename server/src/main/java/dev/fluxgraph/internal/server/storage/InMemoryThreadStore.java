@@ -72,13 +72,13 @@ public final class InMemoryThreadStore implements ThreadStore {
 
   @Override
   public Mono<ThreadRecord> update(String threadId, String status, @Nullable String graphId,
-                                   Map<String, Object> metadata) {
+                                   Map<String, Object> metadata, @Nullable Map<String, Object> configurable) {
     return Mono.fromSupplier(() -> threads.computeIfPresent(threadId, (id, old) -> {
       Instant now = Instant.now();
       Map<String, Object> merged = new LinkedHashMap<>(old.metadata());
       merged.putAll(metadata);
       return new ThreadRecord(id, old.createdAt(), now, Collections.unmodifiableMap(merged), status,
-          graphId == null ? old.graphId() : graphId);
+          graphId == null ? old.graphId() : graphId, configurable == null ? old.configurable() : copy(configurable));
     }));
   }
 
@@ -127,7 +127,7 @@ public final class InMemoryThreadStore implements ThreadStore {
       Map<String, Object> merged = new LinkedHashMap<>(old.metadata());
       merged.putAll(metadata);
       return new ThreadRecord(id, old.createdAt(), Instant.now(), Collections.unmodifiableMap(merged), old.status(),
-          old.graphId());
+          old.graphId(), old.configurable());
     }));
   }
 }

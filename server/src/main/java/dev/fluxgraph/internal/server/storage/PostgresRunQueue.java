@@ -71,14 +71,15 @@ public final class PostgresRunQueue {
    * processes enqueueing on one free thread at once both try {@code running}: the unique index fails one statement,
    * which is retried and then finds the thread busy. A run claimed here that names its graph also marks its thread
    * {@code busy} with that graph in the same statement (one write less before the run's first step). The batch comes
-   * as arrays ($1-$10, one per column), so the statement's text is the same whatever its size.
+   * as arrays ($1-$12, one per column), so the statement's text is the same whatever its size.
    */
   private static final String ENQUEUE = """
         WITH v AS (
           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                               $8::bigint[], $9::text[]::timestamptz[], $10::text[], $11::text[]::timestamptz[])
+                               $8::bigint[], $9::text[]::timestamptz[], $10::text[], $11::text[]::timestamptz[],
+                               $12::text[])
             AS v (run_id, thread_id, assistant_id, metadata, strategy, owner, request, delay, created_at, graph_id,
-                  assistant_at)
+                  assistant_at, configurable)
         ), checked AS (
           SELECT v.*, v.assistant_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fluxgraph_assistants a
                  WHERE a.assistant_id = v.assistant_id AND a.updated_at = v.assistant_at) AS stale
@@ -108,6 +109,7 @@ public final class PostgresRunQueue {
           RETURNING r.run_id
         ), marked AS (
           UPDATE fluxgraph_threads t SET status = 'busy', updated_at = d.created_at, graph_id = d.graph_id,
+                 configurable = d.configurable::jsonb,
                  metadata = t.metadata || jsonb_build_object('graph_id', d.graph_id, 'assistant_id', d.assistant_id)
             FROM decided d WHERE t.thread_id = d.thread_id AND d.claims AND d.graph_id IS NOT NULL
           RETURNING t.thread_id
@@ -178,7 +180,16 @@ public final class PostgresRunQueue {
    */
   public record NewRun(String runId, String threadId, String assistantId, Instant createdAt,
                        Map<String, Object> metadata, String multitaskStrategy, String owner, JsonNode request,
-                       Duration delay, @Nullable String graphId, @Nullable Instant assistantAt) {
+                       Duration delay, @Nullable String graphId, @Nullable Instant assistantAt,
+                       Map<String, Object> configurable) {
+
+    /** A run whose thread, when marked busy here, keeps no configurable values of it. */
+    public NewRun(String runId, String threadId, String assistantId, Instant createdAt,
+                  Map<String, Object> metadata, String multitaskStrategy, String owner, JsonNode request,
+                  Duration delay, @Nullable String graphId, @Nullable Instant assistantAt) {
+      this(runId, threadId, assistantId, createdAt, metadata, multitaskStrategy, owner, request, delay, graphId,
+          assistantAt, Map.of());
+    }
 
     /** A run that leaves its thread's status alone, whatever its assistant. */
     public NewRun(String runId, String threadId, String assistantId, Instant createdAt, Map<String, Object> metadata,
@@ -237,7 +248,7 @@ public final class PostgresRunQueue {
   private Mono<Void> enqueueRound(List<Enqueue> round) {
     Map<String, Enqueued> answers = new HashMap<>();
     int size = round.size();
-    String[][] text = new String[10][size];
+    String[][] text = new String[11][size];
     Long[] delays = new Long[size];
     for (int i = 0; i < size; i++) {
       NewRun run = round.get(i).run();
@@ -252,12 +263,14 @@ public final class PostgresRunQueue {
       text[7][i] = run.createdAt().toString();
       text[8][i] = run.graphId();
       text[9][i] = run.assistantAt() == null ? null : run.assistantAt().toString();
+      text[10][i] = StoredMetadata.json(run.configurable());
     }
     return Sql.query(factory, ENQUEUE, statement -> {
           for (int c = 0; c < 7; c++) {
             statement.bind("$" + (c + 1), text[c]);
           }
-          statement.bind("$8", delays).bind("$9", text[7]).bind("$10", text[8]).bind("$11", text[9]);
+          statement.bind("$8", delays).bind("$9", text[7]).bind("$10", text[8]).bind("$11", text[9])
+              .bind("$12", text[10]);
         }, row -> Map.entry(row.get("run_id", String.class),
             new Enqueued(row.get("status", String.class), ahead(row.get("ahead", String.class)),
                 Boolean.TRUE.equals(row.get("marked", Boolean.class)),

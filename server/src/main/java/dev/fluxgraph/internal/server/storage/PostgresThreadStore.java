@@ -41,9 +41,13 @@ public final class PostgresThreadStore implements ThreadStore {
       new Schema.Migration(209, "server thread ttl", List.of(
           "ALTER TABLE fluxgraph_threads ADD COLUMN IF NOT EXISTS ttl_millis bigint",
           "CREATE INDEX IF NOT EXISTS fluxgraph_threads_with_ttl ON fluxgraph_threads (updated_at)"
-              + " WHERE ttl_millis IS NOT NULL")));
+              + " WHERE ttl_millis IS NOT NULL")),
+      // 210: the configurable values of the thread's last run, which a graph factory builds its graph from
+      new Schema.Migration(210, "server thread configurable", List.of(
+          "ALTER TABLE fluxgraph_threads ADD COLUMN IF NOT EXISTS configurable jsonb")));
 
-  private static final String COLUMNS = "thread_id, created_at, updated_at, metadata::text AS metadata, status, graph_id";
+  private static final String COLUMNS = "thread_id, created_at, updated_at, metadata::text AS metadata, status, graph_id,"
+      + " configurable::text AS configurable";
 
   private final ConnectionFactory factory;
   /**
@@ -234,14 +238,15 @@ public final class PostgresThreadStore implements ThreadStore {
 
   @Override
   public Mono<ThreadRecord> update(String threadId, String status, @Nullable String graphId,
-                                   Map<String, Object> metadata) {
+                                   Map<String, Object> metadata, @Nullable Map<String, Object> configurable) {
     return Mono.create(sink -> updates.submit(new Update(threadId, status, graphId, StoredMetadata.json(metadata),
-        OffsetDateTime.now(ZoneOffset.UTC), sink)));
+        configurable == null ? null : StoredMetadata.json(configurable), OffsetDateTime.now(ZoneOffset.UTC), sink)));
   }
 
-  /** A queued status update. */
+  /** A queued status update; {@code configurable} null: unchanged. */
   private record Update(String threadId, String status, @Nullable String graphId, String metadata,
-                        OffsetDateTime at, MonoSink<ThreadRecord> sink) implements Queued {
+                        @Nullable String configurable, OffsetDateTime at, MonoSink<ThreadRecord> sink)
+      implements Queued {
   }
 
   /**
@@ -254,23 +259,25 @@ public final class PostgresThreadStore implements ThreadStore {
   }
 
   /**
-   * The round's updates as arrays ($1-$5: thread, time, metadata, status, graph; one statement text whatever the
+   * The round's updates as arrays ($1-$6: thread, time, metadata, status, graph, configurable; one statement text
+   * whatever the
    * round's size). A run that ends leaves its thread busy while runs are queued behind it (see PostgresRunQueue).
    */
   private static final String UPDATE = """
       UPDATE fluxgraph_threads AS t SET updated_at = v.at, metadata = t.metadata || v.metadata::jsonb,
-             graph_id = coalesce(v.graph_id, t.graph_id),
+             graph_id = coalesce(v.graph_id, t.graph_id), configurable = coalesce(v.configurable::jsonb, t.configurable),
              status = CASE WHEN v.status <> 'busy' AND EXISTS (SELECT 1 FROM fluxgraph_runs q
                WHERE q.thread_id = t.thread_id AND q.status = 'pending' AND q.cancel_action IS NULL)
                THEN 'busy' ELSE v.status END
-        FROM unnest($1::text[], $2::text[]::timestamptz[], $3::text[], $4::text[], $5::text[])
-          AS v (thread_id, at, metadata, status, graph_id)
+        FROM unnest($1::text[], $2::text[]::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[])
+          AS v (thread_id, at, metadata, status, graph_id, configurable)
        WHERE t.thread_id = v.thread_id
-      RETURNING t.thread_id, t.created_at, t.updated_at, t.metadata::text AS metadata, t.status, t.graph_id""";
+      RETURNING t.thread_id, t.created_at, t.updated_at, t.metadata::text AS metadata, t.status, t.graph_id,
+                t.configurable::text AS configurable""";
 
   /** One UPDATE for the round; a thread that does not exist is left out (its update emits nothing). */
   private Mono<Void> updateRound(List<Update> round) {
-    String[][] columns = new String[5][round.size()];
+    String[][] columns = new String[6][round.size()];
     for (int i = 0; i < round.size(); i++) {
       Update update = round.get(i);
       columns[0][i] = update.threadId();
@@ -278,6 +285,7 @@ public final class PostgresThreadStore implements ThreadStore {
       columns[2][i] = update.metadata();
       columns[3][i] = update.status();
       columns[4][i] = update.graphId();
+      columns[5][i] = update.configurable();
     }
     return answer(round, false, query(UPDATE, statement -> {
       for (int c = 0; c < columns.length; c++) {
@@ -364,11 +372,12 @@ public final class PostgresThreadStore implements ThreadStore {
   }
 
   private static ThreadRecord record(Readable row) {
+    String configurable = row.get("configurable", String.class);
     try {
       return new ThreadRecord(row.get("thread_id", String.class),
           row.get("created_at", OffsetDateTime.class).toInstant(), row.get("updated_at", OffsetDateTime.class).toInstant(),
           StoredMetadata.parse(row.get("metadata", String.class)), row.get("status", String.class),
-          row.get("graph_id", String.class));
+          row.get("graph_id", String.class), configurable == null ? Map.of() : StoredMetadata.parse(configurable));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("corrupt metadata of thread " + row.get("thread_id", String.class), e);
     }

@@ -17,9 +17,18 @@ import reactor.core.publisher.Mono;
  */
 public interface ThreadStore {
 
-  /** What the server knows of a thread besides its checkpoints. */
+  /**
+   * What the server knows of a thread besides its checkpoints. {@code configurable}: the configurable values of the
+   * last run started on it (the reference's thread {@code config}), which a graph factory builds the thread's graph
+   * from for its state reads and updates; empty before the first run.
+   */
   record ThreadRecord(String threadId, Instant createdAt, Instant updatedAt, Map<String, Object> metadata,
-                      String status, @Nullable String graphId) {
+                      String status, @Nullable String graphId, Map<String, Object> configurable) {
+
+    public ThreadRecord(String threadId, Instant createdAt, Instant updatedAt, Map<String, Object> metadata,
+                        String status, @Nullable String graphId) {
+      this(threadId, createdAt, updatedAt, metadata, status, graphId, Map.of());
+    }
   }
 
   /** Creates the thread; when it exists: returns it for {@code do_nothing}, fails with 409 for {@code raise}. */
@@ -40,7 +49,17 @@ public interface ThreadStore {
    * Sets the status (and the graph, when not null) and merges metadata; emits the thread, or nothing when it does not
    * exist (it was deleted: a late status write never brings a thread back).
    */
-  Mono<ThreadRecord> update(String threadId, String status, @Nullable String graphId, Map<String, Object> metadata);
+  default Mono<ThreadRecord> update(String threadId, String status, @Nullable String graphId,
+                                    Map<String, Object> metadata) {
+    return update(threadId, status, graphId, metadata, null);
+  }
+
+  /**
+   * {@link #update(String, String, String, Map)}, and, when not null, sets the configurable values of the run the
+   * thread is busy with.
+   */
+  Mono<ThreadRecord> update(String threadId, String status, @Nullable String graphId, Map<String, Object> metadata,
+                            @Nullable Map<String, Object> configurable);
 
   /** Merges metadata into the thread's, leaving its status alone; emits the thread, or nothing when it does not exist. */
   Mono<ThreadRecord> patchMetadata(String threadId, Map<String, Object> metadata);
