@@ -38,22 +38,25 @@ public final class InMemorySaver implements CheckpointSaver {
   public InMemorySaver() {
   }
 
+  /** The checkpoint of the thread's namespace with that id, or its newest when {@code checkpointId} is null. */
+  private @Nullable Entry entry(String threadId, String namespace, @Nullable String checkpointId) {
+    ConcurrentSkipListMap<String, Entry> checkpoints = find(threadId, namespace);
+    if (checkpoints == null) {
+      return null;
+    }
+    if (checkpointId == null) {
+      Map.Entry<String, Entry> newest = checkpoints.lastEntry();
+      return newest == null ? null : newest.getValue();
+    }
+    return checkpoints.get(checkpointId);
+  }
+
   @Override
   public Mono<CheckpointTuple> get(String threadId, String namespace, @Nullable String checkpointId) {
     Objects.requireNonNull(threadId, "threadId must not be null");
     Objects.requireNonNull(namespace, "namespace must not be null");
     return Mono.fromCallable(() -> {
-      ConcurrentSkipListMap<String, Entry> checkpoints = find(threadId, namespace);
-      if (checkpoints == null) {
-        return null;
-      }
-      Entry entry;
-      if (checkpointId == null) {
-        Map.Entry<String, Entry> newest = checkpoints.lastEntry();
-        entry = newest == null ? null : newest.getValue();
-      } else {
-        entry = checkpoints.get(checkpointId);
-      }
+      Entry entry = entry(threadId, namespace, checkpointId);
       return entry == null ? null : entry.tuple();
     });
   }
@@ -138,17 +141,7 @@ public final class InMemorySaver implements CheckpointSaver {
     Objects.requireNonNull(namespace, "namespace must not be null");
     Map<String, Object> merged = new LinkedHashMap<>(Objects.requireNonNull(metadata, "metadata must not be null"));
     return Mono.fromCallable(() -> {
-      ConcurrentSkipListMap<String, Entry> checkpoints = find(threadId, namespace);
-      if (checkpoints == null) {
-        return null;
-      }
-      Entry entry;
-      if (checkpointId == null) {
-        Map.Entry<String, Entry> newest = checkpoints.lastEntry();
-        entry = newest == null ? null : newest.getValue();
-      } else {
-        entry = checkpoints.get(checkpointId);
-      }
+      Entry entry = entry(threadId, namespace, checkpointId);
       return entry == null ? null : entry.mergeMetadata(merged);
     });
   }

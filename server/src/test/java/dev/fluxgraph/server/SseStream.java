@@ -58,22 +58,10 @@ final class SseStream implements AutoCloseable {
         buffer.append(chunk.replace("\r", ""));
         List<Event> parsed = new ArrayList<>();
         for (int end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-          String block = buffer.substring(0, end);
+          String[] event = SseEvents.block(buffer.substring(0, end));
           buffer.delete(0, end + 2);
-          String name = null;
-          String id = null;
-          StringBuilder data = new StringBuilder();
-          for (String line : block.split("\n")) {
-            if (line.startsWith("event: ")) {
-              name = line.substring(7);
-            } else if (line.startsWith("id: ")) {
-              id = line.substring(4);
-            } else if (line.startsWith("data: ")) {
-              data.append(line.substring(6));
-            }
-          }
-          if (name != null) {
-            parsed.add(new Event(name, id, data.toString()));
+          if (event != null) {
+            parsed.add(new Event(event[0], event[1], event[2]));
           }
         }
         return parsed;
