@@ -253,7 +253,9 @@ class ThreadExtrasIT {
         waited(apis.get(1), thread, "echo", "\"two\"");
         ApiClient.Reply pruned = apis.get(i % 2).post("/threads/prune", "{\"thread_ids\":[\"" + thread
             + "\"],\"strategy\":\"keep_latest\"}");
-        assertEquals(1, pruned.json().path("pruned_count").asInt(), pruned.body());
+        assertEquals(1, pruned.json().path("pruned_count").asInt(), pruned.body() + " row: " + DB.first(
+            "SELECT thread_id || ' ' || status FROM fluxgraph_threads WHERE thread_id = '" + thread + "'") + " get: "
+            + apis.get(i % 2).get("/threads/" + thread).body());
         assertEquals(1, apis.get(1 - i % 2).post("/threads/" + thread + "/history", "{\"limit\":100}").json().size());
       }
     });

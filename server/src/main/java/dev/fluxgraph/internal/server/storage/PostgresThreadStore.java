@@ -14,7 +14,9 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -137,6 +139,7 @@ public final class PostgresThreadStore implements ThreadStore {
     String[] status = new String[size];
     String[] graphs = new String[size];
     Map<String, Create> byThread = new HashMap<>();
+    Set<Create> answered = Collections.newSetFromMap(new IdentityHashMap<>());
     for (int i = 0; i < size; i++) {
       Create create = round.get(i);
       ids[i] = create.threadId();
@@ -155,11 +158,12 @@ public final class PostgresThreadStore implements ThreadStore {
           Create create = byThread.remove(thread.threadId());
           if (create != null && (answer.getKey() || create.existingWanted())) {
             create.sink().success(thread);
+            answered.add(create);
           }
         })
-        .then(Mono.fromRunnable(() -> round.forEach(create -> create.sink().success()))) // answered ones: no effect
+        .then(Mono.fromRunnable(() -> unanswered(round, answered).forEach(create -> create.sink().success())))
         .onErrorResume(error -> {
-          round.forEach(create -> create.fail(error)); // answered ones: no effect
+          unanswered(round, answered).forEach(create -> create.fail(error));
           return Mono.empty();
         })
         .then();
@@ -191,21 +195,31 @@ public final class PostgresThreadStore implements ThreadStore {
         waiting.add(request);
       }
     });
+    Set<R> answered = Collections.newSetFromMap(new IdentityHashMap<>());
     return rows
         .doOnNext(thread -> {
           remember(thread);
           List<R> waiting = byThread.remove(thread.threadId());
           if (waiting != null) {
             waiting.forEach(request -> request.sink().success(thread));
+            answered.addAll(waiting);
           }
         })
         .then(Mono.fromRunnable(() -> byThread.values().forEach(waiting -> waiting.forEach(missing))))
-        .then(Mono.fromRunnable(() -> batch.forEach(request -> request.sink().success()))) // answered ones: no effect
+        .then(Mono.fromRunnable(() -> unanswered(batch, answered).forEach(request -> request.sink().success())))
         .onErrorResume(error -> {
-          batch.forEach(request -> request.fail(error)); // answered ones: no effect
+          unanswered(batch, answered).forEach(request -> request.fail(error));
           return Mono.empty();
         })
         .then();
+  }
+
+  /**
+   * The requests of a batch not answered yet. Only these may be completed again: a sink whose value came before its
+   * subscriber's request keeps it until then, and completing it once more would drop that value.
+   */
+  private static <R> List<R> unanswered(List<R> batch, Set<R> answered) {
+    return batch.stream().filter(request -> !answered.contains(request)).toList();
   }
 
   @Override
