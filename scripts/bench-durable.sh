@@ -11,6 +11,7 @@
 # STATEMENTS=1 loads pg_stat_statements and prints each PostgreSQL measurement's statements per run (a profile: it
 # costs some throughput itself). DURABLE=0 starts that PostgreSQL with zonky's test settings instead (fsync and
 # synchronous_commit off, as scripts/bench-reference.sh's figures), for comparison.
+# CLIENTS=N sets the load generator's concurrent clients (default 64, which saturates two cores).
 # The old tree may also be a directory of sources (an experiment; copied, without its target directories).
 # Usage: scripts/bench-durable.sh [seconds per measurement] [rounds] [warm-up seconds] [old commit or directory]
 #                                 [recovery trials, 0 for none] [runs per recovery trial]
@@ -68,7 +69,7 @@ OLD_NAME=$([ -d "$OLD_REV" ] && echo "$OLD_REV" || git rev-parse --short "$OLD_R
 NEW_NAME="$(git rev-parse --short HEAD) (main code of $(git log -1 --format=%h -- '*/src/main/*'))"
 git diff --quiet HEAD -- '*/src/main/*' || NEW_NAME="$NEW_NAME plus uncommitted changes"
 echo "$(java -version 2>&1 | head -1), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);" \
-  "old $OLD_NAME, new $NEW_NAME; ${SECONDS_EACH} s per measurement after ${WARMUP} s, ${ROUNDS} rounds;" \
+  "old $OLD_NAME, new $NEW_NAME; ${CLIENTS:-64} clients; ${SECONDS_EACH} s per measurement after ${WARMUP} s, ${ROUNDS} rounds;" \
   "$(sed -n 's/^postgres on port [0-9]* (\(.*\))/PostgreSQL: \1/p' "$WORK/postgres.log")"
 
 server_pid=
@@ -97,7 +98,7 @@ stop_server() {  # pid
 }
 measure() {  # name urls pids
   echo "$1 (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
-  java -cp "$TOOLS_CP" dev.fluxgraph.server.bench.ServerBenchmark "$SECONDS_EACH" --url "$2" --name "$1" \
+  java -Dbench.clients="${CLIENTS:-64}" -cp "$TOOLS_CP" dev.fluxgraph.server.bench.ServerBenchmark "$SECONDS_EACH" --url "$2" --name "$1" \
       --pids "$3" --warmup "$WARMUP" 2>&1 | grep -v '^SLF4J' | tee -a "$OUT" || true
 }
 pg_url() { echo "r2dbc:postgresql://postgres@localhost:$PG_PORT/$1"; }

@@ -23,7 +23,8 @@ import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 
 /**
- * Streamed runs of a 1-task workflow over loopback: 64 concurrent clients each send
+ * Streamed runs of a 1-task workflow over loopback: 64 concurrent clients ({@code -Dbench.clients=N} for another
+ * number) each send
  * {@code POST /threads/{id}/runs/stream} (thread created first, untimed) for 10 s; prints runs/s and p50/p99 time
  * to the first event and to the last one. Every run is checked: both requests must answer 200 and the stream must
  * carry exactly the events {@code metadata}, {@code updates {"add_one": 2}}, {@code updates {"bench": 2}}
@@ -50,7 +51,7 @@ import reactor.netty.resources.ConnectionProvider;
  */
 public final class ServerBenchmark {
 
-  private static final int CLIENTS = 64;
+  private static final int CLIENTS = Integer.getInteger("bench.clients", 64);
 
   /** The events every run must stream, in order: name and data without whitespace ({@code null}: any data). */
   private static final List<String[]> EXPECTED = List.of(new String[] {"metadata", null},
