@@ -68,6 +68,11 @@ public final class Run {
   final long firstEventId;
   /** Where the events also go when other processes may read them (PostgreSQL), or null. */
   @Nullable EventWriter eventLog;
+  /**
+   * The thread's status after this run (PostgreSQL): written by the statement that saves the run's end, under the
+   * same compare-and-set, so the two commit together; null when the end leaves the thread alone.
+   */
+  volatile @Nullable String threadStatusAtEnd;
   /** The characters of the events published so far (what the registry's retention counts). */
   volatile long eventChars;
   /** {@link #eventChars} when the run finished: what the registry's retention counted for it (guarded by it). */

@@ -783,7 +783,7 @@ public final class RunLifecycle {
           }
         })
         .then(Mono.fromRunnable(() -> derived.finish(last[0], registered::publish)))
-        .then(Mono.defer(() -> finalThreadStatus(registered, paused[0] ? "interrupted" : "idle")))
+        .then(Mono.defer(() -> endThreadStatus(registered, paused[0] ? "interrupted" : "idle")))
         .then(Mono.fromCallable(() -> {
           JsonNode value = JSON.valueToTree(last[0]);
           registered.finish(RunStatus.SUCCESS, value);
@@ -794,11 +794,23 @@ public final class RunLifecycle {
           JsonNode failure = errorValue(error);
           // the error event before the end: joiners in other processes read every event before they see the end
           registered.publish("error", failure.get("__error__").toString());
-          return finalThreadStatus(registered, refused ? "idle" : "error")
+          return endThreadStatus(registered, refused ? "idle" : "error")
               .onErrorResume(ignored -> Mono.empty()) // the run's outcome is known; the status write is best effort
               .then(Mono.fromRunnable(() -> registered.finish(RunStatus.ERROR, failure)))
               .then(refused ? Mono.error(error) : Mono.just(failure));
         });
+  }
+
+  /**
+   * The thread's status after the run's execution ended with {@code outcome}: on PostgreSQL it goes with the run's final
+   * record (one statement, under the record's compare-and-set, so a process that lost the run writes neither, and the
+   * thread is never idle while its run still shows running); in memory it is written now ({@link #finalThreadStatus}).
+   */
+  private Mono<Void> endThreadStatus(Run registered, String outcome) {
+    if (shared == null) {
+      return finalThreadStatus(registered, outcome);
+    }
+    return Mono.fromRunnable(() -> registered.threadStatusAtEnd = runs.threadStatusAfter(registered, outcome));
   }
 
   /**

@@ -186,7 +186,9 @@ final class RunRegistry {
       Mono<List<PostgresEventStore.StoredEvent>> last = log != null && run.status.finished() ? log.rest()
           : Mono.just(List.of());
       // an update on (run, owner, attempt) is idempotent, its events too: a connection lost mid-statement costs a retry
-      next = prior.then(last).flatMap(events -> store.save(record, events).retryWhen(Sql.transientRetry())).cache();
+      String threadStatus = run.status.finished() ? run.threadStatusAtEnd : null;
+      next = prior.then(last).flatMap(events -> store.save(record, events, threadStatus)
+          .retryWhen(Sql.transientRetry())).cache();
       run.saved = next;
     }
     next.subscribe(null, error -> LOG.warn("could not save run {} of thread {} ({}): {}", run.runId, run.threadId,

@@ -10,6 +10,7 @@ import io.r2dbc.spi.Readable;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +50,8 @@ public final class PostgresRunStore implements RunStore {
   }
 
   /** A queued save. */
-  private record Save(RunRecord run, List<PostgresEventStore.StoredEvent> events, MonoSink<Void> sink)
+  private record Save(RunRecord run, List<PostgresEventStore.StoredEvent> events, @Nullable String threadStatus,
+                      MonoSink<Void> sink)
       implements GroupCommit.Request {
     @Override
     public void fail(Throwable error) {
@@ -75,18 +77,26 @@ public final class PostgresRunStore implements RunStore {
 
   @Override
   public Mono<Void> save(RunRecord run, List<PostgresEventStore.StoredEvent> events) {
-    return Mono.create(sink -> saves.submit(new Save(run, events, sink)));
+    return save(run, events, null);
+  }
+
+  @Override
+  public Mono<Void> save(RunRecord run, List<PostgresEventStore.StoredEvent> events, @Nullable String threadStatus) {
+    return Mono.create(sink -> saves.submit(new Save(run, events, threadStatus, sink)));
   }
 
   /**
    * The batch's saves as arrays (one statement text whatever the batch's size, so it is parsed and planned once per
-   * connection): $1-$5 the runs (id, updated_at, status, owner, attempt), $6-$9 the events kept with them (run, seq,
-   * name, data), inserted only for runs this statement saved.
+   * connection): $1-$5 the runs (id, updated_at, status, owner, attempt) and $10 their threads' status after them
+   * (null: left alone), $6-$9 the events kept with them (run, seq, name, data); events and thread statuses are
+   * written only for runs this statement saved. A thread stays {@code busy} while runs are queued on it (as
+   * {@code PostgresThreadStore}'s update keeps it).
    */
   private static final String SAVE = """
       WITH v AS (
-        SELECT * FROM unnest($1::text[], $2::text[]::timestamptz[], $3::text[], $4::text[], $5::integer[])
-          AS v (run_id, updated_at, status, owner, attempt)
+        SELECT * FROM unnest($1::text[], $2::text[]::timestamptz[], $3::text[], $4::text[], $5::integer[],
+                             $10::text[])
+          AS v (run_id, updated_at, status, owner, attempt, thread_status)
       ), saved AS (
         UPDATE fluxgraph_runs r SET updated_at = v.updated_at, status = v.status FROM v
          WHERE r.run_id = v.run_id AND r.status IN ('pending', 'running') AND r.updated_at <= v.updated_at
@@ -99,6 +109,13 @@ public final class PostgresRunStore implements RunStore {
           FROM unnest($6::text[], $7::bigint[], $8::text[], $9::text[]) AS e (run_id, seq, name, data)
           JOIN saved s ON s.run_id = e.run_id
         ON CONFLICT (run_id, seq) DO NOTHING
+      ), freed AS (
+        UPDATE fluxgraph_threads t SET updated_at = v.updated_at,
+               status = CASE WHEN v.thread_status <> 'busy' AND EXISTS (SELECT 1 FROM fluxgraph_runs q
+                 WHERE q.thread_id = t.thread_id AND q.status = 'pending' AND q.cancel_action IS NULL)
+                 THEN 'busy' ELSE v.thread_status END
+          FROM saved s JOIN v ON v.run_id = s.run_id
+         WHERE t.thread_id = s.thread_id AND v.thread_status IS NOT NULL
       )
       SELECT\s""" + PostgresRunQueue.signalEach("end", "SELECT run_id FROM saved WHERE status NOT IN ('pending',"
       + " 'running')") + """
@@ -115,10 +132,14 @@ public final class PostgresRunStore implements RunStore {
    */
   private Mono<Void> saveBatch(List<Save> batch) {
     Map<String, RunRecord> newest = new LinkedHashMap<>();
+    Map<String, String> threadStatuses = new HashMap<>();
     List<Map.Entry<String, PostgresEventStore.StoredEvent>> events = new ArrayList<>();
     for (Save save : batch) {
       newest.merge(save.run().runId(), save.run(), (a, b) -> a.finished() && !b.finished()
           || a.updatedAt().isAfter(b.updatedAt()) ? a : b);
+      if (save.threadStatus() != null) { // only a run's end has one, and a run ends once
+        threadStatuses.put(save.run().runId(), save.threadStatus());
+      }
       save.events().forEach(event -> events.add(Map.entry(save.run().runId(), event)));
     }
     List<RunRecord> rows = List.copyOf(newest.values());
@@ -127,6 +148,7 @@ public final class PostgresRunStore implements RunStore {
     String[] statuses = new String[rows.size()];
     String[] owners = new String[rows.size()];
     Integer[] attempts = new Integer[rows.size()];
+    String[] threadStatus = new String[rows.size()];
     for (int i = 0; i < rows.size(); i++) {
       RunRecord run = rows.get(i);
       ids[i] = run.runId();
@@ -134,6 +156,7 @@ public final class PostgresRunStore implements RunStore {
       statuses[i] = run.status();
       owners[i] = run.owner();
       attempts[i] = run.attempt();
+      threadStatus[i] = threadStatuses.get(run.runId());
     }
     String[] eventRuns = new String[events.size()];
     Long[] seqs = new Long[events.size()];
@@ -147,7 +170,7 @@ public final class PostgresRunStore implements RunStore {
     }
     return Sql.query(factory, SAVE, statement -> statement.bind("$1", ids).bind("$2", updated)
             .bind("$3", statuses).bind("$4", owners).bind("$5", attempts).bind("$6", eventRuns).bind("$7", seqs)
-            .bind("$8", names).bind("$9", data), row -> row.get("ended", Long.class))
+            .bind("$8", names).bind("$9", data).bind("$10", threadStatus), row -> row.get("ended", Long.class))
         .then()
         .doOnSuccess(done -> batch.forEach(save -> save.sink().success()))
         .doOnError(error -> batch.forEach(save -> save.sink().error(error)))

@@ -58,6 +58,20 @@ public interface RunStore {
     return save(run);
   }
 
+  /**
+   * Saves the record and its last events as {@link #save(RunRecord, List)} does and, when {@code threadStatus} is
+   * given (a run's end), sets its thread's status in the same write, only if the record is written (PostgreSQL: one
+   * statement, under the record's compare-and-set; {@code busy} instead while other runs of the thread are queued).
+   *
+   * @throws UnsupportedOperationException when {@code threadStatus} is given and this store writes no threads
+   */
+  default Mono<Void> save(RunRecord run, List<PostgresEventStore.StoredEvent> events, @Nullable String threadStatus) {
+    if (threadStatus != null) {
+      throw new UnsupportedOperationException(getClass().getSimpleName() + " writes no thread status");
+    }
+    return save(run, events);
+  }
+
   /** The run of that thread, or empty. */
   Mono<RunRecord> get(String threadId, String runId);
 

@@ -115,6 +115,48 @@ class PostgresWorkerStoreIT {
   }
 
   @Test
+  void aRunsEndSetsItsThreadsStatusInTheSameWriteAndOnlyWhenTheEndIsWritten() {
+    String owner = worker(TTL);
+    String other = worker(TTL);
+    String thread = thread("busy");
+    Instant created = Instant.now();
+    String run = run(thread, created, "running", owner);
+
+    runs.save(record(run, thread, created, created.plusMillis(1), "success", other), List.of(), "idle").block(WAIT);
+    assertEquals("running", status(run));
+    assertEquals("busy", threadStatus(thread), "a save that changes nothing leaves the thread alone");
+
+    runs.save(record(run, thread, created, created.plusMillis(2), "success", owner), List.of(), "interrupted")
+        .block(WAIT);
+    assertEquals("success", status(run));
+    assertEquals("interrupted", threadStatus(thread), "the run's end and its thread's status commit together");
+    assertEquals(sql("SELECT updated_at FROM fluxgraph_runs WHERE run_id = '" + run + "'"),
+        sql("SELECT updated_at FROM fluxgraph_threads WHERE thread_id = '" + thread + "'"));
+    runs.save(record(run, thread, created, created.plusMillis(3), "success", owner), List.of(), "error").block(WAIT);
+    assertEquals("interrupted", threadStatus(thread), "a finished run's save sent again changes nothing");
+
+    String queued = thread("busy");
+    String ending = run(queued, created, "running", owner);
+    run(queued, created.plusMillis(1), "pending", null);
+    runs.save(record(ending, queued, created, created.plusMillis(2), "success", owner), List.of(), "idle")
+        .block(WAIT);
+    assertEquals("busy", threadStatus(queued), "a thread with a queued run stays busy");
+
+    String untouched = thread("busy");
+    String quiet = run(untouched, created, "running", owner);
+    runs.save(record(quiet, untouched, created, created.plusMillis(1), "error", owner), List.of(), null).block(WAIT);
+    assertEquals("error", status(quiet));
+    assertEquals("busy", threadStatus(untouched), "a save without a thread status leaves the thread alone");
+
+    String lost = thread("busy");
+    String late = run(lost, created, "running", owner);
+    expire(owner);
+    runs.save(record(late, lost, created, created.plusMillis(1), "success", owner), List.of(), "idle").block(WAIT);
+    assertEquals("running", status(late));
+    assertEquals("busy", threadStatus(lost), "an owner whose lease expired writes neither");
+  }
+
+  @Test
   void theSweepRequeuesTheRunsOfLostOwnersOnceAndEndsThoseItCannotResume() {
     String live = worker(TTL);
     String dead = worker(TTL);
