@@ -11,9 +11,6 @@ public final class Sse {
   /** How often an open stream (or a long runs/wait answer) shows it is alive. */
   public static final Duration HEARTBEAT = Duration.ofSeconds(5);
 
-  /** One timer for every open stream's heartbeats, running while any stream is open. */
-  private static final Flux<String> HEARTBEATS = Flux.interval(HEARTBEAT).map(tick -> ": heartbeat\r\n\r\n").share();
-
   private Sse() {
   }
 
@@ -47,9 +44,14 @@ public final class Sse {
         .sendEach(withHeartbeats(events));
   }
 
-  /** Adds a heartbeat comment every five seconds while events flow. */
-  private static Flux<String> withHeartbeats(Flux<String> events) {
-    return Flux.merge(events.concatWith(Mono.just("")), HEARTBEATS)
+  /**
+   * Adds a heartbeat comment every five seconds while events flow. Each stream has its own timer: one shared by all
+   * (a reference-counted {@code share()}) failed a stream with "Disconnected" when its end took the count to zero,
+   * cutting its last events (SseTest).
+   */
+  static Flux<String> withHeartbeats(Flux<String> events) {
+    Flux<String> heartbeats = Flux.interval(HEARTBEAT).map(tick -> ": heartbeat\r\n\r\n");
+    return Flux.merge(events.concatWith(Mono.just("")), heartbeats)
         .takeUntil(String::isEmpty)
         .filter(text -> !text.isEmpty());
   }
