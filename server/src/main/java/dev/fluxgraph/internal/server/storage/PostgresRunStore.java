@@ -90,7 +90,9 @@ public final class PostgresRunStore implements RunStore {
    * connection): $1-$5 the runs (id, updated_at, status, owner, attempt) and $10 their threads' status after them
    * (null: left alone), $6-$9 the events kept with them (run, seq, name, data); events and thread statuses are
    * written only for runs this statement saved. A thread stays {@code busy} while runs are queued on it (as
-   * {@code PostgresThreadStore}'s update keeps it).
+   * {@code PostgresThreadStore}'s update keeps it). The threads are also named as an array ({@code = ANY (ARRAY(…))}):
+   * joined to the CTE alone, the plan cached while the table was small scanned every thread (see
+   * {@code PostgresThreadStore}'s creations).
    */
   private static final String SAVE = """
       WITH v AS (
@@ -115,7 +117,8 @@ public final class PostgresRunStore implements RunStore {
                  WHERE q.thread_id = t.thread_id AND q.status = 'pending' AND q.cancel_action IS NULL)
                  THEN 'busy' ELSE v.thread_status END
           FROM saved s JOIN v ON v.run_id = s.run_id
-         WHERE t.thread_id = s.thread_id AND v.thread_status IS NOT NULL
+         WHERE t.thread_id = ANY (ARRAY(SELECT thread_id FROM saved)) AND t.thread_id = s.thread_id
+           AND v.thread_status IS NOT NULL
       )
       SELECT\s""" + PostgresRunQueue.signalEach("end", "SELECT run_id FROM saved WHERE status NOT IN ('pending',"
       + " 'running')") + """

@@ -1,0 +1,98 @@
+package dev.fluxgraph.internal.server.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fluxgraph.postgres.PostgresSaver;
+import dev.fluxgraph.server.TestSql;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The server's hot statements find threads by key on a database that was empty when they were first planned. Their
+ * texts are prepared once per connection, and PostgreSQL keeps the generic plan it chose after a few executions:
+ * chosen while the tables were small (a fresh database, before its first analyze), a statement that joins its batch
+ * to {@code fluxgraph_threads} may scan every thread for as long as its connection lives (until autovacuum's analyze
+ * of the table makes it plan again). Thread creations, one statement per {@code POST /threads}, are written so that
+ * they cannot.
+ */
+class PostgresPlansIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final int THREADS = 1500;
+
+  private static EmbeddedPostgres postgres;
+  private static PostgresSaver saver;
+  private static PostgresThreadStore threads;
+
+  @BeforeAll
+  static void database() throws IOException {
+    postgres = EmbeddedPostgres.builder().start();
+    saver = PostgresSaver.connect("r2dbc:postgresql://postgres@localhost:" + postgres.getPort() + "/postgres");
+    saver.setup().block(WAIT);
+    threads = new PostgresThreadStore(saver.connectionFactory());
+    threads.setup().block(WAIT);
+  }
+
+  @AfterAll
+  static void stop() throws IOException {
+    saver.close();
+    postgres.close();
+  }
+
+  @Test
+  void creatingThreadsFindsTheExistingOnesByKeyHoweverTheTableGrew() {
+    List<String> created = new ArrayList<>();
+    for (int i = 0; i < THREADS; i++) { // one after the other: each its own statement, on the few connections in use
+      String thread = UUID.randomUUID().toString();
+      threads.create(thread, Map.of(), "raise").block(WAIT);
+      created.add(thread);
+    }
+    // a scan of the table per creation would read about THREADS^2 / 2 rows (over a million)
+    long afterCreations = counterOnce("n_tup_ins", THREADS, "seq_tup_read");
+    assertTrue(afterCreations < 10L * THREADS, "rows read by sequential scans of threads: " + afterCreations);
+    for (String thread : created.subList(0, 20)) { // the existing ones, through the same statement
+      ThreadStore.ThreadRecord again = threads.create(thread, Map.of("again", true), "do_nothing").block(WAIT);
+      assertEquals(thread, Objects.requireNonNull(again).threadId());
+      assertEquals(Map.of(), again.metadata(), "the thread as it was");
+    }
+  }
+
+  /**
+   * Waits until {@code fluxgraph_threads}' counter {@code column} reached {@code expected} (each backend reports its
+   * counters when idle, up to ten seconds later), then answers the counter {@code wanted}.
+   */
+  private static long counterOnce(String column, long expected, String wanted) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+    while (counter(column) < expected && System.nanoTime() < deadline) {
+      sleep(250);
+    }
+    assertEquals(expected, counter(column), "the counters are in");
+    return counter(wanted);
+  }
+
+  private static long counter(String column) {
+    return Long.parseLong(sql("SELECT " + column + " FROM pg_stat_user_tables WHERE relname = 'fluxgraph_threads'"));
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static String sql(String query) {
+    return Objects.requireNonNull(TestSql.first(postgres, query));
+  }
+}
