@@ -176,8 +176,10 @@ public final class StateGraph<S> {
   /**
    * Declares the type of the run context ({@code RunConfig.withContext}) that nodes read with
    * {@code TaskContext.context(contextType)}, as the reference's {@code context_schema}: the server describes it in
-   * the graph's schemas ({@code context_schema}), for clients such as Studio to build the context from. A declaration:
-   * a run's context is read as this type only where a node asks for it.
+   * the graph's schemas ({@code context_schema}), for clients such as Studio to build the context from. A run's
+   * context is read as this type only where a node asks for it: {@code context(contextType)} answers a context given
+   * as a map (as a server run's JSON is) read as {@code contextType}, as the reference coerces the context into its
+   * {@code context_schema}.
    */
   public StateGraph<S> withContext(Class<?> contextType) {
     Objects.requireNonNull(contextType, "contextType must not be null");
