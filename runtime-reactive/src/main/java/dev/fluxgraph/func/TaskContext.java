@@ -34,7 +34,13 @@ public interface TaskContext {
   /** The entrypoint's store. @throws IllegalStateException if the entrypoint has none */
   Store store();
 
-  /** The run-scoped context object of {@link RunConfig#withContext}, if it is a {@code type}. */
+  /**
+   * The run-scoped context object of {@link RunConfig#withContext}, if it is a {@code type}; in a graph that declares
+   * {@code type} as its context ({@code StateGraph.withContext}), a map context (e.g. a server run's JSON
+   * {@code context}) is read as a {@code type}, as the reference coerces the context into its {@code context_schema}.
+   *
+   * @throws dev.fluxgraph.errors.SerializationException if such a map cannot be read as a {@code type}
+   */
   <C> Optional<C> context(Class<C> type);
 
   /**

@@ -47,8 +47,9 @@ import reactor.core.publisher.Mono;
  * superstep ends in a checkpoint. The run ends when a superstep leads nowhere (or only to {@link #END}) and returns
  * the state.
  *
- * <p>The state is a {@code Map<String, Object>} ({@link #ofMap()}) or a record or POJO ({@link #of(Class)}), whose
- * properties are the keys. Each key keeps the last value written unless it has a {@linkplain #reducer reducer};
+ * <p>The state is a {@code Map<String, Object>} ({@link #ofMap()}, any key; {@link #ofMap(Collection)}, declared
+ * keys) or a record or POJO ({@link #of(Class)}), whose properties are the keys. Each key keeps the last value
+ * written unless it has a {@linkplain #reducer reducer};
  * two nodes writing a key without a reducer in the same superstep is an error. State values are stored as JSON.
  *
  * <p>Schemas, as the reference's {@code input_schema}/{@code output_schema}: {@link #withInput} restricts what a
@@ -69,9 +70,14 @@ public final class StateGraph<S> {
   public static final String END = GraphDefinition.END;
 
   private final JavaType stateType;
-  /** The keys nodes may write: the state's, the schemas' and the node input types'; empty for a map state. */
+  /**
+   * The keys nodes may write: the state's, the schemas' and the node input types'; empty for a map state without
+   * declared keys (any key).
+   */
   private final Set<String> channels;
   private final boolean mapState;
+  /** Whether any key may be written: a map state without declared keys. */
+  private final boolean openKeys;
   private Set<String> inputKeys = Set.of();
   private Set<String> outputKeys = Set.of();
   private @Nullable JavaType inputType;
@@ -91,14 +97,40 @@ public final class StateGraph<S> {
 
   private StateGraph(JavaType stateType, Set<String> channels) {
     this.stateType = stateType;
-    this.mapState = channels.isEmpty();
+    this.mapState = Map.class.isAssignableFrom(stateType.getRawClass());
+    this.openKeys = channels.isEmpty();
     this.channels = new LinkedHashSet<>(channels);
   }
 
-  /** A graph whose state is a map; any key may be written. */
+  /** A graph whose state is a map; any key may be written, and a run's input may have any key. */
   public static StateGraph<Map<String, Object>> ofMap() {
-    JavaType type = Json.mapper().getTypeFactory().constructMapType(LinkedHashMap.class, String.class, Object.class);
-    return new StateGraph<>(type, Set.of());
+    return new StateGraph<>(mapType(), Set.of());
+  }
+
+  /**
+   * A graph whose state is a map with the given keys, as the reference's state declared by its channels: nodes may
+   * write only these keys (and those of an input or output schema or of a node's input type declared later), a key
+   * with a {@linkplain #reducer reducer} must be one of them, and a run's input keeps only its declared keys (others
+   * are dropped, as the reference's input mapping does). Values may be null, as in any map state.
+   *
+   * @throws InvalidGraphException if {@code keys} is empty or has a blank key
+   */
+  public static StateGraph<Map<String, Object>> ofMap(Collection<String> keys) {
+    Objects.requireNonNull(keys, "keys must not be null");
+    if (keys.isEmpty()) {
+      throw new InvalidGraphException("a map state declared by its keys needs at least one key; use "
+          + "StateGraph.ofMap() for a map state with any key");
+    }
+    for (String key : keys) {
+      if (Objects.requireNonNull(key, "a key must not be null").isBlank()) {
+        throw new InvalidGraphException("a state key must not be blank (keys: " + keys + ")");
+      }
+    }
+    return new StateGraph<>(mapType(), new LinkedHashSet<>(keys));
+  }
+
+  private static JavaType mapType() {
+    return Json.mapper().getTypeFactory().constructMapType(LinkedHashMap.class, String.class, Object.class);
   }
 
   /** A graph whose state is a record or POJO; its JSON properties are the keys nodes may write. */
@@ -144,8 +176,10 @@ public final class StateGraph<S> {
   /**
    * Declares the type of the run context ({@code RunConfig.withContext}) that nodes read with
    * {@code TaskContext.context(contextType)}, as the reference's {@code context_schema}: the server describes it in
-   * the graph's schemas ({@code context_schema}), for clients such as Studio to build the context from. A declaration:
-   * a run's context is read as this type only where a node asks for it.
+   * the graph's schemas ({@code context_schema}), for clients such as Studio to build the context from. A run's
+   * context is read as this type only where a node asks for it: {@code context(contextType)} answers a context given
+   * as a map (as a server run's JSON is) read as {@code contextType}, as the reference coerces the context into its
+   * {@code context_schema}.
    */
   public StateGraph<S> withContext(Class<?> contextType) {
     Objects.requireNonNull(contextType, "contextType must not be null");
@@ -160,7 +194,7 @@ public final class StateGraph<S> {
           + type.getSimpleName());
     }
     Set<String> keys = properties(type, what);
-    if (!mapState) {
+    if (!openKeys) {
       channels.addAll(keys);
     }
     return keys;
@@ -183,10 +217,11 @@ public final class StateGraph<S> {
   public StateGraph<S> reducer(String key, BinaryOperator<Object> reducer) {
     Objects.requireNonNull(key, "key must not be null");
     Objects.requireNonNull(reducer, "reducer must not be null");
-    if (!mapState && !channels.contains(key)) {
-      throw new InvalidGraphException("reducer for '" + key + "': " + stateType.getRawClass().getSimpleName()
-          + " has no such property (properties: " + channels + "); a key of an input or output schema or of a node's "
-          + "input type can have a reducer once that is declared");
+    if (!openKeys && !channels.contains(key)) {
+      String state = mapState ? "the state declares no such key" : stateType.getRawClass().getSimpleName()
+          + " has no such property";
+      throw new InvalidGraphException("reducer for '" + key + "': " + state + " (keys: " + channels + "); a key of "
+          + "an input or output schema or of a node's input type can have a reducer once that is declared");
     }
     reducers.put(key, reducer);
     return this;

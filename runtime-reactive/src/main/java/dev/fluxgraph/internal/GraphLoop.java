@@ -640,20 +640,34 @@ public final class GraphLoop {
     if (!graph.channels().isEmpty()) {
       for (String key : update.keySet()) {
         if (!graph.channels().contains(key)) {
-          throw new IllegalArgumentException(what + " writes '" + key + "', which is not a field of "
-              + graph.state().getRawClass().getSimpleName() + " (fields: " + graph.channels() + ")");
+          String state = mapState() ? "a key the state of graph '" + name + "' declares (keys: "
+              : "a field of " + graph.state().getRawClass().getSimpleName() + " (fields: ";
+          throw new IllegalArgumentException(what + " writes '" + key + "', which is not " + state
+              + graph.channels() + ")");
         }
       }
     }
     return update;
   }
 
+  /** Whether the state is a map (with declared keys when {@code channels} is not empty). */
+  private boolean mapState() {
+    return Map.class.isAssignableFrom(graph.state().getRawClass());
+  }
+
   /**
    * The run's input as an update: a map, or a record or POJO whose null properties are left out; with an input
-   * schema, only its keys. @throws InvalidUpdateException naming a key the input schema does not have
+   * schema, only its keys; for a map state with declared keys, only those (the others are dropped, as the
+   * reference's input mapping drops keys that are no channel). @throws InvalidUpdateException naming a key the input
+   * schema does not have
    */
   private @Nullable Map<String, Object> inputUpdate(@Nullable Object input) {
     if (graph.schemas().inputKeys().isEmpty() || input == null) {
+      if (input instanceof Map<?, ?> map && mapState() && !graph.channels().isEmpty()) {
+        Map<Object, Object> declared = new LinkedHashMap<>(map);
+        declared.keySet().retainAll(graph.channels());
+        input = declared;
+      }
       return toUpdate(input, GraphDefinition.START, "the input of graph '" + name + "'");
     }
     return schemaInput(graph, name, input);

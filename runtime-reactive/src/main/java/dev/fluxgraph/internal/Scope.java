@@ -298,7 +298,30 @@ public final class Scope implements EntrypointContext<Object> {
   @Override
   public <C> Optional<C> context(Class<C> type) {
     Objects.requireNonNull(type, "type must not be null");
-    return run.config().context().filter(type::isInstance).map(type::cast);
+    Optional<Object> context = run.config().context();
+    if (context.isEmpty() || type.isInstance(context.get())) {
+      return context.map(type::cast);
+    }
+    JavaType declared = declaredContext();
+    if (declared == null || declared.getRawClass() != type || !(context.get() instanceof Map<?, ?>)) {
+      return Optional.empty();
+    }
+    // the graph declared this type (StateGraph.withContext): a plain context (e.g. a server run's JSON) is read as
+    // it, as the reference coerces a run's context into its context_schema
+    Object value = Json.fromTree(Json.toTree(context.get(), () -> "the run context"), declared,
+        () -> "the run context as " + type.getSimpleName() + ", the type graph '" + owner.name() + "' declares");
+    return Optional.ofNullable(value).map(type::cast);
+  }
+
+  /** The run context's type the nearest graph around this scope declares, or null. */
+  private @Nullable JavaType declaredContext() {
+    for (Scope scope = this; scope != null; scope = scope.call == null ? null : scope.call.parent()) {
+      GraphDefinition graph = scope.owner.graph();
+      if (graph != null && graph.schemas().contextType() != null) {
+        return graph.schemas().contextType();
+      }
+    }
+    return null;
   }
 
   @Override

@@ -108,4 +108,36 @@ class PerRunConfigTest {
     graph.invoke(Command.proceed(), after).block(VERIFY);
     assertEquals(List.of("c"), graph.getState(after).block(VERIFY).next());
   }
+
+  /** A declared run context: a model name. */
+  public record ModelContext(String model) {
+  }
+
+  @Test
+  void aGraphDeclaringItsContextTypeReadsAMapContextAsIt() {
+    CompiledGraph<Map<String, Object>> graph = StateGraph.ofMap(List.of("model", "raw"))
+        .withContext(ModelContext.class)
+        .addNode("read", (state, context) -> Mono.just(Map.of(
+            "model", context.context(ModelContext.class).map(ModelContext::model).orElse("none"),
+            "raw", context.context(Map.class).isPresent())))
+        .addEdge(StateGraph.START, "read")
+        .compile();
+    assertEquals(Map.of("model", "openai", "raw", true),
+        graph.invoke(Map.of(), RunConfig.none().withContext(Map.of("model", "openai"))).block(VERIFY));
+    assertEquals(Map.of("model", "given", "raw", false),
+        graph.invoke(Map.of(), RunConfig.none().withContext(new ModelContext("given"))).block(VERIFY));
+    assertEquals(Map.of("model", "none", "raw", false), graph.invoke(Map.of(), RunConfig.none()).block(VERIFY));
+    StepVerifier.create(graph.invoke(Map.of(), RunConfig.none().withContext(Map.of("model", List.of(1)))))
+        .expectErrorSatisfies(error -> assertTrue(error.getMessage().contains("the run context as ModelContext"),
+            error.getMessage()))
+        .verify(VERIFY);
+    // without the declaration, a map is no ModelContext
+    CompiledGraph<Map<String, Object>> undeclared = StateGraph.ofMap()
+        .addNode("read", (state, context) -> Mono.just(Map.of(
+            "model", context.context(ModelContext.class).map(ModelContext::model).orElse("none"))))
+        .addEdge(StateGraph.START, "read")
+        .compile();
+    assertEquals(Map.of("model", "none"),
+        undeclared.invoke(Map.of(), RunConfig.none().withContext(Map.of("model", "openai"))).block(VERIFY));
+  }
 }

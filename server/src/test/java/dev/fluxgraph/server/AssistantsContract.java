@@ -42,7 +42,10 @@ abstract class AssistantsContract {
   static final ObjectMapper JSON = new ObjectMapper();
   static final Duration WAIT = Duration.ofSeconds(20);
 
-  /** The graphs served: "configured" reads the run's config and context, "loop" never ends, "steps" is a → b → c. */
+  /**
+   * The graphs served: "configured" reads the run's config and context, "loop" never ends, "steps" is a → b → c,
+   * "echo" answers its input (fails for "fail").
+   */
   static FluxgraphServer.Builder graphs(FluxgraphServer.Builder builder, CheckpointSaver saver) {
     var configured = StateGraph.ofMap()
         .addNode("read", (state, context) -> {
@@ -69,7 +72,8 @@ abstract class AssistantsContract {
     }
     steps.addEdge(StateGraph.START, "a").addEdge("a", "b").addEdge("b", "c");
     Entrypoint<String, String> echo = Entrypoint.named("echo").checkpointer(saver).define(String.class, String.class,
-        (input, context) -> Mono.just(input));
+        (input, context) -> input.equals("fail") ? Mono.error(new IllegalStateException("asked to fail"))
+            : Mono.just(input));
     return builder.discoverGraphs(false).port(0).checkpointer(saver)
         .graph("configured", configured.asEntrypoint())
         .graph("loop", loop.asEntrypoint())
@@ -290,8 +294,32 @@ abstract class AssistantsContract {
   void theRunsRecursionLimitEndsALoopingGraph() {
     JsonNode failed = ok("POST", "/runs/wait", "{\"assistant_id\":\"loop\",\"input\":{},"
         + "\"config\":{\"recursion_limit\":3}}");
-    assertEquals("GraphRecursionException", failed.at("/__error__/error").asText(), failed.toString());
+    // the reference's name for it, which its clients match on
+    assertEquals("GraphRecursionError", failed.at("/__error__/error").asText(), failed.toString());
     assertTrue(failed.at("/__error__/message").asText().contains("ran 3 supersteps"), failed.toString());
+  }
+
+  @Test
+  void theRecursionLimitsFailureHasTheReferencesNameInEveryAnswer() {
+    String thread = ok("POST", "/threads", "{}").get("thread_id").asText();
+    JsonNode waited = ok("POST", "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"loop\",\"input\":{},"
+        + "\"config\":{\"recursion_limit\":2}}");
+    assertEquals("GraphRecursionError", waited.at("/__error__/error").asText(), waited.toString());
+    assertEquals("error", ok("GET", "/threads/" + thread, null).get("status").asText());
+    String runId = ok("GET", "/threads/" + thread + "/runs", null).get(0).get("run_id").asText();
+    assertEquals("error", ok("GET", "/threads/" + thread + "/runs/" + runId, null).get("status").asText());
+    JsonNode joined = ok("GET", "/threads/" + thread + "/runs/" + runId + "/join", null);
+    assertEquals("GraphRecursionError", joined.at("/__error__/error").asText(), joined.toString());
+    String streamed = http.post().uri("/runs/stream")
+        .send(ByteBufFlux.fromString(Mono.just("{\"assistant_id\":\"loop\",\"input\":{},"
+            + "\"config\":{\"recursion_limit\":2}}")))
+        .responseContent().aggregate().asString(StandardCharsets.UTF_8).block(WAIT);
+    String[] lines = streamed.split("\r?\n");
+    int error = List.of(lines).indexOf("event: error");
+    assertTrue(error >= 0 && lines[error + 1].startsWith("data: {\"error\":\"GraphRecursionError\""), streamed);
+    // other failures keep their exception's name
+    JsonNode echoed = ok("POST", "/runs/wait", "{\"assistant_id\":\"echo\",\"input\":\"fail\"}");
+    assertEquals("IllegalStateException", echoed.at("/__error__/error").asText(), echoed.toString());
   }
 
   @Test
@@ -308,8 +336,10 @@ abstract class AssistantsContract {
     assertEquals(List.of("a", "b"), texts(after.get("seen")), after.toString());
     JsonNode done = ok("POST", "/threads/" + thread + "/runs/wait", "{\"assistant_id\":\"steps\"}");
     assertEquals(List.of("a", "b", "c"), texts(done.get("seen")), done.toString());
-    refused(422, "interrupt_before names no node of graph steps: [x]", "POST", "/runs/wait",
-        "{\"assistant_id\":\"steps\",\"input\":{},\"interrupt_before\":[\"x\"]}");
+    // a name the graph has no node for never pauses it, as in the reference (which checks names only at compile)
+    JsonNode unknown = ok("POST", "/runs/wait", "{\"assistant_id\":\"steps\",\"input\":{},"
+        + "\"interrupt_before\":[\"x\"],\"interrupt_after\":[\"y\"]}");
+    assertEquals(List.of("a", "b", "c"), texts(unknown.get("seen")), unknown.toString());
     refused(422, "interrupt_after must be", "POST", "/runs/wait",
         "{\"assistant_id\":\"steps\",\"input\":{},\"interrupt_after\":\"b\"}");
     refused(422, "echo is an entrypoint", "POST", "/runs/wait",

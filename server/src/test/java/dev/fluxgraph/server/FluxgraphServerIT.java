@@ -743,7 +743,7 @@ class FluxgraphServerIT {
   void runBodiesAreChecked() {
     String threadId = newThread();
     String base = "/threads/" + threadId + "/runs";
-    for (String bad : List.of("\"interrupt_before\":[\"nope\"]", "\"interrupt_after\":\"note\"", "\"config\":\"x\"",
+    for (String bad : List.of("\"interrupt_before\":[5]", "\"interrupt_after\":\"note\"", "\"config\":\"x\"",
         "\"multitask_strategy\":7", "\"if_not_exists\":\"always\"", "\"on_disconnect\":\"explode\"")) {
       for (String endpoint : List.of("", "/wait", "/stream")) {
         Reply refused = send("POST", base + endpoint, "{\"assistant_id\":\"notes\",\"input\":{}," + bad + "}");

@@ -124,6 +124,9 @@ class GraphRoutesIT {
     JsonNode subgraphs = get("/assistants/chat/subgraphs", 200);
     assertEquals(List.of("inner"), fieldNames(subgraphs));
     assertEquals("object", subgraphs.get("inner").get("input_schema").get("type").asText());
+    for (String key : List.of("input", "output", "state")) { // the reference JS server's keys too, the same schemas
+      assertEquals(subgraphs.get("inner").get(key + "_schema"), subgraphs.get("inner").get(key), key);
+    }
     assertEquals(List.of("inner", "inner|loud"), fieldNames(get("/assistants/chat/subgraphs?recurse=true", 200)));
     String nested = "/assistants/chat/subgraphs/" + URLEncoder.encode("inner|loud", StandardCharsets.UTF_8);
     assertEquals(List.of(), fieldNames(get(nested, 200)), "a nested namespace is found only with recurse");

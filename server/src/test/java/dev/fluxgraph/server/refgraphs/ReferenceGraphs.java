@@ -167,7 +167,7 @@ public final class ReferenceGraphs implements GraphProvider {
   // --- agent_simple ------------------------------------------------------------------------------------------
 
   private static Entrypoint<?, ?> agentSimple(CompileOptions options) {
-    return StateGraph.ofMap()
+    return StateGraph.ofMap(List.of("key_one", "key_two", "sleep", "messages"))
         .reducer("messages", Reducers.messages(), List.of())
         .addNode("agent", (state, context) -> {
           Object header = context.config().configurable().get("x-configurable-header");
@@ -275,7 +275,7 @@ public final class ReferenceGraphs implements GraphProvider {
   // --- weather -----------------------------------------------------------------------------------------------
 
   private static Entrypoint<?, ?> weather(CompileOptions options) {
-    CompiledGraph<Map<String, Object>> weather = StateGraph.ofMap()
+    CompiledGraph<Map<String, Object>> weather = StateGraph.ofMap(List.of("messages", "city"))
         .reducer("messages", Reducers.messages(), List.of())
         .addNode("model_node", (state, context) -> Mono.just(Map.of("city", "San Francisco")))
         .addNode("weather_node", (state, context) -> Mono.just(Map.of("messages",
@@ -283,7 +283,7 @@ public final class ReferenceGraphs implements GraphProvider {
         .addEdge(StateGraph.START, "model_node").addEdge("model_node", "weather_node")
         .addEdge("weather_node", StateGraph.END)
         .compile(CompileOptions.defaults().withName("weather_graph").withInterruptBefore("weather_node"));
-    return StateGraph.ofMap()
+    return StateGraph.ofMap(List.of("messages", "route"))
         .reducer("messages", Reducers.messages(), List.of())
         .addNode("router_node", (state, context) -> Mono.just(Map.of("route", "weather")))
         .addNode("normal_llm_node", (state, context) -> Mono.just(Map.of("messages", List.of(AiMessage.of("Hello")))))
@@ -309,7 +309,7 @@ public final class ReferenceGraphs implements GraphProvider {
   }
 
   private static Entrypoint<?, ?> error(CompileOptions options) {
-    return StateGraph.ofMap()
+    return StateGraph.ofMap(List.of("messages"))
         .reducer("messages", Reducers.messages(), List.of())
         .addNode("error_node", (state, context) -> Mono.delay(Duration.ofSeconds(1))
             .then(Mono.error(new CustomError("Boo!"))))
@@ -318,7 +318,7 @@ public final class ReferenceGraphs implements GraphProvider {
   }
 
   private static Entrypoint<?, ?> delay(CompileOptions options) {
-    return StateGraph.ofMap()
+    return StateGraph.ofMap(List.of("messages", "delay"))
         .reducer("messages", Reducers.messages(), List.of())
         .addNode("long_running", (state, context) -> {
           long millis = state.get("delay") instanceof Number number ? number.longValue() : 0;
@@ -346,7 +346,7 @@ public final class ReferenceGraphs implements GraphProvider {
   };
 
   private static Entrypoint<?, ?> dynamic(CompileOptions options, String node) {
-    return StateGraph.ofMap()
+    return StateGraph.ofMap(List.of("node", "messages"))
         .reducer("messages", APPEND_ONE_OR_MANY, List.of())
         .addNode(node, (state, context) -> Mono.just(Map.of("node", node, "messages", List.of(node))))
         .addEdge(StateGraph.START, node).addEdge(node, StateGraph.END)
@@ -376,7 +376,8 @@ public final class ReferenceGraphs implements GraphProvider {
   }
 
   private static Entrypoint<?, ?> simpleRuntime(CompileOptions options) {
-    return StateGraph.ofMap()
+    // the reference's state has "message" (not "messages", which the suite's input has and the graph drops)
+    return StateGraph.ofMap(List.of("message", "model"))
         .withContext(ModelContext.class)
         .addNode("use_context", (state, context) -> {
           Object model = context.context(ModelContext.class).map(ModelContext::model).orElse(null);

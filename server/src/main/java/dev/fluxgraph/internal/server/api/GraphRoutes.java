@@ -81,9 +81,24 @@ final class GraphRoutes {
     return Mono.fromRunnable(() -> only(request, body, Set.of("recurse"))).then(graphOf(request)).map(graph -> {
       ObjectNode answer = JSON.createObjectNode();
       GraphSchemas.subgraphs(graph, namespace, booleanParam(request, "recurse"))
-          .forEach((ns, spec) -> answer.set(ns, GraphSchemas.of(spec)));
+          .forEach((ns, spec) -> answer.set(ns, withJsKeys(GraphSchemas.of(spec))));
       return answer;
     });
+  }
+
+  /**
+   * A subgraph's schemas under the OpenAPI document's keys ({@code input_schema}, ...) and, added, under the keys the
+   * reference JS server answers ({@code input}, {@code output}, {@code state}), which its clients read: the same
+   * schemas twice, so that either kind of client finds them.
+   */
+  private static ObjectNode withJsKeys(ObjectNode schemas) {
+    for (String key : List.of("input", "output", "state")) {
+      JsonNode schema = schemas.get(key + "_schema");
+      if (schema != null) {
+        schemas.set(key, schema);
+      }
+    }
+    return schemas;
   }
 
   /** {@code xray}: absent or {@code false} 0, {@code true} every level, a non-negative integer that many levels. */

@@ -380,8 +380,10 @@ final class RunRequests {
   }
 
   /**
-   * A run's {@code interrupt_before} or {@code interrupt_after}: {@code "*"} or a list of the graph's node names;
-   * null when absent. 422 for an entrypoint (it has no nodes) and for names that are not nodes of the graph.
+   * A run's {@code interrupt_before} or {@code interrupt_after}: {@code "*"} or a list of node names; null when
+   * absent. 422 for an entrypoint (it has no nodes) and for anything but names. A name that is no node of the graph
+   * (e.g. a subgraph's node: nested graphs keep their own breakpoints) is accepted and never pauses the run, as the
+   * reference does: LangGraph checks breakpoint names when a graph is compiled, not per run.
    */
   private static @Nullable List<String> breakpoints(JsonNode body, String field, Entrypoint<?, ?> graph,
                                                    String graphId) {
@@ -406,12 +408,6 @@ final class RunRequests {
     if (definition == null) {
       throw HttpProblem.invalid(field + " applies to a graph's nodes; " + graphId + " is an entrypoint, which has "
           + "none (pause it with interrupt(..))");
-    }
-    List<String> unknown = nodes.stream().filter(node -> !node.equals("*") && !definition.nodes().containsKey(node))
-        .toList();
-    if (!unknown.isEmpty()) {
-      throw HttpProblem.invalid(field + " names no node of graph " + graphId + ": " + unknown + " (its nodes: "
-          + definition.nodes().keySet() + ")");
     }
     return List.copyOf(nodes);
   }

@@ -296,8 +296,9 @@ final class StateRoutes {
    * The wire ThreadState of a snapshot. Each task: {@code path ["__pregel_pull", name]} (an entrypoint or a node) or
    * {@code ["__pregel_push", index]} (a graph's {@code Send});
    * {@code checkpoint} addresses the nested graph or entrypoint it runs ({@code thread_id} and {@code checkpoint_ns},
-   * from before it starts; {@code checkpoint_id} too once it has recorded a state), and with {@code subgraphs}
-   * {@code state} is the ThreadState of that one when it is paused or failed, recursively.
+   * never a {@code checkpoint_id}: the reference's task config names the namespace only), and with {@code subgraphs}
+   * {@code state} is the ThreadState of that one when it is paused or failed, recursively, its {@code checkpoint}
+   * then null (the state has its own), as the reference's.
    */
   private ObjectNode state(StateSnapshot snapshot, boolean subgraphs) {
     ObjectNode node = JSON.createObjectNode();
@@ -311,17 +312,16 @@ final class StateRoutes {
       wire.put("error", task.error());
       wire.set("interrupts", JSON.valueToTree(task.interrupts()));
       StateSnapshot nested = task.state();
-      if (task.checkpoint() == null) {
+      boolean shown = subgraphs && nested != null;
+      if (task.checkpoint() == null || shown) {
         wire.putNull("checkpoint");
-      } else { // as the reference: {thread_id, checkpoint_ns} before the nested run has recorded a state
+      } else { // as the reference: {thread_id, checkpoint_ns}
         ObjectNode checkpoint = checkpoint(task.checkpoint());
         checkpoint.remove("checkpoint_map");
-        if (task.checkpoint().checkpointId().isEmpty()) {
-          checkpoint.remove("checkpoint_id");
-        }
+        checkpoint.remove("checkpoint_id");
         wire.set("checkpoint", checkpoint);
       }
-      wire.set("state", subgraphs && nested != null ? state(nested, true) : NullNode.getInstance());
+      wire.set("state", shown ? state(nested, true) : NullNode.getInstance());
       wire.set("result", JSON.valueToTree(task.result()));
       wire.set("path", JSON.valueToTree(task.path()));
     }

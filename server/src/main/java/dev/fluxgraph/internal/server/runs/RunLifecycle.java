@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.errors.EmptyInputException;
+import dev.fluxgraph.errors.GraphRecursionException;
 import dev.fluxgraph.errors.InvalidCommandException;
 import dev.fluxgraph.errors.SerializationException;
 import dev.fluxgraph.func.Entrypoint;
@@ -885,11 +886,23 @@ public final class RunLifecycle {
         .flatMap(existed -> checkpointer.deleteThread(threadId).thenReturn(existed));
   }
 
-  /** The {@code __error__} body of a failed run (wait, join) and, its inner object, the SSE error event's data. */
+  /**
+   * The {@code __error__} body of a failed run (wait, join) and, its inner object, the SSE error event's data:
+   * {@code error} is the exception's simple class name, except where the reference's clients know the failure by
+   * the reference's own name ({@link #wireName}).
+   */
   public static JsonNode errorValue(Throwable error) {
     ObjectNode node = JSON.createObjectNode();
-    node.putObject("__error__").put("error", error.getClass().getSimpleName())
+    node.putObject("__error__").put("error", wireName(error))
         .put("message", String.valueOf(error.getMessage()));
     return node;
+  }
+
+  /**
+   * The name a failure has on the wire: the recursion limit's is the reference's {@code GraphRecursionError} (what
+   * LangGraph's clients match on, e.g. the SDK's tests), every other exception its simple class name.
+   */
+  static String wireName(Throwable error) {
+    return error instanceof GraphRecursionException ? "GraphRecursionError" : error.getClass().getSimpleName();
   }
 }
