@@ -228,12 +228,14 @@ public final class Run {
 
   /**
    * Stops the run's execution without ending it (a rollback erases its checkpoints before it ends, and a process
-   * that lets its runs go writes nothing for them); emits nothing more. False if it had ended.
+   * that lets its runs go writes nothing for them); emits nothing more. False if it had ended or was halted already:
+   * one caller stops it and decides what follows (a rollback signalled and found again at the next tick must not erase
+   * checkpoints twice, the second time maybe those of the thread's next run).
    */
   boolean halt() {
     Disposable running;
     synchronized (this) {
-      if (status.finished()) {
+      if (status.finished() || halted) {
         return false;
       }
       halted = true;
@@ -242,6 +244,18 @@ public final class Run {
     if (running != null) {
       running.dispose();
     }
+    return true;
+  }
+
+  /**
+   * Halts a run that ended here but whose end the database refused (it was flagged for rollback first), so that one
+   * caller erases it; false if it has not ended or was halted already.
+   */
+  synchronized boolean haltEnded() {
+    if (!status.finished() || halted) {
+      return false;
+    }
+    halted = true;
     return true;
   }
 

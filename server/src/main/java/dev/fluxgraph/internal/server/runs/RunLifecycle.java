@@ -359,19 +359,57 @@ public final class RunLifecycle {
   private Mono<Void> cancelHere(Run run, String action) {
     return Mono.defer(() -> {
       if (!run.halt()) {
-        return Mono.empty();
+        return action.equals("rollback") ? rollBackEnded(run) : Mono.empty();
       }
-      Mono<Void> undo = Mono.empty();
-      if (action.equals("rollback")) {
-        SharedRuns all = Objects.requireNonNull(shared);
-        undo = rollBack(run.threadId, run).then(all.queue.deleteOwned(run.runId, Objects.requireNonNull(run.owner),
-            run.attempt)).then(runs.forgetLocal(run));
-      }
+      Mono<Void> undo = action.equals("rollback") ? erase(run) : Mono.empty();
       return undo.then(finalThreadStatus(run, "idle")).onErrorResume(error -> {
         LOG.warn("cancelling run {} of thread {}: {}", run.runId, run.threadId, error.toString());
         return Mono.empty();
       }).then(Mono.fromRunnable(run::cancel));
     });
+  }
+
+  /**
+   * Erases a rolled-back run of this process that still holds its thread: its checkpoints, then its record (the
+   * record goes even when the checkpoints could not be erased, so that a rolled-back run is never left listed, nor
+   * saved {@code interrupted}: it is forgotten here either way, and a record that could not be deleted stays flagged,
+   * so whoever takes it next erases it).
+   */
+  private Mono<Void> erase(Run run) {
+    SharedRuns all = Objects.requireNonNull(shared);
+    Mono<Void> checkpoints = rollBack(run.threadId, run).onErrorResume(error -> {
+      LOG.warn("could not erase the checkpoints of rolled-back run {} of thread {}: {}", run.runId, run.threadId,
+          error.toString());
+      return Mono.empty();
+    });
+    Mono<Boolean> record = all.queue.deleteOwned(run.runId, Objects.requireNonNull(run.owner), run.attempt)
+        .retryWhen(Sql.transientRetry())
+        .onErrorResume(error -> {
+          LOG.warn("could not delete rolled-back run {} of thread {}: {}", run.runId, run.threadId, error.toString());
+          return Mono.just(false);
+        });
+    return checkpoints.then(record).then(runs.forgetLocal(run));
+  }
+
+  /**
+   * A rollback that reached a run which ended here at the same moment: the database refuses the end of a run
+   * flagged for rollback ({@code PostgresRunStore}'s save), so when the flag came first the record still shows the
+   * run {@code running}, owned by this process, holding its thread: it is erased as if it had been stopped. When its
+   * end came first, the run stays as it ended (a finished run is not cancelled). One caller does it (signal and tick
+   * may both bring the flag).
+   */
+  private Mono<Void> rollBackEnded(Run run) {
+    SharedRuns all = Objects.requireNonNull(shared);
+    return run.saves()
+        .then(all.store.get(run.threadId, run.runId))
+        .filter(record -> !record.finished() && Objects.equals(record.owner(), run.owner)
+            && record.attempt() == run.attempt && run.haltEnded())
+        .flatMap(record -> erase(run).then(finalThreadStatus(run, "idle")))
+        .onErrorResume(error -> {
+          LOG.warn("rolling back run {} of thread {} that had just ended: {}", run.runId, run.threadId,
+              error.toString());
+          return Mono.empty();
+        });
   }
 
   /**
