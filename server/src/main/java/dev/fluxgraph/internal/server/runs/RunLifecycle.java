@@ -370,10 +370,10 @@ public final class RunLifecycle {
   }
 
   /**
-   * Erases a rolled-back run of this process that still holds its thread: its checkpoints, then its record (the
-   * record goes even when the checkpoints could not be erased, so that a rolled-back run is never left listed, nor
-   * saved {@code interrupted}: it is forgotten here either way, and a record that could not be deleted stays flagged,
-   * so whoever takes it next erases it).
+   * Erases a rolled-back run of this process that still holds its thread: its checkpoints, then its live part here,
+   * then its record (the record goes even when the checkpoints could not be erased, so that a rolled-back run is
+   * never left listed, nor saved {@code interrupted}; a record that could not be deleted stays flagged, so whoever
+   * takes it next erases it).
    */
   private Mono<Void> erase(Run run) {
     SharedRuns all = Objects.requireNonNull(shared);
@@ -388,7 +388,9 @@ public final class RunLifecycle {
           LOG.warn("could not delete rolled-back run {} of thread {}: {}", run.runId, run.threadId, error.toString());
           return Mono.just(false);
         });
-    return checkpoints.then(record).then(runs.forgetLocal(run));
+    // forgotten here before its record goes: a client told by another process that the run is gone must not find it
+    // listed here (a list merges this process's runs into the stored ones)
+    return checkpoints.then(runs.forgetLocal(run)).then(record).then();
   }
 
   /**

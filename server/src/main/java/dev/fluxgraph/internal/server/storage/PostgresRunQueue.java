@@ -341,15 +341,15 @@ public final class PostgresRunQueue {
    * other runs of it are unfinished. Empty when the run is finished or unknown.
    */
   public Mono<CancelRequested> requestCancel(String threadId, String runId, String action, Instant now) {
-    // the row is locked first and decided on as it is then: a claim committed while this statement waited for the
-    // lock made it running, which the statement's own snapshot (taken before) still shows pending; deciding on that
+    // the row is locked first (as its update locks it; a claim skips it) and decided on as it is then: a claim
+    // committed while this statement waited for the lock made it running, which the statement's own snapshot (taken before) still shows pending; deciding on that
     // snapshot found a running row for the queued run's delete and a pending one for the running run's flag, and the
     // cancel was lost (the claimer then executed the run unflagged)
     return Sql.query(factory, """
             WITH locked AS (
               SELECT run_id, status, owner FROM fluxgraph_runs
                WHERE run_id = $1 AND thread_id = $2 AND status IN ('pending', 'running')
-                 FOR UPDATE
+                 FOR NO KEY UPDATE
             ), flagged AS (
               UPDATE fluxgraph_runs r SET cancel_action = $3,
                      status = CASE WHEN l.status = 'pending' THEN 'interrupted' ELSE r.status END,
