@@ -207,10 +207,11 @@ class SharedRunsIT {
   /**
    * A rollback from another process: the owner stops the run, erases it and answers nothing of it from memory once
    * its record is being deleted. The delete is held by a lock on the run's row (taken by the test: {@code KEY SHARE},
-   * which the cancel's flag does not wait for and a delete does) while the owner is asked for the thread's runs: it must list the run as the database has it (here with metadata the test stored),
-   * not as its own live run. Before, the owner dropped its live run only after the delete committed, and a client
-   * told by the other process that the run was gone could still find it listed there ({@code interrupted}: the flake
-   * of {@code JsClientTwoProcessesIT}'s "runs.cancel wait rollback").
+   * which the cancel's flag does not wait for and a delete does) while the owner is asked for the thread's runs: it
+   * must list the run as the database has it (here with metadata the test stored), not as its own live run. Before,
+   * the owner dropped its live run only after the delete committed, and a client told by the other process that the
+   * run was gone could still find it listed there ({@code interrupted}: the flake of {@code JsClientTwoProcessesIT}'s
+   * "runs.cancel wait rollback").
    */
   @Test
   void aRunRolledBackFromAnotherProcessIsNotListedByItsOwnerOnceItsRecordIsBeingDeleted() throws Exception {

@@ -14,8 +14,9 @@ import java.util.Map;
  * ({@link Routes#operations}): every template route is a path and operation, its path variables are path
  * parameters, named as the official Agent Server document names them ({@code {thread_id}}, {@code {run_id}},
  * {@code {assistant_id}}, {@code {cron_id}}, {@code {checkpoint_id}}, {@code {namespace}}: by the collection whose
- * item the variable names; the routes keep their own shorter names), and a route declared with a {@link Routes.Doc} adds its tag, summary, query and header parameters,
- * request body and answer schemas (JSON, or an event stream). Nothing is listed that no route serves.
+ * item the variable names; the routes keep their own shorter names), and a route declared with a {@link Routes.Doc}
+ * adds its tag, summary, query and header parameters, request body and answer schemas (JSON, or an event stream).
+ * Nothing is listed that no route serves.
  */
 final class OpenApi {
 

@@ -57,6 +57,7 @@ public final class Run {
   private volatile @Nullable Throwable failure;
   private @Nullable Disposable execution; // guarded by this
   private boolean halted; // guarded by this
+  private boolean erased; // guarded by this
   boolean deleted; // guarded by this
   /** The run's saves, one after the other (guarded by this). */
   Mono<Void> saved = Mono.empty();
@@ -248,14 +249,15 @@ public final class Run {
   }
 
   /**
-   * Halts a run that ended here but whose end the database refused (it was flagged for rollback first), so that one
-   * caller erases it; false if it has not ended or was halted already.
+   * Marks the run as being erased (rolled back) by the caller; false if another caller marked it first: a run is
+   * erased once (its halt and, for one that ended here just as it was flagged, the flag's signal and the next tick
+   * may each try).
    */
-  synchronized boolean haltEnded() {
-    if (!status.finished() || halted) {
+  synchronized boolean markErased() {
+    if (erased) {
       return false;
     }
-    halted = true;
+    erased = true;
     return true;
   }
 

@@ -127,8 +127,8 @@ public final class PostgresRunStore implements RunStore {
   /**
    * One update for the batch, a compare-and-set per run on (run, owner, attempt) under the owner's lease, that never
    * moves a finished run back nor an {@code updated_at} backwards, and never ends a run flagged for rollback (a
-   * rollback that came first wins: the owner erases the run, see {@code RunLifecycle}); a run that ended is announced on
-   * {@value PostgresRunQueue#CHANNEL} ({@code end:<run id>}) in the same statement. A run appears once per statement
+   * rollback that came first wins: the owner erases the run, see {@code RunLifecycle}); a run that ended is announced
+   * on {@value PostgresRunQueue#CHANNEL} ({@code end:<run id>}) in the same statement. A run appears once per statement
    * (PostgreSQL refuses to update a row twice in one): the newest of its records is written, which is what the guard
    * would keep anyway. A run that is not recorded (deleted meanwhile) is not written again.
    */
