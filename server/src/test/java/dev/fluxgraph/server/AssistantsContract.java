@@ -401,8 +401,8 @@ abstract class AssistantsContract {
     assertEquals("assistant_id", paths.at("/~1assistants~1{assistant_id}~1versions/post/parameters/0/name")
         .asText());
     // routes declared without a description are listed too: every served path, nothing else
-    assertTrue(paths.has("/threads/{tid}/runs/stream"), paths.toString());
-    assertEquals("Thread Runs", paths.at("/~1threads~1{tid}~1runs~1stream/post/tags/0").asText());
+    assertTrue(paths.has("/threads/{thread_id}/runs/stream"), paths.toString());
+    assertEquals("Thread Runs", paths.at("/~1threads~1{thread_id}~1runs~1stream/post/tags/0").asText());
     assertFalse(paths.has("/crons"), "nothing that is not served");
     List<String> ids = new ArrayList<>();
     paths.forEach(path -> path.forEach(operation -> ids.add(operation.get("operationId").asText())));

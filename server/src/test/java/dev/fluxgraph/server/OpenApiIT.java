@@ -16,14 +16,20 @@ import reactor.core.publisher.Mono;
 
 /**
  * {@code GET /openapi.json} over a real socket describes every route the server serves: a tag and a summary of its
- * own (not the method and path it falls back to), the path parameters, a request body for every route that reads one,
- * a JSON or event-stream answer (or a 204), and the refusals' {@code {"detail"}} shape.
+ * own (not the method and path it falls back to), the path parameters (each {@code {variable}} of a path declared
+ * under that name, the official document's: {@code {thread_id}}, not the routes' own {@code {tid}}), a request body
+ * for every route that reads one, a JSON or event-stream answer (or a 204), and the refusals' {@code {"detail"}}
+ * shape.
  */
 class OpenApiIT {
 
   /** The POST routes that read no body (their input is the path and the query). */
-  private static final Set<String> WITHOUT_BODY = Set.of("post /threads/{tid}/copy",
-      "post /threads/{tid}/runs/{rid}/cancel");
+  private static final Set<String> WITHOUT_BODY = Set.of("post /threads/{thread_id}/copy",
+      "post /threads/{thread_id}/runs/{run_id}/cancel");
+
+  /** The path variables of the official Agent Server OpenAPI document. */
+  private static final Set<String> OFFICIAL_VARIABLES = Set.of("thread_id", "run_id", "assistant_id", "cron_id",
+      "checkpoint_id", "namespace");
 
   @Test
   void everyServedRouteIsDescribed() {
@@ -46,8 +52,17 @@ class OpenApiIT {
             continue;
           }
           assertFalse(operation.path("tags").path(0).asText().isEmpty(), route);
-          for (String variable : variables(path.getKey())) {
+          List<String> variables = variables(path.getKey());
+          for (String variable : variables) {
+            assertTrue(OFFICIAL_VARIABLES.contains(variable), route + ": {" + variable + "} is not the official"
+                + " document's name");
             assertTrue(hasParameter(operation, variable, "path"), route + " declares " + variable);
+          }
+          for (JsonNode parameter : operation.path("parameters")) {
+            if (parameter.path("in").asText().equals("path")) {
+              assertTrue(variables.contains(parameter.path("name").asText()), route + " has no {"
+                  + parameter.path("name").asText() + "} for its path parameter of that name");
+            }
           }
           boolean readsBody = Set.of("post", "put", "patch").contains(method) && !WITHOUT_BODY.contains(route)
               || route.equals("delete /store/items");
@@ -64,15 +79,16 @@ class OpenApiIT {
       assertEquals(List.of(), undescribed, "routes without a description of their own");
       assertTrue(operations >= 50, "every served route is listed: " + operations);
 
-      JsonNode stream = paths.at("/~1threads~1{tid}~1stream/get");
+      JsonNode stream = paths.at("/~1threads~1{thread_id}~1stream/get");
       assertTrue(hasParameter(stream, "Last-Event-ID", "header"), stream.toString());
       assertTrue(hasParameter(stream, "stream_mode", "query"), stream.toString());
       assertTrue(stream.at("/responses/200/content").has("text/event-stream"), stream.toString());
-      JsonNode patchThread = paths.at("/~1threads~1{tid}/patch");
-      assertEquals("Patch Thread", patchThread.path("summary").asText(), paths.path("/threads/{tid}").toString());
+      JsonNode patchThread = paths.at("/~1threads~1{thread_id}/patch");
+      assertEquals("Patch Thread", patchThread.path("summary").asText(),
+          paths.path("/threads/{thread_id}").toString());
       assertTrue(patchThread.at("/requestBody/content/application~1json/schema/properties").has("metadata"),
           patchThread.toString());
-      JsonNode patch = paths.at("/~1threads~1{tid}~1state/patch");
+      JsonNode patch = paths.at("/~1threads~1{thread_id}~1state/patch");
       assertEquals("Patch Thread State", patch.get("summary").asText());
       assertEquals("metadata", patch.at("/requestBody/content/application~1json/schema/required/0").asText());
       assertTrue(patch.at("/responses").has("204"), patch.toString());
@@ -80,8 +96,8 @@ class OpenApiIT {
           "/~1threads~1prune/post/requestBody/content/application~1json/schema/properties/strategy/enum")));
       assertTrue(paths.at("/~1runs~1crons/post/requestBody/content/application~1json/schema/properties")
           .has("schedule"));
-      assertEquals("Thread Runs", paths.at("/~1threads~1{tid}~1runs~1stream/post/tags/0").asText());
-      assertTrue(paths.at("/~1threads~1{tid}~1runs/get/parameters").toString().contains("\"status\""));
+      assertEquals("Thread Runs", paths.at("/~1threads~1{thread_id}~1runs~1stream/post/tags/0").asText());
+      assertTrue(paths.at("/~1threads~1{thread_id}~1runs/get/parameters").toString().contains("\"status\""));
     });
   }
 

@@ -16,11 +16,15 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
@@ -198,6 +202,50 @@ class SharedRunsIT {
     assertEquals(null, sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + doomed + "'"),
         "a rolled-back run is erased");
     assertEquals("idle", get(b, "/threads/" + thread).get("status").asText());
+  }
+
+  /**
+   * A rollback from another process: the owner stops the run, erases it and answers nothing of it from memory once
+   * its record is being deleted. The delete is held by a lock on the run's row (taken by the test: {@code KEY SHARE},
+   * which the cancel's flag does not wait for and a delete does) while the owner is asked for the thread's runs: it
+   * must list the run as the database has it (here with metadata the test stored), not as its own live run. Before,
+   * the owner dropped its live run only after the delete committed, and a client told by the other process that the
+   * run was gone could still find it listed there ({@code interrupted}: the flake of {@code JsClientTwoProcessesIT}'s
+   * "runs.cancel wait rollback").
+   */
+  @Test
+  void aRunRolledBackFromAnotherProcessIsNotListedByItsOwnerOnceItsRecordIsBeingDeleted() throws Exception {
+    int a = start();
+    int b = start();
+    String thread = thread(a);
+    String run = post(a, "/threads/" + thread + "/runs", "{\"assistant_id\":\"sleep\",\"input\":300000}")
+        .get("run_id").asText();
+    sql("UPDATE fluxgraph_runs SET metadata = '{\"seen\": \"stored\"}' WHERE run_id = '" + run + "' RETURNING 1");
+    HttpResponse<String> cancelled;
+    try (Connection lock = postgres.getPostgresDatabase().getConnection()) {
+      lock.setAutoCommit(false);
+      try (Statement statement = lock.createStatement()) {
+        statement.executeQuery("SELECT 1 FROM fluxgraph_runs WHERE run_id = '" + run + "' FOR KEY SHARE").close();
+      }
+      CompletableFuture<HttpResponse<String>> cancel = http.sendAsync(HttpRequest.newBuilder(uri(b, "/threads/"
+          + thread + "/runs/" + run + "/cancel?wait=1&action=rollback")).POST(HttpRequest.BodyPublishers.noBody())
+          .timeout(WAIT).build(), HttpResponse.BodyHandlers.ofString());
+      await(() -> "1".equals(sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+          + " AND query LIKE '%DELETE FROM fluxgraph_runs WHERE run_id = $1 AND owner = $2%'")),
+          "the owner's delete of the rolled-back run waits for the row");
+      JsonNode listed = get(a, "/threads/" + thread + "/runs");
+      assertEquals(1, listed.size(), listed.toString());
+      assertEquals("stored", listed.get(0).path("metadata").path("seen").asText(),
+          "the owner lists the run from the database, not from its memory: " + listed);
+      lock.rollback();
+      cancelled = cancel.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+    assertEquals(204, cancelled.statusCode(), cancelled.body());
+    assertEquals(null, sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + run + "'"));
+    assertEquals(0, get(a, "/threads/" + thread + "/runs").size());
+    assertEquals(0, get(b, "/threads/" + thread + "/runs").size());
+    await(() -> "idle".equals(sql("SELECT status FROM fluxgraph_threads WHERE thread_id = '" + thread + "'")),
+        "the thread is idle again");
   }
 
   @Test

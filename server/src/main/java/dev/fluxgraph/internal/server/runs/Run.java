@@ -57,6 +57,7 @@ public final class Run {
   private volatile @Nullable Throwable failure;
   private @Nullable Disposable execution; // guarded by this
   private boolean halted; // guarded by this
+  private boolean erased; // guarded by this
   boolean deleted; // guarded by this
   /** The run's saves, one after the other (guarded by this). */
   Mono<Void> saved = Mono.empty();
@@ -228,12 +229,14 @@ public final class Run {
 
   /**
    * Stops the run's execution without ending it (a rollback erases its checkpoints before it ends, and a process
-   * that lets its runs go writes nothing for them); emits nothing more. False if it had ended.
+   * that lets its runs go writes nothing for them); emits nothing more. False if it had ended or was halted already:
+   * one caller stops it and decides what follows (a rollback signalled and found again at the next tick must not erase
+   * checkpoints twice, the second time maybe those of the thread's next run).
    */
   boolean halt() {
     Disposable running;
     synchronized (this) {
-      if (status.finished()) {
+      if (status.finished() || halted) {
         return false;
       }
       halted = true;
@@ -242,6 +245,19 @@ public final class Run {
     if (running != null) {
       running.dispose();
     }
+    return true;
+  }
+
+  /**
+   * Marks the run as being erased (rolled back) by the caller; false if another caller marked it first: a run is
+   * erased once (its halt and, for one that ended here just as it was flagged, the flag's signal and the next tick
+   * may each try).
+   */
+  synchronized boolean markErased() {
+    if (erased) {
+      return false;
+    }
+    erased = true;
     return true;
   }
 

@@ -333,8 +333,9 @@ public final class RunLifecycle {
       // with wait, the answer comes once the end is committed (the client's next run then finds the thread free)
       // a queued run (delayed, or behind another) is not live here: it ends in the database, which frees its thread
       return live.filter(run -> !run.status.finished())
-          // a run cancelled here ends at once: answered once its end is committed (a read from any process sees it)
-          .map(run -> cancelHere(run, action).then(Mono.defer(run::saves)).then(Mono.fromCallable(run::record)))
+          .map(run -> action.equals("rollback") ? rollBackHere(run)
+              // a run cancelled here ends at once: answered once its end is committed (a read from any process sees it)
+              : cancelHere(run, action).then(Mono.defer(run::saves)).then(Mono.fromCallable(run::record)))
           .orElseGet(() -> cancelElsewhere(threadId, runId, action, wait));
     }
     if (live.isPresent()) {
@@ -353,6 +354,21 @@ public final class RunLifecycle {
   }
 
   /**
+   * A rollback asked of this process for a run it executes (PostgreSQL): flagged in the database first, as from
+   * another process, so that an end it saves at this very moment is refused (the flag wins; when its end was saved
+   * first, the run is left as it ended), then erased here; answered once its record is gone (or final).
+   */
+  private Mono<RunStore.RunRecord> rollBackHere(Run run) {
+    SharedRuns all = Objects.requireNonNull(shared);
+    return all.queue.requestCancel(run.threadId, run.runId, "rollback", Instant.now())
+        .flatMap(requested -> cancelHere(run, "rollback"))
+        // the flag's signal may have started the erase first: the database says when it is done
+        .then(Mono.defer(() -> all.awaitEnd(run.threadId, run.runId)))
+        .defaultIfEmpty(new RunStore.RunRecord(run.runId, run.threadId, run.assistantId, run.createdAt,
+            Instant.now(), "interrupted", run.metadata, run.multitaskStrategy, null, null, run.attempt));
+  }
+
+  /**
    * Cancels a run of this process (PostgreSQL): {@code interrupt} ends it interrupted, its finished work kept;
    * {@code rollback} stops it, erases its checkpoints and its record, then ends it. Either way the thread's status is
    * written before the run's end, which lets the next queued run of the thread go.
@@ -360,19 +376,60 @@ public final class RunLifecycle {
   private Mono<Void> cancelHere(Run run, String action) {
     return Mono.defer(() -> {
       if (!run.halt()) {
-        return Mono.empty();
+        return action.equals("rollback") ? rollBackEnded(run) : Mono.empty();
       }
-      Mono<Void> undo = Mono.empty();
-      if (action.equals("rollback")) {
-        SharedRuns all = Objects.requireNonNull(shared);
-        undo = rollBack(run.threadId, run).then(all.queue.deleteOwned(run.runId, Objects.requireNonNull(run.owner),
-            run.attempt)).then(runs.forgetLocal(run));
-      }
+      Mono<Void> undo = action.equals("rollback") && run.markErased() ? erase(run) : Mono.empty();
       return undo.then(finalThreadStatus(run, "idle")).onErrorResume(error -> {
         LOG.warn("cancelling run {} of thread {}: {}", run.runId, run.threadId, error.toString());
         return Mono.empty();
       }).then(Mono.fromRunnable(run::cancel));
     });
+  }
+
+  /**
+   * Erases a rolled-back run of this process that still holds its thread: its checkpoints, then its live part here,
+   * then its record (the record goes even when the checkpoints could not be erased, so that a rolled-back run is
+   * never left listed, nor saved {@code interrupted}; a record that could not be deleted stays flagged, so whoever
+   * takes it next erases it).
+   */
+  private Mono<Void> erase(Run run) {
+    SharedRuns all = Objects.requireNonNull(shared);
+    Mono<Void> checkpoints = rollBack(run.threadId, run).onErrorResume(error -> {
+      LOG.warn("could not erase the checkpoints of rolled-back run {} of thread {}: {}", run.runId, run.threadId,
+          error.toString());
+      return Mono.empty();
+    });
+    Mono<Boolean> record = all.queue.deleteOwned(run.runId, Objects.requireNonNull(run.owner), run.attempt)
+        .retryWhen(Sql.transientRetry())
+        .onErrorResume(error -> {
+          LOG.warn("could not delete rolled-back run {} of thread {}: {}", run.runId, run.threadId, error.toString());
+          return Mono.just(false);
+        });
+    // forgotten here before its record goes: a client told by another process that the run is gone must not find it
+    // listed here (a list merges this process's runs into the stored ones)
+    return checkpoints.then(runs.forgetLocal(run)).then(record).then();
+  }
+
+  /**
+   * A rollback that reached a run which ended here at the same moment: the database refuses the end of a run
+   * flagged for rollback ({@code PostgresRunStore}'s save), so when the flag came first the record still shows the
+   * run {@code running}, owned by this process, holding its thread: it is erased as if it had been stopped (also a
+   * run an interrupt ended here while a rollback flag replaced the interrupt's). When its end came first, the run
+   * stays as it ended (a finished run is not cancelled). One caller does it (signal and tick may both bring the
+   * flag).
+   */
+  private Mono<Void> rollBackEnded(Run run) {
+    SharedRuns all = Objects.requireNonNull(shared);
+    return run.saves()
+        .then(all.store.get(run.threadId, run.runId))
+        .filter(record -> !record.finished() && Objects.equals(record.owner(), run.owner)
+            && record.attempt() == run.attempt && run.markErased())
+        .flatMap(record -> erase(run).then(finalThreadStatus(run, "idle")))
+        .onErrorResume(error -> {
+          LOG.warn("rolling back run {} of thread {} that had just ended: {}", run.runId, run.threadId,
+              error.toString());
+          return Mono.empty();
+        });
   }
 
   /**
@@ -605,6 +662,10 @@ public final class RunLifecycle {
               .map(state -> record.runId().equals(state.metadata().get(RUN_ID)) ? request.resuming() : request)
               .defaultIfEmpty(request);
       resumed.subscribe(go -> launch(registered, go, true), registered::fail);
+      // a flag recorded after the claim was signalled maybe before the run was registered here (the signal then found
+      // nothing to cancel): read once now, alongside the execution; a later flag's signal finds the run
+      all.queue.cancelAction(record.runId()).subscribe(action -> cancelHere(registered, action).subscribe(),
+          error -> LOG.warn("could not read the cancel of run {}: {}", record.runId(), error.toString()));
     }, error -> LOG.warn("could not start claimed run {}: {}", record.runId(), error.toString()));
   }
 

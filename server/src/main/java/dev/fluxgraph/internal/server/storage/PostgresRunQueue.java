@@ -341,21 +341,28 @@ public final class PostgresRunQueue {
    * other runs of it are unfinished. Empty when the run is finished or unknown.
    */
   public Mono<CancelRequested> requestCancel(String threadId, String runId, String action, Instant now) {
+    // the row is locked first (as its update locks it; a claim skips it) and decided on as it is then: a claim
+    // committed while this statement waited for the lock made it running, which the statement's own snapshot (taken
+    // before) still shows pending; deciding on that snapshot found a running row for the queued run's delete and a
+    // pending one for the running run's flag, and the cancel was lost (the claimer then executed the run unflagged)
     return Sql.query(factory, """
-            WITH flagged AS (
-              UPDATE fluxgraph_runs SET cancel_action = $3,
-                     status = CASE WHEN status = 'pending' THEN 'interrupted' ELSE status END,
-                     updated_at = CASE WHEN status = 'pending' THEN $4 ELSE updated_at END
-               WHERE run_id = $1 AND thread_id = $2
-                 AND (status = 'running' OR status = 'pending' AND $3 = 'interrupt')
-              RETURNING run_id, status, owner
+            WITH locked AS (
+              SELECT run_id, status, owner FROM fluxgraph_runs
+               WHERE run_id = $1 AND thread_id = $2 AND status IN ('pending', 'running')
+                 FOR NO KEY UPDATE
+            ), flagged AS (
+              UPDATE fluxgraph_runs r SET cancel_action = $3,
+                     status = CASE WHEN l.status = 'pending' THEN 'interrupted' ELSE r.status END,
+                     updated_at = CASE WHEN l.status = 'pending' THEN $4 ELSE r.updated_at END
+                FROM locked l
+               WHERE r.run_id = l.run_id AND (l.status = 'running' OR $3 = 'interrupt')
+              RETURNING r.run_id, l.status, l.owner
             ), deleted AS (
-              DELETE FROM fluxgraph_runs WHERE run_id = $1 AND thread_id = $2 AND status = 'pending'
-                 AND $3 = 'rollback'
-              RETURNING run_id, 'pending' AS status, owner
+              DELETE FROM fluxgraph_runs r USING locked l
+               WHERE r.run_id = l.run_id AND l.status = 'pending' AND $3 = 'rollback'
+              RETURNING r.run_id, l.status, l.owner
             ), touched AS (
-              SELECT run_id, CASE WHEN status = 'interrupted' THEN 'pending' ELSE status END AS status, owner
-                FROM flagged
+              SELECT run_id, status, owner FROM flagged
               UNION ALL SELECT run_id, status, owner FROM deleted
             ), freed AS (
               UPDATE fluxgraph_threads th SET status = 'idle', updated_at = $4
@@ -419,17 +426,23 @@ public final class PostgresRunQueue {
         row -> row.get("released", Long.class) > 0).next().defaultIfEmpty(false);
   }
 
-  /** Deletes the run if {@code owner} still owns it (a rolled-back run of its own); emits whether it did. */
+  /**
+   * Deletes the run if {@code owner} still owns it (a rolled-back run of its own), announcing its end and, when runs
+   * are queued behind it, that its thread is free ({@code queued}); emits whether it did.
+   */
   public Mono<Boolean> deleteOwned(String runId, String owner, int attempt) {
     return Sql.query(factory, """
             WITH deleted AS (
               DELETE FROM fluxgraph_runs WHERE run_id = $1 AND owner = $2 AND attempt = $3
                  AND status IN ('pending', 'running')
-              RETURNING run_id
+              RETURNING run_id, thread_id
             )
             SELECT (SELECT count(*) FROM deleted) AS deleted,
                    (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', 'end:' || run_id) FROM deleted) e)
-                     AS ends""",
+                     AS ends,
+                   (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', 'queued') WHERE EXISTS (SELECT 1
+                     FROM deleted d JOIN fluxgraph_runs q ON q.thread_id = d.thread_id AND q.status = 'pending')) w)
+                     AS woken""",
         statement -> statement.bind("$1", runId).bind("$2", owner).bind("$3", attempt),
         row -> row.get("deleted", Long.class) > 0).next().defaultIfEmpty(false);
   }

@@ -102,6 +102,7 @@ public final class PostgresRunStore implements RunStore {
       ), saved AS (
         UPDATE fluxgraph_runs r SET updated_at = v.updated_at, status = v.status FROM v
          WHERE r.run_id = v.run_id AND r.status IN ('pending', 'running') AND r.updated_at <= v.updated_at
+           AND (r.cancel_action IS DISTINCT FROM 'rollback' OR v.status IN ('pending', 'running'))
            AND r.owner IS NOT DISTINCT FROM v.owner AND r.attempt = v.attempt AND (v.owner IS NULL OR EXISTS
                (SELECT 1 FROM fluxgraph_workers w WHERE w.worker_id = v.owner AND w.lease_expires_at > now()))
         RETURNING r.run_id, r.thread_id, r.status
@@ -128,8 +129,9 @@ public final class PostgresRunStore implements RunStore {
 
   /**
    * One update for the batch, a compare-and-set per run on (run, owner, attempt) under the owner's lease, that never
-   * moves a finished run back nor an {@code updated_at} backwards; a run that ended is announced on
-   * {@value PostgresRunQueue#CHANNEL} ({@code end:<run id>}) in the same statement. A run appears once per statement
+   * moves a finished run back nor an {@code updated_at} backwards, and never ends a run flagged for rollback (a
+   * rollback that came first wins: the owner erases the run, see {@code RunLifecycle}); a run that ended is announced
+   * on {@value PostgresRunQueue#CHANNEL} ({@code end:<run id>}) in the same statement. A run appears once per statement
    * (PostgreSQL refuses to update a row twice in one): the newest of its records is written, which is what the guard
    * would keep anyway. A run that is not recorded (deleted meanwhile) is not written again.
    */

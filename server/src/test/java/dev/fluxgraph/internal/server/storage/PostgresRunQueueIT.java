@@ -2,6 +2,7 @@ package dev.fluxgraph.internal.server.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,8 @@ import dev.fluxgraph.postgres.PostgresSaver;
 import dev.fluxgraph.server.TestSql;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -178,6 +183,88 @@ class PostgresRunQueueIT {
     assertEquals(List.of(Map.entry(running, "rollback")), queue.flaggedFor(me).collectList().block(WAIT));
     assertNull(queue.requestCancel(thread, pending.get(0), "interrupt", Instant.now()).block(WAIT),
         "a finished run is left alone");
+  }
+
+  /**
+   * A rollback of a queued run that a claim is taking at that very moment: the claim's statement is held (after it
+   * made the run running, before it commits) by another transaction's uncommitted running run of the same thread,
+   * which the unique index makes it wait for; the cancel is sent then and waits for the claim's row lock; then the
+   * claim commits. The cancel's statement took its snapshot before that commit, where the run is still queued: it
+   * must flag the running run for its claimer rather than find nothing to cancel (the run would execute unflagged).
+   */
+  @Test
+  void aRollbackOfAQueuedRunWhileItIsClaimedFlagsItForItsClaimer() throws Exception {
+    String recorder = worker();
+    String claimer = worker();
+    String thread = UUID.randomUUID().toString();
+    queue.enqueue(run(thread, "reject", recorder, Duration.ZERO)).block(WAIT);
+    queue.enqueue(run(thread, "enqueue", recorder, Duration.ZERO)).block(WAIT);
+    String queued = only("SELECT run_id FROM fluxgraph_runs WHERE thread_id = '" + thread + "' AND status = 'pending'");
+    finishRunning(thread);
+    try (Connection blocker = postgres.getPostgresDatabase().getConnection()) {
+      blocker.setAutoCommit(false);
+      try (Statement statement = blocker.createStatement()) {
+        statement.executeUpdate("INSERT INTO fluxgraph_runs (run_id, thread_id, assistant_id, created_at, updated_at,"
+            + " status, metadata, multitask_strategy) VALUES ('blocker-" + thread + "', '" + thread + "', 'graph',"
+            + " now(), now(), 'running', '{}', 'reject')");
+      }
+      CompletableFuture<PostgresRunQueue.Claimed> claim = queue.claim(claimer, thread, Instant.now()).toFuture();
+      awaitWaitingForALock("%FOR UPDATE OF p SKIP LOCKED%");
+      CompletableFuture<PostgresRunQueue.CancelRequested> cancel = queue.requestCancel(thread, queued, "rollback",
+          Instant.now()).toFuture();
+      awaitWaitingForALock("%cancel_action = $3%");
+      blocker.rollback(); // the claim commits, then the cancel goes on
+      PostgresRunQueue.Claimed claimed = claim.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertEquals(queued, claimed.record().runId());
+      assertNull(claimed.cancelAction(), "claimed before the cancel was recorded");
+      PostgresRunQueue.CancelRequested requested = cancel.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertNotNull(requested, "the cancel found nothing to cancel: it was lost");
+      assertEquals("running", requested.status());
+      assertEquals(claimer, requested.owner());
+    }
+    assertEquals("running", status(queued), "its claimer erases it");
+    assertEquals(List.of(Map.entry(queued, "rollback")), queue.flaggedFor(claimer).collectList().block(WAIT));
+  }
+
+  /**
+   * A rollback and its run's end at the same moment: once the flag is recorded, the owner's save of the run's end is
+   * refused (the run still holds its thread, for its owner to erase it); an interrupt flag does not stop the end.
+   */
+  @Test
+  void aRunFlaggedForRollbackCannotBeEndedByItsOwnerOnlyErased() {
+    String me = worker();
+    PostgresRunStore store = new PostgresRunStore(saver.connectionFactory());
+    String rolledBack = UUID.randomUUID().toString();
+    String interrupted = UUID.randomUUID().toString();
+    queue.enqueue(run(rolledBack, "reject", me, Duration.ZERO)).block(WAIT);
+    queue.enqueue(run(interrupted, "reject", me, Duration.ZERO)).block(WAIT);
+    String first = only("SELECT run_id FROM fluxgraph_runs WHERE thread_id = '" + rolledBack + "'");
+    String second = only("SELECT run_id FROM fluxgraph_runs WHERE thread_id = '" + interrupted + "'");
+    assertNotNull(queue.requestCancel(rolledBack, first, "rollback", Instant.now()).block(WAIT));
+    assertNotNull(queue.requestCancel(interrupted, second, "interrupt", Instant.now()).block(WAIT));
+    store.save(ended(store.get(rolledBack, first).block(WAIT))).block(WAIT);
+    store.save(ended(store.get(interrupted, second).block(WAIT))).block(WAIT);
+    assertEquals("running", status(first), "a rollback that came first wins over the end");
+    assertEquals("success", status(second));
+    assertTrue(queue.deleteOwned(first, me, 1).block(WAIT));
+    assertNull(status(first));
+  }
+
+  private static RunStore.RunRecord ended(RunStore.RunRecord running) {
+    return new RunStore.RunRecord(running.runId(), running.threadId(), running.assistantId(), running.createdAt(),
+        Instant.now(), "success", running.metadata(), running.multitaskStrategy(), running.owner(), null,
+        running.attempt());
+  }
+
+  /** Waits until a backend running a statement like {@code pattern} waits for a lock. */
+  private static void awaitWaitingForALock(String pattern) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    String query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '"
+        + pattern + "'";
+    while (!"1".equals(only(query))) {
+      assertTrue(System.nanoTime() < deadline, "no statement like " + pattern + " waits for a lock");
+      Thread.sleep(5); // polls a state of the database, not a guess at timing
+    }
   }
 
   @Test
