@@ -157,6 +157,15 @@ public final class PostgresRunQueue {
         + " FROM (SELECT run_id, (row_number() OVER ()) / 150 AS chunk FROM (" + ids + ") i) c GROUP BY chunk) n)";
   }
 
+  /**
+   * The SQL of one {@code queued} signal, sent when a thread of {@code freed} (a query with a column
+   * {@code thread_id}: threads whose run just ended or went) has queued runs, which a claimer may now take.
+   */
+  static String signalQueuedBehind(String freed) {
+    return "(SELECT count(*) FROM (SELECT pg_notify('" + CHANNEL + "', 'queued') WHERE EXISTS (SELECT 1 FROM ("
+        + freed + ") f JOIN fluxgraph_runs q ON q.thread_id = f.thread_id AND q.status = 'pending')) w)";
+  }
+
   /** Whether a signal of {@code kind} ({@link #signalEach}) names the run. */
   public static boolean names(String payload, String kind, String runId) {
     return payload.startsWith(kind) && payload.length() > kind.length() && payload.charAt(kind.length()) == ':'
@@ -439,10 +448,7 @@ public final class PostgresRunQueue {
             )
             SELECT (SELECT count(*) FROM deleted) AS deleted,
                    (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', 'end:' || run_id) FROM deleted) e)
-                     AS ends,
-                   (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', 'queued') WHERE EXISTS (SELECT 1
-                     FROM deleted d JOIN fluxgraph_runs q ON q.thread_id = d.thread_id AND q.status = 'pending')) w)
-                     AS woken""",
+                     AS ends,\s""" + signalQueuedBehind("SELECT thread_id FROM deleted") + " AS woken",
         statement -> statement.bind("$1", runId).bind("$2", owner).bind("$3", attempt),
         row -> row.get("deleted", Long.class) > 0).next().defaultIfEmpty(false);
   }

@@ -123,9 +123,8 @@ public final class PostgresRunStore implements RunStore {
       )
       SELECT\s""" + PostgresRunQueue.signalEach("end", "SELECT run_id FROM saved WHERE status NOT IN ('pending',"
       + " 'running')") + """
-       AS ended, (SELECT count(*) FROM (SELECT pg_notify('fluxgraph_runs', 'queued') WHERE EXISTS (SELECT 1 FROM saved s
-          JOIN fluxgraph_runs q ON q.thread_id = s.thread_id AND q.status = 'pending'
-         WHERE s.status NOT IN ('pending', 'running'))) w) AS woken""";
+       AS ended,\s""" + PostgresRunQueue.signalQueuedBehind("SELECT thread_id FROM saved"
+      + " WHERE status NOT IN ('pending', 'running')") + " AS woken";
 
   /**
    * One update for the batch, a compare-and-set per run on (run, owner, attempt) under the owner's lease, that never
