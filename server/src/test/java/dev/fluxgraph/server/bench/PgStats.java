@@ -11,7 +11,8 @@ import java.util.Locale;
  * PostgreSQL's own counters for one database, to divide by runs: {@code PgStats <port> <database> [before]} prints
  * the runs recorded ({@code fluxgraph_runs}), the database's commits and inserted, updated and deleted rows
  * ({@code pg_stat_database}) and the cluster's WAL records, bytes and syncs ({@code pg_stat_wal}); given the line
- * printed before a measurement, it prints the differences per run instead. Read after the server stopped: a
+ * printed before a measurement, it prints the differences per run instead, and each table's rows inserted, updated
+ * (in place or not) and deleted per run. Read after the server stopped: a
  * backend reports its counters when it ends (and otherwise only every few seconds). When the cluster loads
  * {@code pg_stat_statements} ({@code DurablePostgres -Dbench.statements=true}), the per-run line is followed by the
  * database's statements, most frequent first: calls per run, mean execution time, rows per call, the text's start.
@@ -42,7 +43,26 @@ public final class PgStats {
           (now[i] - Long.parseLong(fields[i])) / (double) Math.max(1, runs)));
     }
     System.out.println(line);
+    tables(Integer.parseInt(args[0]), args[1], runs);
     statements(Integer.parseInt(args[0]), args[1], runs);
+  }
+
+  /**
+   * Per table of the database (a fresh one per measurement, so the totals are the measurement's): rows inserted,
+   * updated and of those updated in place (HOT: no index entry written), per run.
+   */
+  private static void tables(int port, String database, long runs) throws SQLException {
+    try (Connection connection = DriverManager.getConnection("jdbc:postgresql://localhost:" + port + "/" + database,
+        "postgres", "");
+         Statement statement = connection.createStatement();
+         ResultSet row = statement.executeQuery("SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del"
+             + " FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY relname")) {
+      while (row.next()) {
+        double per = Math.max(1, runs);
+        System.out.printf(Locale.ROOT, "  %-32s per run: inserted %.2f, updated %.2f (HOT %.2f), deleted %.2f%n",
+            row.getString(1), row.getLong(2) / per, row.getLong(3) / per, row.getLong(4) / per, row.getLong(5) / per);
+      }
+    }
   }
 
   private static void statements(int port, String database, long runs) throws SQLException {

@@ -15,7 +15,10 @@ import java.util.Objects;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The server's hot statements find threads by key on a database that was empty when they were first planned. Their
@@ -23,8 +26,9 @@ import org.junit.jupiter.api.Test;
  * chosen while the tables were small (a fresh database, before its first analyze), a statement that joins its batch
  * to {@code fluxgraph_threads} may scan every thread for as long as its connection lives (until autovacuum's analyze
  * of the table makes it plan again). Thread creations, one statement per {@code POST /threads}, are written so that
- * they cannot.
+ * they cannot. And a run's updates of its thread stay in place.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PostgresPlansIT {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
@@ -39,6 +43,7 @@ class PostgresPlansIT {
     postgres = EmbeddedPostgres.builder().start();
     saver = PostgresSaver.connect("r2dbc:postgresql://postgres@localhost:" + postgres.getPort() + "/postgres");
     saver.setup().block(WAIT);
+    new PostgresRunStore(saver.connectionFactory()).setup().block(WAIT); // a thread's update checks its runs
     threads = new PostgresThreadStore(saver.connectionFactory());
     threads.setup().block(WAIT);
   }
@@ -50,6 +55,7 @@ class PostgresPlansIT {
   }
 
   @Test
+  @Order(1) // its counters are the table's first
   void creatingThreadsFindsTheExistingOnesByKeyHoweverTheTableGrew() {
     List<String> created = new ArrayList<>();
     for (int i = 0; i < THREADS; i++) { // one after the other: each its own statement, on the few connections in use
@@ -65,6 +71,26 @@ class PostgresPlansIT {
       assertEquals(thread, Objects.requireNonNull(again).threadId());
       assertEquals(Map.of(), again.metadata(), "the thread as it was");
     }
+  }
+
+  /**
+   * Every run sets its thread {@code busy}, then its end's status: those updates stay in place (HOT), so they write
+   * no index entry and leave no dead one behind, which a partial index over {@code updated_at} (the one for threads
+   * with a ttl) prevented although no thread of this test has a ttl.
+   */
+  @Test
+  @Order(2)
+  void aThreadsStatusUpdatesStayInPlace() {
+    int count = 300;
+    for (int i = 0; i < count; i++) {
+      String thread = UUID.randomUUID().toString();
+      threads.create(thread, Map.of(), "raise").block(WAIT);
+      threads.update(thread, "busy", "graph", Map.of()).block(WAIT);
+      threads.update(thread, "idle", "graph", Map.of()).block(WAIT);
+    }
+    counterOnce("n_tup_ins", THREADS + count, "n_tup_ins");
+    long inPlace = counterOnce("n_tup_upd", 2L * count, "n_tup_hot_upd");
+    assertTrue(inPlace >= 2L * count * 9 / 10, "updates in place: " + inPlace + " of " + 2 * count);
   }
 
   /**
