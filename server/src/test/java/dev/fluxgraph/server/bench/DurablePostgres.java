@@ -15,7 +15,9 @@ import java.sql.Statement;
  * the databases, prints {@code postgres on port <port>} with the settings and runs until killed (SIGTERM stops the
  * database too). With {@code -Dbench.statements=true} it loads {@code pg_stat_statements} (see {@link PgStats});
  * with {@code -Dbench.durable=false} it keeps zonky's test settings instead (fsync and synchronous commit off), for
- * comparison with the earlier figures.
+ * comparison with the earlier figures; {@code -Dbench.config=name=value;name=value} adds settings of its own (for
+ * an experiment: {@code logging_collector=on;log_directory=/tmp/pglog;session_preload_libraries=auto_explain;
+ * auto_explain.log_min_duration=0}, say).
  */
 public final class DurablePostgres {
 
@@ -57,6 +59,12 @@ public final class DurablePostgres {
       builder.setServerConfig("fsync", "on")
           .setServerConfig("synchronous_commit", "on")
           .setServerConfig("full_page_writes", "on");
+    }
+    for (String setting : System.getProperty("bench.config", "").split(";")) {
+      int equals = setting.indexOf('=');
+      if (equals > 0) {
+        builder.setServerConfig(setting.substring(0, equals).trim(), setting.substring(equals + 1).trim());
+      }
     }
     return builder
         .setDataDirectory(dataDir)

@@ -49,18 +49,20 @@ public final class PgStats {
 
   /**
    * Per table of the database (a fresh one per measurement, so the totals are the measurement's): rows inserted,
-   * updated and of those updated in place (HOT: no index entry written), per run.
+   * updated and of those updated in place (HOT: no index entry written), deleted, and read by sequential scans, per
+   * run.
    */
   private static void tables(int port, String database, long runs) throws SQLException {
     try (Connection connection = DriverManager.getConnection("jdbc:postgresql://localhost:" + port + "/" + database,
         "postgres", "");
          Statement statement = connection.createStatement();
-         ResultSet row = statement.executeQuery("SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del"
-             + " FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY relname")) {
+         ResultSet row = statement.executeQuery("SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del,"
+             + " seq_tup_read FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY relname")) {
       while (row.next()) {
         double per = Math.max(1, runs);
-        System.out.printf(Locale.ROOT, "  %-32s per run: inserted %.2f, updated %.2f (HOT %.2f), deleted %.2f%n",
-            row.getString(1), row.getLong(2) / per, row.getLong(3) / per, row.getLong(4) / per, row.getLong(5) / per);
+        System.out.printf(Locale.ROOT, "  %-32s per run: inserted %.2f, updated %.2f (HOT %.2f), deleted %.2f,"
+            + " read by sequential scans %.1f%n", row.getString(1), row.getLong(2) / per, row.getLong(3) / per,
+            row.getLong(4) / per, row.getLong(5) / per, row.getLong(6) / per);
       }
     }
   }

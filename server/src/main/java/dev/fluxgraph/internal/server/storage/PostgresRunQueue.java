@@ -71,7 +71,9 @@ public final class PostgresRunQueue {
    * processes enqueueing on one free thread at once both try {@code running}: the unique index fails one statement,
    * which is retried and then finds the thread busy. A run claimed here that names its graph also marks its thread
    * {@code busy} with that graph in the same statement (one write less before the run's first step). The batch comes
-   * as arrays ($1-$12, one per column), so the statement's text is the same whatever its size.
+   * as arrays ($1-$12, one per column), so the statement's text is the same whatever its size. The threads and their
+   * runs are named as arrays ({@code = ANY (ARRAY(…))}): joined to the CTEs alone, the plan cached while the tables
+   * were small scanned every thread, and every unfinished run (see {@code PostgresPlansIT}).
    */
   private static final String ENQUEUE = """
         WITH v AS (
@@ -86,7 +88,8 @@ public final class PostgresRunQueue {
             FROM v
         ), busy AS (
           SELECT r.run_id, r.thread_id, r.status, r.owner FROM fluxgraph_runs r
-           WHERE r.thread_id IN (SELECT thread_id FROM v) AND r.status IN ('pending', 'running') FOR UPDATE OF r
+           WHERE r.thread_id = ANY (ARRAY(SELECT thread_id FROM v)) AND r.status IN ('pending', 'running')
+             FOR UPDATE OF r
         ), decided AS (
           SELECT v.*, NOT v.stale AND NOT EXISTS (SELECT 1 FROM busy b WHERE b.thread_id = v.thread_id)
                  AND v.delay = 0 AND EXISTS (SELECT 1 FROM fluxgraph_workers w WHERE w.worker_id = v.owner
@@ -112,6 +115,7 @@ public final class PostgresRunQueue {
                  configurable = d.configurable::jsonb,
                  metadata = t.metadata || jsonb_build_object('graph_id', d.graph_id, 'assistant_id', d.assistant_id)
             FROM decided d WHERE t.thread_id = d.thread_id AND d.claims AND d.graph_id IS NOT NULL
+             AND t.thread_id = ANY (ARRAY(SELECT thread_id FROM decided WHERE claims AND graph_id IS NOT NULL))
           RETURNING t.thread_id
         )
         SELECT d.run_id, d.stale, (SELECT x.status FROM recorded x WHERE x.run_id = d.run_id) AS status,

@@ -3,16 +3,20 @@ package dev.fluxgraph.internal.server.storage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxgraph.postgres.PostgresSaver;
 import dev.fluxgraph.server.TestSql;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -26,7 +30,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * chosen while the tables were small (a fresh database, before its first analyze), a statement that joins its batch
  * to {@code fluxgraph_threads} may scan every thread for as long as its connection lives (until autovacuum's analyze
  * of the table makes it plan again). Thread creations, one statement per {@code POST /threads}, are written so that
- * they cannot. And a run's updates of its thread stay in place.
+ * they cannot; so are run records, which mark their threads busy. And a run's updates of its thread stay in place.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PostgresPlansIT {
@@ -94,16 +98,64 @@ class PostgresPlansIT {
   }
 
   /**
+   * A run recorded and claimed at once marks its thread busy in the same statement; that update, too, finds the
+   * thread by key however the tables grew, and so does the statement's look at the thread's unfinished runs (on a
+   * database of its own, so that the statement is first planned while the tables are empty).
+   */
+  @Test
+  @Order(3)
+  void recordingRunsFindsTheirThreadsByKeyHoweverTheTablesGrew() throws Exception {
+    TestSql.execute(postgres, "CREATE DATABASE enqueues");
+    try (PostgresSaver fresh = PostgresSaver.connect("r2dbc:postgresql://postgres@localhost:" + postgres.getPort()
+        + "/enqueues")) {
+      fresh.setup().block(WAIT);
+      new PostgresRunStore(fresh.connectionFactory()).setup().block(WAIT);
+      PostgresThreadStore freshThreads = new PostgresThreadStore(fresh.connectionFactory());
+      freshThreads.setup().block(WAIT);
+      String worker = "w-" + UUID.randomUUID();
+      new PostgresWorkerStore(fresh.connectionFactory()).register(worker, Duration.ofMinutes(5)).block(WAIT);
+      PostgresRunQueue queue = new PostgresRunQueue(fresh.connectionFactory());
+      ObjectNode request = JsonNodeFactory.instance.objectNode();
+      request.putObject("body").put("input", 1);
+      List<String> unfinished = new ArrayList<>();
+      for (int i = 0; i < THREADS; i++) {
+        String thread = UUID.randomUUID().toString();
+        freshThreads.create(thread, Map.of(), "raise").block(WAIT);
+        String run = UUID.randomUUID().toString();
+        PostgresRunQueue.Enqueued enqueued = queue.enqueue(new PostgresRunQueue.NewRun(run, thread, "assistant",
+            Instant.now(), Map.of(), "reject", worker, request, Duration.ZERO, "graph", null)).block(WAIT);
+        assertTrue(Objects.requireNonNull(enqueued).threadMarked(), "claimed, and its thread marked busy");
+        unfinished.add(run); // left running: the thread's unfinished runs are what the next enqueues look at
+      }
+      String query = "SELECT seq_tup_read FROM pg_stat_user_tables WHERE relname = '%s'";
+      long threadsRead = counterOnce(() -> Long.parseLong(Objects.requireNonNull(TestSql.first(postgres, "enqueues",
+          "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'fluxgraph_threads'"))), THREADS,
+          () -> Long.parseLong(Objects.requireNonNull(TestSql.first(postgres, "enqueues",
+              String.format(query, "fluxgraph_threads")))));
+      assertTrue(threadsRead < 10L * THREADS, "rows of threads read by sequential scans: " + threadsRead);
+      long runsRead = Long.parseLong(Objects.requireNonNull(TestSql.first(postgres, "enqueues",
+          "SELECT seq_tup_read + idx_tup_fetch FROM pg_stat_user_tables WHERE relname = 'fluxgraph_runs'")));
+      // reading every unfinished run at each enqueue would read about THREADS^2 / 2 rows
+      assertTrue(runsRead < 10L * THREADS, "rows of runs read: " + runsRead
+          + " (" + unfinished.size() + " runs unfinished)");
+    }
+  }
+
+  /**
    * Waits until {@code fluxgraph_threads}' counter {@code column} reached {@code expected} (each backend reports its
    * counters when idle, up to ten seconds later), then answers the counter {@code wanted}.
    */
   private static long counterOnce(String column, long expected, String wanted) {
+    return counterOnce(() -> counter(column), expected, () -> counter(wanted));
+  }
+
+  private static long counterOnce(LongSupplier counter, long expected, LongSupplier wanted) {
     long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
-    while (counter(column) < expected && System.nanoTime() < deadline) {
+    while (counter.getAsLong() < expected && System.nanoTime() < deadline) {
       sleep(250);
     }
-    assertEquals(expected, counter(column), "the counters are in");
-    return counter(wanted);
+    assertEquals(expected, counter.getAsLong(), "the counters are in");
+    return wanted.getAsLong();
   }
 
   private static long counter(String column) {
