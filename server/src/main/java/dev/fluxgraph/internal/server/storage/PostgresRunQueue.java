@@ -71,9 +71,11 @@ public final class PostgresRunQueue {
    * processes enqueueing on one free thread at once both try {@code running}: the unique index fails one statement,
    * which is retried and then finds the thread busy. A run claimed here that names its graph also marks its thread
    * {@code busy} with that graph in the same statement (one write less before the run's first step). The batch comes
-   * as arrays ($1-$12, one per column), so the statement's text is the same whatever its size. The threads and their
-   * runs are named as arrays ({@code = ANY (ARRAY(…))}): joined to the CTEs alone, the plan cached while the tables
-   * were small scanned every thread, and every unfinished run (see {@code PostgresPlansIT}).
+   * as arrays ($1-$12, one per column), so the statement's text is the same whatever its size. A thread's unfinished
+   * runs are looked up by key for each thread (a lateral subquery): joined to the batch, the plan cached while the
+   * tables were empty read every unfinished run (see {@code PostgresPlansIT}); the threads to mark are named as an
+   * array ({@code = ANY (ARRAY(…))}), which such a plan may still scan while the table is young (see docs/design.md,
+   * "Plans on a fresh database").
    */
   private static final String ENQUEUE = """
         WITH v AS (
@@ -87,9 +89,9 @@ public final class PostgresRunQueue {
                  WHERE a.assistant_id = v.assistant_id AND a.updated_at = v.assistant_at) AS stale
             FROM v
         ), busy AS (
-          SELECT r.run_id, r.thread_id, r.status, r.owner FROM fluxgraph_runs r
-           WHERE r.thread_id = ANY (ARRAY(SELECT thread_id FROM v)) AND r.status IN ('pending', 'running')
-             FOR UPDATE OF r
+          SELECT r.* FROM (SELECT DISTINCT thread_id FROM v) k CROSS JOIN LATERAL (
+            SELECT u.run_id, u.thread_id, u.status, u.owner FROM fluxgraph_runs u
+             WHERE u.thread_id = k.thread_id AND u.status IN ('pending', 'running') OFFSET 0 FOR UPDATE OF u) r
         ), decided AS (
           SELECT v.*, NOT v.stale AND NOT EXISTS (SELECT 1 FROM busy b WHERE b.thread_id = v.thread_id)
                  AND v.delay = 0 AND EXISTS (SELECT 1 FROM fluxgraph_workers w WHERE w.worker_id = v.owner

@@ -90,9 +90,9 @@ public final class PostgresRunStore implements RunStore {
    * connection): $1-$5 the runs (id, updated_at, status, owner, attempt) and $10 their threads' status after them
    * (null: left alone), $6-$9 the events kept with them (run, seq, name, data); events and thread statuses are
    * written only for runs this statement saved. A thread stays {@code busy} while runs are queued on it (as
-   * {@code PostgresThreadStore}'s update keeps it). The threads are also named as an array ({@code = ANY (ARRAY(…))}):
-   * joined to the CTE alone, the plan cached while the table was small scanned every thread (see
-   * {@code PostgresThreadStore}'s creations).
+   * {@code PostgresThreadStore}'s update keeps it). The runs and threads are also named as arrays
+   * ({@code = ANY (ARRAY(…))}): joined to the CTE alone, the plan cached while the tables were small read every
+   * unfinished run and scanned every thread (see {@code PostgresPlansIT}).
    */
   private static final String SAVE = """
       WITH v AS (
@@ -101,7 +101,8 @@ public final class PostgresRunStore implements RunStore {
           AS v (run_id, updated_at, status, owner, attempt, thread_status)
       ), saved AS (
         UPDATE fluxgraph_runs r SET updated_at = v.updated_at, status = v.status FROM v
-         WHERE r.run_id = v.run_id AND r.status IN ('pending', 'running') AND r.updated_at <= v.updated_at
+         WHERE r.run_id = v.run_id AND r.run_id = ANY (ARRAY(SELECT run_id FROM v))
+           AND r.status IN ('pending', 'running') AND r.updated_at <= v.updated_at
            AND (r.cancel_action IS DISTINCT FROM 'rollback' OR v.status IN ('pending', 'running'))
            AND r.owner IS NOT DISTINCT FROM v.owner AND r.attempt = v.attempt AND (v.owner IS NULL OR EXISTS
                (SELECT 1 FROM fluxgraph_workers w WHERE w.worker_id = v.owner AND w.lease_expires_at > now()))

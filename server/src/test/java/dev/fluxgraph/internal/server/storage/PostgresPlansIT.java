@@ -30,7 +30,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * chosen while the tables were small (a fresh database, before its first analyze), a statement that joins its batch
  * to {@code fluxgraph_threads} may scan every thread for as long as its connection lives (until autovacuum's analyze
  * of the table makes it plan again). Thread creations, one statement per {@code POST /threads}, are written so that
- * they cannot; so are run records, which mark their threads busy. And a run's updates of its thread stay in place.
+ * they cannot; so is a run's record, which looks at its thread's unfinished runs. And a run's updates of its thread
+ * stay in place.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PostgresPlansIT {
@@ -98,14 +99,16 @@ class PostgresPlansIT {
   }
 
   /**
-   * A run recorded and claimed at once marks its thread busy in the same statement; that update, too, finds the
-   * thread by key however the tables grew, and so does the statement's look at the thread's unfinished runs (on a
-   * database of its own, so that the statement is first planned while the tables are empty).
+   * Recording a run looks at its thread's unfinished runs, which it finds by key, not among every unfinished run,
+   * whatever the plan: the database of this test makes every statement use the generic plan made at its first
+   * execution, with the tables empty (the worst case a fresh database can give: PostgreSQL's choice between that plan
+   * and the ones made for the actual values depends on timing, see docs/design.md, "Plans on a fresh database").
    */
   @Test
   @Order(3)
-  void recordingRunsFindsTheirThreadsByKeyHoweverTheTablesGrew() throws Exception {
+  void recordingRunsFindsTheirThreadsUnfinishedRunsByKeyWhateverThePlan() throws Exception {
     TestSql.execute(postgres, "CREATE DATABASE enqueues");
+    TestSql.execute(postgres, "ALTER DATABASE enqueues SET plan_cache_mode = force_generic_plan");
     try (PostgresSaver fresh = PostgresSaver.connect("r2dbc:postgresql://postgres@localhost:" + postgres.getPort()
         + "/enqueues")) {
       fresh.setup().block(WAIT);
@@ -117,27 +120,21 @@ class PostgresPlansIT {
       PostgresRunQueue queue = new PostgresRunQueue(fresh.connectionFactory());
       ObjectNode request = JsonNodeFactory.instance.objectNode();
       request.putObject("body").put("input", 1);
-      List<String> unfinished = new ArrayList<>();
       for (int i = 0; i < THREADS; i++) {
         String thread = UUID.randomUUID().toString();
         freshThreads.create(thread, Map.of(), "raise").block(WAIT);
-        String run = UUID.randomUUID().toString();
-        PostgresRunQueue.Enqueued enqueued = queue.enqueue(new PostgresRunQueue.NewRun(run, thread, "assistant",
-            Instant.now(), Map.of(), "reject", worker, request, Duration.ZERO, "graph", null)).block(WAIT);
+        PostgresRunQueue.Enqueued enqueued = queue.enqueue(new PostgresRunQueue.NewRun(UUID.randomUUID().toString(),
+            thread, "assistant", Instant.now(), Map.of(), "reject", worker, request, Duration.ZERO, "graph",
+            null)).block(WAIT);
+        // left running: the unfinished runs are what the next enqueues must not all read
         assertTrue(Objects.requireNonNull(enqueued).threadMarked(), "claimed, and its thread marked busy");
-        unfinished.add(run); // left running: the thread's unfinished runs are what the next enqueues look at
       }
-      String query = "SELECT seq_tup_read FROM pg_stat_user_tables WHERE relname = '%s'";
-      long threadsRead = counterOnce(() -> Long.parseLong(Objects.requireNonNull(TestSql.first(postgres, "enqueues",
-          "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'fluxgraph_threads'"))), THREADS,
+      long runsRead = counterOnce(() -> Long.parseLong(Objects.requireNonNull(TestSql.first(postgres, "enqueues",
+              "SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'fluxgraph_runs'"))), THREADS,
           () -> Long.parseLong(Objects.requireNonNull(TestSql.first(postgres, "enqueues",
-              String.format(query, "fluxgraph_threads")))));
-      assertTrue(threadsRead < 10L * THREADS, "rows of threads read by sequential scans: " + threadsRead);
-      long runsRead = Long.parseLong(Objects.requireNonNull(TestSql.first(postgres, "enqueues",
-          "SELECT seq_tup_read + idx_tup_fetch FROM pg_stat_user_tables WHERE relname = 'fluxgraph_runs'")));
-      // reading every unfinished run at each enqueue would read about THREADS^2 / 2 rows
-      assertTrue(runsRead < 10L * THREADS, "rows of runs read: " + runsRead
-          + " (" + unfinished.size() + " runs unfinished)");
+              "SELECT seq_tup_read + idx_tup_fetch FROM pg_stat_user_tables WHERE relname = 'fluxgraph_runs'"))));
+      // reading every unfinished run at each enqueue reads about THREADS^2 / 2 rows
+      assertTrue(runsRead < 10L * THREADS, "rows of runs read by " + THREADS + " enqueues: " + runsRead);
     }
   }
 
