@@ -249,7 +249,8 @@ class MultiProcessIT {
         + " FROM fluxgraph_runs WHERE run_id = ANY(?)", killedAt, recovered);
     String resumed = sql("SELECT round(extract(epoch FROM min(created_at) - ?::timestamptz) * 1000) || '..'"
         + " || round(extract(epoch FROM max(created_at) - ?::timestamptz) * 1000) FROM fluxgraph_run_events"
-        + " WHERE run_id = ANY(?) AND name = 'metadata' AND data LIKE '%\"attempt\":2%'", killedAt, killedAt, recovered);
+        + " e, unnest(e.names, e.data) AS u (name, data) WHERE e.run_id = ANY(?) AND u.name = 'metadata'"
+        + " AND u.data LIKE '%\"attempt\":2%'", killedAt, killedAt, recovered);
     System.out.println("[MultiProcessIT] recovery after kill -9 of " + a + " owning " + onA.size()
         + " running runs: " + recovery + " ms from the kill to the last recovered run's end (lease TTL "
         + Durations.format(TTL) + ", heartbeat " + Durations.format(HEARTBEAT) + "); attempt 2 began " + resumed

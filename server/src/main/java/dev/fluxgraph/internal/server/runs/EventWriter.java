@@ -10,15 +10,14 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 import reactor.core.scheduler.Schedulers;
 
 /**
  * Writes one run's events to PostgreSQL without delaying the run, for joiners in other processes and after a restart:
- * the events published while a write is in flight go out together as the next round, so a run's events are committed
- * in order, and the rounds of all runs share the store's group commits. The first round waits up to {@link #LINGER}
+ * the events published while a write is in flight go out together as the next round (one row of the store), so a
+ * run's events are committed in order, and the rounds of all runs share the store's group commits. The first round waits up to {@link #LINGER}
  * for more events (a short run's events then go out as one round, when it ends), so a joiner elsewhere sees events at
  * most that much later. {@link #flushed} tells when the events published so far are committed, sending the queued
  * ones at once: the run's final status is saved only after its events.
@@ -88,10 +87,9 @@ final class EventWriter {
 
   private void send(List<PostgresEventStore.StoredEvent> round) {
     long last = round.get(round.size() - 1).seq();
-    // appends are idempotent (a stored (run, seq) is left alone): a connection lost mid-statement costs a retry
-    Flux.fromIterable(round).flatMap(event -> store.append(runId, threadId, event).retryWhen(Sql.transientRetry()),
-            round.size())
-        .then()
+    // appends are idempotent (a round is stored as the same rows, and a stored row is left alone): a connection lost
+    // mid-statement costs a retry
+    store.append(runId, threadId, round).retryWhen(Sql.transientRetry())
         .onErrorResume(error -> {
           // the run goes on; joiners elsewhere miss these events (they still see the run's end)
           LOG.warn("could not keep {} event(s) of run {} for joiners in other processes: {}", round.size(), runId,

@@ -8,10 +8,13 @@ import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Readable;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
@@ -21,17 +24,24 @@ import reactor.core.publisher.MonoSink;
  * after a restart, reads what the run emitted. Every method is cold: nothing happens until subscription, and
  * cancelling releases the connection it holds.
  *
- * <p>Events of one run are written in the order {@link #append} is subscribed: one insert is in flight at a time,
- * carrying everything queued meanwhile, so a later batch never commits before an earlier one. A reader that
- * nevertheless finds a gap (an earlier event's insert failed and is being retried) holds back at it while following,
- * see {@link #follow}.
+ * <p>A run's events are appended in rounds (what its writer queued while the previous round was in flight), and a
+ * round is one row: its first seq, its last, and its events' names and data as arrays (a long round, or one of
+ * large events, is a few consecutive rows). A run whose events all go with its final save has one row, written by
+ * that save: one heap tuple and one entry per index, where a row per event cost three for the events of the
+ * shortest run.
+ *
+ * <p>Rounds are written in the order {@link #append} is subscribed: one insert is in flight at a time, carrying
+ * everything queued meanwhile, so a later batch never commits before an earlier one. A reader that nevertheless
+ * finds a gap (an earlier round's insert failed and is being retried) holds back at it while following, see
+ * {@link #follow}.
  */
 public final class PostgresEventStore {
 
   /**
-   * Version 205: table fluxgraph_run_events (run_id text, thread_id text, seq bigint, name text, data text,
-   * created_at timestamptz default now(), PRIMARY KEY (run_id, seq)), index for deletes by thread; version 206: index
-   * by age (BRIN: rows come in time order, and it costs next to nothing per insert), for {@link #deleteExpired}.
+   * Version 205: table fluxgraph_run_events, one row per event, with an index for deletes by thread; version 206: an
+   * index by age (BRIN: rows come in time order, and it costs next to nothing per insert), for {@link #deleteExpired}.
+   * Version 212: one row per round of a run's events instead (see the class doc), the rows of 205 moved over as rounds
+   * of one event.
    */
   static final List<Schema.Migration> MIGRATIONS = List.of(new Schema.Migration(205, "server run events", List.of("""
       CREATE TABLE IF NOT EXISTS fluxgraph_run_events (
@@ -44,13 +54,52 @@ public final class PostgresEventStore {
         PRIMARY KEY (run_id, seq)
       )""", "CREATE INDEX IF NOT EXISTS fluxgraph_run_events_by_thread ON fluxgraph_run_events (thread_id)")),
       new Schema.Migration(206, "server run events by age", List.of(
-          "CREATE INDEX IF NOT EXISTS fluxgraph_run_events_by_age ON fluxgraph_run_events USING brin (created_at)")));
+          "CREATE INDEX IF NOT EXISTS fluxgraph_run_events_by_age ON fluxgraph_run_events USING brin (created_at)")),
+      new Schema.Migration(212, "server run events in rounds", List.of(
+          "ALTER TABLE fluxgraph_run_events RENAME TO fluxgraph_run_events_205",
+          "ALTER TABLE fluxgraph_run_events_205 RENAME CONSTRAINT fluxgraph_run_events_pkey"
+              + " TO fluxgraph_run_events_205_pkey",
+          "DROP INDEX fluxgraph_run_events_by_thread",
+          "DROP INDEX fluxgraph_run_events_by_age",
+          """
+          CREATE TABLE fluxgraph_run_events (
+            run_id     text        NOT NULL,
+            thread_id  text        NOT NULL,
+            seq        bigint      NOT NULL,
+            last_seq   bigint      NOT NULL,
+            names      text[]      NOT NULL,
+            data       text[]      NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (run_id, seq),
+            CHECK (last_seq = seq + cardinality(names) - 1 AND cardinality(names) = cardinality(data))
+          )""",
+          """
+          INSERT INTO fluxgraph_run_events (run_id, thread_id, seq, last_seq, names, data, created_at)
+          SELECT run_id, thread_id, seq, seq, ARRAY[name], ARRAY[data], created_at FROM fluxgraph_run_events_205""",
+          "DROP TABLE fluxgraph_run_events_205",
+          "CREATE INDEX fluxgraph_run_events_by_thread ON fluxgraph_run_events (thread_id)",
+          "CREATE INDEX fluxgraph_run_events_by_age ON fluxgraph_run_events USING brin (created_at)")));
 
-  /** Rows per insert statement (a batch of more is split into consecutive statements). */
+  /**
+   * The rows of a batch of event rounds, as arrays of their events ($1-$6: run, thread, seq, name, data, and the seq
+   * of the first event of the row it goes in), grouped into rows in the statement: one text whatever the batch's
+   * size. Used by appends and by a run's final save ({@code PostgresRunStore}), so both write the same rows.
+   */
+  static String roundRows(String events) {
+    return "SELECT run_id, min(thread_id) AS thread_id, first AS seq, max(seq) AS last_seq,"
+        + " array_agg(name ORDER BY seq) AS names, array_agg(data ORDER BY seq) AS data FROM (" + events + ") r"
+        + " GROUP BY run_id, first";
+  }
+
+  /** Events per insert statement (a batch of more is split into consecutive statements). */
   static final int MAX_ROWS = 1000;
+  /** Events per row: a longer round is stored as consecutive rows. */
+  static final int ROW_EVENTS = 256;
+  /** Characters of names and data per row (~1 MB): a round of large events is stored as consecutive rows. */
+  static final long ROW_CHARS = 1L << 20;
   /** Characters of name and data per insert statement, so that a batch of large events is split (~8 MB). */
   static final long MAX_CHARS = 4L << 20;
-  /** Rows per page read by {@link #after}. */
+  /** Rows (rounds) per page read by {@link #after}. */
   static final int PAGE = 500;
   /**
    * How long a gap must have been there, by the database's clock, before a follower skips it: the event after the gap
@@ -58,8 +107,8 @@ public final class PostgresEventStore {
    */
   static final Duration GAP_GRACE = Duration.ofSeconds(10);
 
-  private static final String PAGE_SQL = "SELECT seq, name, data, created_at < now() - $3 * interval '1 millisecond'"
-      + " AS settled FROM fluxgraph_run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $4";
+  private static final String PAGE_SQL = "SELECT seq, names, data, created_at < now() - $3 * interval '1 millisecond'"
+      + " AS settled FROM fluxgraph_run_events WHERE run_id = $1 AND last_seq > $2 ORDER BY seq LIMIT $4";
 
   /**
    * The events of runs that ended more than the retention ($1 ms) ago, and of runs without a row whose newest event
@@ -78,12 +127,12 @@ public final class PostgresEventStore {
                               AND y.created_at >= cutoff.at))""";
 
   /**
-   * The batch's events as arrays ($1-$5: run, thread, seq, name, data; one statement text whatever the batch's size),
-   * a stored (run, seq) left alone (duplicates inside one statement too: DO NOTHING, unlike DO UPDATE, allows them),
+   * The batch's rows ({@link #roundRows}), a stored (run, seq) left alone (a retried round is stored as the same rows),
    * and one signal per run of the statement for its followers in other processes (delivered on commit).
    */
-  private static final String INSERT = "WITH kept AS (INSERT INTO fluxgraph_run_events (run_id, thread_id, seq, name,"
-      + " data) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[])"
+  private static final String INSERT = "WITH kept AS (INSERT INTO fluxgraph_run_events (run_id, thread_id, seq,"
+      + " last_seq, names, data) " + roundRows("SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[],"
+      + " $5::text[], $6::bigint[]) AS e (run_id, thread_id, seq, name, data, first)")
       + " ON CONFLICT (run_id, seq) DO NOTHING RETURNING run_id) SELECT "
       + PostgresRunQueue.signalEach("events", "SELECT DISTINCT run_id FROM kept") + " AS sent, " + Sql.UNFLUSHED
       + " AS unflushed";
@@ -130,10 +179,14 @@ public final class PostgresEventStore {
       requireText(name, "name");
       requireText(data, "data");
     }
+
+    long chars() {
+      return name.length() + data.length();
+    }
   }
 
-  /** A queued append. */
-  private record Append(String runId, String threadId, StoredEvent event, MonoSink<Void> sink)
+  /** A queued append: one row's events, in seq order without gaps. */
+  private record Append(String runId, String threadId, List<StoredEvent> events, MonoSink<Void> sink)
       implements GroupCommit.Request {
     @Override
     public void fail(Throwable error) {
@@ -141,35 +194,113 @@ public final class PostgresEventStore {
     }
 
     long chars() {
-      return event.name().length() + event.data().length();
+      return events.stream().mapToLong(StoredEvent::chars).sum();
     }
   }
 
   /**
-   * Appends, group-committed: many concurrent runs' events go out as one multi-row insert (split at {@link #MAX_ROWS}
-   * rows or {@link #MAX_CHARS} characters); an event already stored (same run and seq) is ignored, so a retry is
-   * harmless. Completes once committed; fails with the database's error when the insert does. Cancelling does not
-   * withdraw an event already queued.
+   * Appends a round of the run's events, group-committed: many concurrent runs' rounds go out as one statement (split
+   * at {@link #MAX_ROWS} events or {@link #MAX_CHARS} characters); the round is stored as one row, or as consecutive
+   * rows when it is long ({@link #ROW_EVENTS}, {@link #ROW_CHARS}) or its seqs are not consecutive. A row already stored
+   * (same run and first seq) is left alone, so a retry of the same round is harmless. Completes once committed; fails
+   * with the database's error when an insert does. Cancelling does not withdraw a round already queued.
+   *
+   * @throws IllegalArgumentException when the events are not in ascending seq order
    */
-  public Mono<Void> append(String runId, String threadId, StoredEvent event) {
+  public Mono<Void> append(String runId, String threadId, List<StoredEvent> round) {
     requireText(runId, "runId");
     requireText(threadId, "threadId");
+    List<List<StoredEvent>> rows = rows(round);
+    return Flux.fromIterable(rows)
+        .flatMap(events -> Mono.<Void>create(sink -> appends.submit(new Append(runId, threadId, events, sink))),
+            Math.max(1, rows.size()))
+        .then();
+  }
+
+  /** One event, as a round of its own. */
+  public Mono<Void> append(String runId, String threadId, StoredEvent event) {
     Objects.requireNonNull(event, "event must not be null");
-    return Mono.create(sink -> appends.submit(new Append(runId, threadId, event, sink)));
+    return append(runId, threadId, List.of(event));
+  }
+
+  /**
+   * The round's rows: consecutive seqs, at most {@link #ROW_EVENTS} events and {@link #ROW_CHARS} characters each (an
+   * event larger than that alone in its row).
+   */
+  static List<List<StoredEvent>> rows(List<StoredEvent> round) {
+    Objects.requireNonNull(round, "round must not be null");
+    List<List<StoredEvent>> rows = new ArrayList<>();
+    List<StoredEvent> row = new ArrayList<>();
+    long chars = 0;
+    StoredEvent previous = null;
+    for (StoredEvent event : round) {
+      Objects.requireNonNull(event, "events must not be null");
+      if (previous != null && event.seq() <= previous.seq()) {
+        throw new IllegalArgumentException("a round's events must be in ascending seq order: " + event.seq()
+            + " after " + previous.seq());
+      }
+      boolean follows = previous != null && event.seq() == previous.seq() + 1;
+      if (!row.isEmpty() && (!follows || row.size() == ROW_EVENTS || chars + event.chars() > ROW_CHARS)) {
+        rows.add(row);
+        row = new ArrayList<>();
+        chars = 0;
+      }
+      row.add(event);
+      chars += event.chars();
+      previous = event;
+    }
+    if (!row.isEmpty()) {
+      rows.add(row);
+    }
+    return rows;
+  }
+
+  /**
+   * A statement's events as arrays, each (run, seq) once: run, thread, seq, name, data, and the seq of the first
+   * event of the row it goes in ({@link #rows}), for {@link #roundRows}.
+   */
+  static final class Columns {
+    final List<String> runs = new ArrayList<>();
+    final List<String> threads = new ArrayList<>();
+    final List<Long> seqs = new ArrayList<>();
+    final List<String> names = new ArrayList<>();
+    final List<String> data = new ArrayList<>();
+    final List<Long> firsts = new ArrayList<>();
+    private final Set<String> seen = new HashSet<>();
+
+    /** Adds a round of the run's events (thread: null where the statement takes it from elsewhere). */
+    void add(String runId, @Nullable String threadId, List<StoredEvent> round) {
+      for (List<StoredEvent> row : rows(round)) {
+        long first = row.get(0).seq();
+        for (StoredEvent event : row) {
+          if (seen.add(runId + '\0' + event.seq())) {
+            runs.add(runId);
+            threads.add(threadId);
+            seqs.add(event.seq());
+            names.add(event.name());
+            data.add(event.data());
+            firsts.add(first);
+          }
+        }
+      }
+    }
   }
 
   /** The batch as consecutive statements, in order, each completing its own appends. */
   private Mono<Void> insert(List<Append> batch) {
     List<List<Append>> statements = new ArrayList<>();
     List<Append> current = new ArrayList<>();
+    long events = 0;
     long chars = 0;
     for (Append append : batch) {
-      if (!current.isEmpty() && (current.size() == MAX_ROWS || chars + append.chars() > MAX_CHARS)) {
+      if (!current.isEmpty() && (events + append.events().size() > MAX_ROWS || chars + append.chars() > MAX_CHARS)) {
         statements.add(current);
         current = new ArrayList<>();
+        events = 0;
         chars = 0;
       }
       current.add(append);
+      events += append.events().size();
       chars += append.chars();
     }
     statements.add(current);
@@ -177,23 +308,14 @@ public final class PostgresEventStore {
   }
 
   private Mono<Void> insertStatement(List<Append> rows) {
-    String[] runs = new String[rows.size()];
-    String[] threads = new String[rows.size()];
-    Long[] seqs = new Long[rows.size()];
-    String[] names = new String[rows.size()];
-    String[] data = new String[rows.size()];
-    for (int i = 0; i < rows.size(); i++) {
-      Append row = rows.get(i);
-      runs[i] = row.runId();
-      threads[i] = row.threadId();
-      seqs[i] = row.event().seq();
-      names[i] = row.event().name();
-      data[i] = row.event().data();
-    }
+    Columns columns = new Columns();
+    rows.forEach(row -> columns.add(row.runId(), row.threadId(), row.events()));
     // not flushed at its own commit (Sql.UNFLUSHED): the run's final status, saved after its events, is an ordinary
     // commit whose flush covers them (a database crash before it may lose the newest events of a run not ended yet)
-    return Sql.query(factory, INSERT, statement -> statement.bind("$1", runs).bind("$2", threads)
-            .bind("$3", seqs).bind("$4", names).bind("$5", data),
+    return Sql.query(factory, INSERT, statement -> statement.bind("$1", columns.runs.toArray(String[]::new))
+            .bind("$2", columns.threads.toArray(String[]::new)).bind("$3", columns.seqs.toArray(Long[]::new))
+            .bind("$4", columns.names.toArray(String[]::new)).bind("$5", columns.data.toArray(String[]::new))
+            .bind("$6", columns.firsts.toArray(Long[]::new)),
         row -> row.get("sent", Long.class))
         .then()
         .doOnSuccess(done -> rows.forEach(row -> row.sink().success()))
@@ -219,28 +341,50 @@ public final class PostgresEventStore {
 
   private Flux<Row> rows(String runId, long afterSeq) {
     return page(runId, afterSeq)
-        .expand(rows -> rows.size() < pageSize ? Mono.empty()
-            : page(runId, rows.get(rows.size() - 1).event().seq()))
-        .concatMapIterable(rows -> rows, 1);
+        .expand(page -> page.rows() < pageSize ? Mono.empty() : page(runId, page.lastSeq()))
+        .concatMapIterable(Page::events, 1);
   }
 
-  private Mono<List<Row>> page(String runId, long afterSeq) {
+  /** A page: the events of its rows after the cursor, how many rows it read, and the last seq of the last one. */
+  private record Page(List<Row> events, int rows, long lastSeq) {
+  }
+
+  private Mono<Page> page(String runId, long afterSeq) {
     return Sql.query(factory, PAGE_SQL, statement -> statement.bind("$1", runId).bind("$2", afterSeq)
-            .bind("$3", GAP_GRACE.toMillis()).bind("$4", pageSize), PostgresEventStore::row)
-        .collectList();
+            .bind("$3", GAP_GRACE.toMillis()).bind("$4", pageSize), PostgresEventStore::round)
+        .collectList()
+        .map(rounds -> {
+          List<Row> events = new ArrayList<>();
+          long last = afterSeq;
+          for (List<Row> round : rounds) {
+            for (Row row : round) {
+              if (row.event().seq() > afterSeq) {
+                events.add(row);
+              }
+              last = row.event().seq();
+            }
+          }
+          return new Page(events, rounds.size(), last);
+        });
   }
 
-  private static Row row(Readable row) {
-    Long seq = row.get("seq", Long.class);
-    Boolean settled = row.get("settled", Boolean.class);
-    return new Row(new StoredEvent(Objects.requireNonNull(seq, "seq"), row.get("name", String.class),
-        row.get("data", String.class)), Boolean.TRUE.equals(settled));
+  /** A stored round's events, each with whether the round was committed longer than {@link #GAP_GRACE} ago. */
+  private static List<Row> round(Readable row) {
+    Long seq = Objects.requireNonNull(row.get("seq", Long.class), "seq");
+    String[] names = Objects.requireNonNull(row.get("names", String[].class), "names");
+    String[] data = Objects.requireNonNull(row.get("data", String[].class), "data");
+    boolean settled = Boolean.TRUE.equals(row.get("settled", Boolean.class));
+    List<Row> events = new ArrayList<>(names.length);
+    for (int i = 0; i < names.length; i++) {
+      events.add(new Row(new StoredEvent(seq + i, names[i], data[i]), settled));
+    }
+    return events;
   }
 
   /** The highest seq stored for the run, or -1. */
   public Mono<Long> lastSeq(String runId) {
     requireText(runId, "runId");
-    return Sql.query(factory, "SELECT coalesce(max(seq), -1) AS seq FROM fluxgraph_run_events WHERE run_id = $1",
+    return Sql.query(factory, "SELECT coalesce(max(last_seq), -1) AS seq FROM fluxgraph_run_events WHERE run_id = $1",
         statement -> statement.bind("$1", runId), row -> Objects.requireNonNull(row.get("seq", Long.class), "seq"))
         .single();
   }

@@ -88,7 +88,8 @@ public final class PostgresRunStore implements RunStore {
   /**
    * The batch's saves as arrays (one statement text whatever the batch's size, so it is parsed and planned once per
    * connection): $1-$5 the runs (id, updated_at, status, owner, attempt) and $10 their threads' status after them
-   * (null: left alone), $6-$9 the events kept with them (run, seq, name, data); events and thread statuses are
+   * (null: left alone), $6-$9 and $11 the events kept with them (run, seq, name, data, the first seq of their row:
+   * {@code PostgresEventStore.roundRows}, one row for a run's last events); events and thread statuses are
    * written only for runs this statement saved. A thread stays {@code busy} while runs are queued on it (as
    * {@code PostgresThreadStore}'s update keeps it). The runs and threads are also named as arrays
    * ({@code = ANY (ARRAY(…))}): joined to the CTE alone, the plan cached while the tables were small read every
@@ -108,10 +109,9 @@ public final class PostgresRunStore implements RunStore {
                (SELECT 1 FROM fluxgraph_workers w WHERE w.worker_id = v.owner AND w.lease_expires_at > now()))
         RETURNING r.run_id, r.thread_id, r.status
       ), kept AS (
-        INSERT INTO fluxgraph_run_events (run_id, thread_id, seq, name, data)
-        SELECT e.run_id, s.thread_id, e.seq, e.name, e.data
-          FROM unnest($6::text[], $7::bigint[], $8::text[], $9::text[]) AS e (run_id, seq, name, data)
-          JOIN saved s ON s.run_id = e.run_id
+        INSERT INTO fluxgraph_run_events (run_id, thread_id, seq, last_seq, names, data)\s""" + PostgresEventStore.roundRows("SELECT e.run_id, s.thread_id, e.seq, e.name, e.data, e.first"
+      + " FROM unnest($6::text[], $7::bigint[], $8::text[], $9::text[], $11::bigint[])"
+      + " AS e (run_id, seq, name, data, first) JOIN saved s ON s.run_id = e.run_id") + """
         ON CONFLICT (run_id, seq) DO NOTHING
       ), freed AS (
         UPDATE fluxgraph_threads t SET updated_at = v.updated_at,
@@ -138,14 +138,14 @@ public final class PostgresRunStore implements RunStore {
   private Mono<Void> saveBatch(List<Save> batch) {
     Map<String, RunRecord> newest = new LinkedHashMap<>();
     Map<String, String> threadStatuses = new HashMap<>();
-    List<Map.Entry<String, PostgresEventStore.StoredEvent>> events = new ArrayList<>();
+    PostgresEventStore.Columns events = new PostgresEventStore.Columns();
     for (Save save : batch) {
       newest.merge(save.run().runId(), save.run(), (a, b) -> a.finished() && !b.finished()
           || a.updatedAt().isAfter(b.updatedAt()) ? a : b);
       if (save.threadStatus() != null) { // only a run's end has one, and a run ends once
         threadStatuses.put(save.run().runId(), save.threadStatus());
       }
-      save.events().forEach(event -> events.add(Map.entry(save.run().runId(), event)));
+      events.add(save.run().runId(), null, save.events());
     }
     List<RunRecord> rows = List.copyOf(newest.values());
     String[] ids = new String[rows.size()];
@@ -163,19 +163,11 @@ public final class PostgresRunStore implements RunStore {
       attempts[i] = run.attempt();
       threadStatus[i] = threadStatuses.get(run.runId());
     }
-    String[] eventRuns = new String[events.size()];
-    Long[] seqs = new Long[events.size()];
-    String[] names = new String[events.size()];
-    String[] data = new String[events.size()];
-    for (int i = 0; i < events.size(); i++) {
-      eventRuns[i] = events.get(i).getKey();
-      seqs[i] = events.get(i).getValue().seq();
-      names[i] = events.get(i).getValue().name();
-      data[i] = events.get(i).getValue().data();
-    }
     return Sql.query(factory, SAVE, statement -> statement.bind("$1", ids).bind("$2", updated)
-            .bind("$3", statuses).bind("$4", owners).bind("$5", attempts).bind("$6", eventRuns).bind("$7", seqs)
-            .bind("$8", names).bind("$9", data).bind("$10", threadStatus), row -> row.get("ended", Long.class))
+            .bind("$3", statuses).bind("$4", owners).bind("$5", attempts)
+            .bind("$6", events.runs.toArray(String[]::new)).bind("$7", events.seqs.toArray(Long[]::new))
+            .bind("$8", events.names.toArray(String[]::new)).bind("$9", events.data.toArray(String[]::new))
+            .bind("$10", threadStatus).bind("$11", events.firsts.toArray(Long[]::new)), row -> row.get("ended", Long.class))
         .then()
         .doOnSuccess(done -> batch.forEach(save -> save.sink().success()))
         .doOnError(error -> batch.forEach(save -> save.sink().error(error)))

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fluxgraph.internal.server.storage.PostgresEventStore.StoredEvent;
 import dev.fluxgraph.postgres.PostgresSaver;
+import dev.fluxgraph.postgres.Schema;
 import dev.fluxgraph.server.TestSql;
 import io.r2dbc.pool.ConnectionPool;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -38,6 +39,9 @@ import reactor.test.StepVerifier;
  */
 class PostgresEventStoreIT {
 
+  /** The stored events, one row each (each round's row expanded), with their round's thread and commit time. */
+  private static final String EVENTS = "(SELECT e.run_id, e.thread_id, e.seq + u.i - 1 AS seq, u.name, u.data,"
+      + " e.created_at FROM fluxgraph_run_events e, unnest(e.names, e.data) WITH ORDINALITY AS u (name, data, i)) ev";
   private static final Duration WAIT = Duration.ofSeconds(30);
   /** A poll that never fires within a test: only the wakeups drive the follower. */
   private static final Duration NEVER = Duration.ofHours(1);
@@ -85,22 +89,22 @@ class PostgresEventStoreIT {
 
     String in = "('" + String.join("', '", ids) + "')";
     assertEquals(String.valueOf(runCount * perRun),
-        sql("SELECT count(*) FROM fluxgraph_run_events WHERE run_id IN " + in));
-    assertEquals(String.valueOf(runCount), sql("SELECT count(*) FROM (SELECT run_id FROM fluxgraph_run_events WHERE"
+        sql("SELECT count(*) FROM " + EVENTS + " WHERE run_id IN " + in));
+    assertEquals(String.valueOf(runCount), sql("SELECT count(*) FROM (SELECT run_id FROM " + EVENTS + " WHERE"
         + " run_id IN " + in + " GROUP BY run_id HAVING min(seq) = 0 AND max(seq) = " + (perRun - 1)
         + " AND count(*) = " + perRun + ") complete"));
     // created_at is the inserting transaction's start: a later seq of a run never went out in an earlier statement
     assertEquals("0", sql("SELECT count(*) FROM (SELECT created_at < lag(created_at) OVER (PARTITION BY run_id"
-        + " ORDER BY seq) AS back FROM fluxgraph_run_events WHERE run_id IN " + in + ") rows WHERE back"));
-    long statements = Long.parseLong(sql("SELECT count(DISTINCT created_at) FROM fluxgraph_run_events"
+        + " ORDER BY seq) AS back FROM " + EVENTS + " WHERE run_id IN " + in + ") rows WHERE back"));
+    long statements = Long.parseLong(sql("SELECT count(DISTINCT created_at) FROM " + EVENTS
         + " WHERE run_id IN " + in));
     // one insert for the first, then batches of 4,000 queued appends, each split into statements of 1,000 rows
     assertTrue(statements <= 20, "group-committed, not one insert each: " + statements);
-    assertEquals("values", sql("SELECT name FROM fluxgraph_run_events WHERE run_id = '" + ids.get(3)
+    assertEquals("values", sql("SELECT name FROM " + EVENTS + " WHERE run_id = '" + ids.get(3)
         + "' AND seq = 7"));
-    assertEquals("{\"n\":7}", sql("SELECT data FROM fluxgraph_run_events WHERE run_id = '" + ids.get(3)
+    assertEquals("{\"n\":7}", sql("SELECT data FROM " + EVENTS + " WHERE run_id = '" + ids.get(3)
         + "' AND seq = 7"));
-    assertEquals(thread, sql("SELECT DISTINCT thread_id FROM fluxgraph_run_events WHERE run_id = '" + ids.get(3)
+    assertEquals(thread, sql("SELECT DISTINCT thread_id FROM " + EVENTS + " WHERE run_id = '" + ids.get(3)
         + "'"));
     StepVerifier.create(events.after(ids.get(5), -1).map(StoredEvent::seq).collectList())
         .expectNext(LongStream.range(0, perRun).boxed().toList())
@@ -117,10 +121,10 @@ class PostgresEventStoreIT {
     Mono.when(events.append(run, thread, new StoredEvent(1, "values", "{\"a\":1}")),
         events.append(run, thread, new StoredEvent(1, "values", "{\"a\":2}"))).block(WAIT);
 
-    assertEquals("2", sql("SELECT count(*) FROM fluxgraph_run_events WHERE run_id = '" + run + "'"));
-    assertEquals("{\"run_id\":1}", sql("SELECT data FROM fluxgraph_run_events WHERE run_id = '" + run
+    assertEquals("2", sql("SELECT count(*) FROM " + EVENTS + " WHERE run_id = '" + run + "'"));
+    assertEquals("{\"run_id\":1}", sql("SELECT data FROM " + EVENTS + " WHERE run_id = '" + run
         + "' AND seq = 0"));
-    assertEquals("1", sql("SELECT count(*) FROM fluxgraph_run_events WHERE run_id = '" + run + "' AND seq = 1"));
+    assertEquals("1", sql("SELECT count(*) FROM " + EVENTS + " WHERE run_id = '" + run + "' AND seq = 1"));
     StepVerifier.create(events.lastSeq(run)).expectNext(1L).verifyComplete();
   }
 
@@ -155,6 +159,63 @@ class PostgresEventStoreIT {
     StepVerifier.create(events.lastSeq(run)).expectNext(-1L).verifyComplete();
     insert(run, 0, 3);
     StepVerifier.create(events.lastSeq(run)).expectNext(2L).verifyComplete();
+  }
+
+  @Test
+  void aRoundIsStoredAsOneRowAndReadFromAnyOfItsEvents() {
+    String run = UUID.randomUUID().toString();
+    String thread = UUID.randomUUID().toString();
+    events.append(run, thread, events(0, 5)).block(WAIT);
+    assertEquals("0 4 5", sql("SELECT seq || ' ' || last_seq || ' ' || cardinality(names) FROM fluxgraph_run_events"
+        + " WHERE run_id = '" + run + "'"), "one row");
+    events.append(run, thread, events(5, 5 + 2 * PostgresEventStore.ROW_EVENTS + 10)).block(WAIT);
+    assertEquals("0-4,5-260,261-516,517-526", sql("SELECT string_agg(seq || '-' || last_seq, ',' ORDER BY seq)"
+        + " FROM fluxgraph_run_events WHERE run_id = '" + run + "'"), "a long round is consecutive rows");
+    // seqs with a gap (a round given up on before): a row on each side of it
+    events.append(run, thread, List.of(event(600), event(601), event(603))).block(WAIT);
+    assertEquals("600-601,603-603", sql("SELECT string_agg(seq || '-' || last_seq, ',' ORDER BY seq)"
+        + " FROM fluxgraph_run_events WHERE run_id = '" + run + "' AND seq >= 600"));
+
+    PostgresEventStore paged = new PostgresEventStore(saver.connectionFactory(), 2);
+    StepVerifier.create(paged.after(run, 2)).as("from inside a round, across pages of rounds")
+        .expectNextSequence(events(3, 527)).expectNext(event(600), event(601), event(603)).verifyComplete();
+    StepVerifier.create(paged.after(run, 600)).expectNext(event(601), event(603)).verifyComplete();
+    StepVerifier.create(events.lastSeq(run)).expectNext(603L).verifyComplete();
+    StepVerifier.create(events.follow(run, 520, Flux.never(), () -> Mono.just(true), NEVER))
+        .expectNextSequence(events(521, 527)).expectNext(event(600), event(601), event(603))
+        .verifyComplete();
+
+    String other = UUID.randomUUID().toString();
+    insertRound(other, 0, 4);
+    insertRound(other, 6, 8); // 4 and 5 are missing
+    StepVerifier.create(events.follow(other, 1, Flux.never(), () -> Mono.just(false), NEVER))
+        .as("a gap between rounds is held back at")
+        .expectNextSequence(events(2, 4))
+        .expectNoEvent(Duration.ofMillis(300))
+        .thenCancel()
+        .verify(WAIT);
+    assertEquals("a round's events must be in ascending seq order: 1 after 2", assertThrows(
+        IllegalArgumentException.class, () -> events.append(run, thread, List.of(event(2), event(1)))).getMessage());
+  }
+
+  @Test
+  void theEventsOfAnEarlierVersionAreReadAsRoundsOfOneEvent() {
+    TestSql.execute(postgres, "CREATE DATABASE events_205");
+    try (PostgresSaver earlier = PostgresSaver.connect("r2dbc:postgresql://postgres@localhost:" + postgres.getPort()
+        + "/events_205")) {
+      Schema.migrate(earlier.connectionFactory(), PostgresEventStore.MIGRATIONS.subList(0, 2)).block(WAIT);
+      TestSql.first(postgres, "events_205", "INSERT INTO fluxgraph_run_events (run_id, thread_id, seq, name, data)"
+          + " SELECT 'r', 't', s, 'values', '{\"n\":' || s || '}' FROM generate_series(0, 4) s RETURNING 1");
+      PostgresEventStore store = new PostgresEventStore(earlier.connectionFactory());
+      store.setup().block(WAIT);
+      assertEquals("5", TestSql.first(postgres, "events_205", "SELECT count(*) FROM fluxgraph_run_events"
+          + " WHERE last_seq = seq AND thread_id = 't'"));
+      StepVerifier.create(store.after("r", 1)).expectNextSequence(events(2, 5)).verifyComplete();
+      store.append("r", "t", events(5, 8)).block(WAIT);
+      StepVerifier.create(store.after("r", -1)).expectNextSequence(events(0, 8)).verifyComplete();
+      store.deleteThread("t").block(WAIT);
+      StepVerifier.create(store.lastSeq("r")).expectNext(-1L).verifyComplete();
+    }
   }
 
   @Test
@@ -289,8 +350,8 @@ class PostgresEventStoreIT {
 
     String lost = UUID.randomUUID().toString();
     insert(lost, 0, 1);
-    sql("INSERT INTO fluxgraph_run_events (run_id, thread_id, seq, name, data, created_at) VALUES ('" + lost
-        + "', 't', 2, 'values', '{\"n\":2}', now() - interval '1 minute') RETURNING seq");
+    sql("INSERT INTO fluxgraph_run_events (run_id, thread_id, seq, last_seq, names, data, created_at) VALUES ('"
+        + lost + "', 't', 2, 2, ARRAY['values'], ARRAY['{\"n\":2}'], now() - interval '1 minute') RETURNING seq");
     insert(lost, 3, 4);
     StepVerifier.create(events.follow(lost, -1, Flux.never(), () -> Mono.just(false), NEVER))
         .as("a gap older than the grace was lost: skipped")
@@ -404,10 +465,18 @@ class PostgresEventStoreIT {
     Flux.fromIterable(events(from, to)).concatMap(event -> events.append(run, thread, event)).then().block(WAIT);
   }
 
-  /** Through plain SQL, as another process would have written them. */
+  /** Through plain SQL, as another process would have written them: a round per event. */
   private static void insert(String run, long from, long to) {
-    sql("INSERT INTO fluxgraph_run_events (run_id, thread_id, seq, name, data) SELECT '" + run + "', 't', s,"
-        + " 'values', '{\"n\":' || s || '}' FROM generate_series(" + from + ", " + (to - 1) + ") s RETURNING 1");
+    sql("INSERT INTO fluxgraph_run_events (run_id, thread_id, seq, last_seq, names, data) SELECT '" + run + "', 't',"
+        + " s, s, ARRAY['values'], ARRAY['{\"n\":' || s || '}'] FROM generate_series(" + from + ", " + (to - 1)
+        + ") s RETURNING 1");
+  }
+
+  /** The same, the events [from, to) as one round. */
+  private static void insertRound(String run, long from, long to) {
+    sql("INSERT INTO fluxgraph_run_events (run_id, thread_id, seq, last_seq, names, data) SELECT '" + run + "', 't', "
+        + from + ", " + (to - 1) + ", array_agg('values'::text ORDER BY s), array_agg('{\"n\":' || s || '}' ORDER BY s)"
+        + " FROM generate_series(" + from + ", " + (to - 1) + ") s RETURNING 1");
   }
 
   private static String run(String thread, Instant updated, String status) {
@@ -419,7 +488,7 @@ class PostgresEventStoreIT {
   }
 
   private static long count(String where) {
-    return Long.parseLong(sql("SELECT count(*) FROM fluxgraph_run_events WHERE " + where));
+    return Long.parseLong(sql("SELECT count(*) FROM " + EVENTS + " WHERE " + where));
   }
 
   private static void awaitNoConnectionAcquired() {
