@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -131,6 +132,56 @@ class SharedRunsIT {
         .get("run_id").asText();
     assertEquals("done j2:800", get(a, "/threads/" + thread + "/runs/" + second + "/join").asText());
     assertEquals("idle", get(a, "/threads/" + thread).get("status").asText());
+  }
+
+  /**
+   * A run streamed to its client here keeps its events for its end (one row, written with its final save) while
+   * nobody elsewhere follows it; a joiner on another process asks for them, and gets them while the run goes on; a
+   * background run's are written as they come.
+   */
+  @Test
+  void aStreamedRunsEventsWaitForItsEndUnlessSomebodyElsewhereFollowsIt() throws Exception {
+    int a = start();
+    int b = start();
+    String thread = thread(a);
+    List<String[]> alone = sse(a, "/threads/" + thread + "/runs/stream", null,
+        "{\"assistant_id\":\"steps\",\"input\":\"d:10\",\"stream_mode\":[\"values\",\"updates\"]}");
+    String shortRun = JSON.readTree(alone.get(0)[2]).get("run_id").asText();
+    assertEquals("0-" + (alone.size() - 1) + " 1", sql("SELECT min(seq) || '-' || max(last_seq) || ' ' || count(*)"
+        + " FROM fluxgraph_run_events WHERE run_id = '" + shortRun + "'"), "every event, in one row");
+
+    String followedThread = thread(a);
+    CompletableFuture<List<String[]>> streamed = CompletableFuture.supplyAsync(() -> {
+      try {
+        return sse(a, "/threads/" + followedThread + "/runs/stream", null,
+            "{\"assistant_id\":\"steps\",\"input\":\"f:3000\",\"stream_mode\":[\"values\",\"updates\"]}");
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    await(() -> sql("SELECT run_id FROM fluxgraph_runs WHERE thread_id = '" + followedThread + "'") != null,
+        "the streamed run recorded");
+    String run = sql("SELECT run_id FROM fluxgraph_runs WHERE thread_id = '" + followedThread + "'");
+    HttpResponse<Stream<String>> joined = http.send(HttpRequest.newBuilder(
+        uri(b, "/threads/" + followedThread + "/runs/" + run + "/stream")).timeout(WAIT).GET().build(),
+        HttpResponse.BodyHandlers.ofLines());
+    try (Stream<String> lines = joined.body()) {
+      String firstUpdate = lines.filter(line -> line.startsWith("data:") && line.contains("first")).findFirst()
+          .orElseThrow();
+      assertTrue(firstUpdate.contains("f:3000"), firstUpdate);
+      assertEquals("running", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + run + "'"),
+          "the first task's update reached the other process while the run went on");
+    }
+    List<String[]> whole = streamed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertEquals("\"done f:3000\"", whole.get(whole.size() - 1)[2], "its own client got the whole stream");
+    assertEquals("success", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + run + "'"));
+
+    String background = post(a, "/threads/" + thread(a) + "/runs", "{\"assistant_id\":\"steps\","
+        + "\"input\":\"g:3000\",\"stream_mode\":[\"values\",\"updates\"]}").get("run_id").asText();
+    await(() -> !"0".equals(sql("SELECT count(*) FROM fluxgraph_run_events WHERE run_id = '" + background + "'")),
+        "the background run's first events written");
+    assertEquals("running", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + background + "'"),
+        "before its end");
   }
 
   @Test

@@ -52,7 +52,9 @@ final class RunRequests {
       "metadata");
 
   /**
-   * The fields of a run request Fluxgraph honours ({@code stream_resumable}: every run's events are kept anyway;
+   * The fields of a run request Fluxgraph honours ({@code stream_resumable}: every run's events are kept for a
+   * joinStream, and on PostgreSQL a resumable run's are written as they come, for a client that resumes it on another
+   * process after this one died;
    * {@code checkpoint_during}: the older name of {@code durability}, {@code false} being {@code exit}).
    */
   static final List<String> RUN_FIELDS = List.of("assistant_id", "input", "command", "config", "context", "metadata",

@@ -17,10 +17,18 @@ import reactor.core.scheduler.Schedulers;
 /**
  * Writes one run's events to PostgreSQL without delaying the run, for joiners in other processes and after a restart:
  * the events published while a write is in flight go out together as the next round (one row of the store), so a
- * run's events are committed in order, and the rounds of all runs share the store's group commits. The first round waits up to {@link #LINGER}
- * for more events (a short run's events then go out as one round, when it ends), so a joiner elsewhere sees events at
- * most that much later. {@link #flushed} tells when the events published so far are committed, sending the queued
- * ones at once: the run's final status is saved only after its events.
+ * run's events are committed in order, and the rounds of all runs share the store's group commits.
+ *
+ * <p>A writer is <em>prompt</em> or <em>deferred</em>. Prompt (background and resumable runs, runs claimed from the
+ * queue, whose requester may be anywhere, and any run once somebody elsewhere follows it, see {@link #prompt}): the
+ * first round waits up to {@link #LINGER} for more events (a short run's events then go out as one round, when it
+ * ends), so a joiner elsewhere sees events at most that much later. Deferred (a run streamed or waited for by its
+ * client here, which nobody elsewhere follows): events wait for the run's final save ({@link #rest}), or go out as a
+ * round once more than {@link #FINAL_EVENTS} or {@link #FINAL_CHARS} are waiting, so a short run's events cost no
+ * statement of their own and a long one's memory stays bounded. A process that dies loses a deferred run's unwritten
+ * events: its taker numbers its own after the kept ones, and nobody was reading them elsewhere (a joiner there would
+ * have made the writer prompt). {@link #flushed} tells when the events published so far are committed, sending the
+ * queued ones at once: the run's final status is saved only after its events.
  */
 final class EventWriter {
 
@@ -35,6 +43,8 @@ final class EventWriter {
   private long lastWritten = -1; // guarded by this
   private final List<Waiter> waiters = new ArrayList<>(); // guarded by this
   private @Nullable Disposable lingering; // guarded by this: the first round's timer
+  private long queuedChars; // guarded by this
+  private boolean prompt; // guarded by this
 
   /** How long the first event waits for others before it is written. */
   static final Duration LINGER = Duration.ofMillis(20);
@@ -49,22 +59,51 @@ final class EventWriter {
   private record Waiter(long seq, MonoSink<Void> sink) {
   }
 
-  EventWriter(PostgresEventStore store, String runId, String threadId) {
+  /** A writer, prompt or deferred (see the class doc). */
+  EventWriter(PostgresEventStore store, String runId, String threadId, boolean prompt) {
     this.store = store;
     this.runId = runId;
     this.threadId = threadId;
+    this.prompt = prompt;
   }
 
-  /** Queues the event; it goes out with the next round (see the class doc). */
+  /** Queues the event; it goes out with the next round, or when the run ends (see the class doc). */
   void write(long seq, String name, String json) {
+    boolean now;
     synchronized (this) {
       queued.add(new PostgresEventStore.StoredEvent(seq, name, json));
       lastQueued = Math.max(lastQueued, seq);
+      queuedChars += name.length() + json.length();
       if (writing || lingering != null) {
         return;
       }
-      lingering = Schedulers.parallel().schedule(this::sendQueued, LINGER.toMillis(), TimeUnit.MILLISECONDS);
+      now = !prompt && (queued.size() > FINAL_EVENTS || queuedChars > FINAL_CHARS);
+      if (prompt) {
+        lingering = Schedulers.parallel().schedule(this::sendQueued, LINGER.toMillis(), TimeUnit.MILLISECONDS);
+      }
     }
+    if (now) {
+      sendQueued();
+    }
+  }
+
+  /**
+   * Makes the writer prompt from now on (somebody in another process follows the run, or its client may resume it
+   * there), sending what is queued at once. Idempotent.
+   */
+  void prompt() {
+    synchronized (this) {
+      if (prompt) {
+        return;
+      }
+      prompt = true;
+    }
+    sendQueued();
+  }
+
+  /** Whether the writer is prompt (see the class doc). */
+  synchronized boolean isPrompt() {
+    return prompt;
   }
 
   /** Sends the queued events as a round, unless a round is in flight (which sends them when it is done). */
@@ -81,6 +120,7 @@ final class EventWriter {
       writing = true;
       round = queued;
       queued = new ArrayList<>();
+      queuedChars = 0;
     }
     send(round);
   }
@@ -105,11 +145,13 @@ final class EventWriter {
     synchronized (this) {
       lastWritten = Math.max(lastWritten, last);
       waiters.removeIf(waiter -> waiter.seq() <= lastWritten && done.add(waiter));
-      if (queued.isEmpty()) {
+      boolean due = prompt || !waiters.isEmpty() || queued.size() > FINAL_EVENTS || queuedChars > FINAL_CHARS;
+      if (queued.isEmpty() || !due) { // a deferred writer's events wait for the run's end
         writing = false;
       } else {
         next = queued;
         queued = new ArrayList<>();
+        queuedChars = 0;
       }
     }
     done.forEach(waiter -> waiter.sink().success());
@@ -136,6 +178,7 @@ final class EventWriter {
           }
           taken = queued;
           queued = new ArrayList<>();
+          queuedChars = 0;
           lastWritten = Math.max(lastWritten, lastQueued);
         }
       }

@@ -105,6 +105,7 @@ public final class RunLifecycle {
     runsOfAll.executing(this::accountFor);
     runsOfAll.onCancel((runId, action) -> runs.live(runId).ifPresent(run -> cancelHere(run, action).subscribe(null,
         error -> LOG.warn("could not cancel run {}: {}", runId, error.toString()))));
+    runsOfAll.onWatched(runId -> runs.live(runId).map(run -> run.eventLog).ifPresent(EventWriter::prompt));
   }
 
   /**
@@ -164,6 +165,10 @@ public final class RunLifecycle {
   public Mono<Run> background(String threadId, RunRequest run) {
     return ready(threadId, run, true).doOnNext(registered -> {
       if (!registered.queued) {
+        EventWriter log = registered.eventLog;
+        if (log != null) { // joined later, from any process
+          log.prompt();
+        }
         launch(registered, run, false);
       }
     });
@@ -613,7 +618,10 @@ public final class RunLifecycle {
         registered.status = RunStatus.RUNNING;
         registered.startedAt = now;
         registered.turn.tryEmitEmpty();
-        registered.eventLog = new EventWriter(all.events, runId, threadId);
+        // a run streamed or waited for here keeps its events for its end, unless its client may resume it elsewhere
+        // or somebody elsewhere follows it; a background run's are written as they come (see EventWriter)
+        registered.eventLog = new EventWriter(all.events, runId, threadId,
+            run.body().path("stream_resumable").asBoolean(false));
         runs.adopt(registered);
         return prepare.onErrorResume(error -> {
           registered.fail(error);
@@ -642,7 +650,8 @@ public final class RunLifecycle {
       registered.startedAt = claimed.startedAt();
       registered.claimed = true;
       registered.turn.tryEmitEmpty();
-      registered.eventLog = new EventWriter(all.events, record.runId(), record.threadId());
+      // its requester may follow it from any process
+      registered.eventLog = new EventWriter(all.events, record.runId(), record.threadId(), true);
       runs.adopt(registered);
       RunRequest request;
       try {

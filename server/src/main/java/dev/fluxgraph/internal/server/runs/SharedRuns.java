@@ -24,11 +24,13 @@ import reactor.core.scheduler.Schedulers;
 /**
  * The runs of every server process of one PostgreSQL database, seen from this one: the run queue
  * ({@link PostgresRunQueue}), the runs' kept events ({@link PostgresEventStore}), this process's worker and the
- * signals ({@link PgListener}: {@code queued}, {@code cancel:<run>}, {@code end:<run>}, {@code events:<run>}).
+ * signals ({@link PgListener}: {@code queued}, {@code cancel:<run>}, {@code end:<run>}, {@code events:<run>},
+ * {@code watch:<run>}).
  * It claims queued runs when told some are there, at every tick (the signals' backstop: a notification sent while
  * the listener reconnects is lost) and after a reconnect, and hands each claimed run to {@code execute}; it applies
  * the cancel flags of this worker's runs as they are signalled and at every tick; and it follows, for joiners here,
- * runs that execute elsewhere. While draining (a clean stop) it claims nothing.
+ * runs that execute elsewhere, asking their owner to write their events as they come ({@code watch:<run>}, sent when a
+ * follow starts and at every poll, since a signal can be lost). While draining (a clean stop) it claims nothing.
  */
 public final class SharedRuns {
 
@@ -52,6 +54,8 @@ public final class SharedRuns {
   private volatile CancelAction cancel = (runId, action) -> {
   };
   private volatile Predicate<String> executesHere = runId -> true;
+  private volatile Consumer<String> watched = runId -> {
+  };
 
   /** Applies the cancel flag ({@code interrupt} or {@code rollback}) of a run of this process. */
   interface CancelAction {
@@ -74,6 +78,11 @@ public final class SharedRuns {
 
   void onCancel(CancelAction action) {
     this.cancel = action;
+  }
+
+  /** What to do when a process follows a run of this one ({@code watch:<run>}): write its events as they come. */
+  void onWatched(Consumer<String> action) {
+    this.watched = action;
   }
 
   /** Tells which runs this process executes (the others the database gives it are handed back). */
@@ -107,6 +116,8 @@ public final class SharedRuns {
   private void signalled(String payload) {
     if (payload.equals("queued")) {
       claimSoon();
+    } else if (payload.startsWith("watch:")) {
+      watched.accept(payload.substring("watch:".length()));
     } else if (payload.startsWith("cancel:")) {
       for (String runId : payload.substring("cancel:".length()).split(",")) {
         queue.cancelAction(runId).subscribe(action -> cancel.apply(runId, action),
@@ -190,9 +201,13 @@ public final class SharedRuns {
    * framed as this process frames its own runs' events.
    */
   Flux<Run.Event> follow(String threadId, String runId, long afterId) {
-    return events.follow(runId, afterId, signalsOf(runId),
+    Flux<Run.Event> followed = events.follow(runId, afterId, signalsOf(runId),
             () -> store.get(threadId, runId).map(RunStore.RunRecord::finished).defaultIfEmpty(true), FOLLOW_POLL)
         .map(SharedRuns::framed);
+    // the owner writes the events of a run nobody follows elsewhere only at its end: ask it for them as they come
+    return Flux.using(() -> Flux.interval(Duration.ZERO, FOLLOW_POLL, scheduler)
+            .concatMap(tick -> queue.watch(runId).onErrorResume(error -> Mono.empty()))
+            .subscribe(), watching -> followed, Disposable::dispose);
   }
 
   /** The run's events kept in the database after {@code afterId}, framed. */

@@ -172,6 +172,14 @@ public final class PostgresRunQueue {
         + freed + ") f JOIN fluxgraph_runs q ON q.thread_id = f.thread_id AND q.status = 'pending')) w)";
   }
 
+  /**
+   * Asks the run's owner, whichever process it is, to write the run's events as they come ({@code watch:<run>}):
+   * somebody follows it from another process.
+   */
+  public Mono<Void> watch(String runId) {
+    return PgListener.notify(factory, CHANNEL, "watch:" + runId);
+  }
+
   /** Whether a signal of {@code kind} ({@link #signalEach}) names the run. */
   public static boolean names(String payload, String kind, String runId) {
     return payload.startsWith(kind) && payload.length() > kind.length() && payload.charAt(kind.length()) == ':'
