@@ -1,6 +1,7 @@
 package dev.fluxgraph.messages;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonDeserializer;
@@ -19,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  * @param id                 the id, or null to have the message reducer assign one (a model client that streams
  *                           tokens gives the tokens and the final message the same id, so that the
  *                           {@code messages} stream does not show the message twice)
- * @param name               an optional author name
+ * @param name               an optional author name; left out of the JSON when null (as LangChain does)
  * @param toolCalls          the tools the model asks to call; null reads as none
  * @param invalidToolCalls   tool calls that could not be parsed, as LangChain records them; null reads as none
  * @param usageMetadata      token counts, or null
@@ -31,7 +32,8 @@ import org.jspecify.annotations.Nullable;
 @JsonSerialize(using = JsonSerializer.None.class)
 @JsonPropertyOrder({"content", "additional_kwargs", "response_metadata", "type", "name", "id", "tool_calls",
     "invalid_tool_calls", "usage_metadata"})
-public record AiMessage(Object content, @Nullable String id, @Nullable String name,
+public record AiMessage(Object content, @Nullable String id,
+                        @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String name,
                         @JsonProperty("tool_calls") List<ToolCall> toolCalls,
                         @JsonProperty("invalid_tool_calls") List<Map<String, Object>> invalidToolCalls,
                         @JsonProperty("usage_metadata") @Nullable UsageMetadata usageMetadata,

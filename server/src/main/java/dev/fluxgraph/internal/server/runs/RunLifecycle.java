@@ -793,8 +793,8 @@ public final class RunLifecycle {
   private Mono<JsonNode> execute(Run registered, RunRequest run, boolean markBusy) {
     String tid = registered.threadId;
     RunConfig config = configOf(registered, run);
-    // the outcome is the last values chunk, and a pause shows in the updates (a breakpoint only there): both modes run
-    // along, and their chunks are published only when asked for
+    // the outcome is the last values chunk (a pause, at interrupts or at a breakpoint, ends with {"__interrupt__": ..}
+    // in values and in updates): both modes run along, and their chunks are published only when asked for
     boolean wantsUpdates = run.options().modes().contains(StreamMode.UPDATES);
     // the server's own modes (messages, events) read more of the run than was asked for: published only through them
     DerivedModes derived = DerivedModes.of(run, registered.runId, () -> Map.of("graph_id",
