@@ -23,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  * @param name               an optional author name; left out of the JSON when null (as LangChain does)
  * @param toolCalls          the tools the model asks to call; null reads as none
  * @param invalidToolCalls   tool calls that could not be parsed, as LangChain records them; null reads as none
- * @param usageMetadata      token counts, or null
+ * @param usageMetadata      token counts, or null (then left out of the JSON, as LangChain does)
  * @param additionalKwargs   provider-specific extras; null reads as empty
  * @param responseMetadata   response metadata (model name, finish reason...); null reads as empty
  */
@@ -36,7 +36,8 @@ public record AiMessage(Object content, @Nullable String id,
                         @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String name,
                         @JsonProperty("tool_calls") List<ToolCall> toolCalls,
                         @JsonProperty("invalid_tool_calls") List<Map<String, Object>> invalidToolCalls,
-                        @JsonProperty("usage_metadata") @Nullable UsageMetadata usageMetadata,
+                        @JsonProperty("usage_metadata") @JsonInclude(JsonInclude.Include.NON_NULL)
+                        @Nullable UsageMetadata usageMetadata,
                         @JsonProperty("additional_kwargs") Map<String, Object> additionalKwargs,
                         @JsonProperty("response_metadata") Map<String, Object> responseMetadata)
     implements Message {

@@ -806,9 +806,14 @@ public final class RunLifecycle {
     Flux<StreamChunk> chunks = Flux.defer(() -> run.command() != null
         ? run.graph().stream(run.command(), config, options)
         : run.graph().stream(run.input(), config, options));
-    if (run.command() != null && run.command().kind() != Command.Kind.PROCEED && run.wantsValues()) {
-      chunks = run.graph().getState(config).map(state -> new StreamChunk(StreamMode.VALUES, List.of(),
-          state.values())).flux().concatWith(chunks);
+    // a run that continues the thread's pending one (a resume, or neither input nor command) shows the state it
+    // continues from first, as the reference's loop does when it resumes
+    boolean resumes = run.command() != null && run.command().kind() != Command.Kind.PROCEED;
+    boolean continues = run.command() != null && run.command().kind() == Command.Kind.PROCEED
+        && !run.body().hasNonNull("input") && !run.body().hasNonNull("command");
+    if ((resumes || continues) && run.wantsValues()) {
+      chunks = run.graph().getState(config).filter(state -> resumes || !state.next().isEmpty() && state.values() != null)
+          .map(state -> new StreamChunk(StreamMode.VALUES, List.of(), state.values())).flux().concatWith(chunks);
     }
     Mono<Void> due = markBusy && !registered.threadMarked ? registered.turn().then(markBusy(tid, run, registered.claimed))
         .then(whenDue(registered, run))
