@@ -1028,16 +1028,16 @@ public final class GraphLoop {
               + ": the thread has no checkpoint, so no nested graph ran there")))
           .flatMap(tuple -> {
             Checkpoint latest = tuple.checkpoint();
+            if (!CheckpointFormat.pending(latest)) {
+              throw new InvalidUpdateException("updateState under " + where + ": no run is pending on the thread "
+                  + "(its last run completed), so no nested graph is stopped there; update the thread's own state "
+                  + "(a config without checkpoint namespace)");
+            }
             String checkpointId = config.checkpointId().orElse(latest.id());
             if (!checkpointId.equals(latest.id())) {
               throw new InvalidUpdateException("updateState under " + where + " names checkpoint " + checkpointId
                   + ", which is not the thread's latest (" + latest.id() + "): a nested graph's state is updated where"
                   + " the pending run stopped in it; omit the checkpoint id or pass the latest");
-            }
-            if (!CheckpointFormat.pending(latest)) {
-              throw new InvalidUpdateException("updateState under " + where + ": no run is pending on the thread "
-                  + "(its last run completed), so no nested graph is stopped there; update the thread's own state "
-                  + "(a config without checkpoint namespace)");
             }
             Snapshots.NestedRun nested = Snapshots.nestedRun(tuple, spec, namespace).orElseThrow(() ->
                 new InvalidUpdateException("updateState under " + where + ": no nested graph ran under that "
