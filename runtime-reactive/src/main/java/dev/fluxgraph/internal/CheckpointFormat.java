@@ -26,10 +26,10 @@ import org.jspecify.annotations.Nullable;
  * values carry the run's input ({@code __start__}), the run id ({@code __run__}, the seed of every task id) and,
  * copied from its parent, the last completed run's return value ({@code __end__}) and saved value
  * ({@code __previous__}). Everything the run records (task results and errors, interrupts and their answers, the
- * states of graphs nested in it) is a {@link PendingWrite} against that checkpoint. A completed run adds a
- * <em>loop</em> checkpoint ({@code source=loop}) holding the new {@code __end__} and {@code __previous__} and no
- * {@code __start__}. So a
- * checkpoint with {@code __start__} means "a run is pending here". {@code update} checkpoints set both values by
+ * states of graphs nested in it and the updates made to them) is a {@link PendingWrite} against that checkpoint. A
+ * completed run adds a <em>loop</em> checkpoint ({@code source=loop}) holding the new {@code __end__} and
+ * {@code __previous__} and no {@code __start__}. So a checkpoint with {@code __start__} means "a run is pending
+ * here". {@code update} checkpoints set both values by
  * hand; {@code fork} checkpoints copy a pending run (values and writes) to continue it from an older point.
  */
 public final class CheckpointFormat {

@@ -1004,12 +1004,13 @@ public final class GraphLoop {
    * {@code updateState} of a graph nested in the thread's pending run, under {@code config}'s checkpoint namespace: the
    * graph of a subgraph node (at any depth) that stopped there, at a breakpoint or after a failure. Nothing of the
    * thread's own checkpoints changes: the update is recorded against the latest checkpoint as two writes of the run, an
-   * {@link PendingWrite#UPDATE} (the values, as applied, and the node they count as written by) and the nested graph's
-   * state after it ({@link PendingWrite#SUBGRAPH}, {@code source=update}, what getState and the history show). The values
-   * apply as if {@code asNode} had written them, by default as the node that ran last in the nested graph (its input's
-   * {@code __start__} before any), so its next nodes are those of that node's edges; when the run continues, the nested
-   * graph replays up to the step where it stopped, applies the recorded update there and goes on from it (a
-   * breakpoint it stopped at is passed, as any continuation passes it). Returns the config addressing the nested state.
+   * {@link PendingWrite#UPDATE} (the values, as applied, and the node they count as written by) and the nested
+   * graph's state after it ({@link PendingWrite#SUBGRAPH}, {@code source=update}, what getState and the history
+   * show). The values apply as if {@code asNode} had written them, by default as the node that ran last in the nested
+   * graph (its input's {@code __start__} before any), so its next nodes are those of that node's edges; when the run
+   * continues, the nested graph replays up to the step where it stopped, applies the recorded update there and goes on
+   * from it (a breakpoint it stopped at is passed, as any continuation passes it). Returns the config addressing the
+   * nested state.
    *
    * @throws InvalidUpdateException (in the Mono) when it cannot be honoured: no pending run, a checkpoint id other than
    *     the latest, no nested graph under the namespace, one that did not stop there or that waits for interrupts to
@@ -1041,7 +1042,8 @@ public final class GraphLoop {
             }
             Snapshots.NestedRun nested = Snapshots.nestedRun(tuple, spec, namespace).orElseThrow(() ->
                 new InvalidUpdateException("updateState under " + where + ": no nested graph ran under that "
-                    + "namespace in the thread's pending run (a namespace comes from a task's checkpoint in getState)"));
+                    + "namespace in the thread's pending run (a namespace comes from a task's checkpoint in "
+                    + "getState)"));
             EntrypointSpec graphSpec = nested.spec();
             if (graphSpec == null || graphSpec.graph() == null || nested.graphState() == null) {
               throw new InvalidUpdateException("updateState under " + where + ": '" + nested.name() + "' is "

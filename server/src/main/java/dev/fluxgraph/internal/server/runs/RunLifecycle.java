@@ -812,7 +812,8 @@ public final class RunLifecycle {
     boolean continues = run.command() != null && run.command().kind() == Command.Kind.PROCEED
         && !run.body().hasNonNull("input") && !run.body().hasNonNull("command");
     if ((resumes || continues) && run.wantsValues()) {
-      chunks = run.graph().getState(config).filter(state -> resumes || !state.next().isEmpty() && state.values() != null)
+      chunks = run.graph().getState(config)
+          .filter(state -> resumes || !state.next().isEmpty() && state.values() != null)
           .map(state -> new StreamChunk(StreamMode.VALUES, List.of(), state.values())).flux().concatWith(chunks);
     }
     Mono<Void> due = markBusy && !registered.threadMarked ? registered.turn().then(markBusy(tid, run, registered.claimed))
