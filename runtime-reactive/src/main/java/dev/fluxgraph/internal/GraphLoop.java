@@ -189,17 +189,20 @@ public final class GraphLoop {
     }
 
     private Mono<Cursor> superstep(Cursor c) {
-      PendingWrite update = root ? null
-          : run.writes().find(CheckpointFormat.nestedUpdateId(scope.id(), c.step()), PendingWrite.UPDATE);
-      if (update != null) { // updateState edited this nested graph where it stopped: replayed as it was applied then
-        return updated(c, plainOf(update.value().get("values")), update.value().path("as_node").asText())
-            .flatMap(n -> saved(n).thenReturn(n));
-      }
       if (c.idle()) {
         return Mono.just(c.finish(outputValue(c.state(), scope)));
       }
       if (c.checkBefore() && intersects(c.names(), interruptBefore())) {
         return breakpoint(c, "before", c.names()).map(ignored -> c.withCheckBefore(false));
+      }
+      PendingWrite update = root ? null
+          : run.writes().find(CheckpointFormat.nestedUpdateId(scope.id(), c.step()), PendingWrite.UPDATE);
+      if (update != null) {
+        // updateState edited this nested graph where it stopped (past the breakpoint it stopped at, which the
+        // continuation answered just now, as when it stopped): applied again as it was then, and the continuation
+        // goes on from it without checking breakpoints before its next nodes, as from any point it continues
+        return updated(c, plainOf(update.value().get("values")), update.value().path("as_node").asText())
+            .flatMap(n -> saved(n).thenReturn(n));
       }
       // the run's own limit (RunConfig.withRecursionLimit) over the graph's; nested graphs inherit it
       int limit = run.config().recursionLimit().orElse(graph.recursionLimit());
@@ -488,8 +491,9 @@ public final class GraphLoop {
   /**
    * The cursor after an {@code updateState} of this (nested) graph at {@code c}: {@code update} (checked, messages
    * with their ids) applied as if node {@code writer} (or {@code __start__}) had written it, the next nodes and Sends
-   * those of the writer's edges, one step later; deferred nodes keep waiting. The same when the update is made and
-   * when the run that the graph is nested in replays it.
+   * those of the writer's edges, one step later; deferred nodes keep waiting; no breakpoint is checked before those
+   * nodes (a continuation starts there). The same when the update is made and when the run that the graph is nested
+   * in replays it.
    */
   private Mono<Cursor> updated(Cursor c, Map<String, Object> update, String writer) {
     Map<String, Object> reduced = reduce(c.state(), List.of(Map.entry(writer, optional(update))));
@@ -497,7 +501,7 @@ public final class GraphLoop {
     return route(writer, reduced).map(routed -> {
       Scheduled next = schedule(List.of(writer), List.of(routed), barriers, c.deferred());
       return new Cursor(reduced, next.next(), next.sends(), next.deferred(), barriers, c.step() + 1, c.executed(),
-          true, false, null, List.of(writer));
+          false, false, null, List.of(writer));
     });
   }
 

@@ -163,6 +163,42 @@ class NestedUpdateStateTest {
   }
 
   @Test
+  void anUpdateAsTheNodeItStoppedBeforeSkipsThatNodeAndALaterBreakpointStillPauses() {
+    List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+    StateGraph<Map<String, Object>> steps = StateGraph.ofMap(List.of("seen"))
+        .reducer("seen", Reducers.append(), List.of());
+    for (String node : List.of("a", "b", "c", "d")) {
+      steps.addNode(node, (state, context) -> {
+        ran.add(node);
+        return Mono.just(Map.of("seen", List.of(node)));
+      });
+    }
+    CompiledGraph<Map<String, Object>> inner = steps.addEdge(StateGraph.START, "a").addEdge("a", "b")
+        .addEdge("b", "c").addEdge("c", "d").addEdge("d", StateGraph.END)
+        .compile(CompileOptions.defaults().withName("steps").withInterruptBefore("b", "d"));
+    CompiledGraph<Map<String, Object>> graph = StateGraph.ofMap(List.of("seen"))
+        .reducer("seen", Reducers.append(), List.of())
+        .addNode("inner", inner)
+        .addEdge(StateGraph.START, "inner").addEdge("inner", StateGraph.END)
+        .compile(CompileOptions.defaults().withName("outer").withCheckpointer(saver));
+    graph.run(Map.of(), config).block(VERIFY);
+    RunConfig nested = graph.getState(config).block(VERIFY).tasks().get(0).checkpoint();
+    assertEquals(List.of("b"), graph.getState(nested).block(VERIFY).next());
+
+    graph.updateState(nested, Map.of("seen", List.of("b by hand")), "b").block(VERIFY);
+    assertEquals(List.of("c"), graph.getState(nested).block(VERIFY).next());
+    graph.run(Command.proceed(), config).block(VERIFY);
+    assertEquals(List.of("a", "c"), ran, "b is skipped, c runs, and the run pauses again before d");
+    StateSnapshot beforeD = graph.getState(nested).block(VERIFY);
+    assertEquals(List.of("d"), beforeD.next());
+    assertEquals(List.of("a", "b by hand", "c"), map(beforeD.values()).get("seen"));
+
+    Map<String, Object> done = graph.invoke(Command.proceed(), config).block(VERIFY);
+    assertEquals(List.of("a", "b by hand", "c", "d"), done.get("seen"));
+    assertEquals(List.of("a", "c", "d"), ran);
+  }
+
+  @Test
   void whatCannotBeHonouredIsRefusedWithTheReason() {
     CompiledGraph<Map<String, Object>> graph = weather();
     refused(graph.updateState(config.withCheckpointNamespace("weather_graph:x"), Map.of("city", "LA")),
