@@ -11,7 +11,7 @@ import java.util.Objects;
  * @param taskId   the task call id (for {@link #INTERRUPT} and {@link #RESUME}: the interrupt id)
  * @param taskName the task or entrypoint name
  * @param channel  what the value is: {@link #RESULT}, {@link #ERROR}, {@link #INTERRUPT}, {@link #RESUME} or
- *                 {@link #SUBGRAPH}
+ *                 {@link #SUBGRAPH} or {@link #UPDATE}
  * @param value    the JSON value
  */
 public record PendingWrite(String taskId, String taskName, String channel, JsonNode value) {
@@ -29,6 +29,12 @@ public record PendingWrite(String taskId, String taskName, String channel, JsonN
    * it while it is paused or failed); taskId is derived from the nested call and the superstep.
    */
   public static final String SUBGRAPH = "__subgraph__";
+  /**
+   * An {@code updateState} of a graph nested in the run, made while the run was stopped in it: the values and the node
+   * they count as written by, applied when the run continues and the nested graph reaches the step where it stopped;
+   * taskId is derived from the nested call and that step.
+   */
+  public static final String UPDATE = "__update__";
 
   public PendingWrite {
     Objects.requireNonNull(taskId, "taskId must not be null");

@@ -26,10 +26,10 @@ import org.jspecify.annotations.Nullable;
  * values carry the run's input ({@code __start__}), the run id ({@code __run__}, the seed of every task id) and,
  * copied from its parent, the last completed run's return value ({@code __end__}) and saved value
  * ({@code __previous__}). Everything the run records (task results and errors, interrupts and their answers, the
- * states of graphs nested in it) is a {@link PendingWrite} against that checkpoint. A completed run adds a
- * <em>loop</em> checkpoint ({@code source=loop}) holding the new {@code __end__} and {@code __previous__} and no
- * {@code __start__}. So a
- * checkpoint with {@code __start__} means "a run is pending here". {@code update} checkpoints set both values by
+ * states of graphs nested in it and the updates made to them) is a {@link PendingWrite} against that checkpoint. A
+ * completed run adds a <em>loop</em> checkpoint ({@code source=loop}) holding the new {@code __end__} and
+ * {@code __previous__} and no {@code __start__}. So a checkpoint with {@code __start__} means "a run is pending
+ * here". {@code update} checkpoints set both values by
  * hand; {@code fork} checkpoints copy a pending run (values and writes) to continue it from an older point.
  */
 public final class CheckpointFormat {
@@ -258,14 +258,19 @@ public final class CheckpointFormat {
   }
 
   /**
-   * A {@link PendingWrite#SUBGRAPH} write: the state of the graph nested in {@code scope} (its call) once
-   * {@code superstep} is next, the nodes it runs (and the nodes of its Sends, in order), and where the nested graph
-   * sits. One per superstep, so a replayed superstep writes nothing new.
+   * A {@link PendingWrite#SUBGRAPH} write: the state of the graph nested in the scope {@code scopeId} (its call) once
+   * {@code superstep} is next, the nodes it runs (and the nodes of its Sends, in order), the deferred nodes waiting and
+   * the fan-in progress (when there are any), the nodes that wrote the state ({@code ran}: the superstep's before,
+   * {@code __start__} for the input, an update's node), {@code source=update} for a state an updateState made, and
+   * where the nested graph sits ({@code path}: the scope ids from the root down to it). One per superstep, so a
+   * replayed superstep writes nothing new.
    */
-  static PendingWrite subgraphWrite(Scope scope, String graphName, int superstep, JsonNode state, List<String> next,
-                                    List<GraphLoop.Packet> sends, Clock clock) {
+  static PendingWrite subgraphWrite(String scopeId, List<String> path, List<String> namespace, String graphName,
+                                    int superstep, JsonNode state, List<String> next, List<GraphLoop.Packet> sends,
+                                    List<String> deferred, JsonNode barriers, List<String> ran,
+                                    @Nullable String source, Clock clock) {
     ObjectNode node = JsonNodeFactory.instance.objectNode();
-    node.put("scope", scope.id());
+    node.put("scope", scopeId);
     node.put("superstep", superstep);
     node.set("state", state);
     node.set("next", Json.toTree(next, () -> "the next nodes"));
@@ -273,13 +278,49 @@ public final class CheckpointFormat {
       ArrayNode pushed = node.putArray("sends");
       sends.forEach(send -> pushed.add(send.node()));
     }
+    if (!deferred.isEmpty()) {
+      node.set("deferred", Json.toTree(deferred, () -> "the deferred nodes"));
+    }
+    if (barriers.size() > 0) {
+      node.set("barriers", barriers);
+    }
+    node.set("ran", Json.toTree(ran, () -> "the nodes that ran"));
+    if (source != null) {
+      node.put("source", source);
+    }
     node.put("created_at", clock.instant().toString());
-    located(node, scope.path(), scope.namespace());
-    return new PendingWrite(Ids.derive(scope.id(), SUBGRAPH_WRITE, Integer.toString(superstep)), graphName,
-        PendingWrite.SUBGRAPH, node);
+    located(node, path, namespace);
+    return new PendingWrite(subgraphWriteId(scopeId, superstep), graphName, PendingWrite.SUBGRAPH, node);
+  }
+
+  /** The id of the {@link PendingWrite#SUBGRAPH} write of the graph nested in scope {@code scopeId} at a superstep. */
+  static String subgraphWriteId(String scopeId, int superstep) {
+    return Ids.derive(scopeId, SUBGRAPH_WRITE, Integer.toString(superstep));
   }
 
   private static final String SUBGRAPH_WRITE = "subgraph";
+
+  /** The id of the {@link PendingWrite#UPDATE} write of the graph nested in scope {@code scopeId} at a superstep. */
+  static String nestedUpdateId(String scopeId, int superstep) {
+    return Ids.derive(scopeId, UPDATE_WRITE, Integer.toString(superstep));
+  }
+
+  /**
+   * A {@link PendingWrite#UPDATE} write: {@code values} (a partial update of plain JSON data, as applied) written as
+   * node {@code asNode} into the graph nested in scope {@code scopeId} when it reaches {@code superstep}, where it
+   * stopped when the update was made.
+   */
+  static PendingWrite nestedUpdateWrite(String scopeId, String graphName, int superstep, JsonNode values,
+                                        String asNode) {
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    node.put("scope", scopeId);
+    node.put("superstep", superstep);
+    node.set("values", values);
+    node.put("as_node", asNode);
+    return new PendingWrite(nestedUpdateId(scopeId, superstep), graphName, PendingWrite.UPDATE, node);
+  }
+
+  private static final String UPDATE_WRITE = "update";
 
   private static void located(ObjectNode node, List<String> path, List<String> namespace) {
     ArrayNode ids = node.putArray("path");
@@ -291,12 +332,12 @@ public final class CheckpointFormat {
   }
 
   /**
-   * Whether a fork of a graph checkpoint leaves the write behind: node results, errors and nested graphs' states,
-   * since the forked superstep runs its nodes again (interrupts and answers are copied).
+   * Whether a fork of a graph checkpoint leaves the write behind: node results, errors, nested graphs' states and the
+   * updates made to them, since the forked superstep runs its nodes again (interrupts and answers are copied).
    */
   static boolean rerunInGraphFork(PendingWrite write) {
     return write.channel().equals(PendingWrite.RESULT) || write.channel().equals(PendingWrite.ERROR)
-        || write.channel().equals(PendingWrite.SUBGRAPH);
+        || write.channel().equals(PendingWrite.SUBGRAPH) || write.channel().equals(PendingWrite.UPDATE);
   }
 
   static RunConfig config(Checkpoint checkpoint) {

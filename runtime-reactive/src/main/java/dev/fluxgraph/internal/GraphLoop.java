@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxgraph.checkpoint.Checkpoint;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
+import dev.fluxgraph.checkpoint.CheckpointTuple;
+import dev.fluxgraph.checkpoint.PendingWrite;
 import dev.fluxgraph.errors.GraphRecursionException;
 import dev.fluxgraph.errors.InvalidUpdateException;
 import dev.fluxgraph.graph.Send;
@@ -118,18 +120,19 @@ public final class GraphLoop {
   // ---------------------------------------------------------------- one execution of the loop
 
   /**
-   * Where the loop is: the state, the work of the next superstep (nodes, Sends, deferred nodes waiting) and the
-   * fan-in progress.
+   * Where the loop is: the state, the work of the next superstep (nodes, Sends, deferred nodes waiting), the
+   * fan-in progress and the writers of the state (the tasks of the superstep before, {@code __start__} for the input,
+   * or an update's node).
    */
   private record Cursor(Map<String, Object> state, List<String> next, List<Packet> sends, List<String> deferred,
                         Map<String, List<String>> barriers, int step, int executed, boolean checkBefore, boolean done,
-                        @Nullable Object result) {
+                        @Nullable Object result, List<String> ran) {
     Cursor finish(@Nullable Object value) {
-      return new Cursor(state, next, sends, deferred, barriers, step, executed, checkBefore, true, value);
+      return new Cursor(state, next, sends, deferred, barriers, step, executed, checkBefore, true, value, ran);
     }
 
     Cursor withCheckBefore(boolean check) {
-      return new Cursor(state, next, sends, deferred, barriers, step, executed, check, false, null);
+      return new Cursor(state, next, sends, deferred, barriers, step, executed, check, false, null, ran);
     }
 
     boolean idle() {
@@ -159,7 +162,7 @@ public final class GraphLoop {
         Checkpoint base = run.writes().base(); // continuing a pending superstep: no breakpoint before it
         Cursor resumed = new Cursor(graph.initialized(stateOf(base)), CheckpointFormat.next(base),
             CheckpointFormat.sends(base), CheckpointFormat.deferred(base), barriersOf(base),
-            CheckpointFormat.superstep(base), 0, false, false, null);
+            CheckpointFormat.superstep(base), 0, false, false, null, List.of());
         Output output = run.output();
         Object shown = output.wants(StreamMode.CHECKPOINTS, List.of()) || output.wants(StreamMode.DEBUG, List.of())
             ? stateValue(resumed.state()) : null;
@@ -175,7 +178,7 @@ public final class GraphLoop {
             .map(routed -> {
               Scheduled next = schedule(List.of(GraphDefinition.START), List.of(routed), barriers, List.of());
               return new Cursor(reduced, next.next(), next.sends(), next.deferred(), barriers, step, 0, true, false,
-                  null);
+                  null, List.of(GraphDefinition.START));
             })
             .flatMap(cursor -> saved(cursor).thenReturn(cursor));
       }
@@ -191,6 +194,15 @@ public final class GraphLoop {
       }
       if (c.checkBefore() && intersects(c.names(), interruptBefore())) {
         return breakpoint(c, "before", c.names()).map(ignored -> c.withCheckBefore(false));
+      }
+      PendingWrite update = root ? null
+          : run.writes().find(CheckpointFormat.nestedUpdateId(scope.id(), c.step()), PendingWrite.UPDATE);
+      if (update != null) {
+        // updateState edited this nested graph where it stopped (past the breakpoint it stopped at, which the
+        // continuation answered just now, as when it stopped): applied again as it was then, and the continuation
+        // goes on from it without checking breakpoints before its next nodes, as from any point it continues
+        return updated(c, plainOf(update.value().get("values")), update.value().path("as_node").asText())
+            .flatMap(n -> saved(n).thenReturn(n));
       }
       // the run's own limit (RunConfig.withRecursionLimit) over the graph's; nested graphs inherit it
       int limit = run.config().recursionLimit().orElse(graph.recursionLimit());
@@ -239,7 +251,7 @@ public final class GraphLoop {
         Map<String, Object> state = reduce(c.state(), updates);
         Scheduled next = schedule(ran, sent, barriers, c.deferred());
         return new Cursor(state, next.next(), next.sends(), next.deferred(), barriers, c.step() + 1,
-            c.executed() + 1, true, false, null);
+            c.executed() + 1, true, false, null, List.copyOf(new LinkedHashSet<>(ran)));
       }).flatMap(n -> saved(n).then(Mono.defer(() -> {
         if (!n.idle() && intersects(c.names(), interruptAfter())) {
           return breakpoint(n, "after", c.names()).thenReturn(n);
@@ -265,7 +277,10 @@ public final class GraphLoop {
     private Mono<Void> saved(Cursor c) {
       // The state as the user's type only for chunks that show it (a copy of the whole state: skipped otherwise).
       Output output = run.output();
-      boolean shown = output.wants(StreamMode.VALUES, scope.namespace())
+      // a nested graph replayed past this state shows it no more, as a replayed node shows no update: a continuation
+      // shows the state where the graph stopped, and what comes after
+      boolean replayed = !root && replayedPast(c.step());
+      boolean shown = !replayed && output.wants(StreamMode.VALUES, scope.namespace())
           || root && (output.wants(StreamMode.CHECKPOINTS, List.of()) || output.wants(StreamMode.DEBUG, List.of()));
       Object state = shown ? stateValue(c.state()) : null;
       Mono<Void> checkpoint = Mono.empty();
@@ -278,11 +293,20 @@ public final class GraphLoop {
         checkpoint = run.advance(next, state, c.names(), tasks(base.threadId(), scope.id(), c.next(), c.sends(),
             c.step()));
       } else { // a nested graph's state is a write of the calling run: what getState shows of it while it is paused
-        checkpoint = run.writes().record(CheckpointFormat.subgraphWrite(scope, name, c.step(),
-            Json.toTree(c.state(), () -> "the state of graph '" + name + "'"), c.next(), c.sends(),
-            scope.owner().clock()));
+        checkpoint = run.writes().record(CheckpointFormat.subgraphWrite(scope.id(), scope.path(), scope.namespace(),
+            name, c.step(), Json.toTree(c.state(), () -> "the state of graph '" + name + "'"), c.next(), c.sends(),
+            c.deferred(), Json.toTree(c.barriers(), () -> "barriers"), c.ran(), null, scope.owner().clock()));
       }
-      return checkpoint.then(run.emitValues(scope.namespace(), state));
+      return replayed ? checkpoint : checkpoint.then(run.emitValues(scope.namespace(), state));
+    }
+
+    /**
+     * Whether a nested graph's state at {@code step} is replayed and the graph went on past it before (its state at the
+     * next step is recorded too): a continuation of the run replays the graph up to where it stopped.
+     */
+    private boolean replayedPast(int step) {
+      return run.writes().find(CheckpointFormat.subgraphWriteId(scope.id(), step), PendingWrite.SUBGRAPH) != null
+          && run.writes().find(CheckpointFormat.subgraphWriteId(scope.id(), step + 1), PendingWrite.SUBGRAPH) != null;
     }
 
     /**
@@ -462,6 +486,23 @@ public final class GraphLoop {
           packet.arg() == null ? Map.of() : packet.arg())).toArray(Send[]::new));
     }
     return command;
+  }
+
+  /**
+   * The cursor after an {@code updateState} of this (nested) graph at {@code c}: {@code update} (checked, messages
+   * with their ids) applied as if node {@code writer} (or {@code __start__}) had written it, the next nodes and Sends
+   * those of the writer's edges, one step later; deferred nodes keep waiting; no breakpoint is checked before those
+   * nodes (a continuation starts there). The same when the update is made and when the run that the graph is nested
+   * in replays it.
+   */
+  private Mono<Cursor> updated(Cursor c, Map<String, Object> update, String writer) {
+    Map<String, Object> reduced = reduce(c.state(), List.of(Map.entry(writer, optional(update))));
+    Map<String, List<String>> barriers = copy(c.barriers());
+    return route(writer, reduced).map(routed -> {
+      Scheduled next = schedule(List.of(writer), List.of(routed), barriers, c.deferred());
+      return new Cursor(reduced, next.next(), next.sends(), next.deferred(), barriers, c.step() + 1, c.executed(),
+          false, false, null, List.of(writer));
+    });
   }
 
   /** A Send's arg, read as the input type of its node. */
@@ -907,13 +948,17 @@ public final class GraphLoop {
    * pending at the old checkpoint is abandoned (its continuation from the new checkpoint runs the next nodes afresh).
    * With {@code asNode} {@link #INPUT}, saves an {@code input} checkpoint instead: the state as it was, next
    * {@code __start__}, {@code values} the pending input (checked as a run's input) that a continuation applies.
+   * With a checkpoint namespace in the config, updates the state of the nested graph under it instead
+   * ({@link #updateNested}).
    */
   public static Mono<RunConfig> update(EntrypointSpec spec, RunConfig config, @Nullable Object values,
                                        @Nullable String asNode) {
     GraphDefinition graph = java.util.Objects.requireNonNull(spec.graph(), "a graph spec");
     GraphLoop loop = new GraphLoop(graph, spec.name());
+    if (!config.checkpointNamespace().isEmpty()) {
+      return updateNested(spec, config, values, asNode);
+    }
     return Mono.defer(() -> {
-      ThreadState.refuseNested(spec, config);
       boolean input = INPUT.equals(asNode);
       if (asNode != null && !input && !asNode.equals(GraphDefinition.START) && !graph.nodes().containsKey(asNode)) {
         return Mono.error(new IllegalArgumentException("updateState asNode '" + asNode + "' is not a node of graph '"
@@ -957,5 +1002,128 @@ public final class GraphLoop {
         });
       });
     });
+  }
+
+  /**
+   * {@code updateState} of a graph nested in the thread's pending run, under {@code config}'s checkpoint namespace: the
+   * graph of a subgraph node (at any depth) that stopped there, at a breakpoint or after a failure. Nothing of the
+   * thread's own checkpoints changes: the update is recorded against the latest checkpoint as two writes of the run, an
+   * {@link PendingWrite#UPDATE} (the values, as applied, and the node they count as written by) and the nested
+   * graph's state after it ({@link PendingWrite#SUBGRAPH}, {@code source=update}, what getState and the history
+   * show). The values apply as if {@code asNode} had written them, by default as the node that ran last in the nested
+   * graph (its input's {@code __start__} before any), so its next nodes are those of that node's edges; when the run
+   * continues, the nested graph replays up to the step where it stopped, applies the recorded update there and goes on
+   * from it (a breakpoint it stopped at is passed, as any continuation passes it). Returns the config addressing the
+   * nested state.
+   *
+   * @throws InvalidUpdateException (in the Mono) when it cannot be honoured: no pending run, a checkpoint id other than
+   *     the latest, no nested graph under the namespace, one that did not stop there or that waits for interrupts to
+   *     be answered, a nested entrypoint or a graph nested by code (its definition is not known outside the run), an
+   *     {@code asNode} that is not its node, or several nodes that ran last with no {@code asNode} to choose
+   */
+  static Mono<RunConfig> updateNested(EntrypointSpec spec, RunConfig config, @Nullable Object values,
+                                      @Nullable String asNode) {
+    return Mono.defer(() -> {
+      String namespace = config.checkpointNamespace();
+      CheckpointSaver saver = ThreadState.saver(spec, "updateState");
+      String threadId = ThreadState.threadOf(spec, config, "updateState");
+      String where = "checkpoint namespace '" + namespace + "' of thread '" + threadId + "'";
+      return saver.get(threadId, CheckpointFormat.ROOT_NAMESPACE, null)
+          .switchIfEmpty(Mono.error(() -> new InvalidUpdateException("updateState under " + where
+              + ": the thread has no checkpoint, so no nested graph ran there")))
+          .flatMap(tuple -> {
+            Checkpoint latest = tuple.checkpoint();
+            if (!CheckpointFormat.pending(latest)) {
+              throw new InvalidUpdateException("updateState under " + where + ": no run is pending on the thread "
+                  + "(its last run completed), so no nested graph is stopped there; update the thread's own state "
+                  + "(a config without checkpoint namespace)");
+            }
+            String checkpointId = config.checkpointId().orElse(latest.id());
+            if (!checkpointId.equals(latest.id())) {
+              throw new InvalidUpdateException("updateState under " + where + " names checkpoint " + checkpointId
+                  + ", which is not the thread's latest (" + latest.id() + "): a nested graph's state is updated where"
+                  + " the pending run stopped in it; omit the checkpoint id or pass the latest");
+            }
+            Snapshots.NestedRun nested = Snapshots.nestedRun(tuple, spec, namespace).orElseThrow(() ->
+                new InvalidUpdateException("updateState under " + where + ": no nested graph ran under that "
+                    + "namespace in the thread's pending run (a namespace comes from a task's checkpoint in "
+                    + "getState)"));
+            EntrypointSpec graphSpec = nested.spec();
+            if (graphSpec == null || graphSpec.graph() == null || nested.graphState() == null) {
+              throw new InvalidUpdateException("updateState under " + where + ": '" + nested.name() + "' is "
+                  + (graphSpec != null && graphSpec.graph() == null ? "a nested entrypoint, whose value is its result"
+                  : "not the graph of a subgraph node (addNode(name, compiledGraph)), so its definition is not known "
+                  + "outside the run") + "; update the thread's own state or resume the run with a Command");
+            }
+            if (!nested.interrupts().isEmpty()) {
+              throw new InvalidUpdateException("updateState under " + where + ": graph '" + nested.name()
+                  + "' waits for answers to interrupts " + nested.interrupts().stream().map(i -> i.id()).toList()
+                  + "; answer them with Command.resume/resumeById (an update would run the interrupted node afresh "
+                  + "and leave them unanswerable)");
+            }
+            if (!nested.stopped()) {
+              throw new InvalidUpdateException("updateState under " + where + ": graph '" + nested.name() + "' is "
+                  + "not stopped there (it finished, or the run is still running it); a nested graph's state can be "
+                  + "updated while it is paused at a breakpoint or after it failed");
+            }
+            GraphLoop loop = new GraphLoop(graphSpec.graph(), graphSpec.name());
+            return loop.updateRecorded(tuple, nested, values, asNode, spec.clock())
+                .flatMap(writes -> saver.putWrites(threadId, CheckpointFormat.ROOT_NAMESPACE, latest.id(), writes))
+                .thenReturn(RunConfig.thread(threadId).withCheckpointNamespace(namespace)
+                    .withCheckpointId(latest.id()));
+          });
+    });
+  }
+
+  /** The writes of an update of this graph, nested as {@code nested} in the pending run of {@code tuple}. */
+  private Mono<List<PendingWrite>> updateRecorded(CheckpointTuple tuple, Snapshots.NestedRun nested,
+                                                  @Nullable Object values, @Nullable String asNode,
+                                                  java.time.Clock clock) {
+    JsonNode recorded = java.util.Objects.requireNonNull(nested.graphState());
+    int superstep = recorded.path("superstep").asInt();
+    String writer = asNode;
+    if (writer == null) {
+      List<String> ran = strings(recorded.get("ran"));
+      if (ran.isEmpty() && superstep == 0) {
+        ran = List.of(GraphDefinition.START);
+      }
+      if (ran.size() != 1) {
+        throw new InvalidUpdateException("updateState of graph '" + name + "' under checkpoint namespace '"
+            + String.join("|", nested.namespace()) + "' is ambiguous: " + (ran.isEmpty() ? "it is not known which "
+            + "node ran last" : "nodes " + ran + " ran last") + "; pass asNode (as_node) to say which node writes it");
+      }
+      writer = ran.get(0);
+    } else if (!writer.equals(GraphDefinition.START) && !graph.nodes().containsKey(writer)) {
+      throw new InvalidUpdateException("updateState asNode '" + writer + "' is not a node of graph '" + name
+          + "' (nodes: " + graph.nodes().keySet() + ", or " + GraphDefinition.START + ")");
+    }
+    Map<String, Object> update = toUpdate(values, writer, "the values passed to updateState");
+    prepareMessages(update); // message ids assigned now, so that the replay applies the same update
+    Map<String, List<String>> barriers = new LinkedHashMap<>();
+    JsonNode recordedBarriers = recorded.get("barriers");
+    if (recordedBarriers != null) {
+      recordedBarriers.properties().forEach(entry -> barriers.put(entry.getKey(), strings(entry.getValue())));
+    }
+    Cursor stopped = new Cursor(graph.initialized(plainOf(recorded.get("state"))), strings(recorded.get("next")),
+        List.of(), strings(recorded.get("deferred")), barriers, superstep, 0, true, false, null, List.of());
+    String scopeId = recorded.path("scope").asText();
+    String node = writer;
+    return updated(stopped, update, node).map(after -> {
+      JsonNode applied = Json.toTree(update, () -> "the values passed to updateState");
+      return List.of(CheckpointFormat.nestedUpdateWrite(scopeId, name, superstep, applied, node),
+          CheckpointFormat.subgraphWrite(scopeId, strings(recorded.get("path")), nested.namespace(), name,
+              after.step(), Json.toTree(after.state(), () -> "the state of graph '" + name + "'"), after.next(),
+              after.sends(), after.deferred(), Json.toTree(after.barriers(), () -> "barriers"), after.ran(), "update",
+              clock));
+    });
+  }
+
+  private static List<String> strings(@Nullable JsonNode array) {
+    if (array == null || !array.isArray()) {
+      return List.of();
+    }
+    List<String> strings = new ArrayList<>(array.size());
+    array.forEach(item -> strings.add(item.asText()));
+    return strings;
   }
 }

@@ -390,7 +390,7 @@ public final class RunLoop {
     pausedRun = true;
     if (stoppedAt instanceof GraphLoop.Breakpoint breakpoint) { // interruptBefore/After: no interrupt to answer
       return writes.flush()
-          .then(output.write(StreamMode.UPDATES, List.of(), Map.of("__interrupt__", List.of())))
+          .then(breakpointChunks())
           .thenReturn(new GraphOutput<>(breakpoint.state(), List.of()));
     }
     List<Interrupt> interrupts = new ArrayList<>();
@@ -401,7 +401,7 @@ public final class RunLoop {
     if (byScope.isEmpty()) { // paused at breakpoints of nested graphs only: shown as a breakpoint of this run is
       Supplier<@Nullable Object> state = pausedState;
       return writes.flush()
-          .then(output.write(StreamMode.UPDATES, List.of(), Map.of("__interrupt__", List.of())))
+          .then(breakpointChunks())
           .then(Mono.fromCallable(() -> new GraphOutput<>(state == null ? null : state.get(), List.<Interrupt>of())));
     }
     Mono<Void> ends = Mono.empty();
@@ -415,6 +415,16 @@ public final class RunLoop {
         .then(output.write(StreamMode.UPDATES, List.of(), pausedChunk))
         .then(output.write(StreamMode.VALUES, List.of(), pausedChunk))
         .thenReturn(new GraphOutput<>(null, interrupts));
+  }
+
+  /**
+   * The chunks of a pause at breakpoints: an interrupt without interrupts, in {@code updates} and in {@code values}
+   * (as for a pause on interrupts, and as the reference's loop emits it), so the last values chunk of a paused run
+   * says it paused. The run still returns its state so far (see {@link GraphLoop.Breakpoint}).
+   */
+  private Mono<Void> breakpointChunks() {
+    Map<String, Object> chunk = Map.of("__interrupt__", List.of());
+    return output.write(StreamMode.UPDATES, List.of(), chunk).then(output.write(StreamMode.VALUES, List.of(), chunk));
   }
 
   private Mono<GraphOutput<Object>> fail(String rootId, Throwable error) {

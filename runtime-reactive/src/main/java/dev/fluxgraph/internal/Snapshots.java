@@ -81,6 +81,52 @@ final class Snapshots {
     return run == null ? Optional.empty() : Optional.of(writes.snapshot(run, subgraphs));
   }
 
+  /**
+   * Every recorded state, newest first, as of this checkpoint of the thread, of the nested graph or entrypoint whose
+   * checkpoint namespace is {@code namespace}: for a graph, one snapshot per superstep it recorded (and per update made
+   * to it), then its input (next {@code __start__}), as the reference's nested checkpoints; for an entrypoint, its one
+   * snapshot. Empty when there is none.
+   */
+  static List<StateSnapshot> nestedHistory(CheckpointTuple tuple, EntrypointSpec spec, String namespace,
+                                           boolean subgraphs) {
+    Checkpoint checkpoint = tuple.checkpoint();
+    Writes writes = new Writes(tuple, CheckpointFormat.pending(checkpoint), rootId(checkpoint, spec), spec);
+    Nested run = writes.nested.get(namespace);
+    if (run == null) {
+      return List.of();
+    }
+    List<JsonNode> states = writes.graphStates.getOrDefault(namespace, List.of());
+    if (states.isEmpty()) {
+      return List.of(writes.snapshot(run, subgraphs));
+    }
+    List<JsonNode> newestFirst = new ArrayList<>(states);
+    newestFirst.sort((a, b) -> Integer.compare(b.path("superstep").asInt(), a.path("superstep").asInt()));
+    List<StateSnapshot> history = new ArrayList<>(newestFirst.size() + 1);
+    for (int i = 0; i < newestFirst.size(); i++) {
+      history.add(writes.snapshot(run.withGraphState(newestFirst.get(i)), subgraphs && i == 0));
+    }
+    history.add(writes.inputSnapshot(run, newestFirst.get(newestFirst.size() - 1)));
+    return history;
+  }
+
+  /**
+   * What an update of a nested graph needs to know of it, as of this checkpoint: its call id, name and namespace, its
+   * spec when it is the graph of a subgraph node of the root graph (null otherwise), its latest recorded state (null
+   * for an entrypoint), whether it stopped (paused or failed) and the interrupts pending in it.
+   */
+  record NestedRun(String id, String name, List<String> namespace, @Nullable EntrypointSpec spec,
+                   @Nullable JsonNode graphState, boolean stopped, List<Interrupt> interrupts) {
+  }
+
+  /** The nested run under {@code namespace} in this checkpoint's writes; empty when there is none. */
+  static Optional<NestedRun> nestedRun(CheckpointTuple tuple, EntrypointSpec spec, String namespace) {
+    Checkpoint checkpoint = tuple.checkpoint();
+    Writes writes = new Writes(tuple, CheckpointFormat.pending(checkpoint), rootId(checkpoint, spec), spec);
+    Nested run = writes.nested.get(namespace);
+    return run == null ? Optional.empty() : Optional.of(new NestedRun(run.id(), run.name(), run.namespace(),
+        writes.specOf(run), run.graphState(), writes.stopped(run), writes.interruptsUnder(run.id())));
+  }
+
   /** The id of the run's root call (the entrypoint's, or the graph's whose node ids derive from it). */
   private static String rootId(Checkpoint checkpoint, EntrypointSpec spec) {
     return Ids.derive(CheckpointFormat.runId(checkpoint), CheckpointFormat.ROOT_NAMESPACE, spec.name());
@@ -113,6 +159,7 @@ final class Snapshots {
     private final Map<String, Integer> errorPositions = new HashMap<>();
     private final List<Raised> pending = new ArrayList<>();
     private final Map<String, Nested> nested = new LinkedHashMap<>(); // by checkpoint namespace
+    private final Map<String, List<JsonNode>> graphStates = new HashMap<>(); // a nested graph's, by namespace
 
     /** {@code rootId}: where interrupts recorded without a path (by earlier versions) are attributed from. */
     Writes(CheckpointTuple tuple, boolean pendingRun, String rootId, EntrypointSpec rootSpec) {
@@ -149,6 +196,10 @@ final class Snapshots {
           case PendingWrite.SUBGRAPH -> {
             Nested run = found(strings(write.value().get("namespace")), strings(write.value().get("path")));
             JsonNode latest = run == null ? null : run.graphState();
+            if (run != null) {
+              graphStates.computeIfAbsent(String.join("|", run.namespace()), key -> new ArrayList<>())
+                  .add(write.value());
+            }
             if (run != null && (latest == null
                 || latest.path("superstep").asInt() <= write.value().path("superstep").asInt())) {
               nested.put(String.join("|", run.namespace()), run.withGraphState(write.value()));
@@ -298,6 +349,25 @@ final class Snapshots {
       return errors.containsKey(run.id()) && !results.containsKey(run.id());
     }
 
+    /**
+     * A nested graph's snapshot before its input (the reference's input checkpoint): no values yet, next
+     * {@code __start__}; {@code first} is its first recorded state (when its input was applied).
+     */
+    StateSnapshot inputSnapshot(Nested run, JsonNode first) {
+      Map<String, Object> metadata = new LinkedHashMap<>();
+      metadata.put("source", "input");
+      metadata.put("step", -1);
+      Map<String, Object> parents = new LinkedHashMap<>();
+      parents.put(String.join("|", run.namespace().subList(0, run.namespace().size() - 1)), checkpoint.id());
+      metadata.put("parents", parents);
+      String start = GraphDefinition.START;
+      TaskState task = new TaskState(Ids.derive(run.id(), start, "input"), start, null, List.of(), null, null,
+          List.of(TaskState.PULL, start), null);
+      Instant createdAt = Instant.parse(first.path("created_at").asText(checkpoint.createdAt().toString()));
+      return new StateSnapshot(new LinkedHashMap<String, Object>(), List.of(start), config(run), metadata, createdAt,
+          null, List.of(task), List.of());
+    }
+
     /** The nested run's own snapshot: its state and next nodes (a graph) or itself as next (an entrypoint). */
     StateSnapshot snapshot(Nested run, boolean subgraphs) {
       RunConfig config = config(run);
@@ -324,7 +394,7 @@ final class Snapshots {
         next = new ArrayList<>(pushed);
         next.addAll(pulled);
         createdAt = Instant.parse(graph.path("created_at").asText(createdAt.toString()));
-        metadata.put("source", "loop");
+        metadata.put("source", graph.path("source").asText("loop"));
         metadata.put("step", superstep);
       } else { // an entrypoint: pending until its call has a result, which is then its value
         PendingWrite result = results.get(run.id());

@@ -47,7 +47,8 @@ public final class ThreadState {
   /**
    * Every checkpoint of the thread, newest first (older than the config's checkpoint id, when it has one). With a
    * checkpoint namespace in the config, the snapshots of that nested graph or entrypoint in the checkpoints that
-   * hold one.
+   * hold one: for a graph, each state it recorded (after its input, each superstep, each update), newest first, then
+   * its input.
    */
   public static Flux<StateSnapshot> history(EntrypointSpec spec, RunConfig config, boolean subgraphs) {
     return Flux.defer(() -> {
@@ -56,7 +57,7 @@ public final class ThreadState {
           .list(threadOf(spec, config, "getStateHistory"), CheckpointFormat.ROOT_NAMESPACE,
               config.checkpointId().orElse(null), Integer.MAX_VALUE);
       return namespace.isEmpty() ? tuples.map(tuple -> Snapshots.root(tuple, spec, subgraphs))
-          : tuples.flatMapIterable(tuple -> Snapshots.nested(tuple, spec, namespace, subgraphs).stream().toList());
+          : tuples.flatMapIterable(tuple -> Snapshots.nestedHistory(tuple, spec, namespace, subgraphs));
     });
   }
 
@@ -90,9 +91,10 @@ public final class ThreadState {
   }
 
   /**
-   * A nested graph's or entrypoint's state is part of the run that called it (its node results are that run's
-   * writes, replayed when it continues), so it is edited through the calling run: update the thread's own state, or
-   * resume with a {@code Command}. Throws {@link InvalidUpdateException} for a config with a checkpoint namespace.
+   * In an entrypoint's run, a nested graph's or entrypoint's state is part of the run that called it (its results are
+   * that run's writes, replayed when it continues) and nested by code, so it is edited through the calling run: update
+   * the thread's own state, or resume with a {@code Command} (a graph's subgraph nodes can be updated:
+   * {@link GraphLoop#updateNested}). Throws {@link InvalidUpdateException} for a config with a checkpoint namespace.
    */
   static void refuseNested(EntrypointSpec spec, RunConfig config) {
     if (!config.checkpointNamespace().isEmpty()) {

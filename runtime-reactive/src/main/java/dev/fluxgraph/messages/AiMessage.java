@@ -1,6 +1,7 @@
 package dev.fluxgraph.messages;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonDeserializer;
@@ -19,10 +20,10 @@ import org.jspecify.annotations.Nullable;
  * @param id                 the id, or null to have the message reducer assign one (a model client that streams
  *                           tokens gives the tokens and the final message the same id, so that the
  *                           {@code messages} stream does not show the message twice)
- * @param name               an optional author name
+ * @param name               an optional author name; left out of the JSON when null (as LangChain does)
  * @param toolCalls          the tools the model asks to call; null reads as none
  * @param invalidToolCalls   tool calls that could not be parsed, as LangChain records them; null reads as none
- * @param usageMetadata      token counts, or null
+ * @param usageMetadata      token counts, or null (then left out of the JSON, as LangChain does)
  * @param additionalKwargs   provider-specific extras; null reads as empty
  * @param responseMetadata   response metadata (model name, finish reason...); null reads as empty
  */
@@ -31,10 +32,12 @@ import org.jspecify.annotations.Nullable;
 @JsonSerialize(using = JsonSerializer.None.class)
 @JsonPropertyOrder({"content", "additional_kwargs", "response_metadata", "type", "name", "id", "tool_calls",
     "invalid_tool_calls", "usage_metadata"})
-public record AiMessage(Object content, @Nullable String id, @Nullable String name,
+public record AiMessage(Object content, @Nullable String id,
+                        @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String name,
                         @JsonProperty("tool_calls") List<ToolCall> toolCalls,
                         @JsonProperty("invalid_tool_calls") List<Map<String, Object>> invalidToolCalls,
-                        @JsonProperty("usage_metadata") @Nullable UsageMetadata usageMetadata,
+                        @JsonProperty("usage_metadata") @JsonInclude(JsonInclude.Include.NON_NULL)
+                        @Nullable UsageMetadata usageMetadata,
                         @JsonProperty("additional_kwargs") Map<String, Object> additionalKwargs,
                         @JsonProperty("response_metadata") Map<String, Object> responseMetadata)
     implements Message {

@@ -1,6 +1,7 @@
 package dev.fluxgraph.messages;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonDeserializer;
@@ -16,7 +17,7 @@ import org.jspecify.annotations.Nullable;
  *
  * @param content            a string or a list of content blocks; null reads as {@code ""}
  * @param id                 the id, or null to have the message reducer assign one
- * @param name               an optional author name
+ * @param name               an optional author name; left out of the JSON when null (as LangChain does)
  * @param additionalKwargs   provider-specific extras; null reads as empty
  * @param responseMetadata   metadata; null reads as empty
  */
@@ -24,7 +25,8 @@ import org.jspecify.annotations.Nullable;
 @JsonDeserialize(using = JsonDeserializer.None.class) // its own fields, not Message's coercion
 @JsonSerialize(using = JsonSerializer.None.class)
 @JsonPropertyOrder({"content", "additional_kwargs", "response_metadata", "type", "name", "id"})
-public record HumanMessage(Object content, @Nullable String id, @Nullable String name,
+public record HumanMessage(Object content, @Nullable String id,
+                           @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String name,
                            @JsonProperty("additional_kwargs") Map<String, Object> additionalKwargs,
                            @JsonProperty("response_metadata") Map<String, Object> responseMetadata)
     implements Message {

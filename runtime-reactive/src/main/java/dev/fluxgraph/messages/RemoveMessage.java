@@ -14,8 +14,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * An instruction to {@code Reducers.messages()}: delete the message with this id, or, with {@link #all()}, every
  * message before it in the update (LangChain's {@code RemoveMessage} and {@code REMOVE_ALL_MESSAGES}). JSON
- * {@code {"content": "", "additional_kwargs": {}, "response_metadata": {}, "type": "remove", "name": null, "id"}}.
- * Never part of a state: the reducer applies it.
+ * {@code {"content": "", "additional_kwargs": {}, "response_metadata": {}, "type": "remove", "id"}} (no
+ * {@code name}: LangChain leaves a null name out). Never part of a state: the reducer applies it.
  *
  * @param id the id of the message to delete, or {@link #REMOVE_ALL}
  */
@@ -56,7 +56,7 @@ public record RemoveMessage(String id) implements Message {
   }
 
   @Override
-  @JsonProperty("name")
+  @JsonIgnore // always null, and LangChain leaves a null name out
   public @Nullable String name() {
     return null;
   }

@@ -1,6 +1,7 @@
 package dev.fluxgraph.messages;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonDeserializer;
@@ -18,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  * @param content            a string or a list of content blocks; null reads as {@code ""}
  * @param toolCallId         the id of the {@link ToolCall} answered
  * @param id                 the id, or null to have the message reducer assign one
- * @param name               the tool's name, or null
+ * @param name               the tool's name, or null (then left out of the JSON, as LangChain does)
  * @param status             {@code "success"} or {@code "error"}; null reads as {@code "success"}
  * @param artifact           a result not meant for the model (LangChain's {@code artifact}), or null
  * @param additionalKwargs   provider-specific extras; null reads as empty
@@ -30,7 +31,8 @@ import org.jspecify.annotations.Nullable;
 @JsonPropertyOrder({"content", "additional_kwargs", "response_metadata", "type", "name", "id", "tool_call_id",
     "artifact", "status"})
 public record ToolMessage(Object content, @JsonProperty("tool_call_id") String toolCallId, @Nullable String id,
-                          @Nullable String name, String status, @Nullable Object artifact,
+                          @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String name, String status,
+                          @Nullable Object artifact,
                           @JsonProperty("additional_kwargs") Map<String, Object> additionalKwargs,
                           @JsonProperty("response_metadata") Map<String, Object> responseMetadata)
     implements Message {

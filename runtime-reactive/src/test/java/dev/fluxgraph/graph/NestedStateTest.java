@@ -96,7 +96,7 @@ class NestedStateTest {
     assertEquals(state.config().checkpointId(), nested.config().checkpointId());
     assertEquals(config.threadId(), nested.config().threadId());
 
-    // the nested state is addressable by its config, and refuses edits
+    // the nested state is addressable by its config, and refuses edits while it waits for an interrupt's answer
     StateSnapshot addressed = parent.getState(nested.config()).block(VERIFY);
     assertEquals(nested.values(), addressed.values());
     assertEquals(nested.next(), addressed.next());

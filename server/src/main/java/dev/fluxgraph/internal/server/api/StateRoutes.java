@@ -298,9 +298,14 @@ final class StateRoutes {
    * {@code checkpoint} addresses the nested graph or entrypoint it runs ({@code thread_id} and {@code checkpoint_ns},
    * never a {@code checkpoint_id}: the reference's task config names the namespace only), and with {@code subgraphs}
    * {@code state} is the ThreadState of that one when it is paused or failed, recursively, its {@code checkpoint}
-   * then null (the state has its own), as the reference's.
+   * then null (the state has its own), as the reference's; such a nested state has no {@code interrupts} key (the
+   * reference's has none; its tasks carry them).
    */
   private ObjectNode state(StateSnapshot snapshot, boolean subgraphs) {
+    return state(snapshot, subgraphs, false);
+  }
+
+  private ObjectNode state(StateSnapshot snapshot, boolean subgraphs, boolean nestedInTask) {
     ObjectNode node = JSON.createObjectNode();
     node.set("values", JSON.valueToTree(snapshot.values()));
     node.set("next", JSON.valueToTree(snapshot.next()));
@@ -321,7 +326,7 @@ final class StateRoutes {
         checkpoint.remove("checkpoint_id");
         wire.set("checkpoint", checkpoint);
       }
-      wire.set("state", shown ? state(nested, true) : NullNode.getInstance());
+      wire.set("state", shown ? state(nested, true, true) : NullNode.getInstance());
       wire.set("result", JSON.valueToTree(task.result()));
       wire.set("path", JSON.valueToTree(task.path()));
     }
@@ -334,7 +339,9 @@ final class StateRoutes {
     node.set("checkpoint", checkpoint(snapshot.config()));
     node.set("parent_checkpoint", snapshot.parentConfig() == null ? NullNode.getInstance()
         : checkpoint(snapshot.parentConfig()));
-    node.set("interrupts", JSON.valueToTree(snapshot.interrupts()));
+    if (!nestedInTask) {
+      node.set("interrupts", JSON.valueToTree(snapshot.interrupts()));
+    }
     return node;
   }
 

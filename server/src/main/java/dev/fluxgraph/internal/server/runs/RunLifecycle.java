@@ -802,8 +802,8 @@ public final class RunLifecycle {
   private Mono<JsonNode> execute(Run registered, RunRequest run, boolean markBusy) {
     String tid = registered.threadId;
     RunConfig config = configOf(registered, run);
-    // the outcome is the last values chunk, and a pause shows in the updates (a breakpoint only there): both modes run
-    // along, and their chunks are published only when asked for
+    // the outcome is the last values chunk (a pause, at interrupts or at a breakpoint, ends with {"__interrupt__": ..}
+    // in values and in updates): both modes run along, and their chunks are published only when asked for
     boolean wantsUpdates = run.options().modes().contains(StreamMode.UPDATES);
     // the server's own modes (messages, events) read more of the run than was asked for: published only through them
     DerivedModes derived = DerivedModes.of(run, registered.runId, () -> Map.of("graph_id",
@@ -815,9 +815,15 @@ public final class RunLifecycle {
     Flux<StreamChunk> chunks = Flux.defer(() -> run.command() != null
         ? run.graph().stream(run.command(), config, options)
         : run.graph().stream(run.input(), config, options));
-    if (run.command() != null && run.command().kind() != Command.Kind.PROCEED && run.wantsValues()) {
-      chunks = run.graph().getState(config).map(state -> new StreamChunk(StreamMode.VALUES, List.of(),
-          state.values())).flux().concatWith(chunks);
+    // a run that continues the thread's pending one (a resume, or neither input nor command) shows the state it
+    // continues from first, as the reference's loop does when it resumes
+    boolean resumes = run.command() != null && run.command().kind() != Command.Kind.PROCEED;
+    boolean continues = run.command() != null && run.command().kind() == Command.Kind.PROCEED
+        && !run.body().hasNonNull("input") && !run.body().hasNonNull("command");
+    if ((resumes || continues) && run.wantsValues()) {
+      chunks = run.graph().getState(config)
+          .filter(state -> resumes || !state.next().isEmpty() && state.values() != null)
+          .map(state -> new StreamChunk(StreamMode.VALUES, List.of(), state.values())).flux().concatWith(chunks);
     }
     Mono<Void> due = markBusy && !registered.threadMarked ? registered.turn().then(markBusy(tid, run, registered.claimed))
         .then(whenDue(registered, run))
