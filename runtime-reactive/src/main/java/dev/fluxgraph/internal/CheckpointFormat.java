@@ -149,7 +149,8 @@ public final class CheckpointFormat {
     return strings(checkpoint.values().get(DEFERRED));
   }
 
-  private static List<String> strings(@Nullable JsonNode array) {
+  /** The texts of a JSON array; empty for null or anything else. */
+  static List<String> strings(@Nullable JsonNode array) {
     if (array == null || !array.isArray()) {
       return List.of();
     }

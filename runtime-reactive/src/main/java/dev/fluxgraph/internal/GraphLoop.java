@@ -1,5 +1,7 @@
 package dev.fluxgraph.internal;
 
+import static dev.fluxgraph.internal.CheckpointFormat.strings;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -1116,14 +1118,5 @@ public final class GraphLoop {
               after.sends(), after.deferred(), Json.toTree(after.barriers(), () -> "barriers"), after.ran(), "update",
               clock));
     });
-  }
-
-  private static List<String> strings(@Nullable JsonNode array) {
-    if (array == null || !array.isArray()) {
-      return List.of();
-    }
-    List<String> strings = new ArrayList<>(array.size());
-    array.forEach(item -> strings.add(item.asText()));
-    return strings;
   }
 }

@@ -1,5 +1,7 @@
 package dev.fluxgraph.internal;
 
+import static dev.fluxgraph.internal.CheckpointFormat.strings;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxgraph.checkpoint.Checkpoint;
 import dev.fluxgraph.checkpoint.CheckpointTuple;
@@ -413,14 +415,5 @@ final class Snapshots {
       metadata.put("parents", parents);
       return new StateSnapshot(values, next, config, metadata, createdAt, null, tasks, interruptsUnder(run.id()));
     }
-  }
-
-  private static List<String> strings(@Nullable JsonNode array) {
-    if (array == null || !array.isArray()) {
-      return List.of();
-    }
-    List<String> strings = new ArrayList<>(array.size());
-    array.forEach(item -> strings.add(item.asText()));
-    return strings;
   }
 }
