@@ -8,19 +8,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxgraph.checkpoint.CheckpointSaver;
 import dev.fluxgraph.checkpoint.InMemorySaver;
 import dev.fluxgraph.graph.CompileOptions;
-import dev.fluxgraph.graph.CompiledGraph;
-import dev.fluxgraph.graph.Reducers;
-import dev.fluxgraph.graph.StateGraph;
-import dev.fluxgraph.messages.AiMessage;
 import dev.fluxgraph.postgres.PostgresSaver;
+import dev.fluxgraph.server.refgraphs.ReferenceGraphs;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import reactor.core.publisher.Mono;
 
 /**
  * {@code threads.updateState} into a paused subgraph's {@code checkpoint_ns} (the reference's "human in the loop -
@@ -31,24 +26,10 @@ import reactor.core.publisher.Mono;
  */
 class NestedUpdateServerIT {
 
-  /** The reference's weather graph: a router over a subgraph that pauses before its weather node. */
+  /** The reference's weather graph (its port in {@link ReferenceGraphs}). */
   private static FluxgraphServer.Builder weather(FluxgraphServer.Builder builder, CheckpointSaver saver) {
-    CompiledGraph<Map<String, Object>> inner = StateGraph.ofMap(List.of("messages", "city"))
-        .reducer("messages", Reducers.messages(), List.of())
-        .addNode("model_node", (state, context) -> Mono.just(Map.of("city", "San Francisco")))
-        .addNode("weather_node", (state, context) -> Mono.just(Map.of("messages",
-            List.of(AiMessage.of("It's sunny in " + state.get("city") + "!")))))
-        .addEdge(StateGraph.START, "model_node").addEdge("model_node", "weather_node")
-        .addEdge("weather_node", StateGraph.END)
-        .compile(CompileOptions.defaults().withName("weather_graph").withInterruptBefore("weather_node"));
-    return builder.graph("weather", StateGraph.ofMap(List.of("messages", "route"))
-        .reducer("messages", Reducers.messages(), List.of())
-        .addNode("router_node", (state, context) -> Mono.just(Map.of("route", "weather")))
-        .addNode("weather_graph", inner)
-        .addEdge(StateGraph.START, "router_node")
-        .addEdge("router_node", "weather_graph")
-        .addEdge("weather_graph", StateGraph.END)
-        .compile(CompileOptions.defaults().withName("weather").withCheckpointer(saver)).asEntrypoint());
+    return builder.graph("weather", ReferenceGraphs.weather(CompileOptions.defaults().withName("weather")
+        .withCheckpointer(saver)));
   }
 
   @ParameterizedTest

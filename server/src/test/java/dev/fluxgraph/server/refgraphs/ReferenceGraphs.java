@@ -274,7 +274,8 @@ public final class ReferenceGraphs implements GraphProvider {
 
   // --- weather -----------------------------------------------------------------------------------------------
 
-  private static Entrypoint<?, ?> weather(CompileOptions options) {
+  /** The reference's weather graph: a router over a subgraph that pauses before its weather node. */
+  public static Entrypoint<?, ?> weather(CompileOptions options) {
     CompiledGraph<Map<String, Object>> weather = StateGraph.ofMap(List.of("messages", "city"))
         .reducer("messages", Reducers.messages(), List.of())
         .addNode("model_node", (state, context) -> Mono.just(Map.of("city", "San Francisco")))
