@@ -77,7 +77,7 @@ final class EventWriter {
       if (writing || lingering != null) {
         return;
       }
-      now = !prompt && (queued.size() > FINAL_EVENTS || queuedChars > FINAL_CHARS);
+      now = !prompt && overFinal();
       if (prompt) {
         lingering = Schedulers.parallel().schedule(this::sendQueued, LINGER.toMillis(), TimeUnit.MILLISECONDS);
       }
@@ -101,9 +101,9 @@ final class EventWriter {
     sendQueued();
   }
 
-  /** Whether the writer is prompt (see the class doc). */
-  synchronized boolean isPrompt() {
-    return prompt;
+  /** Whether more events wait than go with the run's final save (see {@link #rest}). Called holding the lock. */
+  private boolean overFinal() {
+    return queued.size() > FINAL_EVENTS || queuedChars > FINAL_CHARS;
   }
 
   /** Sends the queued events as a round, unless a round is in flight (which sends them when it is done). */
@@ -145,7 +145,7 @@ final class EventWriter {
     synchronized (this) {
       lastWritten = Math.max(lastWritten, last);
       waiters.removeIf(waiter -> waiter.seq() <= lastWritten && done.add(waiter));
-      boolean due = prompt || !waiters.isEmpty() || queued.size() > FINAL_EVENTS || queuedChars > FINAL_CHARS;
+      boolean due = prompt || !waiters.isEmpty() || overFinal();
       if (queued.isEmpty() || !due) { // a deferred writer's events wait for the run's end
         writing = false;
       } else {
@@ -170,8 +170,7 @@ final class EventWriter {
     return Mono.defer(() -> {
       List<PostgresEventStore.StoredEvent> taken = null;
       synchronized (this) {
-        if (!writing && queued.size() <= FINAL_EVENTS
-            && queued.stream().mapToLong(event -> event.name().length() + event.data().length()).sum() <= FINAL_CHARS) {
+        if (!writing && !overFinal()) {
           if (lingering != null) {
             lingering.dispose();
             lingering = null;
