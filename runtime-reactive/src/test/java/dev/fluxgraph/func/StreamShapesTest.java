@@ -205,13 +205,20 @@ class StreamShapesTest {
 
   @Test
   void parallelTasksAppearInCompletionOrder() {
-    Task<Integer, Integer> sleepy = Task.of("sleepy", Integer.class,
-        n -> Mono.delay(Duration.ofMillis(n * 40L)).thenReturn(n));
+    // called as 3, 1, 2; each finishes when the test opens its gate: 1, then 2, then 3 (no clock involved)
+    Map<Integer, Sinks.One<Integer>> gates = Map.of(1, Sinks.one(), 2, Sinks.one(), 3, Sinks.one());
+    Task<Integer, Integer> gated = Task.of("gated", Integer.class, n -> gates.get(n).asMono());
     Entrypoint<Integer, Integer> racing = Entrypoint.named("racing")
-        .define(Integer.class, Integer.class, (n, context) -> Flux.just(3, 1, 2).flatMap(sleepy::call).reduce(Integer::sum));
+        .define(Integer.class, Integer.class, (n, context) -> Flux.just(3, 1, 2).flatMap(gated::call).reduce(Integer::sum));
     StepVerifier.create(racing.stream(0, RunConfig.none()).map(StreamChunk::data))
-        .expectNext(Map.of("sleepy", 1), Map.of("sleepy", 2), Map.of("sleepy", 3), Map.of("racing", 6))
-        .verifyComplete();
+        .then(() -> gates.get(1).tryEmitValue(1))
+        .expectNext(Map.of("gated", 1))
+        .then(() -> gates.get(2).tryEmitValue(2))
+        .expectNext(Map.of("gated", 2))
+        .then(() -> gates.get(3).tryEmitValue(3))
+        .expectNext(Map.of("gated", 3), Map.of("racing", 6))
+        .expectComplete()
+        .verify(Duration.ofSeconds(10));
   }
 
   @Test
