@@ -12,6 +12,7 @@ import dev.fluxgraph.types.StateSnapshot;
 import dev.fluxgraph.types.TaskState;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -35,6 +36,9 @@ import org.jspecify.annotations.Nullable;
  * where the thread is read.
  */
 final class Snapshots {
+
+  /** Between a checkpoint's id and the number of a nested state it holds, in that state's id. */
+  private static final char NESTED_STATE = '#';
 
   private Snapshots() {
   }
@@ -73,14 +77,11 @@ final class Snapshots {
   /**
    * The snapshot, as of this checkpoint of the thread, of the nested graph or entrypoint whose checkpoint namespace
    * is {@code namespace}: any nested graph the checkpoint's run started, or a nested entrypoint that paused or
-   * failed in it. Empty when there is none.
+   * failed in it. Empty when there is none. It is the first of {@link #nestedHistory}.
    */
   static Optional<StateSnapshot> nested(CheckpointTuple tuple, EntrypointSpec spec, String namespace,
                                         boolean subgraphs) {
-    Checkpoint checkpoint = tuple.checkpoint();
-    Writes writes = new Writes(tuple, CheckpointFormat.pending(checkpoint), rootId(checkpoint, spec), spec);
-    Nested run = writes.nested.get(namespace);
-    return run == null ? Optional.empty() : Optional.of(writes.snapshot(run, subgraphs));
+    return nestedHistory(tuple, spec, namespace, subgraphs).stream().findFirst();
   }
 
   /**
@@ -88,27 +89,71 @@ final class Snapshots {
    * checkpoint namespace is {@code namespace}: for a graph, one snapshot per superstep it recorded (and per update made
    * to it), then its input (next {@code __start__}), as the reference's nested checkpoints; for an entrypoint, its one
    * snapshot. Empty when there is none.
+   *
+   * <p>A nested graph's states are writes of the thread's checkpoint, so each gets an id of its own, derived from the
+   * checkpoint's ({@link #nestedStateId}): the newest keeps the checkpoint's id (what a task's config and an update of
+   * the nested graph address), the older ones {@code <checkpoint id>#<k>}, k counting from 0 for the input; each names
+   * the one before it as its parent.
    */
   static List<StateSnapshot> nestedHistory(CheckpointTuple tuple, EntrypointSpec spec, String namespace,
                                            boolean subgraphs) {
     Checkpoint checkpoint = tuple.checkpoint();
     Writes writes = new Writes(tuple, CheckpointFormat.pending(checkpoint), rootId(checkpoint, spec), spec);
     Nested run = writes.nested.get(namespace);
-    if (run == null) {
+    return run == null ? List.of() : writes.history(run, subgraphs);
+  }
+
+  /**
+   * The states of {@link #nestedHistory} older than the one {@code checkpointId} names (the checkpoint's own id: its
+   * newest).
+   *
+   * @throws IllegalArgumentException when {@code checkpointId} is a derived id that names none of them
+   */
+  static List<StateSnapshot> nestedHistoryBefore(CheckpointTuple tuple, EntrypointSpec spec, String namespace,
+                                                 String checkpointId, boolean subgraphs) {
+    List<StateSnapshot> history = nestedHistory(tuple, spec, namespace, subgraphs);
+    for (int i = 0; i < history.size(); i++) {
+      if (history.get(i).config().checkpointId().orElseThrow().equals(checkpointId)) {
+        return history.subList(i + 1, history.size());
+      }
+    }
+    if (checkpointId.equals(tuple.checkpoint().id())) {
       return List.of();
     }
-    List<JsonNode> states = writes.graphStates.getOrDefault(namespace, List.of());
-    if (states.isEmpty()) {
-      return List.of(writes.snapshot(run, subgraphs));
-    }
-    List<JsonNode> newestFirst = new ArrayList<>(states);
-    newestFirst.sort((a, b) -> Integer.compare(b.path("superstep").asInt(), a.path("superstep").asInt()));
-    List<StateSnapshot> history = new ArrayList<>(newestFirst.size() + 1);
-    for (int i = 0; i < newestFirst.size(); i++) {
-      history.add(writes.snapshot(run.withGraphState(newestFirst.get(i)), subgraphs && i == 0));
-    }
-    history.add(writes.inputSnapshot(run, newestFirst.get(newestFirst.size() - 1)));
-    return history;
+    throw unknownNestedState(tuple, namespace, checkpointId);
+  }
+
+  /**
+   * The one state of {@link #nestedHistory} that {@code checkpointId} names.
+   *
+   * @throws IllegalArgumentException when it names none of them
+   */
+  static StateSnapshot nestedState(CheckpointTuple tuple, EntrypointSpec spec, String namespace,
+                                   String checkpointId, boolean subgraphs) {
+    return nestedHistory(tuple, spec, namespace, subgraphs).stream()
+        .filter(state -> state.config().checkpointId().orElseThrow().equals(checkpointId)).findFirst()
+        .orElseThrow(() -> unknownNestedState(tuple, namespace, checkpointId));
+  }
+
+  /**
+   * The id of the thread's checkpoint that holds the nested state {@code checkpointId} names: the id itself, or the
+   * part before {@code #} of a derived one.
+   */
+  static String holderOf(String checkpointId) {
+    int mark = checkpointId.lastIndexOf(NESTED_STATE);
+    return mark < 0 ? checkpointId : checkpointId.substring(0, mark);
+  }
+
+  /** The id of the {@code k}-th recorded state (0: the input) of a nested graph in the checkpoint {@code holder}. */
+  static String nestedStateId(String holder, int k) {
+    return holder + NESTED_STATE + k;
+  }
+
+  private static IllegalArgumentException unknownNestedState(CheckpointTuple tuple, String namespace,
+                                                             String checkpointId) {
+    return new IllegalArgumentException("checkpoint " + checkpointId + " names no state of the nested graph or "
+        + "entrypoint under checkpoint namespace '" + namespace + "' in checkpoint " + tuple.checkpoint().id()
+        + " of thread '" + tuple.checkpoint().threadId() + "'");
   }
 
   /**
@@ -271,22 +316,25 @@ final class Snapshots {
       }
       RunConfig address = null;
       if (ran != null) {
-        address = config(ran);
+        address = config(ran, null);
       } else if (node && graph != null && graph.graph() != null
           && graph.graph().layout().subgraphs().containsKey(name)) {
         // not run yet: the namespace is known before (GraphLoop.subgraphId), the checkpoint id is not
         address = RunConfig.thread(checkpoint.threadId())
             .withCheckpointNamespace(GraphLoop.subgraphNamespace(namespace, id, name));
       }
-      StateSnapshot state = subgraphs && ran != null && stopped(ran) ? snapshot(ran, true) : null;
+      StateSnapshot state = subgraphs && ran != null && stopped(ran) ? history(ran, true).get(0) : null;
       return new TaskState(id, name, recorded == null ? error(id) : null, interrupts, result, state, taskPath,
           address);
     }
 
-    /** The config addressing a nested run's state as of this checkpoint. */
-    private RunConfig config(Nested run) {
-      return RunConfig.thread(checkpoint.threadId())
-          .withCheckpointNamespace(String.join("|", run.namespace())).withCheckpointId(checkpoint.id());
+    /**
+     * The config addressing a nested run's state in this checkpoint: its newest ({@code k} null) or its {@code k}-th
+     * recorded ({@link #nestedStateId}).
+     */
+    private RunConfig config(Nested run, @Nullable Integer k) {
+      return RunConfig.thread(checkpoint.threadId()).withCheckpointNamespace(String.join("|", run.namespace()))
+          .withCheckpointId(k == null ? checkpoint.id() : nestedStateId(checkpoint.id(), k));
     }
 
     /**
@@ -351,11 +399,32 @@ final class Snapshots {
       return errors.containsKey(run.id()) && !results.containsKey(run.id());
     }
 
+    /** {@link Snapshots#nestedHistory} of a nested run of this checkpoint. */
+    List<StateSnapshot> history(Nested run, boolean subgraphs) {
+      List<JsonNode> states = graphStates.getOrDefault(String.join("|", run.namespace()), List.of());
+      if (states.isEmpty()) {
+        return List.of(snapshot(run, subgraphs, config(run, null), null));
+      }
+      // newest first: by superstep, and among equal supersteps the later write first (as the latest is chosen)
+      List<JsonNode> newestFirst = new ArrayList<>(states);
+      Collections.reverse(newestFirst);
+      newestFirst.sort((a, b) -> Integer.compare(b.path("superstep").asInt(), a.path("superstep").asInt()));
+      int count = newestFirst.size();
+      List<StateSnapshot> history = new ArrayList<>(count + 1);
+      for (int i = 0; i < count; i++) {
+        int k = count - i; // the input is 0
+        history.add(snapshot(run.withGraphState(newestFirst.get(i)), subgraphs && i == 0,
+            config(run, i == 0 ? null : k), config(run, k - 1)));
+      }
+      history.add(inputSnapshot(run, newestFirst.get(count - 1), config(run, 0)));
+      return history;
+    }
+
     /**
      * A nested graph's snapshot before its input (the reference's input checkpoint): no values yet, next
      * {@code __start__}; {@code first} is its first recorded state (when its input was applied).
      */
-    StateSnapshot inputSnapshot(Nested run, JsonNode first) {
+    StateSnapshot inputSnapshot(Nested run, JsonNode first, RunConfig config) {
       Map<String, Object> metadata = new LinkedHashMap<>();
       metadata.put("source", "input");
       metadata.put("step", -1);
@@ -366,13 +435,15 @@ final class Snapshots {
       TaskState task = new TaskState(Ids.derive(run.id(), start, "input"), start, null, List.of(), null, null,
           List.of(TaskState.PULL, start), null);
       Instant createdAt = Instant.parse(first.path("created_at").asText(checkpoint.createdAt().toString()));
-      return new StateSnapshot(new LinkedHashMap<String, Object>(), List.of(start), config(run), metadata, createdAt,
+      return new StateSnapshot(new LinkedHashMap<String, Object>(), List.of(start), config, metadata, createdAt,
           null, List.of(task), List.of());
     }
 
-    /** The nested run's own snapshot: its state and next nodes (a graph) or itself as next (an entrypoint). */
-    StateSnapshot snapshot(Nested run, boolean subgraphs) {
-      RunConfig config = config(run);
+    /**
+     * The nested run's own snapshot: its state and next nodes (a graph) or itself as next (an entrypoint), addressed
+     * by {@code config}, after the state {@code parent} addresses (null: none).
+     */
+    StateSnapshot snapshot(Nested run, boolean subgraphs, RunConfig config, @Nullable RunConfig parent) {
       EntrypointSpec spec = specOf(run);
       Map<String, Object> metadata = new LinkedHashMap<>();
       List<TaskState> tasks = new ArrayList<>();
@@ -413,7 +484,7 @@ final class Snapshots {
       Map<String, Object> parents = new LinkedHashMap<>();
       parents.put(String.join("|", run.namespace().subList(0, run.namespace().size() - 1)), checkpoint.id());
       metadata.put("parents", parents);
-      return new StateSnapshot(values, next, config, metadata, createdAt, null, tasks, interruptsUnder(run.id()));
+      return new StateSnapshot(values, next, config, metadata, createdAt, parent, tasks, interruptsUnder(run.id()));
     }
   }
 }

@@ -29,35 +29,48 @@ public final class ThreadState {
       String threadId = threadOf(spec, config, "getState");
       String checkpointId = config.checkpointId().orElse(null);
       String namespace = config.checkpointNamespace();
-      Mono<CheckpointTuple> found = saver(spec, "getState")
-          .get(threadId, CheckpointFormat.ROOT_NAMESPACE, checkpointId);
-      if (checkpointId != null) {
-        found = found.switchIfEmpty(Mono.error(() -> new IllegalArgumentException(
-            "checkpoint " + checkpointId + " not found on thread '" + threadId + "'")));
-      }
       if (namespace.isEmpty()) {
-        return found.map(tuple -> Snapshots.root(tuple, spec, subgraphs));
+        return holder(spec, threadId, checkpointId, "getState").map(tuple -> Snapshots.root(tuple, spec, subgraphs));
       }
-      return found.map(tuple -> Snapshots.nested(tuple, spec, namespace, subgraphs).orElseThrow(() ->
-          new IllegalArgumentException("no nested graph or entrypoint ran under checkpoint namespace '" + namespace
-              + "' as of checkpoint " + tuple.checkpoint().id() + " of thread '" + threadId + "'")));
+      // a nested state's id may be derived from its checkpoint's (Snapshots.nestedHistory)
+      return holder(spec, threadId, checkpointId == null ? null : Snapshots.holderOf(checkpointId), "getState")
+          .map(tuple -> checkpointId != null && !checkpointId.equals(tuple.checkpoint().id())
+              ? Snapshots.nestedState(tuple, spec, namespace, checkpointId, subgraphs)
+              : Snapshots.nested(tuple, spec, namespace, subgraphs).orElseThrow(() -> new IllegalArgumentException(
+                  "no nested graph or entrypoint ran under checkpoint namespace '" + namespace + "' as of checkpoint "
+                  + tuple.checkpoint().id() + " of thread '" + threadId + "'")));
     });
+  }
+
+  /** The thread's checkpoint {@code checkpointId} (an error when there is none such), or its latest (null). */
+  private static Mono<CheckpointTuple> holder(EntrypointSpec spec, String threadId, @Nullable String checkpointId,
+                                              String operation) {
+    Mono<CheckpointTuple> found = saver(spec, operation).get(threadId, CheckpointFormat.ROOT_NAMESPACE, checkpointId);
+    return checkpointId == null ? found : found.switchIfEmpty(Mono.error(() -> new IllegalArgumentException(
+        "checkpoint " + checkpointId + " not found on thread '" + threadId + "'")));
   }
 
   /**
    * Every checkpoint of the thread, newest first (older than the config's checkpoint id, when it has one). With a
    * checkpoint namespace in the config, the snapshots of that nested graph or entrypoint in the checkpoints that
    * hold one: for a graph, each state it recorded (after its input, each superstep, each update), newest first, then
-   * its input.
+   * its input; with a checkpoint id, those older than the state it names.
    */
   public static Flux<StateSnapshot> history(EntrypointSpec spec, RunConfig config, boolean subgraphs) {
     return Flux.defer(() -> {
       String namespace = config.checkpointNamespace();
-      Flux<CheckpointTuple> tuples = saver(spec, "getStateHistory")
-          .list(threadOf(spec, config, "getStateHistory"), CheckpointFormat.ROOT_NAMESPACE,
-              config.checkpointId().orElse(null), Integer.MAX_VALUE);
-      return namespace.isEmpty() ? tuples.map(tuple -> Snapshots.root(tuple, spec, subgraphs))
-          : tuples.flatMapIterable(tuple -> Snapshots.nestedHistory(tuple, spec, namespace, subgraphs));
+      String threadId = threadOf(spec, config, "getStateHistory");
+      String checkpointId = config.checkpointId().orElse(null);
+      if (namespace.isEmpty()) {
+        return saver(spec, "getStateHistory").list(threadId, CheckpointFormat.ROOT_NAMESPACE, checkpointId,
+            Integer.MAX_VALUE).map(tuple -> Snapshots.root(tuple, spec, subgraphs));
+      }
+      String holder = checkpointId == null ? null : Snapshots.holderOf(checkpointId);
+      // the holder's own states older than the one named, then those of the checkpoints before it
+      Flux<StateSnapshot> first = holder == null ? Flux.empty() : holder(spec, threadId, holder, "getStateHistory")
+          .flatMapIterable(tuple -> Snapshots.nestedHistoryBefore(tuple, spec, namespace, checkpointId, subgraphs));
+      return first.concatWith(saver(spec, "getStateHistory").list(threadId, CheckpointFormat.ROOT_NAMESPACE, holder,
+              Integer.MAX_VALUE).flatMapIterable(tuple -> Snapshots.nestedHistory(tuple, spec, namespace, subgraphs)));
     });
   }
 

@@ -125,6 +125,54 @@ class NestedStateTest {
   }
 
   @Test
+  void eachStateInANestedGraphsHistoryHasItsOwnConfigAndParent() {
+    CompiledGraph<Map<String, Object>> parent = StateGraph.ofMap()
+        .addNode("write", reviewGraph())
+        .addEdge(StateGraph.START, "write")
+        .compile(CompileOptions.defaults().withName("parent").withCheckpointer(saver));
+    parent.run(Map.of("topic", "otters"), config).block(VERIFY);
+    StateSnapshot nested = only(parent.getState(config, true).block(VERIFY).tasks()).state();
+    assertNotNull(nested);
+    RunConfig inner = nested.config();
+
+    // newest first: after draft (next review), after the input (next draft), the input (next __start__)
+    List<StateSnapshot> history = parent.getStateHistory(inner.withCheckpointId(null)).collectList().block(VERIFY);
+    assertEquals(List.of(List.of("review"), List.of("draft"), List.of("__start__")),
+        history.stream().map(StateSnapshot::next).toList());
+    assertEquals(inner, history.get(0).config(), "the newest keeps the config a task's state carries");
+    assertEquals(3, history.stream().map(StateSnapshot::config).distinct().count(), history.toString());
+    for (int i = 0; i < history.size(); i++) {
+      StateSnapshot entry = history.get(i);
+      assertEquals(inner.checkpointNamespace(), entry.config().checkpointNamespace());
+      assertEquals(i + 1 < history.size() ? history.get(i + 1).config() : null, entry.parentConfig(),
+          "each names the one before it");
+      StateSnapshot addressed = parent.getState(entry.config()).block(VERIFY);
+      assertEquals(entry.values(), addressed.values());
+      assertEquals(entry.next(), addressed.next());
+      assertEquals(entry.config(), addressed.config());
+      assertEquals(history.subList(i + 1, history.size()).stream().map(StateSnapshot::config).toList(),
+          parent.getStateHistory(entry.config()).map(StateSnapshot::config).collectList().block(VERIFY),
+          "the history from a state is the states older than it");
+    }
+
+    // an older state cannot be edited (the run stopped at the newest), and a made-up derived id is refused
+    StepVerifier.create(parent.updateState(history.get(1).config(), Map.of("text", "edited")))
+        .expectErrorSatisfies(error -> {
+          assertEquals(InvalidUpdateException.class, error.getClass());
+          assertTrue(error.getMessage().contains("not the thread's latest"), error.getMessage());
+        })
+        .verify(VERIFY);
+    RunConfig madeUp = inner.withCheckpointId(inner.checkpointId().orElseThrow() + "#7");
+    StepVerifier.create(parent.getState(madeUp))
+        .expectErrorSatisfies(error -> {
+          assertEquals(IllegalArgumentException.class, error.getClass());
+          assertTrue(error.getMessage().contains("#7"), error.getMessage());
+        })
+        .verify(VERIFY);
+    StepVerifier.create(parent.getStateHistory(madeUp)).expectError(IllegalArgumentException.class).verify(VERIFY);
+  }
+
+  @Test
   void anEntrypointCallingAGraphThatPausesShowsTheGraphsState() {
     CompiledGraph<Map<String, Object>> graph = reviewGraph();
     Entrypoint<String, Map<String, Object>> workflow = Entrypoint.named("workflow").checkpointer(saver)

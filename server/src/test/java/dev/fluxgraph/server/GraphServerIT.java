@@ -208,6 +208,17 @@ class GraphServerIT {
     assertEquals(nested.get("values"), nestedHistory.get(0).get("values"));
     assertEquals("[\"draft\"]", nestedHistory.get(1).get("next").toString());
     assertEquals("[\"__start__\"]", nestedHistory.get(2).get("next").toString());
+    // each has a checkpoint of its own, names the one before it as parent, and can be read and listed from
+    JsonNode older = nestedHistory.get(1).get("checkpoint");
+    assertEquals(older, nestedHistory.get(0).get("parent_checkpoint"));
+    assertEquals(nestedHistory.get(2).get("checkpoint"), nestedHistory.get(1).get("parent_checkpoint"));
+    assertTrue(nestedHistory.get(2).get("parent_checkpoint").isNull(), nestedHistory.toString());
+    assertEquals(nestedHistory.get(1).get("values"), send("POST", "/threads/" + thread + "/state/checkpoint",
+        "{\"checkpoint\":" + older + "}", 200).get("values"));
+    JsonNode fromOlder = send("POST", "/threads/" + thread + "/history", "{\"checkpoint\":" + older + "}", 200);
+    assertEquals(List.of(older, nestedHistory.get(2).get("checkpoint")),
+        List.of(fromOlder.get(0).get("checkpoint"), fromOlder.get(1).get("checkpoint")), fromOlder.toString());
+    assertEquals(2, fromOlder.size(), fromOlder.toString());
 
     JsonNode refused = send("POST", "/threads/" + thread + "/state", "{\"values\":{\"text\":\"edited\"},"
         + "\"checkpoint\":" + checkpoint + "}", 422);

@@ -86,10 +86,11 @@ final class RunRegistry {
   /**
    * Registers a run on the thread. A run that gets the thread at once starts {@code running} ({@code pending} when
    * {@code delayed}: it becomes running in {@link #running}). When the thread has unfinished runs, the multitask
-   * strategy decides: {@code reject} fails with 422, {@code interrupt} cancels them (their finished tasks stay
-   * recorded) and starts, {@code rollback} cancels and erases them (their records are deleted, and the new run starts
-   * from the thread's state before them: see {@link Run#rolledBack}), {@code enqueue} registers the run
-   * {@code pending} behind them (see {@link Run#turn}). Emits the run without waiting for its record to be saved.
+   * strategy decides: {@code reject} fails with 409 ({@link HttpProblem#busy}), {@code interrupt} cancels them
+   * (their finished tasks stay recorded) and starts, {@code rollback} cancels and erases them (their records are
+   * deleted, and the new run starts from the thread's state before them: see {@link Run#rolledBack}),
+   * {@code enqueue} registers the run {@code pending} behind them (see {@link Run#turn}). Emits the run without
+   * waiting for its record to be saved.
    */
   Mono<Run> start(String runId, String threadId, String assistantId, Map<String, Object> metadata,
                   String multitaskStrategy, boolean delayed) {
