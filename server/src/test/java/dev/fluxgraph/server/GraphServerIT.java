@@ -219,6 +219,16 @@ class GraphServerIT {
     assertEquals(List.of(older, nestedHistory.get(2).get("checkpoint")),
         List.of(fromOlder.get(0).get("checkpoint"), fromOlder.get(1).get("checkpoint")), fromOlder.toString());
     assertEquals(2, fromOlder.size(), fromOlder.toString());
+    // its states are writes of the thread's checkpoint, with no metadata of their own to patch: refused, not ignored
+    JsonNode unpatchable = send("PATCH", "/threads/" + thread + "/state", "{\"metadata\":{\"tag\":\"x\"},"
+        + "\"checkpoint\":" + older + "}", 422);
+    assertTrue(unpatchable.get("detail").asText().contains("cannot be patched"), unpatchable.toString());
+    send("PATCH", "/threads/" + thread + "/state", "{\"metadata\":{\"tag\":\"x\"},\"checkpoint\":{\"checkpoint_ns\":"
+        + "\"write:nope\"}}", 404);
+    send("PATCH", "/threads/" + thread + "/state", "{\"metadata\":{\"tag\":\"x\"},\"checkpoint\":{\"checkpoint_ns\":\""
+        + namespace + "\",\"checkpoint_id\":\"" + flat.get("checkpoint").get("checkpoint_id").asText() + "#9\"}}",
+        404);
+    assertFalse(send("GET", "/threads/" + thread + "/state", "", 200).get("metadata").has("tag"));
 
     JsonNode refused = send("POST", "/threads/" + thread + "/state", "{\"values\":{\"text\":\"edited\"},"
         + "\"checkpoint\":" + checkpoint + "}", 422);

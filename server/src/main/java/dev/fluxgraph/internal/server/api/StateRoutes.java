@@ -17,6 +17,7 @@ import dev.fluxgraph.internal.GraphDefinition;
 import dev.fluxgraph.internal.server.HttpProblem;
 import dev.fluxgraph.internal.server.ServedGraphs;
 import dev.fluxgraph.internal.server.storage.ThreadStore;
+import dev.fluxgraph.internal.server.storage.ThreadStore.ThreadRecord;
 import dev.fluxgraph.types.FluxgraphJson;
 import dev.fluxgraph.types.RunConfig;
 import dev.fluxgraph.types.StateSnapshot;
@@ -99,6 +100,9 @@ final class StateRoutes {
         }
         CheckpointSaver saver = graphOf(thread).checkpointer().orElseThrow(() -> HttpProblem.invalid("graph "
             + thread.graphId() + " keeps no checkpoints: there is no state metadata to patch"));
+        if (!namespace.isEmpty()) {
+          return refuseNestedPatch(thread, namespace, checkpointId, what);
+        }
         return saver.updateMetadata(threadId, namespace, checkpointId, metadata)
             .onErrorMap(UnsupportedOperationException.class, error -> HttpProblem.invalid("the state's metadata "
                 + "cannot be patched: " + error.getMessage()))
@@ -107,6 +111,22 @@ final class StateRoutes {
             .then();
       });
     });
+  }
+
+  /**
+   * A patch of a nested graph's or entrypoint's state: 404 when there is no such state, else 422, since its states are
+   * writes of one of the thread's checkpoints (docs/design.md, "Nested state"), with no metadata of their own to
+   * change.
+   */
+  private Mono<Void> refuseNestedPatch(ThreadRecord thread, String namespace, @Nullable String checkpointId,
+                                       String what) {
+    RunConfig config = RunConfig.thread(thread.threadId()).withCheckpointNamespace(namespace);
+    return graphOf(thread).getState(checkpointId == null ? config : config.withCheckpointId(checkpointId), false)
+        .onErrorMap(IllegalArgumentException.class, error -> HttpProblem.notFound(error.getMessage()))
+        .switchIfEmpty(Mono.error(() -> HttpProblem.notFound(what + " in checkpoint_ns '" + namespace + "'")))
+        .flatMap(state -> Mono.error(HttpProblem.invalid("the metadata of a nested graph's or entrypoint's state "
+            + "(checkpoint_ns '" + namespace + "') cannot be patched: its states are kept in one of the thread's "
+            + "checkpoints, without metadata of their own; patch that checkpoint (no checkpoint_ns) instead")));
   }
 
   private Mono<JsonNode> threadState(String threadId, boolean subgraphs) {
@@ -355,7 +375,7 @@ final class StateRoutes {
   }
 
   /** The graph that ran on the thread; 409 when this server does not serve it (see {@link ServedGraphs#ofThread}). */
-  private Entrypoint<?, ?> graphOf(ThreadStore.ThreadRecord thread) {
+  private Entrypoint<?, ?> graphOf(ThreadRecord thread) {
     return graphs.ofThread(thread);
   }
 }
