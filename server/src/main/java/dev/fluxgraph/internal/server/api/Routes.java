@@ -26,7 +26,7 @@ final class Routes {
     Mono<Void> handle(Request request, ApiResponse response);
   }
 
-  private static final Pattern VARIABLE = Pattern.compile("\\{([^/]+?)}");
+  private static final Pattern VARIABLE = Pattern.compile("\\{([^/{}]+)}");
 
   /**
    * What {@code GET /openapi.json} says of a route, declared with it ({@link OpenApi} renders every template route;
@@ -83,9 +83,32 @@ final class Routes {
   record Operation(String method, String template, List<String> variables, @Nullable Doc doc) {
   }
 
-  /** A template route, or one of its own rule ({@code predicate}). */
-  private record Route(String method, Pattern template, List<String> variables, @Nullable Predicate<Request> predicate,
-                       Handler handler) {
+  /**
+   * A template route, its path split at {@code /} into {@code segments} (null at a variable's place), or one of its
+   * own rule ({@code predicate}).
+   */
+  private record Route(String method, @Nullable String[] segments, List<String> variables,
+                       @Nullable Predicate<Request> predicate, Handler handler) {
+
+    /** The path variables of {@code path} (split at {@code /}), or null when this template does not match it. */
+    @Nullable Map<String, String> match(String[] path) {
+      if (path.length != segments.length) {
+        return null;
+      }
+      for (int i = 0; i < path.length; i++) {
+        if (segments[i] != null && !segments[i].equals(path[i])) {
+          return null;
+        }
+      }
+      Map<String, String> params = new LinkedHashMap<>();
+      int variable = 0;
+      for (int i = 0; i < path.length; i++) {
+        if (segments[i] == null) {
+          params.put(variables.get(variable++), path[i]);
+        }
+      }
+      return params;
+    }
   }
 
   private final List<Route> routes = new ArrayList<>();
@@ -138,7 +161,7 @@ final class Routes {
 
   /** A route of its own matching rule, with no path variables. */
   Routes route(Predicate<Request> predicate, Handler handler) {
-    routes.add(new Route("", Pattern.compile(""), List.of(), predicate, handler));
+    routes.add(new Route("", new String[0], List.of(), predicate, handler));
     return this;
   }
 
@@ -160,16 +183,17 @@ final class Routes {
 
   private synchronized Routes add(String method, String template, Handler handler, @Nullable Doc doc) {
     List<String> variables = new ArrayList<>();
-    Matcher names = VARIABLE.matcher(template);
-    StringBuilder regex = new StringBuilder("^");
-    int last = 0;
-    while (names.find()) {
-      regex.append(Pattern.quote(template.substring(last, names.start()))).append("([^/]*)");
-      variables.add(names.group(1));
-      last = names.end();
+    String[] segments = template.split("/", -1);
+    for (int i = 0; i < segments.length; i++) {
+      Matcher variable = VARIABLE.matcher(segments[i]);
+      if (variable.matches()) {
+        variables.add(variable.group(1));
+        segments[i] = null;
+      } else if (segments[i].indexOf('{') >= 0) {
+        throw new IllegalArgumentException("a path variable must be a whole segment: " + template);
+      }
     }
-    regex.append(Pattern.quote(template.substring(last))).append('$');
-    routes.add(new Route(method, Pattern.compile(regex.toString()), List.copyOf(variables), null, handler));
+    routes.add(new Route(method, segments, List.copyOf(variables), null, handler));
     operations.add(new Operation(method, template, List.copyOf(variables), doc));
     return this;
   }
@@ -177,6 +201,7 @@ final class Routes {
   /** Answers the request with the first route that matches it. @throws IllegalStateException when none does */
   Mono<Void> handle(ApiRequest request, ApiResponse response) {
     String path = pathOf(request.uri());
+    String[] segments = path.split("/", -1);
     for (Route route : routes) {
       Predicate<Request> predicate = route.predicate;
       if (predicate != null) {
@@ -189,12 +214,8 @@ final class Routes {
       if (!route.method.equals(request.method())) {
         continue;
       }
-      Matcher matcher = route.template.matcher(path);
-      if (matcher.matches()) {
-        Map<String, String> params = new LinkedHashMap<>();
-        for (int i = 0; i < route.variables.size(); i++) {
-          params.put(route.variables.get(i), matcher.group(i + 1));
-        }
+      Map<String, String> params = route.match(segments);
+      if (params != null) {
         return route.handler.handle(new Request(request, params), response);
       }
     }

@@ -1,6 +1,7 @@
 package dev.fluxgraph.internal.server.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.fluxgraph.server.ApiRequest;
 import dev.fluxgraph.server.ApiResponse;
@@ -46,6 +47,17 @@ class RoutesTest {
     assertEquals("thread ", route("GET", "/threads/")); // a variable may be empty, as in reactor-netty
     assertEquals("other GET /threads/a/b", route("GET", "/threads/a/b"));
     assertEquals("other POST /threads/abc", route("POST", "/threads/abc"));
+  }
+
+  @Test
+  void aPathVariableIsAWholeSegment() {
+    assertEquals("other GET /threads", route("GET", "/threads"));
+    assertEquals("other GET /threads/t1/runs", route("GET", "/threads/t1/runs"));
+    assertEquals("other GET /threads/t1/runs/r1/", route("GET", "/threads/t1/runs/r1/"));
+    assertEquals("other GET //threads/t1", route("GET", "//threads/t1"));
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> new Routes().get("/files/{name}.json", (request, response) -> Mono.empty()));
+    assertEquals("a path variable must be a whole segment: /files/{name}.json", refused.getMessage());
   }
 
   @Test
