@@ -157,6 +157,10 @@ class PostgresServerIT {
       assertEquals("error", get(http, "/threads/" + thread + "/runs/" + queued).get("status").asText());
       assertEquals(3, get(http, "/threads/" + thread + "/runs").size());
       assertEquals(2, get(http, "/threads/" + thread + "/runs?status=error").size());
+      // the status filters the stored runs, not a page of the newest ones (both newer ones failed)
+      JsonNode succeeded = get(http, "/threads/" + thread + "/runs?status=success&limit=1");
+      assertEquals(1, succeeded.size(), succeeded.toString());
+      assertEquals(finished, succeeded.get(0).get("run_id").asText());
       assertEquals("error", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + abandoned + "'"));
       assertEquals("error", sql("SELECT status FROM fluxgraph_runs WHERE run_id = '" + queued + "'"));
       assertEquals("the server process running it stopped, and its request was not recorded (a run of an earlier"
@@ -166,7 +170,8 @@ class PostgresServerIT {
           + " version), so it cannot be resumed (owner unknown)",
           sql("SELECT error FROM fluxgraph_runs WHERE run_id = '" + queued + "'"));
       JsonNode joined = get(http, "/threads/" + thread + "/runs/" + finished + "/join");
-      assertTrue(joined.isNull(), joined.toString()); // the thread is paused: no value yet
+      // the thread is paused: what the run's own process answered, its interrupts
+      assertEquals("answer x?", joined.at("/__interrupt__/0/value").asText(), joined.toString());
       return null;
     });
   }

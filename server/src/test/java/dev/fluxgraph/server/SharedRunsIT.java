@@ -96,9 +96,15 @@ class SharedRunsIT {
     Entrypoint<Integer, Integer> sleep = Entrypoint.named("sleep").checkpointer(saver)
         .define(Integer.class, Integer.class, (input, context) -> Mono.delay(Duration.ofMillis(input))
             .thenReturn(input));
+    Entrypoint<String, String> fails = Entrypoint.named("fails").checkpointer(saver)
+        .define(String.class, String.class, (input, context) -> Mono.error(new IllegalStateException("no " + input)));
+    Entrypoint<String, String> asks = Entrypoint.named("asks").checkpointer(saver)
+        .define(String.class, String.class, (input, context) -> context.interrupt("ok " + input + "?", String.class)
+            .map(answer -> input + " " + answer));
     FluxgraphServer server = FluxgraphServer.builder().discoverGraphs(false).port(0).checkpointer(saver)
         .leaseTtl(Duration.ofSeconds(3)).heartbeatInterval(Duration.ofMillis(500)).shutdownGrace(grace)
-        .graph("steps", steps).graph("sleep", sleep).build().start().block(WAIT);
+        .graph("steps", steps).graph("sleep", sleep).graph("fails", fails).graph("asks", asks).build().start()
+        .block(WAIT);
     servers.add(server);
     return server.port();
   }
@@ -132,6 +138,26 @@ class SharedRunsIT {
         .get("run_id").asText();
     assertEquals("done j2:800", get(a, "/threads/" + thread + "/runs/" + second + "/join").asText());
     assertEquals("idle", get(a, "/threads/" + thread).get("status").asText());
+  }
+
+  /** A failed or paused run joined from a process that did not run it answers what its own process answers. */
+  @Test
+  void joinOfAFailedOrPausedRunFromAnotherProcessAnswersAsItsOwnProcess() throws Exception {
+    int a = start();
+    int b = start();
+    for (String graph : List.of("fails", "asks")) {
+      for (String how : List.of("/runs/wait", "/runs")) { // a waited run keeps its events for its end; a background one
+        String thread = thread(a);
+        String run = post(a, "/threads/" + thread + how, "{\"assistant_id\":\"" + graph + "\",\"input\":\"x\"}")
+            .path("run_id").asText(null);
+        if (run == null) {
+          run = get(a, "/threads/" + thread + "/runs").get(0).get("run_id").asText();
+        }
+        JsonNode here = get(a, "/threads/" + thread + "/runs/" + run + "/join");
+        assertTrue(here.has(graph.equals("fails") ? "__error__" : "__interrupt__"), here.toString());
+        assertEquals(here, get(b, "/threads/" + thread + "/runs/" + run + "/join"), graph + " " + how);
+      }
+    }
   }
 
   /**

@@ -281,8 +281,10 @@ public final class RunLifecycle {
 
   /**
    * join: the run's result when it runs (or recently ran) here; for a finished run known only from the store (run
-   * by another process, or before a restart), the thread's current values, or the {@code __error__} body naming why
-   * a sweeper ended it ({@code WorkerLost}: the process running it stopped).
+   * by another process, or before a restart), what its own process would answer: the {@code __error__} body of its
+   * kept {@code error} event, or naming why a sweeper ended it ({@code WorkerLost}: the process running it stopped);
+   * for a run that succeeded, {@code {"__interrupt__": [...]}} while the thread is paused, else the thread's current
+   * values.
    */
   public Mono<JsonNode> join(String threadId, String runId) {
     return runs.live(threadId, runId).<Mono<JsonNode>>map(run -> shared == null ? run.result.asMono()
@@ -309,12 +311,38 @@ public final class RunLifecycle {
             lost.putObject("__error__").put("error", "WorkerLost").put("message", record.error());
             return Mono.just((JsonNode) lost);
           }
+          if (record.status().equals("error")) {
+            return storedError(record);
+          }
           return threads.require(threadId).flatMap(thread -> thread.graphId() == null
               ? Mono.just((JsonNode) NullNode.getInstance())
               : graphs.ofThread(thread).getState(RunConfig.thread(threadId))
-                  .<JsonNode>map(state -> JSON.valueToTree(state.values()))
+                  .<JsonNode>map(state -> JSON.valueToTree(state.interrupts().isEmpty() ? state.values()
+                      : Map.of("__interrupt__", state.interrupts())))
                   .defaultIfEmpty(NullNode.getInstance()));
         }));
+  }
+
+  /**
+   * The {@code __error__} body of a failed run known only from the store: its kept {@code error} event's, or, when its
+   * events are gone (in memory, or past {@code --events-retention}), one that says so.
+   */
+  private Mono<JsonNode> storedError(RunStore.RunRecord record) {
+    Mono<String> kept = shared == null ? Mono.empty() : shared.lastError(record.runId());
+    return kept.<JsonNode>handle((data, sink) -> {
+      try {
+        ObjectNode body = JSON.createObjectNode();
+        body.set("__error__", JSON.readTree(data));
+        sink.next(body);
+      } catch (JsonProcessingException e) {
+        sink.error(new IllegalStateException("run " + record.runId() + "'s kept error event is not JSON", e));
+      }
+    }).switchIfEmpty(Mono.fromSupplier(() -> {
+      ObjectNode body = JSON.createObjectNode();
+      body.putObject("__error__").put("error", "RunFailed").put("message", "run " + record.runId() + " failed; its "
+          + "error is no longer kept");
+      return body;
+    }));
   }
 
   /** {@link #cancel(String, String, String, boolean)} that waits for the run's end. */

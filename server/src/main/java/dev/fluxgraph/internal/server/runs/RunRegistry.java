@@ -330,9 +330,14 @@ final class RunRegistry {
     });
   }
 
+  /**
+   * The thread's runs, newest first, with that status when given: the stored ones of that status, this process's live
+   * ones as they are here (a live run's status may be ahead of its record's). Enough stored ones are read that the
+   * live ones, which may replace as many, leave the page full.
+   */
   Flux<RunStore.RunRecord> list(String threadId, @Nullable String status, int limit, int offset) {
     List<Run> local = runs.values().stream().filter(run -> run.threadId.equals(threadId)).toList();
-    return store.list(threadId, null, Math.max(0, offset) + Math.max(0, limit) + local.size(), 0).collectList()
+    return store.list(threadId, status, Math.max(0, offset) + Math.max(0, limit) + local.size(), 0).collectList()
         .flatMapMany(stored -> {
           Map<String, RunStore.RunRecord> merged = new LinkedHashMap<>();
           stored.forEach(record -> merged.put(record.runId(), record));

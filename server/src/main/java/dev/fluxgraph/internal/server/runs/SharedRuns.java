@@ -215,6 +215,12 @@ public final class SharedRuns {
     return events.after(runId, afterId).map(SharedRuns::framed);
   }
 
+  /** The data of the run's last kept {@code error} event (its {@code __error__} body's inner object); empty if none. */
+  Mono<String> lastError(String runId) {
+    return events.after(runId, -1).filter(event -> event.name().equals("error")).takeLast(1).next()
+        .map(PostgresEventStore.StoredEvent::data);
+  }
+
   private static Run.Event framed(PostgresEventStore.StoredEvent event) {
     return new Run.Event(event.seq(), event.name(), Sse.frame(event.name(), event.data(), event.seq()));
   }
