@@ -9,7 +9,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxgraph.func.Entrypoint;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -235,6 +237,33 @@ class ThreadExtrasIT {
           "checkpoint");
       refused(api, fresh, "{\"metadata\":{\"a\":1}}", 404, "no graph has run");
       refused(api, UUID.randomUUID().toString(), "{\"metadata\":{\"a\":1}}", 404, "thread");
+    });
+  }
+
+  @Test
+  void threadAndStateRequestsRefuseFieldsTheyDoNotKnowNamingThem() {
+    withServers("memory", 1, apis -> {
+      ApiClient api = apis.get(0);
+      String thread = thread(api);
+      waited(api, thread, "echo", "\"x\"");
+      JsonNode state = api.get("/threads/" + thread + "/state").json();
+      Map<String, String> requests = new LinkedHashMap<>();
+      requests.put("POST /threads", "{\"metadata\":{},\"colour\":1}");
+      requests.put("PATCH /threads/" + thread, "{\"metadata\":{},\"colour\":1}");
+      requests.put("POST /threads/search", "{\"limit\":1,\"colour\":1}");
+      requests.put("POST /threads/count", "{\"status\":\"idle\",\"colour\":1}");
+      requests.put("POST /threads/" + thread + "/state", "{\"values\":\"y\",\"colour\":1}");
+      requests.put("POST /threads/" + thread + "/history", "{\"limit\":1,\"colour\":1}");
+      requests.put("POST /threads/" + thread + "/state/checkpoint", "{\"checkpoint\":{},\"colour\":1}");
+      requests.forEach((request, body) -> {
+        String[] parts = request.split(" ");
+        ApiClient.Reply reply = api.send(parts[0], parts[1], body);
+        assertEquals(422, reply.status(), request + " " + body + " -> " + reply.body());
+        assertTrue(reply.detail().startsWith("unknown field colour"), request + " -> " + reply.body());
+      });
+      // and nothing was done: no thread created, the thread's state and metadata as they were
+      assertEquals(1, api.post("/threads/count", "{}").json().asInt());
+      assertEquals(state, api.get("/threads/" + thread + "/state").json());
     });
   }
 

@@ -143,6 +143,7 @@ final class StateRoutes {
    * path's.
    */
   private Mono<JsonNode> stateAtCheckpoint(String threadId, JsonNode body) {
+    Fields.onlyKnown(body, "checkpoint", "subgraphs");
     JsonNode checkpoint = body.path("checkpoint");
     if (!checkpoint.isMissingNode() && !checkpoint.isNull() && !checkpoint.isObject()) {
       return Mono.error(HttpProblem.invalid("checkpoint must be an object"));
@@ -204,9 +205,8 @@ final class StateRoutes {
     }
   }
 
-  /** A boolean query parameter: false when absent; 422 unless {@code true} or {@code false}. */
-
   private Mono<JsonNode> updateState(String threadId, JsonNode body) {
+    Fields.onlyKnown(body, "values", "checkpoint_id", "checkpoint", "as_node");
     return threads.require(threadId).flatMap(thread -> {
       if (thread.status().equals("busy")) {
         return Mono.error(new HttpProblem(409, "thread " + threadId + " has a pending or running run"));
@@ -265,6 +265,7 @@ final class StateRoutes {
    * {@code subgraphs} adds the nested states to the tasks.
    */
   private Mono<JsonNode> history(String threadId, JsonNode body) {
+    Fields.onlyKnown(body, "limit", "before", "metadata", "checkpoint", "subgraphs");
     int limit = nonNegative(body, "limit", 10);
     boolean subgraphs = booleanField(body, "subgraphs");
     String namespace = namespaceOf(body.path("checkpoint")); // a nested graph's states, from the thread's history

@@ -108,6 +108,7 @@ final class ThreadRoutes {
   }
 
   private Mono<JsonNode> createThread(JsonNode body) {
+    Fields.onlyKnown(body, "metadata", "thread_id", "if_exists", "supersteps", "ttl");
     String given = optionalText(body, "thread_id");
     if (given != null && given.isBlank()) {
       throw HttpProblem.invalid("thread_id must not be blank");
@@ -372,6 +373,7 @@ final class ThreadRoutes {
 
   /** {@code PATCH /threads/{id}}: merges {@code metadata} into the thread's; {@code ttl} sets its time to live. */
   private Mono<JsonNode> patchThread(String threadId, JsonNode body) {
+    Fields.onlyKnown(body, "metadata", "ttl");
     Duration ttl = ttl(body.path("ttl"));
     Map<String, Object> metadata = optionalMap(body, "metadata");
     Mono<Boolean> ttlSet = ttl == null ? Mono.just(true) : threads.setTtl(threadId, ttl);
@@ -382,6 +384,7 @@ final class ThreadRoutes {
 
   /** {@code POST /threads/count}: how many threads match {@code metadata} and {@code status}. */
   private Mono<JsonNode> countThreads(JsonNode body) {
+    Fields.onlyKnown(body, "metadata", "values", "status");
     if (body.hasNonNull("values")) {
       throw HttpProblem.invalid("filtering threads by values is not supported; filter by metadata or status");
     }
@@ -413,6 +416,7 @@ final class ThreadRoutes {
   }
 
   private Mono<JsonNode> searchThreads(JsonNode body) {
+    Fields.onlyKnown(body, "metadata", "ids", "limit", "offset", "status", "sort_by", "sort_order", "select", "values");
     Map<String, Object> metadata = optionalMap(body, "metadata");
     JsonNode idsNode = body.path("ids");
     if (!idsNode.isMissingNode() && !idsNode.isNull() && !idsNode.isArray()) {
