@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -142,6 +143,14 @@ abstract class AssistantsContract {
     assertEquals(own, ok("GET", "/assistants/" + Assistants.idOf("configured"), null));
     assertEquals("system", own.get("metadata").get("created_by").asText());
     assertEquals(1, own.get("version").asInt());
+    // SERVER.md's shape, and its id: uuid5 of the graph id in that namespace (Python's uuid.uuid5 gives this value)
+    assertEquals("fe096781-5601-53d2-b2f6-0d3403f7e9ca", Assistants.idOf("agent"));
+    assertEquals("configured", own.get("graph_id").asText());
+    assertEquals("configured", own.get("name").asText());
+    assertTrue(own.get("description").isNull(), own.toString());
+    assertTrue(own.get("config").isObject() && own.get("context").isObject(), own.toString());
+    Instant.parse(own.get("created_at").asText());
+    Instant.parse(own.get("updated_at").asText());
     refused(409, "cannot be deleted", "DELETE", "/assistants/configured", null);
     assertEquals(4, ok("POST", "/assistants/count", "{\"metadata\":{\"created_by\":\"system\"}}").asInt());
   }

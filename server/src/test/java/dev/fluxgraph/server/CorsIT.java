@@ -195,6 +195,7 @@ class CorsIT {
     assertEquals("*", streamed.header("Access-Control-Allow-Origin"));
     assertListed(streamed.header("Access-Control-Expose-Headers"), "content-location", "location");
     assertTrue(streamed.header("Content-Location").startsWith("/threads/" + threadId + "/runs/"));
+    assertEquals(streamed.header("Content-Location") + "/stream", streamed.header("Location"));
     Reply searched = send(open, "POST", "/assistants/search", "{\"limit\":1}", "Origin", PAGE);
     assertEquals("3", searched.header("X-Pagination-Total"));
     assertEquals("1", searched.header("X-Pagination-Next"));

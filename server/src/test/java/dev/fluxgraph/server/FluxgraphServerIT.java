@@ -179,6 +179,20 @@ class FluxgraphServerIT {
   }
 
   @Test
+  void anUpdateOfTheStateWhileARunIsPendingOrRunningIsAConflict() {
+    String threadId = send("POST", "/threads", "{}").json().get("thread_id").asText();
+    String runId = send("POST", "/threads/" + threadId + "/runs", "{\"assistant_id\":\"slower\",\"input\":\"a\"}")
+        .json().get("run_id").asText();
+    Reply refused = send("POST", "/threads/" + threadId + "/state", "{\"values\":{\"slept\":\"b\"}}");
+    assertEquals(409, refused.status(), refused.body());
+    assertTrue(refused.json().get("detail").asText().contains("pending or running run"), refused.body());
+    Reply cancelled = send("POST", "/threads/" + threadId + "/runs/" + runId + "/cancel?wait=true", "");
+    assertTrue(cancelled.status() < 300, cancelled.status() + " " + cancelled.body());
+    assertEquals(200, send("POST", "/threads/" + threadId + "/state", "{\"values\":{\"slept\":\"b\"}}").status(),
+        "once the run ended, the update goes in");
+  }
+
+  @Test
   void aDisconnectedStreamRunsOnByDefault() throws Exception {
     String threadId = send("POST", "/threads", "{}").json().get("thread_id").asText();
     String location = http.post().uri("/threads/" + threadId + "/runs/stream")
