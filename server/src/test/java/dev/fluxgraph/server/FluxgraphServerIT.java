@@ -450,6 +450,35 @@ class FluxgraphServerIT {
     assertEquals("idle", send("GET", "/threads/" + threadId, "").json().get("status").asText());
   }
 
+  /** SERVER.md: interrupt keeps the replaced run's completed work; rollback erases it. */
+  @Test
+  void interruptKeepsTheReplacedRunsCheckpointsAndRollbackErasesThem() throws InterruptedException {
+    for (String strategy : List.of("interrupt", "rollback")) {
+      String threadId = newThread();
+      String base = "/threads/" + threadId + "/runs";
+      String first = send("POST", base, "{\"assistant_id\":\"slower\",\"input\":\"a\"}").json().get("run_id")
+          .asText();
+      for (int i = 0; i < 250 && checkpointsOf(threadId, first) == 0; i++) {
+        Thread.sleep(20); // until the first run's input checkpoint is stored
+      }
+      assertTrue(checkpointsOf(threadId, first) > 0, "the first run checkpointed its input");
+      // the same graph (each graph of this server has a checkpointer of its own), so the history shows both runs
+      assertEquals("b", send("POST", base + "/wait", "{\"assistant_id\":\"slower\",\"input\":\"b\","
+          + "\"multitask_strategy\":\"" + strategy + "\"}").json().get("slept").asText());
+      assertEquals(strategy.equals("interrupt"), checkpointsOf(threadId, first) > 0, () -> strategy + " " + first + " "
+          + send("POST", "/threads/" + threadId + "/history", "{\"limit\":100}").body());
+    }
+  }
+
+  private static long checkpointsOf(String threadId, String runId) {
+    JsonNode history = send("POST", "/threads/" + threadId + "/history", "{\"limit\":100}").json();
+    long count = 0;
+    for (JsonNode state : history) {
+      count += runId.equals(state.at("/metadata/run_id").asText()) ? 1 : 0;
+    }
+    return count;
+  }
+
   @Test
   void aWaitingClientOfARunCancelledElsewhereGetsAnErrorBody() throws InterruptedException {
     String threadId = newThread();
