@@ -72,7 +72,8 @@ class FluxgraphServerIT {
             .map(answer -> q + " " + answer));
     Entrypoint<String, String> graph = Entrypoint.named("graph").checkpointer(new InMemorySaver())
         .define(String.class, String.class, (q, context) -> step1.call(q).flatMap(feedback::call));
-    Task<String, String> nap = Task.of("nap", String.class, (String q) -> Mono.delay(Duration.ofMillis(400)).thenReturn(q));
+    Task<String, String> nap = Task.of("nap", String.class, (String q, TaskContext context) -> context.writer()
+        .write(java.util.Map.of("napping", q)).then(Mono.delay(Duration.ofMillis(400))).thenReturn(q));
     Entrypoint<String, String> slow = Entrypoint.named("slow").checkpointer(new InMemorySaver())
         .define(String.class, String.class, (q, context) -> nap.call(q).map(r -> r + "!"));
     var notes = dev.fluxgraph.graph.StateGraph.ofMap()
@@ -116,6 +117,18 @@ class FluxgraphServerIT {
     assertEquals("hitl", search.json().get(0).get("graph_id").asText());
     String assistantId = search.json().get(0).get("assistant_id").asText();
     assertEquals("hitl", send("GET", "/assistants/" + assistantId, "").json().get("graph_id").asText());
+  }
+
+  @Test
+  void customChunksAreStreamedAsCustomEventsWhenAskedFor() {
+    String threadId = send("POST", "/threads", "{}").json().get("thread_id").asText();
+    List<String[]> events = send("POST", "/threads/" + threadId + "/runs/stream",
+        "{\"assistant_id\":\"slow\",\"input\":\"c\",\"stream_mode\":[\"custom\",\"values\"]}").events();
+    List<String> names = events.stream().map(event -> event[0]).toList();
+    assertEquals(List.of("metadata", "custom", "values"), names, names.toString()); // an entrypoint: values at its end
+    assertEquals("{\"napping\":\"c\"}", events.get(1)[1]);
+    assertTrue(send("POST", "/threads/" + threadId + "/runs/stream", "{\"assistant_id\":\"slow\",\"input\":\"d\"}")
+        .events().stream().noneMatch(event -> event[0].equals("custom")), "not asked for: not sent");
   }
 
   @Test
