@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -342,7 +343,8 @@ class FluxgraphServerIT {
         + "\"input\":{\"notes\":[\"c\"]},\"checkpoint_id\":\"" + afterFirstRun + "\"}").json().get("notes").toString());
 
     for (String bad : List.of("\"durability\":\"never\"", "\"after_seconds\":-1", "\"context\":[1]",
-        "\"on_completion\":\"explode\"", "\"metadata\":\"x\"")) {
+        "\"on_completion\":\"explode\"", "\"metadata\":\"x\"", "\"stream_subgraphs\":\"yes\"",
+        "\"checkpoint\":{\"checkpoint_id\":\"" + afterFirstRun + "\",\"checkpoint_ns\":\"note:1\"}")) {
       Reply refused = send("POST", base, "{\"assistant_id\":\"notes\",\"input\":{}," + bad + "}");
       assertEquals(422, refused.status(), bad + " -> " + refused.body());
     }
@@ -762,6 +764,12 @@ class FluxgraphServerIT {
     }
     assertEquals(422, send("GET", "/threads/" + threadId + "/runs?status=sleeping", "").status());
     assertEquals(422, send("GET", "/threads/" + threadId + "/runs?limit=ten", "").status());
+    assertEquals(422, send("GET", "/threads/" + threadId + "/runs?limit=-1", "").status());
+    assertEquals(422, send("GET", "/threads/" + threadId + "/runs?offset=-3", "").status());
+    Reply maybe = send("GET", "/threads/" + threadId + "/runs/" + UUID.randomUUID() + "/stream?cancel_on_disconnect=maybe",
+        "");
+    assertEquals(422, maybe.status(), maybe.body());
+    assertTrue(maybe.body().contains("cancel_on_disconnect"), maybe.body());
     assertEquals(422, send("POST", "/threads/" + threadId + "/history", "{\"limit\":\"ten\"}").status());
     assertEquals(0, send("GET", "/threads/" + threadId + "/runs?status=pending", "").json().size());
     assertEquals(0, send("GET", "/threads/" + threadId + "/runs?status=timeout", "").json().size(),

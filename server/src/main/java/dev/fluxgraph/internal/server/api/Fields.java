@@ -114,7 +114,11 @@ final class Fields {
   static int intParam(Request request, String name, int fallback) {
     String value = queryParam(request, name);
     try {
-      return value == null ? fallback : Integer.parseInt(value);
+      int parsed = value == null ? fallback : Integer.parseInt(value);
+      if (parsed < 0) {
+        throw HttpProblem.invalid(name + " must not be negative, was " + parsed);
+      }
+      return parsed;
     } catch (NumberFormatException e) {
       throw HttpProblem.invalid(name + " must be an integer, was '" + value + "'");
     }

@@ -1,6 +1,7 @@
 package dev.fluxgraph.internal.server.api;
 
 import static dev.fluxgraph.internal.server.api.Fields.MAP;
+import static dev.fluxgraph.internal.server.api.Fields.booleanField;
 import static dev.fluxgraph.internal.server.api.Fields.oneOf;
 import static dev.fluxgraph.internal.server.api.Fields.optionalMap;
 import static dev.fluxgraph.internal.server.api.Fields.optionalObject;
@@ -300,6 +301,12 @@ final class RunRequests {
       }
     }
     // checkpoint_id, or checkpoint: {checkpoint_id} (the JS client's checkpoint option), or the config's
+    JsonNode checkpointNs = body.path("checkpoint").path("checkpoint_ns");
+    if (checkpointNs.isTextual() && !checkpointNs.asText().isEmpty() || !checkpointNs.isMissingNode()
+        && !checkpointNs.isNull() && !checkpointNs.isTextual()) {
+      throw HttpProblem.invalid("checkpoint.checkpoint_ns must be empty: a run starts from one of the thread's "
+          + "checkpoints, not from a nested graph's state, was " + checkpointNs);
+    }
     JsonNode checkpoint = body.path("checkpoint_id").isTextual() ? body.get("checkpoint_id")
         : body.path("checkpoint").path("checkpoint_id").isTextual() ? body.get("checkpoint").get("checkpoint_id")
         : body.path("config").path("configurable").path("checkpoint_id");
@@ -323,7 +330,7 @@ final class RunRequests {
     return new RunRequest(graph, graphId, input, command,
         // only derived modes asked for: the run streams values for them (published only through them)
         new StreamOptions(modes.isEmpty() ? List.of(StreamMode.VALUES) : modes,
-            body.path("stream_subgraphs").asBoolean(false)), modes.contains(StreamMode.VALUES),
+            booleanField(body, "stream_subgraphs")), modes.contains(StreamMode.VALUES),
         context.isObject() ? JSON.convertValue(context, MAP) : null,
         metadata, durability,
         checkpoint.isTextual() ? checkpoint.asText() : null,

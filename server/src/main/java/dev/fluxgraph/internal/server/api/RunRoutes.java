@@ -351,6 +351,9 @@ final class RunRoutes {
       }
       Set<String> modes = joinModes(queryParam(request, "stream_mode"));
       String cancel = queryParam(request, "cancel_on_disconnect");
+      if (cancel != null && !List.of("true", "false", "1", "0").contains(cancel)) {
+        throw HttpProblem.invalid("cancel_on_disconnect must be true, false, 1 or 0, was '" + cancel + "'");
+      }
       boolean cancelOnDisconnect = "true".equals(cancel) || "1".equals(cancel);
       return runs.events(threadId, runId, after, cancelOnDisconnect).flatMap(events -> Sse.send(response, events
           .filter(event -> modes.isEmpty() || modes.contains(event.mode()) || event.name().equals("metadata")
