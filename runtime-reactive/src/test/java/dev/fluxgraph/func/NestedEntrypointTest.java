@@ -2,7 +2,9 @@ package dev.fluxgraph.func;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.fluxgraph.cache.InMemoryCache;
 import dev.fluxgraph.checkpoint.InMemorySaver;
+import dev.fluxgraph.types.CachePolicy;
 import dev.fluxgraph.types.Command;
 import dev.fluxgraph.types.GraphOutput;
 import dev.fluxgraph.types.RunConfig;
@@ -67,6 +69,35 @@ class NestedEntrypointTest {
             .flatMap(k -> context.store().get(java.util.List.of("memories"), k))
             .map(item -> (Boolean) item.value().get("seen")));
     StepVerifier.create(parent.invoke("k1", config)).expectNext(true).verifyComplete();
+  }
+
+  @Test
+  void aChildUsesTheParentsCache() {
+    AtomicInteger bodyRuns = new AtomicInteger();
+    Task<Integer, Integer> square = Task.of("square", Integer.class, (Integer n) -> {
+      bodyRuns.incrementAndGet();
+      return Mono.just(n * n);
+    }).withCache(CachePolicy.forever());
+    Entrypoint<Integer, Integer> child = Entrypoint.named("child").define(Integer.class, Integer.class,
+        (n, context) -> square.call(n));
+    Entrypoint<Integer, Integer> parent = Entrypoint.named("parent").checkpointer(saver).cache(new InMemoryCache())
+        .define(Integer.class, Integer.class, (n, context) -> child.invoke(n));
+    StepVerifier.create(parent.invoke(7, config)).expectNext(49).verifyComplete();
+    StepVerifier.create(parent.invoke(7, RunConfig.thread(UUID.randomUUID().toString()))).expectNext(49)
+        .verifyComplete();
+    assertEquals(1, bodyRuns.get(), "the second run's child found the first one's result in the parent's cache");
+  }
+
+  /** SEMANTICS §4: previous is the value of the thread's last completed run, not of a failed one. */
+  @Test
+  void previousSkipsARunThatFailed() {
+    Entrypoint<String, String> remember = Entrypoint.named("remember").checkpointer(saver)
+        .define(String.class, String.class, (s, context) -> s.equals("fail")
+            ? Mono.error(new IllegalStateException("no"))
+            : Mono.just(s + "<" + context.previous().orElse("none")));
+    StepVerifier.create(remember.invoke("a", config)).expectNext("a<none").verifyComplete();
+    StepVerifier.create(remember.invoke("fail", config)).expectError(IllegalStateException.class).verify();
+    StepVerifier.create(remember.invoke("b", config)).expectNext("b<a<none").verifyComplete();
   }
 
   @Test
