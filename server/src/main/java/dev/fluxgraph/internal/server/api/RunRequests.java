@@ -302,8 +302,8 @@ final class RunRequests {
     }
     // checkpoint_id, or checkpoint: {checkpoint_id} (the JS client's checkpoint option), or the config's
     JsonNode checkpointNs = body.path("checkpoint").path("checkpoint_ns");
-    if (checkpointNs.isTextual() && !checkpointNs.asText().isEmpty() || !checkpointNs.isMissingNode()
-        && !checkpointNs.isNull() && !checkpointNs.isTextual()) {
+    if (!checkpointNs.isMissingNode() && !checkpointNs.isNull()
+        && !(checkpointNs.isTextual() && checkpointNs.asText().isEmpty())) {
       throw HttpProblem.invalid("checkpoint.checkpoint_ns must be empty: a run starts from one of the thread's "
           + "checkpoints, not from a nested graph's state, was " + checkpointNs);
     }

@@ -1,10 +1,8 @@
 package dev.fluxgraph.internal.server.runs;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxgraph.internal.server.sse.Sse;
 import dev.fluxgraph.internal.server.storage.RunStore;
-import dev.fluxgraph.types.FluxgraphJson;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -283,10 +281,7 @@ public final class Run {
     if (running != null) {
       running.dispose();
     }
-    ObjectNode cancelled = FluxgraphJson.mapper()
-        .createObjectNode();
-    cancelled.putObject("__error__").put("error", "RunCancelled").put("message", "run " + runId + " was cancelled");
-    ended(cancelled); // what join and wait answer for it
+    ended(RunLifecycle.cancelled(runId)); // what join and wait answer for it
     publishEnd();
     return true;
   }

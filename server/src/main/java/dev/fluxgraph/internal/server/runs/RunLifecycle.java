@@ -301,15 +301,10 @@ public final class RunLifecycle {
             return Mono.error(new HttpProblem(409, "run " + runId + " is executing in another server process"));
           }
           if (record.status().equals("interrupted")) {
-            ObjectNode cancelled = JSON.createObjectNode();
-            cancelled.putObject("__error__").put("error", "RunCancelled").put("message", "run " + runId
-                + " was cancelled");
-            return Mono.just((JsonNode) cancelled);
+            return Mono.just(cancelled(runId));
           }
           if (record.error() != null) {
-            ObjectNode lost = JSON.createObjectNode();
-            lost.putObject("__error__").put("error", "WorkerLost").put("message", record.error());
-            return Mono.just((JsonNode) lost);
+            return Mono.just(errorBody("WorkerLost", record.error()));
           }
           if (record.status().equals("error")) {
             return storedError(record);
@@ -337,12 +332,8 @@ public final class RunLifecycle {
       } catch (JsonProcessingException e) {
         sink.error(new IllegalStateException("run " + record.runId() + "'s kept error event is not JSON", e));
       }
-    }).switchIfEmpty(Mono.fromSupplier(() -> {
-      ObjectNode body = JSON.createObjectNode();
-      body.putObject("__error__").put("error", "RunFailed").put("message", "run " + record.runId() + " failed; its "
-          + "error is no longer kept");
-      return body;
-    }));
+    }).switchIfEmpty(Mono.fromSupplier(() -> errorBody("RunFailed", "run " + record.runId() + " failed; its error "
+        + "is no longer kept")));
   }
 
   /** {@link #cancel(String, String, String, boolean)} that waits for the run's end. */
@@ -996,9 +987,18 @@ public final class RunLifecycle {
    * the reference's own name ({@link #wireName}).
    */
   public static JsonNode errorValue(Throwable error) {
+    return errorBody(wireName(error), String.valueOf(error.getMessage()));
+  }
+
+  /** What wait and join answer for a cancelled run. */
+  static JsonNode cancelled(String runId) {
+    return errorBody("RunCancelled", "run " + runId + " was cancelled");
+  }
+
+  /** {@code {"__error__": {"error": error, "message": message}}}. */
+  private static JsonNode errorBody(String error, String message) {
     ObjectNode node = JSON.createObjectNode();
-    node.putObject("__error__").put("error", wireName(error))
-        .put("message", String.valueOf(error.getMessage()));
+    node.putObject("__error__").put("error", error).put("message", message);
     return node;
   }
 
